@@ -1,0 +1,100 @@
+import { type Static, Type } from '@sinclair/typebox';
+import { AgentEvent } from './event.js';
+import { Inventory } from './inventory.js';
+import { ModuleStatus } from './module-status.js';
+
+/**
+ * The agent ↔ manager protocol on the agent port (default 4120, HTTPS with mutual TLS).
+ * Every call is agent-initiated; the agent never listens. All calls but activation are
+ * authenticated by the client certificate the manager's CA signed at activation, whose
+ * subject CN is the computer id.
+ */
+export const AgentRoutes = {
+  activate: { method: 'POST', path: '/agent/v1/activate' },
+  heartbeat: { method: 'POST', path: '/agent/v1/heartbeat' },
+  configuration: { method: 'GET', path: '/agent/v1/configuration/:version' },
+  events: { method: 'POST', path: '/agent/v1/events' },
+  inventory: { method: 'POST', path: '/agent/v1/inventory' },
+  wake: { method: 'GET', path: '/agent/v1/wake' },
+  deactivate: { method: 'POST', path: '/agent/v1/deactivate' },
+} as const;
+
+export const ActivationRequest = Type.Object(
+  {
+    token: Type.String({ minLength: 8, maxLength: 256 }),
+    csr: Type.String({ maxLength: 16_384, description: 'PKCS#10 certificate signing request, PEM' }),
+    hostname: Type.String({ minLength: 1, maxLength: 253 }),
+    agentVersion: Type.String({ maxLength: 64 }),
+    platform: Type.Optional(Type.String({ maxLength: 256, description: 'e.g. Debian GNU/Linux 12 (x86_64)' })),
+  },
+  { additionalProperties: false },
+);
+export type ActivationRequest = Static<typeof ActivationRequest>;
+
+export const ActivationResponse = Type.Object(
+  {
+    computerId: Type.String(),
+    certificate: Type.String({ description: 'Client certificate, PEM, subject CN = computerId' }),
+    caCertificate: Type.String({ description: "The manager's CA, PEM: the agent trusts only it" }),
+    heartbeatIntervalSeconds: Type.Integer(),
+  },
+  { additionalProperties: false },
+);
+export type ActivationResponse = Static<typeof ActivationResponse>;
+
+export const HeartbeatRequest = Type.Object(
+  {
+    appliedConfigurationVersion: Type.Union([Type.String(), Type.Null()]),
+    configurationError: Type.Optional(Type.String({ maxLength: 4096 })),
+    modules: Type.Array(ModuleStatus, { maxItems: 64 }),
+    inventoryDigest: Type.Optional(Type.String({ maxLength: 128 })),
+    spool: Type.Object(
+      {
+        pendingEvents: Type.Integer({ minimum: 0 }),
+        droppedEvents: Type.Integer({ minimum: 0 }),
+      },
+      { additionalProperties: false },
+    ),
+    agentVersion: Type.String({ maxLength: 64 }),
+  },
+  { additionalProperties: false },
+);
+export type HeartbeatRequest = Static<typeof HeartbeatRequest>;
+
+export const HeartbeatResponse = Type.Object(
+  {
+    configurationVersion: Type.String({ description: 'Version the agent should run; fetch it if different' }),
+    heartbeatIntervalSeconds: Type.Integer(),
+    sendInventory: Type.Boolean({ description: 'True when the manager has no inventory with the digest sent' }),
+  },
+  { additionalProperties: false },
+);
+export type HeartbeatResponse = Static<typeof HeartbeatResponse>;
+
+export const MAX_EVENTS_PER_BATCH = 1000;
+
+export const EventBatch = Type.Object(
+  { events: Type.Array(AgentEvent, { minItems: 1, maxItems: MAX_EVENTS_PER_BATCH }) },
+  { additionalProperties: false },
+);
+export type EventBatch = Static<typeof EventBatch>;
+
+export const EventBatchAck = Type.Object(
+  {
+    accepted: Type.Integer({ description: 'Events stored by this call' }),
+    duplicates: Type.Integer({ description: 'Events already stored earlier (same computer and seq)' }),
+  },
+  { additionalProperties: false },
+);
+export type EventBatchAck = Static<typeof EventBatchAck>;
+
+export const InventoryReport = Type.Object({ inventory: Inventory }, { additionalProperties: false });
+export type InventoryReport = Static<typeof InventoryReport>;
+
+/** Long-poll: the manager answers when it wants a heartbeat now, or with wake=false at the timeout. */
+export const WakeQuery = Type.Object(
+  { timeoutSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 300, default: 55 })) },
+  { additionalProperties: false },
+);
+export const WakeResponse = Type.Object({ wake: Type.Boolean() }, { additionalProperties: false });
+export type WakeResponse = Static<typeof WakeResponse>;

@@ -1,0 +1,85 @@
+import type { Static, TObject, TSchema } from '@sinclair/typebox';
+import type { AgentEvent, NewEvent } from './event.js';
+import type { Inventory } from './inventory.js';
+import type { ModuleStatus } from './module-status.js';
+import type { ModuleConfiguration, PlatformSettings } from './security-configuration.js';
+
+/**
+ * The module contract of DESIGN.md, as types. A protection module implements `ManagerModule`
+ * in `modules/<id>/manager/` and `AgentModuleFactory` in `modules/<id>/agent/`, and is added to
+ * each side's registry once. Nothing else in the platform names a module.
+ */
+
+/** A rule as assigned to a computer: its definition plus the property overrides along the chain. */
+export interface AssignedRule {
+  readonly id: string;
+  readonly definition: unknown;
+  readonly overrides: Readonly<Record<string, unknown>>;
+}
+
+export interface CompileInput<S> {
+  readonly computerId: string;
+  readonly settings: S;
+  readonly platform: PlatformSettings;
+  readonly rules: readonly AssignedRule[];
+}
+
+export interface EventPresentation {
+  /** Short title for lists, e.g. "SSH brute force" or "Port scan from 10.0.0.3". */
+  readonly title: string;
+}
+
+export interface ManagerModule<S extends TObject = TObject> {
+  readonly id: string;
+  readonly name: string;
+  readonly description: string;
+  /**
+   * Settings as a TypeBox object; every property has a `default`, and one is `enabled` (boolean).
+   * Setting keys are `<module id>.<property>`; policies and computers store only overrides.
+   */
+  readonly settings: S;
+  /** Schema of one rule of this module, for rules created through the API. */
+  readonly ruleSchema?: TSchema;
+  /** Rules shipped with the module; each has a string `id` unique within the module. */
+  readonly builtInRules?: readonly { readonly id: string; readonly [key: string]: unknown }[];
+  /** Rule ids to propose for a host with this inventory (recommendation scan). */
+  recommend?(inventory: Inventory): readonly string[];
+  /** The module's part of a computer's security configuration. Pure: same input, same output. */
+  compile(input: CompileInput<Static<S>>): unknown;
+  presentEvent?(event: AgentEvent): EventPresentation;
+}
+
+export interface ModuleLogger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface AgentModuleContext {
+  /** A directory that belongs to this module alone, for state kept across restarts. */
+  readonly dataDir: string;
+  readonly log: ModuleLogger;
+  /** Spools an event durably; the agent numbers and uploads it. Never throws. */
+  emit(event: NewEvent): void;
+  /** Sends the host inventory to the manager (the inventory module uses it). */
+  reportInventory(inventory: Inventory): void;
+}
+
+export interface AgentModule {
+  readonly id: string;
+  /**
+   * Makes the host match this configuration. Idempotent: applying the same configuration twice
+   * changes nothing. `enabled: false` stops the module. A module that cannot run on this host
+   * (no root, no kernel feature) reports `unavailable` from status() instead of throwing.
+   */
+  apply(configuration: ModuleConfiguration, platform: PlatformSettings): Promise<void>;
+  stop(): Promise<void>;
+  status(): ModuleStatus;
+  /** Actions such as "scan now"; unknown commands return a rejected promise with a clear message. */
+  run?(command: string, args: Readonly<Record<string, unknown>>): Promise<unknown>;
+}
+
+export interface AgentModuleFactory {
+  readonly id: string;
+  create(context: AgentModuleContext): AgentModule;
+}
