@@ -1,0 +1,140 @@
+import { X509Certificate as NodeX509Certificate } from 'node:crypto';
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { type AgentCertificate, type AgentCertificateResult, signAgentCsr } from './agent-certificate.js';
+import { issueServerCertificate, type ServerCertificate, serverCertificateNeedsRenewal } from './server-certificate.js';
+import {
+  generateKeyPair,
+  privateKeyFromPem,
+  privateKeyToPem,
+  randomSerialNumber,
+  SIGNING_ALGORITHM,
+  x509,
+} from './x509-setup.js';
+
+const CA_VALIDITY_YEARS = 20;
+
+/**
+ * The manager's own PKI, kept in `<dataDir>/pki/`: a CA (key mode 0600) that signs the TLS server
+ * certificate of both listeners and every agent's client certificate. Agents and the admin CLI
+ * pin the CA by its SHA-256 fingerprint.
+ */
+export interface ManagerPki {
+  readonly caCertPem: string;
+  /** SHA-256 of the CA certificate's DER, colon-separated upper-case hex (as `openssl x509 -fingerprint -sha256`). */
+  readonly caFingerprint: string;
+  readonly serverCertPem: string;
+  readonly serverKeyPem: string;
+  /** DNS names and IP addresses the server certificate covers. */
+  readonly serverNames: readonly string[];
+  signAgentCsr(csrPem: string, computerId: string): Promise<AgentCertificateResult>;
+}
+
+export interface PkiOptions {
+  /** Extra names (DNS or IP) for the server certificate, e.g. from `--server-name`. */
+  readonly serverNames?: readonly string[];
+}
+
+const FILES = {
+  caKey: 'ca.key',
+  caCert: 'ca.crt',
+  serverKey: 'server.key',
+  serverCert: 'server.crt',
+} as const;
+
+/** Loads the PKI from `dir`, creating the CA and server certificate the first time. */
+export async function loadOrCreatePki(dir: string, options: PkiOptions = {}): Promise<ManagerPki> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const names = serverNamesFor(options.serverNames ?? []);
+
+  let caKeyPem = await readOptional(join(dir, FILES.caKey));
+  let caCertPem = await readOptional(join(dir, FILES.caCert));
+  if (caKeyPem === null || caCertPem === null) {
+    const created = await createCertificateAuthority();
+    caKeyPem = created.keyPem;
+    caCertPem = created.certPem;
+    // Key first: a crash between the two writes leaves a CA that is re-created, never a cert without key.
+    await writeSecretFile(join(dir, FILES.caKey), caKeyPem);
+    await writeFileAtomic(join(dir, FILES.caCert), caCertPem, 0o644);
+  }
+  const caKey = await privateKeyFromPem(caKeyPem);
+  const caCert = new x509.X509Certificate(caCertPem);
+
+  let server: ServerCertificate | null = null;
+  const serverKeyPem = await readOptional(join(dir, FILES.serverKey));
+  const serverCertPem = await readOptional(join(dir, FILES.serverCert));
+  if (serverKeyPem !== null && serverCertPem !== null) {
+    server = { keyPem: serverKeyPem, certPem: serverCertPem };
+    if (serverCertificateNeedsRenewal(server, caCertPem, names, new Date())) server = null;
+  }
+  if (server === null) {
+    server = await issueServerCertificate(caCert, caKey, names);
+    await writeSecretFile(join(dir, FILES.serverKey), server.keyPem);
+    await writeFileAtomic(join(dir, FILES.serverCert), server.certPem, 0o644);
+  }
+
+  const fixedCaPem = caCertPem;
+  return {
+    caCertPem: fixedCaPem,
+    caFingerprint: certificateFingerprint(fixedCaPem),
+    serverCertPem: server.certPem,
+    serverKeyPem: server.keyPem,
+    serverNames: names,
+    signAgentCsr: (csrPem, computerId) => signAgentCsr({ caCert, caKey }, csrPem, computerId),
+  };
+}
+
+export type { AgentCertificate, AgentCertificateResult };
+
+export function certificateFingerprint(pem: string): string {
+  return new NodeX509Certificate(pem).fingerprint256;
+}
+
+async function createCertificateAuthority(): Promise<{ keyPem: string; certPem: string }> {
+  const keys = await generateKeyPair();
+  const notBefore = new Date(Date.now() - 5 * 60_000);
+  const notAfter = new Date(notBefore);
+  notAfter.setUTCFullYear(notAfter.getUTCFullYear() + CA_VALIDITY_YEARS);
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: randomSerialNumber(),
+    name: `CN=Bulwark Manager CA ${hostname().slice(0, 32)} ${randomSerialNumber().slice(0, 8)}`,
+    notBefore,
+    notAfter,
+    keys,
+    signingAlgorithm: SIGNING_ALGORITHM,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, 0, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+    ],
+  });
+  return { keyPem: await privateKeyToPem(keys.privateKey), certPem: cert.toString('pem') };
+}
+
+/** localhost, loopback addresses, this host's name and any configured names; deduplicated, in order. */
+export function serverNamesFor(extra: readonly string[]): string[] {
+  const all = ['localhost', '127.0.0.1', '::1', hostname(), ...extra].map((n) => n.trim().toLowerCase());
+  return [...new Set(all.filter((n) => n.length > 0))];
+}
+
+async function readOptional(path: string): Promise<string | null> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+}
+
+async function writeSecretFile(path: string, content: string): Promise<void> {
+  await writeFileAtomic(path, content, 0o600);
+}
+
+async function writeFileAtomic(path: string, content: string, mode: number): Promise<void> {
+  const temporary = `${path}.${process.pid}.tmp`;
+  await writeFile(temporary, content, { mode, flush: true });
+  // writeFile's mode is filtered by the umask; the key must be exactly 0600.
+  await chmod(temporary, mode);
+  await rename(temporary, path);
+}
