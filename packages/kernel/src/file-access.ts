@@ -1,0 +1,156 @@
+import { type ChannelStats, describeNativeError, loadAddon, type NativeHandle, type Opened } from './addon.js';
+import { decodeBatch } from './batch-decoder.js';
+
+/** Permission events wait for allow/deny; notification events only tell. */
+export type FileAccessEventType =
+  | 'open-permission'
+  | 'exec-permission'
+  | 'access-permission'
+  | 'close-write'
+  | 'open'
+  | 'modify';
+export type FileAccessResponse = 'allow' | 'deny';
+/** inode: that file (or a directory's direct children); mount: the mount at path; filesystem: every mount of its filesystem. */
+export type MarkScope = 'inode' | 'mount' | 'filesystem';
+
+export interface FileAccessEvent {
+  /** Answer permission events with this id; 0 for notification events. */
+  readonly id: number;
+  readonly types: readonly FileAccessEventType[];
+  readonly permission: boolean;
+  readonly pid: number;
+  /** Path of the file as the kernel resolves it now ('' when it could not be resolved). */
+  readonly path: string;
+}
+
+export interface FileAccessMonitorOptions {
+  /** Time JS has to answer a permission event before the default applies (default 1000 ms). */
+  readonly deadlineMs?: number;
+  /** Answer when JS does not answer in time (default 'allow' = fail-open). */
+  readonly defaultResponse?: FileAccessResponse;
+  /** Permission events outstanding at once before the oldest gets its default early (default 1024). */
+  readonly maxPending?: number;
+  readonly batchSize?: number;
+  readonly onEvents: (events: readonly FileAccessEvent[], monitor: FileAccessMonitor) => void;
+  readonly onError?: (error: unknown) => void;
+}
+
+export interface FileAccessMonitor {
+  /** Starts reporting the given events on path. Marks only what the caller names. */
+  mark(
+    path: string,
+    scope: MarkScope,
+    events: readonly FileAccessEventType[],
+  ): { ok: true } | { ok: false; reason: string };
+  unmark(
+    path: string,
+    scope: MarkScope,
+    events: readonly FileAccessEventType[],
+  ): { ok: true } | { ok: false; reason: string };
+  /** Answers a permission event; false when too late (the default was applied). */
+  respond(id: number, response: FileAccessResponse): boolean;
+  /**
+   * Reads the file of a pending permission event through the descriptor the kernel opened for it
+   * (reading it does not raise new events). null when the event is no longer pending.
+   */
+  read(id: number, offset: number, length: number): Buffer | null;
+  stats(): ChannelStats;
+  /** Answers every outstanding permission event with the default and stops. Idempotent. */
+  close(): void;
+  readonly closed: boolean;
+}
+
+/**
+ * Opens a fanotify group (FAN_CLASS_CONTENT). Needs CAP_SYS_ADMIN. Events caused by this process
+ * are allowed at once and not reported, so a handler may read files freely.
+ */
+export function openFileAccessMonitor(options: FileAccessMonitorOptions): Opened<FileAccessMonitor> {
+  const loaded = loadAddon();
+  if (!('addon' in loaded)) return { available: false, reason: loaded.reason };
+  const addon = loaded.addon;
+  const c = addon.constants;
+  const bits: Record<FileAccessEventType, number> = {
+    'open-permission': k(c, 'FAN_OPEN_PERM'),
+    'exec-permission': k(c, 'FAN_OPEN_EXEC_PERM'),
+    'access-permission': k(c, 'FAN_ACCESS_PERM'),
+    'close-write': k(c, 'FAN_CLOSE_WRITE'),
+    open: k(c, 'FAN_OPEN'),
+    modify: k(c, 'FAN_MODIFY'),
+  };
+  const permissionMask = bits['open-permission'] | bits['exec-permission'] | bits['access-permission'];
+  const scopes: Record<MarkScope, number> = {
+    inode: k(c, 'FAN_MARK_INODE'),
+    mount: k(c, 'FAN_MARK_MOUNT'),
+    filesystem: k(c, 'FAN_MARK_FILESYSTEM'),
+  };
+  let handle: NativeHandle | undefined;
+  let closed = false;
+  const changeMark = (remove: boolean, path: string, scope: MarkScope, events: readonly FileAccessEventType[]) => {
+    if (closed || handle === undefined) return { ok: false as const, reason: 'fanotify: monitor closed' };
+    let mask = 0;
+    for (const e of events) mask |= bits[e];
+    // Inode marks on a directory also cover its direct children.
+    if (scope === 'inode') mask |= k(c, 'FAN_EVENT_ON_CHILD');
+    try {
+      addon.fanMark(handle, remove, scopes[scope], mask >>> 0, path);
+      return { ok: true as const };
+    } catch (error) {
+      return { ok: false as const, reason: `${describeNativeError(error)} (${path})` };
+    }
+  };
+  const monitor: FileAccessMonitor = {
+    get closed() {
+      return closed;
+    },
+    mark: (path, scope, events) => changeMark(false, path, scope, events),
+    unmark: (path, scope, events) => changeMark(true, path, scope, events),
+    respond(id, response) {
+      if (closed || handle === undefined) return false;
+      return addon.fanRespond(handle, Float64Array.of(id), Uint8Array.of(response === 'allow' ? 1 : 0)) === 0;
+    },
+    read(id, offset, length) {
+      if (closed || handle === undefined) return null;
+      return addon.fanRead(handle, id, offset, length);
+    },
+    stats() {
+      if (handle === undefined) throw new Error('fanotify: not open');
+      return addon.fanStats(handle);
+    },
+    close() {
+      if (closed || handle === undefined) return;
+      closed = true;
+      addon.fanClose(handle);
+    },
+  };
+  const onBatch = (records: ArrayBuffer, data: ArrayBuffer, count: number) => {
+    const events = decodeBatch(records, data, count).map((r): FileAccessEvent => {
+      const types = (Object.keys(bits) as FileAccessEventType[]).filter((t) => (r.kind & bits[t]) !== 0);
+      return { id: r.ticket, types, permission: (r.kind & permissionMask) !== 0, pid: r.indev, path: r.text };
+    });
+    try {
+      options.onEvents(events, monitor);
+    } catch (error) {
+      options.onError?.(error);
+    }
+  };
+  try {
+    handle = addon.fanOpen(
+      {
+        deadlineMs: Math.max(1, Math.round(options.deadlineMs ?? 1000)),
+        defaultAllow: (options.defaultResponse ?? 'allow') === 'allow',
+        maxPending: options.maxPending ?? 1024,
+        batchSize: options.batchSize ?? 64,
+      },
+      onBatch,
+    );
+  } catch (error) {
+    return { available: false, reason: describeNativeError(error) };
+  }
+  return { available: true, value: monitor };
+}
+
+function k(constants: Readonly<Record<string, number>>, name: string): number {
+  const v = constants[name];
+  if (v === undefined) throw new Error(`bulwark-kernel: addon lacks constant ${name}`);
+  return v;
+}
