@@ -39,6 +39,12 @@ export async function listAll(
   return ok({ items: items.slice(0, max), nextCursor: cursor });
 }
 
+/** All policies: their route answers the whole (small) tree in one page and takes no paging options. */
+export async function listPolicies(client: ManagerClient): Promise<CliResult<Row[]>> {
+  const answer = await client.request('GET', '/api/policies');
+  return answer.ok ? ok(itemsOf(answer.value.body)) : answer;
+}
+
 export function rowOf(body: unknown, what: string): CliResult<Row> {
   return isRow(body) ? ok(body) : fail(ExitCode.failure, `the manager answered ${what} with an unexpected body`);
 }
@@ -66,9 +72,9 @@ export async function resolvePolicyId(
 ): Promise<CliResult<string | null>> {
   if (allowNone && text.toLowerCase() === 'none') return ok(null);
   if (isUuid(text)) return ok(text.toLowerCase());
-  const all = await listAll(client, '/api/policies', {}, 10_000);
+  const all = await listPolicies(client);
   if (!all.ok) return all;
-  const matches = all.value.items.filter((p) => p.name === text);
+  const matches = all.value.filter((p) => p.name === text);
   if (matches.length === 1 && typeof matches[0]!.id === 'string') return ok(matches[0]!.id);
   if (matches.length > 1) return usageError(`${matches.length} policies are named "${text}": give the id`);
   return fail(ExitCode.notFound, `no policy with id or name "${text}"`, 'List them with: bulwark policies list');
@@ -76,9 +82,9 @@ export async function resolvePolicyId(
 
 /** Policy id → name, for tables that show a policy; empty when the caller may not read policies. */
 export async function policyNames(client: ManagerClient): Promise<Map<string, string>> {
-  const all = await listAll(client, '/api/policies', {}, 10_000);
+  const all = await listPolicies(client);
   const names = new Map<string, string>();
-  if (all.ok) for (const p of all.value.items) if (typeof p.id === 'string') names.set(p.id, String(p.name ?? p.id));
+  if (all.ok) for (const p of all.value) if (typeof p.id === 'string') names.set(p.id, String(p.name ?? p.id));
   return names;
 }
 

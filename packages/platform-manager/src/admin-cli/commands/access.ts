@@ -1,4 +1,4 @@
-import { idSegment, listAll, parsePositiveInteger, type Row, rowOf } from '../api-calls.js';
+import { idSegment, isRow, listAll, parsePositiveInteger, type Row, rowOf } from '../api-calls.js';
 import { ok, usageError } from '../cli-error.js';
 import { type Command, stringOption } from '../command.js';
 import { readPassword } from '../password-input.js';
@@ -79,6 +79,7 @@ const apiKeyList: Command = {
         { header: 'role', cell: (k) => k.role },
         { header: 'created', cell: (k) => formatTime(k.createdAt) },
         { header: 'last used', cell: (k) => formatTime(k.lastUsedAt) },
+        { header: 'revoked', cell: (k) => (k.revokedAt == null ? 'no' : formatTime(k.revokedAt)) },
       ],
       all.value.items,
     );
@@ -151,9 +152,15 @@ const auditList: Command = {
     const text = formatTable<Row>(
       [
         { header: 'at', cell: (a) => formatTime(a.at) },
-        { header: 'actor', cell: (a) => a.actor },
+        {
+          header: 'actor',
+          cell: (a) => (isRow(a.actor) ? `${String(a.actor.name)} (${String(a.actor.kind)})` : a.actor),
+        },
         { header: 'action', cell: (a) => a.action },
-        { header: 'target', cell: (a) => a.target },
+        {
+          header: 'target',
+          cell: (a) => (isRow(a.target) ? [a.target.kind, a.target.id].filter((x) => x != null).join(' ') : a.target),
+        },
       ],
       all.value.items,
     );

@@ -22,11 +22,11 @@ const list: Command = {
     const text = formatTable<Row>(
       [
         { header: 'id', cell: (a) => a.id },
-        { header: 'raised', cell: (a) => formatTime(a.raisedAt ?? a.createdAt ?? a.at) },
+        { header: 'raised', cell: (a) => formatTime(a.raisedAt) },
         { header: 'state', cell: (a) => a.state },
-        { header: 'severity', cell: (a) => a.severity },
-        { header: 'computer', cell: (a) => a.computerName ?? a.computerId ?? '' },
-        { header: 'alert', cell: (a) => a.title ?? a.summary ?? a.type },
+        { header: 'type', cell: (a) => a.type },
+        { header: 'computer', cell: (a) => a.computerId ?? '' },
+        { header: 'alert', cell: (a) => a.message },
       ],
       all.value.items,
     );

@@ -1,4 +1,4 @@
-import { idSegment, listAll, policyNames, type Row, resolvePolicyId, rowOf } from '../api-calls.js';
+import { idSegment, listPolicies, policyNames, type Row, resolvePolicyId, rowOf } from '../api-calls.js';
 import { ok, usageError } from '../cli-error.js';
 import { type Command, flag, stringOption } from '../command.js';
 import { buildPolicyTree, formatPolicyTree } from '../policy-tree.js';
@@ -13,13 +13,13 @@ const list: Command = {
   optionHelp: [['--tree', 'show the inheritance tree (JSON: nested children)']],
   positionals: { min: 0, max: 0 },
   async run({ client }, input) {
-    const all = await listAll(client, '/api/policies', {}, 10_000);
+    const all = await listPolicies(client);
     if (!all.ok) return all;
     if (flag(input, 'tree')) {
-      const roots = buildPolicyTree(all.value.items);
+      const roots = buildPolicyTree(all.value);
       return ok({ json: roots, text: formatPolicyTree(roots) });
     }
-    const names = new Map(all.value.items.map((p) => [String(p.id), String(p.name)]));
+    const names = new Map(all.value.map((p) => [String(p.id), String(p.name)]));
     const text = formatTable<Row>(
       [
         { header: 'id', cell: (p) => p.id },
@@ -30,9 +30,9 @@ const list: Command = {
         },
         { header: 'description', cell: (p) => p.description ?? '' },
       ],
-      all.value.items,
+      all.value,
     );
-    return ok({ json: all.value.items, text });
+    return ok({ json: all.value, text });
   },
 };
 
