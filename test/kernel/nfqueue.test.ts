@@ -1,0 +1,151 @@
+/**
+ * NFQUEUE against the real kernel: a server and a client namespace joined by veth, TCP to port 8080
+ * on the server steered to queue 7 with queue bypass, the queue bound by a worker process running
+ * inside the server namespace (`ip netns exec … node --import tsx queue-worker.ts`).
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { after, before, describe, test } from 'node:test';
+import { installQueueSteering, removeQueueSteering } from '@bulwark/kernel';
+import { createLab, kernelSkipReason, type Lab, type LineProcess, spawnInNamespace } from './netns-lab.js';
+
+const skip = kernelSkipReason('NFQUEUE in a network namespace');
+if (skip) console.log(`# skipping NFQUEUE system tests: ${skip}`);
+
+const QUEUE = 7;
+const PORT = 8080;
+
+describe('NFQUEUE packet queue', { skip }, () => {
+  let lab: Lab;
+  let listener: ChildProcess;
+
+  before(async () => {
+    lab = createLab('q');
+    listener = spawn('ip', ['netns', 'exec', lab.server, 'nc', '-lk', lab.serverAddress, String(PORT)], {
+      stdio: 'ignore',
+    });
+    const steering = await installQueueSteering({
+      queue: QUEUE,
+      netns: lab.server,
+      protocol: 'tcp',
+      destinationPorts: [PORT],
+    });
+    assert.ok(steering.ok, steering.ok ? '' : steering.reason);
+    await waitUntil(() => connects(lab), 'listener up');
+  });
+
+  after(() => {
+    listener?.kill('SIGKILL');
+    lab?.destroy();
+  });
+
+  const startWorker = async (env: Record<string, string>): Promise<LineProcess> => {
+    const worker = spawnInNamespace(lab.server, [process.execPath, '--import', 'tsx', 'test/kernel/queue-worker.ts'], {
+      BW_QUEUE: String(QUEUE),
+      ...env,
+    });
+    const first = await worker.waitFor((l) => 'ready' in l || 'unavailable' in l);
+    assert.equal(first.unavailable, undefined, `queue did not open: ${String(first.unavailable)}`);
+    return worker;
+  };
+
+  const statsOf = async (worker: LineProcess) => {
+    const before = worker.lines.length;
+    worker.send({ stats: true });
+    const line = await worker.waitFor((l) => 'stats' in l && worker.lines.indexOf(l) >= before);
+    return line.stats as Record<string, number>;
+  };
+
+  test('with no listener bound, queue bypass lets traffic flow', () => {
+    assert.equal(connects(lab), true);
+  });
+
+  test('accept verdicts let a TCP connection through', async () => {
+    const worker = await startWorker({ BW_MODE: 'accept' });
+    try {
+      assert.equal(connects(lab), true);
+      const seen = await worker.waitFor((l) => typeof l.seen === 'number');
+      const first = seen.first as { version: number; proto: number; hwProtocol: number };
+      assert.equal(first.version, 4);
+      assert.equal(first.proto, 6, 'TCP');
+      assert.equal(first.hwProtocol, 0x0800);
+      const stats = await statsOf(worker);
+      assert.ok((stats.answered ?? 0) >= 1);
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  test('drop verdicts block it', async () => {
+    const worker = await startWorker({ BW_MODE: 'drop' });
+    try {
+      assert.equal(connects(lab), false);
+      await worker.waitFor((l) => typeof l.seen === 'number');
+    } finally {
+      await worker.stop();
+    }
+    assert.equal(connects(lab), true, 'traffic flows again once the queue is unbound');
+  });
+
+  test('an agent whose event loop is blocked fails open after the deadline; its late verdicts are ignored', async () => {
+    const worker = await startWorker({ BW_MODE: 'accept', BW_DEFAULT: 'accept', BW_DEADLINE_MS: '150' });
+    try {
+      worker.send({ stallMs: 6000 });
+      await worker.waitFor((l) => 'stalling' in l);
+      assert.equal(connects(lab), true, 'default accept after the deadline');
+      await worker.waitFor((l) => 'stalled' in l, 15_000);
+      await worker.waitFor((l) => 'late' in l);
+      const stats = await statsOf(worker);
+      assert.ok((stats.defaulted ?? 0) >= 1, JSON.stringify(stats));
+      assert.ok((stats.lateAnswers ?? 0) >= 1, JSON.stringify(stats));
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  test('fail-closed drops traffic while the agent is blocked', async () => {
+    const worker = await startWorker({ BW_MODE: 'accept', BW_DEFAULT: 'drop', BW_DEADLINE_MS: '150' });
+    try {
+      worker.send({ stallMs: 5000 });
+      await worker.waitFor((l) => 'stalling' in l);
+      assert.equal(connects(lab), false, 'default drop after the deadline');
+      await worker.waitFor((l) => 'stalled' in l, 15_000);
+      const stats = await statsOf(worker);
+      assert.ok((stats.defaulted ?? 0) >= 1, JSON.stringify(stats));
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  test('removing the steering leaves no rule behind', async () => {
+    const removed = await removeQueueSteering({ queue: QUEUE, netns: lab.server });
+    assert.ok(removed.ok, removed.ok ? '' : removed.reason);
+    const rules = `${lab.exec(lab.server, 'iptables-save', []).stdout}${lab.exec(lab.server, 'nft', ['list', 'ruleset']).stdout}`;
+    assert.doesNotMatch(rules, /NFQUEUE|queue num/i);
+    const again = await installQueueSteering({
+      queue: QUEUE,
+      netns: lab.server,
+      protocol: 'tcp',
+      destinationPorts: [PORT],
+    });
+    assert.ok(again.ok);
+    const listed = `${lab.exec(lab.server, 'iptables-save', []).stdout}${lab.exec(lab.server, 'nft', ['list', 'ruleset']).stdout}`;
+    assert.match(
+      listed,
+      again.backend === 'nft' ? /queue.*num 7.*bypass|queue flags bypass to 7/ : /NFQUEUE --queue-num 7 --queue-bypass/,
+    );
+  });
+});
+
+/** A TCP connect from the client namespace to the server's port. */
+function connects(lab: Lab): boolean {
+  return lab.exec(lab.client, 'nc', ['-z', '-w', '2', lab.serverAddress, String(PORT)]).code === 0;
+}
+
+async function waitUntil(check: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 50; i++) {
+    if (check()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out: ${what}`);
+}
