@@ -85,7 +85,14 @@ const initial: Migration = {
       .addColumn('deactivated_at', TIME)
       .addColumn('certificate_serial', 'text')
       .addColumn('inventory_digest', 'text')
+      // Derived from the columns above on every change, stored so lists can filter and page on it.
+      .addColumn('status', 'text', (c) => c.notNull().defaultTo('updates-pending'))
+      .addColumn('status_reason', 'text')
+      // Resolved from the platform settings at each recompute, so offline detection is one query.
+      .addColumn('heartbeat_interval_seconds', 'integer', (c) => c.notNull().defaultTo(60))
+      .addColumn('missed_heartbeats_before_offline', 'integer', (c) => c.notNull().defaultTo(3))
       .execute();
+    await db.schema.createIndex('computers_status').on('computers').columns(['status', 'name', 'id']).execute();
     await db.schema.createIndex('computers_policy').on('computers').column('policy_id').execute();
     await db.schema.createIndex('computers_name').on('computers').columns(['name', 'id']).execute();
 

@@ -69,6 +69,10 @@ export interface ComputersTable {
   deactivated_at: number | null;
   certificate_serial: string | null;
   inventory_digest: string | null;
+  status: string;
+  status_reason: string | null;
+  heartbeat_interval_seconds: number;
+  missed_heartbeats_before_offline: number;
 }
 
 export interface ComputerInventoryTable {

@@ -1,0 +1,5 @@
+import type { ManagerModule } from '@bulwark/protocol';
+
+/** Every protection module the manager knows. Adding a module is one import and one entry here. */
+// biome-ignore lint/suspicious/noExplicitAny: modules differ in their settings schema type
+export const managerModules: readonly ManagerModule<any>[] = [];

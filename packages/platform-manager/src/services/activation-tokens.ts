@@ -1,0 +1,196 @@
+import type { ActivationTokenRow } from '../storage/schema.js';
+import { recordAudit } from './audit.js';
+import { type Executor, inTransaction, type ServiceContext } from './context.js';
+import { newId } from './ids.js';
+import { decodeCursor, type Page, type PageRequest, pageLimit, toPage } from './pagination.js';
+import { abort, fail, guarded, ok, type Result } from './result.js';
+import type { Actor } from './roles.js';
+import { equalHashes, randomSecret, sha256 } from './secrets.js';
+import { iso, parseTime } from './time.js';
+
+export type ActivationTokenState = 'active' | 'expired' | 'used-up' | 'revoked';
+
+export interface ActivationToken {
+  readonly id: string;
+  readonly name: string;
+  readonly expiresAt: string | null;
+  readonly maxUses: number | null;
+  readonly uses: number;
+  readonly policyId: string | null;
+  readonly revokedAt: string | null;
+  readonly createdAt: string;
+  readonly state: ActivationTokenState;
+}
+
+/** `bwt_<uuid>_<secret>`: the id finds the row, the secret is compared with its stored sha256. */
+const TOKEN = /^bwt_([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})_([A-Za-z0-9_-]{32,128})$/;
+
+export function tokenState(row: ActivationTokenRow, now: number): ActivationTokenState {
+  if (row.revoked_at !== null) return 'revoked';
+  if (row.expires_at !== null && row.expires_at <= now) return 'expired';
+  if (row.max_uses !== null && row.uses >= row.max_uses) return 'used-up';
+  return 'active';
+}
+
+export function presentToken(row: ActivationTokenRow, now: number): ActivationToken {
+  return {
+    id: row.id,
+    name: row.name,
+    expiresAt: iso(row.expires_at),
+    maxUses: row.max_uses,
+    uses: row.uses,
+    policyId: row.policy_id,
+    revokedAt: iso(row.revoked_at),
+    createdAt: iso(row.created_at),
+    state: tokenState(row, now),
+  };
+}
+
+/**
+ * Takes one use of an activation token, atomically: the conditional update succeeds for one
+ * caller only when the token is still usable, so two agents cannot both take the last use.
+ * Returns the token row, or aborts with a message that says why the token cannot be used.
+ */
+export async function consumeActivationToken(db: Executor, token: string, now: number): Promise<ActivationTokenRow> {
+  const match = typeof token === 'string' ? TOKEN.exec(token) : null;
+  if (!match) return abort('unauthenticated', 'activation token is not valid');
+  const [, id, secret] = match as unknown as [string, string, string];
+  const row = await db.selectFrom('activation_tokens').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!row || !equalHashes(sha256(secret), row.token_hash))
+    return abort('unauthenticated', 'activation token is not valid');
+  const taken = await db
+    .updateTable('activation_tokens')
+    .set((eb) => ({ uses: eb('uses', '+', 1) }))
+    .where('id', '=', id)
+    .where('revoked_at', 'is', null)
+    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+    .where((eb) => eb.or([eb('max_uses', 'is', null), eb('uses', '<', eb.ref('max_uses'))]))
+    .executeTakeFirst();
+  if (Number(taken.numUpdatedRows) === 1) return { ...row, uses: row.uses + 1 };
+  const current = await db.selectFrom('activation_tokens').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+  switch (tokenState(current, now)) {
+    case 'revoked':
+      return abort('unauthenticated', `activation token ${current.name} was revoked; ask for a new one`);
+    case 'expired':
+      return abort(
+        'unauthenticated',
+        `activation token ${current.name} expired at ${iso(current.expires_at)}; ask for a new one`,
+      );
+    default:
+      return abort(
+        'unauthenticated',
+        `activation token ${current.name} has been used ${current.uses} times, its limit; ask for a new one`,
+      );
+  }
+}
+
+export function activationTokensService(ctx: ServiceContext) {
+  async function create(
+    input: { name?: string; expiresAt?: string | null; maxUses?: number | null; policyId?: string | null },
+    actor: Actor,
+  ): Promise<Result<{ activationToken: ActivationToken; token: string }>> {
+    const now = ctx.now();
+    const name = (input.name ?? '').trim() || `token ${new Date(now).toISOString()}`;
+    if (name.length > 128) return fail('validation', 'token name must be at most 128 characters');
+    let expiresAt: number | null = null;
+    if (input.expiresAt !== undefined && input.expiresAt !== null) {
+      const parsed = parseTime(input.expiresAt);
+      if (parsed === undefined) return fail('validation', 'expiresAt must be an ISO 8601 time');
+      if (parsed <= now) return fail('validation', 'expiresAt must be in the future');
+      expiresAt = parsed;
+    }
+    const maxUses = input.maxUses ?? null;
+    if (maxUses !== null && (!Number.isInteger(maxUses) || maxUses < 1 || maxUses > 1_000_000)) {
+      return fail('validation', 'maxUses must be an integer from 1 to 1000000');
+    }
+    const policyId = input.policyId ?? null;
+    const id = newId();
+    const secret = randomSecret(32);
+    return guarded(() =>
+      inTransaction(ctx.db, async (trx) => {
+        if (policyId !== null) {
+          const policy = await trx.selectFrom('policies').select('id').where('id', '=', policyId).executeTakeFirst();
+          if (!policy) abort('not-found', `policy ${policyId} not found`);
+        }
+        const row: ActivationTokenRow = {
+          id,
+          name,
+          token_hash: sha256(secret),
+          expires_at: expiresAt,
+          max_uses: maxUses,
+          uses: 0,
+          policy_id: policyId,
+          revoked_at: null,
+          created_at: now,
+        };
+        await trx.insertInto('activation_tokens').values(row).execute();
+        const activationToken = presentToken(row, now);
+        await recordAudit(
+          trx,
+          now,
+          actor,
+          'activation-token.create',
+          { kind: 'activation-token', id },
+          null,
+          activationToken,
+        );
+        return { activationToken, token: `bwt_${id}_${secret}` };
+      }),
+    );
+  }
+
+  async function list(request: PageRequest = {}): Promise<Result<Page<ActivationToken>>> {
+    const limit = pageLimit(request);
+    if (!limit.ok) return limit;
+    let query = ctx.db.selectFrom('activation_tokens').selectAll();
+    if (request.cursor) {
+      const position = decodeCursor(request.cursor, ['number', 'string'] as const);
+      if (!position.ok) return position;
+      const [at, id] = position.value;
+      query = query.where((eb) =>
+        eb.or([eb('created_at', '<', at), eb.and([eb('created_at', '=', at), eb('id', '<', id)])]),
+      );
+    }
+    const rows = await query
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit.value + 1)
+      .execute();
+    const now = ctx.now();
+    return ok(
+      toPage(
+        rows,
+        limit.value,
+        (r) => presentToken(r, now),
+        (r) => [r.created_at, r.id],
+      ),
+    );
+  }
+
+  async function revoke(id: string, actor: Actor): Promise<Result<ActivationToken>> {
+    return guarded(() =>
+      inTransaction(ctx.db, async (trx) => {
+        const row = await trx.selectFrom('activation_tokens').selectAll().where('id', '=', id).executeTakeFirst();
+        if (!row) return abort('not-found', `activation token ${id} not found`);
+        const now = ctx.now();
+        if (row.revoked_at !== null) return presentToken(row, now);
+        await trx.updateTable('activation_tokens').set({ revoked_at: now }).where('id', '=', id).execute();
+        const next = { ...row, revoked_at: now };
+        await recordAudit(
+          trx,
+          now,
+          actor,
+          'activation-token.revoke',
+          { kind: 'activation-token', id },
+          presentToken(row, now),
+          presentToken(next, now),
+        );
+        return presentToken(next, now);
+      }),
+    );
+  }
+
+  return { create, list, revoke };
+}
+
+export type ActivationTokensService = ReturnType<typeof activationTokensService>;

@@ -1,0 +1,189 @@
+import { type AgentEvent, SEVERITIES, type Severity, severityRank } from '@bulwark/protocol';
+import type { EventRow, NewEventRow } from '../storage/schema.js';
+import { type Executor, inTransaction, type ServiceContext } from './context.js';
+import { newOrderedId } from './ids.js';
+import { decodeCursor, type Page, type PageRequest, pageLimit, toPage } from './pagination.js';
+import { fail, ok, type Result } from './result.js';
+import { iso, parseTime } from './time.js';
+
+export interface StoredEvent {
+  readonly id: string;
+  readonly computerId: string;
+  readonly seq: number;
+  readonly time: string;
+  readonly receivedAt: string;
+  readonly module: string;
+  readonly type: string;
+  readonly severity: Severity;
+  readonly ruleId: string | null;
+  readonly action: string | null;
+  readonly summary: string;
+  readonly details: Record<string, unknown> | null;
+}
+
+export interface EventFilter {
+  /** ISO time, inclusive. */
+  readonly from?: string;
+  /** ISO time, exclusive. */
+  readonly to?: string;
+  readonly computerId?: string;
+  readonly module?: string;
+  readonly ruleId?: string;
+  readonly type?: string;
+  /** Minimum severity. */
+  readonly severity?: Severity;
+}
+
+/**
+ * Rows per INSERT: 13 parameters a row stays under SQLite's 32,766 and PostgreSQL's 65,535
+ * bound parameters, and one statement per 1,000 events keeps ingest fast.
+ */
+const ROWS_PER_INSERT = 1000;
+
+export function presentEvent(row: EventRow): StoredEvent {
+  return {
+    id: row.id,
+    computerId: row.computer_id,
+    seq: row.seq,
+    time: iso(row.time),
+    receivedAt: iso(row.received_at),
+    module: row.module,
+    type: row.type,
+    severity: row.severity as Severity,
+    ruleId: row.rule_id,
+    action: row.action,
+    summary: row.summary,
+    details: row.details_json === null ? null : (JSON.parse(row.details_json) as Record<string, unknown>),
+  };
+}
+
+type Bounds = { from?: number; to?: number; rank?: number };
+
+function checkFilter(filter: EventFilter): Result<Bounds> {
+  const bounds: Bounds = {};
+  if (filter.from !== undefined) {
+    bounds.from = parseTime(filter.from);
+    if (bounds.from === undefined) return fail('validation', 'from must be an ISO 8601 time');
+  }
+  if (filter.to !== undefined) {
+    bounds.to = parseTime(filter.to);
+    if (bounds.to === undefined) return fail('validation', 'to must be an ISO 8601 time');
+  }
+  if (filter.severity !== undefined) {
+    if (!SEVERITIES.includes(filter.severity))
+      return fail('validation', `severity must be one of ${SEVERITIES.join(', ')}`);
+    bounds.rank = severityRank(filter.severity);
+  }
+  return ok(bounds);
+}
+
+function filtered(db: Executor, filter: EventFilter, bounds: Bounds) {
+  let query = db.selectFrom('events').selectAll();
+  if (bounds.from !== undefined) query = query.where('time', '>=', bounds.from);
+  if (bounds.to !== undefined) query = query.where('time', '<', bounds.to);
+  if (filter.computerId !== undefined) query = query.where('computer_id', '=', filter.computerId);
+  if (filter.module !== undefined) query = query.where('module', '=', filter.module);
+  if (filter.ruleId !== undefined) query = query.where('rule_id', '=', filter.ruleId);
+  if (filter.type !== undefined) query = query.where('type', '=', filter.type);
+  if (bounds.rank !== undefined) query = query.where('severity_rank', '>=', bounds.rank);
+  return query;
+}
+
+async function page(
+  db: Executor,
+  filter: EventFilter,
+  bounds: Bounds,
+  limit: number,
+  after?: readonly [number, string],
+) {
+  let query = filtered(db, filter, bounds);
+  if (after) {
+    const [time, id] = after;
+    query = query.where((eb) => eb.or([eb('time', '<', time), eb.and([eb('time', '=', time), eb('id', '<', id)])]));
+  }
+  return query.orderBy('time', 'desc').orderBy('id', 'desc').limit(limit).execute();
+}
+
+export function eventsService(ctx: ServiceContext) {
+  /**
+   * Stores a batch from an agent in one transaction. Delivery is at-least-once, so an event
+   * already stored (same computer and seq) is counted as a duplicate and not stored again.
+   */
+  async function ingest(
+    computerId: string,
+    events: readonly AgentEvent[],
+  ): Promise<Result<{ accepted: number; duplicates: number }>> {
+    const computer = await ctx.db.selectFrom('computers').select('id').where('id', '=', computerId).executeTakeFirst();
+    if (!computer) return fail('not-found', `computer ${computerId} not found`);
+    if (events.length === 0) return ok({ accepted: 0, duplicates: 0 });
+    const now = ctx.now();
+    const rows: NewEventRow[] = events.map((event) => ({
+      id: newOrderedId(now),
+      computer_id: computerId,
+      seq: event.seq,
+      time: parseTime(event.time) ?? now,
+      received_at: now,
+      module: event.module,
+      type: event.type,
+      severity: event.severity,
+      severity_rank: severityRank(event.severity),
+      rule_id: event.ruleId ?? null,
+      action: event.action ?? null,
+      summary: event.summary,
+      details_json: event.details === undefined ? null : JSON.stringify(event.details),
+    }));
+    const accepted = await inTransaction(ctx.db, async (trx) => {
+      let inserted = 0;
+      for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
+        const result = await trx
+          .insertInto('events')
+          .values(rows.slice(i, i + ROWS_PER_INSERT))
+          .onConflict((oc) => oc.columns(['computer_id', 'seq']).doNothing())
+          .executeTakeFirst();
+        inserted += Number(result.numInsertedOrUpdatedRows ?? 0);
+      }
+      return inserted;
+    });
+    return ok({ accepted, duplicates: events.length - accepted });
+  }
+
+  /** Newest first, by event time. */
+  async function query(filter: EventFilter & PageRequest = {}): Promise<Result<Page<StoredEvent>>> {
+    const limit = pageLimit(filter);
+    if (!limit.ok) return limit;
+    const bounds = checkFilter(filter);
+    if (!bounds.ok) return bounds;
+    let after: readonly [number, string] | undefined;
+    if (filter.cursor) {
+      const position = decodeCursor(filter.cursor, ['number', 'string'] as const);
+      if (!position.ok) return position;
+      after = position.value;
+    }
+    const rows = await page(ctx.db, filter, bounds.value, limit.value + 1, after);
+    return ok(toPage(rows, limit.value, presentEvent, (r) => [r.time, r.id]));
+  }
+
+  /** Every matching event, newest first, read in pages so an export of millions stays in bounded memory. */
+  function exportEvents(filter: EventFilter = {}, pageSize = 1000): Result<AsyncIterable<StoredEvent>> {
+    const bounds = checkFilter(filter);
+    if (!bounds.ok) return bounds;
+    if (!Number.isInteger(pageSize) || pageSize < 1) return fail('validation', 'pageSize must be a positive integer');
+    const db = ctx.db;
+    const limits = bounds.value;
+    async function* rows(): AsyncGenerator<StoredEvent> {
+      let after: readonly [number, string] | undefined;
+      for (;;) {
+        const batch = await page(db, filter, limits, pageSize, after);
+        for (const row of batch) yield presentEvent(row);
+        const last = batch[batch.length - 1];
+        if (batch.length < pageSize || last === undefined) return;
+        after = [last.time, last.id];
+      }
+    }
+    return ok(rows());
+  }
+
+  return { ingest, query, export: exportEvents };
+}
+
+export type EventsService = ReturnType<typeof eventsService>;

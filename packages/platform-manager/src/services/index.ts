@@ -1,0 +1,80 @@
+import type { ManagerModule } from '@bulwark/protocol';
+import type { Kysely } from 'kysely';
+import type { Database } from '../storage/schema.js';
+import { activationTokensService } from './activation-tokens.js';
+import { alertsService } from './alerts.js';
+import { apiKeysService } from './api-keys.js';
+import { auditService } from './audit.js';
+import { computersService } from './computers.js';
+import { configurationService } from './configuration.js';
+import type { ServiceContext } from './context.js';
+import { eventsService } from './events.js';
+import { inventoryService } from './inventory.js';
+import { policiesService } from './policies.js';
+import { sessionsService } from './sessions.js';
+import { buildSettingCatalog } from './setting-catalog.js';
+import { settingsService } from './settings.js';
+import { usersService } from './users.js';
+
+export interface ServicesOptions {
+  readonly db: Kysely<Database>;
+  readonly modules?: readonly ManagerModule[];
+  /** Epoch milliseconds; defaults to Date.now. */
+  readonly now?: () => number;
+  /** Default 12 hours. */
+  readonly sessionTtlMs?: number;
+}
+
+/** The manager's domain, over one database. Cheap to create; holds no state besides the database. */
+export function createServices(options: ServicesOptions) {
+  const modules = options.modules ?? [];
+  const ctx: ServiceContext = {
+    db: options.db,
+    modules,
+    catalog: buildSettingCatalog(modules),
+    now: options.now ?? Date.now,
+    sessionTtlMs: options.sessionTtlMs ?? 12 * 60 * 60 * 1000,
+  };
+  const configuration = configurationService(ctx);
+  const users = usersService(ctx);
+  return {
+    users,
+    apiKeys: apiKeysService(ctx),
+    sessions: sessionsService(ctx, users),
+    modules: { list: () => ctx.catalog.modules },
+    policies: policiesService(ctx, configuration),
+    settings: settingsService(ctx, configuration),
+    configuration,
+    activationTokens: activationTokensService(ctx),
+    computers: computersService(ctx, configuration),
+    inventory: inventoryService(ctx),
+    events: eventsService(ctx),
+    alerts: alertsService(ctx),
+    audit: auditService(ctx),
+  };
+}
+
+export type Services = ReturnType<typeof createServices>;
+
+export type { ActivationToken, ActivationTokenState } from './activation-tokens.js';
+export type { Alert, AlertState } from './alerts.js';
+export { AlertTypes } from './alerts.js';
+export type { ApiKey } from './api-keys.js';
+export type { AuditEntry, AuditQuery } from './audit.js';
+export type { ComputerStatus } from './computer-status.js';
+export { COMPUTER_STATUSES } from './computer-status.js';
+export type { Computer, ComputerQuery } from './computers.js';
+export type { Affected } from './configuration.js';
+export type { EventFilter, StoredEvent } from './events.js';
+export type { StoredInventory } from './inventory.js';
+export type { Page, PageRequest } from './pagination.js';
+export { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from './pagination.js';
+export type { Policy, PolicyNode } from './policies.js';
+export type { Result, ServiceError, ServiceErrorKind } from './result.js';
+export { type Actor, hasRole, isRole, type Principal, ROLES, type Role, SYSTEM_ACTOR } from './roles.js';
+export type { NewSession, SessionAuthentication } from './sessions.js';
+export type { ModuleInfo, SettingDefinition } from './setting-catalog.js';
+export type { SettingTarget } from './settings.js';
+export type { EffectiveSetting, SettingSource } from './settings-resolver.js';
+export type { User } from './users.js';
+export { INITIAL_ADMIN_USERNAME } from './users.js';

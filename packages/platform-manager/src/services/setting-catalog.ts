@@ -1,0 +1,110 @@
+import { type ManagerModule, PlatformSettings, parseWith, type ValidationIssue } from '@bulwark/protocol';
+import type { TObject, TSchema } from '@sinclair/typebox';
+
+/** One setting a policy or computer can override: `<module>.<property>` with its schema and default. */
+export interface SettingDefinition {
+  readonly key: string;
+  readonly module: string;
+  readonly property: string;
+  readonly schema: TSchema;
+  readonly default: unknown;
+}
+
+export interface ModuleInfo {
+  readonly id: string;
+  readonly name: string;
+  readonly description: string;
+  readonly settings: TObject;
+  readonly defaults: Readonly<Record<string, unknown>>;
+}
+
+export const PLATFORM_MODULE_ID = 'platform';
+
+export interface SettingCatalog {
+  readonly definitions: readonly SettingDefinition[];
+  readonly modules: readonly ModuleInfo[];
+  get(key: string): SettingDefinition | undefined;
+  /** Checks a value for a key; the message names the key and says what is wrong. */
+  check(
+    key: string,
+    value: unknown,
+  ): { ok: true } | { ok: false; message: string; issues?: readonly ValidationIssue[] };
+}
+
+/**
+ * Builds the catalog of every setting from the platform's own settings and each registered
+ * module's settings object. A module id that repeats, or collides with `platform`, is a
+ * programming error in the registry and stops the manager at start.
+ */
+export function buildSettingCatalog(modules: readonly ManagerModule[]): SettingCatalog {
+  const infos: ModuleInfo[] = [
+    {
+      id: PLATFORM_MODULE_ID,
+      name: 'Platform',
+      description: 'Settings of the agent platform itself: heartbeats, network engine mode, fail mode, event spool.',
+      settings: PlatformSettings,
+      defaults: defaultsOf(PlatformSettings),
+    },
+  ];
+  for (const module of modules) {
+    if (infos.some((i) => i.id === module.id)) throw new Error(`module id ${module.id} is registered twice`);
+    infos.push({
+      id: module.id,
+      name: module.name,
+      description: module.description,
+      settings: module.settings,
+      defaults: defaultsOf(module.settings),
+    });
+  }
+  const definitions: SettingDefinition[] = [];
+  for (const info of infos) {
+    for (const [property, schema] of Object.entries(info.settings.properties)) {
+      definitions.push({
+        key: `${info.id}.${property}`,
+        module: info.id,
+        property,
+        schema,
+        default: info.defaults[property],
+      });
+    }
+  }
+  const byKey = new Map(definitions.map((d) => [d.key, d]));
+  return {
+    definitions,
+    modules: infos,
+    get: (key) => byKey.get(key),
+    check(key, value) {
+      const definition = byKey.get(key);
+      if (!definition) return { ok: false, message: unknownKeyMessage(key, infos) };
+      if (value === undefined) return { ok: false, message: `${key}: a value is required` };
+      const parsed = parseWith(definition.schema, value);
+      if (parsed.ok) return { ok: true };
+      const reasons = parsed.issues.map((i) => (i.path === '/' ? i.message : `${i.path}: ${i.message}`));
+      return {
+        ok: false,
+        message: `${key}: ${JSON.stringify(value)} is not allowed (${[...new Set(reasons)].join('; ')})`,
+        issues: parsed.issues.map((i) => ({ path: `/${key}${i.path === '/' ? '' : i.path}`, message: i.message })),
+      };
+    },
+  };
+}
+
+function unknownKeyMessage(key: string, infos: readonly ModuleInfo[]): string {
+  const dot = key.indexOf('.');
+  const moduleId = dot > 0 ? key.slice(0, dot) : key;
+  const info = infos.find((i) => i.id === moduleId);
+  if (!info) {
+    return `unknown setting ${JSON.stringify(key)}: keys are <module>.<setting> and the modules are ${infos.map((i) => i.id).join(', ')}`;
+  }
+  return `unknown setting ${JSON.stringify(key)}: ${moduleId} has ${Object.keys(info.settings.properties)
+    .map((p) => `${moduleId}.${p}`)
+    .join(', ')}`;
+}
+
+function defaultsOf(schema: TObject): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [property, member] of Object.entries(schema.properties)) {
+    if ('default' in member) out[property] = structuredClone(member.default);
+  }
+  return out;
+}

@@ -1,0 +1,192 @@
+import type { UserRow } from '../storage/schema.js';
+import { recordAudit } from './audit.js';
+import { type Executor, inTransaction, type ServiceContext } from './context.js';
+import { newId } from './ids.js';
+import { decodeCursor, type Page, type PageRequest, pageLimit, toPage } from './pagination.js';
+import { abort, fail, guarded, ok, type Result } from './result.js';
+import { type Actor, isRole, type Principal, type Role, SYSTEM_ACTOR } from './roles.js';
+import { hashPassword, randomSecret, spendVerificationTime, verifyPasswordHash } from './secrets.js';
+import { iso } from './time.js';
+
+export interface User {
+  readonly id: string;
+  readonly username: string;
+  readonly role: Role;
+  readonly createdAt: string;
+}
+
+export const INITIAL_ADMIN_USERNAME = 'admin';
+const USERNAME = /^[A-Za-z0-9._@-]{1,64}$/;
+const MIN_PASSWORD = 8;
+const MAX_PASSWORD = 1024;
+
+export function presentUser(row: UserRow): User {
+  return { id: row.id, username: row.username, role: row.role as Role, createdAt: iso(row.created_at) };
+}
+
+function checkPassword(password: unknown): string | null {
+  if (typeof password !== 'string' || password.length < MIN_PASSWORD) {
+    return `password must be at least ${MIN_PASSWORD} characters`;
+  }
+  if (password.length > MAX_PASSWORD) return `password must be at most ${MAX_PASSWORD} characters`;
+  return null;
+}
+
+function checkRole(role: unknown): string | null {
+  return isRole(role) ? null : 'role must be administrator, operator or auditor';
+}
+
+async function otherAdministrators(db: Executor, exceptId: string): Promise<number> {
+  const row = await db
+    .selectFrom('users')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('role', '=', 'administrator')
+    .where('id', '<>', exceptId)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export function usersService(ctx: ServiceContext) {
+  async function create(
+    input: { username: string; password: string; role: Role },
+    actor: Actor,
+  ): Promise<Result<User>> {
+    if (typeof input.username !== 'string' || !USERNAME.test(input.username)) {
+      return fail('validation', 'username must be 1 to 64 letters, digits or . _ @ -');
+    }
+    const problem = checkPassword(input.password) ?? checkRole(input.role);
+    if (problem) return fail('validation', problem);
+    // Hash before the transaction: scrypt takes tens of milliseconds and must not hold a lock.
+    const passwordHash = await hashPassword(input.password);
+    return guarded(() =>
+      inTransaction(ctx.db, async (trx) => {
+        const taken = await trx
+          .selectFrom('users')
+          .select('id')
+          .where('username', '=', input.username)
+          .executeTakeFirst();
+        if (taken) abort('conflict', `user ${input.username} already exists`);
+        const now = ctx.now();
+        const row: UserRow = {
+          id: newId(),
+          username: input.username,
+          role: input.role,
+          password_hash: passwordHash,
+          created_at: now,
+          updated_at: now,
+        };
+        await trx.insertInto('users').values(row).execute();
+        const user = presentUser(row);
+        await recordAudit(trx, now, actor, 'user.create', { kind: 'user', id: row.id }, null, user);
+        return user;
+      }),
+    );
+  }
+
+  async function get(id: string): Promise<Result<User>> {
+    const row = await ctx.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? ok(presentUser(row)) : fail('not-found', `user ${id} not found`);
+  }
+
+  async function list(request: PageRequest = {}): Promise<Result<Page<User>>> {
+    const limit = pageLimit(request);
+    if (!limit.ok) return limit;
+    let query = ctx.db.selectFrom('users').selectAll();
+    if (request.cursor) {
+      const position = decodeCursor(request.cursor, ['string'] as const);
+      if (!position.ok) return position;
+      query = query.where('username', '>', position.value[0]);
+    }
+    const rows = await query
+      .orderBy('username')
+      .limit(limit.value + 1)
+      .execute();
+    return ok(toPage(rows, limit.value, presentUser, (r) => [r.username]));
+  }
+
+  async function update(id: string, changes: { role?: Role; password?: string }, actor: Actor): Promise<Result<User>> {
+    if (changes.role !== undefined) {
+      const problem = checkRole(changes.role);
+      if (problem) return fail('validation', problem);
+    }
+    let passwordHash: string | undefined;
+    if (changes.password !== undefined) {
+      const problem = checkPassword(changes.password);
+      if (problem) return fail('validation', problem);
+      passwordHash = await hashPassword(changes.password);
+    }
+    return guarded(() =>
+      inTransaction(ctx.db, async (trx) => {
+        const row = await trx.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+        if (!row) return abort('not-found', `user ${id} not found`);
+        if (
+          changes.role !== undefined &&
+          changes.role !== 'administrator' &&
+          row.role === 'administrator' &&
+          (await otherAdministrators(trx, id)) === 0
+        ) {
+          abort('conflict', `${row.username} is the last administrator; make another user administrator first`);
+        }
+        const now = ctx.now();
+        const next: UserRow = {
+          ...row,
+          role: changes.role ?? row.role,
+          password_hash: passwordHash ?? row.password_hash,
+          updated_at: now,
+        };
+        await trx
+          .updateTable('users')
+          .set({ role: next.role, password_hash: next.password_hash, updated_at: now })
+          .where('id', '=', id)
+          .execute();
+        if (passwordHash !== undefined) {
+          // A new password ends the user's other sessions.
+          await trx.deleteFrom('sessions').where('user_id', '=', id).execute();
+        }
+        const after = { ...presentUser(next), ...(passwordHash !== undefined ? { passwordChanged: true } : {}) };
+        await recordAudit(trx, now, actor, 'user.update', { kind: 'user', id }, presentUser(row), after);
+        return presentUser(next);
+      }),
+    );
+  }
+
+  async function remove(id: string, actor: Actor): Promise<Result<void>> {
+    return guarded(() =>
+      inTransaction(ctx.db, async (trx) => {
+        const row = await trx.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+        if (!row) return abort('not-found', `user ${id} not found`);
+        if (row.role === 'administrator' && (await otherAdministrators(trx, id)) === 0) {
+          abort('conflict', `${row.username} is the last administrator and cannot be deleted`);
+        }
+        await trx.deleteFrom('users').where('id', '=', id).execute();
+        await recordAudit(trx, ctx.now(), actor, 'user.delete', { kind: 'user', id }, presentUser(row), null);
+      }),
+    );
+  }
+
+  async function verifyPassword(username: string, password: string): Promise<Result<Principal>> {
+    const denied = fail<Principal>('unauthenticated', 'user name or password is wrong');
+    if (typeof username !== 'string' || typeof password !== 'string' || password.length > MAX_PASSWORD) return denied;
+    const row = await ctx.db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
+    if (!row) {
+      await spendVerificationTime(password);
+      return denied;
+    }
+    if (!(await verifyPasswordHash(password, row.password_hash))) return denied;
+    return ok({ id: row.id, name: row.username, role: row.role as Role, kind: 'user' });
+  }
+
+  /** First start only: creates `admin` with a random password and returns it (once); else null. */
+  async function ensureInitialAdmin(): Promise<string | null> {
+    const any = await ctx.db.selectFrom('users').select('id').limit(1).executeTakeFirst();
+    if (any) return null;
+    const password = randomSecret(18);
+    const created = await create({ username: INITIAL_ADMIN_USERNAME, password, role: 'administrator' }, SYSTEM_ACTOR);
+    // Another manager node may have bootstrapped at the same moment: then it owns the password.
+    return created.ok ? password : null;
+  }
+
+  return { create, get, list, update, delete: remove, verifyPassword, ensureInitialAdmin };
+}
+
+export type UsersService = ReturnType<typeof usersService>;
