@@ -1,0 +1,15 @@
+import type { ManagerModule } from '@bulwark/protocol';
+import type { InventoryAgentConfiguration } from '../engine/index.js';
+import { InventorySettings } from './inventory-settings.js';
+
+export { InventorySettings } from './inventory-settings.js';
+
+export const inventoryModule: ManagerModule<typeof InventorySettings> = {
+  id: 'inventory',
+  name: 'Inventory',
+  description:
+    'Reports what is installed and running on the host (operating system, packages, listening ports, services, local users); recommendation scans read it.',
+  settings: InventorySettings,
+  compile: ({ settings }): InventoryAgentConfiguration => ({ intervalSeconds: settings.intervalSeconds }),
+  presentEvent: (event) => ({ title: event.summary }),
+};

@@ -1,0 +1,202 @@
+import { parseArgs } from 'node:util';
+import { AGENT_VERSION } from '../agent-version.js';
+import { startAgent } from '../daemon/agent-daemon.js';
+import { readAgentStatus } from '../daemon/agent-status.js';
+import { activateAgent, readCaFile } from '../identity/activation.js';
+import { deactivateAgent } from '../identity/deactivation.js';
+import { jsonLogger, type LogLevel } from '../log/json-logger.js';
+
+/** Exit codes, stable for scripts. */
+export const ExitCode = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  notActivated: 3,
+  managerUnreachable: 4,
+  managerRefused: 5,
+} as const;
+
+export interface CliIo {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  readonly env: NodeJS.ProcessEnv;
+  /** Resolves when the daemon should stop (SIGTERM/SIGINT); `run` installs nothing itself when given. */
+  readonly shutdownSignal?: Promise<string>;
+}
+
+const HELP = `bulwark-agent ${AGENT_VERSION} — the Bulwark agent
+
+Usage:
+  bulwark-agent activate --manager URL --token T [--ca FILE | --ca-fingerprint SHA256] [--data-dir D] [--json]
+  bulwark-agent status [--data-dir D] [--json]
+  bulwark-agent deactivate [--force] [--data-dir D] [--json]
+  bulwark-agent run [--data-dir D] [--log-level debug|info|warn|error]
+
+  --manager         the manager's agent port, e.g. https://manager.example:4120
+  --token           activation token (or BULWARK_ACTIVATION_TOKEN in the environment)
+  --ca              the manager's CA certificate (PEM), verified against the manager's certificate
+  --ca-fingerprint  SHA-256 fingerprint of the manager's CA, pinned (without --ca or this,
+                    the CA is trusted on first use, with a warning)
+  --data-dir        default /var/lib/bulwark/agent, or BULWARK_AGENT_DATA_DIR
+  --force           deactivate: remove the local identity even if the manager cannot be told
+
+Exit codes: 0 ok, 1 failure, 2 usage, 3 not activated, 4 manager unreachable, 5 manager refused.
+`;
+
+const OPTIONS = {
+  manager: { type: 'string' },
+  token: { type: 'string' },
+  ca: { type: 'string' },
+  'ca-fingerprint': { type: 'string' },
+  'data-dir': { type: 'string' },
+  hostname: { type: 'string' },
+  json: { type: 'boolean' },
+  force: { type: 'boolean' },
+  'log-level': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+} as const;
+
+export async function runAgentCli(argv: readonly string[], io: CliIo): Promise<number> {
+  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; args: string[] }>>;
+  try {
+    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    io.err(`bulwark-agent: ${(error as Error).message}\nRun "bulwark-agent --help" for usage.\n`);
+    return ExitCode.usage;
+  }
+  const { values, positionals } = parsed;
+  if (values.version) {
+    io.out(`${AGENT_VERSION}\n`);
+    return ExitCode.ok;
+  }
+  const command = positionals[0];
+  if (values.help || command === undefined || command === 'help') {
+    io.out(HELP);
+    return command === undefined && !values.help ? ExitCode.usage : ExitCode.ok;
+  }
+  if (positionals.length > 1) {
+    io.err(`bulwark-agent: unexpected argument "${positionals[1]}"\n`);
+    return ExitCode.usage;
+  }
+  const dataDir = values['data-dir'] ?? io.env.BULWARK_AGENT_DATA_DIR;
+  const json = values.json === true;
+  const print = (result: object, text: string) => io.out(json ? `${JSON.stringify(result, null, 2)}\n` : text);
+  const fail = (code: number, message: string, extra: object = {}) => {
+    if (json) io.out(`${JSON.stringify({ ok: false, error: message, ...extra }, null, 2)}\n`);
+    else io.err(`bulwark-agent: ${message}\n`);
+    return code;
+  };
+
+  switch (command) {
+    case 'activate': {
+      const token = values.token ?? io.env.BULWARK_ACTIVATION_TOKEN;
+      if (!values.manager) return fail(ExitCode.usage, 'activate needs --manager URL');
+      if (!token) return fail(ExitCode.usage, 'activate needs --token T (or BULWARK_ACTIVATION_TOKEN)');
+      let caPem: string | undefined;
+      if (values.ca !== undefined) {
+        const file = readCaFile(values.ca);
+        if (!file.ok) return fail(ExitCode.usage, file.message);
+        caPem = file.pem;
+      }
+      const warnings: string[] = [];
+      const result = await activateAgent({
+        managerUrl: values.manager,
+        token,
+        ...(caPem !== undefined ? { caPem } : {}),
+        ...(values['ca-fingerprint'] !== undefined ? { caFingerprint: values['ca-fingerprint'] } : {}),
+        ...(dataDir !== undefined ? { dataDir } : {}),
+        ...(values.hostname !== undefined ? { hostname: values.hostname } : {}),
+        warn: (message) => {
+          warnings.push(message);
+          io.err(`WARNING: ${message}\n`);
+        },
+      });
+      if (!result.ok) {
+        const code = {
+          usage: ExitCode.usage,
+          'already-activated': ExitCode.failure,
+          unreachable: ExitCode.managerUnreachable,
+          refused: ExitCode.managerRefused,
+          'invalid-answer': ExitCode.failure,
+        }[result.code];
+        return fail(code, result.message, { code: result.code });
+      }
+      print(
+        {
+          ok: true,
+          computerId: result.computerId,
+          managerUrl: result.managerUrl,
+          dataDir: result.dataDir,
+          caTrust: result.caTrust,
+          warnings,
+        },
+        `activated: computer ${result.computerId} with ${result.managerUrl} (data in ${result.dataDir})\nstart the agent: systemctl enable --now bulwark-agent (or bulwark-agent run)\n`,
+      );
+      return ExitCode.ok;
+    }
+    case 'status': {
+      const status = readAgentStatus(dataDir);
+      if (json) io.out(`${JSON.stringify(status, null, 2)}\n`);
+      else io.out(formatStatus(status));
+      return status.activated ? ExitCode.ok : ExitCode.notActivated;
+    }
+    case 'deactivate': {
+      const result = await deactivateAgent({
+        ...(dataDir !== undefined ? { dataDir } : {}),
+        force: values.force === true,
+      });
+      if (!result.ok) {
+        const code = {
+          'not-activated': ExitCode.notActivated,
+          unreachable: ExitCode.managerUnreachable,
+          refused: ExitCode.managerRefused,
+        }[result.code];
+        return fail(code, result.message, { code: result.code });
+      }
+      print(
+        result,
+        `deactivated computer ${result.computerId}${result.managerTold ? '' : ' (locally only: the manager was not told)'}${
+          result.discardedEvents > 0 ? `; ${result.discardedEvents} unsent events discarded` : ''
+        }\n`,
+      );
+      return ExitCode.ok;
+    }
+    case 'run': {
+      const level = (values['log-level'] ?? 'info') as LogLevel;
+      if (!['debug', 'info', 'warn', 'error'].includes(level))
+        return fail(ExitCode.usage, '--log-level must be debug, info, warn or error');
+      const log = jsonLogger({ level });
+      const started = await startAgent({ ...(dataDir !== undefined ? { dataDir } : {}), log });
+      if (!started.ok) {
+        log.error(started.message);
+        return started.code === 'not-activated' ? ExitCode.notActivated : ExitCode.failure;
+      }
+      const reason = await Promise.race([started.agent.ended, io.shutdownSignal ?? new Promise<string>(() => {})]);
+      log.info('shutting down', { reason });
+      await started.agent.stop();
+      return ExitCode.ok;
+    }
+    default:
+      return fail(ExitCode.usage, `unknown command "${command}"; commands: activate, status, deactivate, run`);
+  }
+}
+
+function formatStatus(status: ReturnType<typeof readAgentStatus>): string {
+  if (!status.activated) {
+    return `not activated${status.problem ? ` (${status.problem})` : ''} — data dir ${status.dataDir}\nrun: bulwark-agent activate --manager URL --token T\n`;
+  }
+  const lines = [
+    `computer:        ${status.computerId}`,
+    `manager:         ${status.managerUrl}`,
+    `daemon:          ${status.daemon}`,
+    `configuration:   ${status.appliedConfigurationVersion ?? 'none applied yet'}${status.configurationError ? ` (error: ${status.configurationError})` : ''}`,
+    `last contact:    ${status.lastContactAt ?? 'never'}${status.lastError ? ` (last error: ${status.lastError})` : ''}`,
+    `events:          ${status.spool.pendingEvents} waiting to be sent, ${status.spool.droppedEvents} dropped`,
+    'modules:',
+    ...(status.modules.length === 0
+      ? ['  (none)']
+      : status.modules.map((m) => `  ${m.id.padEnd(22)} ${m.state}${m.reason ? ` — ${m.reason}` : ''}`)),
+  ];
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,399 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  type AgentModuleFactory,
+  AgentRoutes,
+  HeartbeatResponse,
+  type Inventory,
+  type InventoryReport,
+  inventoryDigest,
+  type NewEvent,
+  PlatformEventTypes,
+  type SecurityConfiguration,
+  WakeResponse,
+} from '@bulwark/protocol';
+import { Type } from '@sinclair/typebox';
+import { AGENT_VERSION } from '../agent-version.js';
+import { backoffDelay, sleep } from '../channel/backoff.js';
+import { ManagerChannel } from '../channel/manager-channel.js';
+import { type AgentIdentity, identityPaths, readIdentity, resolveDataDir } from '../identity/identity-store.js';
+import { type AgentLogger, jsonLogger } from '../log/json-logger.js';
+import { ModuleRuntime } from '../modules/module-runtime.js';
+import { agentModuleFactories } from '../modules/registry.js';
+import { type EmitOutcome, EventSpool } from '../spool/event-spool.js';
+import { EventUploader } from '../spool/event-uploader.js';
+import { checkConfiguration, loadAppliedConfiguration, saveAppliedConfiguration } from './configuration-store.js';
+import { type DaemonStatus, writeDaemonStatus } from './status-file.js';
+import { WakeableDelay } from './wakeable-delay.js';
+
+export interface StartAgentOptions {
+  readonly dataDir?: string;
+  readonly log?: AgentLogger;
+  readonly factories?: readonly AgentModuleFactory[];
+  /** Seconds the manager may hold a wake call open; tests shorten it. */
+  readonly wakeTimeoutSeconds?: number;
+  /** Upper bound on the heartbeat interval, whatever the manager says (tests). */
+  readonly maxHeartbeatIntervalMs?: number;
+  readonly uploaderIdleMs?: number;
+}
+
+export interface RunningAgent {
+  readonly computerId: string;
+  readonly dataDir: string;
+  /** Spools an event as a module would. */
+  emit(event: NewEvent): EmitOutcome;
+  /** Asks for a heartbeat now and resolves once one has completed (or failed). */
+  heartbeatNow(): Promise<void>;
+  status(): DaemonStatus;
+  readonly runtime: ModuleRuntime;
+  readonly spool: EventSpool;
+  /** Resolves when the agent should end on its own, e.g. its identity was removed by deactivation. */
+  readonly ended: Promise<string>;
+  stop(): Promise<void>;
+}
+
+export type StartAgentResult =
+  | { readonly ok: true; readonly agent: RunningAgent }
+  | { readonly ok: false; readonly code: 'not-activated' | 'damaged'; readonly message: string };
+
+/**
+ * The agent daemon: applies the last known configuration at once, then keeps in touch with the
+ * manager (heartbeats, wake long-poll, event upload, inventory) until stop().
+ */
+export async function startAgent(options: StartAgentOptions = {}): Promise<StartAgentResult> {
+  const dataDir = resolveDataDir(options.dataDir);
+  const read = readIdentity(dataDir);
+  if (read.kind === 'not-activated') {
+    return {
+      ok: false,
+      code: 'not-activated',
+      message: `not activated (data dir ${dataDir}); run "bulwark-agent activate --manager URL --token T" first`,
+    };
+  }
+  if (read.kind === 'damaged')
+    return { ok: false, code: 'damaged', message: `identity in ${dataDir} cannot be read: ${read.reason}` };
+  const daemon = new AgentDaemon(read.identity, dataDir, options);
+  await daemon.start();
+  return { ok: true, agent: daemon };
+}
+
+class AgentDaemon implements RunningAgent {
+  readonly computerId: string;
+  readonly dataDir: string;
+  readonly spool: EventSpool;
+  readonly runtime: ModuleRuntime;
+  readonly #identity: AgentIdentity;
+  readonly #options: StartAgentOptions;
+  readonly #log: AgentLogger;
+  readonly #channel: ManagerChannel;
+  readonly #uploader: EventUploader;
+  readonly #heartbeatDelay = new WakeableDelay();
+  readonly #controller = new AbortController();
+  readonly #startedAt = new Date().toISOString();
+  #stopped = false;
+  #loops: Promise<void>[] = [];
+  #applied: SecurityConfiguration | null = null;
+  #configurationError: string | null = null;
+  #intervalSeconds: number;
+  #lastContactAt: string | null = null;
+  #lastError: string | null = null;
+  #inventory: { inventory: Inventory; digest: string } | null = null;
+  #sentInventoryDigest: string | null = null;
+  #sendingInventory: Promise<void> | null = null;
+  #heartbeatWaiters: (() => void)[] = [];
+  #end: (reason: string) => void = () => {};
+  readonly ended = new Promise<string>((resolve) => {
+    this.#end = resolve;
+  });
+
+  constructor(identity: AgentIdentity, dataDir: string, options: StartAgentOptions) {
+    this.#identity = identity;
+    this.computerId = identity.computerId;
+    this.dataDir = dataDir;
+    this.#options = options;
+    this.#log = (options.log ?? jsonLogger()).child({ computerId: identity.computerId });
+    this.#intervalSeconds = identity.heartbeatIntervalSeconds;
+    this.spool = EventSpool.open(join(dataDir, 'spool.db'));
+    this.#channel = new ManagerChannel({
+      managerUrl: identity.managerUrl,
+      keyPem: identity.keyPem,
+      certificatePem: identity.certificatePem,
+      caPem: identity.caPem,
+    });
+    this.#uploader = new EventUploader({
+      spool: this.spool,
+      channel: this.#channel,
+      log: this.#log,
+      onContact: () => this.#contact(),
+      ...(options.uploaderIdleMs ? { idleMs: options.uploaderIdleMs } : {}),
+    });
+    this.runtime = new ModuleRuntime({
+      factories: options.factories ?? agentModuleFactories,
+      dataDir,
+      log: this.#log,
+      emit: (event) => void this.emit(event),
+      reportInventory: (inventory) => this.#reportInventory(inventory),
+    });
+  }
+
+  async start(): Promise<void> {
+    this.#log.info('agent starting', {
+      managerUrl: this.#identity.managerUrl,
+      version: AGENT_VERSION,
+      pid: process.pid,
+    });
+    const stored = loadAppliedConfiguration(this.dataDir, this.computerId);
+    if (stored) {
+      // Protect the host with what we had before contacting anyone.
+      await this.#apply(stored, false);
+    }
+    this.#writeStatus();
+    this.#uploader.start();
+    this.#loops.push(this.#heartbeatLoop(), this.#wakeLoop());
+  }
+
+  emit(event: NewEvent): EmitOutcome {
+    let outcome: EmitOutcome;
+    try {
+      outcome = this.spool.emit(event);
+    } catch (error) {
+      this.#log.error('event could not be spooled', { error: (error as Error).message, module: event.module });
+      return { kind: 'invalid', reason: (error as Error).message };
+    }
+    if (outcome.kind === 'spooled') this.#uploader.kick();
+    else if (outcome.kind === 'invalid')
+      this.#log.warn('invalid event not spooled', { module: event.module, reason: outcome.reason });
+    return outcome;
+  }
+
+  heartbeatNow(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#heartbeatWaiters.push(resolve);
+      this.#heartbeatDelay.wake();
+    });
+  }
+
+  status(): DaemonStatus {
+    const counters = this.spool.counters();
+    return {
+      pid: process.pid,
+      running: !this.#stopped,
+      startedAt: this.#startedAt,
+      updatedAt: new Date().toISOString(),
+      appliedConfigurationVersion: this.#applied?.version ?? null,
+      configurationError: this.#configurationError,
+      lastContactAt: this.#lastContactAt,
+      lastError: this.#lastError,
+      heartbeatIntervalSeconds: this.#intervalSeconds,
+      modules: this.runtime.status(),
+      spool: {
+        pendingEvents: counters.pendingEvents,
+        droppedEvents: counters.droppedEvents,
+        clippedEvents: counters.clippedEvents,
+      },
+    };
+  }
+
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#log.info('agent stopping');
+    this.#controller.abort();
+    this.#heartbeatDelay.wake();
+    await this.#uploader.stop();
+    await Promise.all(this.#loops);
+    await this.runtime.stopAll();
+    for (const resolve of this.#heartbeatWaiters.splice(0)) resolve();
+    this.#end('stopped');
+    this.#writeStatus();
+    this.spool.close();
+    this.#channel.close();
+    this.#log.info('agent stopped');
+  }
+
+  async #heartbeatLoop(): Promise<void> {
+    let failures = 0;
+    while (!this.#stopped) {
+      if (!existsSync(identityPaths(this.dataDir).identity)) {
+        this.#log.warn('identity removed (deactivated): stopping');
+        this.#end('deactivated');
+        break;
+      }
+      const waiters = this.#heartbeatWaiters.splice(0);
+      let ok = await this.#heartbeat();
+      // A new configuration was applied: tell the manager at once.
+      if (ok === 'applied' && !this.#stopped) ok = await this.#heartbeat();
+      for (const resolve of waiters) resolve();
+      failures = ok === 'failed' ? failures + 1 : 0;
+      if (this.#stopped) break;
+      const interval = Math.min(
+        this.#intervalSeconds * 1000,
+        this.#options.maxHeartbeatIntervalMs ?? Number.POSITIVE_INFINITY,
+      );
+      await this.#heartbeatDelay.wait(
+        failures > 0 ? Math.min(interval, backoffDelay(failures, 2000, 60_000)) : interval,
+      );
+    }
+  }
+
+  /** One heartbeat, and whatever its answer asks for. */
+  async #heartbeat(): Promise<'ok' | 'applied' | 'failed'> {
+    const counters = this.spool.counters();
+    const body = {
+      appliedConfigurationVersion: this.#applied?.version ?? null,
+      ...(this.#configurationError ? { configurationError: this.#configurationError.slice(0, 4096) } : {}),
+      modules: this.runtime.status(),
+      ...(this.#inventory ? { inventoryDigest: this.#inventory.digest } : {}),
+      spool: { pendingEvents: counters.pendingEvents, droppedEvents: counters.droppedEvents },
+      agentVersion: AGENT_VERSION,
+    };
+    const result = await this.#channel.call('POST', AgentRoutes.heartbeat.path, body, HeartbeatResponse, {
+      retries: 2,
+      signal: this.#controller.signal,
+    });
+    if (!result.ok) {
+      this.#failure('heartbeat failed', result.message);
+      return 'failed';
+    }
+    this.#contact();
+    const answer = result.value;
+    this.#intervalSeconds = Math.max(1, answer.heartbeatIntervalSeconds);
+    if (this.#inventory && (answer.sendInventory || this.#sentInventoryDigest !== this.#inventory.digest)) {
+      await this.#sendInventory();
+    }
+    let outcome: 'ok' | 'applied' = 'ok';
+    if (answer.configurationVersion !== (this.#applied?.version ?? null)) {
+      outcome = (await this.#fetchAndApply(answer.configurationVersion)) ? 'applied' : 'ok';
+    }
+    this.#writeStatus();
+    return outcome;
+  }
+
+  async #fetchAndApply(version: string): Promise<boolean> {
+    const path = AgentRoutes.configuration.path.replace(':version', encodeURIComponent(version));
+    const result = await this.#channel.call('GET', path, undefined, Type.Unknown(), {
+      retries: 2,
+      signal: this.#controller.signal,
+    });
+    if (!result.ok) {
+      this.#failure('configuration download failed', result.message);
+      return false;
+    }
+    const checked = checkConfiguration(result.value, { computerId: this.computerId, version });
+    if (!checked.ok) {
+      this.#configurationError = checked.reason;
+      this.#log.error('configuration refused', { version, reason: checked.reason });
+      return true; // the heartbeat right after reports the error
+    }
+    await this.#apply(checked.configuration, true);
+    return true;
+  }
+
+  async #apply(configuration: SecurityConfiguration, persist: boolean): Promise<void> {
+    this.spool.setLimits({
+      maxEvents: configuration.platform.eventSpoolMaxEvents,
+      minimumSeverity: configuration.platform.minimumEventSeverity,
+    });
+    this.#intervalSeconds = configuration.platform.heartbeatIntervalSeconds;
+    await this.runtime.apply(configuration);
+    if (persist) saveAppliedConfiguration(this.dataDir, configuration);
+    const changed = this.#applied?.version !== configuration.version;
+    this.#applied = configuration;
+    this.#configurationError = null;
+    if (changed && persist) {
+      this.emit({
+        module: 'agent',
+        type: PlatformEventTypes.configurationApplied,
+        severity: 'info',
+        summary: `security configuration ${configuration.version.slice(0, 12)} applied`,
+        details: { version: configuration.version },
+      });
+    }
+    this.#log.info('configuration applied', {
+      version: configuration.version,
+      modules: Object.keys(configuration.modules),
+    });
+  }
+
+  #reportInventory(inventory: Inventory): void {
+    const digest = inventoryDigest(inventory);
+    this.#inventory = { inventory, digest };
+    if (digest !== this.#sentInventoryDigest && !this.#stopped) void this.#sendInventory();
+  }
+
+  /** Sends the latest inventory; calls made while one is in flight wait for it and then send again if it changed. */
+  async #sendInventory(): Promise<void> {
+    while (this.#sendingInventory) await this.#sendingInventory;
+    const current = this.#inventory;
+    if (!current || current.digest === this.#sentInventoryDigest) return;
+    this.#sendingInventory = (async () => {
+      const result = await this.#channel.call(
+        'POST',
+        AgentRoutes.inventory.path,
+        { inventory: current.inventory } satisfies InventoryReport,
+        Type.Unknown(),
+        {
+          retries: 3,
+          timeoutMs: 120_000,
+          signal: this.#controller.signal,
+        },
+      );
+      if (result.ok) {
+        this.#sentInventoryDigest = current.digest;
+        this.#contact();
+        this.#log.info('inventory sent', { digest: current.digest, packages: current.inventory.packages.length });
+      } else {
+        this.#failure('inventory upload failed', result.message);
+      }
+    })().finally(() => {
+      this.#sendingInventory = null;
+    });
+    await this.#sendingInventory;
+  }
+
+  async #wakeLoop(): Promise<void> {
+    const timeoutSeconds = this.#options.wakeTimeoutSeconds ?? 55;
+    let failures = 0;
+    while (!this.#stopped) {
+      const result = await this.#channel.call(
+        'GET',
+        `${AgentRoutes.wake.path}?timeoutSeconds=${timeoutSeconds}`,
+        undefined,
+        WakeResponse,
+        { timeoutMs: (timeoutSeconds + 15) * 1000, signal: this.#controller.signal },
+      );
+      if (this.#stopped) break;
+      if (result.ok) {
+        failures = 0;
+        if (result.value.wake) {
+          this.#log.info('manager asked for a heartbeat');
+          this.#heartbeatDelay.wake();
+        }
+        continue;
+      }
+      failures++;
+      this.#log.debug('wake call failed', { reason: result.message });
+      await sleep(backoffDelay(failures, 2000, 120_000), this.#controller.signal);
+    }
+  }
+
+  #contact(): void {
+    this.#lastContactAt = new Date().toISOString();
+    this.#lastError = null;
+  }
+
+  #failure(what: string, reason: string): void {
+    if (this.#stopped) return;
+    this.#lastError = `${what}: ${reason}`;
+    this.#log.warn(what, { reason });
+    this.#writeStatus();
+  }
+
+  #writeStatus(): void {
+    try {
+      writeDaemonStatus(this.dataDir, this.status());
+    } catch (error) {
+      this.#log.warn('status file not written', { error: (error as Error).message });
+    }
+  }
+}

@@ -1,0 +1,49 @@
+import { join } from 'node:path';
+import type { ModuleStatus } from '@bulwark/protocol';
+import { readIdentity, resolveDataDir } from '../identity/identity-store.js';
+import { readSpoolCounters } from '../spool/event-spool.js';
+import { processAlive, readDaemonStatus } from './status-file.js';
+
+export interface AgentStatusReport {
+  readonly dataDir: string;
+  readonly activated: boolean;
+  readonly problem?: string;
+  readonly computerId?: string;
+  readonly managerUrl?: string;
+  readonly activatedAt?: string;
+  readonly daemon: 'running' | 'stopped' | 'never-started';
+  readonly appliedConfigurationVersion: string | null;
+  readonly configurationError: string | null;
+  readonly lastContactAt: string | null;
+  readonly lastError: string | null;
+  readonly modules: readonly ModuleStatus[];
+  readonly spool: { readonly pendingEvents: number; readonly droppedEvents: number };
+}
+
+/** What `bulwark-agent status` shows, from local state only: works when the manager is unreachable. */
+export function readAgentStatus(dataDirOption?: string): AgentStatusReport {
+  const dataDir = resolveDataDir(dataDirOption);
+  const identity = readIdentity(dataDir);
+  const daemon = readDaemonStatus(dataDir);
+  const spool = readSpoolCounters(join(dataDir, 'spool.db')) ?? daemon?.spool ?? { pendingEvents: 0, droppedEvents: 0 };
+  const running = daemon?.running === true && processAlive(daemon.pid);
+  return {
+    dataDir,
+    activated: identity.kind === 'activated',
+    ...(identity.kind === 'damaged' ? { problem: identity.reason } : {}),
+    ...(identity.kind === 'activated'
+      ? {
+          computerId: identity.identity.computerId,
+          managerUrl: identity.identity.managerUrl,
+          activatedAt: identity.identity.activatedAt,
+        }
+      : {}),
+    daemon: daemon === null ? 'never-started' : running ? 'running' : 'stopped',
+    appliedConfigurationVersion: daemon?.appliedConfigurationVersion ?? null,
+    configurationError: daemon?.configurationError ?? null,
+    lastContactAt: daemon?.lastContactAt ?? null,
+    lastError: daemon?.lastError ?? null,
+    modules: daemon?.modules ?? [],
+    spool: { pendingEvents: spool.pendingEvents, droppedEvents: spool.droppedEvents },
+  };
+}

@@ -1,0 +1,43 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ModuleStatus } from '@bulwark/protocol';
+import { writeFileAtomic } from '../atomic-file.js';
+
+/** What the daemon tells `bulwark-agent status` about itself; rewritten atomically after each heartbeat. */
+export interface DaemonStatus {
+  readonly pid: number;
+  readonly running: boolean;
+  readonly startedAt: string;
+  readonly updatedAt: string;
+  readonly appliedConfigurationVersion: string | null;
+  readonly configurationError: string | null;
+  readonly lastContactAt: string | null;
+  readonly lastError: string | null;
+  readonly heartbeatIntervalSeconds: number;
+  readonly modules: readonly ModuleStatus[];
+  readonly spool: { readonly pendingEvents: number; readonly droppedEvents: number; readonly clippedEvents: number };
+}
+
+export const statusPath = (dataDir: string) => join(dataDir, 'status.json');
+
+export function writeDaemonStatus(dataDir: string, status: DaemonStatus): void {
+  writeFileAtomic(statusPath(dataDir), `${JSON.stringify(status, null, 2)}\n`, 0o644);
+}
+
+export function readDaemonStatus(dataDir: string): DaemonStatus | null {
+  try {
+    return JSON.parse(readFileSync(statusPath(dataDir), 'utf8')) as DaemonStatus;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether the process that wrote the status still exists (signal 0 only checks). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

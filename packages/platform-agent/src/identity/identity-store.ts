@@ -1,0 +1,81 @@
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { describeIssues, parseWith } from '@bulwark/protocol';
+import { type Static, Type } from '@sinclair/typebox';
+import { writeFileAtomic } from '../atomic-file.js';
+
+export const DEFAULT_DATA_DIR = '/var/lib/bulwark/agent';
+
+export function resolveDataDir(explicit?: string): string {
+  return explicit ?? process.env.BULWARK_AGENT_DATA_DIR ?? DEFAULT_DATA_DIR;
+}
+
+const IdentityFile = Type.Object({
+  computerId: Type.String({ minLength: 1 }),
+  managerUrl: Type.String({ minLength: 1 }),
+  activatedAt: Type.String(),
+  heartbeatIntervalSeconds: Type.Integer({ minimum: 1 }),
+});
+type IdentityFile = Static<typeof IdentityFile>;
+
+export interface AgentIdentity extends IdentityFile {
+  readonly keyPem: string;
+  readonly certificatePem: string;
+  readonly caPem: string;
+}
+
+export const identityPaths = (dataDir: string) => ({
+  identity: join(dataDir, 'identity.json'),
+  key: join(dataDir, 'agent-key.pem'),
+  certificate: join(dataDir, 'agent-cert.pem'),
+  ca: join(dataDir, 'manager-ca.pem'),
+});
+
+export type IdentityRead =
+  | { readonly kind: 'activated'; readonly identity: AgentIdentity }
+  | { readonly kind: 'not-activated' }
+  | { readonly kind: 'damaged'; readonly reason: string };
+
+export function readIdentity(dataDir: string): IdentityRead {
+  const paths = identityPaths(dataDir);
+  if (!existsSync(paths.identity)) return { kind: 'not-activated' };
+  try {
+    const parsed = parseWith(IdentityFile, JSON.parse(readFileSync(paths.identity, 'utf8')));
+    if (!parsed.ok) return { kind: 'damaged', reason: `${paths.identity}: ${describeIssues(parsed.issues)}` };
+    return {
+      kind: 'activated',
+      identity: {
+        ...parsed.value,
+        keyPem: readFileSync(paths.key, 'utf8'),
+        certificatePem: readFileSync(paths.certificate, 'utf8'),
+        caPem: readFileSync(paths.ca, 'utf8'),
+      },
+    };
+  } catch (error) {
+    return { kind: 'damaged', reason: (error as Error).message };
+  }
+}
+
+/** identity.json is written last: it is what makes the data dir "activated", so a crash before it leaves none. */
+export function writeIdentity(dataDir: string, identity: AgentIdentity): void {
+  const paths = identityPaths(dataDir);
+  writeFileAtomic(paths.key, identity.keyPem, 0o600);
+  writeFileAtomic(paths.certificate, identity.certificatePem, 0o644);
+  writeFileAtomic(paths.ca, identity.caPem, 0o644);
+  const file: IdentityFile = {
+    computerId: identity.computerId,
+    managerUrl: identity.managerUrl,
+    activatedAt: identity.activatedAt,
+    heartbeatIntervalSeconds: identity.heartbeatIntervalSeconds,
+  };
+  writeFileAtomic(paths.identity, `${JSON.stringify(file, null, 2)}\n`, 0o600);
+}
+
+/** identity.json goes first, for the same reason it is written last. */
+export function removeIdentity(dataDir: string): void {
+  const paths = identityPaths(dataDir);
+  rmSync(paths.identity, { force: true });
+  rmSync(paths.key, { force: true });
+  rmSync(paths.certificate, { force: true });
+  rmSync(paths.ca, { force: true });
+}

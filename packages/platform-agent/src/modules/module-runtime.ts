@@ -1,0 +1,173 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type {
+  AgentModule,
+  AgentModuleContext,
+  AgentModuleFactory,
+  Inventory,
+  ModuleStatus,
+  NewEvent,
+  SecurityConfiguration,
+} from '@bulwark/protocol';
+import { PlatformEventTypes } from '@bulwark/protocol';
+import type { AgentLogger } from '../log/json-logger.js';
+
+export interface ModuleRuntimeOptions {
+  readonly factories: readonly AgentModuleFactory[];
+  readonly dataDir: string;
+  readonly log: AgentLogger;
+  readonly emit: (event: NewEvent) => void;
+  readonly reportInventory: (inventory: Inventory) => void;
+  /** How long one module may take to apply or stop before it is reported as failing. */
+  readonly operationTimeoutMs?: number;
+}
+
+interface Running {
+  readonly module: AgentModule;
+  /** Set when apply/stop threw or timed out: reported instead of the module's own status. */
+  failure: string | null;
+}
+
+/**
+ * Runs the modules a security configuration names, each isolated from the others: a module
+ * whose apply throws, hangs or whose status() throws is reported as `error` with the reason and
+ * the rest of the agent carries on. Modules the configuration no longer names are stopped.
+ */
+export class ModuleRuntime {
+  readonly #factories: ReadonlyMap<string, AgentModuleFactory>;
+  readonly #running = new Map<string, Running>();
+  /** Modules the configuration names but this agent does not have. */
+  readonly #unknown = new Set<string>();
+  readonly #options: ModuleRuntimeOptions;
+
+  constructor(options: ModuleRuntimeOptions) {
+    this.#options = options;
+    this.#factories = new Map(options.factories.map((f) => [f.id, f]));
+  }
+
+  async apply(configuration: SecurityConfiguration): Promise<void> {
+    const wanted = new Set(Object.keys(configuration.modules));
+    for (const id of [...this.#running.keys()]) {
+      if (!wanted.has(id)) await this.#stop(id);
+    }
+    this.#unknown.clear();
+    for (const [id, moduleConfiguration] of Object.entries(configuration.modules)) {
+      const running = this.#ensure(id);
+      if (!running) continue;
+      const outcome = await this.#guard('apply', () =>
+        running.module.apply(moduleConfiguration, configuration.platform),
+      );
+      running.failure = outcome;
+      if (outcome) {
+        this.#options.log.error('module failed to apply its configuration', { module: id, reason: outcome });
+        this.#options.emit({
+          module: 'agent',
+          type: PlatformEventTypes.moduleError,
+          severity: 'medium',
+          summary: `${id}: ${outcome}`.slice(0, 2048),
+          details: { moduleId: id, reason: outcome },
+        });
+      }
+    }
+  }
+
+  status(): ModuleStatus[] {
+    const statuses: ModuleStatus[] = [];
+    for (const [id, running] of this.#running) {
+      if (running.failure) {
+        statuses.push({ id, state: 'error', reason: running.failure.slice(0, 1024) });
+        continue;
+      }
+      try {
+        statuses.push({ ...running.module.status(), id });
+      } catch (error) {
+        statuses.push({ id, state: 'error', reason: `status failed: ${(error as Error).message}`.slice(0, 1024) });
+      }
+    }
+    for (const id of this.#unknown)
+      statuses.push({ id, state: 'unavailable', reason: 'this agent has no such module' });
+    return statuses.slice(0, 64);
+  }
+
+  module(id: string): AgentModule | undefined {
+    return this.#running.get(id)?.module;
+  }
+
+  async stopAll(): Promise<void> {
+    for (const id of [...this.#running.keys()]) await this.#stop(id);
+  }
+
+  #ensure(id: string): Running | null {
+    const existing = this.#running.get(id);
+    if (existing) return existing;
+    const factory = this.#factories.get(id);
+    if (!factory) {
+      this.#unknown.add(id);
+      return null;
+    }
+    const dataDir = join(this.#options.dataDir, 'modules', id);
+    const log = this.#options.log.child({ module: id });
+    const context: AgentModuleContext = {
+      dataDir,
+      log,
+      emit: (event) => {
+        try {
+          this.#options.emit(event);
+        } catch (error) {
+          log.error('event could not be spooled', { error: (error as Error).message });
+        }
+      },
+      reportInventory: (inventory) => {
+        try {
+          this.#options.reportInventory(inventory);
+        } catch (error) {
+          log.error('inventory could not be reported', { error: (error as Error).message });
+        }
+      },
+    };
+    try {
+      mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+      const running: Running = { module: factory.create(context), failure: null };
+      this.#running.set(id, running);
+      return running;
+    } catch (error) {
+      const failed: AgentModule = {
+        id,
+        apply: async () => {},
+        stop: async () => {},
+        status: () => ({ id, state: 'error', reason: `could not start: ${(error as Error).message}` }),
+      };
+      const running: Running = { module: failed, failure: `could not start: ${(error as Error).message}` };
+      this.#running.set(id, running);
+      return running;
+    }
+  }
+
+  async #stop(id: string): Promise<void> {
+    const running = this.#running.get(id);
+    if (!running) return;
+    this.#running.delete(id);
+    const outcome = await this.#guard('stop', () => running.module.stop());
+    if (outcome) this.#options.log.error('module failed to stop', { module: id, reason: outcome });
+  }
+
+  /** Runs one module operation with a deadline; returns the failure reason or null. */
+  async #guard(what: string, operation: () => Promise<void>): Promise<string | null> {
+    const timeoutMs = this.#options.operationTimeoutMs ?? 120_000;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const deadline = new Promise<string>((resolve) => {
+        timer = setTimeout(() => resolve(`${what} did not finish within ${timeoutMs} ms`), timeoutMs);
+      });
+      const work = Promise.resolve()
+        .then(operation)
+        .then(
+          () => null,
+          (error: unknown) => `${what} failed: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      return await Promise.race([work, deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

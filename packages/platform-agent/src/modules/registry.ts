@@ -1,0 +1,5 @@
+import { inventoryModuleFactory } from '@bulwark/module-inventory/agent';
+import type { AgentModuleFactory } from '@bulwark/protocol';
+
+/** Every module this agent can run. Adding a module is adding its factory here. */
+export const agentModuleFactories: readonly AgentModuleFactory[] = [inventoryModuleFactory];

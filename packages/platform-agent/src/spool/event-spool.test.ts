@@ -1,0 +1,199 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import type { AgentEvent, NewEvent } from '@bulwark/protocol';
+import fc from 'fast-check';
+import { EventSpool } from './event-spool.js';
+
+const dirs: string[] = [];
+after(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+function spoolPath(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'bulwark-spool-'));
+  dirs.push(dir);
+  return join(dir, 'spool.db');
+}
+
+const event = (n: number, severity: NewEvent['severity'] = 'medium'): NewEvent => ({
+  module: 'test',
+  type: 'thing',
+  severity,
+  summary: `event ${n}`,
+  details: { n },
+});
+
+function drain(spool: EventSpool): AgentEvent[] {
+  const all: AgentEvent[] = [];
+  for (;;) {
+    const batch = spool.nextBatch(1000);
+    const last = batch.at(-1);
+    if (!last) return all;
+    all.push(...batch);
+    spool.acknowledge(last.seq);
+  }
+}
+
+describe('EventSpool', () => {
+  it('numbers events from 1, keeps them until acknowledged, and never reuses a seq across restarts', () => {
+    const path = spoolPath();
+    let spool = EventSpool.open(path);
+    for (let i = 1; i <= 5; i++) assert.deepEqual(spool.emit(event(i)), { kind: 'spooled', seq: i });
+    const first = spool.nextBatch(3);
+    assert.deepEqual(
+      first.map((e) => e.seq),
+      [1, 2, 3],
+    );
+    assert.equal(first[0]?.summary, 'event 1');
+    assert.match(first[0]?.time ?? '', /^\d{4}-\d{2}-\d{2}T/);
+    spool.acknowledge(3);
+    spool.close();
+
+    spool = EventSpool.open(path);
+    assert.equal(spool.counters().pendingEvents, 2);
+    assert.deepEqual(spool.emit(event(6)), { kind: 'spooled', seq: 6 });
+    assert.deepEqual(
+      drain(spool).map((e) => e.seq),
+      [4, 5, 6],
+    );
+    spool.close();
+
+    spool = EventSpool.open(path);
+    assert.equal(spool.counters().pendingEvents, 0);
+    assert.deepEqual(spool.emit(event(7)), { kind: 'spooled', seq: 7 }, 'a deleted seq is never handed out again');
+    spool.close();
+  });
+
+  it('keeps an unacknowledged batch for the next try after release()', () => {
+    const spool = EventSpool.open(spoolPath());
+    for (let i = 1; i <= 3; i++) spool.emit(event(i));
+    assert.equal(spool.nextBatch(10).length, 3);
+    spool.release();
+    assert.deepEqual(
+      spool.nextBatch(10).map((e) => e.seq),
+      [1, 2, 3],
+    );
+    spool.close();
+  });
+
+  it('on overflow deletes the oldest events and appends exactly one events-dropped notice with the right count', () => {
+    const spool = EventSpool.open(spoolPath(), { maxEvents: 100 });
+    for (let i = 1; i <= 150; i++) spool.emit(event(i));
+    const kept = drain(spool);
+    assert.ok(kept.length <= 100, `spool holds ${kept.length} events`);
+    const notices = kept.filter((e) => e.type === 'events-dropped');
+    assert.equal(notices.length, 1);
+    const notice = notices[0]!;
+    const real = kept.filter((e) => e.module === 'test');
+    const dropped = 150 - real.length;
+    assert.deepEqual(notice.details, { dropped });
+    assert.equal(notice.summary, `events dropped: ${dropped}`);
+    assert.equal(notice.module, 'agent');
+    assert.equal(notice.severity, 'high');
+    // The newest events are the ones kept, none missing between them.
+    assert.deepEqual(
+      real.map((e) => (e.details as { n: number }).n),
+      Array.from({ length: real.length }, (_, i) => 150 - real.length + 1 + i),
+    );
+    assert.equal(spool.counters().droppedEvents, dropped);
+    spool.close();
+  });
+
+  it('starts a new notice once the previous one was handed to the uploader, and the counts add up', () => {
+    const spool = EventSpool.open(spoolPath(), { maxEvents: 100 });
+    for (let i = 1; i <= 120; i++) spool.emit(event(i));
+    const batch = spool.nextBatch(1000); // the notice is now on its way: it must not change any more
+    const firstNotice = batch.find((e) => e.type === 'events-dropped');
+    assert.ok(firstNotice);
+    spool.release();
+    for (let i = 121; i <= 200; i++) spool.emit(event(i));
+    const kept = drain(spool);
+    const notices = kept.filter((e) => e.type === 'events-dropped');
+    assert.equal(notices.length, 2, 'the first notice is not dropped, and a second one counts what came after');
+    assert.equal(notices[0]?.seq, firstNotice.seq);
+    const total = notices.reduce((sum, n) => sum + (n.details as { dropped: number }).dropped, 0);
+    const real = kept.filter((e) => e.module === 'test').length;
+    assert.equal(total + real, 200);
+    assert.equal(spool.counters().droppedEvents, total);
+    spool.close();
+  });
+
+  it('spares the batch in flight when it has to drop events', () => {
+    const spool = EventSpool.open(spoolPath(), { maxEvents: 100 });
+    for (let i = 1; i <= 100; i++) spool.emit(event(i));
+    const inFlight = spool.nextBatch(10);
+    for (let i = 101; i <= 110; i++) spool.emit(event(i));
+    spool.acknowledge(inFlight.at(-1)!.seq);
+    const rest = drain(spool);
+    const n = rest.filter((e) => e.module === 'test').map((e) => (e.details as { n: number }).n);
+    assert.equal(n[0]! > 10, true);
+    assert.equal(n.includes(110), true);
+    spool.close();
+  });
+
+  it('does not spool events below the minimum severity or invalid events, and counts both', () => {
+    const spool = EventSpool.open(spoolPath(), { minimumSeverity: 'medium' });
+    assert.deepEqual(spool.emit(event(1, 'low')), { kind: 'clipped' });
+    assert.deepEqual(spool.emit(event(2, 'high')), { kind: 'spooled', seq: 1 });
+    const invalid = spool.emit({ ...event(3), severity: 'urgent' } as unknown as NewEvent);
+    assert.equal(invalid.kind, 'invalid');
+    const counters = spool.counters();
+    assert.equal(counters.clippedEvents, 1);
+    assert.equal(counters.invalidEvents, 1);
+    assert.equal(counters.pendingEvents, 1);
+    spool.close();
+  });
+
+  it('under any mix of emits, uploads, failures and restarts: seqs strictly increase, and emitted = delivered + dropped + pending', () => {
+    type Op = { kind: 'emit'; count: number } | { kind: 'upload'; ack: boolean } | { kind: 'restart' };
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('emit' as const), count: fc.integer({ min: 1, max: 40 }) }),
+      fc.record({ kind: fc.constant('upload' as const), ack: fc.boolean() }),
+      fc.record({ kind: fc.constant('restart' as const) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 12 }), (ops: Op[]) => {
+        const path = spoolPath();
+        let spool = EventSpool.open(path, { maxEvents: 100 });
+        let emitted = 0;
+        const delivered = new Map<number, AgentEvent>();
+        let lastSeq = 0;
+        for (const step of ops) {
+          if (step.kind === 'emit') {
+            for (let i = 0; i < step.count; i++) {
+              const outcome = spool.emit(event(++emitted));
+              assert.equal(outcome.kind, 'spooled');
+              if (outcome.kind === 'spooled') {
+                assert.ok(outcome.seq > lastSeq);
+                lastSeq = outcome.seq;
+              }
+            }
+          } else if (step.kind === 'upload') {
+            const batch = spool.nextBatch(30);
+            for (const e of batch) if (!delivered.has(e.seq)) delivered.set(e.seq, e); // the manager keeps the first copy
+            if (step.ack && batch.length > 0) spool.acknowledge(batch.at(-1)!.seq);
+            else spool.release();
+          } else {
+            spool.close();
+            spool = EventSpool.open(path, { maxEvents: 100 });
+            lastSeq = Math.max(lastSeq, spool.counters().lastSeq);
+          }
+        }
+        for (const e of drain(spool)) if (!delivered.has(e.seq)) delivered.set(e.seq, e);
+        const real = [...delivered.values()].filter((e) => e.module === 'test').length;
+        const dropped = spool.counters().droppedEvents;
+        spool.close();
+        const noticed = [...delivered.values()]
+          .filter((e) => e.type === 'events-dropped')
+          .reduce((sum, e) => sum + (e.details as { dropped: number }).dropped, 0);
+        assert.equal(noticed, dropped, 'the notices the manager got account for every dropped event');
+        // Events uploaded without an ack may later be dropped too: they count on both sides.
+        assert.ok(real + dropped >= emitted, `${real} delivered + ${dropped} dropped < ${emitted} emitted`);
+        assert.ok(real <= emitted);
+      }),
+      { numRuns: 25 },
+    );
+  });
+});
