@@ -30,27 +30,10 @@ export async function signAgentCsr(
   csrPem: string,
   computerId: string,
 ): Promise<AgentCertificateResult> {
-  if (csrPem.length > MAX_CSR_CHARS) return refuse(`the CSR is longer than ${MAX_CSR_CHARS} characters`);
   if (!/^[A-Za-z0-9-]{1,64}$/.test(computerId)) return refuse('the computer id is not a plain identifier');
-  if (!csrPem.includes('-----BEGIN CERTIFICATE REQUEST-----')) {
-    return refuse('the CSR is not a PEM "CERTIFICATE REQUEST" block');
-  }
-  let csr: x509.Pkcs10CertificateRequest;
-  try {
-    csr = new x509.Pkcs10CertificateRequest(csrPem);
-  } catch (error) {
-    return refuse(`the CSR cannot be decoded (${(error as Error).message})`);
-  }
-  const keyProblem = unsupportedKey(csr);
-  if (keyProblem !== null) return refuse(keyProblem);
-  let signatureValid = false;
-  try {
-    signatureValid = await csr.verify();
-  } catch {
-    signatureValid = false;
-  }
-  if (!signatureValid) return refuse('the CSR signature does not match its public key');
-
+  const inspected = await inspectAgentCsr(csrPem);
+  if (!inspected.ok) return inspected;
+  const csr = inspected.value;
   const serialNumber = randomSerialNumber();
   const notBefore = new Date(Date.now() - 5 * 60_000);
   const notAfter = new Date(notBefore.getTime() + AGENT_VALIDITY_DAYS * DAY_MS);
@@ -77,6 +60,39 @@ export async function signAgentCsr(
   }
 }
 
+export type InspectedCsr =
+  | { readonly ok: true; readonly value: x509.Pkcs10CertificateRequest }
+  | { readonly ok: false; readonly reason: string };
+
+/** Decodes a PEM CSR and checks its key type and self-signature; never throws. */
+export async function inspectAgentCsr(csrPem: string): Promise<InspectedCsr> {
+  if (csrPem.length > MAX_CSR_CHARS) return refuse(`the CSR is longer than ${MAX_CSR_CHARS} characters`);
+  if (!csrPem.includes('-----BEGIN CERTIFICATE REQUEST-----')) {
+    return refuse('the CSR is not a PEM "CERTIFICATE REQUEST" block');
+  }
+  let csr: x509.Pkcs10CertificateRequest;
+  try {
+    csr = new x509.Pkcs10CertificateRequest(csrPem);
+  } catch (error) {
+    return refuse(`the CSR cannot be decoded (${(error as Error).message})`);
+  }
+  let keyProblem: string | null;
+  try {
+    keyProblem = unsupportedKey(csr);
+  } catch (error) {
+    return refuse(`the CSR's public key cannot be read (${(error as Error).message})`);
+  }
+  if (keyProblem !== null) return refuse(keyProblem);
+  let signatureValid = false;
+  try {
+    signatureValid = await csr.verify();
+  } catch {
+    signatureValid = false;
+  }
+  if (!signatureValid) return refuse('the CSR signature does not match its public key');
+  return { ok: true, value: csr };
+}
+
 function unsupportedKey(csr: x509.Pkcs10CertificateRequest): string | null {
   const algorithm = csr.publicKey.algorithm as { name?: string; namedCurve?: string; modulusLength?: number };
   if (algorithm.name === 'ECDSA') {
@@ -90,6 +106,6 @@ function unsupportedKey(csr: x509.Pkcs10CertificateRequest): string | null {
   return `the CSR's key type ${algorithm.name ?? '(unknown)'} is not supported (use ECDSA P-256)`;
 }
 
-function refuse(reason: string): AgentCertificateResult {
+function refuse(reason: string): { readonly ok: false; readonly reason: string } {
   return { ok: false, reason };
 }

@@ -2,7 +2,12 @@ import { X509Certificate as NodeX509Certificate } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { type AgentCertificate, type AgentCertificateResult, signAgentCsr } from './agent-certificate.js';
+import {
+  type AgentCertificate,
+  type AgentCertificateResult,
+  inspectAgentCsr,
+  signAgentCsr,
+} from './agent-certificate.js';
 import { issueServerCertificate, type ServerCertificate, serverCertificateNeedsRenewal } from './server-certificate.js';
 import {
   generateKeyPair,
@@ -28,6 +33,8 @@ export interface ManagerPki {
   readonly serverKeyPem: string;
   /** DNS names and IP addresses the server certificate covers. */
   readonly serverNames: readonly string[];
+  /** Checks a CSR (decodable, supported key, valid self-signature) without signing it. */
+  checkAgentCsr(csrPem: string): Promise<{ readonly ok: true } | { readonly ok: false; readonly reason: string }>;
   signAgentCsr(csrPem: string, computerId: string): Promise<AgentCertificateResult>;
 }
 
@@ -81,6 +88,10 @@ export async function loadOrCreatePki(dir: string, options: PkiOptions = {}): Pr
     serverCertPem: server.certPem,
     serverKeyPem: server.keyPem,
     serverNames: names,
+    checkAgentCsr: async (csrPem) => {
+      const inspected = await inspectAgentCsr(csrPem);
+      return inspected.ok ? { ok: true } : inspected;
+    },
     signAgentCsr: (csrPem, computerId) => signAgentCsr({ caCert, caKey }, csrPem, computerId),
   };
 }

@@ -1,0 +1,66 @@
+/**
+ * The manager's side of the long-poll wake channel: agents hold `GET /agent/v1/wake` open, and
+ * anything that wants a computer to heartbeat now (a configuration change, the API's wake call)
+ * calls `wake(ids)`. A wake for a computer that is between polls is remembered until its next
+ * poll or heartbeat, so it is never lost in that gap. In memory, per manager process.
+ */
+export class WakeHub {
+  readonly #waiters = new Map<string, Set<(woken: boolean) => void>>();
+  readonly #pending = new Set<string>();
+  #closed = false;
+
+  /**
+   * Resolves true when the computer is woken, false at the timeout, when `signal` aborts (the
+   * agent went away) or when the hub closes.
+   */
+  wait(computerId: string, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    if (this.#pending.delete(computerId)) return Promise.resolve(true);
+    if (this.#closed || signal?.aborted) return Promise.resolve(false);
+    return new Promise<boolean>((resolve) => {
+      let waiters = this.#waiters.get(computerId);
+      if (waiters === undefined) {
+        waiters = new Set();
+        this.#waiters.set(computerId, waiters);
+      }
+      const set = waiters;
+      const finish = (woken: boolean) => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        set.delete(finish);
+        if (set.size === 0 && this.#waiters.get(computerId) === set) this.#waiters.delete(computerId);
+        resolve(woken);
+      };
+      const onAbort = () => finish(false);
+      const timer = setTimeout(() => finish(false), timeoutMs);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      set.add(finish);
+    });
+  }
+
+  /** Asks these computers for a heartbeat now. */
+  wake(computerIds: Iterable<string>): void {
+    for (const id of computerIds) {
+      const waiters = this.#waiters.get(id);
+      if (waiters === undefined || waiters.size === 0) {
+        this.#pending.add(id);
+        continue;
+      }
+      for (const finish of [...waiters]) finish(true);
+    }
+  }
+
+  /** The computer just heartbeated: whatever wake was pending for it is served. */
+  served(computerId: string): void {
+    this.#pending.delete(computerId);
+  }
+
+  waiting(computerId: string): number {
+    return this.#waiters.get(computerId)?.size ?? 0;
+  }
+
+  /** Answers every open poll (not woken) so the server can shut down without waiting for timeouts. */
+  close(): void {
+    this.#closed = true;
+    for (const waiters of [...this.#waiters.values()]) for (const finish of [...waiters]) finish(false);
+  }
+}
