@@ -87,6 +87,7 @@ export function kernelAddonStatus(): Availability {
 export function describeNativeError(error: unknown): string {
   const e = error as { message?: string; code?: string };
   const message = e?.message ?? String(error);
-  if (e?.code === 'EPERM' || e?.code === 'EACCES') return `${message}; needs root (CAP_NET_ADMIN / CAP_SYS_ADMIN)`;
+  if ((e?.code === 'EPERM' || e?.code === 'EACCES') && !/needs|another/.test(message))
+    return `${message}; needs root (CAP_NET_ADMIN / CAP_SYS_ADMIN)`;
   return message;
 }

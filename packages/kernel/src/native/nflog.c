@@ -106,7 +106,8 @@ int bw_nflog_open(struct bw_channel *ch, const struct bw_nflog_options *o, const
   bw_nl_attr(&m, NFULA_CFG_CMD, &cmd, sizeof cmd);
   int err = bw_nl_request(fd, &m, NULL, NULL);
   if (err < 0) {
-    *what = err == -EBUSY ? "nflog: group already bound by another listener" : "nflog: bind group";
+    /* The kernel answers EPERM both without CAP_NET_ADMIN and when another socket holds the group. */
+    *what = err == -EPERM ? "nflog: bind group (another listener holds it, or needs CAP_NET_ADMIN)" : "nflog: bind group";
     return err;
   }
   bw_nl_begin(&m, (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_CONFIG, 0, o->group, 2);

@@ -168,7 +168,8 @@ int bw_nfqueue_open(struct bw_channel *ch, const struct bw_nfqueue_options *o, c
   bw_nl_attr_u32be(&m, NFQA_CFG_FLAGS, flags);
   int err = bw_nl_request(fd, &m, nfq_other_during_setup, ch);
   if (err < 0) {
-    *what = "nfqueue: bind queue";
+    /* EPERM also when another socket holds the queue. */
+    *what = err == -EPERM ? "nfqueue: bind queue (another listener holds it, or needs CAP_NET_ADMIN)" : "nfqueue: bind queue";
     return err;
   }
   return 0;
