@@ -1,0 +1,168 @@
+import type { Decoder, DecoderOffset } from './decoder.js';
+import type { LogEvent } from './event.js';
+
+/**
+ * Decoding as OSSEC's DecodeEvent does it: decoders that name a program are tried first (when
+ * the line has a program name), then the others, in load order. The first top-level decoder whose
+ * program name and prematch match wins; then the first child whose prematch matches (or that
+ * has none) is chosen, and it and its siblings (later children of the same name) extract fields.
+ */
+export interface DecoderIndex {
+  /** Decoders with a program name other than one exact name, in load order. */
+  readonly programPatterns: readonly Decoder[];
+  /**
+   * For each exact program name (a `^name$` pattern, lower-cased): the decoders a line with that
+   * program must try, in load order — those naming it exactly merged with `programPatterns`.
+   */
+  readonly byExactProgram: ReadonlyMap<string, readonly Decoder[]>;
+  readonly withoutProgramName: readonly Decoder[];
+}
+
+function matchEnd(m: RegExpExecArray, base: number): number {
+  return base + m.index + (m[0] as string).length;
+}
+
+function slice(log: string, offset: number): string {
+  return offset === 0 ? log : log.slice(offset);
+}
+
+function offsetFor(kind: DecoderOffset, parentEnd: number, prematchEnd: number, regexEnd: number): number {
+  switch (kind) {
+    case 'after_parent':
+      return parentEnd;
+    case 'after_prematch':
+      return prematchEnd;
+    case 'after_regex':
+      return regexEnd;
+    default:
+      return 0;
+  }
+}
+
+function tryDecoder(event: LogEvent, node: Decoder): boolean {
+  const log = event.log;
+  if (node.programName) {
+    if (event.programName === undefined || !node.programName.test(event.programName)) return false;
+  }
+  let parentEnd = 0;
+  if (node.prematch) {
+    const m = node.prematch.exec(log);
+    if (!m) return false;
+    parentEnd = matchEnd(m, 0);
+  }
+  event.decoder = node;
+  const children = node.children;
+  if (children.length === 0) {
+    extract(event, [node], 0, parentEnd, parentEnd);
+    return true;
+  }
+  let i = 0;
+  while (i < children.length) {
+    const child = children[i] as Decoder;
+    if (!child.prematch) {
+      event.decoder = child;
+      extract(event, children, i, parentEnd, parentEnd);
+      return true;
+    }
+    const base = child.prematchOffset === 'after_parent' ? parentEnd : 0;
+    const m = child.prematch.exec(slice(log, base));
+    if (m) {
+      event.decoder = child;
+      extract(event, children, i, parentEnd, matchEnd(m, base));
+      return true;
+    }
+    // A failed prematch rules out the whole sibling group.
+    const name = child.name;
+    i++;
+    while (i < children.length && (children[i] as Decoder).name === name) i++;
+  }
+  return true;
+}
+
+function extract(
+  event: LogEvent,
+  group: readonly Decoder[],
+  from: number,
+  parentEnd: number,
+  prematchEnd: number,
+): void {
+  const first = group[from] as Decoder;
+  const name = first.name;
+  let regexEnd = prematchEnd;
+  const log = event.log;
+  for (let i = from; i < group.length; i++) {
+    const d = group[i] as Decoder;
+    if (i > from && d.name !== name) continue;
+    const hasSiblings = i + 1 < group.length;
+    if (d.plugin === 'json') {
+      decodeJson(event, slice(log, offsetFor(d.pluginOffset, parentEnd, prematchEnd, regexEnd)), d);
+    }
+    if (!d.regex) continue;
+    const base = offsetFor(d.regexOffset, parentEnd, prematchEnd, regexEnd);
+    const m = d.regex.exec(slice(log, base));
+    if (!m) {
+      if (hasSiblings) continue;
+      return;
+    }
+    regexEnd = matchEnd(m, base);
+    const order = d.order;
+    const n = Math.min(order.length, m.length - 1);
+    for (let k = 0; k < n; k++) {
+      const value = m[k + 1];
+      if (value !== undefined) event.fields.set(order[k] as string, value);
+    }
+  }
+}
+
+export function decodeEvent(event: LogEvent, index: DecoderIndex): void {
+  const program = event.programName;
+  if (program !== undefined) {
+    const candidates = index.byExactProgram.get(program.toLowerCase()) ?? index.programPatterns;
+    for (const node of candidates) if (tryDecoder(event, node)) return;
+  }
+  for (const node of index.withoutProgramName) if (tryDecoder(event, node)) return;
+}
+
+const MAX_JSON_DEPTH = 32;
+
+function decodeJson(event: LogEvent, text: string, decoder: Decoder): void {
+  const start = text.indexOf('{');
+  if (start === -1) return;
+  let value: unknown;
+  try {
+    value = JSON.parse(start === 0 ? text : text.slice(start));
+  } catch {
+    return;
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return;
+  flatten(event.fields, '', value as Record<string, unknown>, decoder.jsonNullField, 0);
+}
+
+function scalar(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+function flatten(
+  fields: Map<string, string>,
+  prefix: string,
+  object: Record<string, unknown>,
+  nulls: Decoder['jsonNullField'],
+  depth: number,
+): void {
+  if (depth > MAX_JSON_DEPTH) return;
+  for (const key of Object.keys(object)) {
+    const value = object[key];
+    const name = prefix + key;
+    if (value === null) {
+      if (nulls === 'empty') fields.set(name, '');
+      else if (nulls === 'string') fields.set(name, 'null');
+    } else if (Array.isArray(value)) {
+      if (value.every((v) => v === null || typeof v !== 'object')) fields.set(name, value.map(scalar).join(','));
+      else fields.set(name, JSON.stringify(value));
+    } else if (typeof value === 'object') {
+      flatten(fields, `${name}.`, value as Record<string, unknown>, nulls, depth + 1);
+    } else {
+      fields.set(name, scalar(value));
+    }
+  }
+}

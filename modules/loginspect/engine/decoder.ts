@@ -1,0 +1,193 @@
+import { compileMatcher, type Matcher, type PatternSyntax, syntaxFromType } from './pattern.js';
+import type { ProblemLog } from './problem.js';
+import type { XmlElement } from './xml.js';
+
+export type DecoderOffset = 'none' | 'after_parent' | 'after_prematch' | 'after_regex';
+export type DecoderPlugin = 'json' | 'unsupported';
+
+export interface Decoder {
+  /** The name declared in the file. */
+  readonly name: string;
+  /** The name events report (and `decoded_as` compares): the parent's, unless `use_own_name`. */
+  reportedName: string;
+  readonly parentName: string | undefined;
+  readonly file: string;
+  readonly line: number;
+  readonly programName: Matcher | undefined;
+  readonly prematch: Matcher | undefined;
+  readonly prematchOffset: DecoderOffset;
+  readonly regex: Matcher | undefined;
+  readonly regexOffset: DecoderOffset;
+  /** Field name for each capture group, in order. */
+  readonly order: readonly string[];
+  type: string;
+  readonly typeDeclared: boolean;
+  readonly useOwnName: boolean;
+  readonly plugin: DecoderPlugin | undefined;
+  readonly pluginOffset: DecoderOffset;
+  readonly jsonNullField: 'discard' | 'empty' | 'string';
+  readonly children: Decoder[];
+}
+
+/** Decoder `order` names that OSSEC stores in its fixed fields under another name. */
+const FIELD_ALIASES: Readonly<Record<string, string>> = { user: 'dstuser' };
+
+export function canonicalField(name: string): string {
+  return FIELD_ALIASES[name] ?? name;
+}
+
+function offsetOf(value: string | undefined): DecoderOffset | undefined {
+  if (value === undefined || value === '') return 'none';
+  if (value === 'after_parent' || value === 'after_prematch' || value === 'after_regex') return value;
+  return undefined;
+}
+
+interface PatternSpec {
+  text: string;
+  type: string | undefined;
+  offset: string | undefined;
+  line: number;
+}
+
+/** OSSEC concatenates repeated elements (os_LoadString), so two <regex> lines form one pattern. */
+function collect(spec: PatternSpec | undefined, el: XmlElement): PatternSpec {
+  if (!spec) return { text: el.text, type: el.attributes.type, offset: el.attributes.offset, line: el.line };
+  return {
+    text: spec.text + el.text,
+    type: el.attributes.type ?? spec.type,
+    offset: el.attributes.offset ?? spec.offset,
+    line: spec.line,
+  };
+}
+
+export function compileDecoder(el: XmlElement, file: string, problems: ProblemLog): Decoder | undefined {
+  const name = el.attributes.name;
+  if (!name) {
+    problems.error(file, el.line, 'decoder without a name attribute refused');
+    return undefined;
+  }
+  const where = `decoder "${name}"`;
+  let parentName: string | undefined;
+  let programName: PatternSpec | undefined;
+  let prematch: PatternSpec | undefined;
+  let regex: PatternSpec | undefined;
+  const order: string[] = [];
+  let type: string | undefined;
+  let useOwnName = false;
+  let plugin: DecoderPlugin | undefined;
+  let pluginOffset: string | undefined;
+  let jsonNullField: Decoder['jsonNullField'] = 'empty';
+
+  for (const child of el.children) {
+    switch (child.name) {
+      case 'parent':
+        parentName = child.text;
+        break;
+      case 'program_name':
+        programName = collect(programName, child);
+        break;
+      case 'prematch':
+        prematch = collect(prematch, child);
+        break;
+      case 'regex':
+        regex = collect(regex, child);
+        break;
+      case 'order':
+        for (const f of child.text.split(/[,|]/)) {
+          const trimmed = f.trim();
+          if (trimmed) order.push(canonicalField(trimmed));
+        }
+        break;
+      case 'type':
+        type = child.text.toLowerCase();
+        break;
+      case 'use_own_name':
+        useOwnName = child.text.toLowerCase() === 'true' || child.text.toLowerCase() === 'yes';
+        break;
+      case 'plugin_decoder':
+        if (child.text === 'JSON_Decoder') plugin = 'json';
+        else {
+          plugin = 'unsupported';
+          problems.warning(
+            file,
+            child.line,
+            `${where}: plugin ${child.text} is not supported; the decoder matches but extracts no fields`,
+          );
+        }
+        pluginOffset = child.attributes.offset;
+        break;
+      case 'json_null_field': {
+        const v = child.text.toLowerCase();
+        if (v === 'discard' || v === 'empty' || v === 'string') jsonNullField = v;
+        break;
+      }
+      case 'fts':
+      case 'ftscomment':
+      case 'accumulate':
+      case 'json_array_structure':
+      case 'var':
+        break;
+      default:
+        problems.warning(file, child.line, `${where}: element <${child.name}> is not supported and was ignored`);
+    }
+  }
+
+  const compile = (
+    spec: PatternSpec | undefined,
+    fallback: PatternSyntax,
+    what: string,
+  ): Matcher | undefined | null => {
+    if (!spec) return undefined;
+    const syntax = syntaxFromType(spec.type, fallback);
+    if (!syntax) {
+      problems.error(file, spec.line, `${where}: unknown pattern type "${spec.type}" in <${what}>; decoder refused`);
+      return null;
+    }
+    const result = compileMatcher(spec.text, syntax);
+    if (!result.ok) {
+      problems.error(file, spec.line, `${where}: <${what}> ${result.message}; decoder refused`);
+      return null;
+    }
+    return result.matcher;
+  };
+  const programMatcher = compile(programName, 'osmatch', 'program_name');
+  const prematchMatcher = compile(prematch, 'osregex', 'prematch');
+  const regexMatcher = compile(regex, 'osregex', 'regex');
+  if (programMatcher === null || prematchMatcher === null || regexMatcher === null) return undefined;
+
+  const prematchOffset = offsetOf(prematch?.offset);
+  const regexOffset = offsetOf(regex?.offset);
+  const pluginOff = offsetOf(pluginOffset);
+  if (!prematchOffset || !regexOffset || !pluginOff) {
+    problems.error(file, el.line, `${where}: unknown offset value; decoder refused`);
+    return undefined;
+  }
+  if (!parentName && !programMatcher && !prematchMatcher) {
+    problems.error(
+      file,
+      el.line,
+      `${where}: a decoder without a parent needs <program_name> or <prematch>; decoder refused`,
+    );
+    return undefined;
+  }
+  return {
+    name,
+    reportedName: name,
+    parentName,
+    file,
+    line: el.line,
+    programName: programMatcher,
+    prematch: prematchMatcher,
+    prematchOffset,
+    regex: regexMatcher,
+    regexOffset,
+    order,
+    type: type ?? 'syslog',
+    typeDeclared: type !== undefined,
+    useOwnName,
+    plugin,
+    pluginOffset: pluginOff,
+    jsonNullField,
+    children: [],
+  };
+}

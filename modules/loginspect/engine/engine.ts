@@ -1,0 +1,143 @@
+import type { ClockParts } from './calendar.js';
+import { CorrelationMemory } from './correlation.js';
+import { decodeEvent } from './decode.js';
+import { fieldValue, type LogEvent } from './event.js';
+import type { Rule } from './rule.js';
+import type { Ruleset } from './ruleset.js';
+import { preDecode } from './syslog-header.js';
+
+export interface EngineOptions {
+  /** Offset of the host's local time from UTC, for `<time>` and `<weekday>`. Default 0. */
+  readonly utcOffsetMinutes?: number;
+  /** Longer lines are cut to this many characters, as OSSEC cuts at OS_MAXSTR. Default 65,536. */
+  readonly maxLineLength?: number;
+  /** Bound on events remembered per correlation key. Default 10,000. */
+  readonly maxEntriesPerKey?: number;
+}
+
+export interface LogInput {
+  readonly line: string;
+  /** Where the line came from: a file path, "journald", "stdin". */
+  readonly location: string;
+  /** Event time, milliseconds since the epoch; the engine has no clock of its own. */
+  readonly time: number;
+}
+
+export interface Verdict {
+  readonly event: LogEvent;
+  /** Name of the decoder that matched, as OSSEC reports it, or undefined. */
+  readonly decoder: string | undefined;
+  /** The rule that matched (level 0 included), or undefined. */
+  readonly rule: Rule | undefined;
+  /** Whether this is an alert: a rule matched with level > 0. */
+  readonly alert: boolean;
+}
+
+const DEFAULT_MAX_LINE = 65_536;
+const MINUTES_PER_DAY = 1440;
+
+/**
+ * The log inspection engine: pre-decodes, decodes and runs the rule tree over one line at a time.
+ * Holds correlation memory (frequency rules) and `ignore` windows; nothing else. One instance per
+ * independent stream of events (a host, or one conformance case).
+ */
+export class LogInspectionEngine {
+  readonly ruleset: Ruleset;
+  readonly #memory: CorrelationMemory;
+  readonly #ignoredUntil = new Map<number, number>();
+  readonly #utcOffset: number;
+  readonly #maxLine: number;
+  #clock: ClockParts = { minuteOfDay: 0, weekday: 0 };
+
+  constructor(ruleset: Ruleset, options: EngineOptions = {}) {
+    this.ruleset = ruleset;
+    this.#memory = new CorrelationMemory(options.maxEntriesPerKey ?? 10_000);
+    this.#utcOffset = options.utcOffsetMinutes ?? 0;
+    this.#maxLine = options.maxLineLength ?? DEFAULT_MAX_LINE;
+  }
+
+  correlationSize(): number {
+    return this.#memory.size();
+  }
+
+  process(input: LogInput): Verdict {
+    const line = input.line.length > this.#maxLine ? input.line.slice(0, this.#maxLine) : input.line;
+    const header = preDecode(line);
+    const event: LogEvent = {
+      fullLog: line,
+      log: header.log,
+      location: input.location,
+      hostname: header.hostname,
+      programName: header.programName,
+      time: input.time,
+      decoder: undefined,
+      fields: new Map(),
+    };
+    decodeEvent(event, this.ruleset.decoderIndex);
+    const minutes = Math.floor(input.time / 60_000) + this.#utcOffset;
+    const day = Math.floor(minutes / MINUTES_PER_DAY);
+    this.#clock = { minuteOfDay: minutes - day * MINUTES_PER_DAY, weekday: (((day + 4) % 7) + 7) % 7 };
+
+    let matched: Rule | undefined;
+    for (const top of this.ruleset.topRules) {
+      matched = this.#evaluate(top, event);
+      if (matched) break;
+    }
+    const decoder = event.decoder?.reportedName;
+    if (!matched) return { event, decoder, rule: undefined, alert: false };
+    if (matched.level === 0) return { event, decoder, rule: matched, alert: false };
+    if (matched.ignoreSeconds > 0) {
+      const until = this.#ignoredUntil.get(matched.id);
+      if (until !== undefined && input.time < until) return { event, decoder, rule: undefined, alert: false };
+      this.#ignoredUntil.set(matched.id, input.time + matched.ignoreSeconds * 1000);
+    }
+    this.#remember(matched, event);
+    return { event, decoder, rule: matched, alert: true };
+  }
+
+  /** The rule's description with `$(field)` replaced by the event's values. */
+  describe(verdict: Verdict): string {
+    const rule = verdict.rule;
+    if (!rule) return '';
+    if (!rule.description.includes('$(')) return rule.description;
+    return rule.description.replace(/\$\(([^)]+)\)/g, (_whole, name: string) => fieldValue(verdict.event, name) ?? '');
+  }
+
+  #remember(rule: Rule, event: LogEvent): void {
+    const rs = this.ruleset;
+    if (rs.trackedSids.has(rule.id)) {
+      const key = `sid:${rule.id}`;
+      this.#memory.record(key, event, rs.trackedTimeframe.get(key) ?? 0);
+    }
+    if (rs.trackedGroups.size > 0) {
+      for (const g of rule.groups) {
+        if (!rs.trackedGroups.has(g)) continue;
+        const key = `group:${g}`;
+        this.#memory.record(key, event, rs.trackedTimeframe.get(key) ?? 0);
+      }
+    }
+  }
+
+  #evaluate(rule: Rule, event: LogEvent): Rule | undefined {
+    const checks = rule.checks;
+    for (let i = 0; i < checks.length; i++)
+      if (!(checks[i] as Rule['checks'][number])(event, this.#clock)) return undefined;
+    if (rule.frequency > 0 || rule.ifMatchedSid !== undefined || rule.ifMatchedGroup !== undefined) {
+      let key: string;
+      if (rule.ifMatchedSid !== undefined) key = `sid:${rule.ifMatchedSid}`;
+      else if (rule.ifMatchedGroup !== undefined) key = `group:${rule.ifMatchedGroup}`;
+      else {
+        key = `rule:${rule.id}`;
+        this.#memory.record(key, event, rule.timeframe);
+      }
+      if (!this.#memory.reached(key, rule, event)) return undefined;
+    }
+    const children = rule.children;
+    for (let i = 0; i < children.length; i++) {
+      const hit = this.#evaluate(children[i] as Rule, event);
+      if (hit) return hit;
+    }
+    // OSSEC: a noalert rule (the category templates, grouping rules) matches only through a child.
+    return rule.noalert ? undefined : rule;
+  }
+}

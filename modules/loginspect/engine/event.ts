@@ -1,0 +1,34 @@
+import type { Decoder } from './decoder.js';
+
+/** One log line as it moves through pre-decoding, decoding and the rules. */
+export interface LogEvent {
+  readonly fullLog: string;
+  /** The message after the syslog header; what decoders and `<match>` see. */
+  readonly log: string;
+  readonly location: string;
+  readonly hostname: string | undefined;
+  readonly programName: string | undefined;
+  /** Milliseconds since the epoch, from the caller's clock. */
+  readonly time: number;
+  decoder: Decoder | undefined;
+  /** Decoded fields, fixed (srcip, dstuser, ...) and dynamic alike. */
+  readonly fields: Map<string, string>;
+}
+
+/** Reads a field as rules see it: the fixed names of OSSEC first, then decoded fields. */
+export function fieldValue(event: LogEvent, name: string): string | undefined {
+  switch (name) {
+    case 'location':
+      return event.location;
+    case 'hostname':
+      return event.hostname ?? event.location;
+    case 'program_name':
+      return event.programName;
+    case 'full_log':
+      return event.fullLog;
+    case 'user':
+      return event.fields.get('dstuser') ?? event.fields.get('user');
+    default:
+      return event.fields.get(name);
+  }
+}

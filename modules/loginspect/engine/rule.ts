@@ -1,0 +1,398 @@
+import { networkContains, parseAddress, parseNetwork } from './address.js';
+import { type ClockParts, inTimeRange, parseTimeRange, parseWeekdays } from './calendar.js';
+import { type CdbList, LIST_LOOKUPS, type ListLookup, listCheck } from './cdb-list.js';
+import { canonicalField } from './decoder.js';
+import { fieldValue, type LogEvent } from './event.js';
+import { compileMatcher, type PatternSyntax, syntaxFromType } from './pattern.js';
+import type { ProblemLog } from './problem.js';
+import type { XmlElement } from './xml.js';
+
+export type RuleCheck = (event: LogEvent, clock: ClockParts) => boolean;
+
+export interface Rule {
+  readonly id: number;
+  readonly level: number;
+  readonly file: string;
+  readonly line: number;
+  readonly description: string;
+  readonly groups: readonly string[];
+  readonly noalert: boolean;
+  readonly overwrite: boolean;
+  readonly frequency: number;
+  readonly timeframe: number;
+  readonly ignoreSeconds: number;
+  readonly ifSid: readonly number[];
+  readonly ifGroup: readonly string[];
+  readonly ifLevel: number | undefined;
+  readonly ifMatchedSid: number | undefined;
+  readonly ifMatchedGroup: string | undefined;
+  /** Fields that must be equal to (same) or differ from (different) the earlier events counted. */
+  readonly same: readonly string[];
+  readonly different: readonly string[];
+  readonly checks: readonly RuleCheck[];
+  readonly options: readonly string[];
+  /** The `<category>` (decoder type) the rule is filed under; "syslog" unless declared. */
+  readonly category: string;
+  children: Rule[];
+}
+
+/** The fixed-field elements of a rule and the field each reads; all match with OS_Match by default. */
+const FIELD_ELEMENTS: Readonly<Record<string, string>> = {
+  program_name: 'program_name',
+  hostname: 'hostname',
+  location: 'location',
+  id: 'id',
+  url: 'url',
+  action: 'action',
+  status: 'status',
+  protocol: 'protocol',
+  system_name: 'system_name',
+  extra_data: 'extra_data',
+  data: 'data',
+  srcport: 'srcport',
+  dstport: 'dstport',
+  srcuser: 'srcuser',
+  dstuser: 'dstuser',
+  srcgeoip: 'srcgeoip',
+  dstgeoip: 'dstgeoip',
+};
+
+/** `same_*`/`different_*`/`not_same_*` suffixes and the field each compares. */
+const CORRELATION_FIELDS: Readonly<Record<string, string>> = {
+  source_ip: 'srcip',
+  srcip: 'srcip',
+  dst_ip: 'dstip',
+  dstip: 'dstip',
+  src_port: 'srcport',
+  srcport: 'srcport',
+  dst_port: 'dstport',
+  dstport: 'dstport',
+  user: 'dstuser',
+  srcuser: 'srcuser',
+  dstuser: 'dstuser',
+  location: 'location',
+  id: 'id',
+  protocol: 'protocol',
+  action: 'action',
+  url: 'url',
+  system_name: 'system_name',
+  status: 'status',
+  data: 'data',
+  extra_data: 'extra_data',
+  srcgeoip: 'srcgeoip',
+  dstgeoip: 'dstgeoip',
+  agent: 'agent',
+};
+
+const IGNORED_ELEMENTS = new Set(['info', 'mitre', 'var', 'check_if_ignored', 'ignore', 'if_fts', 'fts']);
+
+export interface RuleContext {
+  readonly file: string;
+  readonly groups: readonly string[];
+  readonly lists: ReadonlyMap<string, CdbList>;
+  readonly problems: ProblemLog;
+}
+
+function splitList(text: string): string[] {
+  return text
+    .split(/[\s,]+/)
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+function integer(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  return /^\s*\d+\s*$/.test(text) ? Number(text) : undefined;
+}
+
+function yes(text: string | undefined): boolean {
+  return text !== undefined && /^(yes|1|true)$/i.test(text.trim());
+}
+
+export function compileRule(el: XmlElement, ctx: RuleContext): Rule | undefined {
+  const { file, problems } = ctx;
+  const id = integer(el.attributes.id);
+  if (id === undefined) {
+    problems.error(
+      file,
+      el.line,
+      `rule with a missing or non-numeric id ${JSON.stringify(el.attributes.id ?? '')} refused`,
+    );
+    return undefined;
+  }
+  const where = `rule ${id}`;
+  const refuse = (line: number, message: string): undefined => {
+    problems.error(file, line, `${where}: ${message}; rule refused`);
+    return undefined;
+  };
+  const level = integer(el.attributes.level);
+  if (level === undefined || level > 16)
+    return refuse(el.line, `level ${JSON.stringify(el.attributes.level ?? '')} is not a number from 0 to 16`);
+  const numeric = (name: string): number | undefined | null => {
+    const raw = el.attributes[name];
+    if (raw === undefined) return undefined;
+    const v = integer(raw);
+    return v === undefined ? null : v;
+  };
+  const maxsize = numeric('maxsize');
+  const frequency = numeric('frequency');
+  const timeframe = numeric('timeframe');
+  const ignore = numeric('ignore');
+  for (const [name, v] of [
+    ['maxsize', maxsize],
+    ['frequency', frequency],
+    ['timeframe', timeframe],
+    ['ignore', ignore],
+  ] as const) {
+    if (v === null) return refuse(el.line, `attribute ${name}="${el.attributes[name]}" is not a number`);
+  }
+
+  const checks: RuleCheck[] = [];
+  const groups = [...ctx.groups];
+  const options: string[] = [];
+  const same: string[] = [];
+  const different: string[] = [];
+  let description = '';
+  let ifSid: number[] = [];
+  const ifGroup: string[] = [];
+  let ifLevel: number | undefined;
+  let ifMatchedSid: number | undefined;
+  let ifMatchedGroup: string | undefined;
+  let decodedAs: string | undefined;
+  let category: string | undefined;
+  const concatenated = new Map<string, { text: string; type: string | undefined; negate: boolean; line: number }>();
+
+  const matcherCheck = (
+    child: XmlElement,
+    text: string,
+    fallback: PatternSyntax,
+    read: (e: LogEvent) => string | undefined,
+  ): RuleCheck | undefined => {
+    const syntax = syntaxFromType(child.attributes.type, fallback);
+    if (!syntax) return refuse(child.line, `unknown pattern type "${child.attributes.type}" in <${child.name}>`);
+    const compiled = compileMatcher(text, syntax);
+    if (!compiled.ok) return refuse(child.line, `<${child.name}> ${compiled.message}`);
+    const m = compiled.matcher;
+    const negate = yes(child.attributes.negate);
+    return negate
+      ? (e) => {
+          const v = read(e);
+          return v !== undefined && !m.test(v);
+        }
+      : (e) => {
+          const v = read(e);
+          return v !== undefined && m.test(v);
+        };
+  };
+
+  for (const child of el.children) {
+    const name = child.name;
+    const text = child.text;
+    switch (name) {
+      case 'description':
+        description = text;
+        continue;
+      case 'group':
+        groups.push(
+          ...text
+            .split(',')
+            .map((g) => g.trim())
+            .filter((g) => g.length > 0),
+        );
+        continue;
+      case 'options':
+        options.push(...splitList(text));
+        continue;
+      case 'if_sid': {
+        const parts = splitList(text);
+        const bad = parts.find((p) => !/^\d+$/.test(p));
+        if (bad !== undefined || parts.length === 0)
+          return refuse(child.line, `<if_sid>${text}</if_sid> must be rule ids separated by commas or spaces`);
+        ifSid = parts.map(Number);
+        continue;
+      }
+      case 'if_group':
+        ifGroup.push(...splitList(text));
+        continue;
+      case 'if_level': {
+        const v = integer(text);
+        if (v === undefined) return refuse(child.line, `<if_level> must be a number`);
+        ifLevel = v;
+        continue;
+      }
+      case 'if_matched_sid': {
+        const v = integer(text);
+        if (v === undefined) return refuse(child.line, `<if_matched_sid> must be one rule id`);
+        ifMatchedSid = v;
+        continue;
+      }
+      case 'if_matched_group':
+        ifMatchedGroup = text.trim();
+        continue;
+      case 'decoded_as':
+        decodedAs = text;
+        continue;
+      case 'category':
+        category = text.toLowerCase();
+        continue;
+      case 'match':
+      case 'regex': {
+        const prev = concatenated.get(name);
+        concatenated.set(name, {
+          text: (prev?.text ?? '') + text,
+          type: child.attributes.type ?? prev?.type,
+          negate: yes(child.attributes.negate) || (prev?.negate ?? false),
+          line: prev?.line ?? child.line,
+        });
+        continue;
+      }
+      case 'field': {
+        const fieldName = child.attributes.name;
+        if (!fieldName) return refuse(child.line, '<field> needs a name attribute');
+        const f = canonicalField(fieldName);
+        const check = matcherCheck(child, text, 'osregex', (e) => fieldValue(e, f));
+        if (!check) return undefined;
+        checks.push(check);
+        continue;
+      }
+      case 'user': {
+        const check = matcherCheck(child, text, 'osmatch', (e) => e.fields.get('dstuser') ?? e.fields.get('srcuser'));
+        if (!check) return undefined;
+        checks.push(check);
+        continue;
+      }
+      case 'srcip':
+      case 'dstip': {
+        let body = text.trim();
+        let negate = yes(child.attributes.negate);
+        if (body.startsWith('!')) {
+          negate = !negate;
+          body = body.slice(1);
+        }
+        const nets = body.split(',').map((s) => parseNetwork(s));
+        if (nets.some((n) => n === undefined))
+          return refuse(child.line, `<${name}>${text}</${name}> is not an address or network`);
+        const field = name;
+        checks.push((e) => {
+          const v = e.fields.get(field);
+          if (v === undefined) return false;
+          const addr = parseAddress(v);
+          const inside = addr !== undefined && nets.some((n) => n !== undefined && networkContains(n, addr));
+          return inside !== negate;
+        });
+        continue;
+      }
+      case 'time': {
+        const range = parseTimeRange(text);
+        if (!range) return refuse(child.line, `<time>${text}</time> is not a time range such as "6 pm - 8:30 am"`);
+        checks.push((_e, clock) => inTimeRange(range, clock.minuteOfDay));
+        continue;
+      }
+      case 'weekday': {
+        const days = parseWeekdays(text);
+        if (!days)
+          return refuse(child.line, `<weekday>${text}</weekday> is not a weekday list such as "monday - friday"`);
+        checks.push((_e, clock) => days.has(clock.weekday));
+        continue;
+      }
+      case 'list': {
+        const field = child.attributes.field;
+        const lookup = (child.attributes.lookup ?? 'match_key') as ListLookup;
+        if (!field) return refuse(child.line, '<list> needs a field attribute');
+        if (!LIST_LOOKUPS.includes(lookup)) return refuse(child.line, `<list> lookup "${lookup}" is unknown`);
+        const listName = text.trim().replace(/^etc\/lists\//, '');
+        const list = ctx.lists.get(listName);
+        if (!list) return refuse(child.line, `CDB list "${text.trim()}" was not provided`);
+        let checkValue: ReturnType<typeof compileMatcher> | undefined;
+        if (child.attributes.check_value !== undefined) {
+          checkValue = compileMatcher(child.attributes.check_value, 'osmatch');
+          if (!checkValue.ok) return refuse(child.line, `<list> check_value ${checkValue.message}`);
+        }
+        const check = listCheck(canonicalField(field), lookup, list, checkValue?.ok ? checkValue.matcher : undefined);
+        checks.push((e) => check(e));
+        continue;
+      }
+      case 'same_field':
+        same.push(canonicalField(text.trim()));
+        continue;
+      case 'different_field':
+      case 'not_same_field':
+        different.push(canonicalField(text.trim()));
+        continue;
+      case 'compiled_rule':
+      case 'check_diff':
+        return refuse(child.line, `<${name}> needs code or command output that this engine does not have`);
+      default:
+        break;
+    }
+    if (IGNORED_ELEMENTS.has(name)) continue;
+    const fixed = FIELD_ELEMENTS[name];
+    if (fixed !== undefined) {
+      const check = matcherCheck(child, text, 'osmatch', (e) => fieldValue(e, fixed));
+      if (!check) return undefined;
+      checks.push(check);
+      continue;
+    }
+    const corr = /^(same|different|not_same)_(.+)$/.exec(name);
+    if (corr) {
+      const field = CORRELATION_FIELDS[corr[2] as string];
+      if (!field) return refuse(child.line, `<${name}> names an unknown field`);
+      (corr[1] === 'same' ? same : different).push(field);
+      continue;
+    }
+    problems.warning(file, child.line, `${where}: element <${name}> is not supported and was ignored`);
+  }
+
+  for (const [name, spec] of concatenated) {
+    const fake: XmlElement = {
+      name,
+      attributes: { ...(spec.type ? { type: spec.type } : {}), ...(spec.negate ? { negate: 'yes' } : {}) },
+      children: [],
+      text: spec.text,
+      line: spec.line,
+    };
+    const check = matcherCheck(fake, spec.text, name === 'match' ? 'osmatch' : 'osregex', (e) => e.log);
+    if (!check) return undefined;
+    checks.push(check);
+  }
+  // Cheap, selective checks first.
+  if (category !== undefined) {
+    const c = category;
+    checks.unshift((e) => (e.decoder?.type ?? 'syslog') === c);
+  }
+  if (decodedAs !== undefined) {
+    const d = decodedAs;
+    checks.unshift((e) => e.decoder?.reportedName === d);
+  }
+  if (maxsize !== undefined && maxsize !== null) {
+    const size = maxsize;
+    checks.unshift((e) => e.fullLog.length >= size);
+  }
+  if (ifMatchedSid !== undefined && ifSid.length === 0) ifSid = [ifMatchedSid];
+  if (ifMatchedGroup !== undefined && ifGroup.length === 0 && ifSid.length === 0) ifGroup.push(ifMatchedGroup);
+
+  return {
+    id,
+    level,
+    file,
+    line: el.line,
+    description,
+    groups,
+    noalert: el.attributes.noalert !== undefined && el.attributes.noalert !== '0',
+    overwrite: yes(el.attributes.overwrite),
+    frequency: frequency ?? 0,
+    timeframe: timeframe ?? 360,
+    ignoreSeconds: ignore ?? 0,
+    ifSid,
+    ifGroup,
+    ifLevel,
+    ifMatchedSid,
+    ifMatchedGroup,
+    same,
+    different,
+    checks,
+    options,
+    category: category ?? 'syslog',
+    children: [],
+  };
+}

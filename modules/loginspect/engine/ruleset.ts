@@ -1,0 +1,232 @@
+import { enableBacktrackingGuard } from './backtrack-guard.js';
+import { type CdbList, parseCdbList } from './cdb-list.js';
+import type { DecoderIndex } from './decode.js';
+import { compileDecoder, type Decoder } from './decoder.js';
+import { ProblemLog, type RulesetProblem } from './problem.js';
+import { compileRule, type Rule } from './rule.js';
+import { buildRuleTree } from './rule-tree.js';
+import { parseXml, type XmlElement } from './xml.js';
+
+/** A file given to the loader: a name for messages and its contents. The loader reads no files. */
+export interface RulesetFile {
+  readonly name: string;
+  readonly content: string;
+}
+
+export interface RulesetInput {
+  /** Decoder files, in load order (OSSEC loads them sorted by name). */
+  readonly decoders: readonly RulesetFile[];
+  /** Rule files, in load order. */
+  readonly rules: readonly RulesetFile[];
+  /** CDB lists, named as rules reference them without the `etc/lists/` prefix (e.g. "audit-keys"). */
+  readonly lists?: readonly RulesetFile[];
+}
+
+export interface Ruleset {
+  readonly decoderIndex: DecoderIndex;
+  readonly decoderCount: number;
+  readonly topRules: readonly Rule[];
+  readonly rulesById: ReadonlyMap<number, Rule>;
+  /** Rule ids and groups whose matches later rules count (if_matched_sid / if_matched_group). */
+  readonly trackedSids: ReadonlySet<number>;
+  readonly trackedGroups: ReadonlySet<string>;
+  /** The longest timeframe a tracked rule id or group is counted over, in seconds. */
+  readonly trackedTimeframe: ReadonlyMap<string, number>;
+}
+
+export interface RulesetResult {
+  readonly ruleset: Ruleset;
+  readonly problems: readonly RulesetProblem[];
+}
+
+const VAR_REFERENCE = /\$([A-Za-z_][A-Za-z0-9_]*)/g;
+
+/** Applies `<var>` definitions, in document order, to the text and attributes that follow them. */
+function substituteVariables(elements: XmlElement[], vars: Map<string, string>): XmlElement[] {
+  const apply = (s: string): string =>
+    s.includes('$') ? s.replace(VAR_REFERENCE, (whole, name: string) => vars.get(name) ?? whole) : s;
+  const walk = (el: XmlElement): XmlElement | undefined => {
+    if (el.name === 'var') {
+      const name = el.attributes.name;
+      if (name) vars.set(name, apply(el.text));
+      return undefined;
+    }
+    const attributes: Record<string, string> = {};
+    for (const [k, v] of Object.entries(el.attributes)) attributes[k] = apply(v);
+    const children: XmlElement[] = [];
+    for (const c of el.children) {
+      const w = walk(c);
+      if (w) children.push(w);
+    }
+    return { name: el.name, attributes, children, text: apply(el.text), line: el.line };
+  };
+  const out: XmlElement[] = [];
+  for (const el of elements) {
+    const w = walk(el);
+    if (w) out.push(w);
+  }
+  return out;
+}
+
+function readFile(file: RulesetFile, problems: ProblemLog): XmlElement[] {
+  const parsed = parseXml(file.content);
+  if (!parsed.ok) {
+    problems.error(file.name, parsed.line, `${parsed.message}; file refused`);
+    return [];
+  }
+  return substituteVariables(parsed.elements, new Map());
+}
+
+const EXACT_PROGRAM = /^\^([^|^$\\]+)\$$/;
+
+function loadDecoders(files: readonly RulesetFile[], problems: ProblemLog): { index: DecoderIndex; count: number } {
+  const top: Decoder[] = [];
+  const topByName = new Map<string, Decoder[]>();
+  let count = 0;
+  for (const file of files) {
+    for (const el of readFile(file, problems)) {
+      if (el.name !== 'decoder') {
+        problems.warning(file.name, el.line, `element <${el.name}> outside a decoder was ignored`);
+        continue;
+      }
+      const d = compileDecoder(el, file.name, problems);
+      if (!d) continue;
+      if (d.parentName === undefined) {
+        top.push(d);
+        const list = topByName.get(d.name) ?? [];
+        list.push(d);
+        topByName.set(d.name, list);
+        count++;
+        continue;
+      }
+      const parents = topByName.get(d.parentName);
+      if (!parents) {
+        problems.error(
+          file.name,
+          d.line,
+          `decoder "${d.name}": parent "${d.parentName}" is not a top-level decoder loaded before it; decoder refused`,
+        );
+        continue;
+      }
+      if (d.parentName === d.name && !d.prematch && !d.regex && !d.plugin) {
+        problems.warning(file.name, d.line, `decoder "${d.name}" is its own child and does nothing`);
+      }
+      for (const p of parents) {
+        d.reportedName = d.useOwnName ? d.name : p.name;
+        if (!d.typeDeclared) d.type = p.type;
+        p.children.push(d);
+      }
+      count++;
+    }
+  }
+  const programPatterns: Decoder[] = [];
+  const withoutProgramName: Decoder[] = [];
+  const exactNames = new Map<Decoder, string>();
+  for (const d of top) {
+    if (!d.programName) {
+      withoutProgramName.push(d);
+      continue;
+    }
+    const exact = EXACT_PROGRAM.exec(d.programName.source);
+    if (exact && d.programName.syntax === 'osmatch') exactNames.set(d, (exact[1] as string).toLowerCase());
+  }
+  const byExactProgram = new Map<string, Decoder[]>();
+  for (const name of new Set(exactNames.values())) byExactProgram.set(name, []);
+  for (const d of top) {
+    if (!d.programName) continue;
+    const exact = exactNames.get(d);
+    if (exact !== undefined) {
+      byExactProgram.get(exact)?.push(d);
+      continue;
+    }
+    programPatterns.push(d);
+    for (const list of byExactProgram.values()) list.push(d);
+  }
+  return { index: { programPatterns, byExactProgram, withoutProgramName }, count };
+}
+
+function loadRules(files: readonly RulesetFile[], lists: ReadonlyMap<string, CdbList>, problems: ProblemLog): Rule[] {
+  const ordered: Rule[] = [];
+  const byId = new Map<number, number>();
+  const add = (rule: Rule): void => {
+    const at = byId.get(rule.id);
+    if (at !== undefined) {
+      const existing = ordered[at] as Rule;
+      if (!rule.overwrite) {
+        problems.error(
+          rule.file,
+          rule.line,
+          `rule ${rule.id} is already defined at ${existing.file}:${existing.line}; duplicate refused`,
+        );
+        return;
+      }
+      // As OSSEC's OS_AddRuleInfo: the new definition takes the old one's place in the tree.
+      ordered[at] = {
+        ...rule,
+        ifSid: existing.ifSid,
+        ifGroup: existing.ifGroup,
+        ifLevel: existing.ifLevel,
+        category: existing.category,
+      };
+      return;
+    }
+    byId.set(rule.id, ordered.length);
+    ordered.push(rule);
+  };
+  for (const file of files) {
+    const visit = (el: XmlElement, groups: readonly string[]): void => {
+      if (el.name === 'group') {
+        const names = (el.attributes.name ?? '')
+          .split(',')
+          .map((g) => g.trim())
+          .filter((g) => g.length > 0);
+        for (const c of el.children) visit(c, [...groups, ...names]);
+      } else if (el.name === 'rule') {
+        const rule = compileRule(el, { file: file.name, groups, lists, problems });
+        if (rule) add(rule);
+      } else {
+        problems.warning(file.name, el.line, `element <${el.name}> outside a rule was ignored`);
+      }
+    };
+    for (const el of readFile(file, problems)) visit(el, []);
+  }
+  return ordered;
+}
+
+export function compileRuleset(input: RulesetInput): RulesetResult {
+  enableBacktrackingGuard();
+  const problems = new ProblemLog();
+  const lists = new Map<string, CdbList>();
+  for (const l of input.lists ?? []) lists.set(l.name.replace(/^etc\/lists\//, ''), parseCdbList(l.content));
+  const decoders = loadDecoders(input.decoders, problems);
+  const rules = loadRules(input.rules, lists, problems);
+  const tree = buildRuleTree(rules, problems);
+  const trackedSids = new Set<number>();
+  const trackedGroups = new Set<string>();
+  const trackedTimeframe = new Map<string, number>();
+  const track = (key: string, seconds: number): void => {
+    trackedTimeframe.set(key, Math.max(trackedTimeframe.get(key) ?? 0, seconds));
+  };
+  for (const r of tree.rulesById.values()) {
+    if (r.ifMatchedSid !== undefined) {
+      trackedSids.add(r.ifMatchedSid);
+      track(`sid:${r.ifMatchedSid}`, r.timeframe);
+    }
+    if (r.ifMatchedGroup !== undefined) {
+      trackedGroups.add(r.ifMatchedGroup);
+      track(`group:${r.ifMatchedGroup}`, r.timeframe);
+    }
+  }
+  return {
+    ruleset: {
+      decoderIndex: decoders.index,
+      decoderCount: decoders.count,
+      topRules: tree.topRules,
+      rulesById: tree.rulesById,
+      trackedSids,
+      trackedGroups,
+      trackedTimeframe,
+    },
+    problems: problems.problems,
+  };
+}

@@ -1,0 +1,78 @@
+/**
+ * Pre-decoding as OSSEC does it: recognise a syslog-style header (timestamp, hostname, program
+ * name and pid) and hand the rest of the line, the "log", to the decoders and rules. A line
+ * without a recognised header is passed on whole.
+ */
+
+export interface SyslogHeader {
+  readonly timestamp: string | undefined;
+  readonly hostname: string | undefined;
+  readonly programName: string | undefined;
+  /** The message after the header; the whole line when no header is recognised. */
+  readonly log: string;
+}
+
+// Each form ends with the single space that separates it from the hostname.
+const TIMESTAMP = new RegExp(
+  [
+    // Dec 29 10:00:01, Dec  9 10:00:01.123, Dec 29 2015 10:00:01
+    '[A-Z][a-z]{2} [ 0-9][0-9] (?:[0-9]{4} )?[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]{1,6})?',
+    // 2007-06-14T15:48:55-04:00, 2009-05-22T09:36:46.214994-07:00, 2015-04-16T21:51:02.805Z
+    '[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]{1,9})?(?:Z|[+-][0-9]{2}:?[0-9]{2})?',
+    // 2015-04-16 21:51:02,805 (proftpd), 2021-04-21 10:16:09.404756-0700 (macOS unified log)
+    '[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}(?:,[0-9]{3}|\\.[0-9]{1,6}[+-][0-9]{4})',
+  ]
+    .map((form) => `(?:${form})`)
+    .join('|')
+    .replace(/^/, '^(?:')
+    .concat(') '),
+);
+
+const HOSTNAME_CHAR = /[A-Za-z0-9._@:-]/;
+const PROGRAM_END = /[:[ ]/;
+const SOLARIS_ID = /^\[ID [0-9]+ [a-z0-9]+\.[a-z]+\] /;
+const MAX_PROGRAM = 256;
+
+export function preDecode(line: string): SyslogHeader {
+  const stamp = TIMESTAMP.exec(line);
+  if (!stamp) return { timestamp: undefined, hostname: undefined, programName: undefined, log: line };
+  let i = stamp[0].length;
+  if (line.charCodeAt(i) === 32) i++;
+  const hostStart = i;
+  while (i < line.length && HOSTNAME_CHAR.test(line[i] as string)) i++;
+  if (i === hostStart || line.charCodeAt(i) !== 32) {
+    return { timestamp: undefined, hostname: undefined, programName: undefined, log: line };
+  }
+  const timestamp = stamp[0].slice(0, -1);
+  const hostname = line.slice(hostStart, i);
+  i++;
+  const afterHost = i;
+  const programStart = i;
+  let limit = Math.min(line.length, programStart + MAX_PROGRAM);
+  while (i < limit && !PROGRAM_END.test(line[i] as string)) i++;
+  let programEnd = i;
+  let ok = false;
+  if (i > programStart && line[i] === '[') {
+    const close = line.indexOf(']', i);
+    limit = Math.min(line.length, i + 64);
+    if (close !== -1 && close < limit && line[close + 1] === ':') {
+      i = close + 2;
+      ok = true;
+    }
+  } else if (i > programStart && line[i] === ':') {
+    const next = line.charCodeAt(i + 1);
+    if (Number.isNaN(next) || next === 32) {
+      i++;
+      ok = true;
+    }
+  }
+  if (!ok) return { timestamp, hostname, programName: undefined, log: line.slice(afterHost) };
+  if (line.charCodeAt(i) === 32) i++;
+  let log = line.slice(i);
+  if (log.charCodeAt(0) === 91 /* [ */) {
+    const id = SOLARIS_ID.exec(log);
+    if (id) log = log.slice(id[0].length);
+  }
+  programEnd = Math.max(programEnd, programStart);
+  return { timestamp, hostname, programName: line.slice(programStart, programEnd), log };
+}
