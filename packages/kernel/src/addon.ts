@@ -55,7 +55,9 @@ export type NativeHandle = { readonly __nativeHandle: unique symbol };
 /** records: RECORD_SIZE bytes per item (see batch-decoder.ts); data: payloads and text. @internal */
 export type BatchCallback = (records: ArrayBuffer, data: ArrayBuffer, count: number) => void;
 
-const addonPath = fileURLToPath(new URL('../build/Release/bulwark_kernel.node', import.meta.url));
+// BULWARK_KERNEL_ADDON points at another build of the addon (or at nothing, to run without it).
+const addonPath =
+  process.env.BULWARK_KERNEL_ADDON || fileURLToPath(new URL('../build/Release/bulwark_kernel.node', import.meta.url));
 let loaded: { addon: NativeAddon } | { reason: string } | undefined;
 
 /** Loads the addon once; never throws. @internal */
