@@ -29,7 +29,27 @@ if (!existsSync(testsDir)) {
 }
 
 const started = performance.now();
-const { ruleset, problems } = compileRuleset(readWazuhRuleset(dir, { includeTestFiles: true }));
+const input = readWazuhRuleset(dir, { includeTestFiles: true });
+// runtests.py (enable_win_eventlog_tests) points rule 60000 at the JSON decoder before it runs the
+// suite, because Windows events reach the test as JSON text rather than through the agent's
+// eventchannel decoder; we make the same in-memory change, and only that one.
+const WIN_BASE = /(<rule id="60000"[^>]*>)([\s\S]*?)(<\/rule>)/;
+const adapted = {
+  ...input,
+  rules: input.rules.map((f) =>
+    WIN_BASE.test(f.content)
+      ? {
+          ...f,
+          content: f.content.replace(
+            WIN_BASE,
+            (_m, open: string, body: string, close: string) =>
+              `${open}${body.replace(/\s*<category>[^<]*<\/category>/, '').replace(/<decoded_as>[^<]*<\/decoded_as>/, '<decoded_as>json</decoded_as>')}${close}`,
+          ),
+        }
+      : f,
+  ),
+};
+const { ruleset, problems } = compileRuleset(adapted);
 const errors = problems.filter((p) => p.severity === 'error');
 console.log(
   `ruleset: ${ruleset.decoderCount} decoders, ${ruleset.rulesById.size} rules loaded in ${Math.round(performance.now() - started)} ms; ` +

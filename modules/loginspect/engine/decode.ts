@@ -138,6 +138,17 @@ function decodeJson(event: LogEvent, text: string, decoder: Decoder): void {
   flatten(event.fields, '', value as Record<string, unknown>, decoder.jsonNullField, 0);
 }
 
+/** JSON text laid out as cJSON_Print does (Wazuh keeps arrays of objects in that form). */
+function printJson(value: unknown, depth: number): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map((v) => printJson(v, depth)).join(', ')}]`;
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length === 0) return '{\n' + '\t'.repeat(depth) + '}';
+  const inner = '\t'.repeat(depth + 1);
+  const body = entries.map(([k, v]) => `${inner}${JSON.stringify(k)}:\t${printJson(v, depth + 1)}`).join(',\n');
+  return `{\n${body}\n${'\t'.repeat(depth)}}`;
+}
+
 function scalar(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
@@ -152,13 +163,13 @@ function flatten(
   if (depth > MAX_JSON_DEPTH) return;
   for (const key of Object.keys(object)) {
     const value = object[key];
-    const name = prefix + key;
+    const name = prefix + key.toLowerCase();
     if (value === null) {
       if (nulls === 'empty') fields.set(name, '');
       else if (nulls === 'string') fields.set(name, 'null');
     } else if (Array.isArray(value)) {
       if (value.every((v) => v === null || typeof v !== 'object')) fields.set(name, value.map(scalar).join(','));
-      else fields.set(name, JSON.stringify(value));
+      else fields.set(name, printJson(value, 0));
     } else if (typeof value === 'object') {
       flatten(fields, `${name}.`, value as Record<string, unknown>, nulls, depth + 1);
     } else {

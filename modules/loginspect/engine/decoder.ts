@@ -32,8 +32,10 @@ export interface Decoder {
 /** Decoder `order` names that OSSEC stores in its fixed fields under another name. */
 const FIELD_ALIASES: Readonly<Record<string, string>> = { user: 'dstuser' };
 
+/** Field names compare without case in OSSEC/Wazuh, so they are stored lower-cased. */
 export function canonicalField(name: string): string {
-  return FIELD_ALIASES[name] ?? name;
+  const lower = name.toLowerCase();
+  return FIELD_ALIASES[lower] ?? lower;
 }
 
 function offsetOf(value: string | undefined): DecoderOffset | undefined {

@@ -100,7 +100,10 @@ export class LogInspectionEngine {
     const rule = verdict.rule;
     if (!rule) return '';
     if (!rule.description.includes('$(')) return rule.description;
-    return rule.description.replace(/\$\(([^)]+)\)/g, (_whole, name: string) => fieldValue(verdict.event, name) ?? '');
+    return rule.description.replace(
+      /\$\(([^)]+)\)/g,
+      (_whole, name: string) => fieldValue(verdict.event, name.toLowerCase()) ?? '',
+    );
   }
 
   #remember(rule: Rule, event: LogEvent): void {

@@ -26,6 +26,7 @@ export function fieldValue(event: LogEvent, name: string): string | undefined {
       return event.programName;
     case 'full_log':
       return event.fullLog;
+    case 'dstuser':
     case 'user':
       return event.fields.get('dstuser') ?? event.fields.get('user');
     default:

@@ -9,7 +9,7 @@ export interface XmlElement {
   readonly name: string;
   readonly attributes: Readonly<Record<string, string>>;
   readonly children: XmlElement[];
-  /** Concatenated text directly inside the element, trimmed. */
+  /** Concatenated text directly inside the element (trimmed only when it spans lines). */
   text: string;
   readonly line: number;
 }
@@ -85,7 +85,10 @@ export function parseXml(source: string): XmlResult {
       if (!open || !openTexts) return fail(`closing tag </${name}> without an opening tag`);
       if (open.name !== name)
         return fail(`closing tag </${name}> does not match <${open.name}> opened at line ${open.line}`);
-      open.text = openTexts.join('').trim();
+      // Spaces at the ends of one-line text are significant (e.g. a prematch ending in a space);
+      // text that spans lines is trimmed.
+      const raw = openTexts.join('');
+      open.text = raw.includes('\n') ? raw.trim() : raw;
       advanceTo(end + 1);
       continue;
     }
