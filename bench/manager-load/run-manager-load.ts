@@ -1,0 +1,179 @@
+// The manager load benchmark: N simulated agents with real mutual TLS against one manager in a
+// child process, on SQLite or PostgreSQL. See docs/performance.md. Run: npm run bench:manager -- --help
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import https from 'node:https';
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import pg from 'pg';
+import { activateAgents, loadIdentities } from './agent-fleet.js';
+import { runAgentLoad } from './agent-load.js';
+import { callJson } from './https-call.js';
+import { type LoadOptions, parseLoadOptions } from './load-options.js';
+import type { ManagerReady } from './manager-process.js';
+import { cpuSecondsOf, loadAverage, rssMegabytesOf } from './process-usage.js';
+import { formatReport } from './report.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const OUT = join(ROOT, 'bench', 'out', 'manager-load');
+const BENCH_DATABASE = 'bulwark_bench_manager_load';
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+/** The throwaway database of the postgres run, reused between runs with the cached agents. */
+async function preparePostgres(options: LoadOptions): Promise<string> {
+  const client = new pg.Client({ connectionString: options.databaseUrl });
+  await client.connect();
+  try {
+    if (options.fresh) await client.query(`DROP DATABASE IF EXISTS ${BENCH_DATABASE} WITH (FORCE)`);
+    const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [BENCH_DATABASE]);
+    if (exists.rowCount === 0) await client.query(`CREATE DATABASE ${BENCH_DATABASE}`);
+  } finally {
+    await client.end();
+  }
+  const url = new URL(options.databaseUrl);
+  url.pathname = `/${BENCH_DATABASE}`;
+  return url.href;
+}
+
+function startManagerProcess(
+  dataDir: string,
+  databaseUrl: string | null,
+): Promise<{ child: ChildProcess; ready: ManagerReady }> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(import.meta.dirname, 'manager-process.ts'), dataDir, databaseUrl ?? '-', 'warn'],
+    { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  return new Promise((done, failed) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGTERM');
+      failed(new Error('the manager did not start within 120 s'));
+    }, 120_000);
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      if (line.startsWith('READY ')) {
+        clearTimeout(timer);
+        done({ child, ready: JSON.parse(line.slice(6)) as ManagerReady });
+      } else if (line.trim() !== '') log(`  manager: ${line.slice(0, 300)}`);
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      failed(new Error(`the manager exited with code ${code}`));
+    });
+  });
+}
+
+async function stopManagerProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** The manager's own view after the run: computers by status. */
+async function statusCounts(ready: ManagerReady): Promise<Record<string, number>> {
+  const agent = new https.Agent({ ca: ready.caCertPem, keepAlive: true, maxSockets: 1 });
+  const counts: Record<string, number> = {};
+  let cursor: string | null = null;
+  for (let page = 0; page < 200; page++) {
+    const url = new URL('/api/computers', ready.consoleUrl);
+    url.searchParams.set('limit', '500');
+    if (cursor !== null) url.searchParams.set('cursor', cursor);
+    const answer = await callJson(agent, url, 'GET', { authorization: `Bearer ${ready.apiKey}` }, undefined, 60_000);
+    if (!answer.ok) {
+      counts[`error ${answer.kind}`] = 1;
+      break;
+    }
+    const body = answer.body as { items: { status: string }[]; nextCursor: string | null };
+    for (const c of body.items) counts[c.status] = (counts[c.status] ?? 0) + 1;
+    cursor = body.nextCursor;
+    if (cursor === null) break;
+  }
+  agent.destroy();
+  return counts;
+}
+
+async function main(): Promise<number> {
+  const parsed = parseLoadOptions(process.argv.slice(2));
+  if (!parsed.ok) {
+    log(parsed.message);
+    return parsed.message.startsWith('Usage') ? 0 : 2;
+  }
+  const options = parsed.options;
+  const cacheDir = join(OUT, options.store);
+  if (options.fresh) await rm(cacheDir, { recursive: true, force: true });
+  await mkdir(join(cacheDir, 'data'), { recursive: true, mode: 0o700 });
+  const databaseUrl = options.store === 'postgres' ? await preparePostgres(options) : null;
+
+  log(
+    `manager-load: ${options.agents} agents, ${options.durationSeconds} s, ${options.store}, offering ${options.eventsPerSecondTarget} events/s`,
+  );
+  const loadBefore = loadAverage();
+  const { child, ready } = await startManagerProcess(join(cacheDir, 'data'), databaseUrl);
+  try {
+    let identities = await loadIdentities(cacheDir);
+    let activation = null;
+    if (identities.length < options.agents) {
+      const missing = options.agents - identities.length;
+      log(`activating ${missing} agents (${identities.length} cached)…`);
+      const activated = await activateAgents(
+        ready,
+        cacheDir,
+        identities.length,
+        missing,
+        options.activationConcurrency,
+        (n) => log(`  activated ${n}/${missing}`),
+      );
+      activation = activated.report;
+      identities = [...identities, ...activated.identities];
+    }
+    identities = identities.slice(0, options.agents);
+    log(`connecting ${identities.length} agents, then ${options.durationSeconds} s of load…`);
+    let cpuAtStart: number | null = null;
+    let cpuAtEnd: number | null = null;
+    const generatorCpu = { start: process.cpuUsage(), end: process.cpuUsage() };
+    const result = await runAgentLoad(ready, identities, options, log, {
+      started() {
+        cpuAtStart = cpuSecondsOf(ready.pid);
+        generatorCpu.start = process.cpuUsage();
+      },
+      ended() {
+        cpuAtEnd = cpuSecondsOf(ready.pid);
+        generatorCpu.end = process.cpuUsage(generatorCpu.start);
+      },
+    });
+    const managerRssMb = rssMegabytesOf(ready.pid);
+    const statuses = await statusCounts(ready);
+    const seconds = result.window.seconds;
+    const report = {
+      options,
+      machine: { cpus: availableParallelism(), loadAverageBefore: loadBefore, loadAverageAfter: loadAverage() },
+      activation,
+      ...result,
+      manager: {
+        cpuPercentInWindow:
+          cpuAtStart === null || cpuAtEnd === null ? null : Math.round(((cpuAtEnd - cpuAtStart) / seconds) * 100),
+        rssMb: managerRssMb,
+        computersByStatus: statuses,
+      },
+      generatorCpuPercentInWindow: Math.round(
+        ((generatorCpu.end.user + generatorCpu.end.system) / 1e6 / seconds) * 100,
+      ),
+      at: new Date().toISOString(),
+    };
+    const file = join(OUT, `result-${options.store}-${options.agents}-${Date.now()}.json`);
+    await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
+    process.stdout.write(
+      options.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n(full result: ${file})\n`,
+    );
+    return 0;
+  } finally {
+    await stopManagerProcess(child);
+  }
+}
+
+process.exitCode = await main();
