@@ -21,7 +21,11 @@ export interface Change {
 
 export function compareEntries(before: Entry, after: Entry, attributes: readonly string[]): AttributeChange[] {
   const changes: AttributeChange[] = [];
+  // A directory's times move whenever an entry is added or removed; those entries are reported
+  // themselves, so the directory's own times would only repeat them.
+  const directories = before.attributes.type === 'directory' && after.attributes.type === 'directory';
   for (const attribute of attributes) {
+    if (directories && (attribute === 'mtime' || attribute === 'ctime')) continue;
     const a = before.attributes[attribute] ?? null;
     const b = after.attributes[attribute] ?? null;
     if (a !== b) changes.push({ attribute, before: a, after: b });
@@ -98,7 +102,7 @@ function identityOf(entry: Entry): string | undefined {
 
 function describe(entry: Entry, attributes: readonly string[], side: 'before' | 'after'): AttributeChange[] {
   return attributes
-    .filter((a) => entry.attributes[a] !== undefined)
+    .filter((a) => entry.attributes[a] !== undefined && entry.attributes[a] !== null)
     .map((attribute) => {
       const value = entry.attributes[attribute] ?? null;
       return side === 'after' ? { attribute, before: null, after: value } : { attribute, before: value, after: null };

@@ -1,5 +1,5 @@
 import { parseWith, Severity, type ValidationIssue } from '@bulwark/protocol';
-import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import { type Static, type TProperties, type TSchema, Type } from '@sinclair/typebox';
 import {
   ATTRIBUTES_BY_KIND,
   DEFAULT_ATTRIBUTES_BY_KIND,
@@ -31,7 +31,7 @@ export const FilesEntitySet = Type.Object(
   { additionalProperties: false },
 );
 
-const named = <K extends string>(kind: K, extra = {}) =>
+const named = <K extends string, E extends TProperties = Record<never, never>>(kind: K, extra: E = {} as E) =>
   Type.Object({ kind: Type.Literal(kind), ...NameGlobs, ...extra }, { additionalProperties: false });
 
 export const PackagesEntitySet = named('packages', {

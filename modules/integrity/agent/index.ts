@@ -1,0 +1,9 @@
+import type { AgentModuleFactory } from '@bulwark/protocol';
+import { IntegrityAgentModule } from './integrity-agent-module.js';
+
+export { IntegrityAgentModule } from './integrity-agent-module.js';
+
+export const integrityAgentModule: AgentModuleFactory = {
+  id: 'integrity',
+  create: (context) => new IntegrityAgentModule(context),
+};

@@ -1,0 +1,316 @@
+import {
+  type ChangeSource,
+  displayPath,
+  IntegrityConfiguration,
+  type IntegritySettings,
+  isUtf8,
+  MODULE_ID,
+  nextScanAt,
+  parseSchedule,
+  type Schedule,
+} from '@bulwark/module-integrity/engine';
+import {
+  type AgentModule,
+  type AgentModuleContext,
+  contentHash,
+  describeIssues,
+  type ModuleConfiguration,
+  type ModuleStatus,
+  parseWith,
+} from '@bulwark/protocol';
+import { BaselineStore } from './baseline-store.js';
+import { HashPool } from './hash-pool.js';
+import { type DueChange, RealTimeMonitor } from './real-time-monitor.js';
+import {
+  type ActiveRule,
+  activeRule,
+  buildBaseline,
+  isFileRule,
+  type RuleScanResult,
+  type ScanDependencies,
+  scanRule,
+} from './rule-scanner.js';
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const COMMANDS = ['scan', 'rebuild-baseline', 'export-baseline'] as const;
+
+export interface IntegrityAgentOptions {
+  /** Clock for events and schedules; tests replace it. */
+  readonly now?: () => Date;
+}
+
+/**
+ * The integrity monitoring module on the agent: keeps a baseline per rule in the data directory,
+ * rebuilds it when a rule changes, scans at start, on a schedule and on demand, and watches file
+ * rules in real time. All work on the baseline runs one piece at a time through #exclusive.
+ */
+export class IntegrityAgentModule implements AgentModule {
+  readonly id = MODULE_ID;
+  readonly #context: AgentModuleContext;
+  readonly #now: () => Date;
+  #state: ModuleStatus['state'] = 'off';
+  #reason: string | undefined;
+  #version: string | undefined;
+  #settings: IntegritySettings | undefined;
+  #rules = new Map<string, ActiveRule>();
+  #store: BaselineStore | undefined;
+  #pool: HashPool | undefined;
+  #monitor: RealTimeMonitor | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #schedule: Schedule = { kind: 'off' };
+  #lastScanAt: number | undefined;
+  #startScanDone = false;
+  #queue: Promise<unknown> = Promise.resolve();
+  readonly #counters: Record<string, number> = { scans: 0, events: 0, realTimeChecks: 0 };
+
+  constructor(context: AgentModuleContext, options: IntegrityAgentOptions = {}) {
+    this.#context = context;
+    this.#now = options.now ?? (() => new Date());
+  }
+
+  #exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(work, work);
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  #count(name: string, n = 1): void {
+    this.#counters[name] = (this.#counters[name] ?? 0) + n;
+  }
+
+  #deps(): ScanDependencies {
+    return {
+      store: this.#store!,
+      pool: this.#pool!,
+      maxEntriesPerRule: this.#settings!.maxEntriesPerRule,
+      trustUnchangedMetadata: this.#settings!.trustUnchangedMetadata,
+      emit: (event) => {
+        this.#count('events');
+        this.#context.emit(event);
+      },
+      now: this.#now,
+    };
+  }
+
+  #fail(reason: string): void {
+    this.#state = 'error';
+    this.#reason = reason;
+    this.#context.log.error('integrity configuration rejected', { reason });
+  }
+
+  async apply(configuration: ModuleConfiguration): Promise<void> {
+    if (!configuration.enabled) {
+      await this.stop();
+      return;
+    }
+    const parsed = parseWith(IntegrityConfiguration, configuration.configuration);
+    if (!parsed.ok) return this.#fail(`invalid integrity configuration: ${describeIssues(parsed.issues)}`);
+    const schedule = parseSchedule(parsed.value.settings.schedule);
+    if (!schedule.ok) return this.#fail(schedule.message);
+    const version = contentHash(parsed.value);
+    if (version === this.#version && this.#state === 'on') return;
+    return this.#exclusive(async () => {
+      const { settings, rules } = parsed.value;
+      try {
+        this.#store ??= new BaselineStore(this.#context.dataDir);
+        if (!this.#pool || (settings.hashWorkers !== 0 && this.#pool.size !== settings.hashWorkers)) {
+          await this.#pool?.close();
+          this.#pool = new HashPool(settings.hashWorkers);
+        }
+      } catch (error) {
+        this.#state = 'unavailable';
+        this.#reason = `cannot open the baseline store in ${this.#context.dataDir}: ${(error as Error).message}`;
+        return;
+      }
+      this.#settings = settings;
+      this.#schedule = schedule.schedule;
+      this.#rules = new Map(
+        rules.map((rule) => {
+          const exclusions = isFileRule(rule) ? settings.exclusions : [];
+          return [rule.id, activeRule(rule, contentHash({ rule, exclusions }), exclusions)];
+        }),
+      );
+      const store = this.#store;
+      for (const stored of store.rules()) if (!this.#rules.has(stored.ruleId)) store.drop(stored.ruleId);
+
+      const built: RuleScanResult[] = [];
+      const scanned: RuleScanResult[] = [];
+      for (const active of this.#rules.values()) {
+        if (store.ruleHash(active.rule.id) !== active.hash) built.push(await buildBaseline(active, this.#deps()));
+        else if (!this.#startScanDone && settings.scanOnStart)
+          scanned.push(await scanRule(active, this.#deps(), 'start-scan'));
+      }
+      this.#startScanDone = true;
+      if (built.length > 0) this.#emitBaselineBuilt(built, 'rule set changed');
+      this.#record([...built, ...scanned]);
+      if (scanned.length > 0) this.#lastScanAt = this.#now().getTime();
+      this.#restartMonitor([...built, ...scanned]);
+      this.#arm();
+      this.#version = version;
+      this.#state = 'on';
+      this.#reason = undefined;
+    });
+  }
+
+  #record(results: readonly RuleScanResult[]): void {
+    for (const r of results) for (const [reason, n] of Object.entries(r.skips)) this.#count(`skipped.${reason}`, n);
+  }
+
+  #emitBaselineBuilt(results: readonly RuleScanResult[], why: string): void {
+    const entries = results.reduce((n, r) => n + r.entries, 0);
+    this.#deps().emit({
+      module: MODULE_ID,
+      type: 'baseline-built',
+      severity: 'info',
+      action: 'Log',
+      summary: `Integrity baseline built for ${results.length} rule(s), ${entries} entities (${why})`,
+      details: {
+        rules: results.map((r) => ({
+          ruleId: r.ruleId,
+          entries: r.entries,
+          skipped: r.skips,
+          ...(r.unavailable ? { unavailable: r.unavailable } : {}),
+        })),
+      },
+      time: this.#now().toISOString(),
+    });
+  }
+
+  #restartMonitor(results: readonly RuleScanResult[]): void {
+    this.#monitor?.close();
+    this.#monitor = undefined;
+    if (!this.#settings?.realTime) return;
+    const monitor = new RealTimeMonitor({
+      quietMs: this.#settings.debounceMilliseconds,
+      maxDelayMs: Math.max(1000, this.#settings.debounceMilliseconds * 10),
+      maxWatches: this.#settings.maxWatchedDirectories,
+      now: () => Date.now(),
+      onDue: (due) => void this.#checkRealTime(due),
+      onSkip: (reason) => this.#count(`skipped.${reason}`),
+    });
+    const directories = new Map(results.map((r) => [r.ruleId, r.directories]));
+    for (const active of this.#rules.values())
+      if (isFileRule(active.rule)) monitor.addRule(active.rule, directories.get(active.rule.id) ?? []);
+    this.#monitor = monitor;
+  }
+
+  #checkRealTime(due: readonly DueChange[]): Promise<void> {
+    return this.#exclusive(async () => {
+      if (this.#state !== 'on') return;
+      const byRule = new Map<string, string[]>();
+      for (const d of due) byRule.set(d.ruleId, [...(byRule.get(d.ruleId) ?? []), d.path]);
+      for (const [ruleId, paths] of byRule) {
+        const active = this.#rules.get(ruleId);
+        if (!active) continue;
+        this.#count('realTimeChecks', paths.length);
+        const r = await scanRule(active, this.#deps(), 'real-time', paths);
+        this.#record([r]);
+        this.#monitor?.addDirectories(ruleId, r.directories);
+      }
+    }).catch((error) => this.#context.log.error('integrity real-time check failed', { error: String(error) }));
+  }
+
+  #arm(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const now = this.#now().getTime();
+    const at = nextScanAt(this.#schedule, this.#lastScanAt, now);
+    if (at === undefined) return;
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = undefined;
+        if (this.#now().getTime() + 1000 < at) return this.#arm();
+        void this.#scanAll('scheduled-scan', undefined)
+          .catch((error) => this.#context.log.error('integrity scheduled scan failed', { error: String(error) }))
+          .finally(() => this.#arm());
+      },
+      Math.min(MAX_TIMER_MS, Math.max(0, at - now)),
+    );
+    this.#timer.unref();
+  }
+
+  #scanAll(source: ChangeSource, ruleId: string | undefined): Promise<RuleScanResult[]> {
+    return this.#exclusive(async () => {
+      const results: RuleScanResult[] = [];
+      this.#lastScanAt = this.#now().getTime();
+      for (const active of this.#rules.values()) {
+        if (ruleId !== undefined && active.rule.id !== ruleId) continue;
+        results.push(await scanRule(active, this.#deps(), source));
+      }
+      this.#count('scans');
+      this.#record(results);
+      return results;
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.#exclusive(async () => {
+      if (this.#timer) clearTimeout(this.#timer);
+      this.#timer = undefined;
+      this.#monitor?.close();
+      this.#monitor = undefined;
+      await this.#pool?.close();
+      this.#pool = undefined;
+      this.#store?.close();
+      this.#store = undefined;
+      this.#state = 'off';
+      this.#reason = undefined;
+      this.#version = undefined;
+      this.#startScanDone = false;
+    });
+  }
+
+  status(): ModuleStatus {
+    const counters: Record<string, number> = { ...this.#counters, rules: this.#rules.size };
+    if (this.#monitor) counters.watchedDirectories = this.#monitor.watchedDirectories;
+    return { id: MODULE_ID, state: this.#state, ...(this.#reason ? { reason: this.#reason } : {}), counters };
+  }
+
+  async run(command: string, args: Readonly<Record<string, unknown>>): Promise<unknown> {
+    if (!(COMMANDS as readonly string[]).includes(command))
+      throw new Error(`unknown integrity command "${command}"; known commands: ${COMMANDS.join(', ')}`);
+    if (this.#state !== 'on') throw new Error('integrity monitoring is not enabled on this computer');
+    const ruleId = args.ruleId;
+    if (ruleId !== undefined && (typeof ruleId !== 'string' || !this.#rules.has(ruleId)))
+      throw new Error(`ruleId: no integrity rule "${String(ruleId)}" is assigned to this computer`);
+    if (command === 'scan') {
+      const started = Date.now();
+      const results = await this.#scanAll('scan', ruleId);
+      return { durationMs: Date.now() - started, rules: results.map(({ directories: _d, ...r }) => r) };
+    }
+    if (command === 'rebuild-baseline') {
+      const results = await this.#exclusive(async () => {
+        const out: RuleScanResult[] = [];
+        for (const active of this.#rules.values())
+          if (ruleId === undefined || active.rule.id === ruleId) out.push(await buildBaseline(active, this.#deps()));
+        this.#emitBaselineBuilt(out, 'rebuilt on request');
+        this.#restartMonitor(out);
+        return out;
+      });
+      return { rules: results.map(({ directories: _d, ...r }) => r) };
+    }
+    return this.#exclusive(async () => this.#export(ruleId as string | undefined, args));
+  }
+
+  #export(ruleId: string | undefined, args: Readonly<Record<string, unknown>>): unknown {
+    const offset =
+      typeof args.offset === 'number' && Number.isInteger(args.offset) && args.offset >= 0 ? args.offset : 0;
+    const limit =
+      typeof args.limit === 'number' && Number.isInteger(args.limit) && args.limit > 0
+        ? Math.min(args.limit, 10_000)
+        : 1000;
+    const rules = this.#store!.rules();
+    if (ruleId === undefined) return { rules };
+    const active = this.#rules.get(ruleId)!;
+    const entries = this.#store!.page(ruleId, offset, limit).map((e) =>
+      isFileRule(active.rule)
+        ? {
+            ...e,
+            key: displayPath(e.key),
+            ...(isUtf8(e.key) ? {} : { keyBase64: Buffer.from(e.key, 'latin1').toString('base64') }),
+          }
+        : e,
+    );
+    return { rules: rules.filter((r) => r.ruleId === ruleId), offset, limit, entries };
+  }
+}

@@ -1,0 +1,156 @@
+import { type FSWatcher, watch } from 'node:fs';
+import {
+  type CompiledRule,
+  Debouncer,
+  type FilesEntitySet,
+  isWithin,
+  joinBytePath,
+  parentDirectory,
+} from '@bulwark/module-integrity/engine';
+import { depthBelow } from './file-walker.js';
+
+export type FileRule = CompiledRule & { entity: FilesEntitySet };
+
+export interface DueChange {
+  readonly ruleId: string;
+  readonly path: string;
+}
+
+export interface RealTimeOptions {
+  readonly quietMs: number;
+  readonly maxDelayMs: number;
+  readonly maxWatches: number;
+  readonly now: () => number;
+  readonly onDue: (changes: readonly DueChange[]) => void;
+  readonly onSkip: (reason: 'watch-limit' | 'watch-failed' | 'debounce-overflow') => void;
+}
+
+interface Watch {
+  readonly watcher: FSWatcher;
+  readonly ruleIds: Set<string>;
+}
+
+/**
+ * Real-time watching of file rules with one inotify watch per directory (fs.watch, not
+ * recursive: on Linux, Node 20's recursive mode is itself a per-directory emulation that cannot be
+ * capped or told which directories failed). Notifications are debounced per (rule, path) and
+ * handed to `onDue` in batches, so a rename's two names arrive together and a file rewritten in
+ * a loop is checked once per quiet period.
+ */
+export class RealTimeMonitor {
+  readonly #options: RealTimeOptions;
+  readonly #watches = new Map<string, Watch>();
+  readonly #rules = new Map<string, FileRule>();
+  readonly #debouncer: Debouncer;
+  #timer: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(options: RealTimeOptions) {
+    this.#options = options;
+    this.#debouncer = new Debouncer({ quietMs: options.quietMs, maxDelayMs: options.maxDelayMs, maxPending: 100_000 });
+  }
+
+  get watchedDirectories(): number {
+    return this.#watches.size;
+  }
+
+  /** Starts watching a rule: its directories from the last walk, or the parent of a file base. */
+  addRule(rule: FileRule, directories: readonly string[]): void {
+    this.#rules.set(rule.id, rule);
+    if (directories.length === 0) this.#watch(parentDirectory(rule.entity.base), rule.id);
+    else if (!directories.includes(rule.entity.base)) this.#watch(parentDirectory(rule.entity.base), rule.id);
+    for (const d of directories) this.#watch(d, rule.id);
+  }
+
+  addDirectories(ruleId: string, directories: readonly string[]): void {
+    if (!this.#rules.has(ruleId)) return;
+    for (const d of directories) this.#watch(d, ruleId);
+  }
+
+  removeRule(ruleId: string): void {
+    this.#rules.delete(ruleId);
+    for (const [dir, w] of this.#watches) {
+      w.ruleIds.delete(ruleId);
+      if (w.ruleIds.size === 0) {
+        w.watcher.close();
+        this.#watches.delete(dir);
+      }
+    }
+  }
+
+  #watch(directory: string, ruleId: string): void {
+    const existing = this.#watches.get(directory);
+    if (existing) {
+      existing.ruleIds.add(ruleId);
+      return;
+    }
+    if (this.#watches.size >= this.#options.maxWatches) {
+      this.#options.onSkip('watch-limit');
+      return;
+    }
+    let watcher: FSWatcher;
+    try {
+      watcher = watch(Buffer.from(directory, 'latin1'), { encoding: 'buffer', persistent: false }, (_event, name) =>
+        this.#notify(directory, name ? (name as unknown as Buffer).toString('latin1') : undefined),
+      );
+    } catch {
+      // ENOSPC (inotify limit), ENOENT (gone already), EACCES: scheduled scans still cover it.
+      this.#options.onSkip('watch-failed');
+      return;
+    }
+    watcher.on('error', () => {
+      watcher.close();
+      if (this.#watches.get(directory)?.watcher === watcher) this.#watches.delete(directory);
+      // The directory itself changed (usually removed); check it.
+      this.#notify(directory, undefined);
+    });
+    this.#watches.set(directory, { watcher, ruleIds: new Set([ruleId]) });
+  }
+
+  #relevant(rule: FileRule, path: string): boolean {
+    const base = rule.entity.base;
+    if (!isWithin(path, base)) return false;
+    const maxDepth = rule.entity.recursive === false ? 1 : (rule.entity.maxDepth ?? Number.POSITIVE_INFINITY);
+    return depthBelow(base, path) <= maxDepth;
+  }
+
+  #notify(directory: string, name: string | undefined): void {
+    if (this.#closed) return;
+    const watch = this.#watches.get(directory);
+    const ruleIds = watch ? watch.ruleIds : new Set(this.#rules.keys());
+    const path = name === undefined ? directory : joinBytePath(directory, name);
+    const now = this.#options.now();
+    for (const ruleId of ruleIds) {
+      const rule = this.#rules.get(ruleId);
+      if (!rule || !this.#relevant(rule, path)) continue;
+      if (!this.#debouncer.note(`${ruleId}\0${path}`, now)) this.#options.onSkip('debounce-overflow');
+    }
+    this.#arm();
+  }
+
+  #arm(): void {
+    if (this.#timer || this.#closed) return;
+    const next = this.#debouncer.nextDueAt();
+    if (next === undefined) return;
+    this.#timer = setTimeout(() => this.#fire(), Math.max(0, next - this.#options.now()));
+    this.#timer.unref();
+  }
+
+  #fire(): void {
+    this.#timer = undefined;
+    const due = this.#debouncer.takeDue(this.#options.now()).map((k) => {
+      const nul = k.indexOf('\0');
+      return { ruleId: k.slice(0, nul), path: k.slice(nul + 1) };
+    });
+    if (due.length > 0) this.#options.onDue(due);
+    this.#arm();
+  }
+
+  close(): void {
+    this.#closed = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    for (const w of this.#watches.values()) w.watcher.close();
+    this.#watches.clear();
+    this.#rules.clear();
+  }
+}
