@@ -117,6 +117,37 @@ describe('NFQUEUE packet queue', { skip }, () => {
     }
   });
 
+  test('accept after change: the changed packet is what the kernel delivers', async () => {
+    const worker = await startWorker({ BW_MODE: 'same-payload', BW_COPY_RANGE: '1500' });
+    try {
+      assert.equal(connects(lab), true, 'the same packet handed back (checksum completed) passes');
+      await worker.waitFor((l) => typeof l.changed === 'number' && l.changed > 0);
+      worker.send({ mode: 'rewrite-port' });
+      await worker.waitFor((l) => l.mode === 'rewrite-port');
+      assert.equal(connects(lab), false, 'SYNs rewritten to a closed port never reach the listener');
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  test('accept with a mark sets the packet mark', async () => {
+    // A later chain drops what carries mark 42: only the verdict's mark can put it there.
+    const ruleset =
+      'table inet bwmarktest {\n  chain input {\n    type filter hook input priority 10;\n    meta mark 42 drop\n  }\n}\n';
+    const added = lab.exec(lab.server, 'sh', ['-c', `printf '%s' '${ruleset}' | nft -f -`]);
+    assert.equal(added.code, 0, added.stderr);
+    const worker = await startWorker({ BW_MODE: 'accept' });
+    try {
+      assert.equal(connects(lab), true);
+      worker.send({ mode: 'mark' });
+      await worker.waitFor((l) => l.mode === 'mark');
+      assert.equal(connects(lab), false);
+    } finally {
+      await worker.stop();
+      lab.exec(lab.server, 'nft', ['delete', 'table', 'inet', 'bwmarktest']);
+    }
+  });
+
   test('removing the steering leaves no rule behind', async () => {
     const removed = await removeQueueSteering({ queue: QUEUE, netns: lab.server });
     assert.ok(removed.ok, removed.ok ? '' : removed.reason);

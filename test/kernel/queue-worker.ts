@@ -4,17 +4,18 @@
  * "stall" blocks this process's event loop outright (Atomics.wait), as a hung agent would.
  */
 import { createInterface } from 'node:readline';
-import { openPacketQueue, type PacketVerdict } from '@bulwark/kernel';
+import { openPacketQueue, type PacketVerdict, type QueuedPacket } from '@bulwark/kernel';
 
 const out = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);
-let mode: PacketVerdict | 'ignore' = (process.env.BW_MODE as PacketVerdict) ?? 'accept';
+type Mode = PacketVerdict | 'ignore' | 'mark' | 'same-payload' | 'rewrite-port';
+let mode: Mode = (process.env.BW_MODE as Mode) ?? 'accept';
 let seen = 0;
 
 const opened = openPacketQueue({
   queue: Number(process.env.BW_QUEUE),
   deadlineMs: Number(process.env.BW_DEADLINE_MS ?? 200),
   defaultVerdict: (process.env.BW_DEFAULT as PacketVerdict) ?? 'accept',
-  copyRange: 64,
+  copyRange: Number(process.env.BW_COPY_RANGE ?? 64),
   onPackets(packets, queue) {
     seen += packets.length;
     const p = packets[0];
@@ -30,6 +31,20 @@ const opened = openPacketQueue({
       },
     });
     if (mode === 'ignore') return;
+    if (mode === 'mark') {
+      queue.verdicts(packets.map((pk) => ({ id: pk.id, verdict: 'accept', mark: 42 })));
+      return;
+    }
+    if (mode === 'same-payload' || mode === 'rewrite-port') {
+      let changedCount = 0;
+      for (const pk of packets) {
+        const changed = mode === 'rewrite-port' ? withDestinationPort(pk, 8081) : withDestinationPort(pk, undefined);
+        if (changed && !pk.truncated && queue.verdictWithPayload(pk.id, 'accept', changed)) changedCount++;
+        else queue.verdict(pk.id, 'accept');
+      }
+      out({ changed: changedCount });
+      return;
+    }
     const late = queue.verdicts(packets.map((pk) => ({ id: pk.id, verdict: mode as PacketVerdict })));
     if (late > 0) out({ late });
   },
@@ -43,7 +58,7 @@ out({ ready: true });
 
 createInterface({ input: process.stdin })
   .on('line', (text) => {
-    const cmd = JSON.parse(text) as { mode?: PacketVerdict | 'ignore'; stallMs?: number; stats?: boolean };
+    const cmd = JSON.parse(text) as { mode?: Mode; stallMs?: number; stats?: boolean };
     if (cmd.mode) {
       mode = cmd.mode;
       out({ mode });
@@ -59,3 +74,29 @@ createInterface({ input: process.stdin })
     queue.close();
     process.exit(0);
   });
+
+/** IPv4/TCP: a copy with the destination port set (or kept) and both checksums complete. */
+function withDestinationPort(p: QueuedPacket, port: number | undefined): Uint8Array | undefined {
+  const b = Uint8Array.from(p.payload);
+  if (b.length < 40 || b[0] === undefined || b[0] >> 4 !== 4 || b[9] !== 6) return undefined;
+  const ihl = (b[0] & 0x0f) * 4;
+  const total = (b[2] ?? 0) * 256 + (b[3] ?? 0);
+  if (total !== b.length) return undefined;
+  const view = new DataView(b.buffer);
+  if (port !== undefined) view.setUint16(ihl + 2, port);
+  view.setUint16(ihl + 16, 0);
+  const pseudo = new Uint8Array(12 + b.length - ihl);
+  pseudo.set(b.subarray(12, 20), 0);
+  pseudo[9] = 6;
+  new DataView(pseudo.buffer).setUint16(10, b.length - ihl);
+  pseudo.set(b.subarray(ihl), 12);
+  view.setUint16(ihl + 16, checksum(pseudo));
+  return b;
+}
+
+function checksum(bytes: Uint8Array): number {
+  let sum = 0;
+  for (let i = 0; i < bytes.length; i += 2) sum += ((bytes[i] ?? 0) << 8) | (bytes[i + 1] ?? 0);
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  return ~sum & 0xffff;
+}

@@ -3,6 +3,10 @@ import { decodeBatch } from './batch-decoder.js';
 
 export type PacketVerdict = 'accept' | 'drop';
 
+// NFQA_SKB_INFO flags (linux/netfilter/nfnetlink_queue.h).
+const SKB_CSUM_NOT_READY = 1;
+const SKB_GSO = 2;
+
 /** A packet held by the kernel until it gets a verdict or its deadline passes. */
 export interface QueuedPacket {
   /** Answer with this id. */
@@ -19,6 +23,13 @@ export interface QueuedPacket {
   readonly length: number;
   readonly payload: Uint8Array;
   readonly truncated: boolean;
+  /**
+   * The transport checksum is not filled in yet (offloaded, locally generated or from a veth):
+   * a changed packet handed back must carry a complete checksum.
+   */
+  readonly checksumNotReady: boolean;
+  /** A GSO super-packet (larger than the MTU, segmented later). */
+  readonly gso: boolean;
   /** Kernel receive time in ms since the epoch, 0 when the kernel gave none (locally sent packets). */
   readonly timeMs: number;
   /** Owner of the local socket, when the kernel knows it. */
@@ -60,7 +71,10 @@ export interface PacketQueue {
   verdict(id: number, verdict: PacketVerdict, options?: { readonly mark?: number }): boolean;
   /** Applies many verdicts in one system call; returns how many came too late. */
   verdicts(entries: readonly VerdictEntry[]): number;
-  /** Verdict with a changed packet (whole packet from the network header; checksums are the caller's). */
+  /**
+   * Verdict with a changed packet: the whole packet from the network header (a shorter buffer
+   * truncates the packet, so change only packets that were not truncated). Checksums are the caller's.
+   */
   verdictWithPayload(
     id: number,
     verdict: PacketVerdict,
@@ -140,7 +154,7 @@ export function openPacketQueue(options: PacketQueueOptions): Opened<PacketQueue
     const packets = decodeBatch(records, data, count).map(
       (r): QueuedPacket => ({
         id: r.ticket,
-        hook: r.kind,
+        hook: r.kind & 0xff,
         hwProtocol: r.hwProtocol,
         mark: r.mark,
         inInterface: r.indev,
@@ -148,6 +162,8 @@ export function openPacketQueue(options: PacketQueueOptions): Opened<PacketQueue
         length: r.originalLength,
         payload: r.payload,
         truncated: r.payload.byteLength < r.originalLength,
+        checksumNotReady: ((r.kind >>> 8) & SKB_CSUM_NOT_READY) !== 0,
+        gso: ((r.kind >>> 8) & SKB_GSO) !== 0,
         timeMs: r.timeMs,
         uid: r.uid,
         gid: r.gid,

@@ -223,6 +223,10 @@ static napi_value fan_mark(napi_env env, napi_callback_info info) {
   NAPI_CALL(env, napi_get_value_uint32(env, argv[2], &scope));
   NAPI_CALL(env, napi_get_value_double(env, argv[3], &mask));
   NAPI_CALL(env, napi_get_value_string_utf8(env, argv[4], path, sizeof path, &plen));
+  if (!(mask >= 0 && mask < 4294967296.0) || plen >= sizeof path - 1) {
+    napi_throw_range_error(env, NULL, "bulwark-kernel: bad mask or path too long");
+    return NULL;
+  }
   if (ch->closed) return bw_throw_errno(env, "fanotify: closed", EBADF);
   int err = bw_fanotify_mark(ch, remove, scope, (uint64_t)mask, path);
   if (err < 0) return bw_throw_errno(env, remove ? "fanotify: remove mark" : "fanotify: add mark", -err);
@@ -271,6 +275,10 @@ static napi_value fan_read(napi_env env, napi_callback_info info) {
   NAPI_CALL(env, napi_get_value_double(env, argv[1], &ticket));
   NAPI_CALL(env, napi_get_value_double(env, argv[2], &offset));
   NAPI_CALL(env, napi_get_value_uint32(env, argv[3], &len));
+  if (!(offset >= 0 && offset < 9007199254740992.0)) {
+    napi_throw_range_error(env, NULL, "bulwark-kernel: offset must be a non-negative integer");
+    return NULL;
+  }
   if (len > (16u << 20)) len = 16u << 20;
   napi_value r;
   if (ch->closed) {

@@ -17,7 +17,7 @@
 #define BW_RECORD_SIZE 64
 struct bw_record {
   double ticket;      /* 0: id used to answer (nfqueue/fanotify); 0 when nothing is awaited */
-  uint32_t kind;      /* 8: nfqueue/nflog: hook; fanotify: event mask */
+  uint32_t kind;      /* 8: nfqueue: hook | skb info << 8; nflog: hook; fanotify: event mask */
   uint32_t mark;      /* 12 */
   uint32_t indev;     /* 16: fanotify: pid */
   uint32_t outdev;    /* 20 */
@@ -99,6 +99,9 @@ void bw_channel_close(struct bw_channel *ch);
 struct bw_record *bw_batch_add(struct bw_channel *ch, size_t need_data);
 uint32_t bw_batch_put(struct bw_channel *ch, const void *bytes, size_t len);
 void bw_flush(struct bw_channel *ch);
+
+/* A ticket as JS passes it back: anything but a positive integer below 2^53 matches nothing. */
+static inline uint64_t bw_ticket_of(double t) { return (t >= 1 && t < 9007199254740992.0) ? (uint64_t)t : 0; }
 
 /* Pending table (caller holds ch->lock). Returns the new ticket. */
 uint64_t bw_pending_add(struct bw_channel *ch, uint32_t key);

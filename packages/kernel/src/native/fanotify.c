@@ -117,7 +117,7 @@ int bw_fanotify_mark(struct bw_channel *ch, int remove, unsigned int scope_flags
 int bw_fanotify_respond(struct bw_channel *ch, double ticket, int allow, int *was_late) {
   uint32_t fd;
   pthread_mutex_lock(&ch->lock);
-  int live = bw_pending_take(ch, (uint64_t)ticket, &fd);
+  int live = bw_pending_take(ch, bw_ticket_of(ticket), &fd);
   if (live) {
     ch->stats.answered++;
     respond(ch->fd, (int)fd, allow ? FAN_ALLOW : FAN_DENY);
@@ -131,7 +131,7 @@ int bw_fanotify_respond(struct bw_channel *ch, double ticket, int allow, int *wa
 }
 
 ssize_t bw_fanotify_read(struct bw_channel *ch, double ticket, uint64_t offset, void *buf, size_t len) {
-  uint64_t t = (uint64_t)ticket;
+  uint64_t t = bw_ticket_of(ticket);
   int dupfd = -1;
   pthread_mutex_lock(&ch->lock);
   if (ch->slots && t != 0) {

@@ -108,7 +108,8 @@ static void nfq_handle_packet(struct bw_channel *ch, const struct nlmsghdr *nh, 
   pthread_mutex_lock(&ch->lock);
   r->ticket = (double)bw_pending_add(ch, id);
   pthread_mutex_unlock(&ch->lock);
-  r->kind = ph.hook;
+  /* kind: hook in the low byte, NFQA_SKB_INFO flags (checksum not ready, GSO) above it. */
+  r->kind = ph.hook | ((at[NFQA_SKB_INFO] ? attr_u32be(at[NFQA_SKB_INFO]) & 0xffffff : 0) << 8);
   r->hwproto = ntohs(ph.hw_protocol);
   if (at[NFQA_MARK]) r->mark = attr_u32be(at[NFQA_MARK]);
   if (at[NFQA_IFINDEX_INDEV]) r->indev = attr_u32be(at[NFQA_IFINDEX_INDEV]);
@@ -188,7 +189,7 @@ int bw_nfqueue_verdicts(struct bw_channel *ch, const double *tickets, const uint
   for (size_t i = 0; i < n; i++) {
     uint32_t id;
     pthread_mutex_lock(&ch->lock);
-    int live = bw_pending_take(ch, (uint64_t)tickets[i], &id);
+    int live = bw_pending_take(ch, bw_ticket_of(tickets[i]), &id);
     if (live) ch->stats.answered++;
     else ch->stats.late_answers++;
     pthread_mutex_unlock(&ch->lock);
@@ -217,7 +218,7 @@ int bw_nfqueue_verdict_payload(struct bw_channel *ch, double ticket, int accept,
   struct nfq_source *q = ch->source;
   uint32_t id;
   pthread_mutex_lock(&ch->lock);
-  int live = bw_pending_take(ch, (uint64_t)ticket, &id);
+  int live = bw_pending_take(ch, bw_ticket_of(ticket), &id);
   if (live) ch->stats.answered++;
   else ch->stats.late_answers++;
   pthread_mutex_unlock(&ch->lock);

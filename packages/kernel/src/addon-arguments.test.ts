@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { loadAddon, type NativeAddon } from './addon.js';
+
+const loaded = loadAddon();
+const skip = 'addon' in loaded ? undefined : loaded.reason;
+if (skip) console.log(`# skipping addon argument tests: ${skip}`);
+
+const calls: readonly (keyof NativeAddon)[] = [
+  'queueVerdicts',
+  'queueVerdictPayload',
+  'queueStats',
+  'queueClose',
+  'logStats',
+  'logClose',
+  'fanMark',
+  'fanRespond',
+  'fanRead',
+  'fanStats',
+  'fanClose',
+];
+
+test('garbage arguments to the native functions throw TypeErrors, never crash', { skip }, () => {
+  const addon = (loaded as { addon: NativeAddon }).addon;
+  fc.assert(
+    fc.property(fc.constantFrom(...calls), fc.array(fc.anything(), { maxLength: 6 }), (name, args) => {
+      const fn = addon[name] as (...a: unknown[]) => unknown;
+      try {
+        fn(...args);
+      } catch (error) {
+        assert.ok(error instanceof Error, String(error));
+      }
+    }),
+    { numRuns: 500 },
+  );
+});
+
+test('an open fanotify group takes nonsense tickets, offsets and masks without harm', {
+  skip: skip ?? (process.getuid?.() !== 0 ? 'needs root: fanotify_init' : undefined),
+}, () => {
+  const addon = (loaded as { addon: NativeAddon }).addon;
+  const handle = addon.fanOpen({ deadlineMs: 50 }, () => {});
+  try {
+    fc.assert(
+      fc.property(fc.double(), fc.double(), fc.nat(1 << 20), (ticket, offset, length) => {
+        assert.equal(addon.fanRespond(handle, Float64Array.of(ticket), Uint8Array.of(1)), 1, 'nothing pending: late');
+        try {
+          assert.equal(addon.fanRead(handle, ticket, offset, length), null);
+        } catch (error) {
+          assert.ok(error instanceof RangeError);
+        }
+      }),
+      { numRuns: 300 },
+    );
+    assert.throws(() => addon.fanMark(handle, false, 0, -1, '/'), RangeError);
+    assert.throws(() => addon.queueStats(handle), TypeError, 'a fanotify handle is not a queue handle');
+    assert.equal(addon.fanStats(handle).lateAnswers, 300);
+  } finally {
+    addon.fanClose(handle);
+  }
+});
