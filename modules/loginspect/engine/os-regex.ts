@@ -98,7 +98,10 @@ export function translateOsRegex(pattern: string): Translation {
           out += escapeLiteral(c);
           previousIsAtom = true;
         } else {
-          out += c;
+          // OSSEC ends a repetition as soon as the next element of the pattern matches, so it
+          // is lazy; a repetition at the end of the pattern takes all it can.
+          const last = /^\)*$/.test(alt.slice(i + 1));
+          out += last ? c : `${c}?`;
           previousIsAtom = false;
         }
       } else if (c === '^' && i === 0) {

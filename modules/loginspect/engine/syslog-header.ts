@@ -52,6 +52,8 @@ export function preDecode(line: string): SyslogHeader {
   while (i < limit && !PROGRAM_END.test(line[i] as string)) i++;
   let programEnd = i;
   let ok = false;
+  // Cisco-style "%FACILITY-SEVERITY-MNEMONIC:" tags are not program names.
+  if (line.charCodeAt(programStart) === 37 /* % */) i = programStart;
   if (i > programStart && line[i] === '[') {
     const close = line.indexOf(']', i);
     limit = Math.min(line.length, i + 64);

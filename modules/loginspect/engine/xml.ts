@@ -20,6 +20,11 @@ export type XmlResult =
 
 const NAME_CHAR = /[A-Za-z0-9_.:-]/;
 
+function closesOpenElement(source: string, at: number, stack: readonly XmlElement[]): boolean {
+  const open = stack[stack.length - 1];
+  return open !== undefined && source.startsWith(`</${open.name}>`, at);
+}
+
 export function parseXml(source: string): XmlResult {
   const roots: XmlElement[] = [];
   const stack: XmlElement[] = [];
@@ -45,8 +50,14 @@ export function parseXml(source: string): XmlResult {
       if (stack.length > 0) texts[texts.length - 1]?.push(source.slice(i, lt));
       advanceTo(lt);
     }
-    // OSSEC's reader treats a '<' that cannot start a tag as text (patterns such as "^\<\d+>").
-    if (!/[A-Za-z_/!?]/.test(source[i + 1] ?? '')) {
+    // OSSEC's reader treats a '<' that cannot start a tag, or one escaped by a backslash, as text
+    // (patterns such as "^\<\d+>" and "\<log>\.+\</log>").
+    const escaped = source[i - 1] === '\\';
+    if (
+      !/[A-Za-z_/!?]/.test(source[i + 1] ?? '') ||
+      (escaped && source[i + 1] !== '/') ||
+      (escaped && !closesOpenElement(source, i, stack))
+    ) {
       if (stack.length > 0) texts[texts.length - 1]?.push('<');
       advanceTo(i + 1);
       continue;
