@@ -1,0 +1,123 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import {
+  type AgentModuleFactory,
+  type ModuleConfiguration,
+  type NewEvent,
+  type SecurityConfiguration,
+  securityConfiguration,
+} from '@bulwark/protocol';
+import { silentLogger } from '../log/json-logger.js';
+import { ModuleRuntime } from './module-runtime.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'bulwark-runtime-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function configuration(modules: Record<string, ModuleConfiguration>): SecurityConfiguration {
+  return securityConfiguration({
+    computerId: 'c1',
+    platform: {
+      heartbeatIntervalSeconds: 60,
+      missedHeartbeatsBeforeOffline: 3,
+      networkEngineMode: 'inline',
+      failMode: 'open',
+      failDeadlineMilliseconds: 200,
+      eventSpoolMaxEvents: 1000,
+      minimumEventSeverity: 'info',
+    },
+    modules,
+  });
+}
+
+/** A module whose behaviour each test scripts through its configuration. */
+function scripted(id: string, log: string[]): AgentModuleFactory {
+  return {
+    id,
+    create: (context) => {
+      let state: 'on' | 'off' = 'off';
+      return {
+        id,
+        async apply(config) {
+          const behaviour = (config.configuration as { behaviour?: string } | undefined)?.behaviour;
+          log.push(`${id}:apply:${behaviour ?? 'ok'}`);
+          if (behaviour === 'throw') throw new Error('cannot open /dev/thing');
+          if (behaviour === 'hang') await new Promise(() => {});
+          if (behaviour === 'emit') context.emit({ module: id, type: 't', severity: 'low', summary: 'hello' });
+          state = config.enabled ? 'on' : 'off';
+        },
+        async stop() {
+          log.push(`${id}:stop`);
+          state = 'off';
+        },
+        status() {
+          if (state === 'on' && id === 'flaky') throw new Error('status exploded');
+          return { id, state };
+        },
+      };
+    },
+  };
+}
+
+describe('ModuleRuntime', () => {
+  it('isolates a module that throws, hangs or fails status(): the others still apply and report', async () => {
+    const log: string[] = [];
+    const events: NewEvent[] = [];
+    const runtime = new ModuleRuntime({
+      factories: [scripted('good', log), scripted('bad', log), scripted('slow', log), scripted('flaky', log)],
+      dataDir: dir,
+      log: silentLogger,
+      emit: (e) => events.push(e),
+      reportInventory: () => {},
+      operationTimeoutMs: 200,
+    });
+    await runtime.apply(
+      configuration({
+        bad: { enabled: true, configuration: { behaviour: 'throw' } },
+        slow: { enabled: true, configuration: { behaviour: 'hang' } },
+        good: { enabled: true, configuration: { behaviour: 'emit' } },
+        flaky: { enabled: true, configuration: {} },
+        absent: { enabled: true, configuration: {} },
+      }),
+    );
+    const byId = new Map(runtime.status().map((s) => [s.id, s]));
+    assert.equal(byId.get('good')?.state, 'on');
+    assert.equal(byId.get('bad')?.state, 'error');
+    assert.match(byId.get('bad')?.reason ?? '', /apply failed: cannot open \/dev\/thing/);
+    assert.equal(byId.get('slow')?.state, 'error');
+    assert.match(byId.get('slow')?.reason ?? '', /did not finish within 200 ms/);
+    assert.equal(byId.get('flaky')?.state, 'error');
+    assert.match(byId.get('flaky')?.reason ?? '', /status exploded/);
+    assert.equal(byId.get('absent')?.state, 'unavailable');
+    assert.ok(events.some((e) => e.module === 'good' && e.summary === 'hello'));
+    const errors = events
+      .filter((e) => e.type === 'module-error')
+      .map((e) => (e.details as { moduleId: string }).moduleId);
+    assert.deepEqual(errors.sort(), ['bad', 'slow']);
+  });
+
+  it('stops modules the configuration no longer names, and a fixed module recovers', async () => {
+    const log: string[] = [];
+    const runtime = new ModuleRuntime({
+      factories: [scripted('a', log), scripted('b', log)],
+      dataDir: dir,
+      log: silentLogger,
+      emit: () => {},
+      reportInventory: () => {},
+    });
+    await runtime.apply(
+      configuration({
+        a: { enabled: true, configuration: {} },
+        b: { enabled: true, configuration: { behaviour: 'throw' } },
+      }),
+    );
+    assert.equal(runtime.status().find((s) => s.id === 'b')?.state, 'error');
+    await runtime.apply(configuration({ b: { enabled: true, configuration: {} } }));
+    assert.ok(log.includes('a:stop'));
+    assert.deepEqual(runtime.status(), [{ id: 'b', state: 'on' }]);
+    await runtime.stopAll();
+    assert.deepEqual(runtime.status(), []);
+  });
+});
