@@ -1,0 +1,155 @@
+#!/usr/bin/env node
+// `npm start`: the manager on the embedded SQLite store, data under .bulwark-data/ in this
+// checkout (or $BULWARK_DATA_DIR). As root it also activates and runs a local agent, assigned to
+// a "Local host (detect only)" policy whose network engine mode is tap, so that nothing on this
+// machine is blocked until an administrator decides so.
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { register } from 'tsx/esm/api';
+
+register();
+
+const repo = resolve(new URL('..', import.meta.url).pathname);
+const dataRoot = resolve(process.env.BULWARK_DATA_DIR ?? join(repo, '.bulwark-data'));
+const managerDir = join(dataRoot, 'manager');
+const agentDir = join(dataRoot, 'agent');
+const agentBin = join(repo, 'packages/platform-agent/bin/bulwark-agent.js');
+const managerBin = join(repo, 'packages/platform-manager/bin/bulwark-manager.js');
+const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+const LOCAL_POLICY = 'Local host (detect only)';
+
+mkdirSync(managerDir, { recursive: true });
+const { startManager } = await import('@bulwark/platform-manager');
+const SYSTEM_ACTOR = { kind: 'system', id: null, name: 'npm start' };
+
+const manager = await startManager({
+  dataDir: managerDir,
+  consolePort: Number(process.env.BULWARK_CONSOLE_PORT ?? 4119),
+  agentPort: Number(process.env.BULWARK_AGENT_PORT ?? 4120),
+  logger: { level: process.env.BULWARK_LOG_LEVEL ?? 'warn' },
+});
+const caFile = join(managerDir, 'pki', 'ca.crt');
+
+const lines = [
+  '',
+  'Bulwark manager is running.',
+  `  console/API  ${manager.consoleUrl}/api   (OpenAPI: ${manager.consoleUrl}/api/docs)`,
+  `  agent port   ${manager.agentUrl}   (mutual TLS)`,
+  `  data         ${managerDir}`,
+  `  CA           ${caFile}`,
+  `               sha256 ${manager.caFingerprint}`,
+];
+if (manager.initialAdminPassword) {
+  lines.push(
+    '',
+    'First start: an administrator was created. This password is shown only once:',
+    `  username admin`,
+    `  password ${manager.initialAdminPassword}`,
+  );
+}
+lines.push(
+  '',
+  'API key for the CLI (prints a new administrator key):',
+  `  node ${managerBin} create-api-key --role administrator --data-dir ${managerDir}`,
+  `  then: npx bulwark --manager ${manager.consoleUrl} --api-key KEY --ca ${caFile} computers list`,
+);
+console.log(lines.join('\n'));
+
+let agent = null;
+if (isRoot) {
+  agent = await startLocalAgent();
+} else {
+  console.log(
+    [
+      '',
+      'Not running as root, so no local agent was started. To protect this host, run `sudo npm start`,',
+      `or create a token (bulwark tokens create) and run: bulwark-agent activate --manager ${manager.agentUrl} --token T --ca ${caFile}`,
+    ].join('\n'),
+  );
+}
+
+async function startLocalAgent() {
+  mkdirSync(agentDir, { recursive: true });
+  if (!existsSync(join(agentDir, 'identity.json'))) {
+    const token = await localActivationToken();
+    // Asynchronous on purpose: the manager answering this activation runs in this very process.
+    try {
+      await promisify(execFile)(process.execPath, [
+        agentBin,
+        'activate',
+        '--manager',
+        manager.agentUrl,
+        '--token',
+        token,
+        '--ca',
+        caFile,
+        '--data-dir',
+        agentDir,
+      ]);
+    } catch (error) {
+      console.error(`The local agent could not be activated:\n${error.stderr || error.message}`);
+      return null;
+    }
+  }
+  const child = spawn(process.execPath, [agentBin, 'run', '--data-dir', agentDir, '--log-level', 'warn'], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  child.on('exit', (code, signal) => {
+    if (!stopping) console.error(`The local agent stopped (${signal ?? `exit ${code}`}).`);
+  });
+  console.log(
+    `\nLocal agent running (data ${agentDir}), assigned to "${LOCAL_POLICY}": network modules only detect.\n` +
+      `  status: node ${agentBin} status --data-dir ${agentDir}`,
+  );
+  return child;
+}
+
+/** A one-use token bound to the detect-only policy, created on first start. */
+async function localActivationToken() {
+  const s = manager.services;
+  const policies = unwrap(await s.policies.list());
+  let policy = policies.find((p) => p.name === LOCAL_POLICY);
+  if (!policy) {
+    policy = unwrap(
+      await s.policies.create(
+        { name: LOCAL_POLICY, description: 'Created by npm start: detect-only posture for the local host' },
+        SYSTEM_ACTOR,
+      ),
+    );
+    unwrap(await s.settings.set({ kind: 'policy', id: policy.id }, 'platform.networkEngineMode', 'tap', SYSTEM_ACTOR));
+  }
+  const created = unwrap(
+    await s.activationTokens.create(
+      {
+        name: 'local agent (npm start)',
+        maxUses: 1,
+        policyId: policy.id,
+        expiresAt: new Date(Date.now() + 10 * 60_000).toISOString(),
+      },
+      SYSTEM_ACTOR,
+    ),
+  );
+  return created.token;
+}
+
+function unwrap(result) {
+  if (!result.ok) throw new Error(`${result.error.kind}: ${result.error.message}`);
+  return result.value;
+}
+
+let stopping = false;
+async function shutdown(signal) {
+  if (stopping) return;
+  stopping = true;
+  console.log(`\n${signal}: stopping.`);
+  if (agent && agent.exitCode === null) {
+    agent.kill('SIGTERM');
+    await new Promise((done) => agent.once('exit', done));
+  }
+  await manager.stop();
+  process.exit(0);
+}
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
