@@ -176,6 +176,20 @@ describe('fanotify file access monitor', { skip }, () => {
     monitor.close();
   });
 
+  test('an inode mark holds only that file, and unmark releases it', async () => {
+    const monitor = open({
+      onEvents(events, m) {
+        for (const e of events) m.respond(e.id, 'deny');
+      },
+    });
+    assert.deepEqual(monitor.mark(join(dir, 'secret.txt'), 'inode', ['open-permission']), { ok: true });
+    assert.notEqual((await run('cat', [join(dir, 'secret.txt')])).code, 0);
+    assert.equal((await run('cat', [join(dir, 'ok.txt')])).code, 0, 'unmarked file is not held');
+    assert.deepEqual(monitor.unmark(join(dir, 'secret.txt'), 'inode', ['open-permission']), { ok: true });
+    assert.equal((await run('cat', [join(dir, 'secret.txt')])).code, 0);
+    monitor.close();
+  });
+
   test('a bad mark is an error value with the reason', () => {
     const monitor = open({ onEvents: () => {} });
     const r = monitor.mark(join(dir, 'missing', 'nowhere'), 'inode', ['open-permission']);
