@@ -1,0 +1,108 @@
+import { isIPv4, isIPv6 } from 'node:net';
+
+/** IP address family as nftables names it. */
+export type Family = 'ipv4' | 'ipv6';
+
+/** One address term of a rule or list: a single address, a CIDR block or an inclusive range. */
+export interface AddressTerm {
+  readonly family: Family;
+  /** The term as nft writes it: `10.0.0.1`, `10.0.0.0/8`, `10.0.0.1-10.0.0.9`. */
+  readonly nft: string;
+}
+
+export type TermResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly message: string };
+
+function ipv4ToNumber(text: string): bigint {
+  return text.split('.').reduce((acc, part) => (acc << 8n) | BigInt(Number(part)), 0n);
+}
+
+function ipv6ToNumber(text: string): bigint {
+  let address = text;
+  // An embedded IPv4 tail (::ffff:1.2.3.4) becomes two hex groups.
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(address);
+  if (v4?.[1]) {
+    const n = ipv4ToNumber(v4[1]);
+    address = `${address.slice(0, v4.index)}${(n >> 16n).toString(16)}:${(n & 0xffffn).toString(16)}`;
+  }
+  const [head = '', tail] = address.split('::');
+  const headGroups = head === '' ? [] : head.split(':');
+  const tailGroups = tail === undefined || tail === '' ? [] : tail.split(':');
+  const missing = 8 - headGroups.length - tailGroups.length;
+  const groups = [...headGroups, ...Array<string>(tail === undefined ? 0 : missing).fill('0'), ...tailGroups];
+  return groups.reduce((acc, group) => (acc << 16n) | BigInt(Number.parseInt(group, 16)), 0n);
+}
+
+function familyOf(address: string): Family | undefined {
+  if (isIPv4(address) && /^\d+\.\d+\.\d+\.\d+$/.test(address)) return 'ipv4';
+  if (isIPv6(address) && !address.includes('%')) return 'ipv6';
+  return undefined;
+}
+
+/** Parses `a`, `a/len` or `a-b` (IPv4 or IPv6). Never throws. */
+export function parseAddressTerm(input: unknown): TermResult<AddressTerm> {
+  if (typeof input !== 'string' || input.length === 0 || input.length > 100) {
+    return { ok: false, message: 'expected an IP address, CIDR block or range as text' };
+  }
+  const text = input.trim().toLowerCase();
+  const slash = text.indexOf('/');
+  const dash = text.indexOf('-');
+  if (slash >= 0) {
+    const address = text.slice(0, slash);
+    const lengthText = text.slice(slash + 1);
+    const family = familyOf(address);
+    if (!family) return { ok: false, message: `"${input}" is not a valid CIDR block: bad address "${address}"` };
+    const max = family === 'ipv4' ? 32 : 128;
+    if (!/^\d{1,3}$/.test(lengthText) || Number(lengthText) > max) {
+      return { ok: false, message: `"${input}" is not a valid CIDR block: prefix length must be 0 to ${max}` };
+    }
+    const bits = Number(lengthText);
+    const value = family === 'ipv4' ? ipv4ToNumber(address) : ipv6ToNumber(address);
+    const hostBits = BigInt(max - bits);
+    if ((value & ((1n << hostBits) - 1n)) !== 0n) {
+      return { ok: false, message: `"${input}" is not a valid CIDR block: host bits are set` };
+    }
+    return { ok: true, value: { family, nft: `${address}/${bits}` } };
+  }
+  if (dash >= 0) {
+    const from = text.slice(0, dash);
+    const to = text.slice(dash + 1);
+    const family = familyOf(from);
+    if (!family || familyOf(to) !== family) {
+      return { ok: false, message: `"${input}" is not a valid range: both ends must be addresses of one family` };
+    }
+    const toNumber = family === 'ipv4' ? ipv4ToNumber : ipv6ToNumber;
+    if (toNumber(from) > toNumber(to)) {
+      return { ok: false, message: `"${input}" is not a valid range: start is after end` };
+    }
+    return { ok: true, value: { family, nft: `${from}-${to}` } };
+  }
+  const family = familyOf(text);
+  if (!family) return { ok: false, message: `"${input}" is not a valid IP address` };
+  return { ok: true, value: { family, nft: text } };
+}
+
+/** Parses a port term: an integer or `low-high`. Never throws. */
+export function parsePortTerm(input: unknown): TermResult<string> {
+  const inRange = (n: number) => Number.isInteger(n) && n >= 0 && n <= 65535;
+  if (typeof input === 'number') {
+    return inRange(input)
+      ? { ok: true, value: String(input) }
+      : { ok: false, message: `port ${input} is not 0 to 65535` };
+  }
+  if (typeof input !== 'string') return { ok: false, message: 'expected a port number or a range "low-high"' };
+  const match = /^\s*(\d{1,6})\s*(?:-\s*(\d{1,6})\s*)?$/.exec(input);
+  if (!match?.[1]) return { ok: false, message: `"${input}" is not a port or a port range "low-high"` };
+  const low = Number(match[1]);
+  const high = match[2] === undefined ? low : Number(match[2]);
+  if (!inRange(low) || !inRange(high)) return { ok: false, message: `"${input}": ports must be 0 to 65535` };
+  if (low > high) return { ok: false, message: `"${input}": range start is after its end` };
+  return { ok: true, value: low === high ? String(low) : `${low}-${high}` };
+}
+
+/** Parses a MAC address (six hex pairs separated by `:` or `-`). Never throws. */
+export function parseMac(input: unknown): TermResult<string> {
+  if (typeof input !== 'string' || !/^[0-9a-fA-F]{2}([:-][0-9a-fA-F]{2}){5}$/.test(input.trim())) {
+    return { ok: false, message: `"${String(input)}" is not a MAC address like 02:00:00:aa:bb:cc` };
+  }
+  return { ok: true, value: input.trim().toLowerCase().replaceAll('-', ':') };
+}

@@ -1,0 +1,44 @@
+/**
+ * Runs the firewall's agent module inside a lab namespace (ip netns exec), so its nft table and
+ * NFLOG subscriptions live there. Reads {configuration, platform} lines on stdin; prints events,
+ * status and {applied: n} as JSON lines.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { FirewallAgent } from '@bulwark/module-firewall/agent';
+
+const out = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);
+const agent = new FirewallAgent(
+  {
+    dataDir: mkdtempSync(join(tmpdir(), 'bwfw-')),
+    log: { info: () => {}, warn: (m, f) => out({ log: m, ...f }), error: (m, f) => out({ log: m, ...f }) },
+    emit: (event) => out({ event }),
+    reportInventory: () => {},
+  },
+  { aggregationMs: 1000 },
+);
+let applied = 0;
+const queue: string[] = [];
+let busy = false;
+async function drain(): Promise<void> {
+  if (busy) return;
+  busy = true;
+  while (queue.length > 0) {
+    const line = queue.shift() as string;
+    const body = JSON.parse(line) as { configuration: never; platform: never };
+    await agent.apply(body.configuration, body.platform);
+    out({ applied: ++applied, status: agent.status() });
+  }
+  busy = false;
+}
+createInterface({ input: process.stdin })
+  .on('line', (line) => {
+    queue.push(line);
+    void drain();
+  })
+  .on('close', async () => {
+    await agent.stop();
+    process.exit(0);
+  });
