@@ -173,5 +173,18 @@ for (const testStore of await testStores()) {
       assert.ok(exported.every((e) => e.module === 'ips' && e.computerId === one));
       mustFail(t.services.events.export({ to: 'never' }), 'validation');
     });
+
+    it('deletes events older than a retention cutoff, and only those', async () => {
+      const { events } = t.services;
+      const before = await collect(must(events.export({})));
+      const cutoff = new Date(base + 50_000).toISOString();
+      const older = before.filter((e) => e.time < cutoff).length;
+      assert.ok(older > 0);
+      assert.deepEqual(must(await events.deleteOlderThan(cutoff)), { deleted: older });
+      const after = await collect(must(events.export({})));
+      assert.equal(after.length, before.length - older);
+      assert.ok(after.every((e) => e.time >= cutoff));
+      mustFail(await events.deleteOlderThan('last week'), 'validation');
+    });
   });
 }

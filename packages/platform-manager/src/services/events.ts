@@ -183,7 +183,15 @@ export function eventsService(ctx: ServiceContext) {
     return ok(rows());
   }
 
-  return { ingest, query, export: exportEvents };
+  /** Retention: deletes events whose time is before `before` (ISO); returns how many went. */
+  async function deleteOlderThan(before: string): Promise<Result<{ deleted: number }>> {
+    const cutoff = parseTime(before);
+    if (cutoff === undefined) return fail('validation', 'before must be an ISO 8601 time');
+    const result = await ctx.db.deleteFrom('events').where('time', '<', cutoff).executeTakeFirst();
+    return ok({ deleted: Number(result.numDeletedRows) });
+  }
+
+  return { ingest, query, export: exportEvents, deleteOlderThan };
 }
 
 export type EventsService = ReturnType<typeof eventsService>;
