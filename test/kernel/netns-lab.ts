@@ -94,6 +94,8 @@ export function spawnInNamespace(ns: string, args: readonly string[], env: Recor
     env: { ...process.env, ...env },
     stdio: ['pipe', 'pipe', 'inherit'],
   });
+  // A worker that already exited must not turn a late write into an uncaught EPIPE.
+  child.stdin?.on('error', () => {});
   const lines: Record<string, unknown>[] = [];
   const waiters: {
     predicate: (l: Record<string, unknown>) => boolean;

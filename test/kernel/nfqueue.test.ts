@@ -148,6 +148,39 @@ describe('NFQUEUE packet queue', { skip }, () => {
     }
   });
 
+  test('every packet of a burst is answered or defaulted, and accounted for', async () => {
+    const udp = await installQueueSteering({
+      queue: QUEUE,
+      name: 'burst',
+      netns: lab.server,
+      protocol: 'udp',
+      destinationPorts: [9000],
+    });
+    assert.ok(udp.ok, udp.ok ? '' : udp.reason);
+    const worker = await startWorker({ BW_MODE: 'accept' });
+    try {
+      const sent = lab.exec(lab.client, 'python3', [
+        '-c',
+        `import socket\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\nfor i in range(5000): s.sendto(b'x'*100, ('${lab.serverAddress}',9000))`,
+      ]);
+      assert.equal(sent.code, 0, sent.stderr);
+      let stats = await statsOf(worker);
+      for (let i = 0; i < 50 && (stats.pending ?? 0) > 0; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        stats = await statsOf(worker);
+      }
+      const s = stats as Record<string, number>;
+      assert.ok((s.received ?? 0) > 0, JSON.stringify(s));
+      assert.equal(s.pending, 0);
+      assert.equal(s.received, (s.answered ?? 0) + (s.defaulted ?? 0) + (s.overflowDefaulted ?? 0), JSON.stringify(s));
+      assert.ok((s.delivered ?? 0) <= (s.received ?? 0), JSON.stringify(s));
+      assert.equal(s.receiveErrors, 0);
+    } finally {
+      await worker.stop();
+      await removeQueueSteering({ queue: QUEUE, name: 'burst', netns: lab.server });
+    }
+  });
+
   test('removing the steering leaves no rule behind', async () => {
     const removed = await removeQueueSteering({ queue: QUEUE, netns: lab.server });
     assert.ok(removed.ok, removed.ok ? '' : removed.reason);

@@ -39,7 +39,10 @@ function run(netns: string | undefined, cmd: string, args: readonly string[], in
       const code = error ? (typeof error.code === 'number' ? error.code : 127) : 0;
       resolve({ code, stderr: String(stderr || (error && !stderr ? error.message : '')).trim() });
     });
-    child.stdin?.end(input ?? '');
+    // A command that exits without reading its input must not turn into an EPIPE error.
+    child.stdin?.on('error', () => {});
+    if (input === undefined) child.stdin?.end();
+    else child.stdin?.end(input);
   });
 }
 

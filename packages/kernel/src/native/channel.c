@@ -113,9 +113,11 @@ void bw_flush(struct bw_channel *ch) {
     void *shrunk = realloc(out->data, out->data_len);
     if (shrunk) out->data = shrunk;
   }
+  /* Once queued, the batch belongs to the JS thread (which may free it at once): count first. */
+  uint32_t count = out->count;
   napi_status st = napi_call_threadsafe_function(ch->tsfn, out, napi_tsfn_nonblocking);
   if (st == napi_ok) {
-    ch->stats.delivered += out->count;
+    ch->stats.delivered += count;
   } else {
     /* JS is behind (queue full) or closing: what was awaiting an answer gets its default at the deadline. */
     ch->stats.batches_lost++;
