@@ -43,6 +43,12 @@ for (const testStore of await testStores()) {
       mustFail(await policies.move(a.id, c.id, alice), 'conflict', /under itself or one of its own descendants/);
       mustFail(await policies.move(a.id, a.id, alice), 'conflict');
       assert.equal(must(await policies.get(a.id)).parentId, null);
+      const refusedAudit = must(await t.services.audit.list({ targetKind: 'policy', targetId: a.id })).items;
+      assert.deepEqual(
+        refusedAudit.map((e) => e.action),
+        ['policy.create'],
+        'a refused change leaves no audit row',
+      );
       const moved = must(await policies.move(c.id, a.id, alice));
       assert.equal(moved.policy.parentId, a.id);
       assert.deepEqual(

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
 import { testStores } from '../storage/test-stores.js';
 import type { EffectiveSetting } from './settings-resolver.js';
 import { activateComputer, alice, must, mustFail, openTestServices, type TestServices } from './test-services.js';
@@ -184,6 +185,46 @@ for (const testStore of await testStores()) {
         ],
       );
       assert.deepEqual(entries[0]?.actor, { kind: 'user', id: alice.id, name: 'alice' });
+    });
+
+    it('stored chains of random overrides resolve to the nearest override or the default', async () => {
+      const { policies, settings } = t.services;
+      let run = 0;
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.option(fc.integer({ min: 0, max: 10 }), { nil: undefined }), { minLength: 1, maxLength: 4 }),
+          fc.option(fc.integer({ min: 0, max: 10 }), { nil: undefined }),
+          async (policyLevels, computerLevel) => {
+            run++;
+            let parentId: string | null = null;
+            const chain: string[] = [];
+            for (const [depth, level] of policyLevels.entries()) {
+              const policy = must(await policies.create({ name: `prop ${run}.${depth}`, parentId }, alice));
+              if (level !== undefined)
+                must(await settings.set({ kind: 'policy', id: policy.id }, 'sample.level', level, alice));
+              chain.push(policy.id);
+              parentId = policy.id;
+            }
+            const computerId = await activateComputer(t.services, `prop-${run}`, parentId);
+            if (computerLevel !== undefined) {
+              must(await settings.set({ kind: 'computer', id: computerId }, 'sample.level', computerLevel, alice));
+            }
+            const level = find(must(await settings.effective({ kind: 'computer', id: computerId })), 'sample.level');
+            const layers = [...policyLevels, computerLevel];
+            const nearest = layers.findLastIndex((l) => l !== undefined);
+            if (nearest === -1) {
+              assert.deepEqual([level.value, level.source.kind], [5, 'default']);
+            } else {
+              assert.equal(level.value, layers[nearest]);
+              assert.equal(level.source.id, nearest === policyLevels.length ? computerId : chain[nearest]);
+            }
+            assert.equal(level.overridden, computerLevel !== undefined);
+            const compiled = must(await t.services.configuration.compile(computerId));
+            assert.equal((compiled.modules.sample?.configuration as { level: number }).level, level.value);
+          },
+        ),
+        { numRuns: 12 },
+      );
     });
   });
 }
