@@ -1,0 +1,136 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { isRole, type Role } from '../services/roles.js';
+
+export interface ServeCommand {
+  readonly command: 'serve';
+  readonly dataDir: string;
+  readonly databaseUrl: string | undefined;
+  readonly consolePort: number;
+  readonly agentPort: number;
+  readonly listenAddress: string;
+  readonly serverNames: string[];
+  readonly logLevel: string;
+}
+
+export interface CreateApiKeyCommand {
+  readonly command: 'create-api-key';
+  readonly dataDir: string;
+  readonly databaseUrl: string | undefined;
+  readonly role: Role;
+  readonly name: string;
+  readonly json: boolean;
+}
+
+export type ManagerCommand = ServeCommand | CreateApiKeyCommand | { readonly command: 'help' };
+
+export type ParsedCommand = { ok: true; value: ManagerCommand } | { ok: false; message: string };
+
+export const USAGE = `Usage:
+  bulwark-manager [options]                 run the manager (console/API and agent listeners)
+  bulwark-manager create-api-key --role R   make an API key offline, against the store
+
+Options:
+  --data-dir DIR         data directory (database, pki/)          [BULWARK_DATA_DIR]
+                         default: /var/lib/bulwark/manager as root, else ~/.local/share/bulwark/manager
+  --database-url URL     postgres://… instead of the embedded SQLite [BULWARK_DATABASE_URL]
+  --console-port N       console/API port (HTTPS), default 4119
+  --agent-port N         agent port (HTTPS, mutual TLS), default 4120
+  --listen-address ADDR  default 0.0.0.0
+  --server-name NAME     extra DNS name or IP for the server certificate (repeatable)
+  --log-level LEVEL      trace|debug|info|warn|error, default info
+
+create-api-key:
+  --role administrator|operator|auditor   (required)
+  --name NAME            default "cli"
+  --json                 print {"id","name","role","key"}
+`;
+
+/** The default data directory: $BULWARK_DATA_DIR, else the system place as root, else the user's. */
+export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, uid = process.getuid?.() ?? 1000): string {
+  if (env.BULWARK_DATA_DIR) return env.BULWARK_DATA_DIR;
+  if (uid === 0) return '/var/lib/bulwark/manager';
+  return join(env.HOME ?? homedir(), '.local', 'share', 'bulwark', 'manager');
+}
+
+function port(value: string | undefined, fallback: number, flag: string): number | string {
+  if (value === undefined) return fallback;
+  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535)
+    return `${flag} must be a port number 0..65535, not "${value}"`;
+  return Number(value);
+}
+
+export function parseManagerArguments(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ParsedCommand {
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        'data-dir': { type: 'string' },
+        'database-url': { type: 'string' },
+        'console-port': { type: 'string' },
+        'agent-port': { type: 'string' },
+        'listen-address': { type: 'string' },
+        'server-name': { type: 'string', multiple: true },
+        'log-level': { type: 'string' },
+        role: { type: 'string' },
+        name: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    return { ok: false, message: (error as Error).message };
+  }
+  const values = parsed.values as Record<string, string | string[] | boolean | undefined>;
+  if (values.help === true) return { ok: true, value: { command: 'help' } };
+  const str = (name: string) => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
+  const dataDir = str('data-dir') ?? defaultDataDir(env);
+  const databaseUrl = str('database-url') ?? (env.BULWARK_DATABASE_URL || undefined);
+  const [command, ...rest] = parsed.positionals;
+  if (rest.length > 0) return { ok: false, message: `unexpected arguments: ${rest.join(' ')}` };
+
+  if (command === 'create-api-key') {
+    const role = str('role');
+    if (!isRole(role)) return { ok: false, message: '--role must be administrator, operator or auditor' };
+    return {
+      ok: true,
+      value: {
+        command: 'create-api-key',
+        dataDir,
+        databaseUrl,
+        role,
+        name: str('name') ?? 'cli',
+        json: values.json === true,
+      },
+    };
+  }
+  if (command !== undefined && command !== 'serve') {
+    return { ok: false, message: `unknown command "${command}"` };
+  }
+  const consolePort = port(str('console-port'), 4119, '--console-port');
+  if (typeof consolePort === 'string') return { ok: false, message: consolePort };
+  const agentPort = port(str('agent-port'), 4120, '--agent-port');
+  if (typeof agentPort === 'string') return { ok: false, message: agentPort };
+  const logLevel = str('log-level') ?? 'info';
+  if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(logLevel)) {
+    return { ok: false, message: `--log-level must be trace, debug, info, warn or error, not "${logLevel}"` };
+  }
+  const serverNames = Array.isArray(values['server-name']) ? (values['server-name'] as string[]) : [];
+  return {
+    ok: true,
+    value: {
+      command: 'serve',
+      dataDir,
+      databaseUrl,
+      consolePort,
+      agentPort,
+      listenAddress: str('listen-address') ?? '0.0.0.0',
+      serverNames,
+      logLevel,
+    },
+  };
+}

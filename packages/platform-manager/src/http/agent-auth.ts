@@ -1,0 +1,76 @@
+import type { TLSSocket } from 'node:tls';
+import type { FastifyInstance } from 'fastify';
+import { sendProblem } from './problem-types.js';
+import type { Services } from './service-types.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Agent routes: false only for activation, the one call made before the agent has a certificate. */
+    computerCertificate?: boolean;
+  }
+  interface FastifyRequest {
+    /** The computer the client certificate names, once checked. */
+    computerId: string | null;
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Serials compare as numbers: Node prints them upper-case and may keep or drop leading zeros. */
+export function normaliseSerial(serial: string): string {
+  return serial
+    .toLowerCase()
+    .replace(/[^0-9a-f]/g, '')
+    .replace(/^0+/, '');
+}
+
+/**
+ * Mutual TLS on the agent port. TLS itself asks for a client certificate but lets the handshake
+ * finish without one (activation needs that); this hook then requires, on every other route, a
+ * certificate chained to the manager CA whose CN is a computer that is active and whose current
+ * certificate it is (a deactivated computer's serial is revoked; a re-activation replaces it).
+ */
+export function installAgentAuth(app: FastifyInstance, services: Services): void {
+  app.decorateRequest('computerId', null);
+
+  app.addHook('onRoute', (route) => {
+    if (route.config?.computerCertificate === undefined) {
+      route.config = { ...route.config, computerCertificate: true };
+    }
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.is404) return;
+    if (request.routeOptions.config.computerCertificate === false) return;
+    const socket = request.raw.socket as TLSSocket;
+    if (typeof socket.getPeerCertificate !== 'function') {
+      return sendProblem(reply, 'unauthenticated', 'the agent port needs TLS with a client certificate');
+    }
+    const peer = socket.getPeerCertificate();
+    if (peer === null || Object.keys(peer).length === 0) {
+      return sendProblem(reply, 'unauthenticated', 'a client certificate is required; activate the agent first');
+    }
+    if (!socket.authorized) {
+      return sendProblem(
+        reply,
+        'unauthenticated',
+        `the client certificate was not issued by this manager (${String(socket.authorizationError ?? 'untrusted')})`,
+      );
+    }
+    const computerId = typeof peer.subject?.CN === 'string' ? peer.subject.CN : '';
+    if (!UUID.test(computerId)) {
+      return sendProblem(reply, 'forbidden', 'the client certificate does not name a computer');
+    }
+    const computer = await services.computers.get(computerId);
+    if (!computer.ok) return sendProblem(reply, 'forbidden', 'the computer of this certificate is not known');
+    if (computer.value.status === 'deactivated' || computer.value.deactivatedAt !== null) {
+      return sendProblem(reply, 'forbidden', 'this computer was deactivated; activate the agent again');
+    }
+    const serial = normaliseSerial(peer.serialNumber ?? '');
+    const current = normaliseSerial(computer.value.certificateSerial ?? '');
+    if (serial === '' || serial !== current || (await services.computers.isCertificateRevoked(serial))) {
+      return sendProblem(reply, 'forbidden', 'this certificate was replaced or revoked; activate the agent again');
+    }
+    request.computerId = computerId;
+  });
+}

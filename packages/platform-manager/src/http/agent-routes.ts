@@ -1,0 +1,157 @@
+import {
+  ActivationRequest,
+  ActivationResponse,
+  AgentRoutes,
+  EventBatch,
+  EventBatchAck,
+  HeartbeatRequest,
+  HeartbeatResponse,
+  InventoryReport,
+  SecurityConfiguration,
+  WakeQuery,
+  WakeResponse,
+} from '@bulwark/protocol';
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { normaliseSerial } from './agent-auth.js';
+import type { AgentServerOptions } from './agent-server.js';
+import { problemResponses } from './common-schemas.js';
+import { sendProblem } from './problem-types.js';
+import type { TypeBoxProvider } from './schema-validation.js';
+import { sendResult, sendServiceError } from './service-types.js';
+
+// Per-route body limits: a full event batch or a host's package list is far bigger than a heartbeat.
+const EVENTS_BODY_LIMIT = 8 * 1_048_576;
+const INVENTORY_BODY_LIMIT = 16 * 1_048_576;
+
+const VersionParams = Type.Object(
+  { version: Type.String({ pattern: '^[0-9a-f]{64}$' }) },
+  { additionalProperties: false },
+);
+
+/** Agent protocol handlers; `request.computerId` is set by agent-auth.ts for every route but activate. */
+export async function agentRoutes(scope: FastifyInstance, options: AgentServerOptions): Promise<void> {
+  const app = scope.withTypeProvider<TypeBoxProvider>();
+  const { services, pki, wakeHub } = options;
+
+  app.post(
+    AgentRoutes.activate.path,
+    {
+      config: { computerCertificate: false },
+      schema: { body: ActivationRequest, response: { 200: ActivationResponse, ...problemResponses } },
+    },
+    async (request, reply) => {
+      const { token, csr, hostname, agentVersion, platform } = request.body;
+      // The CSR is checked before the token is spent, so a bad CSR neither stores a computer nor uses the token.
+      const checked = await pki.checkAgentCsr(csr);
+      if (!checked.ok)
+        return sendProblem(reply, 'validation', checked.reason, [{ path: '/csr', message: checked.reason }]);
+      const activated = await services.computers.activate({
+        token,
+        hostname,
+        agentVersion,
+        ...(platform === undefined ? {} : { platform }),
+      });
+      if (!activated.ok) return sendServiceError(reply, activated.error);
+      const { computerId, heartbeatIntervalSeconds } = activated.value;
+      const signed = await pki.signAgentCsr(csr, computerId);
+      if (!signed.ok) {
+        request.log.error({ computerId, reason: signed.reason }, 'activation: a checked CSR could not be signed');
+        return sendProblem(reply, 'internal', 'the certificate could not be issued');
+      }
+      const recorded = await services.computers.recordCertificate(
+        computerId,
+        normaliseSerial(signed.value.serialNumber),
+      );
+      if (!recorded.ok) return sendServiceError(reply, recorded.error);
+      request.log.info({ computerId, hostname }, 'computer activated');
+      return {
+        computerId,
+        certificate: signed.value.certificatePem,
+        caCertificate: pki.caCertPem,
+        heartbeatIntervalSeconds,
+      };
+    },
+  );
+
+  app.post(
+    AgentRoutes.heartbeat.path,
+    { schema: { body: HeartbeatRequest, response: { 200: HeartbeatResponse, ...problemResponses } } },
+    async (request, reply) => {
+      const computerId = request.computerId!;
+      wakeHub.served(computerId);
+      return sendResult(reply, await services.computers.heartbeat(computerId, request.body));
+    },
+  );
+
+  app.get(
+    AgentRoutes.configuration.path,
+    { schema: { params: VersionParams, response: { 200: SecurityConfiguration, ...problemResponses } } },
+    async (request, reply) => {
+      const compiled = await services.configuration.compile(request.computerId!);
+      if (!compiled.ok) return sendServiceError(reply, compiled.error);
+      if (compiled.value.version !== request.params.version) {
+        return sendProblem(
+          reply,
+          'not-found',
+          `configuration ${request.params.version} is not this computer's current one; heartbeat for the current version`,
+        );
+      }
+      return compiled.value;
+    },
+  );
+
+  app.post(
+    AgentRoutes.events.path,
+    {
+      bodyLimit: EVENTS_BODY_LIMIT,
+      schema: { body: EventBatch, response: { 200: EventBatchAck, ...problemResponses } },
+    },
+    async (request, reply) => sendResult(reply, await services.events.ingest(request.computerId!, request.body.events)),
+  );
+
+  app.post(
+    AgentRoutes.inventory.path,
+    {
+      bodyLimit: INVENTORY_BODY_LIMIT,
+      schema: {
+        body: InventoryReport,
+        response: { 200: Type.Object({ digest: Type.String() }), ...problemResponses },
+      },
+    },
+    async (request, reply) =>
+      sendResult(reply, await services.inventory.store(request.computerId!, request.body.inventory)),
+  );
+
+  app.get(
+    AgentRoutes.wake.path,
+    { schema: { querystring: WakeQuery, response: { 200: WakeResponse, ...problemResponses } } },
+    async (request) => {
+      const controller = new AbortController();
+      const abort = () => controller.abort();
+      // The agent hanging up (or the connection dropping) ends the wait.
+      request.raw.socket.once('close', abort);
+      try {
+        const timeoutSeconds = request.query.timeoutSeconds ?? 55;
+        const wake = await wakeHub.wait(request.computerId!, timeoutSeconds * 1000, controller.signal);
+        return { wake };
+      } finally {
+        request.raw.socket.off('close', abort);
+      }
+    },
+  );
+
+  app.post(
+    AgentRoutes.deactivate.path,
+    { schema: { response: { 200: Type.Object({ deactivated: Type.Boolean() }), ...problemResponses } } },
+    async (request, reply) => {
+      const computerId = request.computerId!;
+      const result = await services.computers.deactivate(computerId, {
+        kind: 'system',
+        id: null,
+        name: `agent of computer ${computerId}`,
+      });
+      return sendResult(reply, result, () => ({ deactivated: true }));
+    },
+  );
+}

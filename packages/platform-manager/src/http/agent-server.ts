@@ -1,0 +1,45 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { ManagerPki } from '../pki/certificate-authority.js';
+import { installAgentAuth } from './agent-auth.js';
+import { agentRoutes } from './agent-routes.js';
+import { installProblemHandlers } from './error-handler.js';
+import { installSchemaValidation } from './schema-validation.js';
+import type { Services } from './service-types.js';
+import type { WakeHub } from './wake-hub.js';
+
+export interface AgentServerOptions {
+  readonly services: Services;
+  readonly pki: ManagerPki;
+  readonly wakeHub: WakeHub;
+  readonly logger: FastifyServerOptions['logger'];
+}
+
+/** The agent listener (default port 4120): the protocol of packages/protocol/src/agent-api.ts over mutual TLS. */
+export async function buildAgentServer(options: AgentServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    https: {
+      key: options.pki.serverKeyPem,
+      cert: options.pki.serverCertPem,
+      ca: options.pki.caCertPem,
+      // Asked for, checked per route (activation comes without one): see agent-auth.ts.
+      requestCert: true,
+      rejectUnauthorized: false,
+      minVersion: 'TLSv1.2',
+    },
+    logger: options.logger,
+    bodyLimit: 65_536,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    return503OnClosing: true,
+  });
+  app.removeContentTypeParser('text/plain');
+  installSchemaValidation(app);
+  installProblemHandlers(app);
+  installAgentAuth(app, options.services);
+  app.addHook('preClose', async () => {
+    // Long-polls would hold shutdown for up to their timeout; answer them now.
+    options.wakeHub.close();
+  });
+  await app.register(async (scope) => agentRoutes(scope, options));
+  return app;
+}

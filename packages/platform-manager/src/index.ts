@@ -1,0 +1,10 @@
+export { ProblemTypes, problemTypeUrn } from './http/problem-types.js';
+export {
+  DEFAULT_AGENT_PORT,
+  DEFAULT_CONSOLE_PORT,
+  MANAGER_VERSION,
+  type ManagerOptions,
+  type RunningManager,
+  startManager,
+} from './manager.js';
+export { certificateFingerprint, loadOrCreatePki, type ManagerPki } from './pki/certificate-authority.js';

@@ -1,0 +1,168 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import { buildAgentServer } from './http/agent-server.js';
+import { buildConsoleServer } from './http/console-server.js';
+import type { Services } from './http/service-types.js';
+import { WakeHub } from './http/wake-hub.js';
+import { managerModules } from './modules/registry.js';
+import { loadOrCreatePki } from './pki/certificate-authority.js';
+import { createServices } from './services/index.js';
+import { openDatabase, type Store } from './storage/index.js';
+
+export const DEFAULT_CONSOLE_PORT = 4119;
+export const DEFAULT_AGENT_PORT = 4120;
+const DEFAULT_OFFLINE_CHECK_MS = 15_000;
+
+export const MANAGER_VERSION: string = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+export interface ManagerOptions {
+  /** Holds the SQLite database (unless `databaseUrl`) and `pki/`. */
+  readonly dataDir: string;
+  /** postgres://… to use PostgreSQL instead of the embedded SQLite file. */
+  readonly databaseUrl?: string;
+  /** 0 = any free port (tests). */
+  readonly consolePort?: number;
+  readonly agentPort?: number;
+  readonly listenAddress?: string;
+  /** Extra DNS names / IPs for the server certificate. */
+  readonly serverNames?: readonly string[];
+  /** Fastify/pino logger options; false = silent. Default: JSON info logs with secrets redacted. */
+  readonly logger?: FastifyServerOptions['logger'];
+  readonly offlineCheckIntervalMs?: number;
+  /** Epoch milliseconds for the services (token expiry, sessions, offline); tests move it. */
+  readonly now?: () => number;
+  /** Collect every console route as it is registered (the route-table test). */
+  readonly onConsoleRoute?: (route: { method: string | string[]; url: string; role: string | undefined }) => void;
+}
+
+export interface RunningManager {
+  readonly consoleUrl: string;
+  readonly agentUrl: string;
+  readonly caCertPem: string;
+  readonly caFingerprint: string;
+  /** The password of the `admin` user created on this start, or null when users already existed. */
+  readonly initialAdminPassword: string | null;
+  readonly services: Services;
+  readonly wakeHub: WakeHub;
+  readonly version: string;
+  stop(): Promise<void>;
+}
+
+/** Header and field names whose values never reach a log line. */
+export const REDACTED_LOG_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-csrf-token"]',
+  'res.headers["set-cookie"]',
+  '*.password',
+  '*.token',
+  '*.key',
+  '*.sessionToken',
+  '*.csrfToken',
+];
+
+export function defaultLoggerOptions(level = 'info'): FastifyServerOptions['logger'] {
+  return { level, redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' } };
+}
+
+/**
+ * The whole manager in one process: storage, services, PKI, the console/API and agent
+ * listeners, the wake hub and the offline check. Tests start it in-process on port 0.
+ */
+export async function startManager(options: ManagerOptions): Promise<RunningManager> {
+  const logger = options.logger ?? defaultLoggerOptions();
+  const store: Store = await openDatabase(
+    options.databaseUrl === undefined ? { dataDir: options.dataDir } : { url: options.databaseUrl },
+  );
+  let consoleApp: FastifyInstance | null = null;
+  let agentApp: FastifyInstance | null = null;
+  const wakeHub = new WakeHub();
+  try {
+    const services = createServices({
+      db: store.db,
+      modules: managerModules,
+      ...(options.now === undefined ? {} : { now: options.now }),
+    });
+    const pki = await loadOrCreatePki(join(options.dataDir, 'pki'), { serverNames: options.serverNames ?? [] });
+    const initialAdminPassword = await services.users.ensureInitialAdmin();
+    // A module upgrade may change what a computer's policy compiles to; agents learn at their heartbeat.
+    await services.configuration.recompute('all');
+
+    consoleApp = await buildConsoleServer({
+      services,
+      wakeHub,
+      version: MANAGER_VERSION,
+      tls: { key: pki.serverKeyPem, cert: pki.serverCertPem },
+      logger,
+      ...(options.onConsoleRoute === undefined ? {} : { onRoute: options.onConsoleRoute }),
+    });
+    agentApp = await buildAgentServer({ services, pki, wakeHub, logger });
+    const host = options.listenAddress ?? '0.0.0.0';
+    await consoleApp.listen({ port: options.consolePort ?? DEFAULT_CONSOLE_PORT, host });
+    await agentApp.listen({ port: options.agentPort ?? DEFAULT_AGENT_PORT, host });
+
+    const offline = startOfflineCheck(services, options.offlineCheckIntervalMs ?? DEFAULT_OFFLINE_CHECK_MS, consoleApp);
+    const consoleServer = consoleApp;
+    const agentServer = agentApp;
+    let stopping: Promise<void> | null = null;
+    return {
+      consoleUrl: urlOf(consoleServer, host),
+      agentUrl: urlOf(agentServer, host),
+      caCertPem: pki.caCertPem,
+      caFingerprint: pki.caFingerprint,
+      initialAdminPassword,
+      services,
+      wakeHub,
+      version: MANAGER_VERSION,
+      stop() {
+        stopping ??= (async () => {
+          await offline.stop();
+          wakeHub.close();
+          await Promise.allSettled([agentServer.close(), consoleServer.close()]);
+          await store.close();
+        })();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    wakeHub.close();
+    await Promise.allSettled([agentApp?.close(), consoleApp?.close()]);
+    await store.close();
+    throw error;
+  }
+}
+
+/** Marks computers offline (and raises alerts) on a timer; one run at a time, errors logged not thrown. */
+function startOfflineCheck(services: Services, intervalMs: number, app: FastifyInstance): { stop(): Promise<void> } {
+  let running: Promise<void> | null = null;
+  const timer = setInterval(() => {
+    if (running !== null) return;
+    running = (async () => {
+      try {
+        const offline = await services.alerts.checkOffline();
+        if (offline.length > 0) app.log.warn({ computerIds: offline }, 'computers went offline');
+      } catch (error) {
+        app.log.error({ err: error }, 'offline check failed');
+      } finally {
+        running = null;
+      }
+    })();
+  }, intervalMs);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
+
+function urlOf(app: FastifyInstance, host: string): string {
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+  return `https://${shown.includes(':') ? `[${shown}]` : shown}:${port}`;
+}

@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { fakeAgentFlow } from './fake-agent-flow.js';
+import { call, startTestManager, type TestManager } from './manager-harness.js';
+
+describe('manager end to end on SQLite', () => {
+  let t: TestManager;
+  before(async () => {
+    t = await startTestManager();
+  });
+  after(async () => {
+    await t?.close();
+  });
+
+  test('a fake agent activates, heartbeats, fetches its configuration, uploads events and is woken', async () => {
+    await fakeAgentFlow(t.manager, t.keys);
+  });
+
+  test('console login: session cookie, CSRF on changes, logout', async () => {
+    const ca = t.manager.caCertPem;
+    const api = (path: string) => `${t.manager.consoleUrl}${path}`;
+    assert.ok(t.manager.initialAdminPassword, 'the first start made an admin');
+    const wrong = await call(api('/api/sessions'), { body: { username: 'admin', password: 'not it' }, ca });
+    assert.equal(wrong.status, 401);
+    const login = await call(api('/api/sessions'), {
+      body: { username: 'admin', password: t.manager.initialAdminPassword },
+      ca,
+    });
+    assert.equal(login.status, 200, login.text);
+    const setCookie = String(login.headers['set-cookie']);
+    assert.match(setCookie, /bulwark_session=[^;]+;.*HttpOnly/i);
+    assert.match(setCookie, /Secure/i);
+    assert.match(setCookie, /SameSite=Strict/i);
+    const cookie = setCookie.split(';')[0]!;
+    const csrf: string = login.json.csrfToken;
+
+    const me = await call(api('/api/me'), { headers: { cookie }, ca });
+    assert.equal(me.status, 200);
+    assert.deepEqual(
+      { name: me.json.name, role: me.json.role, kind: me.json.kind },
+      {
+        name: 'admin',
+        role: 'administrator',
+        kind: 'user',
+      },
+    );
+    const body = { name: `from the console ${Date.now()}` };
+    const noCsrf = await call(api('/api/policies'), { body, headers: { cookie }, ca });
+    assert.equal(noCsrf.status, 403, noCsrf.text);
+    const wrongCsrf = await call(api('/api/policies'), { body, headers: { cookie, 'x-csrf-token': `${csrf}x` }, ca });
+    assert.equal(wrongCsrf.status, 403);
+    const withCsrf = await call(api('/api/policies'), { body, headers: { cookie, 'x-csrf-token': csrf }, ca });
+    assert.equal(withCsrf.status, 201, withCsrf.text);
+
+    const logout = await call(api('/api/sessions/current'), {
+      method: 'DELETE',
+      headers: { cookie, 'x-csrf-token': csrf },
+      ca,
+    });
+    assert.equal(logout.status, 204, logout.text);
+    assert.equal((await call(api('/api/me'), { headers: { cookie }, ca })).status, 401);
+  });
+
+  test('the OpenAPI document is generated from the route schemas and served with its UI', async () => {
+    const ca = t.manager.caCertPem;
+    const doc = await call(`${t.manager.consoleUrl}/api/docs/json`, { ca });
+    assert.equal(doc.status, 200);
+    assert.match(doc.json.openapi, /^3\./);
+    const paths = Object.keys(doc.json.paths);
+    for (const path of [
+      '/api/computers/{id}',
+      '/api/policies/{id}/move',
+      '/api/events/export',
+      '/api/activation-tokens',
+    ]) {
+      assert.ok(paths.includes(path), `${path} documented`);
+    }
+    const create = doc.json.paths['/api/api-keys'].post;
+    assert.equal(create.requestBody.content['application/json'].schema.additionalProperties, false);
+    const ui = await call(`${t.manager.consoleUrl}/api/docs`, { ca });
+    assert.ok([200, 302].includes(ui.status), `UI answered ${ui.status}`);
+  });
+
+  test('a body over 1 MiB is 413 and an unknown route is a not-found problem', async () => {
+    const ca = t.manager.caCertPem;
+    const big = await call(`${t.manager.consoleUrl}/api/sessions`, {
+      body: { username: 'admin', password: 'x'.repeat(1_100_000) },
+      ca,
+    });
+    assert.equal(big.status, 413);
+    assert.equal(big.json.type, 'urn:bulwark:problem:payload-too-large');
+    const missing = await call(`${t.manager.consoleUrl}/api/nothing-here`, { ca });
+    assert.equal(missing.status, 404);
+    assert.equal(missing.json.type, 'urn:bulwark:problem:not-found');
+  });
+});
+
+const postgresUrl = process.env.BULWARK_TEST_POSTGRES_URL;
+
+describe('manager end to end on PostgreSQL', () => {
+  test('the fake agent flow', async (t) => {
+    if (!postgresUrl) return t.skip('set BULWARK_TEST_POSTGRES_URL to run the end-to-end flow on PostgreSQL');
+    const { createTestDatabase } = await import('./postgres-database.js');
+    const database = await createTestDatabase(postgresUrl);
+    const manager = await startTestManager({ databaseUrl: database.url });
+    try {
+      await fakeAgentFlow(manager.manager, manager.keys);
+    } finally {
+      await manager.close();
+      await database.drop();
+    }
+  });
+});
