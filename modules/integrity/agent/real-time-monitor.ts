@@ -1,4 +1,4 @@
-import { type FSWatcher, watch } from 'node:fs';
+import { type FSWatcher, lstatSync, watch } from 'node:fs';
 import {
   type CompiledRule,
   Debouncer,
@@ -62,9 +62,15 @@ export class RealTimeMonitor {
     for (const d of directories) this.#watch(d, rule.id);
   }
 
+  /**
+   * Watches directories found by a real-time check. A directory watched only now may have
+   * changed between the walk and the watch, so it is checked once more.
+   */
   addDirectories(ruleId: string, directories: readonly string[]): void {
     if (!this.#rules.has(ruleId)) return;
-    for (const d of directories) this.#watch(d, ruleId);
+    const now = this.#options.now();
+    for (const d of directories) if (this.#watch(d, ruleId)) this.#debouncer.note(`${ruleId}\0${d}`, now);
+    this.#arm();
   }
 
   removeRule(ruleId: string): void {
@@ -78,15 +84,16 @@ export class RealTimeMonitor {
     }
   }
 
-  #watch(directory: string, ruleId: string): void {
+  /** Returns true when a new watch was set up. */
+  #watch(directory: string, ruleId: string): boolean {
     const existing = this.#watches.get(directory);
     if (existing) {
       existing.ruleIds.add(ruleId);
-      return;
+      return false;
     }
     if (this.#watches.size >= this.#options.maxWatches) {
       this.#options.onSkip('watch-limit');
-      return;
+      return false;
     }
     let watcher: FSWatcher;
     try {
@@ -96,7 +103,7 @@ export class RealTimeMonitor {
     } catch {
       // ENOSPC (inotify limit), ENOENT (gone already), EACCES: scheduled scans still cover it.
       this.#options.onSkip('watch-failed');
-      return;
+      return false;
     }
     watcher.on('error', () => {
       watcher.close();
@@ -105,6 +112,7 @@ export class RealTimeMonitor {
       this.#notify(directory, undefined);
     });
     this.#watches.set(directory, { watcher, ruleIds: new Set([ruleId]) });
+    return true;
   }
 
   #relevant(rule: FileRule, path: string): boolean {
@@ -123,6 +131,10 @@ export class RealTimeMonitor {
     for (const ruleId of ruleIds) {
       const rule = this.#rules.get(ruleId);
       if (!rule || !this.#relevant(rule, path)) continue;
+      // A new directory is watched at once, before its debounced check walks it, so files
+      // created in it meanwhile are not missed.
+      if (name !== undefined && !this.#watches.has(path) && rule.entity.recursive !== false && isDirectory(path))
+        this.#watch(path, ruleId);
       if (!this.#debouncer.note(`${ruleId}\0${path}`, now)) this.#options.onSkip('debounce-overflow');
     }
     this.#arm();
@@ -152,5 +164,13 @@ export class RealTimeMonitor {
     for (const w of this.#watches.values()) w.watcher.close();
     this.#watches.clear();
     this.#rules.clear();
+  }
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return lstatSync(Buffer.from(path, 'latin1')).isDirectory();
+  } catch {
+    return false;
   }
 }
