@@ -99,7 +99,9 @@ export async function runAgentLoad(
       maxSockets: 2,
     }),
     applied: null,
-    seq: 0,
+    // Sequence numbers above every earlier run's, so cached agents never send duplicates:
+    // 100 per millisecond of wall time is more than one agent uploads.
+    seq: Date.now() * 100,
     heartbeatInFlight: false,
     batchInFlight: false,
     heartbeatsFailed: 0,
@@ -110,6 +112,7 @@ export async function runAgentLoad(
   const connectConfiguration = new LatencyRecorder();
   const connectStarted = performance.now();
   let nextToConnect = 0;
+  let connected = 0;
   const connectWorker = async () => {
     while (nextToConnect < agents.length) {
       const agent = agents[nextToConnect++]!;
@@ -133,7 +136,8 @@ export async function runAgentLoad(
         connectConfiguration.record(config.ms);
         agent.applied = version;
       } else connectConfiguration.error(config.kind);
-      if (nextToConnect % 1000 === 0) log(`  connected ${nextToConnect}/${agents.length}`);
+      connected++;
+      if (connected % 1000 === 0) log(`  connected ${connected}/${agents.length}`);
     }
   };
   await Promise.all(Array.from({ length: Math.min(64, agents.length) }, connectWorker));

@@ -29,3 +29,13 @@ export function loadAverage(): number | null {
     return null;
   }
 }
+
+/** Share of the last 60 s in which some runnable task waited for a CPU (Linux PSI), in percent. */
+export function cpuPressure(): number | null {
+  try {
+    const match = /some avg10=[\d.]+ avg60=([\d.]+)/.exec(readFileSync('/proc/pressure/cpu', 'utf8'));
+    return match ? Number(match[1]) : null;
+  } catch {
+    return null;
+  }
+}

@@ -18,7 +18,12 @@ interface Report {
     heartbeatIntervalSeconds: number;
     wake: boolean;
   };
-  machine: { cpus: number; loadAverageBefore: number | null; loadAverageAfter: number | null };
+  machine: {
+    cpus: number;
+    loadAverageBefore: number | null;
+    loadAverageAfter: number | null;
+    cpuPressure: number | null;
+  };
   activation: { activated: number; failed: number; seconds: number } | null;
   window: { seconds: number };
   connect: { seconds: number; heartbeat: Summary; configuration: Summary };
@@ -35,7 +40,14 @@ interface Report {
   };
   api: Record<string, Summary>;
   wake: { started: number; answered: number; errors: number };
-  manager: { cpuPercentInWindow: number | null; rssMb: number | null; computersByStatus: Record<string, number> };
+  manager: {
+    cpuPercentInWindow: number | null;
+    cpuSecondsInWindow: number | null;
+    eventsPerCpuSecond: number | null;
+    heartbeatsPerCpuSecond: number | null;
+    rssMb: number | null;
+    computersByStatus: Record<string, number>;
+  };
   generatorCpuPercentInWindow: number;
 }
 
@@ -47,7 +59,7 @@ export function formatReport(r: Report): string {
   const o = r.options;
   const lines = [
     `manager-load — ${o.agents} agents on ${o.store}, heartbeat every ${o.heartbeatIntervalSeconds} s${o.wake ? ' + wake long-poll each' : ''}, ${Math.round(r.window.seconds)} s window`,
-    `machine: ${r.machine.cpus} CPUs, load average ${r.machine.loadAverageBefore} before, ${r.machine.loadAverageAfter} after`,
+    `machine: ${r.machine.cpus} CPUs, load average ${r.machine.loadAverageBefore} before, ${r.machine.loadAverageAfter} after; CPU pressure ${r.machine.cpuPressure ?? '-'}% (share of time some task waited for a CPU)`,
   ];
   if (r.activation !== null) {
     lines.push(
@@ -66,6 +78,7 @@ export function formatReport(r: Report): string {
     lines.push(`wake long-polls: ${r.wake.started} opened, ${r.wake.answered} answered, ${r.wake.errors} errors`);
   lines.push(
     `manager process: ${r.manager.cpuPercentInWindow ?? '-'}% CPU in the window, RSS ${r.manager.rssMb ?? '-'} MB; computers by status ${JSON.stringify(r.manager.computersByStatus)}`,
+    `manager cost: ${r.manager.cpuSecondsInWindow ?? '-'} CPU-s in the window for ${r.events.accepted} events and ${r.heartbeats.count} heartbeats (${r.manager.eventsPerCpuSecond ?? '-'} events per CPU-second, mixed load)`,
     `load generator: ${r.generatorCpuPercentInWindow}% CPU in the window`,
   );
   return lines.join('\n');

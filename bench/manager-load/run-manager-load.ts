@@ -12,7 +12,7 @@ import { runAgentLoad } from './agent-load.js';
 import { callJson } from './https-call.js';
 import { type LoadOptions, parseLoadOptions } from './load-options.js';
 import type { ManagerReady } from './manager-process.js';
-import { cpuSecondsOf, loadAverage, rssMegabytesOf } from './process-usage.js';
+import { cpuPressure, cpuSecondsOf, loadAverage, rssMegabytesOf } from './process-usage.js';
 import { formatReport } from './report.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -147,16 +147,26 @@ async function main(): Promise<number> {
       },
     });
     const managerRssMb = rssMegabytesOf(ready.pid);
+    const managerCpuSeconds: number | null =
+      cpuAtStart === null || cpuAtEnd === null ? null : Math.round((cpuAtEnd - cpuAtStart) * 100) / 100;
     const statuses = await statusCounts(ready);
     const seconds = result.window.seconds;
     const report = {
       options,
-      machine: { cpus: availableParallelism(), loadAverageBefore: loadBefore, loadAverageAfter: loadAverage() },
+      machine: {
+        cpus: availableParallelism(),
+        loadAverageBefore: loadBefore,
+        loadAverageAfter: loadAverage(),
+        cpuPressure: cpuPressure(),
+      },
       activation,
       ...result,
       manager: {
-        cpuPercentInWindow:
-          cpuAtStart === null || cpuAtEnd === null ? null : Math.round(((cpuAtEnd - cpuAtStart) / seconds) * 100),
+        cpuPercentInWindow: managerCpuSeconds === null ? null : Math.round((managerCpuSeconds / seconds) * 100),
+        cpuSecondsInWindow: managerCpuSeconds,
+        // Machine-independent cost figures: what one second of manager CPU time handles.
+        eventsPerCpuSecond: managerCpuSeconds ? Math.round(result.events.accepted / managerCpuSeconds) : null,
+        heartbeatsPerCpuSecond: managerCpuSeconds ? Math.round(result.heartbeats.count / managerCpuSeconds) : null,
         rssMb: managerRssMb,
         computersByStatus: statuses,
       },

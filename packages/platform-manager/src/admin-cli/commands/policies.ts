@@ -1,5 +1,5 @@
 import { idSegment, listPolicies, policyNames, type Row, resolvePolicyId, rowOf } from '../api-calls.js';
-import { ok, usageError } from '../cli-error.js';
+import { ExitCode, ok, usageError } from '../cli-error.js';
 import { type Command, flag, stringOption } from '../command.js';
 import { buildPolicyTree, formatPolicyTree } from '../policy-tree.js';
 import { formatFields, formatTable } from '../table.js';
@@ -133,6 +133,12 @@ const remove: Command = {
     if (!id.ok) return id;
     const query = flag(input, 'force') ? { force: true } : {};
     const answer = await client.request('DELETE', `/api/policies/${id.value}`, { query });
+    if (!answer.ok && answer.error.exitCode === ExitCode.failure && !flag(input, 'force')) {
+      return {
+        ok: false,
+        error: { ...answer.error, hint: 'Add --force to move its child policies and computers to its parent.' },
+      };
+    }
     if (!answer.ok) return answer;
     return ok({
       json: answer.value.body ?? { id: input.positionals[0], deleted: true },

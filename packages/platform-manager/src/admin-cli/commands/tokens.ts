@@ -1,4 +1,12 @@
-import { idSegment, listAll, parsePositiveInteger, type Row, resolvePolicyId, rowOf } from '../api-calls.js';
+import {
+  idSegment,
+  listAll,
+  parsePositiveInteger,
+  policyNames,
+  type Row,
+  resolvePolicyId,
+  rowOf,
+} from '../api-calls.js';
 import { ok, usageError } from '../cli-error.js';
 import { type Command, stringOption } from '../command.js';
 import { parseDuration } from '../duration.js';
@@ -67,17 +75,18 @@ const list: Command = {
   async run({ client }) {
     const all = await listAll(client, '/api/activation-tokens', {}, 100_000);
     if (!all.ok) return all;
+    const names = await policyNames(client);
     const text = formatTable<Row>(
       [
         { header: 'id', cell: (t) => t.id },
         { header: 'name', cell: (t) => t.name },
         { header: 'uses', cell: (t) => (t.maxUses == null ? `${t.uses ?? 0}` : `${t.uses ?? 0}/${t.maxUses}`) },
         { header: 'expires', cell: (t) => (t.expiresAt == null ? 'never' : formatTime(t.expiresAt)) },
-        { header: 'policy', cell: (t) => t.policyId },
         {
-          header: 'revoked',
-          cell: (t) => (t.revokedAt == null ? (t.revoked === true ? 'yes' : 'no') : formatTime(t.revokedAt)),
+          header: 'policy',
+          cell: (t) => (typeof t.policyId === 'string' ? (names.get(t.policyId) ?? t.policyId) : '-'),
         },
+        { header: 'state', cell: (t) => t.state },
       ],
       all.value.items,
     );
