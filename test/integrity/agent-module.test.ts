@@ -6,7 +6,7 @@ import { cleanup, fileRule, harness, temporaryDirectory } from './harness.js';
 
 const changesOf = (e: { details?: Record<string, unknown> }) =>
   e.details?.changes as { attribute: string; before: unknown; after: unknown }[];
-const pathOf = (e: { details?: Record<string, unknown> }) => (e.details?.entity as { path: string }).path;
+const pathOf = (e: { details?: Record<string, unknown> }) => (e.details!.entity as { path: string }).path;
 
 test('baseline on first apply, then created / updated / deleted / renamed with before and after', async () => {
   const root = temporaryDirectory('tree');
@@ -41,7 +41,7 @@ test('baseline on first apply, then created / updated / deleted / renamed with b
     assert.equal(pathOf(byType.deleted!), join(root, 'gone'));
     assert.equal(pathOf(byType.created!), join(root, 'fresh'));
     assert.equal(pathOf(byType.renamed!), join(root, 'new-name'));
-    assert.equal((byType.renamed!.details?.from as { path: string }).path, join(root, 'old-name'));
+    assert.equal((byType.renamed!.details!.from as { path: string }).path, join(root, 'old-name'));
 
     // The changes became the baseline: a second scan is quiet.
     const before = h.events.length;

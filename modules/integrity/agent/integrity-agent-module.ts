@@ -16,6 +16,7 @@ import {
   describeIssues,
   type ModuleConfiguration,
   type ModuleStatus,
+  type PlatformSettings,
   parseWith,
 } from '@bulwark/protocol';
 import { BaselineStore } from './baseline-store.js';
@@ -98,7 +99,7 @@ export class IntegrityAgentModule implements AgentModule {
     this.#context.log.error('integrity configuration rejected', { reason });
   }
 
-  async apply(configuration: ModuleConfiguration): Promise<void> {
+  async apply(configuration: ModuleConfiguration, _platform?: PlatformSettings): Promise<void> {
     if (!configuration.enabled) {
       await this.stop();
       return;
