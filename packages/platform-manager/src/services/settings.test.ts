@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { testStores } from '../storage/test-stores.js';
+import type { Policy } from './policies.js';
 import type { EffectiveSetting } from './settings-resolver.js';
 import { activateComputer, alice, must, mustFail, openTestServices, type TestServices } from './test-services.js';
 
@@ -199,7 +200,7 @@ for (const testStore of await testStores()) {
             let parentId: string | null = null;
             const chain: string[] = [];
             for (const [depth, level] of policyLevels.entries()) {
-              const policy = must(await policies.create({ name: `prop ${run}.${depth}`, parentId }, alice));
+              const policy: Policy = must(await policies.create({ name: `prop ${run}.${depth}`, parentId }, alice));
               if (level !== undefined)
                 must(await settings.set({ kind: 'policy', id: policy.id }, 'sample.level', level, alice));
               chain.push(policy.id);
@@ -220,7 +221,11 @@ for (const testStore of await testStores()) {
             }
             assert.equal(level.overridden, computerLevel !== undefined);
             const compiled = must(await t.services.configuration.compile(computerId));
-            assert.equal((compiled.modules.sample?.configuration as { level: number }).level, level.value);
+            assert.deepEqual(compiled.modules.sample?.configuration, {
+              level: level.value,
+              mode: 'a',
+              detectOnly: false,
+            });
           },
         ),
         { numRuns: 12 },
