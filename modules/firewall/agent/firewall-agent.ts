@@ -98,28 +98,28 @@ export class FirewallAgent implements AgentModule {
     const mode = platform.networkEngineMode;
     const options = { mode, eventGroup: this.eventGroup, reconGroup: this.reconGroup, table: this.table };
     const key = createHash('sha256').update(compileRuleset(config, options).script).digest('hex');
-    if (key === this.appliedKey && (await this.tableExists())) {
-      this.config = config;
-      this.state = this.onState();
-      return;
+    if (key !== this.appliedKey || !(await this.tableExists())) {
+      const blocked = mode === 'inline' ? this.activeBlocks() : [];
+      const result = await this.nft(['-f', '-'], compileRuleset(config, { ...options, blocked }).script);
+      if (result.code !== 0) {
+        const reason =
+          result.code === 127
+            ? `nft not available: ${result.stderr.trim()}`
+            : `nft refused the ruleset: ${firstLines(result.stderr)}`;
+        this.state = { id: this.id, state: result.code === 127 ? 'unavailable' : 'error', reason };
+        this.context.log.error('firewall: applying the ruleset failed', { reason });
+        return;
+      }
+      this.counters.applies++;
+      this.appliedKey = key;
     }
-    const script = compileRuleset(config, { ...options, blocked: mode === 'inline' ? this.activeBlocks() : [] }).script;
-    const result = await this.nft(['-f', '-'], script);
-    if (result.code !== 0) {
-      const reason =
-        result.code === 127
-          ? `nft not available: ${result.stderr.trim()}`
-          : `nft refused the ruleset: ${firstLines(result.stderr)}`;
-      this.state = { id: this.id, state: result.code === 127 ? 'unavailable' : 'error', reason };
-      this.context.log.error('firewall: applying the ruleset failed', { reason });
-      return;
+    // Settings that do not change the table (block on/off, thresholds) still take effect.
+    if (JSON.stringify(config.settings) !== JSON.stringify(this.config?.settings) || mode !== this.mode) {
+      this.detector = new ReconDetector(config.settings);
     }
-    this.counters.applies++;
-    this.appliedKey = key;
     this.config = config;
     this.mode = mode;
     if (mode === 'tap') this.blocks.clear();
-    this.detector = new ReconDetector(config.settings);
     this.openLogs();
     this.state = this.onState();
     this.timer ??= setInterval(() => this.tick(), 1000);

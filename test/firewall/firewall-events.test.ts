@@ -1,0 +1,127 @@
+/**
+ * Events from real traffic: the agent module runs inside namespace "a" (so its NFLOG
+ * subscriptions see that namespace's packets), and clients in "b" and "c" make connections.
+ */
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { after, before, describe, test } from 'node:test';
+import { kernelAddonStatus } from '@bulwark/kernel';
+import { moduleConfiguration, platform, quiet } from './configurations.js';
+import {
+  A_B,
+  type AgentWorker,
+  B,
+  createLab,
+  type Lab,
+  listen,
+  rootSkipReason,
+  startAgentWorker,
+  waitReady,
+} from './firewall-lab.js';
+
+function skipReason(): string | undefined {
+  const root = rootSkipReason(['nft', 'nc', 'ip']);
+  if (root) return root;
+  const addon = kernelAddonStatus();
+  if (!addon.available) {
+    if (process.env.CI) throw new Error(`bulwark-kernel addon must be built in CI: ${addon.reason}`);
+    return `needs the kernel addon for NFLOG: ${addon.reason}`;
+  }
+  return undefined;
+}
+
+type Event = { action?: string; ruleId?: string; type: string; summary: string; details?: Record<string, unknown> };
+const events = (w: AgentWorker) => w.lines.filter((l) => 'event' in l).map((l) => l.event as Event);
+
+describe('firewall events from NFLOG', { skip: skipReason() }, () => {
+  let lab: Lab;
+  let listener: ChildProcess;
+  let worker: AgentWorker;
+
+  before(async () => {
+    lab = createLab();
+    listener = listen(lab.a, [80, 8080]);
+    await waitReady(listener);
+    worker = startAgentWorker(lab.a);
+  });
+
+  after(async () => {
+    await worker?.stop();
+    listener?.kill();
+    lab?.destroy();
+  });
+
+  const deny8080 = [
+    {
+      id: 'deny-8080',
+      name: 'Deny 8080',
+      action: 'deny' as const,
+      protocol: 'tcp' as const,
+      destinationPorts: { ports: [8080] },
+    },
+  ];
+
+  test('inline: a denied connection is dropped and becomes one event with a repeat count', async () => {
+    const applied = await worker.apply({
+      configuration: moduleConfiguration(deny8080, quiet),
+      platform: platform('inline'),
+    });
+    assert.deepEqual((applied.status as { state: string }).state, 'on', JSON.stringify(applied.status));
+    assert.equal((applied.status as { reason?: string }).reason, undefined, 'events are available');
+    assert.equal(lab.connects(lab.b, A_B, 8080), false);
+    const line = await worker.waitFor((l) => (l.event as Event | undefined)?.ruleId === 'deny-8080');
+    const event = line.event as Event;
+    assert.equal(event.action, 'Deny');
+    assert.equal(event.details?.source, B);
+    assert.equal(event.details?.destination, A_B);
+    assert.equal(event.details?.destinationPort, 8080);
+    assert.equal(event.details?.protocol, 'tcp');
+    assert.equal(event.details?.direction, 'incoming');
+    assert.equal(event.details?.interface, 'veth-ab');
+    assert.ok((event.details?.packetSize as number) >= 40);
+    // nc retransmits its SYN while it waits: the retries are folded into the same event.
+    assert.ok((event.details?.repeatCount as number) >= 1);
+  });
+
+  test('a flood of denied packets becomes a handful of events, not one per packet', async () => {
+    const before = events(worker).length;
+    // 300 SYNs from fixed source port: one flow, many packets.
+    const flood = lab.exec(
+      lab.b,
+      process.execPath,
+      [
+        '-e',
+        `const net=require('node:net');let n=0;for(let i=0;i<300;i++){const s=net.connect({host:'${A_B}',port:8080});s.on('error',()=>{});setTimeout(()=>s.destroy(),300)}`,
+      ],
+      10_000,
+    );
+    assert.equal(flood.code, 0, flood.stderr);
+    await new Promise((r) => setTimeout(r, 2500));
+    const flood8080 = events(worker)
+      .slice(before)
+      .filter((e) => e.ruleId === 'deny-8080');
+    const packets = flood8080.reduce((sum, e) => sum + (e.details?.repeatCount as number), 0);
+    assert.ok(packets >= 300, `all ${packets} packets are counted`);
+    assert.ok(flood8080.length <= 10, `${flood8080.length} events for ${packets} packets`);
+  });
+
+  test('tap: nothing is dropped, and the would-be drop is an event marked Detect Only', async () => {
+    await worker.apply({ configuration: moduleConfiguration(deny8080, quiet), platform: platform('tap') });
+    assert.ok(lab.connects(lab.b, A_B, 8080), 'the connection goes through in tap mode');
+    const line = await worker.waitFor((l) => (l.event as Event | undefined)?.action === 'Detect Only: Deny');
+    assert.equal((line.event as Event).ruleId, 'deny-8080');
+  });
+
+  test('log-only rules record traffic and let it through', async () => {
+    await worker.apply({
+      configuration: moduleConfiguration(
+        [{ id: 'watch-80', name: 'Watch web', action: 'log-only', protocol: 'tcp', destinationPorts: { ports: [80] } }],
+        quiet,
+      ),
+      platform: platform('inline'),
+    });
+    assert.ok(lab.connects(lab.b, A_B, 80));
+    const line = await worker.waitFor((l) => (l.event as Event | undefined)?.ruleId === 'watch-80');
+    assert.equal((line.event as Event).action, 'Log Only');
+  });
+});

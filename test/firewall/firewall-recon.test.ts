@@ -1,0 +1,141 @@
+/**
+ * Reconnaissance against real scans: nmap in namespace "b" (or "c") scans the protected host "a",
+ * where the agent module runs. Each scan kind must be detected and named; with blocking on the
+ * scanner is cut off (a set element with a timeout), and in tap mode it is only reported.
+ */
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { after, before, describe, test } from 'node:test';
+import { kernelAddonStatus } from '@bulwark/kernel';
+import { moduleConfiguration, platform } from './configurations.js';
+import {
+  A_B,
+  A_C,
+  type AgentWorker,
+  B,
+  C,
+  createLab,
+  type Lab,
+  listen,
+  rootSkipReason,
+  startAgentWorker,
+  waitReady,
+} from './firewall-lab.js';
+
+function skipReason(): string | undefined {
+  const root = rootSkipReason(['nft', 'nc', 'ip', 'nmap']);
+  if (root) return root;
+  const addon = kernelAddonStatus();
+  if (!addon.available) {
+    if (process.env.CI) throw new Error(`bulwark-kernel addon must be built in CI: ${addon.reason}`);
+    return `needs the kernel addon for NFLOG: ${addon.reason}`;
+  }
+  return undefined;
+}
+
+type Event = { action?: string; type: string; summary: string; details?: Record<string, unknown> };
+const recon = (kind: string, source: string) => (l: Record<string, unknown>) => {
+  const e = l.event as Event | undefined;
+  return e?.type === 'reconnaissance' && e.details?.kind === kind && e.details?.source === source;
+};
+
+const detectOnly = { blockPortScans: false, blockNetworkSweeps: false, blockTcpProbes: false };
+
+describe('reconnaissance detection against nmap', { skip: skipReason() }, () => {
+  let lab: Lab;
+  let listener: ChildProcess;
+  let worker: AgentWorker;
+
+  before(async () => {
+    lab = createLab();
+    listener = listen(lab.a, [22, 80]);
+    await waitReady(listener);
+    worker = startAgentWorker(lab.a);
+    const applied = await worker.apply({
+      configuration: moduleConfiguration([], detectOnly),
+      platform: platform('inline'),
+    });
+    assert.equal((applied.status as { state: string }).state, 'on', JSON.stringify(applied.status));
+  });
+
+  after(async () => {
+    await worker?.stop();
+    listener?.kill();
+    lab?.destroy();
+  });
+
+  const nmap = (ns: string, args: string[]) => {
+    const r = lab.exec(ns, 'nmap', ['-n', '-T4', '--max-retries', '1', '--host-timeout', '30s', ...args], 60_000);
+    assert.equal(r.code, 0, r.stderr);
+    return r.stdout;
+  };
+
+  for (const [flag, kind] of [
+    ['-sN', 'null-probe'],
+    ['-sF', 'fin-probe'],
+    ['-sX', 'xmas-probe'],
+  ] as const) {
+    test(`nmap ${flag} is detected as ${kind} (detection only: the scanner keeps its access)`, async () => {
+      nmap(lab.b, [flag, '-Pn', '-p', '20-40,80', A_B]);
+      const line = await worker.waitFor(recon(kind, B));
+      assert.equal((line.event as Event).action, 'Log');
+      assert.ok(lab.connects(lab.b, A_B, 80));
+    });
+  }
+
+  test('a host sweep (nmap -sn over the subnet) is detected as a network sweep', async () => {
+    nmap(lab.b, ['-sn', '10.77.1.0/27']);
+    await worker.waitFor(recon('network-sweep', B));
+  });
+
+  test('a SYN port scan is detected, and with blocking on the scanner is cut off', async () => {
+    await worker.apply({
+      configuration: moduleConfiguration([], { ...detectOnly, blockPortScans: true, blockSeconds: 120 }),
+      platform: platform('inline'),
+    });
+    assert.ok(lab.connects(lab.b, A_B, 80), 'not blocked before the scan');
+    nmap(lab.b, ['-sS', '-Pn', '-p', '1-200', A_B]);
+    // The probe scans above were port scans too (reported as Log); this one must block.
+    const line = await worker.waitFor((l) => recon('port-scan', B)(l) && (l.event as Event).action === 'Block');
+    assert.match((line.event as Event).summary, /blocked for 120 s/);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(lab.connects(lab.b, A_B, 80), false, 'the scanner is cut off');
+    assert.ok(lab.connects(lab.c, A_C, 80), 'other sources are not');
+    assert.match(lab.exec(lab.a, 'nft', ['list', 'set', 'inet', 'bulwark', 'blocked4']).stdout, /10\.77\.1\.2 timeout/);
+  });
+
+  test('a block survives a configuration change', async () => {
+    await worker.apply({
+      configuration: moduleConfiguration([], {
+        ...detectOnly,
+        blockPortScans: true,
+        blockTcpProbes: true,
+        blockSeconds: 120,
+      }),
+      platform: platform('inline'),
+    });
+    assert.equal(lab.connects(lab.b, A_B, 80), false);
+  });
+
+  test('an Xmas scan with probe blocking on cuts the scanner off', async () => {
+    nmap(lab.c, ['-sX', '-Pn', '-p', '20-30', A_C]);
+    const line = await worker.waitFor((l) => recon('xmas-probe', C)(l) && (l.event as Event).action === 'Block');
+    assert.ok(line);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(lab.connects(lab.c, A_C, 80), false);
+  });
+
+  test('tap mode: a scan is reported as Detect Only and nobody is blocked', async () => {
+    await worker.apply({
+      configuration: moduleConfiguration([], { ...detectOnly, blockPortScans: true, blockSeconds: 120 }),
+      platform: platform('tap'),
+    });
+    assert.ok(lab.connects(lab.b, A_B, 80), 'tap mode lifts blocks');
+    nmap(lab.c, ['-sS', '-Pn', '-p', '1-200', A_C]);
+    const line = await worker.waitFor(
+      (l) => recon('port-scan', C)(l) && (l.event as Event).action === 'Detect Only: Block',
+    );
+    assert.ok(line);
+    assert.ok(lab.connects(lab.c, A_C, 80), 'the scanner still connects');
+  });
+});
