@@ -5,6 +5,7 @@ import { buildAgentServer } from './http/agent-server.js';
 import { buildConsoleServer } from './http/console-server.js';
 import type { Services } from './http/service-types.js';
 import { WakeHub } from './http/wake-hub.js';
+import { eventRetention, offlineCheck } from './manager-schedules.js';
 import { managerModules } from './modules/registry.js';
 import { loadOrCreatePki } from './pki/certificate-authority.js';
 import { createServices } from './services/index.js';
@@ -13,6 +14,7 @@ import { openDatabase, type Store } from './storage/index.js';
 export const DEFAULT_CONSOLE_PORT = 4119;
 export const DEFAULT_AGENT_PORT = 4120;
 const DEFAULT_OFFLINE_CHECK_MS = 15_000;
+export const DEFAULT_EVENT_RETENTION_DAYS = 90;
 
 export const MANAGER_VERSION: string = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -32,6 +34,8 @@ export interface ManagerOptions {
   /** Fastify/pino logger options; false = silent. Default: JSON info logs with secrets redacted. */
   readonly logger?: FastifyServerOptions['logger'];
   readonly offlineCheckIntervalMs?: number;
+  /** Events older than this many days are deleted (hourly); 0 keeps them all. Default 90. */
+  readonly eventRetentionDays?: number;
   /** Epoch milliseconds for the services (token expiry, sessions, offline); tests move it. */
   readonly now?: () => number;
   /** Collect every console route as it is registered (the route-table test). */
@@ -104,7 +108,15 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
     await consoleApp.listen({ port: options.consolePort ?? DEFAULT_CONSOLE_PORT, host });
     await agentApp.listen({ port: options.agentPort ?? DEFAULT_AGENT_PORT, host });
 
-    const offline = startOfflineCheck(services, options.offlineCheckIntervalMs ?? DEFAULT_OFFLINE_CHECK_MS, consoleApp);
+    const schedules = [
+      offlineCheck(services, options.offlineCheckIntervalMs ?? DEFAULT_OFFLINE_CHECK_MS, consoleApp.log),
+      eventRetention(
+        services,
+        options.eventRetentionDays ?? DEFAULT_EVENT_RETENTION_DAYS,
+        consoleApp.log,
+        options.now ?? Date.now,
+      ),
+    ];
     const consoleServer = consoleApp;
     const agentServer = agentApp;
     let stopping: Promise<void> | null = null;
@@ -119,7 +131,7 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
       version: MANAGER_VERSION,
       stop() {
         stopping ??= (async () => {
-          await offline.stop();
+          await Promise.all(schedules.map((schedule) => schedule.stop()));
           wakeHub.close();
           await Promise.allSettled([agentServer.close(), consoleServer.close()]);
           await store.close();
@@ -133,31 +145,6 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
     await store.close();
     throw error;
   }
-}
-
-/** Marks computers offline (and raises alerts) on a timer; one run at a time, errors logged not thrown. */
-function startOfflineCheck(services: Services, intervalMs: number, app: FastifyInstance): { stop(): Promise<void> } {
-  let running: Promise<void> | null = null;
-  const timer = setInterval(() => {
-    if (running !== null) return;
-    running = (async () => {
-      try {
-        const offline = await services.alerts.checkOffline();
-        if (offline.length > 0) app.log.warn({ computerIds: offline }, 'computers went offline');
-      } catch (error) {
-        app.log.error({ err: error }, 'offline check failed');
-      } finally {
-        running = null;
-      }
-    })();
-  }, intervalMs);
-  timer.unref();
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
 }
 
 function urlOf(app: FastifyInstance, host: string): string {

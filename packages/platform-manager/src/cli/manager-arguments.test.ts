@@ -14,6 +14,7 @@ test('defaults: ports 4119/4120 on 0.0.0.0, data dir from the environment', () =
     listenAddress: '0.0.0.0',
     serverNames: [],
     logLevel: 'info',
+    eventRetentionDays: 90,
   });
 });
 
@@ -63,6 +64,7 @@ test('bad input is a message, never an exception', () => {
     ['launch'],
     ['serve', 'extra'],
     ['--log-level', 'loud'],
+    ['--event-retention-days', '-1'],
   ]) {
     const parsed = parseManagerArguments(argv, {});
     assert.equal(parsed.ok, false, argv.join(' '));

@@ -12,6 +12,7 @@ export interface ServeCommand {
   readonly listenAddress: string;
   readonly serverNames: string[];
   readonly logLevel: string;
+  readonly eventRetentionDays: number;
 }
 
 export interface CreateApiKeyCommand {
@@ -40,6 +41,7 @@ Options:
   --listen-address ADDR  default 0.0.0.0
   --server-name NAME     extra DNS name or IP for the server certificate (repeatable)
   --log-level LEVEL      trace|debug|info|warn|error, default info
+  --event-retention-days N  delete events older than N days (default 90, 0 = keep all)
 
 create-api-key:
   --role administrator|operator|auditor   (required)
@@ -76,6 +78,7 @@ export function parseManagerArguments(argv: readonly string[], env: NodeJS.Proce
         'listen-address': { type: 'string' },
         'server-name': { type: 'string', multiple: true },
         'log-level': { type: 'string' },
+        'event-retention-days': { type: 'string' },
         role: { type: 'string' },
         name: { type: 'string' },
         json: { type: 'boolean' },
@@ -119,6 +122,10 @@ export function parseManagerArguments(argv: readonly string[], env: NodeJS.Proce
   if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(logLevel)) {
     return { ok: false, message: `--log-level must be trace, debug, info, warn or error, not "${logLevel}"` };
   }
+  const retention = str('event-retention-days') ?? '90';
+  if (!/^\d{1,6}$/.test(retention)) {
+    return { ok: false, message: `--event-retention-days must be a whole number of days, not "${retention}"` };
+  }
   const serverNames = Array.isArray(values['server-name']) ? (values['server-name'] as string[]) : [];
   return {
     ok: true,
@@ -131,6 +138,7 @@ export function parseManagerArguments(argv: readonly string[], env: NodeJS.Proce
       listenAddress: str('listen-address') ?? '0.0.0.0',
       serverNames,
       logLevel,
+      eventRetentionDays: Number(retention),
     },
   };
 }

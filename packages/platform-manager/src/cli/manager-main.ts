@@ -41,6 +41,7 @@ async function serve(options: ServeCommand): Promise<void> {
       listenAddress: options.listenAddress,
       serverNames: options.serverNames,
       logger: defaultLoggerOptions(options.logLevel),
+      eventRetentionDays: options.eventRetentionDays,
     });
   } catch (error) {
     process.stderr.write(`bulwark-manager: could not start: ${(error as Error).message}\n`);

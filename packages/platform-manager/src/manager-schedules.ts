@@ -1,0 +1,73 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Services } from './http/service-types.js';
+
+const DAY_MS = 86_400_000;
+
+export interface Schedule {
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs `work` every `intervalMs`, one run at a time (a slow run is not overlapped, the tick is
+ * skipped); a failure is logged and the next tick tries again. `stop()` waits for a run in flight.
+ */
+export function every(
+  intervalMs: number,
+  name: string,
+  log: FastifyBaseLogger,
+  work: () => Promise<void>,
+  options: { runNow?: boolean } = {},
+): Schedule {
+  let running: Promise<void> | null = null;
+  const tick = () => {
+    if (running !== null) return;
+    running = (async () => {
+      try {
+        await work();
+      } catch (error) {
+        log.error({ err: error }, `${name} failed`);
+      } finally {
+        running = null;
+      }
+    })();
+  };
+  const timer = setInterval(tick, intervalMs);
+  timer.unref();
+  if (options.runNow === true) tick();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
+
+/** Missed heartbeats → `Offline` + an alert (services.alerts.checkOffline). */
+export function offlineCheck(services: Services, intervalMs: number, log: FastifyBaseLogger): Schedule {
+  return every(intervalMs, 'offline check', log, async () => {
+    const offline = await services.alerts.checkOffline();
+    if (offline.length > 0) log.warn({ computerIds: offline }, 'computers went offline');
+  });
+}
+
+/** Deletes events older than `retentionDays` (by event time), at start and then hourly; 0 keeps everything. */
+export function eventRetention(
+  services: Services,
+  retentionDays: number,
+  log: FastifyBaseLogger,
+  now: () => number,
+): Schedule {
+  if (retentionDays <= 0) return { stop: async () => {} };
+  return every(
+    3_600_000,
+    'event retention',
+    log,
+    async () => {
+      const before = new Date(now() - retentionDays * DAY_MS).toISOString();
+      const result = await services.events.deleteOlderThan(before);
+      if (!result.ok) throw new Error(result.error.message);
+      if (result.value.deleted > 0) log.info({ deleted: result.value.deleted, before }, 'old events deleted');
+    },
+    { runNow: true },
+  );
+}
