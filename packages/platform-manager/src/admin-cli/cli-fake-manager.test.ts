@@ -172,6 +172,21 @@ describe('bulwark against a fake manager over real TLS', () => {
     assert.equal(seen.length, before, 'no request may reach an unverified server');
   });
 
+  it('says why a CA pin cannot be checked when the manager sends no chain', async () => {
+    const result = await bulwark([
+      '--manager',
+      leafOnly.url,
+      '--ca-fingerprint',
+      pki.caFingerprint,
+      '--api-key',
+      KEY,
+      'policies',
+      'list',
+    ]);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /presented only its server certificate.*use --ca with the CA file/);
+  });
+
   it('explains how to trust the CA when none is given', async () => {
     const result = await bulwark(['--manager', leafOnly.url, '--api-key', KEY, 'policies', 'list']);
     assert.equal(result.code, 1);

@@ -143,6 +143,12 @@ export function checkPinnedChain(peer: tls.DetailedPeerCertificate, sha256: stri
     current = current.issuerCertificate;
   }
   const index = chain.findIndex((c) => normalizeFingerprint(c.fingerprint256) === sha256);
+  if (index < 0 && chain.length === 1 && chain[0]!.issuer !== chain[0]!.subject) {
+    return (
+      'the manager presented only its server certificate, not the CA it was signed by, so the CA fingerprint ' +
+      `cannot be checked; use --ca with the CA file instead (server certificate issued by "${chain[0]!.issuer}")`
+    );
+  }
   if (index < 0) {
     return `the manager's certificate chain does not contain the pinned CA ${formatFingerprint(sha256)} (it presented ${chain
       .map((c) => formatFingerprint(normalizeFingerprint(c.fingerprint256) ?? ''))
