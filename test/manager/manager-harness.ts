@@ -159,3 +159,25 @@ export async function foreignClientCertificate(computerId: string): Promise<{ ke
 export function bearer(key: string): Record<string, string> {
   return { authorization: `Bearer ${key}` };
 }
+
+export interface FakeAgent {
+  readonly computerId: string;
+  /** TLS options for `call`: the agent's key, its certificate and the manager CA. */
+  readonly tls: { readonly key: string; readonly cert: string; readonly ca: string };
+}
+
+/** Activates a new computer through the agent port with a fresh token, key and CSR. */
+export async function activateFakeAgent(manager: RunningManager, hostname = 'fake-agent'): Promise<FakeAgent> {
+  const token = await manager.services.activationTokens.create({}, { kind: 'system', id: null, name: 'test' });
+  if (!token.ok) throw new Error(token.error.message);
+  const { keyPem, csrPem } = await makeKeyAndCsr();
+  const answer = await call(`${manager.agentUrl}/agent/v1/activate`, {
+    body: { token: token.value.token, csr: csrPem, hostname, agentVersion: '0.1.0' },
+    ca: manager.caCertPem,
+  });
+  if (answer.status !== 200) throw new Error(`activation failed: ${answer.status} ${answer.text}`);
+  return {
+    computerId: answer.json.computerId,
+    tls: { key: keyPem, cert: answer.json.certificate, ca: manager.caCertPem },
+  };
+}

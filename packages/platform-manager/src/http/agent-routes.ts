@@ -24,6 +24,9 @@ import { sendResult, sendServiceError } from './service-types.js';
 const EVENTS_BODY_LIMIT = 8 * 1_048_576;
 const INVENTORY_BODY_LIMIT = 16 * 1_048_576;
 
+// One agent holds one poll; a few more cover reconnects. Beyond that it is a misbehaving client.
+const MAX_WAKE_POLLS_PER_COMPUTER = 4;
+
 const VersionParams = Type.Object(
   { version: Type.String({ pattern: '^[0-9a-f]{64}$' }) },
   { additionalProperties: false },
@@ -126,7 +129,11 @@ export async function agentRoutes(scope: FastifyInstance, options: AgentServerOp
   app.get(
     AgentRoutes.wake.path,
     { schema: { querystring: WakeQuery, response: { 200: WakeResponse, ...problemResponses } } },
-    async (request) => {
+    async (request, reply) => {
+      if (wakeHub.waiting(request.computerId!) >= MAX_WAKE_POLLS_PER_COMPUTER) {
+        reply.header('retry-after', '5');
+        return sendProblem(reply, 'rate-limited', 'this computer already holds the most wake polls allowed');
+      }
       const controller = new AbortController();
       const abort = () => controller.abort();
       // The agent hanging up (or the connection dropping) ends the wait.
