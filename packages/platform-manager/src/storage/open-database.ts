@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
@@ -44,7 +44,10 @@ export async function openDatabase(location: DatabaseLocation, options: OpenOpti
 
 function openSqlite(dataDir: string): Store {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const database = new SqliteDatabase(join(dataDir, 'manager.db'));
+  const file = join(dataDir, 'manager.db');
+  const database = new SqliteDatabase(file);
+  // Only the manager's user may read it; SQLite gives the -wal and -shm files the same mode.
+  chmodSync(file, 0o600);
   database.pragma('journal_mode = WAL');
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');

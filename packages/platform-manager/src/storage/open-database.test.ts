@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { openDatabase } from './open-database.js';
+
+describe('openDatabase', () => {
+  it('creates the SQLite file readable by its owner only, in WAL mode with foreign keys on', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bulwark-open-'));
+    try {
+      const store = await openDatabase({ dataDir: join(dir, 'data') });
+      try {
+        assert.equal(store.dialect, 'sqlite');
+        assert.equal(statSync(join(dir, 'data', 'manager.db')).mode & 0o777, 0o600);
+        assert.equal(statSync(join(dir, 'data')).mode & 0o777, 0o700);
+        const { sql } = await import('kysely');
+        const mode = await sql<{ journal_mode: string }>`pragma journal_mode`.execute(store.db);
+        assert.equal(mode.rows[0]?.journal_mode, 'wal');
+        const fk = await sql<{ foreign_keys: number }>`pragma foreign_keys`.execute(store.db);
+        assert.equal(fk.rows[0]?.foreign_keys, 1);
+      } finally {
+        await store.close();
+      }
+      // Reopening an existing database migrates nothing and keeps working.
+      const again = await openDatabase({ dataDir: join(dir, 'data') });
+      await again.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a database URL that is not PostgreSQL', async () => {
+    await assert.rejects(openDatabase({ url: 'mysql://localhost/x' }), /postgres:\/\//);
+  });
+});
