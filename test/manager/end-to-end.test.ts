@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { fakeAgentFlow } from './fake-agent-flow.js';
-import { call, startTestManager, type TestManager } from './manager-harness.js';
+import { bearer, call, startTestManager, type TestManager } from './manager-harness.js';
 
 describe('manager end to end on SQLite', () => {
   let t: TestManager;
@@ -14,6 +14,23 @@ describe('manager end to end on SQLite', () => {
 
   test('a fake agent activates, heartbeats, fetches its configuration, uploads events and is woken', async () => {
     await fakeAgentFlow(t.manager, t.keys);
+  });
+
+  test('Prometheus metrics count what the agent did', async () => {
+    const answer = await call(`${t.manager.consoleUrl}/metrics`, {
+      headers: bearer(t.keys.auditor),
+      ca: t.manager.caCertPem,
+    });
+    assert.equal(answer.status, 200, answer.text);
+    assert.match(String(answer.headers['content-type']), /^text\/plain; version=0\.0\.4/);
+    assert.match(answer.text, /^bulwark_events_received_total\{result="accepted"\} 3$/m);
+    assert.match(answer.text, /^bulwark_events_received_total\{result="duplicate"\} 3$/m);
+    assert.match(
+      answer.text,
+      /^bulwark_http_requests_total\{server="agent",method="POST",route="\/agent\/v1\/heartbeat",status="200"\} [1-9]\d*$/m,
+    );
+    assert.match(answer.text, /^bulwark_computers\{status="[a-z-]+"\} 1$/m);
+    assert.match(answer.text, /^bulwark_agent_wake_polls 0$/m);
   });
 
   test('console login: session cookie, CSRF on changes, logout', async () => {

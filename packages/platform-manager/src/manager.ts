@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { buildAgentServer } from './http/agent-server.js';
 import { buildConsoleServer } from './http/console-server.js';
+import { ManagerMetrics } from './http/manager-metrics.js';
 import type { Services } from './http/service-types.js';
 import { WakeHub } from './http/wake-hub.js';
 import { eventRetention, offlineCheck } from './manager-schedules.js';
@@ -84,6 +85,7 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
   let consoleApp: FastifyInstance | null = null;
   let agentApp: FastifyInstance | null = null;
   const wakeHub = new WakeHub();
+  const metrics = new ManagerMetrics();
   try {
     const services = createServices({
       db: store.db,
@@ -101,9 +103,10 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
       version: MANAGER_VERSION,
       tls: { key: pki.serverKeyPem, cert: pki.serverCertPem },
       logger,
+      metrics,
       ...(options.onConsoleRoute === undefined ? {} : { onRoute: options.onConsoleRoute }),
     });
-    agentApp = await buildAgentServer({ services, pki, wakeHub, logger });
+    agentApp = await buildAgentServer({ services, pki, wakeHub, logger, metrics });
     const host = options.listenAddress ?? '0.0.0.0';
     await consoleApp.listen({ port: options.consolePort ?? DEFAULT_CONSOLE_PORT, host });
     await agentApp.listen({ port: options.agentPort ?? DEFAULT_AGENT_PORT, host });

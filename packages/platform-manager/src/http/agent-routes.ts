@@ -110,7 +110,11 @@ export async function agentRoutes(scope: FastifyInstance, options: AgentServerOp
       bodyLimit: EVENTS_BODY_LIMIT,
       schema: { body: EventBatch, response: { 200: EventBatchAck, ...problemResponses } },
     },
-    async (request, reply) => sendResult(reply, await services.events.ingest(request.computerId!, request.body.events)),
+    async (request, reply) => {
+      const result = await services.events.ingest(request.computerId!, request.body.events);
+      if (result.ok) options.metrics.eventsIngested(result.value.accepted, result.value.duplicates);
+      return sendResult(reply, result);
+    },
   );
 
   app.post(

@@ -3,6 +3,7 @@ import type { ManagerPki } from '../pki/certificate-authority.js';
 import { installAgentAuth } from './agent-auth.js';
 import { agentRoutes } from './agent-routes.js';
 import { installProblemHandlers } from './error-handler.js';
+import type { ManagerMetrics } from './manager-metrics.js';
 import { installSchemaValidation } from './schema-validation.js';
 import type { Services } from './service-types.js';
 import type { WakeHub } from './wake-hub.js';
@@ -12,6 +13,7 @@ export interface AgentServerOptions {
   readonly pki: ManagerPki;
   readonly wakeHub: WakeHub;
   readonly logger: FastifyServerOptions['logger'];
+  readonly metrics: ManagerMetrics;
 }
 
 /** The agent listener (default port 4120): the protocol of packages/protocol/src/agent-api.ts over mutual TLS. */
@@ -36,6 +38,7 @@ export async function buildAgentServer(options: AgentServerOptions): Promise<Fas
   installSchemaValidation(app);
   installProblemHandlers(app);
   installAgentAuth(app, options.services);
+  options.metrics.instrument(app, 'agent');
   app.addHook('preClose', async () => {
     // Long-polls would hold shutdown for up to their timeout; answer them now.
     options.wakeHub.close();

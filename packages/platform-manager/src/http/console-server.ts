@@ -4,12 +4,14 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { installConsoleAuth, SESSION_COOKIE } from './console-auth.js';
 import { installProblemHandlers } from './error-handler.js';
+import type { ManagerMetrics } from './manager-metrics.js';
 import { accountRoutes } from './routes/accounts.js';
 import { activationTokenRoutes } from './routes/activation-tokens.js';
 import { alertRoutes } from './routes/alerts.js';
 import { auditLogRoutes } from './routes/audit-log.js';
 import { computerRoutes } from './routes/computers.js';
 import { eventRoutes } from './routes/events.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { policyRoutes } from './routes/policies.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { settingRoutes } from './routes/settings.js';
@@ -25,6 +27,7 @@ export interface ConsoleServerOptions {
   readonly version: string;
   readonly tls: { readonly key: string; readonly cert: string };
   readonly logger: FastifyServerOptions['logger'];
+  readonly metrics: ManagerMetrics;
   /** Called for every route as it is registered (the route-table test collects them). */
   readonly onRoute?: (route: { method: string | string[]; url: string; role: string | undefined }) => void;
 }
@@ -33,6 +36,7 @@ export interface ConsoleRouteContext {
   readonly services: Services;
   readonly wakeHub: WakeHub;
   readonly version: string;
+  readonly metrics: ManagerMetrics;
 }
 
 /** The console/API listener (default port 4119): the REST API of docs/api.md, its OpenAPI document and UI. */
@@ -52,6 +56,7 @@ export async function buildConsoleServer(options: ConsoleServerOptions): Promise
   // Cookies are parsed in an onRequest hook that must run before the one that authenticates.
   await app.register(fastifyCookie, { hook: 'onRequest', parseOptions: {} });
   installConsoleAuth(app, options.services);
+  options.metrics.instrument(app, 'console');
   if (options.onRoute !== undefined) {
     // After the auth hook, so the report shows the role it settled on.
     const report = options.onRoute;
@@ -81,6 +86,7 @@ export async function buildConsoleServer(options: ConsoleServerOptions): Promise
     services: options.services,
     wakeHub: options.wakeHub,
     version: options.version,
+    metrics: options.metrics,
   };
   for (const routes of [
     sessionRoutes,
@@ -92,6 +98,7 @@ export async function buildConsoleServer(options: ConsoleServerOptions): Promise
     eventRoutes,
     alertRoutes,
     auditLogRoutes,
+    metricsRoutes,
   ]) {
     await app.register(async (scope) => routes(scope, context));
   }

@@ -58,6 +58,13 @@ export class WakeHub {
     return this.#waiters.get(computerId)?.size ?? 0;
   }
 
+  /** Polls held open across all computers. */
+  totalWaiting(): number {
+    let total = 0;
+    for (const waiters of this.#waiters.values()) total += waiters.size;
+    return total;
+  }
+
   /** Answers every open poll (not woken) so the server can shut down without waiting for timeouts. */
   close(): void {
     this.#closed = true;
