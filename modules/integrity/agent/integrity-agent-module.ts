@@ -169,6 +169,8 @@ export class IntegrityAgentModule implements AgentModule {
         rules: results.map((r) => ({
           ruleId: r.ruleId,
           entries: r.entries,
+          hashedFiles: r.hashed,
+          hashedBytes: r.bytes,
           skipped: r.skips,
           ...(r.unavailable ? { unavailable: r.unavailable } : {}),
         })),
