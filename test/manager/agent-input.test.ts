@@ -128,3 +128,19 @@ describe('agent port: bad input from an activated agent is refused and stores no
     }
   });
 });
+
+test('stopping the manager answers open wake polls at once instead of waiting for their timeout', async () => {
+  const t = await startTestManager();
+  try {
+    const agent = await activateFakeAgent(t.manager);
+    const poll = call(`${t.manager.agentUrl}/agent/v1/wake?timeoutSeconds=300`, { ...agent.tls, timeoutMs: 310_000 });
+    await waitFor(() => t.manager.wakeHub.waiting(agent.computerId) === 1);
+    const stopped = t.manager.stop();
+    const answer = await poll;
+    assert.equal(answer.status, 200);
+    assert.deepEqual(answer.json, { wake: false });
+    await stopped;
+  } finally {
+    await t.close();
+  }
+});
