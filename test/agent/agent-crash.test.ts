@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { activateAgent, EventSpool } from '@bulwark/platform-agent';
+import { spawnAgentProcess } from './agent-process.js';
 import { createTestPki, type FakeManager, startFakeManager, type TestPki } from './fake-manager.js';
 
-const CHILD = new URL('./fixtures/agent-child.ts', import.meta.url).pathname;
 const dirs: string[] = [];
 const tempDir = () => {
   const dir = mkdtempSync(join(tmpdir(), 'bulwark-crash-'));
@@ -18,63 +17,11 @@ after(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-interface Child {
-  readonly process: ChildProcess;
-  readonly emitted: number[];
-  /** Resolves once `n` events were reported emitted (or the child said done). */
-  waitFor(n: number): Promise<void>;
-  kill(): Promise<void>;
-}
-
-function spawnChild(mode: 'spool' | 'daemon', path: string, count: number): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, mode, path, String(count)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const emitted: number[] = [];
-  let done = false;
-  const listeners = new Set<() => void>();
-  let buffer = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    buffer += chunk.toString('utf8');
-    const lines = buffer.split('\n');
-    buffer = lines.pop() ?? '';
-    for (const line of lines) {
-      const match = /^emitted (\d+)$/.exec(line);
-      if (match) emitted.push(Number(match[1]));
-      if (line === 'done') done = true;
-    }
-    for (const l of listeners) l();
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return {
-    process: child,
-    emitted,
-    waitFor: (n) =>
-      new Promise((resolve, reject) => {
-        const check = () => {
-          if (emitted.length >= n || done) {
-            listeners.delete(check);
-            resolve();
-          }
-        };
-        child.once('exit', () =>
-          emitted.length >= n || done ? resolve() : reject(new Error(`child exited after ${emitted.length} events`)),
-        );
-        listeners.add(check);
-        check();
-      }),
-    kill: async () => {
-      child.kill('SIGKILL');
-      await exited;
-    },
-  };
-}
-
 describe('crash safety of the event spool', () => {
   it('SIGKILL while appending loses no event emit() returned for, and the next seq follows the last one', async () => {
     const dir = tempDir();
     const path = join(dir, 'spool.db');
-    const child = spawnChild('spool', path, 100_000);
+    const child = spawnAgentProcess('spool', path, 100_000);
     await child.waitFor(150);
     await child.kill();
     assert.ok(child.emitted.length >= 150);
@@ -126,14 +73,14 @@ describe('crash safety of the event spool', () => {
         }
         return 'ack';
       };
-      const first = spawnChild('daemon', dir, 300);
+      const first = spawnAgentProcess('daemon', dir, 300);
       await first.waitFor(300);
       await manager.until(() => heldBatch.length > 0);
       await first.kill();
       const emitted = [...first.emitted];
       assert.equal(emitted.length, 300);
 
-      const second = spawnChild('daemon', dir, 50);
+      const second = spawnAgentProcess('daemon', dir, 50);
       try {
         await second.waitFor(50);
         const all = [...emitted, ...second.emitted];
