@@ -32,10 +32,7 @@ export function installProblemHandlers(app: FastifyInstance): void {
       return sendProblem(reply, 'validation', `the ${error.validationContext ?? 'request'} is not valid`, issues);
     }
     const known = error.code === undefined ? undefined : CLIENT_ERRORS[error.code];
-    if (known !== undefined && known !== 'internal') return sendProblem(reply, known, error.message);
-    if (error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError) {
-      return sendProblem(reply, 'validation', 'the body is not valid JSON');
-    }
+    if (known !== undefined) return sendProblem(reply, known, error.message);
     // Other 4xx raised by Fastify or its plugins (e.g. prototype poisoning) are still the client's fault.
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) {
