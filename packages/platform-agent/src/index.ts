@@ -1,4 +1,5 @@
 export { AGENT_VERSION } from './agent-version.js';
+export { type ChannelCredentials, type ChannelResult, ManagerChannel } from './channel/manager-channel.js';
 export { type RunningAgent, type StartAgentOptions, type StartAgentResult, startAgent } from './daemon/agent-daemon.js';
 export { type AgentStatusReport, readAgentStatus } from './daemon/agent-status.js';
 export { type ActivateOptions, type ActivateResult, activateAgent } from './identity/activation.js';

@@ -72,7 +72,17 @@ export async function startAgent(options: StartAgentOptions = {}): Promise<Start
   }
   if (read.kind === 'damaged')
     return { ok: false, code: 'damaged', message: `identity in ${dataDir} cannot be read: ${read.reason}` };
-  const daemon = new AgentDaemon(read.identity, dataDir, options);
+  let daemon: AgentDaemon;
+  try {
+    daemon = new AgentDaemon(read.identity, dataDir, options);
+  } catch (error) {
+    // Starting afresh would reuse seqs the manager already has (and it would drop those events).
+    return {
+      ok: false,
+      code: 'damaged',
+      message: `the event spool ${join(dataDir, 'spool.db')} cannot be opened: ${(error as Error).message}; move it aside only if losing its events is acceptable`,
+    };
+  }
   await daemon.start();
   return { ok: true, agent: daemon };
 }
