@@ -78,6 +78,29 @@ describe('manager end to end on SQLite', () => {
     assert.equal((await call(api('/api/me'), { headers: { cookie }, ca })).status, 401);
   });
 
+  test('a console user’s role applies to a session as to an API key', async () => {
+    const ca = t.manager.caCertPem;
+    const api = (path: string) => `${t.manager.consoleUrl}${path}`;
+    const created = await call(api('/api/users'), {
+      body: { username: 'olga', password: 'correct horse battery', role: 'operator' },
+      headers: bearer(t.keys.administrator),
+      ca,
+    });
+    assert.equal(created.status, 201, created.text);
+    const login = await call(api('/api/sessions'), {
+      body: { username: 'olga', password: 'correct horse battery' },
+      ca,
+    });
+    assert.equal(login.status, 200, login.text);
+    const headers = {
+      cookie: String(login.headers['set-cookie']).split(';')[0]!,
+      'x-csrf-token': login.json.csrfToken as string,
+    };
+    assert.equal((await call(api('/api/alerts'), { headers, ca })).status, 200);
+    const forbidden = await call(api('/api/api-keys'), { body: { name: 'k', role: 'administrator' }, headers, ca });
+    assert.equal(forbidden.status, 403);
+  });
+
   test('the OpenAPI document is generated from the route schemas and served with its UI', async () => {
     const ca = t.manager.caCertPem;
     const doc = await call(`${t.manager.consoleUrl}/api/docs/json`, { ca });
@@ -98,7 +121,7 @@ describe('manager end to end on SQLite', () => {
     assert.ok([200, 302].includes(ui.status), `UI answered ${ui.status}`);
   });
 
-  test('a body over 1 MiB is 413 and an unknown route is a not-found problem', async () => {
+  test('over 1 MiB 413, text/plain 415, broken JSON and unknown fields 400, unknown route 404', async () => {
     const ca = t.manager.caCertPem;
     const big = await call(`${t.manager.consoleUrl}/api/sessions`, {
       body: { username: 'admin', password: 'x'.repeat(1_100_000) },
@@ -106,6 +129,29 @@ describe('manager end to end on SQLite', () => {
     });
     assert.equal(big.status, 413);
     assert.equal(big.json.type, 'urn:bulwark:problem:payload-too-large');
+    const plain = await call(`${t.manager.consoleUrl}/api/policies`, {
+      rawBody: '{"name":"x"}',
+      headers: { 'content-type': 'text/plain', ...bearer(t.keys.administrator) },
+      ca,
+    });
+    assert.equal(plain.status, 415);
+    assert.equal(plain.json.type, 'urn:bulwark:problem:unsupported-media-type');
+    const broken = await call(`${t.manager.consoleUrl}/api/policies`, {
+      rawBody: '{"name":',
+      headers: { 'content-type': 'application/json', ...bearer(t.keys.administrator) },
+      ca,
+    });
+    assert.equal(broken.status, 400);
+    assert.equal(broken.json.type, 'urn:bulwark:problem:validation');
+    const extra = await call(`${t.manager.consoleUrl}/api/policies`, {
+      body: { name: 'x', color: 'red' },
+      headers: bearer(t.keys.administrator),
+      ca,
+    });
+    assert.equal(extra.status, 400);
+    assert.deepEqual(extra.json.issues, [{ path: 'body/color', message: 'Unexpected property' }]);
+    const policies = await t.manager.services.policies.list();
+    assert.ok(policies.ok && !policies.value.some((p) => p.name === 'x'), 'nothing was created');
     const missing = await call(`${t.manager.consoleUrl}/api/nothing-here`, { ca });
     assert.equal(missing.status, 404);
     assert.equal(missing.json.type, 'urn:bulwark:problem:not-found');
