@@ -230,9 +230,16 @@ class AgentDaemon implements RunningAgent {
         break;
       }
       const waiters = this.#heartbeatWaiters.splice(0);
-      let ok = await this.#heartbeat();
-      // A new configuration was applied: tell the manager at once.
-      if (ok === 'applied' && !this.#stopped) ok = await this.#heartbeat();
+      let ok: 'ok' | 'applied' | 'failed';
+      try {
+        ok = await this.#heartbeat();
+        // A new configuration was applied: tell the manager at once.
+        if (ok === 'applied' && !this.#stopped) ok = await this.#heartbeat();
+      } catch (error) {
+        // A bug or a full disk must not end the loop that keeps the agent managed.
+        this.#failure('heartbeat loop error', (error as Error).message);
+        ok = 'failed';
+      }
       for (const resolve of waiters) resolve();
       failures = ok === 'failed' ? failures + 1 : 0;
       if (this.#stopped) break;

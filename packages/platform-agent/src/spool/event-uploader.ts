@@ -57,7 +57,15 @@ export class EventUploader {
 
   async #run(): Promise<void> {
     while (!this.#stopped) {
-      const outcome = await this.#drain();
+      let outcome: 'empty' | 'failed';
+      try {
+        outcome = await this.#drain();
+      } catch (error) {
+        // E.g. the spool's disk failing: retry later rather than end the upload loop.
+        this.#options.spool.release();
+        this.#options.log.error('event upload loop error', { error: (error as Error).message });
+        outcome = 'failed';
+      }
       if (this.#stopped) break;
       if (outcome === 'failed') {
         this.#failures++;
