@@ -1,0 +1,247 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../storage/schema.js';
+import type { Destination } from './destination-schema.js';
+import { destinationFilter, presentDestination } from './destinations.js';
+import { eventMessage } from './event-message.js';
+import type { ProductIdentity } from './forwarded-event.js';
+import {
+  countMatching,
+  countQueued,
+  cursorAt,
+  type FeedCursor,
+  matches,
+  pruneFeed,
+  readFeed,
+} from './forwarding-feed.js';
+import { forwardingDb } from './forwarding-tables.js';
+import { openSyslogConnection, type SyslogConnection } from './syslog-connection.js';
+
+/** Pino-compatible (the manager passes its Fastify logger). */
+export interface ForwardingLogger {
+  warn(details: object, message: string): void;
+  info(details: object, message: string): void;
+}
+
+export interface ForwardingOptions {
+  readonly db: Kysely<Database>;
+  readonly identity: ProductIdentity;
+  readonly logger?: ForwardingLogger;
+  /** How often the queue is looked at; default 1000 ms. */
+  readonly pollIntervalMs?: number;
+  /** Feed rows read per step; default 500. */
+  readonly batchSize?: number;
+  /** Retry delay after a failure doubles from this up to `maxRetryMs`; defaults 1 s and 60 s. */
+  readonly minRetryMs?: number;
+  readonly maxRetryMs?: number;
+  readonly now?: () => number;
+}
+
+export interface RunningForwarder {
+  /** Look at the queue now rather than at the next poll (e.g. right after an ingest). */
+  poke(): void;
+  stop(): Promise<void>;
+}
+
+interface Worker {
+  endpointKey: string;
+  connection: SyslogConnection | null;
+  failures: number;
+  retryAt: number;
+  boundCheckedAt: number;
+}
+
+const BATCHES_PER_TURN = 20;
+const BOUND_CHECK_MS = 5_000;
+const PRUNE_MS = 60_000;
+const silent: ForwardingLogger = { warn() {}, info() {} };
+
+function endpointKey(d: Destination): string {
+  return JSON.stringify([d.transport, d.host, d.port, d.caCertificate]);
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Forwards stored events to every enabled destination, in ingestion order, in its own loop: it
+ * only reads events and the feed, so ingestion never waits for a collector. A destination's cursor
+ * moves only after its batch was handed to the connection; a collector that is down makes the
+ * queue grow (up to its maxBacklog, past which the oldest are skipped and counted), and sending
+ * resumes where it stopped, with a doubling retry delay.
+ */
+export function startForwarding(options: ForwardingOptions): RunningForwarder {
+  const db = forwardingDb(options.db);
+  const logger = options.logger ?? silent;
+  const now = options.now ?? Date.now;
+  const pollMs = options.pollIntervalMs ?? 1000;
+  const batchSize = options.batchSize ?? 500;
+  const minRetryMs = options.minRetryMs ?? 1000;
+  const maxRetryMs = options.maxRetryMs ?? 60_000;
+  const workers = new Map<string, Worker>();
+  let stopped = false;
+  let timer: NodeJS.Timeout | null = null;
+  let running: Promise<void> | null = null;
+  let again = false;
+  let prunedAt = 0;
+
+  async function saveCursor(id: string, cursor: FeedCursor, sent: number): Promise<void> {
+    await db
+      .updateTable('forwarding_destinations')
+      .set((eb) => ({
+        cursor_tx: cursor.tx,
+        cursor_seq: cursor.seq,
+        sent_count: eb('sent_count', '+', sent),
+        ...(sent > 0 ? { last_sent_at: now() } : {}),
+      }))
+      .where('id', '=', id)
+      .execute();
+  }
+
+  /** Past the bound, the oldest queued events are given up (and counted) so the queue stays bounded. */
+  async function enforceBound(destination: Destination, cursor: FeedCursor): Promise<FeedCursor> {
+    const queued = await countQueued(db, cursor);
+    if (queued <= destination.maxBacklog) return cursor;
+    const last = await cursorAt(db, cursor, queued - destination.maxBacklog - 1);
+    if (last === null) return cursor;
+    const skipped = await countMatching(db, await destinationFilter(db, destination), cursor, last);
+    await db
+      .updateTable('forwarding_destinations')
+      .set((eb) => ({ cursor_tx: last.tx, cursor_seq: last.seq, skipped_count: eb('skipped_count', '+', skipped) }))
+      .where('id', '=', destination.id)
+      .execute();
+    logger.warn(
+      { destinationId: destination.id, skipped, maxBacklog: destination.maxBacklog },
+      `forwarding destination ${destination.name}: backlog over its bound, oldest events skipped`,
+    );
+    return last;
+  }
+
+  async function forward(destination: Destination, start: FeedCursor, worker: Worker): Promise<void> {
+    const filter = await destinationFilter(db, destination);
+    let cursor = start;
+    if (now() - worker.boundCheckedAt >= BOUND_CHECK_MS) {
+      worker.boundCheckedAt = now();
+      cursor = await enforceBound(destination, cursor);
+    }
+    for (let batch = 0; batch < BATCHES_PER_TURN && !stopped; batch++) {
+      const rows = await readFeed(db, cursor, batchSize);
+      const last = rows.at(-1);
+      if (last === undefined) return;
+      const messages: string[] = [];
+      for (const row of rows)
+        if (row.event !== null && matches(filter, row.event))
+          messages.push(eventMessage(row.event, destination.format, options.identity));
+      if (messages.length > 0) {
+        if (worker.connection === null || !worker.connection.usable) {
+          worker.connection?.close();
+          worker.connection = null;
+          worker.connection = await openSyslogConnection(destination);
+        }
+        await worker.connection.send(messages);
+      }
+      await saveCursor(destination.id, last.cursor, messages.length);
+      if (worker.failures > 0) {
+        worker.failures = 0;
+        await db
+          .updateTable('forwarding_destinations')
+          .set({ last_error: null })
+          .where('id', '=', destination.id)
+          .execute();
+        logger.info({ destinationId: destination.id }, `forwarding destination ${destination.name}: sending again`);
+      }
+      cursor = last.cursor;
+      if (rows.length < batchSize) return;
+    }
+    again = true;
+  }
+
+  async function turn(): Promise<void> {
+    const rows = await db.selectFrom('forwarding_destinations').selectAll().where('enabled', '=', 1).execute();
+    const seen = new Set<string>();
+    for (const row of rows) {
+      if (stopped) return;
+      const destination = presentDestination(row as Parameters<typeof presentDestination>[0]);
+      seen.add(destination.id);
+      let worker = workers.get(destination.id);
+      if (worker !== undefined && worker.endpointKey !== endpointKey(destination)) {
+        worker.connection?.close();
+        workers.delete(destination.id);
+        worker = undefined;
+      }
+      if (worker === undefined) {
+        worker = {
+          endpointKey: endpointKey(destination),
+          connection: null,
+          failures: 0,
+          retryAt: 0,
+          boundCheckedAt: 0,
+        };
+        workers.set(destination.id, worker);
+      }
+      if (now() < worker.retryAt) continue;
+      try {
+        await forward(destination, { tx: Number(row.cursor_tx), seq: Number(row.cursor_seq) }, worker);
+      } catch (error) {
+        worker.connection?.close();
+        worker.connection = null;
+        worker.failures++;
+        worker.retryAt = now() + Math.min(maxRetryMs, minRetryMs * 2 ** (worker.failures - 1));
+        const message = messageOf(error);
+        await db
+          .updateTable('forwarding_destinations')
+          .set({ last_error: message, last_error_at: now() })
+          .where('id', '=', destination.id)
+          .execute();
+        if (worker.failures === 1)
+          logger.warn(
+            { destinationId: destination.id, error: message },
+            `forwarding destination ${destination.name}: send failed, events stay queued`,
+          );
+      }
+    }
+    for (const [id, worker] of workers) {
+      if (seen.has(id)) continue;
+      worker.connection?.close();
+      workers.delete(id);
+    }
+    if (now() - prunedAt >= PRUNE_MS) {
+      prunedAt = now();
+      await pruneFeed(db);
+    }
+  }
+
+  function schedule(delay: number): void {
+    if (stopped) return;
+    if (timer !== null) clearTimeout(timer);
+    timer = setTimeout(run, delay);
+    timer.unref();
+  }
+
+  function run(): void {
+    timer = null;
+    if (running !== null || stopped) return;
+    again = false;
+    running = turn()
+      .catch((error: unknown) => logger.warn({ error: messageOf(error) }, 'forwarding: turn failed'))
+      .finally(() => {
+        running = null;
+        schedule(again ? 0 : pollMs);
+      });
+  }
+
+  schedule(0);
+  return {
+    poke() {
+      if (running === null) schedule(0);
+      else again = true;
+    },
+    async stop() {
+      stopped = true;
+      if (timer !== null) clearTimeout(timer);
+      await running;
+      for (const worker of workers.values()) worker.connection?.close();
+      workers.clear();
+    },
+  };
+}
