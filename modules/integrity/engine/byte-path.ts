@@ -22,7 +22,7 @@ export function isUtf8(bytePath: string): boolean {
 
 /**
  * A path a person can read: UTF-8 when the name is valid UTF-8, otherwise each byte that is
- * not part of a valid sequence is written as \xNN so two different names never look the same.
+ * not part of a valid sequence is written as \xNN (events then also carry the exact bytes).
  */
 export function displayPath(bytePath: string): string {
   if (isUtf8(bytePath)) return pathBuffer(bytePath).toString('utf8');
