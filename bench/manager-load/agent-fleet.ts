@@ -89,8 +89,9 @@ export async function activateAgents(
       const body = answer.body as { computerId: string; certificate: string };
       const identity: AgentIdentity = { computerId: body.computerId, hostname, keyPem, certPem: body.certificate };
       identities.push(identity);
+      const done = identities.length;
+      if (done % 500 === 0) onProgress(done);
       await appendFile(join(cacheDir, 'identities.jsonl'), `${JSON.stringify(identity)}\n`, { mode: 0o600 });
-      if (identities.length % 500 === 0) onProgress(identities.length);
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
