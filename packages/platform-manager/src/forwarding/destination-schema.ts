@@ -19,9 +19,15 @@ const Modules = Type.Union([Type.Array(Type.String({ minLength: 1, maxLength: 64
 const CaCertificate = Type.Union([Type.String({ minLength: 1, maxLength: 65_536 }), Type.Null()], {
   description: 'PEM of the CA (or self-signed certificate) to trust for tls; null = the system CAs',
 });
-const PolicyId = Type.Union([Type.String({ format: 'uuid' }), Type.Null()], {
-  description: 'Forward only events of computers under this policy (and its descendants); null = global',
-});
+const PolicyId = Type.Union(
+  [
+    Type.String({ pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' }),
+    Type.Null(),
+  ],
+  {
+    description: 'Forward only events of computers under this policy (and its descendants); null = global',
+  },
+);
 const MaxBacklog = Type.Integer({
   minimum: 1,
   maximum: 1_000_000_000,

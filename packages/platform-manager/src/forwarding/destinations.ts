@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { parseWith, type Severity } from '@bulwark/protocol';
+import { describeIssues, parseWith, type Severity } from '@bulwark/protocol';
 import type { Kysely } from 'kysely';
 import { recordAudit } from '../services/audit.js';
 import { inTransaction } from '../services/context.js';
@@ -101,7 +101,8 @@ export function destinationsService(database: Kysely<Database>, now: () => numbe
 
   async function create(input: unknown, actor: Actor): Promise<Result<Destination>> {
     const parsed = parseWith(NewDestination, input);
-    if (!parsed.ok) return fail('validation', 'invalid forwarding destination', parsed.issues);
+    if (!parsed.ok)
+      return fail('validation', `invalid forwarding destination: ${describeIssues(parsed.issues)}`, parsed.issues);
     const at = now();
     const destination: Destination = {
       id: newId(),
@@ -159,7 +160,12 @@ export function destinationsService(database: Kysely<Database>, now: () => numbe
 
   async function update(id: string, change: unknown, actor: Actor): Promise<Result<Destination>> {
     const parsed = parseWith(DestinationChange, change);
-    if (!parsed.ok) return fail('validation', 'invalid forwarding destination change', parsed.issues);
+    if (!parsed.ok)
+      return fail(
+        'validation',
+        `invalid forwarding destination change: ${describeIssues(parsed.issues)}`,
+        parsed.issues,
+      );
     const found = await row(id);
     if (!found) return fail('not-found', `forwarding destination ${id} not found`);
     const before = presentDestination(found);
