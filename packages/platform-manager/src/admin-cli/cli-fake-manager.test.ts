@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -59,6 +59,17 @@ function startFakeManager(pki: ManagerPki, withChain: boolean, seen: Seen[]) {
         }
         if (req.method === 'PUT' && url.pathname.startsWith(`/api/policies/${POLICY_ID}/settings/`)) {
           return json({ changedComputerIds: COMPUTER_IDS });
+        }
+        if (
+          req.method === 'GET' &&
+          url.pathname === '/api/events/export' &&
+          url.searchParams.get('module') === 'broken'
+        ) {
+          // The connection dies half-way: the CLI must not leave a file that looks complete.
+          res.writeHead(200, { 'content-type': 'text/csv' });
+          res.write('time,computerId,module,severity,summary\n');
+          setTimeout(() => res.socket?.destroy(), 50);
+          return;
         }
         if (req.method === 'GET' && url.pathname === '/api/events/export') {
           res.writeHead(200, { 'content-type': 'text/csv' });
@@ -216,6 +227,18 @@ describe('bulwark against a fake manager over real TLS', () => {
     const put = seen.findLast((s) => s.method === 'PUT');
     assert.equal(put?.url, `/api/policies/${POLICY_ID}/settings/platform.heartbeatIntervalSeconds`);
     assert.deepEqual(put?.body, { value: 120 });
+  });
+
+  it('leaves no file behind when an export breaks off', async () => {
+    const output = join(dir, 'broken.csv');
+    const result = await bulwark([
+      ...['--manager', chained.url, '--ca', join(dir, 'pki', 'ca.crt'), '--api-key', KEY],
+      ...['events', 'export', '--module', 'broken', '--output', output],
+    ]);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /^error: the export broke off/);
+    await assert.rejects(stat(output), { code: 'ENOENT' });
+    await assert.rejects(stat(`${output}.partial`), { code: 'ENOENT' });
   });
 
   it('exports events to a file, whole', async () => {
