@@ -1,10 +1,17 @@
-import { type PlatformSettings, type SecurityConfiguration, securityConfiguration } from '@bulwark/protocol';
+import {
+  type AssignedRule,
+  type PlatformSettings,
+  type SecurityConfiguration,
+  securityConfiguration,
+} from '@bulwark/protocol';
 import { Value } from '@sinclair/typebox/value';
 import type { ComputerRow } from '../storage/schema.js';
 import { saveComputer } from './computer-status.js';
 import type { Executor, ServiceContext } from './context.js';
 import { loadPolicies, type PolicyMap, policyChain, withDescendants } from './policy-tree.js';
 import { fail, ok, type Result } from './result.js';
+import { type Catalogue, loadCatalogue } from './rules-catalogue.js';
+import { assignedRulesByModule, loadRuleData, type RuleData, resolveEffectiveRules } from './rules-effective.js';
 import { PLATFORM_MODULE_ID, type SettingDefinition } from './setting-catalog.js';
 import { resolveSettings, type SettingLayer, settingsByModule } from './settings-resolver.js';
 
@@ -61,6 +68,7 @@ export function compileFor(
   ctx: ServiceContext,
   computerId: string,
   layers: readonly SettingLayer[],
+  rules: ReadonlyMap<string, readonly AssignedRule[]> = new Map(),
 ): SecurityConfiguration {
   const { catalog } = ctx;
   const effective = resolveSettings(catalog.definitions, layers, storedValueFits);
@@ -71,7 +79,7 @@ export function compileFor(
     const settings = grouped[module.id] ?? {};
     modules[module.id] = {
       enabled: settings.enabled !== false,
-      configuration: module.compile({ computerId, settings, platform, rules: [] }) ?? null,
+      configuration: module.compile({ computerId, settings, platform, rules: rules.get(module.id) ?? [] }) ?? null,
     };
   }
   return securityConfiguration({ computerId, platform, modules });
@@ -89,7 +97,9 @@ export function configurationService(ctx: ServiceContext) {
       name: computer.name,
       overrides: own.get(computerId) ?? new Map(),
     });
-    return ok(compileFor(ctx, computerId, layers));
+    const catalogue = await loadCatalogue(db, ctx.modules);
+    const ruleData = await loadRuleData(db, [computerId]);
+    return ok(compileFor(ctx, computerId, layers, rulesFor(layers, ruleData, catalogue)));
   }
 
   /**
@@ -119,6 +129,11 @@ export function configurationService(ctx: ServiceContext) {
       'computer',
       computers.map((c) => c.id),
     );
+    const catalogue = await loadCatalogue(db, ctx.modules);
+    const ruleData = await loadRuleData(
+      db,
+      computers.map((c) => c.id),
+    );
     const changed: string[] = [];
     for (const computer of computers) {
       const layers = layersFor(policies, policyOverrides, computer.policy_id, {
@@ -126,13 +141,24 @@ export function configurationService(ctx: ServiceContext) {
         name: computer.name,
         overrides: computerOverrides.get(computer.id) ?? new Map(),
       });
-      const configuration = compileFor(ctx, computer.id, layers);
+      const configuration = compileFor(ctx, computer.id, layers, rulesFor(layers, ruleData, catalogue));
       if (await storeVersion(db, computer, configuration)) changed.push(computer.id);
     }
     return changed;
   }
 
   return { compile, recompute };
+}
+
+/** The rules each module compiles for a computer whose setting layers these are (same levels). */
+function rulesFor(layers: readonly SettingLayer[], data: RuleData, catalogue: Catalogue) {
+  return assignedRulesByModule(
+    resolveEffectiveRules(
+      layers.map((l) => l.source),
+      data,
+      catalogue,
+    ),
+  );
 }
 
 async function storeVersion(

@@ -11,6 +11,8 @@ import type { ServiceContext } from './context.js';
 import { eventsService } from './events.js';
 import { inventoryService } from './inventory.js';
 import { policiesService } from './policies.js';
+import { recommendationsService } from './recommendations.js';
+import { rulesService } from './rules.js';
 import { sessionsService } from './sessions.js';
 import { buildSettingCatalog } from './setting-catalog.js';
 import { settingsService } from './settings.js';
@@ -37,6 +39,7 @@ export function createServices(options: ServicesOptions) {
   };
   const configuration = configurationService(ctx);
   const users = usersService(ctx);
+  const inventory = inventoryService(ctx);
   return {
     users,
     apiKeys: apiKeysService(ctx),
@@ -47,7 +50,9 @@ export function createServices(options: ServicesOptions) {
     configuration,
     activationTokens: activationTokensService(ctx),
     computers: computersService(ctx, configuration),
-    inventory: inventoryService(ctx),
+    inventory,
+    rules: rulesService(ctx, configuration),
+    recommendations: recommendationsService(ctx, configuration, inventory),
     events: eventsService(ctx),
     alerts: alertsService(ctx),
     audit: auditService(ctx),
@@ -70,8 +75,13 @@ export type { StoredInventory } from './inventory.js';
 export type { Page, PageRequest } from './pagination.js';
 export { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from './pagination.js';
 export type { Policy, PolicyNode } from './policies.js';
+export type { RecommendationScan, RuleIdsByModule, ScanOptions } from './recommendations.js';
 export type { Result, ServiceError, ServiceErrorKind } from './result.js';
 export { type Actor, hasRole, isRole, type Principal, ROLES, type Role, SYSTEM_ACTOR } from './roles.js';
+export type { RuleDetail } from './rules.js';
+export type { CatalogueRule } from './rules-catalogue.js';
+export type { EffectiveRule, RuleSource } from './rules-effective.js';
+export type { RuleTarget } from './rules-targets.js';
 export type { NewSession, SessionAuthentication } from './sessions.js';
 export type { ModuleInfo, SettingDefinition } from './setting-catalog.js';
 export type { SettingTarget } from './settings.js';

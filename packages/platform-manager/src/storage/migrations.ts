@@ -1,4 +1,5 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
+import { rulesMigration } from './rules-migration.js';
 import type { Database } from './schema.js';
 
 /**
@@ -190,13 +191,15 @@ const initial: Migration = {
 
 export const migrations: Readonly<Record<string, Migration>> = {
   '0001_initial': initial,
+  '0003_rules': rulesMigration,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => ({ ...migrations }) };
 
 /** Brings the schema to the latest migration; throws (a startup failure) with the failing migration's name. */
 export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
-  const migrator = new Migrator({ db, provider });
+  // Unordered: migrations are numbered by feature as they are written, so a database may already hold a later one.
+  const migrator = new Migrator({ db, provider, allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';

@@ -4,6 +4,7 @@
  * PostgreSQL, read back as numbers), no native booleans.
  */
 import type { Generated, Insertable, Selectable } from 'kysely';
+import type { RulesTables } from './rules-schema.js';
 
 export interface UsersTable {
   id: string;
@@ -143,7 +144,7 @@ export interface AuditLogTable {
   after_json: string | null;
 }
 
-export interface Database {
+export interface Database extends RulesTables {
   users: UsersTable;
   api_keys: ApiKeysTable;
   sessions: SessionsTable;

@@ -1,0 +1,430 @@
+import { parseWith } from '@bulwark/protocol';
+import { recordAudit } from './audit.js';
+import type { ConfigurationService } from './configuration.js';
+import { type Executor, inTransaction, type ServiceContext } from './context.js';
+import { decodeCursor, encodeCursor, type Page, type PageRequest, pageLimit } from './pagination.js';
+import { loadPolicies } from './policy-tree.js';
+import { abort, fail, guarded, ok, type Result } from './result.js';
+import type { Actor } from './roles.js';
+import { type CatalogueRule, checkCustomRule, findModule, loadCatalogue } from './rules-catalogue.js';
+import { type EffectiveRule, loadRuleData, type RuleSource, resolveEffectiveRules } from './rules-effective.js';
+import { affectedBy, type RuleTarget, targetLayers } from './rules-targets.js';
+import { iso } from './time.js';
+
+/** A catalogue rule with the false-positive workflow's facts about it. */
+export interface RuleDetail extends CatalogueRule {
+  /** Every policy and computer that assigns it directly. */
+  readonly assignedTo: readonly RuleSource[];
+  readonly excludedFromRecommendations: boolean;
+}
+
+export const MAX_RULES_PER_CHANGE = 500;
+
+export function rulesService(ctx: ServiceContext, configuration: ConfigurationService) {
+  function moduleOf(moduleId: string) {
+    const found = findModule(ctx.modules, moduleId);
+    if (!found.ok) abort(found.error.kind, found.error.message);
+    return found.value;
+  }
+
+  async function rulesOf(db: Executor, moduleId: string): Promise<ReadonlyMap<string, CatalogueRule>> {
+    moduleOf(moduleId);
+    return (await loadCatalogue(db, ctx.modules, [moduleId])).get(moduleId) ?? new Map();
+  }
+
+  /** Built-in and custom rules of a module, by id. */
+  async function catalogue(moduleId: string, page: PageRequest = {}): Promise<Result<Page<CatalogueRule>>> {
+    const limit = pageLimit(page);
+    if (!limit.ok) return limit;
+    let after = '';
+    if (page.cursor) {
+      const position = decodeCursor(page.cursor, ['string'] as const);
+      if (!position.ok) return position;
+      after = position.value[0];
+    }
+    return guarded(async () => {
+      const rules = [...(await rulesOf(ctx.db, moduleId)).values()]
+        .filter((r) => r.id > after)
+        .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      const items = rules.slice(0, limit.value);
+      const last = items[items.length - 1];
+      return { items, nextCursor: rules.length > limit.value && last ? encodeCursor([last.id]) : null };
+    });
+  }
+
+  /** Every policy and computer (not deactivated) that assigns the rule directly. */
+  async function assignedTo(moduleId: string, ruleId: string, db: Executor = ctx.db): Promise<RuleSource[]> {
+    const policies = await db
+      .selectFrom('rule_assignments')
+      .innerJoin('policies', 'policies.id', 'rule_assignments.target_id')
+      .select(['policies.id', 'policies.name'])
+      .where('rule_assignments.target_kind', '=', 'policy')
+      .where('rule_assignments.module', '=', moduleId)
+      .where('rule_assignments.rule_id', '=', ruleId)
+      .orderBy('policies.name')
+      .orderBy('policies.id')
+      .execute();
+    const computers = await db
+      .selectFrom('rule_assignments')
+      .innerJoin('computers', 'computers.id', 'rule_assignments.target_id')
+      .select(['computers.id', 'computers.name'])
+      .where('rule_assignments.target_kind', '=', 'computer')
+      .where('rule_assignments.module', '=', moduleId)
+      .where('rule_assignments.rule_id', '=', ruleId)
+      .where('computers.deactivated_at', 'is', null)
+      .orderBy('computers.name')
+      .orderBy('computers.id')
+      .execute();
+    return [
+      ...policies.map((p) => ({ kind: 'policy' as const, id: p.id, name: p.name })),
+      ...computers.map((c) => ({ kind: 'computer' as const, id: c.id, name: c.name })),
+    ];
+  }
+
+  async function isExcluded(db: Executor, moduleId: string, ruleId: string): Promise<boolean> {
+    const row = await db
+      .selectFrom('recommendation_exclusions')
+      .select('excluded')
+      .where('module', '=', moduleId)
+      .where('rule_id', '=', ruleId)
+      .executeTakeFirst();
+    return row?.excluded === 1;
+  }
+
+  async function get(moduleId: string, ruleId: string): Promise<Result<RuleDetail>> {
+    return guarded(async () => {
+      const rule = (await rulesOf(ctx.db, moduleId)).get(ruleId);
+      if (!rule) abort('not-found', `module ${moduleId} has no rule ${ruleId}`);
+      return {
+        ...rule,
+        assignedTo: await assignedTo(moduleId, ruleId),
+        excludedFromRecommendations: await isExcluded(ctx.db, moduleId, ruleId),
+      };
+    });
+  }
+
+  /** Adds a custom rule, checked against the module's rule schema; its id may not collide with any rule. */
+  async function createCustom(moduleId: string, definition: unknown, actor: Actor): Promise<Result<CatalogueRule>> {
+    const module = findModule(ctx.modules, moduleId);
+    if (!module.ok) return module;
+    const checked = checkCustomRule(module.value, definition);
+    if (!checked.ok) return checked;
+    const rule = checked.value;
+    return guarded(() =>
+      inTransaction(ctx.db, async (trx) => {
+        const existing = (await rulesOf(trx, moduleId)).get(rule.id);
+        if (existing) {
+          abort(
+            'conflict',
+            existing.builtIn
+              ? `${rule.id} is a built-in ${moduleId} rule; choose another id`
+              : `module ${moduleId} already has a custom rule ${rule.id}`,
+          );
+        }
+        const now = ctx.now();
+        await trx
+          .insertInto('custom_rules')
+          .values({
+            module: moduleId,
+            id: rule.id,
+            definition_json: JSON.stringify(rule),
+            created_at: now,
+            updated_at: now,
+          })
+          .execute();
+        const created: CatalogueRule = {
+          module: moduleId,
+          id: rule.id,
+          builtIn: false,
+          definition: rule,
+          createdAt: iso(now),
+          updatedAt: iso(now),
+        };
+        await recordAudit(
+          trx,
+          now,
+          actor,
+          'rule.create',
+          { kind: 'rule', id: `${moduleId}/${rule.id}` },
+          null,
+          created,
+        );
+        return created;
+      }),
+    );
+  }
+
+  function checkIds(ruleIds: readonly string[]): Result<string[]> {
+    const ids = [...new Set(ruleIds)];
+    if (ids.length === 0) return fail('validation', 'name at least one rule id');
+    if (ids.length > MAX_RULES_PER_CHANGE) {
+      return fail('validation', `at most ${MAX_RULES_PER_CHANGE} rules can be changed at once`);
+    }
+    return ok(ids);
+  }
+
+  /** Assigns rules directly at a policy or a computer; rules already assigned there are left as they are. */
+  async function assign(
+    target: RuleTarget,
+    moduleId: string,
+    ruleIds: readonly string[],
+    actor: Actor,
+    db: Executor = ctx.db,
+  ): Promise<Result<{ assigned: string[]; changedComputerIds: string[] }>> {
+    const ids = checkIds(ruleIds);
+    if (!ids.ok) return ids;
+    return guarded(() =>
+      inTransaction(db, async (trx) => {
+        const rules = await rulesOf(trx, moduleId);
+        const unknown = ids.value.filter((id) => !rules.has(id));
+        if (unknown.length > 0) abort('not-found', `module ${moduleId} has no rule ${unknown.join(', ')}`);
+        await targetLayers(trx, await loadPolicies(trx), target);
+        const already = new Set(
+          (
+            await trx
+              .selectFrom('rule_assignments')
+              .select('rule_id')
+              .where('target_kind', '=', target.kind)
+              .where('target_id', '=', target.id)
+              .where('module', '=', moduleId)
+              .execute()
+          ).map((r) => r.rule_id),
+        );
+        const assigned = ids.value.filter((id) => !already.has(id));
+        const now = ctx.now();
+        if (assigned.length > 0) {
+          await trx
+            .insertInto('rule_assignments')
+            .values(
+              assigned.map((ruleId) => ({
+                target_kind: target.kind,
+                target_id: target.id,
+                module: moduleId,
+                rule_id: ruleId,
+                assigned_at: now,
+              })),
+            )
+            .onConflict((oc) => oc.doNothing())
+            .execute();
+          await recordAudit(trx, now, actor, 'rule.assign', target, null, { module: moduleId, ruleIds: assigned });
+        }
+        return { assigned, changedComputerIds: await configuration.recompute(affectedBy(target), trx) };
+      }),
+    );
+  }
+
+  /**
+   * Removes direct assignments at one level. When none of the rules is assigned there, the answer
+   * says where they come from instead, so the caller knows which level to change.
+   */
+  async function unassign(
+    target: RuleTarget,
+    moduleId: string,
+    ruleIds: readonly string[],
+    actor: Actor,
+  ): Promise<Result<{ unassigned: string[]; changedComputerIds: string[] }>> {
+    const ids = checkIds(ruleIds);
+    if (!ids.ok) return ids;
+    return guarded(() =>
+      inTransaction(ctx.db, async (trx) => {
+        moduleOf(moduleId);
+        const layers = await targetLayers(trx, await loadPolicies(trx), target);
+        const present = (
+          await trx
+            .selectFrom('rule_assignments')
+            .select('rule_id')
+            .where('target_kind', '=', target.kind)
+            .where('target_id', '=', target.id)
+            .where('module', '=', moduleId)
+            .where('rule_id', 'in', ids.value)
+            .execute()
+        ).map((r) => r.rule_id);
+        if (present.length === 0) {
+          const data = await loadRuleData(trx, target.kind === 'computer' ? [target.id] : []);
+          const inherited = resolveEffectiveRules(
+            layers,
+            data,
+            await loadCatalogue(trx, ctx.modules, [moduleId]),
+            moduleId,
+          )
+            .filter((r) => ids.value.includes(r.id))
+            .map((r) => `${r.id} (assigned at ${r.assignedAt.map((s) => `${s.kind} ${s.name}`).join(', ')})`);
+          abort(
+            'not-found',
+            inherited.length > 0
+              ? `not assigned directly to this ${target.kind}; unassign where it is assigned: ${inherited.join('; ')}`
+              : `${ids.value.join(', ')} is not assigned to this ${target.kind}`,
+          );
+        }
+        await trx
+          .deleteFrom('rule_assignments')
+          .where('target_kind', '=', target.kind)
+          .where('target_id', '=', target.id)
+          .where('module', '=', moduleId)
+          .where('rule_id', 'in', present)
+          .execute();
+        await recordAudit(trx, ctx.now(), actor, 'rule.unassign', target, { module: moduleId, ruleIds: present }, null);
+        return { unassigned: present, changedComputerIds: await configuration.recompute(affectedBy(target), trx) };
+      }),
+    );
+  }
+
+  /** The rules in force at a policy or computer: the union over its chain, overrides merged root → leaf. */
+  async function effective(
+    target: RuleTarget,
+    moduleId?: string,
+    db: Executor = ctx.db,
+  ): Promise<Result<EffectiveRule[]>> {
+    return guarded(async () => {
+      if (moduleId !== undefined) moduleOf(moduleId);
+      const layers = await targetLayers(db, await loadPolicies(db), target);
+      const data = await loadRuleData(db, target.kind === 'computer' ? [target.id] : []);
+      const catalogue = await loadCatalogue(db, ctx.modules, moduleId === undefined ? undefined : [moduleId]);
+      return resolveEffectiveRules(layers, data, catalogue, moduleId);
+    });
+  }
+
+  /**
+   * Sets a rule's property overrides at one level (an empty object removes them). The rule with
+   * these overrides must still fit the module's rule schema, and its id cannot be overridden.
+   */
+  async function setOverrides(
+    target: RuleTarget,
+    moduleId: string,
+    ruleId: string,
+    overrides: Record<string, unknown>,
+    actor: Actor,
+  ): Promise<Result<{ overrides: Record<string, unknown>; changedComputerIds: string[] }>> {
+    if ('id' in overrides)
+      return fail('validation', "/id: a rule's id cannot be overridden", [
+        { path: '/id', message: 'cannot be overridden' },
+      ]);
+    return guarded(() =>
+      inTransaction(ctx.db, async (trx) => {
+        const module = moduleOf(moduleId);
+        const rule = (await rulesOf(trx, moduleId)).get(ruleId);
+        if (!rule) abort('not-found', `module ${moduleId} has no rule ${ruleId}`);
+        if (module.ruleSchema) {
+          const parsed = parseWith(module.ruleSchema, { ...rule.definition, ...overrides });
+          if (!parsed.ok) {
+            const first = parsed.issues[0];
+            abort('validation', `overrides do not fit rule ${ruleId}: ${first?.path} ${first?.message}`);
+          }
+        }
+        await targetLayers(trx, await loadPolicies(trx), target);
+        const before = await trx
+          .selectFrom('rule_overrides')
+          .select('overrides_json')
+          .where('target_kind', '=', target.kind)
+          .where('target_id', '=', target.id)
+          .where('module', '=', moduleId)
+          .where('rule_id', '=', ruleId)
+          .executeTakeFirst();
+        const now = ctx.now();
+        if (Object.keys(overrides).length === 0) {
+          await trx
+            .deleteFrom('rule_overrides')
+            .where('target_kind', '=', target.kind)
+            .where('target_id', '=', target.id)
+            .where('module', '=', moduleId)
+            .where('rule_id', '=', ruleId)
+            .execute();
+        } else {
+          const json = JSON.stringify(overrides);
+          await trx
+            .insertInto('rule_overrides')
+            .values({
+              target_kind: target.kind,
+              target_id: target.id,
+              module: moduleId,
+              rule_id: ruleId,
+              overrides_json: json,
+              updated_at: now,
+            })
+            .onConflict((oc) =>
+              oc
+                .columns(['target_kind', 'target_id', 'module', 'rule_id'])
+                .doUpdateSet({ overrides_json: json, updated_at: now }),
+            )
+            .execute();
+        }
+        await recordAudit(
+          trx,
+          now,
+          actor,
+          'rule.override',
+          target,
+          { module: moduleId, ruleId, overrides: before ? JSON.parse(before.overrides_json) : {} },
+          { module: moduleId, ruleId, overrides },
+        );
+        return { overrides, changedComputerIds: await configuration.recompute(affectedBy(target), trx) };
+      }),
+    );
+  }
+
+  /** The global "Exclude from recommendations" flag: an excluded rule is never auto-applied. */
+  async function setExcludedFromRecommendations(
+    moduleId: string,
+    ruleId: string,
+    excluded: boolean,
+    actor: Actor,
+  ): Promise<Result<{ module: string; ruleId: string; excluded: boolean }>> {
+    return guarded(() =>
+      inTransaction(ctx.db, async (trx) => {
+        if (!(await rulesOf(trx, moduleId)).has(ruleId)) abort('not-found', `module ${moduleId} has no rule ${ruleId}`);
+        const before = await isExcluded(trx, moduleId, ruleId);
+        const now = ctx.now();
+        const flag = excluded ? 1 : 0;
+        await trx
+          .insertInto('recommendation_exclusions')
+          .values({ module: moduleId, rule_id: ruleId, excluded: flag, updated_at: now })
+          .onConflict((oc) => oc.columns(['module', 'rule_id']).doUpdateSet({ excluded: flag, updated_at: now }))
+          .execute();
+        if (before !== excluded) {
+          await recordAudit(
+            trx,
+            now,
+            actor,
+            'rule.exclude-from-recommendations',
+            { kind: 'rule', id: `${moduleId}/${ruleId}` },
+            { excluded: before },
+            { excluded },
+          );
+        }
+        return { module: moduleId, ruleId, excluded };
+      }),
+    );
+  }
+
+  /** Rule ids of a module that are excluded from recommendations. */
+  async function excludedIds(moduleId: string, db: Executor = ctx.db): Promise<Set<string>> {
+    const rows = await db
+      .selectFrom('recommendation_exclusions')
+      .select('rule_id')
+      .where('module', '=', moduleId)
+      .where('excluded', '=', 1)
+      .execute();
+    return new Set(rows.map((r) => r.rule_id));
+  }
+
+  return {
+    catalogue,
+    get,
+    createCustom,
+    assign,
+    unassign,
+    assignedTo: (moduleId: string, ruleId: string): Promise<Result<RuleSource[]>> =>
+      guarded(async () => {
+        moduleOf(moduleId);
+        return assignedTo(moduleId, ruleId);
+      }),
+    effective,
+    effectiveRules: (computerId: string, moduleId?: string) =>
+      effective({ kind: 'computer', id: computerId }, moduleId),
+    setOverrides,
+    setExcludedFromRecommendations,
+    excludedIds,
+  };
+}
+
+export type RulesService = ReturnType<typeof rulesService>;
