@@ -37,7 +37,11 @@ export const FirewallSettings = Type.Object(
       description: 'Distinct addresses a source must probe within reconWindowSeconds to count as a sweep',
     }),
     reconWindowSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 30 }),
-    lists: FirewallLists,
+    lists: Type.Object(FirewallLists.properties, {
+      additionalProperties: false,
+      default: { ipLists: [], macLists: [], portLists: [] },
+      description: 'Reusable IP, MAC and port lists that rules refer to by id',
+    }),
   },
   { additionalProperties: false },
 );

@@ -230,7 +230,7 @@ export function compileRuleset(config: FirewallConfiguration, options: CompileOp
   const sets = setNames(config);
   const ipRules = config.rules.filter((r) => r.frameType !== 'arp');
   const blocked = (family: Family) =>
-    (options.blocked ?? [])
+    (options.mode === 'inline' ? (options.blocked ?? []) : [])
       .filter((b) => b.family === family && b.secondsLeft > 0)
       .map((b) => `${b.address} timeout ${Math.ceil(b.secondsLeft)}s`);
   const blockedSet = (name: string, type: string, elements: string[]) =>

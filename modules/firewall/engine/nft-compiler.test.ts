@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseLogPrefix } from './log-prefix.js';
+import { compileRuleset, removalScript } from './nft-compiler.js';
+import { orderRules } from './rule-order.js';
+import { configuration } from './test-fixtures.js';
+
+const groups = { eventGroup: 10, reconGroup: 11 };
+const quiet = { detectPortScans: false, detectNetworkSweeps: false, detectTcpProbes: false };
+const ruleLines = (script: string) =>
+  script
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => /"bw\|\d+\|/.test(l) || l.endsWith(' accept'));
+
+test('the script replaces our own tables atomically and names no other table', () => {
+  const { script } = compileRuleset(configuration([]), { mode: 'inline', ...groups });
+  const tables = [...script.matchAll(/table (\w+) (\w+)/g)].map((m) => `${m[1]} ${m[2]}`);
+  assert.deepEqual([...new Set(tables)].sort(), ['arp bulwark', 'inet bulwark']);
+  assert.ok(script.startsWith('table inet bulwark {}\ndelete table inet bulwark\n'));
+  assert.match(removalScript(), /delete table inet bulwark/);
+});
+
+test('the same configuration compiles to the same text', () => {
+  const config = configuration([{ protocol: 'tcp', destinationPorts: { ports: [80, '1000-2000'] } }]);
+  assert.equal(
+    compileRuleset(config, { mode: 'inline', ...groups }).script,
+    compileRuleset(config, { mode: 'inline', ...groups }).script,
+  );
+});
+
+test('rules are ordered by priority, then bypass, force-allow, deny, allow', () => {
+  const config = configuration([
+    { id: 'allow-2', action: 'allow', priority: 2 },
+    { id: 'deny-2', action: 'deny', priority: 2 },
+    { id: 'force-2', action: 'force-allow', priority: 2 },
+    { id: 'deny-3', action: 'deny', priority: 3 },
+    { id: 'bypass-2', action: 'bypass', priority: 2 },
+    { id: 'log-0', action: 'log-only', priority: 0 },
+  ]);
+  assert.deepEqual(
+    orderRules(config.rules).map((o) => o.rule.id),
+    ['deny-3', 'bypass-2', 'force-2', 'deny-2', 'allow-2', 'log-0'],
+  );
+});
+
+test('inline denies drop and log; tap mode drops nothing and logs every would-be drop', () => {
+  const config = configuration(
+    [
+      { action: 'deny', protocol: 'tcp', destinationPorts: { ports: [22] } },
+      { action: 'allow', protocol: 'tcp', destinationPorts: { ports: [80] } },
+    ],
+    { maxHalfOpenPerSource: 10 },
+  );
+  const inline = compileRuleset(config, {
+    mode: 'inline',
+    ...groups,
+    blocked: [{ address: '192.0.2.9', family: 'ipv4', secondsLeft: 5 }],
+  }).script;
+  assert.match(inline, /meta l4proto tcp tcp dport 22 log group 10 prefix "bw\|0\|d" drop/);
+  assert.match(inline, /log group 10 prefix "bw\|imp\|d" drop/, 'implicit deny after an allow rule');
+  assert.match(inline, /192\.0\.2\.9 timeout 5s/);
+  const tap = compileRuleset(config, {
+    mode: 'tap',
+    ...groups,
+    blocked: [{ address: '192.0.2.9', family: 'ipv4', secondsLeft: 5 }],
+  }).script;
+  assert.doesNotMatch(tap, /\bdrop\b/);
+  assert.match(tap, /tcp dport 22 log group 10 prefix "bw\|0\|t" accept/);
+  assert.match(tap, /prefix "bw\|imp\|t" accept/);
+  assert.match(tap, /prefix "bw\|ho\|t" accept/);
+  assert.match(tap, /ct state invalid log group 10 prefix "bw\|inv\|t" accept/);
+  assert.doesNotMatch(tap, /192\.0\.2\.9/, 'tap mode blocks nobody');
+  for (const m of tap.matchAll(/prefix "([^"]+)"/g)) assert.ok(parseLogPrefix(m[1] as string), m[1]);
+});
+
+test('no allow rule, no implicit deny', () => {
+  const { script } = compileRuleset(configuration([{ action: 'deny', protocol: 'udp' }]), {
+    mode: 'inline',
+    ...groups,
+  });
+  assert.doesNotMatch(script, /bw\|imp/);
+});
+
+test('reusable lists become named sets; a rule mixing families becomes one nft rule per family', () => {
+  const config = configuration(
+    [
+      { source: { ipLists: ['admins'] }, protocol: 'tcp', destinationPorts: { portLists: ['web'] } },
+      { source: { addresses: ['10.0.0.1', '2001:db8::/32'] } },
+      { source: { addresses: ['10.0.0.1'], negate: true } },
+    ],
+    quiet,
+    {
+      ipLists: [{ id: 'admins', name: 'A', addresses: ['10.0.0.0/8', '10.1.0.0/16'] }],
+      macLists: [],
+      portLists: [{ id: 'web', name: 'W', ports: [80, 443] }],
+    },
+  );
+  const { script } = compileRuleset(config, { mode: 'inline', ...groups });
+  assert.match(
+    script,
+    /set ipl0_4 \{ type ipv4_addr; flags interval; auto-merge; elements = \{ 10\.0\.0\.0\/8, 10\.1\.0\.0\/16 \} \}/,
+  );
+  assert.match(script, /set pl0 \{ type inet_service; flags interval; auto-merge; elements = \{ 80, 443 \} \}/);
+  const lines = ruleLines(script);
+  assert.ok(
+    lines.includes('ip saddr @ipl0_4 meta l4proto tcp tcp dport @pl0 log group 10 prefix "bw|0|d" drop'),
+    lines.join('\n'),
+  );
+  assert.ok(lines.includes('ip saddr 10.0.0.1 log group 10 prefix "bw|1|d" drop'));
+  assert.ok(lines.includes('ip6 saddr 2001:db8::/32 log group 10 prefix "bw|1|d" drop'));
+  // "anything but 10.0.0.1" covers all IPv6 sources too.
+  assert.ok(lines.includes('ip saddr != 10.0.0.1 log group 10 prefix "bw|2|d" drop'));
+  assert.ok(lines.includes('meta nfproto ipv6 log group 10 prefix "bw|2|d" drop'));
+});
+
+test('ARP rules go to an arp table; fragment rules to a chain before defragmentation', () => {
+  const config = configuration([{ frameType: 'arp', source: { addresses: ['10.0.0.5'] } }, { fragments: true }], quiet);
+  const { script } = compileRuleset(config, { mode: 'inline', ...groups });
+  assert.match(script, /table arp bulwark \{[\s\S]*arp saddr ip 10\.0\.0\.5 log group 10 prefix "bw\|0\|d" drop/);
+  assert.match(
+    script,
+    /hook prerouting priority -450[\s\S]*ip frag-off & 0x3fff != 0 log group 10 prefix "bw\|1\|d" drop/,
+  );
+  const none = compileRuleset(configuration([], quiet), { mode: 'inline', ...groups }).script;
+  assert.doesNotMatch(none, /table arp bulwark \{\n/, 'no arp table when nothing needs one');
+});
+
+test('reconnaissance observation is compiled only when a detection is on', () => {
+  const on = compileRuleset(configuration([]), { mode: 'inline', ...groups }).script;
+  assert.match(on, /log group 11 prefix "bw\|r"/);
+  assert.match(on, /arp operation request log group 11/);
+  const off = compileRuleset(configuration([], quiet), { mode: 'inline', ...groups }).script;
+  assert.doesNotMatch(off, /group 11/);
+});
