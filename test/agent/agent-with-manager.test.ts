@@ -117,7 +117,7 @@ describe('agent with the real manager', () => {
 
   it('loses and duplicates nothing when the agent is killed with SIGKILL during uploads', async () => {
     assert.ok(agent);
-    agent.emitMore(2000);
+    agent.emitMore(20_000);
     // Kill while batches are on their way: some stored, some not yet.
     await until('uploads under way', async () =>
       (await storedEvents(computerId)).some((e) => e.module === 'crash-test'),

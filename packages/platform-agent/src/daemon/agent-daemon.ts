@@ -273,6 +273,7 @@ class AgentDaemon implements RunningAgent {
       return 'failed';
     }
     this.#contact();
+    this.#uploader.managerReachable();
     const answer = result.value;
     this.#intervalSeconds = Math.max(1, answer.heartbeatIntervalSeconds);
     if (this.#inventory && (answer.sendInventory || this.#sentInventoryDigest !== this.#inventory.digest)) {
@@ -382,6 +383,7 @@ class AgentDaemon implements RunningAgent {
       if (this.#stopped) break;
       if (result.ok) {
         failures = 0;
+        this.#uploader.managerReachable();
         if (result.value.wake) {
           this.#log.info('manager asked for a heartbeat');
           this.#heartbeatDelay.wake();

@@ -23,7 +23,10 @@ export interface UploaderOptions {
  */
 export class EventUploader {
   readonly #options: UploaderOptions;
+  /** Wait between uploads: new events cut it short. */
   readonly #delay = new WakeableDelay();
+  /** Wait after a failure: new events do not cut it short (that would hammer a manager that is down), news that the manager answers again does. */
+  readonly #backoff = new WakeableDelay();
   #stopped = false;
   #failures = 0;
   #batchLimit = MAX_EVENTS_PER_BATCH;
@@ -44,6 +47,13 @@ export class EventUploader {
     this.#delay.wake();
   }
 
+  /** Another call just reached the manager: end a backoff now rather than at its end. */
+  managerReachable(): void {
+    if (this.#failures === 0) return;
+    this.#failures = 0;
+    this.#backoff.wake();
+  }
+
   get uploadedEvents(): number {
     return this.#uploaded;
   }
@@ -52,6 +62,7 @@ export class EventUploader {
     this.#stopped = true;
     this.#controller.abort();
     this.#delay.wake();
+    this.#backoff.wake();
     await this.#loop;
   }
 
@@ -69,7 +80,7 @@ export class EventUploader {
       if (this.#stopped) break;
       if (outcome === 'failed') {
         this.#failures++;
-        await this.#delay.wait(backoffDelay(this.#failures, 1000, 60_000));
+        await this.#backoff.wait(backoffDelay(this.#failures, 1000, 60_000));
       } else {
         this.#failures = 0;
         await this.#delay.wait(this.#options.idleMs ?? 30_000);
