@@ -36,6 +36,15 @@ test('same device and inode under a new name is one rename', () => {
   assert.deepEqual(changes[0]!.changes, []);
 });
 
+test('a reused inode with other content is a delete and a create, not a rename', () => {
+  const before = map(e('/gone', { sha256: 'x', size: 3, inode: 7, device: 1, mtime: 1, type: 'file' }));
+  const after = map(e('/fresh', { sha256: 'y', size: 4, inode: 7, device: 1, mtime: 2, type: 'file' }));
+  assert.deepEqual(
+    diffBaseline(before, after, attrs).map((c) => c.kind),
+    ['created', 'deleted'],
+  );
+});
+
 test('a scope limits what can be reported deleted', () => {
   const before = map(e('/a', { size: 1 }), e('/b', { size: 1 }));
   const after = map(e('/a', { size: 1 }));

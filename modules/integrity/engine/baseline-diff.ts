@@ -35,8 +35,9 @@ export function compareEntries(before: Entry, after: Entry, attributes: readonly
 
 /**
  * Baseline vs observation → change list. An entity that disappeared under one key and appeared
- * under another with the same identity (device + inode for files) is one rename, not a delete
- * and a create; without an identity, equal non-empty content (sha256) pairs them.
+ * under another with the same identity (device + inode for files, with unchanged size, mtime and
+ * content) is one rename, not a delete and a create; without an inode, equal non-empty content
+ * (sha256) pairs them.
  * `scope`, when given, limits deletions to keys it accepts (a real-time check of a few paths
  * must not report the rest of the baseline as deleted).
  */
@@ -69,7 +70,7 @@ export function diffBaseline(
   for (const after of created) {
     const identity = identityOf(after);
     const before = identity ? byIdentity.get(identity) : undefined;
-    if (before && !renamedFrom.has(before.key)) {
+    if (before && !renamedFrom.has(before.key) && sameContent(before, after)) {
       renamedFrom.add(before.key);
       changes.push({
         kind: 'renamed',
@@ -91,6 +92,17 @@ export function diffBaseline(
     if (!renamedFrom.has(before.key))
       changes.push({ kind: 'deleted', key: before.key, before, changes: describe(before, attributes, 'before') });
   return changes.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+/**
+ * A freed inode number is soon reused by a new file; a rename keeps content and mtime, so a
+ * deleted and a created entry that share an inode but not those are two separate changes.
+ */
+function sameContent(a: Entry, b: Entry): boolean {
+  const x = a.attributes;
+  const y = b.attributes;
+  if (x.type !== y.type || x.size !== y.size || x.mtime !== y.mtime) return false;
+  return x.sha256 === undefined || y.sha256 === undefined || x.sha256 === y.sha256;
 }
 
 function identityOf(entry: Entry): string | undefined {
