@@ -33,6 +33,8 @@ export interface ForwardingOptions {
   /** Retry delay after a failure doubles from this up to `maxRetryMs`; defaults 1 s and 60 s. */
   readonly minRetryMs?: number;
   readonly maxRetryMs?: number;
+  /** How often a destination's queue is measured against its maxBacklog; default 5000 ms. */
+  readonly boundCheckIntervalMs?: number;
   readonly now?: () => number;
 }
 
@@ -51,7 +53,6 @@ interface Worker {
 }
 
 const BATCHES_PER_TURN = 20;
-const BOUND_CHECK_MS = 5_000;
 const PRUNE_MS = 60_000;
 const silent: ForwardingLogger = { warn() {}, info() {} };
 
@@ -78,6 +79,7 @@ export function startForwarding(options: ForwardingOptions): RunningForwarder {
   const batchSize = options.batchSize ?? 500;
   const minRetryMs = options.minRetryMs ?? 1000;
   const maxRetryMs = options.maxRetryMs ?? 60_000;
+  const boundCheckMs = options.boundCheckIntervalMs ?? 5000;
   const workers = new Map<string, Worker>();
   let stopped = false;
   let timer: NodeJS.Timeout | null = null;
@@ -120,10 +122,6 @@ export function startForwarding(options: ForwardingOptions): RunningForwarder {
   async function forward(destination: Destination, start: FeedCursor, worker: Worker): Promise<void> {
     const filter = await destinationFilter(db, destination);
     let cursor = start;
-    if (now() - worker.boundCheckedAt >= BOUND_CHECK_MS) {
-      worker.boundCheckedAt = now();
-      cursor = await enforceBound(destination, cursor);
-    }
     for (let batch = 0; batch < BATCHES_PER_TURN && !stopped; batch++) {
       const rows = await readFeed(db, cursor, batchSize);
       const last = rows.at(-1);
@@ -179,9 +177,15 @@ export function startForwarding(options: ForwardingOptions): RunningForwarder {
         };
         workers.set(destination.id, worker);
       }
+      let cursor = { tx: Number(row.cursor_tx), seq: Number(row.cursor_seq) };
+      // Measured even while retries wait, so a long outage keeps the queue within its bound.
+      if (now() - worker.boundCheckedAt >= boundCheckMs) {
+        worker.boundCheckedAt = now();
+        cursor = await enforceBound(destination, cursor);
+      }
       if (now() < worker.retryAt) continue;
       try {
-        await forward(destination, { tx: Number(row.cursor_tx), seq: Number(row.cursor_seq) }, worker);
+        await forward(destination, cursor, worker);
       } catch (error) {
         worker.connection?.close();
         worker.connection = null;

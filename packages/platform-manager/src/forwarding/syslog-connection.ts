@@ -100,8 +100,12 @@ async function streamConnection(endpoint: SyslogEndpoint): Promise<SyslogConnect
     get usable() {
       return usable && !socket.destroyed;
     },
-    send(messages) {
-      if (!usable || socket.destroyed) return Promise.reject(new Error('connection closed by the collector'));
+    async send(messages) {
+      // Let pending socket events run first: a collector that closed the connection since the last
+      // batch must be noticed before writing, or the kernel would accept bytes nobody reads.
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
+      if (!usable || socket.destroyed) throw new Error('connection closed by the collector');
       const frames = Buffer.concat(messages.map(octetCountedFrame));
       return new Promise<void>((resolve, reject) => {
         const onClose = () => reject(new Error('connection closed while sending'));

@@ -1,0 +1,179 @@
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { NewEvent } from '@bulwark/protocol';
+import { destinationsService } from '../../packages/platform-manager/src/forwarding/destinations.js';
+import { type RunningForwarder, startForwarding } from '../../packages/platform-manager/src/forwarding/forwarder.js';
+import {
+  activateComputer,
+  alice,
+  must,
+  openTestServices,
+  type TestServices,
+} from '../../packages/platform-manager/src/services/test-services.js';
+import { testStores } from '../../packages/platform-manager/src/storage/test-stores.js';
+import { ensureForwardingSchema } from './forwarding-store.js';
+
+const identity = { vendor: 'Bulwark', product: 'Bulwark', version: '0.1.0' };
+
+/** A loopback TCP collector that decodes RFC 6587 octet-counted frames (what rsyslog does with them). */
+class FrameCollector {
+  readonly messages: string[] = [];
+  private server: net.Server | null = null;
+  private readonly sockets = new Set<net.Socket>();
+  port = 0;
+
+  async listen(port = 0): Promise<void> {
+    const server = net.createServer((socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+      let buffer = Buffer.alloc(0);
+      socket.on('data', (chunk: Buffer) => {
+        buffer = Buffer.concat([buffer, chunk]);
+        for (;;) {
+          const space = buffer.indexOf(0x20);
+          if (space < 0) return;
+          const length = Number(buffer.subarray(0, space).toString('ascii'));
+          if (buffer.length < space + 1 + length) return;
+          this.messages.push(buffer.subarray(space + 1, space + 1 + length).toString('utf8'));
+          buffer = buffer.subarray(space + 1 + length);
+        }
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    const address = server.address();
+    this.port = typeof address === 'object' && address !== null ? address.port : 0;
+    this.server = server;
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    const server = this.server;
+    this.server = null;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  summaries(): string[] {
+    return this.messages.map((m) => (JSON.parse(m.slice(m.indexOf(' - {') + 3)) as { summary: string }).summary);
+  }
+
+  async waitFor(count: number, timeoutMs = 15_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.messages.length < count) {
+      if (Date.now() > deadline) throw new Error(`only ${this.messages.length} of ${count} messages arrived`);
+      await sleep(20);
+    }
+  }
+}
+
+let nextSeq = 1;
+function events(prefix: string, count: number) {
+  return Array.from({ length: count }, (_, i) => ({
+    module: 'firewall',
+    type: 'packet',
+    severity: 'low',
+    summary: `${prefix} ${i}`,
+    seq: nextSeq++,
+    time: new Date().toISOString(),
+  })) satisfies (NewEvent & { seq: number })[];
+}
+
+for (const store of await testStores()) {
+  describe(`forwarding queue (${store.name})`, { skip: store.skip }, () => {
+    let t: TestServices;
+    let computerId: string;
+    let forwarder: RunningForwarder | null = null;
+    const collector = new FrameCollector();
+    const destinations = () => destinationsService(t.store.db, t.clock.now);
+
+    before(async () => {
+      t = await openTestServices(store);
+      await ensureForwardingSchema(t.store.db);
+      computerId = await activateComputer(t.services, 'db-1', null);
+      await collector.listen();
+    });
+    after(async () => {
+      await forwarder?.stop();
+      await collector.close();
+      await t?.close();
+    });
+
+    test('only events stored after a destination is created are forwarded; then every one, in order', async () => {
+      must(await t.services.events.ingest(computerId, events('before', 3)));
+      const destination = must(
+        await destinations().create(
+          { name: 'json', transport: 'tcp', host: '127.0.0.1', port: collector.port, format: 'json', maxBacklog: 10 },
+          alice,
+        ),
+      );
+      must(await t.services.events.ingest(computerId, events('first', 5)));
+      forwarder = startForwarding({
+        db: t.store.db,
+        identity,
+        pollIntervalMs: 30,
+        minRetryMs: 50,
+        maxRetryMs: 200,
+        boundCheckIntervalMs: 50,
+      });
+      await collector.waitFor(5);
+      assert.deepEqual(collector.summaries(), ['first 0', 'first 1', 'first 2', 'first 3', 'first 4']);
+      const status = must(await destinations().status(destination.id));
+      assert.equal(status.sent, 5);
+      assert.equal(status.backlog, 0);
+    });
+
+    test('past maxBacklog the oldest are skipped, counted and reported; the newest arrive', async () => {
+      const [destination] = must(await destinations().list());
+      assert.ok(destination);
+      const port = collector.port;
+      await collector.close();
+      must(await t.services.events.ingest(computerId, events('outage', 25)));
+      forwarder?.poke();
+      const deadline = Date.now() + 15_000;
+      let status = must(await destinations().status(destination.id));
+      while ((status.skipped === 0 || status.lastError === null) && Date.now() < deadline) {
+        await sleep(30);
+        status = must(await destinations().status(destination.id));
+      }
+      assert.equal(status.skipped, 15);
+      assert.equal(status.backlog, 10);
+      assert.notEqual(status.lastError, null);
+      collector.messages.length = 0;
+      await collector.listen(port);
+      await collector.waitFor(10);
+      assert.deepEqual(
+        collector.summaries(),
+        Array.from({ length: 10 }, (_, i) => `outage ${15 + i}`),
+      );
+    });
+
+    // SQLite serialises writers, so there commit order is ingest order and this case cannot arise.
+    const postgresOnly = store.name === 'postgres' ? test : () => {};
+    postgresOnly('an event whose transaction commits after a later one is still forwarded', async () => {
+      collector.messages.length = 0;
+      // A transaction that stores an event and stays open while another stores and commits.
+      let release: () => void = () => {};
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let stored: () => void = () => {};
+      const insertedSlow = new Promise<void>((resolve) => {
+        stored = resolve;
+      });
+      const slow = t.store.db.transaction().execute(async (trx) => {
+        const { createServices } = await import('../../packages/platform-manager/src/services/index.js');
+        must(await createServices({ db: trx }).events.ingest(computerId, events('slow', 1)));
+        stored();
+        await held;
+      });
+      await insertedSlow;
+      must(await t.services.events.ingest(computerId, events('fast', 1)));
+      await sleep(300);
+      release();
+      await slow;
+      await collector.waitFor(2);
+      assert.deepEqual(collector.summaries().sort(), ['fast 0', 'slow 0']);
+    });
+  });
+}
