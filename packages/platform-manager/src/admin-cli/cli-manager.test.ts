@@ -16,15 +16,16 @@ describe('bulwark against the real manager', () => {
   let manager: RunningManager;
   let env: Record<string, string>;
 
-  function bulwark(args: string[], extraEnv: Record<string, string> = {}) {
+  function bulwark(args: string[], extraEnv: Record<string, string> = {}, stdin = '') {
     return new Promise<{ code: number; stdout: string; stderr: string }>((done) => {
-      execFile(
+      const child = execFile(
         process.execPath,
         [BIN, ...args],
         { env: { ...env, ...extraEnv }, timeout: 60_000 },
         (error, stdout, stderr) =>
           done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
       );
+      child.stdin?.end(stdin);
     });
   }
 
@@ -109,6 +110,29 @@ describe('bulwark against the real manager', () => {
     assert.deepEqual(JSON.parse(exported.stdout), []);
     const audit = await json<{ action: string }[]>(['audit', 'list', '--limit', '100']);
     assert.ok(audit.length >= 3, 'the policy and setting changes above are audited');
+  });
+
+  it('manages users (password from stdin) and API keys', async () => {
+    const user = await bulwark(
+      ['--json', 'users', 'create', 'ann', '--role', 'operator'],
+      {},
+      'correct-horse-battery\n',
+    );
+    assert.equal(user.code, 0, user.stderr);
+    const created = JSON.parse(user.stdout) as { id: string; username: string };
+    assert.equal(created.username, 'ann');
+    assert.ok(!user.stdout.includes('correct-horse-battery') && !user.stderr.includes('correct-horse-battery'));
+    const users = await json<{ username: string }[]>(['users', 'list']);
+    assert.ok(users.some((u) => u.username === 'ann'));
+    await json(['users', 'delete', created.id]);
+    assert.ok(!(await json<{ username: string }[]>(['users', 'list'])).some((u) => u.username === 'ann'));
+
+    const key = await json<{ id: string; key: string }>(['api-keys', 'create', 'reader', '--role', 'auditor']);
+    const asAuditor = await bulwark(['policies', 'create', 'Nope'], { BULWARK_API_KEY: key.key });
+    assert.equal(asAuditor.code, 3, 'an auditor may not create policies');
+    await json(['api-keys', 'revoke', key.id]);
+    const revoked = await bulwark(['policies', 'list'], { BULWARK_API_KEY: key.key });
+    assert.equal(revoked.code, 3, 'a revoked key no longer works');
   });
 
   it('exits 4 for an unknown computer and 3 for a wrong API key', async () => {
