@@ -13,6 +13,7 @@ import { computerRoutes } from './routes/computers.js';
 import { eventRoutes } from './routes/events.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { policyRoutes } from './routes/policies.js';
+import { ruleRoutes } from './routes/rules.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { settingRoutes } from './routes/settings.js';
 import { installSchemaValidation } from './schema-validation.js';
@@ -94,6 +95,7 @@ export async function buildConsoleServer(options: ConsoleServerOptions): Promise
     computerRoutes,
     settingRoutes,
     policyRoutes,
+    ruleRoutes,
     activationTokenRoutes,
     eventRoutes,
     alertRoutes,

@@ -1,0 +1,285 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { IsoTime, NullableIsoTime, PageOf, PageQuery, problemResponses, Uuid } from '../common-schemas.js';
+import type { RouteRole } from '../console-auth.js';
+import type { ConsoleRouteContext } from '../console-server.js';
+import type { TypeBoxProvider } from '../schema-validation.js';
+import { actorOf, sendResult } from '../service-types.js';
+
+const ModuleId = Type.String({ pattern: '^[a-z][a-z0-9-]{0,63}$' });
+const RuleId = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$' });
+
+const RuleSource = Type.Object({
+  kind: Type.Union([Type.Literal('policy'), Type.Literal('computer')]),
+  id: Type.String(),
+  name: Type.String(),
+});
+
+export const CatalogueRule = Type.Object({
+  module: Type.String(),
+  id: Type.String(),
+  builtIn: Type.Boolean({ description: 'Shipped with the module (read-only), or created through the API' }),
+  definition: Type.Unknown({ description: "The rule, as the module's rule schema describes it" }),
+  createdAt: NullableIsoTime,
+  updatedAt: NullableIsoTime,
+});
+
+const RuleDetail = Type.Object({
+  ...CatalogueRule.properties,
+  assignedTo: Type.Array(RuleSource, { description: 'Every policy and computer that assigns it directly' }),
+  excludedFromRecommendations: Type.Boolean(),
+});
+
+export const EffectiveRule = Type.Object({
+  module: Type.String(),
+  id: Type.String(),
+  builtIn: Type.Boolean(),
+  definition: Type.Unknown(),
+  overrides: Type.Unknown({ description: 'Property overrides merged root → leaf (the nearest level wins)' }),
+  assignedAt: Type.Array(RuleSource, { description: 'The levels that assign it directly, root → leaf' }),
+});
+
+const ModuleParams = Type.Object({ module: ModuleId }, { additionalProperties: false });
+const RuleParams = Type.Object({ module: ModuleId, ruleId: RuleId }, { additionalProperties: false });
+const TargetParams = Type.Object({ id: Uuid }, { additionalProperties: false });
+const TargetRuleParams = Type.Object({ id: Uuid, module: ModuleId, ruleId: RuleId }, { additionalProperties: false });
+const CatalogueQuery = Type.Object({ ...PageQuery }, { additionalProperties: false });
+const EffectiveQuery = Type.Object({ module: Type.Optional(ModuleId) }, { additionalProperties: false });
+
+const RuleChange = Type.Object(
+  { module: ModuleId, ruleIds: Type.Array(RuleId, { minItems: 1, maxItems: 500 }) },
+  { additionalProperties: false },
+);
+const Overrides = Type.Object(
+  { overrides: Type.Record(Type.String({ maxLength: 64 }), Type.Unknown(), { maxProperties: 64 }) },
+  { additionalProperties: false },
+);
+const CustomRuleBody = Type.Record(Type.String({ maxLength: 128 }), Type.Unknown(), {
+  description: "A rule fitting the module's rule schema, with a string `id` no other rule of the module has",
+});
+const Exclusion = Type.Object({ excluded: Type.Boolean() }, { additionalProperties: false });
+const ScanBody = Type.Object({ autoApply: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
+
+const ChangedComputers = Type.Array(Type.String(), { description: 'Computers whose configuration changed (woken)' });
+const RuleIdsByModule = Type.Record(Type.String(), Type.Array(Type.String()));
+const ScanResult = Type.Object({
+  computerId: Type.String(),
+  scannedAt: IsoTime,
+  inventoryDigest: Type.String(),
+  recommended: RuleIdsByModule,
+  applied: RuleIdsByModule,
+  excluded: RuleIdsByModule,
+});
+
+/**
+ * The rule catalogue of each module, rule assignment at policies and computers, rule property
+ * overrides, "Exclude from recommendations" and recommendation scans. Changes that alter what
+ * computers compile to wake their agents, as settings changes do.
+ */
+export async function ruleRoutes(scope: FastifyInstance, { services, wakeHub }: ConsoleRouteContext): Promise<void> {
+  const app = scope.withTypeProvider<TypeBoxProvider>();
+
+  app.get(
+    '/api/modules/:module/rules',
+    {
+      config: { role: 'auditor' },
+      schema: {
+        tags: ['rules'],
+        params: ModuleParams,
+        querystring: CatalogueQuery,
+        response: { 200: PageOf(CatalogueRule), ...problemResponses },
+      },
+    },
+    async (request, reply) => sendResult(reply, await services.rules.catalogue(request.params.module, request.query)),
+  );
+  app.get(
+    '/api/modules/:module/rules/:ruleId',
+    {
+      config: { role: 'auditor' },
+      schema: { tags: ['rules'], params: RuleParams, response: { 200: RuleDetail, ...problemResponses } },
+    },
+    async (request, reply) => sendResult(reply, await services.rules.get(request.params.module, request.params.ruleId)),
+  );
+  app.post(
+    '/api/modules/:module/rules',
+    {
+      config: { role: 'administrator' },
+      schema: {
+        tags: ['rules'],
+        params: ModuleParams,
+        body: CustomRuleBody,
+        response: { 201: CatalogueRule, ...problemResponses },
+      },
+    },
+    async (request, reply) =>
+      sendResult(
+        reply,
+        await services.rules.createCustom(request.params.module, request.body, actorOf(request.principal)),
+        (rule) => rule,
+        201,
+      ),
+  );
+  app.put(
+    '/api/modules/:module/rules/:ruleId/exclude-from-recommendations',
+    {
+      config: { role: 'administrator' },
+      schema: {
+        tags: ['rules'],
+        params: RuleParams,
+        body: Exclusion,
+        response: {
+          200: Type.Object({ module: Type.String(), ruleId: Type.String(), excluded: Type.Boolean() }),
+          ...problemResponses,
+        },
+      },
+    },
+    async (request, reply) =>
+      sendResult(
+        reply,
+        await services.rules.setExcludedFromRecommendations(
+          request.params.module,
+          request.params.ruleId,
+          request.body.excluded,
+          actorOf(request.principal),
+        ),
+      ),
+  );
+
+  const levels: { kind: 'policy' | 'computer'; path: string; tag: string; changeRole: RouteRole }[] = [
+    { kind: 'policy', path: '/api/policies/:id/rules', tag: 'policies', changeRole: 'administrator' },
+    { kind: 'computer', path: '/api/computers/:id/rules', tag: 'computers', changeRole: 'operator' },
+  ];
+  for (const level of levels) {
+    app.get(
+      level.path,
+      {
+        config: { role: 'auditor' },
+        schema: {
+          tags: [level.tag, 'rules'],
+          params: TargetParams,
+          querystring: EffectiveQuery,
+          response: { 200: PageOf(EffectiveRule), ...problemResponses },
+        },
+      },
+      async (request, reply) =>
+        sendResult(
+          reply,
+          await services.rules.effective({ kind: level.kind, id: request.params.id }, request.query.module),
+          (items) => ({ items, nextCursor: null }),
+        ),
+    );
+    app.post(
+      level.path,
+      {
+        config: { role: level.changeRole },
+        schema: {
+          tags: [level.tag, 'rules'],
+          params: TargetParams,
+          body: RuleChange,
+          response: {
+            200: Type.Object({ assigned: Type.Array(Type.String()), changedComputerIds: ChangedComputers }),
+            ...problemResponses,
+          },
+        },
+      },
+      async (request, reply) => {
+        const result = await services.rules.assign(
+          { kind: level.kind, id: request.params.id },
+          request.body.module,
+          request.body.ruleIds,
+          actorOf(request.principal),
+        );
+        if (result.ok) wakeHub.wake(result.value.changedComputerIds);
+        return sendResult(reply, result);
+      },
+    );
+    app.delete(
+      level.path,
+      {
+        config: { role: level.changeRole },
+        schema: {
+          tags: [level.tag, 'rules'],
+          params: TargetParams,
+          body: RuleChange,
+          response: {
+            200: Type.Object({ unassigned: Type.Array(Type.String()), changedComputerIds: ChangedComputers }),
+            ...problemResponses,
+          },
+        },
+      },
+      async (request, reply) => {
+        const result = await services.rules.unassign(
+          { kind: level.kind, id: request.params.id },
+          request.body.module,
+          request.body.ruleIds,
+          actorOf(request.principal),
+        );
+        if (result.ok) wakeHub.wake(result.value.changedComputerIds);
+        return sendResult(reply, result);
+      },
+    );
+    app.put(
+      `${level.path}/:module/:ruleId/overrides`,
+      {
+        config: { role: level.changeRole },
+        schema: {
+          tags: [level.tag, 'rules'],
+          params: TargetRuleParams,
+          body: Overrides,
+          response: {
+            200: Type.Object({ overrides: Type.Unknown(), changedComputerIds: ChangedComputers }),
+            ...problemResponses,
+          },
+        },
+      },
+      async (request, reply) => {
+        const result = await services.rules.setOverrides(
+          { kind: level.kind, id: request.params.id },
+          request.params.module,
+          request.params.ruleId,
+          request.body.overrides,
+          actorOf(request.principal),
+        );
+        if (result.ok) wakeHub.wake(result.value.changedComputerIds);
+        return sendResult(reply, result);
+      },
+    );
+  }
+
+  app.post(
+    '/api/computers/:id/recommendation-scan',
+    {
+      config: { role: 'operator' },
+      schema: {
+        tags: ['computers', 'rules'],
+        params: TargetParams,
+        body: ScanBody,
+        response: {
+          200: Type.Object({ ...ScanResult.properties, changedComputerIds: ChangedComputers }),
+          ...problemResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      const result = await services.recommendations.scan(
+        request.params.id,
+        { autoApply: request.body.autoApply === true },
+        actorOf(request.principal),
+      );
+      if (result.ok) wakeHub.wake(result.value.changedComputerIds);
+      return sendResult(reply, result);
+    },
+  );
+  app.get(
+    '/api/computers/:id/recommendation-scan',
+    {
+      config: { role: 'auditor' },
+      schema: {
+        tags: ['computers', 'rules'],
+        params: TargetParams,
+        response: { 200: ScanResult, ...problemResponses },
+      },
+    },
+    async (request, reply) => sendResult(reply, await services.recommendations.last(request.params.id)),
+  );
+}
