@@ -4,6 +4,7 @@ import { alertCommands } from './alerts.js';
 import { computerCommands } from './computers.js';
 import { eventCommands } from './events.js';
 import { policyCommands } from './policies.js';
+import { ruleCommands } from './rules.js';
 import { settingCommands } from './settings.js';
 import { tokenCommands } from './tokens.js';
 
@@ -12,6 +13,7 @@ export const COMMANDS: readonly Command[] = [
   ...computerCommands,
   ...policyCommands,
   ...settingCommands,
+  ...ruleCommands,
   ...tokenCommands,
   ...eventCommands,
   ...alertCommands,
