@@ -38,6 +38,7 @@ describe('agent activation', () => {
     if (!result.ok) return;
     assert.equal(result.computerId, manager.computerId);
     assert.equal(result.caTrust, 'ca-file');
+    assert.equal(result.caFingerprint, pki.caFingerprint);
     const read = readIdentity(dir);
     assert.equal(read.kind, 'activated');
     if (read.kind !== 'activated') return;
@@ -110,8 +111,10 @@ describe('agent activation', () => {
     });
     assert.equal(result.ok, true);
     if (result.ok) assert.equal(result.caTrust, 'first-use');
-    assert.equal(warnings.length, 1);
-    assert.match(warnings[0] ?? '', /trusting the manager's CA on first use/);
+    assert.equal(warnings.length, 2);
+    assert.match(warnings[0] ?? '', /not verified for this activation/);
+    assert.match(warnings[1] ?? '', /trusted the manager's CA on first use/);
+    if (result.ok) assert.equal(result.caFingerprint, pki.caFingerprint);
     assert.equal(readFileSync(join(dir, 'manager-ca.pem'), 'utf8').trim(), pki.caPem.trim());
   });
 

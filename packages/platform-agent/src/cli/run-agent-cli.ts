@@ -129,9 +129,10 @@ export async function runAgentCli(argv: readonly string[], io: CliIo): Promise<n
           managerUrl: result.managerUrl,
           dataDir: result.dataDir,
           caTrust: result.caTrust,
+          caFingerprint: result.caFingerprint,
           warnings,
         },
-        `activated: computer ${result.computerId} with ${result.managerUrl} (data in ${result.dataDir})\nstart the agent: systemctl enable --now bulwark-agent (or bulwark-agent run)\n`,
+        `activated: computer ${result.computerId} with ${result.managerUrl} (data in ${result.dataDir})\nmanager CA (SHA-256): ${result.caFingerprint}\nstart the agent: systemctl enable --now bulwark-agent (or bulwark-agent run)\n`,
       );
       return ExitCode.ok;
     }

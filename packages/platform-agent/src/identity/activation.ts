@@ -30,6 +30,8 @@ export type ActivateResult =
       readonly managerUrl: string;
       readonly dataDir: string;
       readonly caTrust: TrustChoice['kind'];
+      /** SHA-256 of the CA now trusted, lower-case hex. */
+      readonly caFingerprint: string;
     }
   | {
       readonly ok: false;
@@ -67,6 +69,11 @@ export async function activateAgent(options: ActivateOptions): Promise<ActivateR
 
   const trust = await chooseTrust(options, url);
   if (!trust.ok) return trust;
+  if (!trust.caPem) {
+    options.warn?.(
+      `neither --ca nor --ca-fingerprint given: the manager at ${url.host} is not verified for this activation, and the CA it returns will be trusted from now on`,
+    );
+  }
   const host = options.hostname ?? osHostname();
   const keys = await createKeyMaterial(host);
   let presentedLeaf: string | null = null;
@@ -109,7 +116,7 @@ export async function activateAgent(options: ActivateOptions): Promise<ActivateR
       };
     }
     options.warn?.(
-      `trusting the manager's CA on first use (SHA-256 ${new X509Certificate(caCertificate).fingerprint256}); pass --ca or --ca-fingerprint to verify it instead`,
+      `trusted the manager's CA on first use: SHA-256 ${new X509Certificate(caCertificate).fingerprint256}; compare it with the fingerprint the manager prints at start, and deactivate if it differs`,
     );
   }
   const keyProblem = checkIssuedCertificate(certificate, keys.publicKeySpki, caCertificate);
@@ -125,7 +132,14 @@ export async function activateAgent(options: ActivateOptions): Promise<ActivateR
     caPem,
   };
   writeIdentity(dataDir, identity);
-  return { ok: true, computerId, managerUrl: url.origin, dataDir, caTrust: trust.kind };
+  return {
+    ok: true,
+    computerId,
+    managerUrl: url.origin,
+    dataDir,
+    caTrust: trust.kind,
+    caFingerprint: new X509Certificate(caPem).fingerprint256.replace(/:/g, '').toLowerCase(),
+  };
 }
 
 async function chooseTrust(
