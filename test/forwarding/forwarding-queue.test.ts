@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { NewEvent } from '@bulwark/protocol';
 import { destinationsService } from '../../packages/platform-manager/src/forwarding/destinations.js';
 import { type RunningForwarder, startForwarding } from '../../packages/platform-manager/src/forwarding/forwarder.js';
+import { ensureForwardingSchema } from '../../packages/platform-manager/src/forwarding/forwarding-test-schema.js';
 import {
   activateComputer,
   alice,
@@ -13,7 +14,6 @@ import {
   type TestServices,
 } from '../../packages/platform-manager/src/services/test-services.js';
 import { testStores } from '../../packages/platform-manager/src/storage/test-stores.js';
-import { ensureForwardingSchema } from './forwarding-store.js';
 
 const identity = { vendor: 'Bulwark', product: 'Bulwark', version: '0.1.0' };
 

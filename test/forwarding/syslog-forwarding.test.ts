@@ -6,6 +6,7 @@ import { destinationsService } from '../../packages/platform-manager/src/forward
 import { eventMessage } from '../../packages/platform-manager/src/forwarding/event-message.js';
 import type { ForwardedEvent } from '../../packages/platform-manager/src/forwarding/forwarded-event.js';
 import { type RunningForwarder, startForwarding } from '../../packages/platform-manager/src/forwarding/forwarder.js';
+import { ensureForwardingSchema } from '../../packages/platform-manager/src/forwarding/forwarding-test-schema.js';
 import {
   activateComputer,
   alice,
@@ -14,7 +15,6 @@ import {
   type TestServices,
 } from '../../packages/platform-manager/src/services/test-services.js';
 import { testStores } from '../../packages/platform-manager/src/storage/test-stores.js';
-import { ensureForwardingSchema } from './forwarding-store.js';
 import { RsyslogCollector, rsyslogUnavailable } from './rsyslog-collector.js';
 
 const identity = { vendor: 'Bulwark', product: 'Bulwark', version: '0.1.0' };

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
-import { forwardingMigration } from '../../packages/platform-manager/src/forwarding/forwarding-migration.js';
-import { migrations } from '../../packages/platform-manager/src/storage/migrations.js';
-import type { Database } from '../../packages/platform-manager/src/storage/schema.js';
+import { migrations } from '../storage/migrations.js';
+import type { Database } from '../storage/schema.js';
+import { forwardingMigration } from './forwarding-migration.js';
 
 /**
  * Until the storage migrations list names it, tests apply the forwarding migration themselves
