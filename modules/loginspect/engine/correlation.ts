@@ -2,79 +2,109 @@ import { fieldValue, type LogEvent } from './event.js';
 import type { Rule } from './rule.js';
 
 /**
- * Memory of recent events for frequency rules, keyed by what they count: `sid:<id>` (events a
- * rule generated, for if_matched_sid), `group:<name>` (if_matched_group) or `rule:<id>` (events
- * that reached a frequency rule of their own). Bounded twice: entries older than the longest
- * timeframe that reads a key are dropped, and no key holds more than `maxEntriesPerKey`.
+ * Memory of recent events for frequency rules. Each frequency rule keeps its own buckets, keyed
+ * by the values of its same_* fields, so a rule reads only the events it could count (an attack
+ * from thousands of addresses costs one lookup, not a scan). Bounded three ways: entries older
+ * than the rule's timeframe are dropped, a bucket holds at most `maxEntriesPerKey` entries, and a
+ * rule holds at most `maxBuckets` buckets (the least recently used go first).
  */
 interface Entry {
   readonly time: number;
   readonly event: LogEvent;
-  /** Level of the frequency rule that already counted this event; counted events do not count again. */
-  matchedLevel: number;
+  /** Set once the rule fired on this event: counted events do not count again. */
+  counted: boolean;
+}
+
+const SEPARATOR = '\u0000';
+
+function bucketKey(rule: Rule, event: LogEvent): string | undefined {
+  const same = rule.same;
+  if (same.length === 0) return '';
+  if (same.length === 1) return fieldValue(event, same[0] as string);
+  let key = '';
+  for (const f of same) {
+    const v = fieldValue(event, f);
+    if (v === undefined) return undefined;
+    key += v + SEPARATOR;
+  }
+  return key;
 }
 
 export class CorrelationMemory {
-  readonly #lists = new Map<string, Entry[]>();
+  readonly #buckets = new Map<Rule, Map<string, Entry[]>>();
   readonly #maxEntriesPerKey: number;
+  readonly #maxBuckets: number;
 
-  constructor(maxEntriesPerKey: number) {
+  constructor(maxEntriesPerKey: number, maxBuckets = 10_000) {
     this.#maxEntriesPerKey = maxEntriesPerKey;
+    this.#maxBuckets = maxBuckets;
   }
 
-  record(key: string, event: LogEvent, keepSeconds: number): void {
-    let list = this.#lists.get(key);
-    if (!list) {
-      list = [];
-      this.#lists.set(key, list);
+  /** Remembers `event` for each frequency rule that counts it. */
+  record(readers: readonly Rule[], event: LogEvent): void {
+    for (const rule of readers) {
+      const key = bucketKey(rule, event);
+      if (key === undefined) continue;
+      let buckets = this.#buckets.get(rule);
+      if (!buckets) {
+        buckets = new Map();
+        this.#buckets.set(rule, buckets);
+      }
+      let list = buckets.get(key);
+      if (list) {
+        buckets.delete(key);
+      } else {
+        list = [];
+        if (buckets.size >= this.#maxBuckets) {
+          const oldest = buckets.keys().next();
+          if (!oldest.done) buckets.delete(oldest.value);
+        }
+      }
+      buckets.set(key, list);
+      const oldest = event.time - rule.timeframe * 1000;
+      let drop = 0;
+      while (drop < list.length && (list[drop] as Entry).time < oldest) drop++;
+      if (list.length - drop >= this.#maxEntriesPerKey) drop = list.length - this.#maxEntriesPerKey + 1;
+      if (drop > 0) list.splice(0, drop);
+      list.push({ time: event.time, event, counted: false });
     }
-    const oldest = event.time - keepSeconds * 1000;
-    let drop = 0;
-    while (drop < list.length && (list[drop] as Entry).time < oldest) drop++;
-    if (list.length - drop >= this.#maxEntriesPerKey) drop = list.length - this.#maxEntriesPerKey + 1;
-    if (drop > 0) list.splice(0, drop);
-    list.push({ time: event.time, event, matchedLevel: -1 });
   }
 
   /** Total entries held, for tests and status. */
   size(): number {
     let n = 0;
-    for (const l of this.#lists.values()) n += l.length;
+    for (const buckets of this.#buckets.values()) for (const l of buckets.values()) n += l.length;
     return n;
   }
 
   /**
-   * True when, counting the current event, `rule.frequency` events under `key` fall within the
-   * rule's timeframe and satisfy its same_/different_ conditions. The events used are marked so
-   * they do not fire the rule again.
+   * True when, counting the current event, `rule.frequency` events fall within the rule's
+   * timeframe and satisfy its same_/different_ conditions. The events used are marked.
    */
-  reached(key: string, rule: Rule, event: LogEvent): boolean {
-    const needed = Math.max(rule.frequency - 1, 1);
-    const list = this.#lists.get(key);
+  reached(rule: Rule, event: LogEvent): boolean {
+    const key = bucketKey(rule, event);
+    if (key === undefined) return false;
+    const list = this.#buckets.get(rule)?.get(key);
     if (!list) return false;
+    const needed = Math.max(rule.frequency - 1, 1);
     const oldest = event.time - rule.timeframe * 1000;
     const counted: Entry[] = [];
     for (let i = list.length - 1; i >= 0; i--) {
       const e = list[i] as Entry;
       if (e.time < oldest) break;
       if (e.event === event) continue;
-      if (!this.#related(rule, event, e.event)) continue;
-      if (e.matchedLevel >= rule.level) return false;
+      if (rule.different.length > 0 && !this.#differs(rule, event, e.event)) continue;
+      if (e.counted) return false;
       counted.push(e);
       if (counted.length >= needed) {
-        for (const c of counted) c.matchedLevel = rule.level;
+        for (const c of counted) c.counted = true;
         return true;
       }
     }
     return false;
   }
 
-  #related(rule: Rule, current: LogEvent, earlier: LogEvent): boolean {
-    for (const f of rule.same) {
-      const a = fieldValue(current, f);
-      const b = fieldValue(earlier, f);
-      if (a === undefined || b === undefined || a !== b) return false;
-    }
+  #differs(rule: Rule, current: LogEvent, earlier: LogEvent): boolean {
     for (const f of rule.different) {
       const a = fieldValue(current, f);
       const b = fieldValue(earlier, f);

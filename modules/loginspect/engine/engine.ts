@@ -11,8 +11,10 @@ export interface EngineOptions {
   readonly utcOffsetMinutes?: number;
   /** Longer lines are cut to this many characters, as OSSEC cuts at OS_MAXSTR. Default 65,536. */
   readonly maxLineLength?: number;
-  /** Bound on events remembered per correlation key. Default 10,000. */
+  /** Bound on events a frequency rule remembers per value of its same_* fields. Default 10,000. */
   readonly maxEntriesPerKey?: number;
+  /** Bound on distinct same_* values a frequency rule remembers (least recently used go). Default 10,000. */
+  readonly maxCorrelationBuckets?: number;
 }
 
 export interface LogInput {
@@ -51,7 +53,7 @@ export class LogInspectionEngine {
 
   constructor(ruleset: Ruleset, options: EngineOptions = {}) {
     this.ruleset = ruleset;
-    this.#memory = new CorrelationMemory(options.maxEntriesPerKey ?? 10_000);
+    this.#memory = new CorrelationMemory(options.maxEntriesPerKey ?? 10_000, options.maxCorrelationBuckets ?? 10_000);
     this.#utcOffset = options.utcOffsetMinutes ?? 0;
     this.#maxLine = options.maxLineLength ?? DEFAULT_MAX_LINE;
   }
@@ -107,17 +109,13 @@ export class LogInspectionEngine {
   }
 
   #remember(rule: Rule, event: LogEvent): void {
-    const rs = this.ruleset;
-    if (rs.trackedSids.has(rule.id)) {
-      const key = `sid:${rule.id}`;
-      this.#memory.record(key, event, rs.trackedTimeframe.get(key) ?? 0);
-    }
-    if (rs.trackedGroups.size > 0) {
-      for (const g of rule.groups) {
-        if (!rs.trackedGroups.has(g)) continue;
-        const key = `group:${g}`;
-        this.#memory.record(key, event, rs.trackedTimeframe.get(key) ?? 0);
-      }
+    const readers = this.ruleset.correlationReaders;
+    if (readers.size === 0) return;
+    const bySid = readers.get(`sid:${rule.id}`);
+    if (bySid) this.#memory.record(bySid, event);
+    for (const g of rule.groups) {
+      const byGroup = readers.get(`group:${g}`);
+      if (byGroup) this.#memory.record(byGroup, event);
     }
   }
 
@@ -126,16 +124,11 @@ export class LogInspectionEngine {
     for (let i = 0; i < checks.length; i++)
       if (!(checks[i] as Rule['checks'][number])(event, this.#clock)) return undefined;
     if (rule.frequency > 0 || rule.ifMatchedSid !== undefined || rule.ifMatchedGroup !== undefined) {
-      let key: string;
-      if (rule.ifMatchedSid !== undefined) key = `sid:${rule.ifMatchedSid}`;
-      else if (rule.ifMatchedGroup !== undefined) key = `group:${rule.ifMatchedGroup}`;
-      else {
-        key = `rule:${rule.id}`;
-        this.#memory.record(key, event, rule.timeframe);
-      }
-      if (!this.#memory.reached(key, rule, event)) return undefined;
+      // A frequency rule without if_matched_* counts the events that reached it.
+      if (rule.ifMatchedSid === undefined && rule.ifMatchedGroup === undefined) this.#memory.record([rule], event);
+      if (!this.#memory.reached(rule, event)) return undefined;
     }
-    const children = rule.children;
+    const children = rule.childIndex ? rule.childIndex(event.decoder?.reportedName) : rule.children;
     for (let i = 0; i < children.length; i++) {
       const hit = this.#evaluate(children[i] as Rule, event);
       if (hit) return hit;

@@ -12,13 +12,37 @@
  */
 
 export type Translation =
-  | { readonly ok: true; readonly alternatives: readonly string[]; readonly flags: string; readonly captures: number }
+  | {
+      readonly ok: true;
+      readonly alternatives: readonly string[];
+      readonly flags: string;
+      readonly captures: number;
+      /**
+       * Lower-cased text that must occur in a subject for alternative i to match, or undefined when
+       * some alternative has none: a cheap `includes` before the regular expression.
+       */
+      readonly required?: readonly string[];
+    }
   | { readonly ok: false; readonly message: string };
 
 const REGEX_SPECIAL = /[\\^$.*+?()[\]{}|/-]/g;
 
 export function escapeLiteral(text: string): string {
   return text.replace(REGEX_SPECIAL, '\\$&');
+}
+
+/**
+ * Case-insensitive literal text as explicit classes ([aA]) instead of the `i` flag: V8 can only
+ * move a pattern to its linear-time engine when it backtracks too much if the pattern has no `i`.
+ */
+function caselessLiteral(text: string): string {
+  let out = '';
+  for (const c of text) {
+    const lower = c.toLowerCase();
+    const upper = c.toUpperCase();
+    out += lower !== upper && lower.length === 1 && upper.length === 1 ? `[${lower}${upper}]` : escapeLiteral(c);
+  }
+  return out;
 }
 
 /** Splits on `|` that is not escaped by a backslash. */
@@ -56,6 +80,7 @@ export function translateOsMatch(pattern: string): Translation {
     }
     return start + escapeLiteral(body) + end;
   });
+  // Without repetition there is nothing to backtrack, so the fast `i` flag is safe here.
   return { ok: true, alternatives, flags: 'i', captures: 0 };
 }
 
@@ -72,10 +97,19 @@ const OS_CLASSES: Readonly<Record<string, string>> = {
 };
 
 export function translateOsRegex(pattern: string): Translation {
+  const repeats = /(^|[^\\])[+*]/.test(pattern.replace(/\\\\/g, ''));
+  const literal = repeats ? caselessLiteral : escapeLiteral;
   const alternatives: string[] = [];
+  const required: string[] = [];
   let captures = 0;
   for (const alt of splitAlternatives(pattern, true)) {
     let out = '';
+    let run = '';
+    let best = '';
+    const endRun = (): void => {
+      if (run.length > best.length) best = run;
+      run = '';
+    };
     let open = 0;
     let groups = 0;
     let previousIsAtom = false;
@@ -91,13 +125,18 @@ export function translateOsRegex(pattern: string): Translation {
         }
         i++;
         const cls = OS_CLASSES[next];
-        out += cls ?? escapeLiteral(next);
+        out += cls ?? literal(next);
+        if (cls) endRun();
+        else run += next.toLowerCase();
         previousIsAtom = true;
       } else if (c === '+' || c === '*') {
         if (!previousIsAtom) {
-          out += escapeLiteral(c);
+          out += literal(c);
           previousIsAtom = true;
         } else {
+          // A `*` makes the previous character optional; either way the run of literals ends.
+          if (c === '*') run = run.slice(0, -1);
+          endRun();
           // OSSEC ends a repetition as soon as the next element of the pattern matches, so it
           // is lazy; a repetition at the end of the pattern takes all it can.
           const last = /^\)*$/.test(alt.slice(i + 1));
@@ -114,23 +153,29 @@ export function translateOsRegex(pattern: string): Translation {
         if (open > 0) return { ok: false, message: `nested parentheses are not allowed in OS_Regex: ${pattern}` };
         open++;
         groups++;
+        endRun();
         out += '(';
         previousIsAtom = false;
       } else if (c === ')') {
         if (open === 0) return { ok: false, message: `unbalanced ')' in ${pattern}` };
         open--;
+        endRun();
         out += ')';
         previousIsAtom = false;
       } else {
-        out += escapeLiteral(c);
+        out += literal(c);
+        run += c.toLowerCase();
         previousIsAtom = true;
       }
     }
+    endRun();
+    required.push(best);
     if (open !== 0) return { ok: false, message: `unbalanced '(' in ${pattern}` };
     captures = Math.max(captures, groups);
     alternatives.push(out);
   }
-  return { ok: true, alternatives, flags: 'i', captures };
+  const useful = required.every((r) => r.length > 0);
+  return { ok: true, alternatives, flags: repeats ? '' : 'i', captures, ...(useful ? { required } : {}) };
 }
 
 const POSIX_CLASSES: Readonly<Record<string, string>> = {
@@ -177,7 +222,14 @@ export function translatePcre2(pattern: string): Translation {
     .replace(/\\h/g, '[ \\t]')
     .replace(/([^\\][*+?}])\+/g, '$1')
     .replace(/\[:(\w+):\]/g, (whole, name: string) => POSIX_CLASSES[name] ?? whole);
-  const unique = [...new Set(flags)].join('');
+  let unique = [...new Set(flags)].join('');
+  if (unique.includes('i')) {
+    const caseless = caselessPcre2(source);
+    if (caseless !== undefined) {
+      source = caseless;
+      unique = unique.replace('i', '');
+    }
+  }
   let captures = 0;
   try {
     // Counting through a throwaway exec on an empty string tells us how many groups there are.
@@ -187,4 +239,92 @@ export function translatePcre2(pattern: string): Translation {
     return { ok: false, message: `invalid PCRE2 pattern ${pattern}: ${(error as Error).message}` };
   }
   return { ok: true, alternatives: [source], flags: unique, captures };
+}
+
+/**
+ * Rewrites a JavaScript regex source so that it matches without case distinction and without
+ * the `i` flag (see caselessLiteral). Returns undefined for sources it does not understand.
+ */
+function caselessPcre2(source: string): string | undefined {
+  let out = '';
+  let i = 0;
+  const swap = (c: string): string => (c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase());
+  const isLetter = (c: string): boolean =>
+    c.toLowerCase() !== c.toUpperCase() && c.length === 1 && swap(c).length === 1;
+  while (i < source.length) {
+    const c = source[i] as string;
+    if (c === '\\') {
+      const next = source[i + 1];
+      if (next === undefined) return undefined;
+      // Multi-character escapes are copied whole.
+      const long = /^\\(?:[pPk][{<][^}>]*[}>]|u\{[0-9A-Fa-f]+\}|u[0-9A-Fa-f]{4}|x[0-9A-Fa-f]{2}|c[A-Za-z])/.exec(
+        source.slice(i),
+      );
+      const piece = long ? long[0] : `\\${next}`;
+      out += piece;
+      i += piece.length;
+      continue;
+    }
+    if (c === '(' && source[i + 1] === '?') {
+      const group = /^\(\?(?:<[A-Za-z_][A-Za-z0-9_]*>|[:=!]|<[=!])/.exec(source.slice(i));
+      if (!group) return undefined;
+      out += group[0];
+      i += group[0].length;
+      continue;
+    }
+    if (c === '[') {
+      let j = i + 1;
+      let body = '';
+      let extra = '';
+      if (source[j] === '^') {
+        body += '^';
+        j++;
+      }
+      if (source[j] === ']') {
+        body += '\\]';
+        j++;
+      }
+      while (j < source.length && source[j] !== ']') {
+        const d = source[j] as string;
+        if (d === '\\') {
+          const esc = /^\\(?:[pP]\{[^}]*\}|u\{[0-9A-Fa-f]+\}|u[0-9A-Fa-f]{4}|x[0-9A-Fa-f]{2}|.)/.exec(source.slice(j));
+          if (!esc) return undefined;
+          body += esc[0];
+          j += esc[0].length;
+          continue;
+        }
+        const to = source[j + 2];
+        if (source[j + 1] === '-' && to !== undefined && to !== ']' && to !== '\\') {
+          body += `${d}-${to}`;
+          if (isLetter(d) && isLetter(to) && (d === d.toLowerCase()) === (to === to.toLowerCase()))
+            extra += `${swap(d)}-${swap(to)}`;
+          j += 3;
+          continue;
+        }
+        body += d;
+        if (isLetter(d)) extra += swap(d);
+        j++;
+      }
+      if (j >= source.length) return undefined;
+      out += `[${body}${extra}]`;
+      i = j + 1;
+      continue;
+    }
+    if (c === '{') {
+      const quantifier = /^\{\d+(?:,\d*)?\}/.exec(source.slice(i));
+      if (quantifier) {
+        out += quantifier[0];
+        i += quantifier[0].length;
+        continue;
+      }
+    }
+    out += isLetter(c) ? `[${c.toLowerCase()}${c.toUpperCase()}]` : c;
+    i++;
+  }
+  try {
+    new RegExp(out);
+  } catch {
+    return undefined;
+  }
+  return out;
 }

@@ -1,4 +1,4 @@
-import { type Translation, translateOsMatch, translateOsRegex, translatePcre2 } from './os-regex.js';
+import { type Translation, translateOsRegex, translatePcre2 } from './os-regex.js';
 
 export type PatternSyntax = 'osmatch' | 'osregex' | 'pcre2';
 
@@ -22,18 +22,87 @@ export function syntaxFromType(type: string | undefined, fallback: PatternSyntax
   return undefined;
 }
 
+/**
+ * The lower-cased form of the last subject, shared by all matchers: one event's log is tested by
+ * hundreds of patterns in a row, and this keeps it to one toLowerCase per subject.
+ */
+let lastSubject = '';
+let lastLower = '';
+function lower(s: string): string {
+  if (s !== lastSubject) {
+    lastSubject = s;
+    lastLower = s.toLowerCase();
+  }
+  return lastLower;
+}
+
+function anyIncluded(subject: string, required: readonly string[]): boolean {
+  const l = lower(subject);
+  for (const r of required) if (l.includes(r)) return true;
+  return false;
+}
+
+interface LiteralAlternative {
+  readonly text: string;
+  readonly start: boolean;
+  readonly end: boolean;
+}
+
+/**
+ * OS_Match needs no regular expression: each alternative is lower-cased text, optionally anchored,
+ * found with startsWith/endsWith/indexOf on the lower-cased subject.
+ */
+function osMatchMatcher(source: string): Matcher {
+  const alternatives: LiteralAlternative[] = source.split('|').map((alt) => {
+    let text = alt;
+    const start = text.startsWith('^');
+    if (start) text = text.slice(1);
+    const end = text.endsWith('$');
+    if (end) text = text.slice(0, -1);
+    return { text: text.toLowerCase(), start, end };
+  });
+  const find = (s: string): [number, number] | undefined => {
+    const l = lower(s);
+    for (const a of alternatives) {
+      if (a.start && a.end) {
+        if (l === a.text) return [0, a.text.length];
+      } else if (a.start) {
+        if (l.startsWith(a.text)) return [0, a.text.length];
+      } else if (a.end) {
+        if (l.endsWith(a.text)) return [l.length - a.text.length, l.length];
+      } else {
+        const at = l.indexOf(a.text);
+        if (at !== -1) return [at, at + a.text.length];
+      }
+    }
+    return undefined;
+  };
+  return {
+    source,
+    syntax: 'osmatch',
+    test: (s) => find(s) !== undefined,
+    exec: (s) => {
+      const f = find(s);
+      if (!f) return null;
+      const m = [s.slice(f[0], f[1])] as unknown as RegExpExecArray;
+      m.index = f[0];
+      m.input = s;
+      return m;
+    },
+  };
+}
+
 export function compileMatcher(source: string, syntax: PatternSyntax): MatcherResult {
-  let translation: Translation;
-  if (syntax === 'osmatch') translation = translateOsMatch(source);
-  else if (syntax === 'osregex') translation = translateOsRegex(source);
-  else translation = translatePcre2(source);
+  if (syntax === 'osmatch') return { ok: true, matcher: osMatchMatcher(source) };
+  const translation: Translation = syntax === 'osregex' ? translateOsRegex(source) : translatePcre2(source);
   if (!translation.ok) return translation;
   const { alternatives, flags } = translation;
   try {
     const parts = alternatives.map((alt) => new RegExp(alt, flags));
     const combined =
       parts.length === 1 ? (parts[0] as RegExp) : new RegExp(alternatives.map((a) => `(?:${a})`).join('|'), flags);
-    const matcher: Matcher =
+    const required = translation.required;
+    let matcher: Matcher =
       parts.length === 1
         ? { source, syntax, test: (s) => combined.test(s), exec: (s) => combined.exec(s) }
         : {
@@ -48,6 +117,15 @@ export function compileMatcher(source: string, syntax: PatternSyntax): MatcherRe
               return null;
             },
           };
+    if (required) {
+      const inner = matcher;
+      matcher = {
+        source,
+        syntax,
+        test: (s) => anyIncluded(s, required) && inner.test(s),
+        exec: (s) => (anyIncluded(s, required) ? inner.exec(s) : null),
+      };
+    }
     return { ok: true, matcher };
   } catch (error) {
     return { ok: false, message: `invalid ${syntax} pattern ${JSON.stringify(source)}: ${(error as Error).message}` };

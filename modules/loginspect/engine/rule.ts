@@ -33,7 +33,14 @@ export interface Rule {
   readonly options: readonly string[];
   /** The `<category>` (decoder type) the rule is filed under; "syslog" unless declared. */
   readonly category: string;
+  /** The `<decoded_as>` decoder name, if any (also among the checks). */
+  readonly decodedAs: string | undefined;
   children: Rule[];
+  /**
+   * For rules with many children: the children that can match an event from a given decoder
+   * (those with that decoded_as or none), in order. Set by the rule tree.
+   */
+  childIndex?: (decoder: string | undefined) => readonly Rule[];
 }
 
 /** The fixed-field elements of a rule and the field each reads; all match with OS_Match by default. */
@@ -393,6 +400,7 @@ export function compileRule(el: XmlElement, ctx: RuleContext): Rule | undefined 
     checks,
     options,
     category: category ?? 'syslog',
+    decodedAs,
     children: [],
   };
 }

@@ -27,11 +27,11 @@ export interface Ruleset {
   readonly decoderCount: number;
   readonly topRules: readonly Rule[];
   readonly rulesById: ReadonlyMap<number, Rule>;
-  /** Rule ids and groups whose matches later rules count (if_matched_sid / if_matched_group). */
-  readonly trackedSids: ReadonlySet<number>;
-  readonly trackedGroups: ReadonlySet<string>;
-  /** The longest timeframe a tracked rule id or group is counted over, in seconds. */
-  readonly trackedTimeframe: ReadonlyMap<string, number>;
+  /**
+   * For `sid:<id>` and `group:<name>`: the frequency rules (if_matched_sid / if_matched_group)
+   * that count the events a rule with that id or group generates.
+   */
+  readonly correlationReaders: ReadonlyMap<string, readonly Rule[]>;
 }
 
 export interface RulesetResult {
@@ -201,21 +201,13 @@ export function compileRuleset(input: RulesetInput): RulesetResult {
   const decoders = loadDecoders(input.decoders, problems);
   const rules = loadRules(input.rules, lists, problems);
   const tree = buildRuleTree(rules, problems);
-  const trackedSids = new Set<number>();
-  const trackedGroups = new Set<string>();
-  const trackedTimeframe = new Map<string, number>();
-  const track = (key: string, seconds: number): void => {
-    trackedTimeframe.set(key, Math.max(trackedTimeframe.get(key) ?? 0, seconds));
+  const correlationReaders = new Map<string, Rule[]>();
+  const read = (key: string, rule: Rule): void => {
+    correlationReaders.set(key, [...(correlationReaders.get(key) ?? []), rule]);
   };
   for (const r of tree.rulesById.values()) {
-    if (r.ifMatchedSid !== undefined) {
-      trackedSids.add(r.ifMatchedSid);
-      track(`sid:${r.ifMatchedSid}`, r.timeframe);
-    }
-    if (r.ifMatchedGroup !== undefined) {
-      trackedGroups.add(r.ifMatchedGroup);
-      track(`group:${r.ifMatchedGroup}`, r.timeframe);
-    }
+    if (r.ifMatchedSid !== undefined) read(`sid:${r.ifMatchedSid}`, r);
+    else if (r.ifMatchedGroup !== undefined) read(`group:${r.ifMatchedGroup}`, r);
   }
   return {
     ruleset: {
@@ -223,9 +215,7 @@ export function compileRuleset(input: RulesetInput): RulesetResult {
       decoderCount: decoders.count,
       topRules: tree.topRules,
       rulesById: tree.rulesById,
-      trackedSids,
-      trackedGroups,
-      trackedTimeframe,
+      correlationReaders,
     },
     problems: problems.problems,
   };

@@ -28,8 +28,22 @@ const TIMESTAMP = new RegExp(
     .concat(') '),
 );
 
-const HOSTNAME_CHAR = /[A-Za-z0-9._@:-]/;
-const PROGRAM_END = /[:[ ]/;
+function isHostnameChar(c: number): boolean {
+  // A-Z a-z 0-9 . _ @ : -
+  return (
+    (c >= 65 && c <= 90) ||
+    (c >= 97 && c <= 122) ||
+    (c >= 48 && c <= 58) ||
+    c === 46 ||
+    c === 95 ||
+    c === 64 ||
+    c === 45
+  );
+}
+
+function isProgramEnd(c: number): boolean {
+  return c === 58 /* : */ || c === 91 /* [ */ || c === 32;
+}
 const SOLARIS_ID = /^\[ID [0-9]+ [a-z0-9]+\.[a-z]+\] /;
 const MAX_PROGRAM = 256;
 
@@ -39,7 +53,7 @@ export function preDecode(line: string): SyslogHeader {
   let i = stamp[0].length;
   if (line.charCodeAt(i) === 32) i++;
   const hostStart = i;
-  while (i < line.length && HOSTNAME_CHAR.test(line[i] as string)) i++;
+  while (i < line.length && isHostnameChar(line.charCodeAt(i))) i++;
   if (i === hostStart || line.charCodeAt(i) !== 32) {
     return { timestamp: undefined, hostname: undefined, programName: undefined, log: line };
   }
@@ -49,7 +63,7 @@ export function preDecode(line: string): SyslogHeader {
   const afterHost = i;
   const programStart = i;
   let limit = Math.min(line.length, programStart + MAX_PROGRAM);
-  while (i < limit && !PROGRAM_END.test(line[i] as string)) i++;
+  while (i < limit && !isProgramEnd(line.charCodeAt(i))) i++;
   let programEnd = i;
   let ok = false;
   // Cisco-style "%FACILITY-SEVERITY-MNEMONIC:" tags are not program names.
