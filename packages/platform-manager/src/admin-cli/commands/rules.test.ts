@@ -1,0 +1,123 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { buildConsoleServer } from '../../http/console-server.js';
+import { ManagerMetrics } from '../../http/manager-metrics.js';
+import { WakeHub } from '../../http/wake-hub.js';
+import { loadOrCreatePki } from '../../pki/certificate-authority.js';
+import { SYSTEM_ACTOR } from '../../services/roles.js';
+import { inventoryWith, ruleTestModule } from '../../services/rules-test-module.js';
+import {
+  activateComputer,
+  must,
+  openTestServices,
+  sampleModule,
+  type TestServices,
+} from '../../services/test-services.js';
+import { testStores } from '../../storage/test-stores.js';
+import { runCli } from '../run-cli.js';
+
+// The rule commands against the manager's real console server (SQLite, HTTPS with its own CA).
+const [sqlite] = await testStores();
+
+describe('bulwark rules / computers recommend', () => {
+  let t: TestServices;
+  let app: FastifyInstance;
+  let dir: string;
+  let base: string[];
+
+  before(async () => {
+    t = await openTestServices(sqlite!, [sampleModule, ruleTestModule]);
+    dir = await mkdtemp(join(tmpdir(), 'bulwark-cli-rules-'));
+    const pki = await loadOrCreatePki(join(dir, 'pki'));
+    await writeFile(join(dir, 'ca.crt'), pki.caCertPem);
+    const key = must(await t.services.apiKeys.create({ name: 'cli', role: 'administrator' }, SYSTEM_ACTOR)).key;
+    app = await buildConsoleServer({
+      services: t.services,
+      wakeHub: new WakeHub(),
+      version: 'test',
+      tls: { key: pki.serverKeyPem, cert: pki.serverCertPem },
+      logger: false,
+      metrics: new ManagerMetrics(),
+    });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app.server.address() as AddressInfo;
+    base = ['--manager', `https://localhost:${port}`, '--api-key', key, '--ca', join(dir, 'ca.crt')];
+  });
+  after(async () => {
+    await app?.close();
+    await t?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function run(...argv: string[]) {
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    let out = '';
+    let err = '';
+    stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    stderr.on('data', (c: Buffer) => {
+      err += c.toString();
+    });
+    const code = await runCli([...base, ...argv], { stdout, stderr, stdin: new PassThrough(), env: {} });
+    return { code, out, err };
+  }
+
+  it('lists and shows rules, assigns by policy name and computer id, unassigns, excludes, recommends', async () => {
+    const policy = must(await t.services.policies.create({ name: 'Linux Server' }, SYSTEM_ACTOR));
+    const computerId = await activateComputer(t.services, 'web-1', policy.id);
+    must(await t.services.inventory.store(computerId, inventoryWith(['openssh-server', 'nginx'])));
+
+    const listed = await run('rules', 'list', '--module', 'guard');
+    assert.equal(listed.code, 0, listed.err);
+    assert.match(listed.out, /G-100\s+built-in\s+SSH brute force/);
+    const listedJson = await run('--json', 'rules', 'list', '--module', 'guard');
+    assert.deepEqual(
+      JSON.parse(listedJson.out).map((r: { id: string }) => r.id),
+      ['G-100', 'G-200', 'G-300'],
+    );
+
+    const assigned = await run('rules', 'assign', '--policy', 'Linux Server', 'guard', 'G-100', 'G-200');
+    assert.equal(assigned.code, 0, assigned.err);
+    assert.match(assigned.out, /Assigned G-100, G-200; 1 computer/);
+    assert.equal((await run('rules', 'assign', '--computer', computerId, 'guard', 'G-200')).code, 0);
+
+    const shown = await run('--json', 'rules', 'show', 'guard', 'G-200');
+    assert.equal(shown.code, 0, shown.err);
+    assert.deepEqual(
+      JSON.parse(shown.out).assignedTo.map((s: { kind: string; name: string }) => `${s.kind}:${s.name}`),
+      ['policy:Linux Server', 'computer:web-1'],
+    );
+    const effective = await run('rules', 'effective', '--computer', computerId, '--module', 'guard');
+    assert.match(effective.out, /G-200\s+nginx request smuggling\s+policy Linux Server, computer web-1/);
+
+    const unknown = await run('rules', 'assign', '--computer', computerId, 'guard', 'G-404');
+    assert.notEqual(unknown.code, 0);
+    assert.match(unknown.err, /G-404/);
+    assert.equal((await run('rules', 'assign', 'guard', 'G-100')).code, 2, 'no target is a usage error');
+
+    assert.equal((await run('rules', 'unassign', '--policy', policy.id, 'guard', 'G-200')).code, 0);
+    assert.equal((await run('rules', 'unassign', '--computer', computerId, 'guard', 'G-200')).code, 0);
+    const excluded = await run('rules', 'exclude', 'guard', 'G-200');
+    assert.equal(excluded.code, 0, excluded.err);
+    assert.match(excluded.out, /excluded from recommendations/);
+
+    const scan = await run('--json', 'computers', 'recommend', computerId, '--apply');
+    assert.equal(scan.code, 0, scan.err);
+    const result = JSON.parse(scan.out);
+    assert.deepEqual(result.recommended, { guard: ['G-100', 'G-200'] });
+    assert.deepEqual(result.applied, {}, 'G-100 is already in force, G-200 is excluded');
+    assert.deepEqual(result.excluded, { guard: ['G-200'] });
+
+    assert.equal((await run('rules', 'exclude', 'guard', 'G-200', '--off')).code, 0);
+    const again = await run('computers', 'recommend', computerId, '--apply');
+    assert.match(again.out, /applied:\s+guard: G-200/);
+  });
+});

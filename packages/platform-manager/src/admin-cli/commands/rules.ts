@@ -1,0 +1,283 @@
+import {
+  idSegment,
+  isRow,
+  itemsOf,
+  listAll,
+  parsePositiveInteger,
+  type Row,
+  resolvePolicyId,
+  rowOf,
+} from '../api-calls.js';
+import { type CliResult, ok, usageError } from '../cli-error.js';
+import { type Command, type CommandInput, flag, stringOption } from '../command.js';
+import type { ManagerClient } from '../manager-client.js';
+import { formatFields, formatTable, formatTime } from '../table.js';
+
+const MODULE_ID = /^[a-z][a-z0-9-]{0,63}$/;
+const RULE_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+function moduleSegment(text: string): CliResult<string> {
+  return MODULE_ID.test(text)
+    ? ok(text)
+    : usageError(`"${text}" is not a module id (e.g. firewall, integrity)`, 'List them with: bulwark --help');
+}
+
+function ruleSegment(text: string): CliResult<string> {
+  return RULE_ID.test(text) ? ok(encodeURIComponent(text)) : usageError(`"${text}" is not a rule id`);
+}
+
+const targetOptions = { policy: { type: 'string' }, computer: { type: 'string' } } as const;
+const targetHelp = [
+  ['--policy ID|NAME', 'at this policy'],
+  ['--computer ID', 'at this computer'],
+] as const;
+
+/** `/api/policies/<id>` or `/api/computers/<id>`, from exactly one of --policy and --computer. */
+async function targetPath(client: ManagerClient, input: CommandInput): Promise<CliResult<string>> {
+  const policy = stringOption(input, 'policy');
+  const computer = stringOption(input, 'computer');
+  if ((policy === undefined) === (computer === undefined)) {
+    return usageError('give exactly one of --policy ID and --computer ID');
+  }
+  if (computer !== undefined) {
+    const id = idSegment(computer, 'computer');
+    return id.ok ? ok(`/api/computers/${id.value}`) : id;
+  }
+  const id = await resolvePolicyId(client, policy!, false);
+  return id.ok ? ok(`/api/policies/${id.value}`) : id;
+}
+
+/** A rule's human name: the fields modules commonly use for one. */
+function ruleTitle(rule: Row): string {
+  const definition = isRow(rule.definition) ? rule.definition : {};
+  for (const field of ['name', 'title', 'description']) {
+    if (typeof definition[field] === 'string') return definition[field] as string;
+  }
+  return '';
+}
+
+const sourcesText = (sources: unknown) =>
+  Array.isArray(sources)
+    ? sources
+        .filter(isRow)
+        .map((s) => `${s.kind} ${s.name}`)
+        .join(', ')
+    : '';
+
+const list: Command = {
+  group: 'rules',
+  name: 'list',
+  args: '',
+  summary: "A module's rule catalogue: built-in and custom rules",
+  options: { module: { type: 'string' }, limit: { type: 'string' } },
+  optionHelp: [
+    ['--module M', 'the module (required)'],
+    ['--limit N', 'at most N rules (default 1000)'],
+  ],
+  positionals: { min: 0, max: 0 },
+  async run({ client }, input) {
+    const moduleText = stringOption(input, 'module');
+    if (moduleText === undefined) return usageError('give --module M');
+    const module = moduleSegment(moduleText);
+    if (!module.ok) return module;
+    const limit = parsePositiveInteger(stringOption(input, 'limit'), '--limit', 100_000);
+    if (!limit.ok) return limit;
+    const rules = await listAll(client, `/api/modules/${module.value}/rules`, {}, limit.value ?? 1000);
+    if (!rules.ok) return rules;
+    const text = formatTable<Row>(
+      [
+        { header: 'id', cell: (r) => r.id },
+        { header: 'origin', cell: (r) => (r.builtIn === true ? 'built-in' : 'custom') },
+        { header: 'name', cell: ruleTitle },
+      ],
+      rules.value.items,
+    );
+    return ok({ json: rules.value.items, text });
+  },
+};
+
+const show: Command = {
+  group: 'rules',
+  name: 'show',
+  args: 'MODULE RULE',
+  summary: 'One rule: its definition, where it is assigned, whether it is excluded from recommendations',
+  options: {},
+  optionHelp: [],
+  positionals: { min: 2, max: 2 },
+  async run({ client }, input) {
+    const module = moduleSegment(input.positionals[0]!);
+    if (!module.ok) return module;
+    const rule = ruleSegment(input.positionals[1]!);
+    if (!rule.ok) return rule;
+    const answer = await client.request('GET', `/api/modules/${module.value}/rules/${rule.value}`);
+    if (!answer.ok) return answer;
+    const row = rowOf(answer.value.body, 'the rule');
+    if (!row.ok) return row;
+    const r = row.value;
+    const assignedTo = Array.isArray(r.assignedTo) ? r.assignedTo.filter(isRow) : [];
+    const fields = formatFields([
+      ['id', r.id],
+      ['module', r.module],
+      ['origin', r.builtIn === true ? 'built-in' : 'custom'],
+      ['name', ruleTitle(r)],
+      ['excluded from recommendations', r.excludedFromRecommendations === true ? 'yes' : 'no'],
+      ['definition', r.definition],
+    ]);
+    const table = formatTable<Row>(
+      [
+        { header: 'kind', cell: (s) => s.kind },
+        { header: 'name', cell: (s) => s.name },
+        { header: 'id', cell: (s) => s.id },
+      ],
+      assignedTo,
+    );
+    return ok({ json: r, text: `${fields}\n\nAssigned to\n${table}` });
+  },
+};
+
+function changeCommand(name: 'assign' | 'unassign'): Command {
+  return {
+    group: 'rules',
+    name,
+    args: 'MODULE RULE…',
+    summary:
+      name === 'assign'
+        ? 'Assign rules directly at a policy or computer'
+        : 'Remove rules assigned directly at a policy or computer',
+    options: targetOptions,
+    optionHelp: targetHelp,
+    positionals: { min: 2, max: 501 },
+    async run({ client }, input) {
+      const path = await targetPath(client, input);
+      if (!path.ok) return path;
+      const module = moduleSegment(input.positionals[0]!);
+      if (!module.ok) return module;
+      const ruleIds = input.positionals.slice(1);
+      for (const id of ruleIds) {
+        const checked = ruleSegment(id);
+        if (!checked.ok) return checked;
+      }
+      const answer = await client.request(name === 'assign' ? 'POST' : 'DELETE', `${path.value}/rules`, {
+        body: { module: module.value, ruleIds },
+      });
+      if (!answer.ok) return answer;
+      const body = rowOf(answer.value.body, `the ${name}ment`);
+      if (!body.ok) return body;
+      const done = (body.value[name === 'assign' ? 'assigned' : 'unassigned'] as unknown[] | undefined) ?? [];
+      const changed = (body.value.changedComputerIds as unknown[] | undefined) ?? [];
+      const verb = name === 'assign' ? 'Assigned' : 'Unassigned';
+      const text =
+        done.length === 0
+          ? `Nothing to do: ${ruleIds.join(', ')} already assigned there`
+          : `${verb} ${done.join(', ')}; ${changed.length} computer(s) get a new configuration`;
+      return ok({ json: body.value, text });
+    },
+  };
+}
+
+const effective: Command = {
+  group: 'rules',
+  name: 'effective',
+  args: '',
+  summary: 'The rules in force at a policy or computer, and where each is assigned',
+  options: { ...targetOptions, module: { type: 'string' } },
+  optionHelp: [...targetHelp, ['--module M', 'only this module']],
+  positionals: { min: 0, max: 0 },
+  async run({ client }, input) {
+    const path = await targetPath(client, input);
+    if (!path.ok) return path;
+    const moduleText = stringOption(input, 'module');
+    if (moduleText !== undefined) {
+      const module = moduleSegment(moduleText);
+      if (!module.ok) return module;
+    }
+    const answer = await client.request('GET', `${path.value}/rules`, { query: { module: moduleText } });
+    if (!answer.ok) return answer;
+    const rules = itemsOf(answer.value.body);
+    const text = formatTable<Row>(
+      [
+        { header: 'module', cell: (r) => r.module },
+        { header: 'id', cell: (r) => r.id },
+        { header: 'name', cell: ruleTitle },
+        { header: 'assigned at', cell: (r) => sourcesText(r.assignedAt) },
+        {
+          header: 'overrides',
+          cell: (r) => (isRow(r.overrides) && Object.keys(r.overrides).length > 0 ? r.overrides : ''),
+        },
+      ],
+      rules,
+    );
+    return ok({ json: rules, text });
+  },
+};
+
+const exclude: Command = {
+  group: 'rules',
+  name: 'exclude',
+  args: 'MODULE RULE',
+  summary: 'Exclude a rule from recommendations (auto-apply never assigns it); --off includes it again',
+  options: { off: { type: 'boolean' } },
+  optionHelp: [['--off', 'include it in recommendations again']],
+  positionals: { min: 2, max: 2 },
+  async run({ client }, input) {
+    const module = moduleSegment(input.positionals[0]!);
+    if (!module.ok) return module;
+    const rule = ruleSegment(input.positionals[1]!);
+    if (!rule.ok) return rule;
+    const excluded = !flag(input, 'off');
+    const answer = await client.request(
+      'PUT',
+      `/api/modules/${module.value}/rules/${rule.value}/exclude-from-recommendations`,
+      { body: { excluded } },
+    );
+    if (!answer.ok) return answer;
+    const json = answer.value.body ?? { module: module.value, ruleId: input.positionals[1], excluded };
+    const text = `${input.positionals[1]} is ${excluded ? 'excluded from' : 'included in'} recommendations`;
+    return ok({ json, text });
+  },
+};
+
+const byModuleText = (value: unknown) =>
+  isRow(value)
+    ? Object.entries(value)
+        .map(([module, ids]) => `${module}: ${Array.isArray(ids) ? ids.join(', ') : ''}`)
+        .join('; ') || '(none)'
+    : '(none)';
+
+const recommend: Command = {
+  group: 'computers',
+  name: 'recommend',
+  args: 'ID',
+  summary: "Run a recommendation scan on a computer's inventory; --apply assigns the safe rules",
+  options: { apply: { type: 'boolean' } },
+  optionHelp: [['--apply', 'assign (at the computer) recommended rules not excluded and not already in force']],
+  positionals: { min: 1, max: 1 },
+  async run({ client }, input) {
+    const id = idSegment(input.positionals[0]!, 'computer');
+    if (!id.ok) return id;
+    const answer = await client.request('POST', `/api/computers/${id.value}/recommendation-scan`, {
+      body: { autoApply: flag(input, 'apply') },
+    });
+    if (!answer.ok) return answer;
+    const body = rowOf(answer.value.body, 'the recommendation scan');
+    if (!body.ok) return body;
+    const r = body.value;
+    const text = formatFields([
+      ['scanned at', formatTime(r.scannedAt)],
+      ['recommended', byModuleText(r.recommended)],
+      ['applied', byModuleText(r.applied)],
+      ['excluded', byModuleText(r.excluded)],
+    ]);
+    return ok({ json: r, text });
+  },
+};
+
+export const ruleCommands: readonly Command[] = [
+  list,
+  show,
+  changeCommand('assign'),
+  changeCommand('unassign'),
+  effective,
+  exclude,
+  recommend,
+];
