@@ -1,4 +1,5 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
+import { forwardingMigration } from '../forwarding/forwarding-migration.js';
 import { rulesMigration } from './rules-migration.js';
 import type { Database } from './schema.js';
 
@@ -191,6 +192,7 @@ const initial: Migration = {
 
 export const migrations: Readonly<Record<string, Migration>> = {
   '0001_initial': initial,
+  '0002_forwarding': forwardingMigration,
   '0003_rules': rulesMigration,
 };
 
