@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { IntegrityAgentModule } from '@bulwark/module-integrity/agent';
+import { IntegrityAgentModule, type IntegrityAgentOptions } from '@bulwark/module-integrity/agent';
 import { type CompiledRule, IntegritySettings, validateRule } from '@bulwark/module-integrity/engine';
 import type { AgentModuleContext, NewEvent, PlatformSettings } from '@bulwark/protocol';
 import { Value } from '@sinclair/typebox/value';
@@ -38,7 +38,7 @@ export function fileRule(
   return r.rule;
 }
 
-export function harness(dataDir = temporaryDirectory('data')): Harness {
+export function harness(dataDir = temporaryDirectory('data'), options: IntegrityAgentOptions = {}): Harness {
   const events: NewEvent[] = [];
   const waiters: { predicate: (e: NewEvent) => boolean; resolve: (e: NewEvent) => void }[] = [];
   const context: AgentModuleContext = {
@@ -54,7 +54,7 @@ export function harness(dataDir = temporaryDirectory('data')): Harness {
     },
     reportInventory() {},
   };
-  const module = new IntegrityAgentModule(context);
+  const module = new IntegrityAgentModule(context, options);
   return {
     module,
     events,

@@ -1,7 +1,7 @@
 import type { AgentModuleFactory } from '@bulwark/protocol';
 import { IntegrityAgentModule } from './integrity-agent-module.js';
 
-export { IntegrityAgentModule } from './integrity-agent-module.js';
+export { IntegrityAgentModule, type IntegrityAgentOptions } from './integrity-agent-module.js';
 
 export const integrityAgentModule: AgentModuleFactory = {
   id: 'integrity',

@@ -236,11 +236,11 @@ export class IntegrityAgentModule implements AgentModule {
     return this.#exclusive(async () => {
       const results: RuleScanResult[] = [];
       this.#lastScanAt = this.#now().getTime();
+      this.#count('scans');
       for (const active of this.#rules.values()) {
         if (ruleId !== undefined && active.rule.id !== ruleId) continue;
         results.push(await scanRule(active, this.#deps(), source));
       }
-      this.#count('scans');
       this.#record(results);
       return results;
     });
