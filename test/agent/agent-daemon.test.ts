@@ -130,6 +130,12 @@ describe('agent daemon against a manager', () => {
       await agent.stop();
     }
     assert.equal(readAgentStatus(dir).daemon, 'stopped');
+    assert.equal(agent.status().running, false);
+    await agent.heartbeatNow(); // resolves at once once stopped
+    assert.equal(
+      agent.emit({ module: 'probe', type: 'late', severity: 'high', summary: 'after stop' }).kind,
+      'invalid',
+    );
   });
 
   it('reports a module that fails as error, keeps running, and stops modules left out of the configuration', async () => {

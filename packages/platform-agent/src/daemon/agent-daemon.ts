@@ -20,7 +20,7 @@ import { type AgentIdentity, identityPaths, readIdentity, resolveDataDir } from 
 import { type AgentLogger, jsonLogger } from '../log/json-logger.js';
 import { ModuleRuntime } from '../modules/module-runtime.js';
 import { agentModuleFactories } from '../modules/registry.js';
-import { type EmitOutcome, EventSpool } from '../spool/event-spool.js';
+import { type EmitOutcome, EventSpool, type SpoolCounters } from '../spool/event-spool.js';
 import { EventUploader } from '../spool/event-uploader.js';
 import { checkConfiguration, loadAppliedConfiguration, saveAppliedConfiguration } from './configuration-store.js';
 import { type DaemonStatus, writeDaemonStatus } from './status-file.js';
@@ -101,6 +101,14 @@ class AgentDaemon implements RunningAgent {
   readonly #controller = new AbortController();
   readonly #startedAt = new Date().toISOString();
   #stopped = false;
+  #closed = false;
+  #finalCounters: SpoolCounters = {
+    pendingEvents: 0,
+    droppedEvents: 0,
+    clippedEvents: 0,
+    invalidEvents: 0,
+    lastSeq: 0,
+  };
   #loops: Promise<void>[] = [];
   #applied: SecurityConfiguration | null = null;
   #configurationError: string | null = null;
@@ -177,6 +185,7 @@ class AgentDaemon implements RunningAgent {
   }
 
   heartbeatNow(): Promise<void> {
+    if (this.#stopped) return Promise.resolve();
     return new Promise((resolve) => {
       this.#heartbeatWaiters.push(resolve);
       this.#heartbeatDelay.wake();
@@ -184,7 +193,7 @@ class AgentDaemon implements RunningAgent {
   }
 
   status(): DaemonStatus {
-    const counters = this.spool.counters();
+    const counters = this.#closed ? this.#finalCounters : this.spool.counters();
     return {
       pid: process.pid,
       running: !this.#stopped,
@@ -216,6 +225,8 @@ class AgentDaemon implements RunningAgent {
     for (const resolve of this.#heartbeatWaiters.splice(0)) resolve();
     this.#end('stopped');
     this.#writeStatus();
+    this.#finalCounters = this.spool.counters();
+    this.#closed = true;
     this.spool.close();
     this.#channel.close();
     this.#log.info('agent stopped');
