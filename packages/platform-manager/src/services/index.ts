@@ -1,5 +1,6 @@
 import type { ManagerModule } from '@bulwark/protocol';
 import type { Kysely } from 'kysely';
+import { destinationsService } from '../forwarding/destinations.js';
 import type { Database } from '../storage/schema.js';
 import { activationTokensService } from './activation-tokens.js';
 import { alertsService } from './alerts.js';
@@ -56,6 +57,7 @@ export function createServices(options: ServicesOptions) {
     events: eventsService(ctx),
     alerts: alertsService(ctx),
     audit: auditService(ctx),
+    forwarding: destinationsService(ctx.db, ctx.now),
   };
 }
 
