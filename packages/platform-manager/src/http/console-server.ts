@@ -2,6 +2,7 @@ import fastifyCookie from '@fastify/cookie';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { forwardingRoutes } from '../forwarding/forwarding-routes.js';
 import { installConsoleAuth, SESSION_COOKIE } from './console-auth.js';
 import { installProblemHandlers } from './error-handler.js';
 import type { ManagerMetrics } from './manager-metrics.js';
@@ -101,6 +102,7 @@ export async function buildConsoleServer(options: ConsoleServerOptions): Promise
     alertRoutes,
     auditLogRoutes,
     metricsRoutes,
+    forwardingRoutes,
   ]) {
     await app.register(async (scope) => routes(scope, context));
   }
