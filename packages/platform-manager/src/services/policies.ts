@@ -233,6 +233,16 @@ export function policiesService(ctx: ServiceContext, configuration: Configuratio
           .where('policy_id', '=', id)
           .execute();
         await trx.deleteFrom('settings').where('target_kind', '=', 'policy').where('target_id', '=', id).execute();
+        await trx
+          .deleteFrom('rule_assignments')
+          .where('target_kind', '=', 'policy')
+          .where('target_id', '=', id)
+          .execute();
+        await trx
+          .deleteFrom('rule_overrides')
+          .where('target_kind', '=', 'policy')
+          .where('target_id', '=', id)
+          .execute();
         await trx.deleteFrom('policies').where('id', '=', id).execute();
         await recordAudit(trx, ctx.now(), actor, 'policy.delete', { kind: 'policy', id }, presentPolicy(row), {
           movedPolicies: children.map((c) => c.id),

@@ -220,6 +220,55 @@ for (const testStore of await testStores()) {
       assert.deepEqual(again.changedComputerIds, []);
     });
 
+    it('updates and deletes custom rules only; a deleted policy leaves no assignment behind', async () => {
+      const { rules } = t.services;
+      mustFail(
+        await rules.updateCustom('guard', 'G-100', { id: 'G-100', name: 'x', mode: 'detect' }, alice),
+        'conflict',
+        /read-only/,
+      );
+      mustFail(await rules.deleteCustom('guard', 'G-100', alice), 'conflict', /read-only/);
+      mustFail(
+        await rules.updateCustom('guard', 'C-1', { id: 'C-2', name: 'x', mode: 'detect' }, alice),
+        'validation',
+        /id/,
+      );
+      mustFail(
+        await rules.updateCustom('guard', 'C-1', { id: 'C-1', name: '', mode: 'detect' }, alice),
+        'validation',
+        /\/name/,
+      );
+      mustFail(
+        await rules.updateCustom('guard', 'C-404', { id: 'C-404', name: 'x', mode: 'detect' }, alice),
+        'not-found',
+      );
+      const updated = must(
+        await rules.updateCustom('guard', 'C-1', { id: 'C-1', name: 'Custom', mode: 'prevent' }, alice),
+      );
+      assert.deepEqual(updated.changedComputerIds, [computerId]);
+      assert.deepEqual(
+        (await compiledRules()).rules.find((r) => r.id === 'C-1'),
+        { id: 'C-1', mode: 'prevent' },
+      );
+      mustFail(await rules.deleteCustom('guard', 'C-1', alice), 'conflict', /web-1/);
+      must(await rules.unassign(target('computer', computerId), 'guard', ['C-1'], alice));
+      must(await rules.deleteCustom('guard', 'C-1', alice));
+      mustFail(await rules.get('guard', 'C-1'), 'not-found');
+
+      const temporary = must(await t.services.policies.create({ name: 'Temporary' }, alice));
+      must(await rules.assign(target('policy', temporary.id), 'guard', ['G-100'], alice));
+      must(await rules.setOverrides(target('policy', temporary.id), 'guard', 'G-100', { mode: 'detect' }, alice));
+      must(await t.services.policies.delete(temporary.id, {}, alice));
+      for (const table of ['rule_assignments', 'rule_overrides'] as const) {
+        const left = await t.store.db
+          .selectFrom(table)
+          .select('target_id')
+          .where('target_id', '=', temporary.id)
+          .execute();
+        assert.deepEqual(left, [], table);
+      }
+    });
+
     it('the false-positive workflow: unassigned and excluded, a scan does not bring it back', async () => {
       const { rules, recommendations, inventory } = t.services;
       const host = await activateComputer(t.services, 'edge-1', web);

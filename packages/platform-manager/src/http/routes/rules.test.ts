@@ -105,6 +105,32 @@ describe('rule routes', () => {
     });
   });
 
+  it('replaces and deletes a custom rule; built-ins are read-only (409)', async () => {
+    const builtIn = await request('administrator', 'PUT', '/api/modules/guard/rules/G-100', {
+      id: 'G-100',
+      name: 'x',
+      mode: 'detect',
+    });
+    assert.equal(builtIn.statusCode, 409);
+    const bad = await request('administrator', 'PUT', '/api/modules/guard/rules/C-9', {
+      id: 'C-9',
+      name: 'x',
+      mode: 1,
+    });
+    assert.equal(bad.statusCode, 400);
+    assert.match(bad.json().detail, /\/mode/);
+    const replaced = await request('administrator', 'PUT', '/api/modules/guard/rules/C-9', {
+      id: 'C-9',
+      name: 'Renamed',
+      mode: 'prevent',
+    });
+    assert.equal(replaced.statusCode, 200, replaced.body);
+    assert.equal(replaced.json().rule.definition.name, 'Renamed');
+    assert.equal((await request('operator', 'DELETE', '/api/modules/guard/rules/C-9')).statusCode, 403);
+    assert.equal((await request('administrator', 'DELETE', '/api/modules/guard/rules/C-9')).statusCode, 200);
+    assert.equal((await request('auditor', 'GET', '/api/modules/guard/rules/C-9')).statusCode, 404);
+  });
+
   it('assigns at a policy (administrator) and a computer (operator), wakes the agents, shows Assigned to', async () => {
     const policy = must(await t.services.policies.create({ name: 'Web Server' }, SYSTEM_ACTOR));
     const computerId = await activateComputer(t.services, 'web-1', policy.id);

@@ -120,6 +120,43 @@ export async function ruleRoutes(scope: FastifyInstance, { services, wakeHub }: 
       ),
   );
   app.put(
+    '/api/modules/:module/rules/:ruleId',
+    {
+      config: { role: 'administrator' },
+      schema: {
+        tags: ['rules'],
+        params: RuleParams,
+        body: CustomRuleBody,
+        response: {
+          200: Type.Object({ rule: CatalogueRule, changedComputerIds: ChangedComputers }),
+          ...problemResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      const result = await services.rules.updateCustom(
+        request.params.module,
+        request.params.ruleId,
+        request.body,
+        actorOf(request.principal),
+      );
+      if (result.ok) wakeHub.wake(result.value.changedComputerIds);
+      return sendResult(reply, result);
+    },
+  );
+  app.delete(
+    '/api/modules/:module/rules/:ruleId',
+    {
+      config: { role: 'administrator' },
+      schema: { tags: ['rules'], params: RuleParams, response: { 200: CatalogueRule, ...problemResponses } },
+    },
+    async (request, reply) =>
+      sendResult(
+        reply,
+        await services.rules.deleteCustom(request.params.module, request.params.ruleId, actorOf(request.principal)),
+      ),
+  );
+  app.put(
     '/api/modules/:module/rules/:ruleId/exclude-from-recommendations',
     {
       config: { role: 'administrator' },
