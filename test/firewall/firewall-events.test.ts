@@ -83,6 +83,33 @@ describe('firewall events from NFLOG', { skip: skipReason() }, () => {
     assert.ok((event.details?.repeatCount as number) >= 1);
   });
 
+  test('a deny merged with many others into one map still names its own rule', async () => {
+    const many = Array.from({ length: 30 }, (_, i) => ({
+      id: `deny-${7000 + i}`,
+      name: `Deny ${7000 + i}`,
+      action: 'deny' as const,
+      protocol: 'tcp' as const,
+      destinationPorts: { ports: [7000 + i] },
+    }));
+    many.push({
+      id: 'deny-80-merged',
+      name: 'Deny 80',
+      action: 'deny',
+      protocol: 'tcp',
+      destinationPorts: { ports: [80] },
+    });
+    await worker.apply({ configuration: moduleConfiguration(many, quiet), platform: platform('inline') });
+    assert.match(
+      lab.exec(lab.a, 'nft', ['list', 'chain', 'inet', 'bulwark', 'input']).stdout,
+      /meta mark set tcp dport map/,
+    );
+    assert.equal(lab.connects(lab.b, A_B, 80), false);
+    assert.ok(lab.connects(lab.b, A_B, 8080), 'ports in no rule pass');
+    const line = await worker.waitFor((l) => (l.event as Event | undefined)?.ruleId === 'deny-80-merged');
+    assert.equal((line.event as Event).details?.destinationPort, 80);
+    await worker.apply({ configuration: moduleConfiguration(deny8080, quiet), platform: platform('inline') });
+  });
+
   test('a flood of denied packets becomes a handful of events, not one per packet', async () => {
     const before = events(worker).length;
     // 300 SYNs from fixed source port: one flow, many packets.

@@ -143,6 +143,34 @@ describe('firewall rules in a network namespace', { skip }, () => {
     assert.equal(lab.connects(lab.c, A_C, 80), false, 'deny at priority 3 beats force-allow at 2');
   });
 
+  test('merged runs keep priorities: many allows at 3 over a deny at 2 over many allows at 1', async () => {
+    const allows = (priority: number, from: number) =>
+      Array.from({ length: 12 }, (_, i) => ({
+        id: `allow-${priority}-${i}`,
+        action: 'allow' as const,
+        priority,
+        protocol: 'tcp' as const,
+        source: { addresses: [B] },
+        destinationPorts: { ports: [from + i] },
+      }));
+    await apply(
+      [
+        ...allows(3, 75),
+        { id: 'deny-b', action: 'deny', priority: 2, source: { addresses: [B] } },
+        ...allows(1, 8075),
+        { id: 'allow-c', action: 'allow', priority: 0, source: { addresses: [C] } },
+      ],
+      quiet,
+    );
+    assert.match(
+      lab.exec(lab.a, 'nft', ['list', 'chain', 'inet', 'bulwark', 'input']).stdout,
+      /ip saddr \. tcp dport \{/,
+    );
+    assert.ok(lab.connects(lab.b, A_B, 80), 'allowed at 3, above the deny');
+    assert.equal(lab.connects(lab.b, A_B, 8080), false, 'allowed only at 1, below the deny');
+    assert.ok(lab.connects(lab.c, A_C, 8080));
+  });
+
   test('outgoing rules filter what the host opens', async () => {
     await apply(
       [

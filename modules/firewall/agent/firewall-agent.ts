@@ -16,6 +16,7 @@ import {
   EventAggregator,
   FIREWALL_MODULE_ID,
   FirewallConfiguration,
+  MARK_INDEX_MASK,
   packetEvent,
   parseLogPrefix,
   parsePacket,
@@ -180,9 +181,13 @@ export class FirewallAgent implements AgentModule {
       const arp = logged.hwProtocol === 0x0806;
       const outgoing = arp ? logged.hook === NF_ARP_OUT : logged.hook === NF_INET_LOCAL_OUT;
       const iface = this.interfaces.name(outgoing ? logged.outInterface : logged.inInterface);
+      const reason =
+        prefix.reason.kind === 'marked-rule'
+          ? { kind: 'rule' as const, index: logged.mark & MARK_INDEX_MASK }
+          : prefix.reason;
       this.aggregator.add(
         {
-          reason: prefix.reason,
+          reason,
           verdict: prefix.verdict,
           direction: outgoing ? 'outgoing' : 'incoming',
           ...(iface ? { interface: iface } : {}),

@@ -16,6 +16,7 @@ const REASON_NAMES: Record<Exclude<LogReason['kind'], 'rule'>, string> = {
   invalid: 'Invalid packet (no valid connection)',
   'half-open-limit': 'Too many connections being opened by one source',
   'blocked-source': 'Source blocked after reconnaissance',
+  'marked-rule': 'A merged rule',
 };
 
 /** The event for an aggregated run of logged packets. */

@@ -9,6 +9,7 @@ export * from './nft-compiler.js';
 export * from './packet-parser.js';
 export * from './recon-detector.js';
 export * from './rule-matches.js';
+export * from './rule-merging.js';
 export * from './rule-order.js';
 export * from './rule-schema.js';
 export * from './rule-validator.js';

@@ -11,6 +11,7 @@ test('every prefix reads back to what it was made from and fits nft', () => {
     { kind: 'invalid' },
     { kind: 'half-open-limit' },
     { kind: 'blocked-source' },
+    { kind: 'marked-rule' },
   ];
   for (const reason of reasons) {
     for (const verdict of ['dropped', 'would-drop', 'logged'] as LogVerdict[]) {

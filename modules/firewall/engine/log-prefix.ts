@@ -10,7 +10,9 @@ export type LogReason =
   | { readonly kind: 'implicit-deny' }
   | { readonly kind: 'invalid' }
   | { readonly kind: 'half-open-limit' }
-  | { readonly kind: 'blocked-source' };
+  | { readonly kind: 'blocked-source' }
+  /** A merged deny rule: the packet mark carries the rule index (see rule-merging.ts). */
+  | { readonly kind: 'marked-rule' };
 
 export type LogPrefix =
   | { readonly kind: 'recon' }
@@ -21,6 +23,7 @@ const REASON_CODES: Record<Exclude<LogReason['kind'], 'rule'>, string> = {
   invalid: 'inv',
   'half-open-limit': 'ho',
   'blocked-source': 'blk',
+  'marked-rule': 'm',
 };
 const VERDICT_CODES: Record<LogVerdict, string> = { dropped: 'd', 'would-drop': 't', logged: 'l' };
 

@@ -3,6 +3,7 @@ import { type Family, parseAddressTerm, parseMac, parsePortTerm } from './addres
 import type { FirewallConfiguration } from './firewall-configuration.js';
 import { type LogReason, logPrefix, RECON_PREFIX } from './log-prefix.js';
 import { arpRuleMatch, ipRuleMatches, type ListSetNames } from './rule-matches.js';
+import { groupRuns, MARK_TAG, MARK_TAG_MASK, runElement, runSelector } from './rule-merging.js';
 import { orderRules } from './rule-order.js';
 import type { FirewallRule } from './rule-schema.js';
 
@@ -167,9 +168,35 @@ function ipChain(
   const rules = orderRules(config.rules).filter(
     ({ rule }) => rule.direction === direction && (rule.frameType ?? 'any') !== 'arp' && !rule.fragments,
   );
-  for (const { rule, index } of rules) {
-    const verdict = verdictStatement(rule, index, options);
-    for (const match of ipRuleMatches(rule, config.lists, sets)) body.push(`${match} ${verdict}`.trim());
+  for (const run of groupRuns(rules)) {
+    if (!run.merged) {
+      const { rule, index } = run.rule;
+      const verdict = verdictStatement(rule, index, options);
+      for (const match of ipRuleMatches(rule, config.lists, sets)) body.push(`${match} ${verdict}`.trim());
+      continue;
+    }
+    const selector = runSelector(run.keys[0] as NonNullable<(typeof run.keys)[0]>);
+    const seen = new Set<string>();
+    const elements: string[] = [];
+    run.keys.forEach((key, i) => {
+      const element = runElement(key);
+      // The first of equal keys is the one that decides, as it would one rule at a time.
+      if (seen.has(element)) return;
+      seen.add(element);
+      elements.push(
+        run.decision === 'accept' ? element : `${element} : 0x${(MARK_TAG | (run.rules[i]?.index ?? 0)).toString(16)}`,
+      );
+    });
+    if (run.decision === 'accept') {
+      body.push(`${selector} { ${elements.join(', ')} } accept`);
+    } else {
+      // The map sets the packet mark only on a hit (a miss ends the rule), and the next rule drops
+      // what was marked; the mark tells the agent which rule it was.
+      body.push(`meta mark set ${selector} map { ${elements.join(', ')} }`);
+      body.push(
+        `meta mark & 0x${MARK_TAG_MASK.toString(16)} == 0x${MARK_TAG.toString(16)} ${dropStatement({ kind: 'marked-rule' }, options)}`,
+      );
+    }
   }
   // Once a direction has an allow rule, what no rule lets through is denied (the behaviour
   // administrators of this kind of product expect from "allow" rules).
