@@ -17,6 +17,7 @@ export function builtInRuleset(): RulesetInput {
 }
 
 interface GroupRecommendation {
+  readonly description?: string;
   readonly packages?: readonly string[];
   readonly services?: readonly string[];
   readonly always?: boolean;
@@ -45,4 +46,9 @@ export function recommendedGroups(
       out.add(group);
   }
   return out;
+}
+
+/** Each built-in rule group with a line saying what it watches. */
+export function ruleGroupDescriptions(): Record<string, string> {
+  return Object.fromEntries(Object.entries(recommendations()).map(([g, r]) => [g, r.description ?? g]));
 }

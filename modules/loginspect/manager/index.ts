@@ -1,0 +1,36 @@
+import type { ManagerModule } from '@bulwark/protocol';
+import { recommendedGroups, ruleGroupDescriptions } from '../rules/index.js';
+import { compileLogInspect } from './loginspect-configuration.js';
+import { LogInspectRule, LogInspectSettings } from './loginspect-settings.js';
+
+export { compileLogInspect, type LogInspectConfiguration } from './loginspect-configuration.js';
+export { DEFAULT_LOG_FILES, LogInspectRule, LogInspectSettings } from './loginspect-settings.js';
+
+const descriptions = ruleGroupDescriptions();
+const knownGroups = new Set(Object.keys(descriptions));
+
+/** One assignable rule per built-in rule group: `loginspect.<group>`. */
+const builtInRules = Object.entries(descriptions).map(([group, description]) => ({
+  id: `loginspect.${group}`,
+  group,
+  description,
+}));
+
+export const loginspectModule: ManagerModule<typeof LogInspectSettings> = {
+  id: 'loginspect',
+  name: 'Log inspection',
+  description:
+    'Reads system and application logs (files and the journal) and raises events for attacks and risky changes: brute force, privilege use, account changes, crashes, web attacks; runs OSSEC/Wazuh-format decoders and rules.',
+  settings: LogInspectSettings,
+  ruleSchema: LogInspectRule,
+  builtInRules,
+  recommend: (inventory) => {
+    const groups = recommendedGroups({
+      packages: inventory.packages.map((p) => p.name),
+      services: inventory.services.map((s) => s.name),
+    });
+    return builtInRules.filter((r) => groups.has(r.group)).map((r) => r.id);
+  },
+  compile: ({ settings, rules }) => compileLogInspect(settings, rules, knownGroups),
+  presentEvent: (event) => ({ title: event.summary.length > 120 ? `${event.summary.slice(0, 119)}…` : event.summary }),
+};

@@ -1,0 +1,60 @@
+import { type Static, Type } from '@sinclair/typebox';
+
+export const DEFAULT_LOG_FILES = [
+  '/var/log/auth.log',
+  '/var/log/secure',
+  '/var/log/syslog',
+  '/var/log/messages',
+  '/var/log/kern.log',
+  '/var/log/audit/audit.log',
+  '/var/log/dpkg.log',
+  '/var/log/nginx/*.log',
+  '/var/log/apache2/*.log',
+  '/var/log/httpd/*_log',
+  '/var/log/postgresql/*.log',
+  '/var/log/mysql/error.log',
+] as const;
+
+export const LogInspectSettings = Type.Object(
+  {
+    enabled: Type.Boolean({
+      default: false,
+      description: 'Read the host logs and raise events for the assigned rules',
+    }),
+    minimumLevel: Type.Integer({
+      minimum: 1,
+      maximum: 16,
+      default: 5,
+      description: 'Lowest rule level (OSSEC scale, 1–16) that becomes an event; lower matches only feed correlation',
+    }),
+    sources: Type.Object(
+      {
+        files: Type.Array(Type.String({ minLength: 1, maxLength: 1024, pattern: '^/' }), {
+          maxItems: 256,
+          default: [...DEFAULT_LOG_FILES],
+          description: 'Absolute paths or globs (*, ?) of log files to follow; missing files are skipped',
+        }),
+        journald: Type.Boolean({ default: true, description: 'Also follow the systemd journal' }),
+      },
+      { additionalProperties: false, default: { files: [...DEFAULT_LOG_FILES], journald: true } },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type LogInspectSettings = Static<typeof LogInspectSettings>;
+
+/**
+ * A rule as assigned through the API: either one built-in rule group (`group`, e.g. "sshd") or
+ * custom decoders and rules in the OSSEC/Wazuh XML format.
+ */
+export const LogInspectRule = Type.Object(
+  {
+    id: Type.String({ minLength: 1, maxLength: 128 }),
+    description: Type.Optional(Type.String({ maxLength: 1024 })),
+    group: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'A built-in rule group' })),
+    decodersXml: Type.Optional(Type.String({ maxLength: 1_000_000, description: 'Decoders in OSSEC/Wazuh XML' })),
+    rulesXml: Type.Optional(Type.String({ maxLength: 1_000_000, description: 'Rules in OSSEC/Wazuh XML' })),
+  },
+  { additionalProperties: false },
+);
+export type LogInspectRule = Static<typeof LogInspectRule>;
