@@ -161,7 +161,11 @@ export async function fakeAgentFlow(manager: RunningManager, keys: { administrat
   return { computerId, tls };
 }
 
-export async function waitFor(condition: () => boolean): Promise<void> {
-  // Bounded by the test runner's timeout; the condition turns true as soon as the request lands.
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 10));
+export async function waitFor(condition: () => boolean, what = 'the condition', ms = 30_000): Promise<void> {
+  // A hang guard: the condition turns true as soon as the request lands.
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }

@@ -22,9 +22,11 @@ export interface TestManager {
 
 /** A manager on 127.0.0.1 with free ports, SQLite (or PostgreSQL when `databaseUrl`) in a temp dir. */
 export async function startTestManager(
-  options: { databaseUrl?: string; now?: () => number } = {},
+  options: { databaseUrl?: string; now?: () => number; dataDir?: string } = {},
 ): Promise<TestManager> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'bulwark-manager-test-'));
+  // A given data dir is shared (e.g. two nodes with one PKI) and left for its owner to remove.
+  const ownDir = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'bulwark-manager-test-')));
   const routes: TestManager['routes'] = [];
   const manager = await startManager({
     dataDir,
@@ -56,7 +58,7 @@ export async function startTestManager(
     routes,
     async close() {
       await manager.stop();
-      await rm(dataDir, { recursive: true, force: true });
+      if (ownDir) await rm(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -6,6 +6,7 @@ import { buildConsoleServer } from './http/console-server.js';
 import { ManagerMetrics } from './http/manager-metrics.js';
 import type { Services } from './http/service-types.js';
 import { WakeHub } from './http/wake-hub.js';
+import { startPostgresWakeRelay, type WakeRelay } from './http/wake-relay-postgres.js';
 import { eventRetention, offlineCheck } from './manager-schedules.js';
 import { managerModules } from './modules/registry.js';
 import { loadOrCreatePki } from './pki/certificate-authority.js';
@@ -86,6 +87,7 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
   let agentApp: FastifyInstance | null = null;
   const wakeHub = new WakeHub();
   const metrics = new ManagerMetrics();
+  let relay: WakeRelay | null = null;
   try {
     const services = createServices({
       db: store.db,
@@ -107,6 +109,10 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
       ...(options.onConsoleRoute === undefined ? {} : { onRoute: options.onConsoleRoute }),
     });
     agentApp = await buildAgentServer({ services, pki, wakeHub, logger, metrics });
+    // Manager nodes sharing PostgreSQL pass wakes to each other: a poll may be held by another node.
+    if (options.databaseUrl !== undefined)
+      relay = await startPostgresWakeRelay(options.databaseUrl, wakeHub, agentApp.log);
+    const wakeRelay = relay;
     const host = options.listenAddress ?? '0.0.0.0';
     await consoleApp.listen({ port: options.consolePort ?? DEFAULT_CONSOLE_PORT, host });
     await agentApp.listen({ port: options.agentPort ?? DEFAULT_AGENT_PORT, host });
@@ -136,6 +142,7 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
         stopping ??= (async () => {
           await Promise.all(schedules.map((schedule) => schedule.stop()));
           wakeHub.close();
+          await wakeRelay?.close();
           await Promise.allSettled([agentServer.close(), consoleServer.close()]);
           await store.close();
         })();
@@ -144,6 +151,7 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
     };
   } catch (error) {
     wakeHub.close();
+    await relay?.close();
     await Promise.allSettled([agentApp?.close(), consoleApp?.close()]);
     await store.close();
     throw error;

@@ -37,8 +37,25 @@ export class WakeHub {
     });
   }
 
-  /** Asks these computers for a heartbeat now. */
+  #relay: ((computerIds: readonly string[]) => void) | null = null;
+
+  /**
+   * Where wakes also go so other manager nodes sharing the database hear them (see
+   * wake-relay-postgres.ts); they come back in through `wakeLocal`.
+   */
+  relayTo(publish: ((computerIds: readonly string[]) => void) | null): void {
+    this.#relay = publish;
+  }
+
+  /** Asks these computers for a heartbeat now, on this node and, through the relay, on the others. */
   wake(computerIds: Iterable<string>): void {
+    const ids = [...computerIds];
+    this.wakeLocal(ids);
+    if (ids.length > 0) this.#relay?.(ids);
+  }
+
+  /** Wakes polls held on this node only. */
+  wakeLocal(computerIds: Iterable<string>): void {
     for (const id of computerIds) {
       const waiters = this.#waiters.get(id);
       if (waiters === undefined || waiters.size === 0) {
