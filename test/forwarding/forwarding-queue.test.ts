@@ -5,7 +5,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { NewEvent } from '@bulwark/protocol';
 import { destinationsService } from '../../packages/platform-manager/src/forwarding/destinations.js';
 import { type RunningForwarder, startForwarding } from '../../packages/platform-manager/src/forwarding/forwarder.js';
-import { ensureForwardingSchema } from '../../packages/platform-manager/src/forwarding/forwarding-test-schema.js';
 import {
   activateComputer,
   alice,
@@ -89,7 +88,6 @@ for (const store of await testStores()) {
 
     before(async () => {
       t = await openTestServices(store);
-      await ensureForwardingSchema(t.store.db);
       computerId = await activateComputer(t.services, 'db-1', null);
       await collector.listen();
     });

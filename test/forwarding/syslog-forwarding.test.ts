@@ -6,7 +6,6 @@ import { destinationsService } from '../../packages/platform-manager/src/forward
 import { eventMessage } from '../../packages/platform-manager/src/forwarding/event-message.js';
 import type { ForwardedEvent } from '../../packages/platform-manager/src/forwarding/forwarded-event.js';
 import { type RunningForwarder, startForwarding } from '../../packages/platform-manager/src/forwarding/forwarder.js';
-import { ensureForwardingSchema } from '../../packages/platform-manager/src/forwarding/forwarding-test-schema.js';
 import {
   activateComputer,
   alice,
@@ -75,7 +74,6 @@ for (const store of await testStores()) {
     before(async () => {
       collector = await RsyslogCollector.start();
       t = await openTestServices(store);
-      await ensureForwardingSchema(t.store.db);
       const parent = must(await t.services.policies.create({ name: 'Servers' }, alice));
       const child = must(await t.services.policies.create({ name: 'Web', parentId: parent.id }, alice));
       policyId = parent.id;

@@ -9,7 +9,6 @@ import { alice, must, openTestServices, type TestServices } from '../services/te
 import { testStores } from '../storage/test-stores.js';
 import { destinationsService } from './destinations.js';
 import { forwardingRoutes } from './forwarding-routes.js';
-import { ensureForwardingSchema } from './forwarding-test-schema.js';
 
 const valid = { name: 'SIEM', transport: 'tcp', host: 'siem.example', port: 6514, format: 'cef' };
 
@@ -21,7 +20,6 @@ for (const store of await testStores()) {
 
     before(async () => {
       t = await openTestServices(store);
-      await ensureForwardingSchema(t.store.db);
       app = Fastify({ logger: false });
       installSchemaValidation(app);
       installProblemHandlers(app);
