@@ -115,7 +115,9 @@ export async function walkFiles(
               observation.bytes += Number(r.entry.attributes.size ?? 0);
             }
           } else {
-            observation.skippedKeys.add(r.key);
+            // A path that vanished is simply absent (and reported deleted if it was in the
+            // baseline); anything else keeps its baseline entry until it can be looked at.
+            if (r.reason !== 'vanished') observation.skippedKeys.add(r.key);
             count(observation, r.reason);
           }
         }
@@ -147,18 +149,25 @@ export async function walkFiles(
 
   const rootDepth = depthBelow(base, root);
   let rootIsDirectory = false;
+  let rootExists = true;
   try {
-    const st = await stat(Buffer.from(root, 'latin1'));
-    rootIsDirectory = st.isDirectory();
-    if (rootIsDirectory) visited.add(`${st.dev}:${st.ino}`);
+    await lstat(Buffer.from(root, 'latin1'));
+    try {
+      const st = await stat(Buffer.from(root, 'latin1'));
+      rootIsDirectory = st.isDirectory();
+      if (rootIsDirectory) visited.add(`${st.dev}:${st.ino}`);
+    } catch {
+      // A dangling or looping symlink: recorded as a link, not walked.
+    }
   } catch (error) {
     const reason = errorReason(error);
-    if (reason !== 'vanished') {
+    if (reason === 'vanished') rootExists = false;
+    else {
       observation.skippedKeys.add(root);
       count(observation, reason);
     }
   }
-  if (!options.filter.prunes(root) || root === base) await record(root);
+  if (rootExists && (!options.filter.prunes(root) || root === base)) await record(root);
   const stack: { dir: string; depth: number }[] = [];
   if (rootIsDirectory && rootDepth < maxDepth && (rule.entity.followSymlinks || (await isRealDirectory(root))))
     stack.push({ dir: root, depth: rootDepth });
