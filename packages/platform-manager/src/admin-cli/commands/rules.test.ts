@@ -84,6 +84,17 @@ describe('bulwark rules / computers recommend', () => {
       ['G-100', 'G-200', 'G-300'],
     );
 
+    const ruleFile = join(dir, 'rule.json');
+    await writeFile(ruleFile, JSON.stringify({ id: 'C-1', name: 'Custom', mode: 'bad' }));
+    const refused = await run('rules', 'create', 'guard', ruleFile);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.err, /\/mode/);
+    await writeFile(ruleFile, JSON.stringify({ id: 'C-1', name: 'Custom', mode: 'detect' }));
+    assert.equal((await run('rules', 'create', 'guard', ruleFile)).code, 0);
+    assert.equal((await run('rules', 'create', 'guard', join(dir, 'missing.json'))).code, 2);
+    assert.equal((await run('rules', 'delete', 'guard', 'C-1')).code, 0);
+    assert.notEqual((await run('rules', 'delete', 'guard', 'G-100')).code, 0, 'built-ins are read-only');
+
     const assigned = await run('rules', 'assign', '--policy', 'Linux Server', 'guard', 'G-100', 'G-200');
     assert.equal(assigned.code, 0, assigned.err);
     assert.match(assigned.out, /Assigned G-100, G-200; 1 computer/);
@@ -97,6 +108,14 @@ describe('bulwark rules / computers recommend', () => {
     );
     const effective = await run('rules', 'effective', '--computer', computerId, '--module', 'guard');
     assert.match(effective.out, /G-200\s+nginx request smuggling\s+policy Linux Server, computer web-1/);
+
+    const overridden = await run('rules', 'override', '--computer', computerId, 'guard', 'G-100', '{"mode":"detect"}');
+    assert.equal(overridden.code, 0, overridden.err);
+    const withOverride = await run('--json', 'rules', 'effective', '--computer', computerId);
+    assert.deepEqual(JSON.parse(withOverride.out).find((r: { id: string }) => r.id === 'G-100').overrides, {
+      mode: 'detect',
+    });
+    assert.equal((await run('rules', 'override', '--computer', computerId, 'guard', 'G-100', '[1]')).code, 2);
 
     const unknown = await run('rules', 'assign', '--computer', computerId, 'guard', 'G-404');
     assert.notEqual(unknown.code, 0);

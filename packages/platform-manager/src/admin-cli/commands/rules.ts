@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import {
   idSegment,
   isRow,
@@ -12,6 +13,28 @@ import { type CliResult, ok, usageError } from '../cli-error.js';
 import { type Command, type CommandInput, flag, stringOption } from '../command.js';
 import type { ManagerClient } from '../manager-client.js';
 import { formatFields, formatTable, formatTime } from '../table.js';
+
+/** A JSON object from a file, or from stdin when the path is `-`. */
+async function readJsonObject(path: string, stdin: NodeJS.ReadableStream): Promise<CliResult<Row>> {
+  let text: string;
+  try {
+    if (path === '-') {
+      const chunks: Buffer[] = [];
+      for await (const chunk of stdin) chunks.push(Buffer.from(chunk as Buffer));
+      text = Buffer.concat(chunks).toString('utf8');
+    } else {
+      text = await readFile(path, 'utf8');
+    }
+  } catch (error) {
+    return usageError(`cannot read ${path}: ${(error as Error).message}`);
+  }
+  try {
+    const value: unknown = JSON.parse(text);
+    return isRow(value) ? ok(value) : usageError(`${path} must hold one JSON object`);
+  } catch (error) {
+    return usageError(`${path} is not JSON: ${(error as Error).message}`);
+  }
+}
 
 const MODULE_ID = /^[a-z][a-z0-9-]{0,63}$/;
 const RULE_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
@@ -237,6 +260,78 @@ const exclude: Command = {
   },
 };
 
+const create: Command = {
+  group: 'rules',
+  name: 'create',
+  args: 'MODULE FILE|-',
+  summary: "Add a custom rule from a JSON file (or stdin), checked against the module's rule schema",
+  options: {},
+  optionHelp: [],
+  positionals: { min: 2, max: 2 },
+  async run({ client, stdin }, input) {
+    const module = moduleSegment(input.positionals[0]!);
+    if (!module.ok) return module;
+    const rule = await readJsonObject(input.positionals[1]!, stdin);
+    if (!rule.ok) return rule;
+    const answer = await client.request('POST', `/api/modules/${module.value}/rules`, { body: rule.value });
+    if (!answer.ok) return answer;
+    return ok({ json: answer.value.body, text: `Created ${module.value} rule ${String(rule.value.id)}` });
+  },
+};
+
+const remove: Command = {
+  group: 'rules',
+  name: 'delete',
+  args: 'MODULE RULE',
+  summary: 'Delete a custom rule that nothing assigns',
+  options: {},
+  optionHelp: [],
+  positionals: { min: 2, max: 2 },
+  async run({ client }, input) {
+    const module = moduleSegment(input.positionals[0]!);
+    if (!module.ok) return module;
+    const rule = ruleSegment(input.positionals[1]!);
+    if (!rule.ok) return rule;
+    const answer = await client.request('DELETE', `/api/modules/${module.value}/rules/${rule.value}`);
+    if (!answer.ok) return answer;
+    return ok({ json: answer.value.body, text: `Deleted ${module.value} rule ${input.positionals[1]}` });
+  },
+};
+
+const override: Command = {
+  group: 'rules',
+  name: 'override',
+  args: 'MODULE RULE JSON',
+  summary: 'Override rule properties at a policy or computer, e.g. \'{"mode":"detect"}\' ({} removes them)',
+  options: targetOptions,
+  optionHelp: targetHelp,
+  positionals: { min: 3, max: 3 },
+  async run({ client }, input) {
+    const path = await targetPath(client, input);
+    if (!path.ok) return path;
+    const module = moduleSegment(input.positionals[0]!);
+    if (!module.ok) return module;
+    const rule = ruleSegment(input.positionals[1]!);
+    if (!rule.ok) return rule;
+    let overrides: unknown;
+    try {
+      overrides = JSON.parse(input.positionals[2]!);
+    } catch {
+      return usageError('the overrides must be a JSON object, e.g. \'{"mode":"detect"}\'');
+    }
+    if (!isRow(overrides)) return usageError('the overrides must be a JSON object, e.g. \'{"mode":"detect"}\'');
+    const answer = await client.request('PUT', `${path.value}/rules/${module.value}/${rule.value}/overrides`, {
+      body: { overrides },
+    });
+    if (!answer.ok) return answer;
+    const text =
+      Object.keys(overrides).length === 0
+        ? `${input.positionals[1]}: overrides removed here`
+        : `${input.positionals[1]}: ${JSON.stringify(overrides)}`;
+    return ok({ json: answer.value.body, text });
+  },
+};
+
 const byModuleText = (value: unknown) =>
   isRow(value)
     ? Object.entries(value)
@@ -278,6 +373,9 @@ export const ruleCommands: readonly Command[] = [
   changeCommand('assign'),
   changeCommand('unassign'),
   effective,
+  override,
   exclude,
+  create,
+  remove,
   recommend,
 ];
