@@ -3,7 +3,14 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { activateAgent, deactivateAgent, readAgentStatus, readIdentity } from '@bulwark/platform-agent';
+import {
+  activateAgent,
+  deactivateAgent,
+  readAgentStatus,
+  readIdentity,
+  silentLogger,
+  startAgent,
+} from '@bulwark/platform-agent';
 import { createTestPki, type FakeManager, startFakeManager, type TestPki } from './fake-manager.js';
 
 let pki: TestPki;
@@ -146,8 +153,13 @@ describe('agent activation', () => {
       dataDir: dir,
     });
     assert.equal(result.ok, true);
+    const started = await startAgent({ dataDir: dir, log: silentLogger, factories: [], wakeTimeoutSeconds: 1 });
+    if (!started.ok) throw new Error(started.message);
     const deactivated = await deactivateAgent({ dataDir: dir });
     assert.equal(deactivated.ok, true, JSON.stringify(deactivated));
+    // The running daemon notices by itself and asks to end.
+    assert.equal(await started.agent.ended, 'deactivated');
+    await started.agent.stop();
     if (deactivated.ok) assert.equal(deactivated.managerTold, true);
     assert.equal(manager.computerId, null);
     assert.equal(readIdentity(dir).kind, 'not-activated');

@@ -102,6 +102,7 @@ class AgentDaemon implements RunningAgent {
   readonly #startedAt = new Date().toISOString();
   #stopped = false;
   #closed = false;
+  #identityWatch: NodeJS.Timeout | null = null;
   #finalCounters: SpoolCounters = {
     pendingEvents: 0,
     droppedEvents: 0,
@@ -168,6 +169,14 @@ class AgentDaemon implements RunningAgent {
     this.#writeStatus();
     this.#uploader.start();
     this.#loops.push(this.#heartbeatLoop(), this.#wakeLoop());
+    // `bulwark-agent deactivate` removes the identity; notice within seconds, not at the next heartbeat.
+    this.#identityWatch = setInterval(() => {
+      if (!existsSync(identityPaths(this.dataDir).identity)) {
+        this.#log.warn('identity removed (deactivated): stopping');
+        this.#end('deactivated');
+      }
+    }, 2000);
+    this.#identityWatch.unref();
   }
 
   emit(event: NewEvent): EmitOutcome {
@@ -218,6 +227,7 @@ class AgentDaemon implements RunningAgent {
     this.#stopped = true;
     this.#log.info('agent stopping');
     this.#controller.abort();
+    if (this.#identityWatch) clearInterval(this.#identityWatch);
     this.#heartbeatDelay.wake();
     await this.#uploader.stop();
     await Promise.all(this.#loops);
