@@ -4,7 +4,7 @@ import type { FirewallConfiguration } from './firewall-configuration.js';
 import { type LogReason, logPrefix, RECON_PREFIX } from './log-prefix.js';
 import { arpRuleMatch, ipRuleMatches, type ListSetNames } from './rule-matches.js';
 import { groupRuns, MARK_TAG, MARK_TAG_MASK, runElement, runSelector } from './rule-merging.js';
-import { orderRules } from './rule-order.js';
+import { type OrderedRule, orderRules } from './rule-order.js';
 import type { FirewallRule } from './rule-schema.js';
 
 export const DEFAULT_TABLE = 'bulwark';
@@ -132,6 +132,7 @@ function statefulLines(s: FirewallConfiguration['settings'], options: CompileOpt
 
 function ipChain(
   config: FirewallConfiguration,
+  ordered: readonly OrderedRule[],
   direction: 'incoming' | 'outgoing',
   options: CompileOptions,
   sets: ListSetNames,
@@ -165,7 +166,7 @@ function ipChain(
       `tcp flags & (syn | ack | rst) == syn ct state new add @halfopen6 { ip6 saddr ct count over ${n} } ${verdict}`,
     );
   }
-  const rules = orderRules(config.rules).filter(
+  const rules = ordered.filter(
     ({ rule }) => rule.direction === direction && (rule.frameType ?? 'any') !== 'arp' && !rule.fragments,
   );
   for (const run of groupRuns(rules)) {
@@ -206,8 +207,13 @@ function ipChain(
   return [...lines, ...body.map((b) => `\t\t${b}`), '\t}'];
 }
 
-function fragmentChain(config: FirewallConfiguration, options: CompileOptions, sets: ListSetNames): string[] {
-  const rules = orderRules(config.rules).filter(({ rule }) => rule.fragments && rule.direction === 'incoming');
+function fragmentChain(
+  config: FirewallConfiguration,
+  ordered: readonly OrderedRule[],
+  options: CompileOptions,
+  sets: ListSetNames,
+): string[] {
+  const rules = ordered.filter(({ rule }) => rule.fragments && rule.direction === 'incoming');
   if (rules.length === 0) return [];
   // Before conntrack's defragmentation (priority -400), or the filter would never see a fragment.
   const lines = ['\tchain fragments {', '\t\ttype filter hook prerouting priority -450; policy accept;'];
@@ -218,8 +224,14 @@ function fragmentChain(config: FirewallConfiguration, options: CompileOptions, s
   return [...lines, '\t}'];
 }
 
-function arpTable(config: FirewallConfiguration, options: CompileOptions, table: string, sets: ListSetNames): string[] {
-  const rules = orderRules(config.rules).filter(({ rule }) => rule.frameType === 'arp');
+function arpTable(
+  config: FirewallConfiguration,
+  ordered: readonly OrderedRule[],
+  options: CompileOptions,
+  table: string,
+  sets: ListSetNames,
+): string[] {
+  const rules = ordered.filter(({ rule }) => rule.frameType === 'arp');
   const sweep = config.settings.detectNetworkSweeps;
   if (rules.length === 0 && !sweep) return [];
   const out = [
@@ -276,10 +288,11 @@ export function compileRuleset(config: FirewallConfiguration, options: CompileOp
     lines.push('\tset halfopen6 { type ipv6_addr; flags dynamic; size 65535; }');
   }
   lines.push(...setDeclarations(config, ipRules, false));
-  lines.push(...fragmentChain(config, options, sets));
-  lines.push(...ipChain(config, 'incoming', options, sets));
-  lines.push(...ipChain(config, 'outgoing', options, sets));
+  const ordered = orderRules(config.rules);
+  lines.push(...fragmentChain(config, ordered, options, sets));
+  lines.push(...ipChain(config, ordered, 'incoming', options, sets));
+  lines.push(...ipChain(config, ordered, 'outgoing', options, sets));
   lines.push('}');
-  lines.push(...arpTable(config, options, table, sets));
+  lines.push(...arpTable(config, ordered, options, table, sets));
   return { script: `${lines.join('\n')}\n` };
 }

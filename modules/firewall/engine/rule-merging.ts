@@ -86,25 +86,23 @@ const decisionOf = (rule: FirewallRule) =>
 
 /** Splits ordered rules into single rules and mergeable runs. */
 export function groupRuns(ordered: readonly OrderedRule[]): RuleRun[] {
+  const keys = ordered.map((o) => simpleKey(o.rule));
   const out: RuleRun[] = [];
   let i = 0;
   while (i < ordered.length) {
     const first = ordered[i] as OrderedRule;
-    const key = simpleKey(first.rule);
+    const key = keys[i];
     const decision = decisionOf(first.rule);
     let j = i + 1;
-    const keys: SimpleKey[] = key ? [key] : [];
     if (key && decision) {
       while (j < ordered.length) {
-        const next = ordered[j] as OrderedRule;
-        const k = simpleKey(next.rule);
-        if (!k || k.shape !== key.shape || decisionOf(next.rule) !== decision) break;
-        keys.push(k);
+        const k = keys[j];
+        if (!k || k.shape !== key.shape || decisionOf((ordered[j] as OrderedRule).rule) !== decision) break;
         j++;
       }
     }
     if (key && decision && j - i >= MIN_MERGED_RUN) {
-      out.push({ merged: true, decision, rules: ordered.slice(i, j), keys });
+      out.push({ merged: true, decision, rules: ordered.slice(i, j), keys: keys.slice(i, j) as SimpleKey[] });
       i = j;
     } else {
       out.push({ merged: false, rule: first });
