@@ -3,8 +3,13 @@ import { recommendedGroups, ruleGroupDescriptions } from '../rules/index.js';
 import { compileLogInspect } from './loginspect-configuration.js';
 import { LogInspectRule, LogInspectSettings } from './loginspect-settings.js';
 
-export { compileLogInspect, type LogInspectConfiguration } from './loginspect-configuration.js';
-export { DEFAULT_LOG_FILES, LogInspectRule, LogInspectSettings } from './loginspect-settings.js';
+export { compileLogInspect } from './loginspect-configuration.js';
+export {
+  DEFAULT_LOG_FILES,
+  LogInspectConfiguration,
+  LogInspectRule,
+  LogInspectSettings,
+} from './loginspect-settings.js';
 
 const descriptions = ruleGroupDescriptions();
 const knownGroups = new Set(Object.keys(descriptions));

@@ -1,18 +1,7 @@
 import { type AssignedRule, describeIssues, parseWith } from '@bulwark/protocol';
 import { compileRuleset, formatProblem } from '../engine/index.js';
 import { builtInRuleset } from '../rules/index.js';
-import { LogInspectRule, type LogInspectSettings } from './loginspect-settings.js';
-
-/** What the agent receives: sources, threshold, the built-in groups to run and custom XML. */
-export interface LogInspectConfiguration {
-  readonly minimumLevel: number;
-  readonly sources: LogInspectSettings['sources'];
-  /** Built-in rule groups to run, sorted. */
-  readonly builtInGroups: readonly string[];
-  /** Custom decoders and rules, in rule id order, each checked against the built-in ruleset. */
-  readonly custom: readonly { readonly id: string; readonly decodersXml: string; readonly rulesXml: string }[];
-  readonly rejectedRules: readonly { readonly id: string; readonly reason: string }[];
-}
+import { type LogInspectConfiguration, LogInspectRule, type LogInspectSettings } from './loginspect-settings.js';
 
 export function compileLogInspect(
   settings: LogInspectSettings,
