@@ -187,6 +187,24 @@ describe('agent daemon against a manager', () => {
     }
   });
 
+  it('finds and drops the one event the manager refuses, delivering the others of its batch', async () => {
+    const agent = await start();
+    try {
+      manager.onEvents = (batch) => (batch.some((e) => e.summary === 'poison') ? 'reject' : 'ack');
+      const before = agent.spool.counters().invalidEvents;
+      for (let i = 1; i <= 9; i++) {
+        agent.emit({ module: 'probe', type: 'batch', severity: 'low', summary: i === 5 ? 'poison' : `ok ${i}` });
+      }
+      await manager.until(() => [...manager.events.values()].filter((e) => e.type === 'batch').length === 8);
+      await manager.until(() => agent.spool.counters().pendingEvents === 0);
+      assert.equal(agent.spool.counters().invalidEvents, before + 1);
+      assert.ok(![...manager.events.values()].some((e) => e.summary === 'poison'));
+    } finally {
+      manager.onEvents = () => 'ack';
+      await agent.stop();
+    }
+  });
+
   it('applies the stored configuration at start, before reaching the manager', async () => {
     await manager.pause();
     applied.length = 0;

@@ -96,7 +96,7 @@ export async function createTestPki(name = 'Bulwark Test CA'): Promise<TestPki> 
   };
 }
 
-export type EventsVerdict = 'ack' | 'fail' | 'hold';
+export type EventsVerdict = 'ack' | 'fail' | 'hold' | 'reject';
 
 export interface FakeManager {
   url: string;
@@ -112,7 +112,7 @@ export interface FakeManager {
   readonly configurationRequests: string[];
   heartbeatIntervalSeconds: number;
   configuration: SecurityConfiguration | null;
-  /** Decides the fate of each event batch after it is stored: answer, answer 503, or never answer. */
+  /** Decides the fate of each event batch: store and answer, store and answer 503, store and never answer, or refuse it (400, nothing stored). */
   onEvents: (batch: AgentEvent[]) => EventsVerdict;
   /** Ends the pending wake long-polls with wake=true. */
   wake(): void;
@@ -259,6 +259,10 @@ export async function startFakeManager(pki: TestPki, options: { port?: number } 
     }
     if (req.method === 'POST' && url.pathname === '/agent/v1/events') {
       const batch = (body as { events: AgentEvent[] }).events;
+      const verdict = fake.onEvents(batch);
+      if (verdict === 'reject') {
+        return send(res, 400, { type: 'urn:bulwark:problem:validation', title: 'Bad Request', status: 400 });
+      }
       let accepted = 0;
       let duplicates = 0;
       for (const event of batch) {
@@ -270,7 +274,6 @@ export async function startFakeManager(pki: TestPki, options: { port?: number } 
       }
       fake.duplicates += duplicates;
       fake.eventBatches++;
-      const verdict = fake.onEvents(batch);
       if (verdict === 'hold') {
         held.push(res);
         return;
