@@ -163,7 +163,8 @@ function flatten(
   if (depth > MAX_JSON_DEPTH) return;
   for (const key of Object.keys(object)) {
     const value = object[key];
-    const name = prefix + key.toLowerCase();
+    // A top-level "user" is OSSEC's user field (stored as dstuser), as in the JSON decoder.
+    const name = prefix === '' && key.toLowerCase() === 'user' ? 'dstuser' : prefix + key.toLowerCase();
     if (value === null) {
       if (nulls === 'empty') fields.set(name, '');
       else if (nulls === 'string') fields.set(name, 'null');

@@ -53,7 +53,10 @@ interface LiteralAlternative {
  * found with startsWith/endsWith/indexOf on the lower-cased subject.
  */
 function osMatchMatcher(source: string): Matcher {
-  const alternatives: LiteralAlternative[] = source.split('|').map((alt) => {
+  // A leading "!" negates the whole pattern.
+  const negated = source.startsWith('!');
+  const body = negated ? source.slice(1) : source;
+  const alternatives: LiteralAlternative[] = body.split('|').map((alt) => {
     let text = alt;
     const start = text.startsWith('^');
     if (start) text = text.slice(1);
@@ -77,12 +80,15 @@ function osMatchMatcher(source: string): Matcher {
     }
     return undefined;
   };
+  const found = negated
+    ? (s: string): [number, number] | undefined => (find(s) === undefined ? [0, s.length] : undefined)
+    : find;
   return {
     source,
     syntax: 'osmatch',
-    test: (s) => find(s) !== undefined,
+    test: (s) => found(s) !== undefined,
     exec: (s) => {
-      const f = find(s);
+      const f = found(s);
       if (!f) return null;
       const m = [s.slice(f[0], f[1])] as unknown as RegExpExecArray;
       m.index = f[0];

@@ -248,7 +248,8 @@ export function compileRule(el: XmlElement, ctx: RuleContext): Rule | undefined 
         concatenated.set(name, {
           text: (prev?.text ?? '') + text,
           type: child.attributes.type ?? prev?.type,
-          negate: yes(child.attributes.negate) || (prev?.negate ?? false),
+          // Concatenated like the text; a later negate attribute overrides an earlier one.
+          negate: child.attributes.negate !== undefined ? yes(child.attributes.negate) : (prev?.negate ?? false),
           line: prev?.line ?? child.line,
         });
         continue;
