@@ -148,6 +148,27 @@ for (const store of await testStores()) {
 
     // SQLite serialises writers, so there commit order is ingest order and this case cannot arise.
     const postgresOnly = store.name === 'postgres' ? test : () => {};
+    postgresOnly('two manager nodes on one database send each event once', async () => {
+      collector.messages.length = 0;
+      const [destination] = must(await destinations().list());
+      assert.ok(destination);
+      must(await destinations().update(destination.id, { maxBacklog: 100_000 }, alice));
+      const second = startForwarding({ db: t.store.db, identity, pollIntervalMs: 10, boundCheckIntervalMs: 50 });
+      try {
+        for (let i = 0; i < 4; i++) {
+          must(await t.services.events.ingest(computerId, events(`node${i}`, 50)));
+          await sleep(20);
+        }
+        await collector.waitFor(200);
+        await sleep(500);
+      } finally {
+        await second.stop();
+      }
+      const summaries = collector.summaries();
+      assert.equal(summaries.length, 200);
+      assert.equal(new Set(summaries).size, 200, 'no event sent twice');
+    });
+
     postgresOnly('an event whose transaction commits after a later one is still forwarded', async () => {
       collector.messages.length = 0;
       // A transaction that stores an event and stays open while another stores and commits.

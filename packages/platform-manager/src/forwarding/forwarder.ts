@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, PostgresAdapter, sql } from 'kysely';
 import type { Database } from '../storage/schema.js';
 import type { Destination } from './destination-schema.js';
 import { destinationFilter, presentDestination } from './destinations.js';
@@ -13,7 +13,7 @@ import {
   pruneFeed,
   readFeed,
 } from './forwarding-feed.js';
-import { forwardingDb } from './forwarding-tables.js';
+import { type ForwardingDatabase, forwardingDb } from './forwarding-tables.js';
 import { openSyslogConnection, type SyslogConnection } from './syslog-connection.js';
 
 /** Pino-compatible (the manager passes its Fastify logger). */
@@ -52,7 +52,11 @@ interface Worker {
   boundCheckedAt: number;
 }
 
+type Db = Kysely<ForwardingDatabase>;
+
 const BATCHES_PER_TURN = 20;
+/** Advisory-lock key space of the forwarder (the second key is the destination). */
+const LOCK_SPACE = 0x42574b46;
 const PRUNE_MS = 60_000;
 const silent: ForwardingLogger = { warn() {}, info() {} };
 
@@ -80,6 +84,7 @@ export function startForwarding(options: ForwardingOptions): RunningForwarder {
   const minRetryMs = options.minRetryMs ?? 1000;
   const maxRetryMs = options.maxRetryMs ?? 60_000;
   const boundCheckMs = options.boundCheckIntervalMs ?? 5000;
+  const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
   const workers = new Map<string, Worker>();
   let stopped = false;
   let timer: NodeJS.Timeout | null = null;
@@ -87,8 +92,8 @@ export function startForwarding(options: ForwardingOptions): RunningForwarder {
   let again = false;
   let prunedAt = 0;
 
-  async function saveCursor(id: string, cursor: FeedCursor, sent: number): Promise<void> {
-    await db
+  async function saveCursor(q: Db, id: string, cursor: FeedCursor, sent: number): Promise<void> {
+    await q
       .updateTable('forwarding_destinations')
       .set((eb) => ({
         cursor_tx: cursor.tx,
@@ -101,13 +106,13 @@ export function startForwarding(options: ForwardingOptions): RunningForwarder {
   }
 
   /** Past the bound, the oldest queued events are given up (and counted) so the queue stays bounded. */
-  async function enforceBound(destination: Destination, cursor: FeedCursor): Promise<FeedCursor> {
-    const queued = await countQueued(db, cursor);
+  async function enforceBound(q: Db, destination: Destination, cursor: FeedCursor): Promise<FeedCursor> {
+    const queued = await countQueued(q, cursor);
     if (queued <= destination.maxBacklog) return cursor;
-    const last = await cursorAt(db, cursor, queued - destination.maxBacklog - 1);
+    const last = await cursorAt(q, cursor, queued - destination.maxBacklog - 1);
     if (last === null) return cursor;
-    const skipped = await countMatching(db, await destinationFilter(db, destination), cursor, last);
-    await db
+    const skipped = await countMatching(q, await destinationFilter(q, destination), cursor, last);
+    await q
       .updateTable('forwarding_destinations')
       .set((eb) => ({ cursor_tx: last.tx, cursor_seq: last.seq, skipped_count: eb('skipped_count', '+', skipped) }))
       .where('id', '=', destination.id)
@@ -119,11 +124,11 @@ export function startForwarding(options: ForwardingOptions): RunningForwarder {
     return last;
   }
 
-  async function forward(destination: Destination, start: FeedCursor, worker: Worker): Promise<void> {
-    const filter = await destinationFilter(db, destination);
+  async function forward(q: Db, destination: Destination, start: FeedCursor, worker: Worker): Promise<void> {
+    const filter = await destinationFilter(q, destination);
     let cursor = start;
     for (let batch = 0; batch < BATCHES_PER_TURN && !stopped; batch++) {
-      const rows = await readFeed(db, cursor, batchSize);
+      const rows = await readFeed(q, cursor, batchSize);
       const last = rows.at(-1);
       if (last === undefined) return;
       const messages: string[] = [];
@@ -138,10 +143,10 @@ export function startForwarding(options: ForwardingOptions): RunningForwarder {
         }
         await worker.connection.send(messages);
       }
-      await saveCursor(destination.id, last.cursor, messages.length);
+      await saveCursor(q, destination.id, last.cursor, messages.length);
       if (worker.failures > 0) {
         worker.failures = 0;
-        await db
+        await q
           .updateTable('forwarding_destinations')
           .set({ last_error: null })
           .where('id', '=', destination.id)
@@ -154,55 +159,68 @@ export function startForwarding(options: ForwardingOptions): RunningForwarder {
     again = true;
   }
 
+  /** One destination's turn, reading its cursor through `q` (inside the node lock on PostgreSQL). */
+  async function serve(q: Db, id: string): Promise<void> {
+    const row = await q.selectFrom('forwarding_destinations').selectAll().where('id', '=', id).executeTakeFirst();
+    if (row === undefined || Number(row.enabled) !== 1) return;
+    const destination = presentDestination(row as Parameters<typeof presentDestination>[0]);
+    let worker = workers.get(id);
+    if (worker !== undefined && worker.endpointKey !== endpointKey(destination)) {
+      worker.connection?.close();
+      workers.delete(id);
+      worker = undefined;
+    }
+    if (worker === undefined) {
+      worker = { endpointKey: endpointKey(destination), connection: null, failures: 0, retryAt: 0, boundCheckedAt: 0 };
+      workers.set(id, worker);
+    }
+    let cursor = { tx: Number(row.cursor_tx), seq: Number(row.cursor_seq) };
+    // Measured even while retries wait, so a long outage keeps the queue within its bound.
+    if (now() - worker.boundCheckedAt >= boundCheckMs) {
+      worker.boundCheckedAt = now();
+      cursor = await enforceBound(q, destination, cursor);
+    }
+    if (now() < worker.retryAt) return;
+    try {
+      await forward(q, destination, cursor, worker);
+    } catch (error) {
+      worker.connection?.close();
+      worker.connection = null;
+      worker.failures++;
+      worker.retryAt = now() + Math.min(maxRetryMs, minRetryMs * 2 ** (worker.failures - 1));
+      const message = messageOf(error);
+      await q
+        .updateTable('forwarding_destinations')
+        .set({ last_error: message, last_error_at: now() })
+        .where('id', '=', id)
+        .execute();
+      if (worker.failures === 1)
+        logger.warn(
+          { destinationId: id, error: message },
+          `forwarding destination ${destination.name}: send failed, events stay queued`,
+        );
+    }
+  }
+
   async function turn(): Promise<void> {
-    const rows = await db.selectFrom('forwarding_destinations').selectAll().where('enabled', '=', 1).execute();
+    const ids = await db.selectFrom('forwarding_destinations').select('id').where('enabled', '=', 1).execute();
     const seen = new Set<string>();
-    for (const row of rows) {
+    for (const { id } of ids) {
       if (stopped) return;
-      const destination = presentDestination(row as Parameters<typeof presentDestination>[0]);
-      seen.add(destination.id);
-      let worker = workers.get(destination.id);
-      if (worker !== undefined && worker.endpointKey !== endpointKey(destination)) {
-        worker.connection?.close();
-        workers.delete(destination.id);
-        worker = undefined;
+      seen.add(id);
+      if (!postgres) {
+        // One manager per SQLite file; and a transaction here would hold off ingestion's writes.
+        await serve(db, id);
+        continue;
       }
-      if (worker === undefined) {
-        worker = {
-          endpointKey: endpointKey(destination),
-          connection: null,
-          failures: 0,
-          retryAt: 0,
-          boundCheckedAt: 0,
-        };
-        workers.set(destination.id, worker);
-      }
-      let cursor = { tx: Number(row.cursor_tx), seq: Number(row.cursor_seq) };
-      // Measured even while retries wait, so a long outage keeps the queue within its bound.
-      if (now() - worker.boundCheckedAt >= boundCheckMs) {
-        worker.boundCheckedAt = now();
-        cursor = await enforceBound(destination, cursor);
-      }
-      if (now() < worker.retryAt) continue;
-      try {
-        await forward(destination, cursor, worker);
-      } catch (error) {
-        worker.connection?.close();
-        worker.connection = null;
-        worker.failures++;
-        worker.retryAt = now() + Math.min(maxRetryMs, minRetryMs * 2 ** (worker.failures - 1));
-        const message = messageOf(error);
-        await db
-          .updateTable('forwarding_destinations')
-          .set({ last_error: message, last_error_at: now() })
-          .where('id', '=', destination.id)
-          .execute();
-        if (worker.failures === 1)
-          logger.warn(
-            { destinationId: destination.id, error: message },
-            `forwarding destination ${destination.name}: send failed, events stay queued`,
-          );
-      }
+      // Manager nodes sharing PostgreSQL: one node at a time serves a destination, under a lock
+      // that ends with the transaction (so with the node, if it dies).
+      await db.transaction().execute(async (trx) => {
+        const { rows } = await sql<{
+          got: boolean;
+        }>`SELECT pg_try_advisory_xact_lock(${LOCK_SPACE}, hashtext(${id})) AS got`.execute(trx);
+        if (rows[0]?.got === true) await serve(trx, id);
+      });
     }
     for (const [id, worker] of workers) {
       if (seen.has(id)) continue;
