@@ -86,3 +86,20 @@ test('real time: removing a directory reports everything that was under it', { t
     cleanup(root, h.dataDir);
   }
 });
+
+test('real time: removing the rule base directory itself is reported', { timeout: 60_000 }, async () => {
+  const root = temporaryDirectory('base');
+  const base = join(root, 'watched');
+  mkdirSync(base);
+  writeFileSync(join(base, 'inside'), 'x');
+  const h = harness();
+  try {
+    await h.apply([fileRule('base', base)], { realTime: true });
+    rmSync(base, { recursive: true });
+    for (const path of [base, join(base, 'inside')])
+      await h.waitFor((x) => x.type === 'deleted' && (x.details!.entity as { path: string }).path === path);
+  } finally {
+    await h.module.stop();
+    cleanup(root, h.dataDir);
+  }
+});

@@ -1,5 +1,6 @@
 import { type FSWatcher, lstatSync, watch } from 'node:fs';
 import {
+  baseName,
   type CompiledRule,
   Debouncer,
   type FilesEntitySet,
@@ -127,17 +128,24 @@ export class RealTimeMonitor {
     const watch = this.#watches.get(directory);
     const ruleIds = watch ? watch.ruleIds : new Set(this.#rules.keys());
     const path = name === undefined ? directory : joinBytePath(directory, name);
+    // inotify reports a watched directory's own removal or move under its own name; the
+    // directory itself is checked too, so removing a rule's base directory is noticed.
+    const paths = name !== undefined && name === baseName(directory) ? [path, directory] : [path];
     const now = this.#options.now();
+    for (const p of paths) this.#noteFor(ruleIds, p, name !== undefined, now);
+    this.#arm();
+  }
+
+  #noteFor(ruleIds: ReadonlySet<string>, path: string, named: boolean, now: number): void {
     for (const ruleId of ruleIds) {
       const rule = this.#rules.get(ruleId);
       if (!rule || !this.#relevant(rule, path)) continue;
       // A new directory is watched at once, before its debounced check walks it, so files
       // created in it meanwhile are not missed.
-      if (name !== undefined && !this.#watches.has(path) && rule.entity.recursive !== false && isDirectory(path))
+      if (named && !this.#watches.has(path) && rule.entity.recursive !== false && isDirectory(path))
         this.#watch(path, ruleId);
       if (!this.#debouncer.note(`${ruleId}\0${path}`, now)) this.#options.onSkip('debounce-overflow');
     }
-    this.#arm();
   }
 
   #arm(): void {
