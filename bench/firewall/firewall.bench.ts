@@ -5,6 +5,7 @@
  * The peer is "no firewall" on the same veth in the same run.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { availableParallelism, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import {
@@ -104,10 +105,13 @@ function configuration(n: number): FirewallConfiguration {
   return { settings, rules: r.rules, lists: r.lists, rejected: [] };
 }
 
-function timeApply(n: number): { compileMs: number; applyMs: number; reapplyMs: number } {
+function timeApply(n: number): { compileMs: number; compileCpuMs: number; applyMs: number; reapplyMs: number } {
   const config = configuration(n);
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const { script } = compileRuleset(config, { mode: 'inline', eventGroup: 7401, reconGroup: 7402 });
+  const cpu = process.cpuUsage(c0);
+  const compileCpuMs = (cpu.user + cpu.system) / 1000;
   const compileMs = performance.now() - t0;
   const t1 = performance.now();
   const r = inNs(A, 'nft', ['-f', '-'], script);
@@ -116,7 +120,7 @@ function timeApply(n: number): { compileMs: number; applyMs: number; reapplyMs: 
   const t2 = performance.now();
   inNs(A, 'nft', ['-f', '-'], script);
   const reapplyMs = performance.now() - t2;
-  return { compileMs, applyMs, reapplyMs };
+  return { compileMs, compileCpuMs, applyMs, reapplyMs };
 }
 
 /** Bytes per second of one TCP bulk transfer from B to A for `seconds`. */
@@ -155,12 +159,21 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 cleanup();
 lab();
 try {
-  console.log('rules   compile ms   nft -f ms   re-apply ms');
+  console.log(
+    `load average: ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} on ${availableParallelism()} CPUs`,
+  );
+  console.log('rules   compile ms (cpu ms)   nft -f ms   re-apply ms   compile+apply ms');
   for (const n of [10, 1000, 10_000]) {
-    const { compileMs, applyMs, reapplyMs } = timeApply(n);
-    console.log(
-      `${String(n).padStart(6)}  ${compileMs.toFixed(1).padStart(10)}  ${applyMs.toFixed(1).padStart(10)}  ${reapplyMs.toFixed(1).padStart(12)}`,
-    );
+    const { compileMs, compileCpuMs, applyMs, reapplyMs } = timeApply(n);
+    const cells = [
+      `${compileMs.toFixed(1)} (${compileCpuMs.toFixed(0)})`.padStart(20),
+      applyMs.toFixed(1).padStart(10),
+      reapplyMs.toFixed(1).padStart(12),
+      (compileMs + applyMs).toFixed(1).padStart(17),
+    ];
+    console.log(`${String(n).padStart(6)}  ${cells.join('  ')}`);
   }
   const script1000 = compileRuleset(configuration(1000), { mode: 'inline', eventGroup: 7401, reconGroup: 7402 }).script;
   const removal = 'table inet bulwark {}\ndelete table inet bulwark\ntable arp bulwark {}\ndelete table arp bulwark\n';
