@@ -2,6 +2,7 @@ export { ProblemTypes, problemTypeUrn } from './http/problem-types.js';
 export {
   DEFAULT_AGENT_PORT,
   DEFAULT_CONSOLE_PORT,
+  defaultLoggerOptions,
   MANAGER_VERSION,
   type ManagerOptions,
   type RunningManager,

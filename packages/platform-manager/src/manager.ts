@@ -74,12 +74,19 @@ export function defaultLoggerOptions(level = 'info'): FastifyServerOptions['logg
   return { level, redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' } };
 }
 
+/** Whatever logger options a caller gives, secrets stay redacted. */
+function withRedaction(logger: FastifyServerOptions['logger']): FastifyServerOptions['logger'] {
+  if (logger === true) return defaultLoggerOptions();
+  if (typeof logger !== 'object' || logger === null || 'redact' in logger) return logger;
+  return { ...logger, redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' } };
+}
+
 /**
  * The whole manager in one process: storage, services, PKI, the console/API and agent
  * listeners, the wake hub and the offline check. Tests start it in-process on port 0.
  */
 export async function startManager(options: ManagerOptions): Promise<RunningManager> {
-  const logger = options.logger ?? defaultLoggerOptions();
+  const logger = withRedaction(options.logger ?? defaultLoggerOptions());
   const store: Store = await openDatabase(
     options.databaseUrl === undefined ? { dataDir: options.dataDir } : { url: options.databaseUrl },
   );
