@@ -1,6 +1,6 @@
 import { describeIssues, type ManagerModule, parseWith } from '@bulwark/protocol';
 import type { Executor } from './context.js';
-import { fail, ok, type Result } from './result.js';
+import { abort, fail, ok, type Result } from './result.js';
 import { iso } from './time.js';
 
 /** One rule of a module's catalogue: shipped with the module (read-only) or created through the API. */
@@ -103,4 +103,21 @@ export function checkCustomRule(
     );
   }
   return ok(definition as Record<string, unknown> & { id: string });
+}
+
+/** The registered module, or an abort (inside `guarded`) naming the registered ones. */
+export function requireModule(modules: readonly ManagerModule[], moduleId: string): ManagerModule {
+  const found = findModule(modules, moduleId);
+  if (!found.ok) abort(found.error.kind, found.error.message);
+  return found.value;
+}
+
+/** One module's catalogue; aborts when the module is not registered. */
+export async function moduleRules(
+  db: Executor,
+  modules: readonly ManagerModule[],
+  moduleId: string,
+): Promise<ReadonlyMap<string, CatalogueRule>> {
+  requireModule(modules, moduleId);
+  return (await loadCatalogue(db, modules, [moduleId])).get(moduleId) ?? new Map();
 }

@@ -32,3 +32,32 @@ export async function targetLayers(db: Executor, policies: PolicyMap, target: Ru
 export function affectedBy(target: RuleTarget) {
   return target.kind === 'policy' ? { policyIds: [target.id] } : { computerIds: [target.id] };
 }
+
+/** Every policy and computer (not deactivated) that assigns the rule directly. */
+export async function targetsAssigning(db: Executor, moduleId: string, ruleId: string): Promise<RuleSource[]> {
+  const policies = await db
+    .selectFrom('rule_assignments')
+    .innerJoin('policies', 'policies.id', 'rule_assignments.target_id')
+    .select(['policies.id', 'policies.name'])
+    .where('rule_assignments.target_kind', '=', 'policy')
+    .where('rule_assignments.module', '=', moduleId)
+    .where('rule_assignments.rule_id', '=', ruleId)
+    .orderBy('policies.name')
+    .orderBy('policies.id')
+    .execute();
+  const computers = await db
+    .selectFrom('rule_assignments')
+    .innerJoin('computers', 'computers.id', 'rule_assignments.target_id')
+    .select(['computers.id', 'computers.name'])
+    .where('rule_assignments.target_kind', '=', 'computer')
+    .where('rule_assignments.module', '=', moduleId)
+    .where('rule_assignments.rule_id', '=', ruleId)
+    .where('computers.deactivated_at', 'is', null)
+    .orderBy('computers.name')
+    .orderBy('computers.id')
+    .execute();
+  return [
+    ...policies.map((p) => ({ kind: 'policy' as const, id: p.id, name: p.name })),
+    ...computers.map((c) => ({ kind: 'computer' as const, id: c.id, name: c.name })),
+  ];
+}

@@ -6,10 +6,10 @@ import { decodeCursor, encodeCursor, type Page, type PageRequest, pageLimit } fr
 import { loadPolicies } from './policy-tree.js';
 import { abort, fail, guarded, ok, type Result } from './result.js';
 import type { Actor } from './roles.js';
-import { type CatalogueRule, checkCustomRule, findModule, loadCatalogue } from './rules-catalogue.js';
+import { type CatalogueRule, loadCatalogue, moduleRules, requireModule } from './rules-catalogue.js';
+import { customRulesService } from './rules-custom.js';
 import { type EffectiveRule, loadRuleData, type RuleSource, resolveEffectiveRules } from './rules-effective.js';
-import { affectedBy, type RuleTarget, targetLayers } from './rules-targets.js';
-import { iso } from './time.js';
+import { affectedBy, type RuleTarget, targetLayers, targetsAssigning } from './rules-targets.js';
 
 /** A catalogue rule with the false-positive workflow's facts about it. */
 export interface RuleDetail extends CatalogueRule {
@@ -21,16 +21,11 @@ export interface RuleDetail extends CatalogueRule {
 export const MAX_RULES_PER_CHANGE = 500;
 
 export function rulesService(ctx: ServiceContext, configuration: ConfigurationService) {
-  function moduleOf(moduleId: string) {
-    const found = findModule(ctx.modules, moduleId);
-    if (!found.ok) abort(found.error.kind, found.error.message);
-    return found.value;
-  }
-
-  async function rulesOf(db: Executor, moduleId: string): Promise<ReadonlyMap<string, CatalogueRule>> {
-    moduleOf(moduleId);
-    return (await loadCatalogue(db, ctx.modules, [moduleId])).get(moduleId) ?? new Map();
-  }
+  const moduleOf = (moduleId: string) => requireModule(ctx.modules, moduleId);
+  const rulesOf = (db: Executor, moduleId: string) => moduleRules(db, ctx.modules, moduleId);
+  const assignedTo = (moduleId: string, ruleId: string, db: Executor = ctx.db) =>
+    targetsAssigning(db, moduleId, ruleId);
+  const custom = customRulesService(ctx, configuration);
 
   /** Built-in and custom rules of a module, by id. */
   async function catalogue(moduleId: string, page: PageRequest = {}): Promise<Result<Page<CatalogueRule>>> {
@@ -50,35 +45,6 @@ export function rulesService(ctx: ServiceContext, configuration: ConfigurationSe
       const last = items[items.length - 1];
       return { items, nextCursor: rules.length > limit.value && last ? encodeCursor([last.id]) : null };
     });
-  }
-
-  /** Every policy and computer (not deactivated) that assigns the rule directly. */
-  async function assignedTo(moduleId: string, ruleId: string, db: Executor = ctx.db): Promise<RuleSource[]> {
-    const policies = await db
-      .selectFrom('rule_assignments')
-      .innerJoin('policies', 'policies.id', 'rule_assignments.target_id')
-      .select(['policies.id', 'policies.name'])
-      .where('rule_assignments.target_kind', '=', 'policy')
-      .where('rule_assignments.module', '=', moduleId)
-      .where('rule_assignments.rule_id', '=', ruleId)
-      .orderBy('policies.name')
-      .orderBy('policies.id')
-      .execute();
-    const computers = await db
-      .selectFrom('rule_assignments')
-      .innerJoin('computers', 'computers.id', 'rule_assignments.target_id')
-      .select(['computers.id', 'computers.name'])
-      .where('rule_assignments.target_kind', '=', 'computer')
-      .where('rule_assignments.module', '=', moduleId)
-      .where('rule_assignments.rule_id', '=', ruleId)
-      .where('computers.deactivated_at', 'is', null)
-      .orderBy('computers.name')
-      .orderBy('computers.id')
-      .execute();
-    return [
-      ...policies.map((p) => ({ kind: 'policy' as const, id: p.id, name: p.name })),
-      ...computers.map((c) => ({ kind: 'computer' as const, id: c.id, name: c.name })),
-    ];
   }
 
   async function isExcluded(db: Executor, moduleId: string, ruleId: string): Promise<boolean> {
@@ -101,136 +67,6 @@ export function rulesService(ctx: ServiceContext, configuration: ConfigurationSe
         excludedFromRecommendations: await isExcluded(ctx.db, moduleId, ruleId),
       };
     });
-  }
-
-  /** Adds a custom rule, checked against the module's rule schema; its id may not collide with any rule. */
-  async function createCustom(moduleId: string, definition: unknown, actor: Actor): Promise<Result<CatalogueRule>> {
-    const module = findModule(ctx.modules, moduleId);
-    if (!module.ok) return module;
-    const checked = checkCustomRule(module.value, definition);
-    if (!checked.ok) return checked;
-    const rule = checked.value;
-    return guarded(() =>
-      inTransaction(ctx.db, async (trx) => {
-        const existing = (await rulesOf(trx, moduleId)).get(rule.id);
-        if (existing) {
-          abort(
-            'conflict',
-            existing.builtIn
-              ? `${rule.id} is a built-in ${moduleId} rule; choose another id`
-              : `module ${moduleId} already has a custom rule ${rule.id}`,
-          );
-        }
-        const now = ctx.now();
-        await trx
-          .insertInto('custom_rules')
-          .values({
-            module: moduleId,
-            id: rule.id,
-            definition_json: JSON.stringify(rule),
-            created_at: now,
-            updated_at: now,
-          })
-          .execute();
-        const created: CatalogueRule = {
-          module: moduleId,
-          id: rule.id,
-          builtIn: false,
-          definition: rule,
-          createdAt: iso(now),
-          updatedAt: iso(now),
-        };
-        await recordAudit(
-          trx,
-          now,
-          actor,
-          'rule.create',
-          { kind: 'rule', id: `${moduleId}/${rule.id}` },
-          null,
-          created,
-        );
-        return created;
-      }),
-    );
-  }
-
-  /** A custom rule that exists and may change; built-ins are read-only. */
-  async function customRule(db: Executor, moduleId: string, ruleId: string): Promise<CatalogueRule> {
-    const existing = (await rulesOf(db, moduleId)).get(ruleId);
-    if (!existing) return abort('not-found', `module ${moduleId} has no rule ${ruleId}`);
-    if (existing.builtIn) abort('conflict', `${ruleId} is a built-in ${moduleId} rule; built-in rules are read-only`);
-    return existing;
-  }
-
-  /** Replaces a custom rule (same id), checked like a new one; computers that have it in force get it. */
-  async function updateCustom(
-    moduleId: string,
-    ruleId: string,
-    definition: unknown,
-    actor: Actor,
-  ): Promise<Result<{ rule: CatalogueRule; changedComputerIds: string[] }>> {
-    const module = findModule(ctx.modules, moduleId);
-    if (!module.ok) return module;
-    const checked = checkCustomRule(module.value, definition);
-    if (!checked.ok) return checked;
-    if (checked.value.id !== ruleId) {
-      return fail('validation', `/id: the rule's id is ${ruleId}; create a new rule for a new id`, [
-        { path: '/id', message: `must be ${ruleId}` },
-      ]);
-    }
-    return guarded(() =>
-      inTransaction(ctx.db, async (trx) => {
-        const before = await customRule(trx, moduleId, ruleId);
-        const now = ctx.now();
-        await trx
-          .updateTable('custom_rules')
-          .set({ definition_json: JSON.stringify(checked.value), updated_at: now })
-          .where('module', '=', moduleId)
-          .where('id', '=', ruleId)
-          .execute();
-        const rule: CatalogueRule = { ...before, definition: checked.value, updatedAt: iso(now) };
-        await recordAudit(trx, now, actor, 'rule.update', { kind: 'rule', id: `${moduleId}/${ruleId}` }, before, rule);
-        const where = await assignedTo(moduleId, ruleId, trx);
-        const changedComputerIds = await configuration.recompute(
-          {
-            policyIds: where.filter((s) => s.kind === 'policy').map((s) => s.id),
-            computerIds: where.filter((s) => s.kind === 'computer').map((s) => s.id),
-          },
-          trx,
-        );
-        return { rule, changedComputerIds };
-      }),
-    );
-  }
-
-  /** Deletes a custom rule that nothing assigns (the answer names where it is still assigned). */
-  async function deleteCustom(moduleId: string, ruleId: string, actor: Actor): Promise<Result<CatalogueRule>> {
-    return guarded(() =>
-      inTransaction(ctx.db, async (trx) => {
-        const rule = await customRule(trx, moduleId, ruleId);
-        const where = await assignedTo(moduleId, ruleId, trx);
-        if (where.length > 0) {
-          abort(
-            'conflict',
-            `${ruleId} is still assigned to ${where.map((s) => `${s.kind} ${s.name}`).join(', ')}; unassign it first`,
-          );
-        }
-        for (const table of ['rule_assignments', 'rule_overrides', 'recommendation_exclusions'] as const) {
-          await trx.deleteFrom(table).where('module', '=', moduleId).where('rule_id', '=', ruleId).execute();
-        }
-        await trx.deleteFrom('custom_rules').where('module', '=', moduleId).where('id', '=', ruleId).execute();
-        await recordAudit(
-          trx,
-          ctx.now(),
-          actor,
-          'rule.delete',
-          { kind: 'rule', id: `${moduleId}/${ruleId}` },
-          rule,
-          null,
-        );
-        return rule;
-      }),
-    );
   }
 
   function checkIds(ruleIds: readonly string[]): Result<string[]> {
@@ -489,9 +325,7 @@ export function rulesService(ctx: ServiceContext, configuration: ConfigurationSe
   return {
     catalogue,
     get,
-    createCustom,
-    updateCustom,
-    deleteCustom,
+    ...custom,
     assign,
     unassign,
     assignedTo: (moduleId: string, ruleId: string): Promise<Result<RuleSource[]>> =>
