@@ -127,3 +127,36 @@ test('property: a pattern without special characters matches exactly the texts c
     { numRuns: 1000 },
   );
 });
+
+test('property: the literal a PCRE2 prefilter requires occurs in every text the pattern matches', () => {
+  const token = fc.constantFrom(
+    'a',
+    'b',
+    'ab',
+    '-',
+    '\\.',
+    '.',
+    'a*',
+    'b?',
+    'a+',
+    '(ab)?',
+    '(?:a|b)',
+    '[ab]',
+    'b{0,2}',
+    'a{2}',
+    '\\d',
+  );
+  fc.assert(
+    fc.property(
+      fc.array(token, { minLength: 1, maxLength: 6 }),
+      fc.string({ unit: fc.constantFrom('a', 'b', '-', '.', '1'), maxLength: 12 }),
+      (tokens, text) => {
+        const t = translatePcre2(tokens.join(''));
+        if (!t.ok || !t.requiredExact) return;
+        if (new RegExp(t.alternatives[0] as string, t.flags).test(text))
+          assert.ok(text.includes(t.requiredExact), `${tokens.join('')} matched ${text}`);
+      },
+    ),
+    { numRuns: 3000 },
+  );
+});

@@ -22,6 +22,8 @@ export type Translation =
        * some alternative has none: a cheap `includes` before the regular expression.
        */
       readonly required?: readonly string[];
+      /** Case-sensitive text every match contains (PCRE2 without `i`), for the same purpose. */
+      readonly requiredExact?: string;
     }
   | { readonly ok: false; readonly message: string };
 
@@ -230,6 +232,7 @@ export function translatePcre2(pattern: string): Translation {
       unique = unique.replace('i', '');
     }
   }
+  const exact = unique.includes('i') ? undefined : requiredPcre2Literal(source);
   let captures = 0;
   try {
     // Counting through a throwaway exec on an empty string tells us how many groups there are.
@@ -238,7 +241,7 @@ export function translatePcre2(pattern: string): Translation {
   } catch (error) {
     return { ok: false, message: `invalid PCRE2 pattern ${pattern}: ${(error as Error).message}` };
   }
-  return { ok: true, alternatives: [source], flags: unique, captures };
+  return { ok: true, alternatives: [source], flags: unique, captures, ...(exact ? { requiredExact: exact } : {}) };
 }
 
 /**
@@ -327,4 +330,72 @@ function caselessPcre2(source: string): string | undefined {
     return undefined;
   }
   return out;
+}
+
+/**
+ * The longest run of literal characters outside any group and not made optional, which every
+ * match must contain; undefined when the pattern has a top-level alternative or no such run.
+ */
+function requiredPcre2Literal(source: string): string | undefined {
+  let best = '';
+  let run = '';
+  let depth = 0;
+  const end = (): void => {
+    if (run.length > best.length) best = run;
+    run = '';
+  };
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i] as string;
+    if (c === '\\') {
+      const n = source[i + 1];
+      if (n === undefined) return undefined;
+      i++;
+      if (depth === 0 && /[^A-Za-z0-9]/.test(n)) {
+        run += n;
+        continue;
+      }
+      end();
+      // Skip the rest of multi-character escapes: \k<name>, \p{..}, \u{..}, \uXXXX, \xXX, \cX.
+      const rest = source.slice(i + 1);
+      const tail =
+        /^(?:<[^>]*>|\{[^}]*\})/.exec(rest)?.[0] ??
+        (n === 'u'
+          ? (/^[0-9A-Fa-f]{4}/.exec(rest)?.[0] ?? '')
+          : n === 'x'
+            ? (/^[0-9A-Fa-f]{2}/.exec(rest)?.[0] ?? '')
+            : n === 'c'
+              ? rest.slice(0, 1)
+              : '');
+      i += tail.length;
+    } else if (c === '[') {
+      end();
+      let j = i + 1;
+      if (source[j] === ']') j++;
+      while (j < source.length && source[j] !== ']') j += source[j] === '\\' ? 2 : 1;
+      i = j;
+    } else if (c === '(') {
+      end();
+      depth++;
+    } else if (c === ')') {
+      end();
+      depth--;
+    } else if (c === '|') {
+      if (depth === 0) return undefined;
+      end();
+    } else if (c === '{' && /^\{\d+(?:,\d*)?\}/.test(source.slice(i))) {
+      // A counted repetition: {0,..} makes the previous character optional.
+      if (source[i + 1] === '0') run = run.slice(0, -1);
+      end();
+      i = source.indexOf('}', i);
+    } else if (c === '*' || c === '?') {
+      run = run.slice(0, -1);
+      end();
+    } else if (c === '+' || c === '.' || c === '^' || c === '$') {
+      end();
+    } else if (depth === 0) {
+      run += c;
+    }
+  }
+  end();
+  return best.length >= 2 ? best : undefined;
 }

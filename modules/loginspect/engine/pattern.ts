@@ -123,6 +123,16 @@ export function compileMatcher(source: string, syntax: PatternSyntax): MatcherRe
               return null;
             },
           };
+    const exact = translation.requiredExact;
+    if (exact) {
+      const inner = matcher;
+      matcher = {
+        source,
+        syntax,
+        test: (s) => s.includes(exact) && inner.test(s),
+        exec: (s) => (s.includes(exact) ? inner.exec(s) : null),
+      };
+    }
     if (required) {
       const inner = matcher;
       matcher = {
