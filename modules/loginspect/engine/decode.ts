@@ -93,17 +93,14 @@ function extract(
   for (let i = from; i < group.length; i++) {
     const d = group[i] as Decoder;
     if (i > from && d.name !== name) continue;
-    const hasSiblings = i + 1 < group.length;
     if (d.plugin === 'json') {
       decodeJson(event, slice(log, offsetFor(d.pluginOffset, parentEnd, prematchEnd, regexEnd)), d);
     }
     if (!d.regex) continue;
     const base = offsetFor(d.regexOffset, parentEnd, prematchEnd, regexEnd);
     const m = d.regex.exec(slice(log, base));
-    if (!m) {
-      if (hasSiblings) continue;
-      return;
-    }
+    // A sibling whose regex fails extracts nothing; the others still run.
+    if (!m) continue;
     regexEnd = matchEnd(m, base);
     const order = d.order;
     const n = Math.min(order.length, m.length - 1);
