@@ -139,7 +139,7 @@ export function ipRuleMatches(rule: FirewallRule, lists: FirewallLists, sets: Li
   const protocol = rule.protocol ?? 'any';
   const out: string[] = [];
   for (const family of familiesOf(rule)) {
-    const parts: string[] = [...interfaceExpressions(rule, false)];
+    const parts: string[] = [];
     if (family) {
       const source = addressExpression('saddr', rule.source, family, lists, sets);
       const destination = addressExpression('daddr', rule.destination, family, lists, sets);
@@ -174,6 +174,9 @@ export function ipRuleMatches(rule: FirewallRule, lists: FirewallLists, sets: Li
       parts.push(`${v6 ? 'icmpv6' : 'icmp'} type ${setOrSingle(types)}`);
     }
     if (rule.connectionStates) parts.push(`ct state ${setOrSingle(rule.connectionStates)}`);
+    // Interface matches go last: an interface-type match before an address match makes nft
+    // infer a conflicting link-layer protocol.
+    parts.push(...interfaceExpressions(rule, false));
     out.push(parts.join(' '));
   }
   return out;
