@@ -16,6 +16,13 @@ export interface DecoderIndex {
    */
   readonly byExactProgram: ReadonlyMap<string, readonly Decoder[]>;
   readonly withoutProgramName: readonly Decoder[];
+  /**
+   * The same decoders for a log starting with a given (lower-cased) character: those whose
+   * prematch is anchored on another first character are left out. Order is kept.
+   */
+  readonly withoutProgramNameByFirstChar: ReadonlyMap<string, readonly Decoder[]>;
+  /** For a log whose first character is not in the map: decoders not anchored on a character. */
+  readonly withoutProgramNameUnanchored: readonly Decoder[];
 }
 
 function matchEnd(m: RegExpExecArray, base: number): number {
@@ -117,7 +124,9 @@ export function decodeEvent(event: LogEvent, index: DecoderIndex): void {
     const candidates = index.byExactProgram.get(program.toLowerCase()) ?? index.programPatterns;
     for (const node of candidates) if (tryDecoder(event, node)) return;
   }
-  for (const node of index.withoutProgramName) if (tryDecoder(event, node)) return;
+  const first = event.log.charAt(0).toLowerCase();
+  const candidates = index.withoutProgramNameByFirstChar.get(first) ?? index.withoutProgramNameUnanchored;
+  for (const node of candidates) if (tryDecoder(event, node)) return;
 }
 
 const MAX_JSON_DEPTH = 32;

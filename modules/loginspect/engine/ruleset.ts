@@ -79,6 +79,34 @@ function readFile(file: RulesetFile, problems: ProblemLog): XmlElement[] {
 
 const EXACT_PROGRAM = /^\^([^|^$\\]+)\$$/;
 
+/**
+ * The characters (lower-cased) a text must start with for this OS_Regex/OS_Match prematch to
+ * match, when every alternative is anchored with `^` on a literal character; otherwise undefined.
+ */
+function firstCharacters(source: string, syntax: string): ReadonlySet<string> | undefined {
+  if (syntax === 'pcre2') return undefined;
+  const out = new Set<string>();
+  for (const alt of source.split(/(?<!\\)\|/)) {
+    if (!alt.startsWith('^')) return undefined;
+    let c = alt[1];
+    let next = alt[2];
+    if (c === '\\') {
+      // Escaped punctuation is literal; an escaped letter or dot is a class.
+      if (syntax !== 'osregex' || next === undefined || /[A-Za-z0-9.]/.test(next)) return undefined;
+      c = next;
+      next = alt[3];
+    } else if (c === undefined || (syntax === 'osregex' && c === '(')) {
+      return undefined;
+    }
+    if (syntax === 'osregex' && (next === '*' || next === '+')) return undefined;
+    const lower = c.toLowerCase();
+    const upper = c.toUpperCase();
+    out.add(lower);
+    if (upper !== lower) out.add(upper.toLowerCase());
+  }
+  return out;
+}
+
 function loadDecoders(files: readonly RulesetFile[], problems: ProblemLog): { index: DecoderIndex; count: number } {
   const top: Decoder[] = [];
   const topByName = new Map<string, Decoder[]>();
@@ -142,7 +170,33 @@ function loadDecoders(files: readonly RulesetFile[], problems: ProblemLog): { in
     programPatterns.push(d);
     for (const list of byExactProgram.values()) list.push(d);
   }
-  return { index: { programPatterns, byExactProgram, withoutProgramName }, count };
+  const anchors = new Map<Decoder, ReadonlySet<string> | undefined>();
+  for (const d of withoutProgramName)
+    anchors.set(d, d.prematch ? firstCharacters(d.prematch.source, d.prematch.syntax) : undefined);
+  const withoutProgramNameUnanchored = withoutProgramName.filter((d) => anchors.get(d) === undefined);
+  const withoutProgramNameByFirstChar = new Map<string, Decoder[]>();
+  for (const set of anchors.values()) {
+    for (const c of set ?? []) {
+      if (withoutProgramNameByFirstChar.has(c)) continue;
+      withoutProgramNameByFirstChar.set(
+        c,
+        withoutProgramName.filter((d) => {
+          const a = anchors.get(d);
+          return a === undefined || a.has(c);
+        }),
+      );
+    }
+  }
+  return {
+    index: {
+      programPatterns,
+      byExactProgram,
+      withoutProgramName,
+      withoutProgramNameByFirstChar,
+      withoutProgramNameUnanchored,
+    },
+    count,
+  };
 }
 
 function loadRules(files: readonly RulesetFile[], lists: ReadonlyMap<string, CdbList>, problems: ProblemLog): Rule[] {
