@@ -1,5 +1,6 @@
+import { integrityAgentModule } from '@bulwark/module-integrity/agent';
 import { inventoryModuleFactory } from '@bulwark/module-inventory/agent';
 import type { AgentModuleFactory } from '@bulwark/protocol';
 
 /** Every module this agent can run. Adding a module is adding its factory here. */
-export const agentModuleFactories: readonly AgentModuleFactory[] = [inventoryModuleFactory];
+export const agentModuleFactories: readonly AgentModuleFactory[] = [inventoryModuleFactory, integrityAgentModule];
