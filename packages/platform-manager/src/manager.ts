@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import { startForwarding } from './forwarding/forwarder.js';
 import { buildAgentServer } from './http/agent-server.js';
 import { buildConsoleServer } from './http/console-server.js';
 import { ManagerMetrics } from './http/manager-metrics.js';
@@ -132,6 +133,11 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
         consoleApp.log,
         options.now ?? Date.now,
       ),
+      startForwarding({
+        db: store.db,
+        identity: { vendor: 'Bulwark', product: 'Bulwark', version: MANAGER_VERSION },
+        logger: consoleApp.log,
+      }),
     ];
     const consoleServer = consoleApp;
     const agentServer = agentApp;
