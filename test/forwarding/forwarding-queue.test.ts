@@ -194,5 +194,21 @@ for (const store of await testStores()) {
       await collector.waitFor(2);
       assert.deepEqual(collector.summaries().sort(), ['fast 0', 'slow 0']);
     });
+
+    test('a disabled destination sends and queues nothing; enabled again it forwards what is stored from then on', async () => {
+      const [destination] = must(await destinations().list());
+      assert.ok(destination);
+      must(await destinations().update(destination.id, { enabled: false, maxBacklog: 100_000 }, alice));
+      await sleep(100);
+      collector.messages.length = 0;
+      must(await t.services.events.ingest(computerId, events('paused', 3)));
+      await sleep(300);
+      assert.deepEqual(collector.messages, []);
+      must(await destinations().update(destination.id, { enabled: true }, alice));
+      must(await t.services.events.ingest(computerId, events('resumed', 2)));
+      await collector.waitFor(2);
+      await sleep(200);
+      assert.deepEqual(collector.summaries(), ['resumed 0', 'resumed 1']);
+    });
   });
 }

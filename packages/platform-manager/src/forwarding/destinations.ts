@@ -174,9 +174,14 @@ export function destinationsService(database: Kysely<Database>, now: () => numbe
     const checked = await checkDestination(db, after);
     if (!checked.ok) return checked;
     await inTransaction(database, async (trx) => {
+      const resumed = !before.enabled && after.enabled ? await feedEnd(forwardingDb(trx)) : null;
       await forwardingDb(trx)
         .updateTable('forwarding_destinations')
-        .set({ ...toColumns(after), updated_at: at })
+        .set({
+          ...toColumns(after),
+          updated_at: at,
+          ...(resumed === null ? {} : { cursor_tx: resumed.tx, cursor_seq: resumed.seq }),
+        })
         .where('id', '=', id)
         .execute();
       await recordAudit(

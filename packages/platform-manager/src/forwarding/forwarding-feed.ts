@@ -180,9 +180,14 @@ export async function policyScope(db: Db, policyId: string | null): Promise<Read
   return scope;
 }
 
-/** Deletes feed rows every destination has passed (all rows when there is none). */
+/** Deletes feed rows every enabled destination has passed (all rows when there is none). */
 export async function pruneFeed(db: Db): Promise<number> {
-  const destinations = await db.selectFrom('forwarding_destinations').select(['cursor_tx', 'cursor_seq']).execute();
+  // A disabled destination holds nothing back: it resumes from the end of the feed when enabled again.
+  const destinations = await db
+    .selectFrom('forwarding_destinations')
+    .select(['cursor_tx', 'cursor_seq'])
+    .where('enabled', '=', 1)
+    .execute();
   let query = db.deleteFrom('forwarding_feed');
   if (destinations.length > 0) {
     const lowest = destinations
