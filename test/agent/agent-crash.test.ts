@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { activateAgent, EventSpool } from '@bulwark/platform-agent';
-import { spawnAgentProcess } from './agent-process.js';
+import { FLUSH_EVERY, spawnAgentProcess } from './agent-process.js';
 import { createTestPki, type FakeManager, startFakeManager, type TestPki } from './fake-manager.js';
 
 const dirs: string[] = [];
@@ -18,7 +18,7 @@ after(() => {
 });
 
 describe('crash safety of the event spool', () => {
-  it('SIGKILL while appending loses no event emit() returned for, and the next seq follows the last one', async () => {
+  it('SIGKILL while appending loses no committed event, duplicates none, and the next seq follows the last one', async () => {
     const dir = tempDir();
     const path = join(dir, 'spool.db');
     const child = spawnAgentProcess('spool', path, 100_000);
@@ -30,9 +30,10 @@ describe('crash safety of the event spool', () => {
     const stored = spool.nextBatch(1_000_000, Number.MAX_SAFE_INTEGER).map((e) => e.seq);
     spool.release();
     const last = stored.at(-1) ?? 0;
-    // Every acknowledged emit is on disk; maybe one more, committed just before the kill.
-    for (const seq of child.emitted) assert.ok(stored.includes(seq), `seq ${seq} was emitted but is missing`);
-    assert.ok(last - (child.emitted.at(-1) ?? 0) <= 1);
+    // Every committed event is on disk. Events only queued when the kill came are lost (that is the
+    // documented window); at most the one batch being committed at the kill may be there unreported.
+    for (const seq of child.emitted) assert.ok(stored.includes(seq), `seq ${seq} was committed but is missing`);
+    assert.ok(last - (child.emitted.at(-1) ?? 0) <= FLUSH_EVERY, `${last} stored, ${child.emitted.at(-1)} reported`);
     assert.deepEqual(
       stored,
       Array.from({ length: last }, (_, i) => i + 1),

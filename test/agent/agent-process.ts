@@ -1,11 +1,14 @@
 // Runs fixtures/agent-child.ts as a separate process that tests can kill with SIGKILL.
 import { type ChildProcess, spawn } from 'node:child_process';
 
+/** In spool mode the child commits after this many emits; a kill can leave at most that many unreported on disk. */
+export const FLUSH_EVERY = 50;
+
 const CHILD = new URL('./fixtures/agent-child.ts', import.meta.url).pathname;
 
 export interface AgentProcess {
   readonly process: ChildProcess;
-  /** Seqs the child reported emitted, i.e. emit() had returned: they must never be lost. */
+  /** Seqs the child reported emitted, i.e. committed to the spool (flushed): they must never be lost. */
   readonly emitted: number[];
   /** Resolves once `n` events in all were reported emitted. */
   waitFor(n: number): Promise<void>;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { AgentEvent, NewEvent } from '@bulwark/protocol';
 import fc from 'fast-check';
-import { EventSpool } from './event-spool.js';
+import { EventSpool, readSpoolCounters } from './event-spool.js';
 
 const dirs: string[] = [];
 after(() => {
@@ -194,6 +194,145 @@ describe('EventSpool', () => {
         assert.ok(real <= emitted);
       }),
       { numRuns: 25 },
+    );
+  });
+
+  it('10,000 emits, close(), reopen: exactly 10,000 events, in order, and numbering goes on', () => {
+    const path = spoolPath();
+    let spool = EventSpool.open(path);
+    for (let i = 1; i <= 10_000; i++) assert.deepEqual(spool.emit(event(i)), { kind: 'spooled', seq: i });
+    spool.close();
+    spool = EventSpool.open(path);
+    assert.equal(spool.counters().pendingEvents, 10_000);
+    const all = drain(spool);
+    assert.deepEqual(
+      all.map((e) => e.seq),
+      Array.from({ length: 10_000 }, (_, i) => i + 1),
+    );
+    assert.deepEqual(
+      all.map((e) => (e.details as { n: number }).n),
+      Array.from({ length: 10_000 }, (_, i) => i + 1),
+    );
+    assert.deepEqual(spool.emit(event(10_001)), { kind: 'spooled', seq: 10_001 });
+    spool.close();
+  });
+
+  it('queues emits in memory and commits them after the flush delay, or at once with flush() / emitDurable()', async () => {
+    const path = spoolPath();
+    const spool = EventSpool.open(path, {}, undefined, { flushDelayMs: 10 });
+    spool.emit(event(1));
+    assert.equal(spool.counters().pendingEvents, 1, 'queued events count as waiting');
+    assert.equal(readSpoolCounters(path)?.pendingEvents, 0, 'not on disk yet');
+    for (let waited = 0; readSpoolCounters(path)?.pendingEvents !== 1; waited++) {
+      assert.ok(waited < 500, 'the timed flush never came');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    spool.emit(event(2));
+    spool.flush();
+    assert.equal(readSpoolCounters(path)?.pendingEvents, 2);
+    assert.deepEqual(spool.emitDurable(event(3)), { kind: 'spooled', seq: 3 });
+    assert.equal(readSpoolCounters(path)?.pendingEvents, 3);
+    spool.close();
+    assert.throws(() => spool.emit(event(4)), /closed/);
+  });
+
+  it('commits a full batch without waiting for the delay, and per-event mode commits every emit', () => {
+    const path = spoolPath();
+    const batched = EventSpool.open(path, {}, undefined, { maxBatchEvents: 10, flushDelayMs: 60_000 });
+    for (let i = 1; i <= 25; i++) batched.emit(event(i));
+    assert.equal(readSpoolCounters(path)?.pendingEvents, 20, 'two full batches committed, five queued');
+    batched.close();
+    const perEventPath = spoolPath();
+    const perEvent = EventSpool.open(perEventPath, {}, undefined, { commit: 'per-event' });
+    for (let i = 1; i <= 3; i++) {
+      perEvent.emit(event(i));
+      assert.equal(readSpoolCounters(perEventPath)?.pendingEvents, i);
+    }
+    perEvent.close();
+  });
+
+  it('counts clipped and invalid events durably, with the batch', () => {
+    const path = spoolPath();
+    let spool = EventSpool.open(path, { minimumSeverity: 'high' });
+    spool.emit(event(1, 'low'));
+    spool.emit({ ...event(2), module: '' } as NewEvent);
+    spool.emit(event(3, 'critical'));
+    spool.close();
+    spool = EventSpool.open(path);
+    const counters = spool.counters();
+    assert.equal(counters.clippedEvents, 1);
+    assert.equal(counters.invalidEvents, 1);
+    assert.equal(counters.pendingEvents, 1);
+    assert.equal(counters.lastSeq, 1);
+    spool.close();
+  });
+
+  it('under any interleaving of emit, flush, upload with or without ack, and restart: order kept, no seq reused, nothing lost', () => {
+    type Op =
+      | { kind: 'emit'; count: number }
+      | { kind: 'flush' }
+      | { kind: 'upload'; ack: boolean; limit: number }
+      | { kind: 'restart' };
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('emit' as const), count: fc.integer({ min: 1, max: 30 }) }),
+      fc.record({ kind: fc.constant('flush' as const) }),
+      fc.record({ kind: fc.constant('upload' as const), ack: fc.boolean(), limit: fc.integer({ min: 1, max: 25 }) }),
+      fc.record({ kind: fc.constant('restart' as const) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 20 }), fc.integer({ min: 1, max: 40 }), (ops: Op[], maxBatchEvents) => {
+        const path = spoolPath();
+        const open = () => EventSpool.open(path, {}, undefined, { maxBatchEvents, flushDelayMs: 60_000 });
+        let spool = open();
+        let emitted = 0;
+        const seqOf = new Map<number, number>(); // emit number -> seq
+        const received = new Map<number, AgentEvent>(); // seq -> what the manager got
+        let lastUploaded = 0;
+        const upload = (limit: number, ack: boolean) => {
+          const batch = spool.nextBatch(limit);
+          for (const e of batch) {
+            const earlier = received.get(e.seq);
+            if (earlier) assert.deepEqual(e, earlier, `seq ${e.seq} was reused for another event`);
+            received.set(e.seq, e);
+          }
+          const seqs = batch.map((e) => e.seq);
+          assert.deepEqual(
+            seqs,
+            [...seqs].sort((a, b) => a - b),
+          );
+          if (ack && batch.length > 0) {
+            assert.ok(batch[0]!.seq > lastUploaded, 'an acknowledged event came again');
+            lastUploaded = batch.at(-1)!.seq;
+            spool.acknowledge(lastUploaded);
+          } else spool.release();
+        };
+        for (const step of ops) {
+          if (step.kind === 'emit') {
+            for (let i = 0; i < step.count; i++) {
+              const outcome = spool.emit(event(++emitted));
+              assert.equal(outcome.kind, 'spooled');
+              if (outcome.kind === 'spooled') {
+                assert.ok(outcome.seq > (seqOf.get(emitted - 1) ?? 0), 'seqs strictly increase');
+                seqOf.set(emitted, outcome.seq);
+              }
+            }
+          } else if (step.kind === 'flush') spool.flush();
+          else if (step.kind === 'upload') upload(step.limit, step.ack);
+          else {
+            spool.close();
+            spool = open();
+          }
+        }
+        for (;;) {
+          const before = received.size;
+          upload(1000, true);
+          if (spool.counters().pendingEvents === 0 && received.size === before) break;
+        }
+        spool.close();
+        assert.equal(received.size, emitted, 'every emitted event reached the manager once');
+        for (const [n, seq] of seqOf) assert.equal((received.get(seq)?.details as { n: number } | undefined)?.n, n);
+      }),
+      { numRuns: 40 },
     );
   });
 });

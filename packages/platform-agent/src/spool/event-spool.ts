@@ -31,34 +31,87 @@ export type EmitOutcome =
   | { readonly kind: 'clipped' }
   | { readonly kind: 'invalid'; readonly reason: string };
 
+/**
+ * How events reach the disk. `batched` (the default) commits emitted events together, in one
+ * transaction and one fsync, once `maxBatchEvents` are waiting or `flushDelayMs` after the first
+ * of them, and before anything reads the spool; `per-event` commits each emit() on its own (one
+ * fsync each: slow, kept for comparison and for callers that want it).
+ */
+export interface SpoolCommitOptions {
+  readonly commit: 'batched' | 'per-event';
+  readonly maxBatchEvents: number;
+  readonly flushDelayMs: number;
+  /** A timed flush failed (e.g. disk full); the events stay waiting and the flush is retried. */
+  readonly onFlushError: (error: Error) => void;
+}
+
 type Counter = 'lastSeq' | 'droppedTotal' | 'clippedTotal' | 'invalidTotal' | 'openNoticeSeq';
+const COUNTERS: readonly Counter[] = ['lastSeq', 'droppedTotal', 'clippedTotal', 'invalidTotal', 'openNoticeSeq'];
 
 const DEFAULT_LIMITS: SpoolLimits = { maxEvents: 100_000, minimumSeverity: 'info' };
+const DEFAULT_COMMIT: SpoolCommitOptions = {
+  commit: 'batched',
+  maxBatchEvents: 500,
+  flushDelayMs: 20,
+  onFlushError: (error) => process.emitWarning(`event spool flush failed, will retry: ${error.message}`),
+};
+/** After a failed timed flush: retrying at once would spin on a full disk. */
+const FLUSH_RETRY_MS = 1000;
 
 /**
- * The agent's durable event spool. Every event is committed (and fsynced: WAL with
- * synchronous=FULL) before emit() returns, numbered from a counter kept in the same transaction,
- * so sequence numbers are monotonic across restarts and never reused even after the events
- * are deleted. Events leave the spool only when the manager acknowledged them.
+ * The agent's durable event spool. emit() numbers an event and queues it in memory; the queue is
+ * committed (and fsynced: WAL with synchronous=FULL) as one transaction, together with the seq
+ * counter, within `flushDelayMs`, when it holds `maxBatchEvents`, before every read and on
+ * close(). A committed seq is never handed out again, across restarts, even after its event was
+ * deleted. A crash can lose only events not yet committed; their seqs were never on disk nor sent,
+ * so the next process numbers its events from the last committed one. Events leave the spool only
+ * when the manager acknowledged them.
  */
 export class EventSpool {
   readonly #db: Database.Database;
   #limits: SpoolLimits;
+  readonly #commit: SpoolCommitOptions;
+  /** Events on disk. */
   #pending: number;
+  /** Numbered events emitted but not yet committed, in seq order. */
+  #waiting: AgentEvent[] = [];
+  #flushTimer: NodeJS.Timeout | null = null;
+  #nextSeq: number;
+  /** The counters table as of the last commit plus what changed since; written at each commit. */
+  readonly #counters = new Map<Counter, number>();
+  /** A counter changed in memory since the last commit. */
+  #countersChanged = false;
+  #closed = false;
+  readonly #insert: Database.Statement;
+  readonly #upsertCounter: Database.Statement;
   /** Highest seq ever handed to the uploader: a notice at or below it may already be on the manager. */
   #handedOutThrough = 0;
   /** Events of the batch being uploaded; overflow spares them, they are about to leave anyway. */
   #inFlight: { from: number; to: number } | null = null;
   readonly #now: () => Date;
 
-  private constructor(db: Database.Database, limits: SpoolLimits, now: () => Date) {
+  private constructor(db: Database.Database, limits: SpoolLimits, now: () => Date, commit: SpoolCommitOptions) {
     this.#db = db;
     this.#limits = limits;
     this.#now = now;
+    this.#commit = commit;
     this.#pending = (db.prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number }).n;
+    const rows = db.prepare('SELECT name, value FROM counters').all() as { name: string; value: number }[];
+    for (const row of rows)
+      if ((COUNTERS as string[]).includes(row.name)) this.#counters.set(row.name as Counter, row.value);
+    this.#nextSeq = this.#get('lastSeq') + 1;
+    this.#insert = db.prepare('INSERT INTO events (seq, body, notice) VALUES (?, ?, ?)');
+    this.#upsertCounter = db.prepare(
+      'INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value',
+    );
   }
 
-  static open(path: string, limits: Partial<SpoolLimits> = {}, now: () => Date = () => new Date()): EventSpool {
+  static open(
+    path: string,
+    limits: Partial<SpoolLimits> = {},
+    now: () => Date = () => new Date(),
+    commit: Partial<SpoolCommitOptions> = {},
+  ): EventSpool {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     const db = new Database(path);
     db.pragma('journal_mode = WAL');
@@ -67,40 +120,78 @@ export class EventSpool {
       CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, body TEXT NOT NULL, notice INTEGER NOT NULL DEFAULT 0);
       CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
     `);
-    return new EventSpool(db, { ...DEFAULT_LIMITS, ...limits }, now);
+    return new EventSpool(db, { ...DEFAULT_LIMITS, ...limits }, now, { ...DEFAULT_COMMIT, ...commit });
   }
 
   setLimits(limits: Partial<SpoolLimits>): void {
     this.#limits = { ...this.#limits, ...limits };
-    this.#db.transaction(() => this.#enforceBound())();
+    this.flush(true);
   }
 
   get limits(): SpoolLimits {
     return this.#limits;
   }
 
-  /** Validates, clips by severity, numbers and commits one event. */
+  /**
+   * Validates, clips by severity, numbers and queues one event; it is on disk within
+   * `flushDelayMs` (at once in `per-event` mode). Throws only when the spool is closed or a
+   * commit it had to make first (the queue being full) failed; the event is then not taken.
+   */
   emit(event: NewEvent): EmitOutcome {
-    const parsed = parseWith(NewEvent, event);
-    if (!parsed.ok) {
-      const reason = describeIssues(parsed.issues);
-      this.#db.transaction(() => this.#add('invalidTotal', 1))();
-      return { kind: 'invalid', reason };
+    if (this.#closed) throw new Error('the event spool is closed');
+    if (this.#waiting.length >= this.#commit.maxBatchEvents) this.flush();
+    const outcome = this.#take(event);
+    if (this.#commit.commit === 'per-event') this.flush();
+    else if (this.#waiting.length >= this.#commit.maxBatchEvents) this.#flushSoon(0);
+    else this.#flushSoon(this.#commit.flushDelayMs);
+    return outcome;
+  }
+
+  /** emit() and commit at once: for an event that must survive a crash right after. */
+  emitDurable(event: NewEvent): EmitOutcome {
+    const outcome = this.emit(event);
+    this.flush();
+    return outcome;
+  }
+
+  /**
+   * Commits every queued event (and the counters) in one transaction: one fsync. On failure
+   * the events stay queued and the error is thrown.
+   */
+  flush(evenIfEmpty = false): void {
+    if (this.#closed) return;
+    if (this.#flushTimer) {
+      clearTimeout(this.#flushTimer);
+      this.#flushTimer = null;
     }
-    if (!atLeast(parsed.value.severity, this.#limits.minimumSeverity)) {
-      this.#db.transaction(() => this.#add('clippedTotal', 1))();
-      return { kind: 'clipped' };
+    const dirty = this.#waiting.length > 0 || this.#countersChanged || this.#get('lastSeq') !== this.#nextSeq - 1;
+    if (!dirty && !evenIfEmpty) return;
+    const before = { pending: this.#pending, nextSeq: this.#nextSeq, counters: new Map(this.#counters) };
+    const waiting = this.#waiting;
+    try {
+      this.#db.transaction(() => {
+        for (const event of waiting) this.#insert.run(event.seq, JSON.stringify(event), 0);
+        this.#pending += waiting.length;
+        this.#enforceBound();
+        this.#counters.set('lastSeq', this.#nextSeq - 1);
+        for (const [name, value] of this.#counters) this.#upsertCounter.run(name, value);
+      })();
+    } catch (error) {
+      // Nothing was committed: put memory back as it was so the next flush starts from the same place.
+      this.#pending = before.pending;
+      this.#nextSeq = before.nextSeq;
+      this.#counters.clear();
+      for (const [name, value] of before.counters) this.#counters.set(name, value);
+      throw error;
     }
-    const seq = this.#db.transaction(() => {
-      const seq = this.#append(parsed.value);
-      this.#enforceBound();
-      return seq;
-    })();
-    return { kind: 'spooled', seq };
+    this.#waiting = [];
+    this.#countersChanged = false;
   }
 
   /** The oldest events, in seq order, at most `limit` of them and about `maxBytes` of JSON. */
   nextBatch(limit: number, maxBytes = 512 * 1024): AgentEvent[] {
+    // The uploader must see every event emitted so far, and only ones that are on disk.
+    this.flush();
     const rows = this.#db.prepare('SELECT seq, body FROM events ORDER BY seq LIMIT ?').all(limit) as {
       seq: number;
       body: string;
@@ -137,35 +228,77 @@ export class EventSpool {
 
   /** Drops one event the manager refuses for good (it would otherwise block every later one). */
   discard(seq: number): void {
-    this.#db.transaction(() => {
-      const result = this.#db.prepare('DELETE FROM events WHERE seq = ?').run(seq);
-      this.#pending -= result.changes;
-      this.#add('invalidTotal', result.changes);
+    const invalid = this.#get('invalidTotal');
+    const removed = this.#db.transaction(() => {
+      const { changes } = this.#db.prepare('DELETE FROM events WHERE seq = ?').run(seq);
+      this.#upsertCounter.run('invalidTotal', invalid + changes);
+      return changes;
     })();
+    this.#pending -= removed;
+    this.#counters.set('invalidTotal', invalid + removed);
   }
 
   counters(): SpoolCounters {
     return {
-      pendingEvents: this.#pending,
+      pendingEvents: this.#pending + this.#waiting.length,
       droppedEvents: this.#get('droppedTotal'),
       clippedEvents: this.#get('clippedTotal'),
       invalidEvents: this.#get('invalidTotal'),
-      lastSeq: this.#get('lastSeq'),
+      lastSeq: this.#nextSeq - 1,
     };
   }
 
+  /** Commits what is queued, then closes. A failing final commit is thrown after the close. */
   close(): void {
-    if (this.#db.open) this.#db.close();
+    if (this.#closed) return;
+    try {
+      this.flush();
+    } finally {
+      this.#closed = true;
+      if (this.#flushTimer) clearTimeout(this.#flushTimer);
+      this.#flushTimer = null;
+      if (this.#db.open) this.#db.close();
+    }
   }
 
-  #append(event: NewEvent, notice = false): number {
-    const seq = this.#get('lastSeq') + 1;
-    this.#set('lastSeq', seq);
+  #take(event: NewEvent): EmitOutcome {
+    const parsed = parseWith(NewEvent, event);
+    if (!parsed.ok) {
+      this.#add('invalidTotal', 1);
+      return { kind: 'invalid', reason: describeIssues(parsed.issues) };
+    }
+    if (!atLeast(parsed.value.severity, this.#limits.minimumSeverity)) {
+      this.#add('clippedTotal', 1);
+      return { kind: 'clipped' };
+    }
+    const seq = this.#nextSeq++;
+    this.#waiting.push(this.#numbered(parsed.value, seq));
+    return { kind: 'spooled', seq };
+  }
+
+  #numbered(event: NewEvent, seq: number): AgentEvent {
     const { time, ...rest } = event;
-    const numbered: AgentEvent = { ...rest, seq, time: time ?? this.#now().toISOString() };
-    this.#db
-      .prepare('INSERT INTO events (seq, body, notice) VALUES (?, ?, ?)')
-      .run(seq, JSON.stringify(numbered), notice ? 1 : 0);
+    return { ...rest, seq, time: time ?? this.#now().toISOString() };
+  }
+
+  #flushSoon(delayMs: number): void {
+    if (this.#flushTimer && delayMs > 0) return;
+    if (this.#flushTimer) clearTimeout(this.#flushTimer);
+    this.#flushTimer = setTimeout(() => {
+      this.#flushTimer = null;
+      try {
+        this.flush();
+      } catch (error) {
+        this.#commit.onFlushError(error as Error);
+        this.#flushSoon(Math.max(this.#commit.flushDelayMs, FLUSH_RETRY_MS));
+      }
+    }, delayMs);
+  }
+
+  /** Only inside the flush transaction: the notice goes straight to disk, after the batch. */
+  #appendNotice(event: NewEvent): number {
+    const seq = this.#nextSeq++;
+    this.#insert.run(seq, JSON.stringify(this.#numbered(event, seq)), 1);
     this.#pending += 1;
     return seq;
   }
@@ -200,16 +333,13 @@ export class EventSpool {
       this.#db.prepare('UPDATE events SET body = ? WHERE seq = ?').run(JSON.stringify(updated), noticeSeq);
       return;
     }
-    const seq = this.#append(
-      {
-        module: 'agent',
-        type: PlatformEventTypes.eventsDropped,
-        severity: 'high',
-        summary: `events dropped: ${dropped}`,
-        details: { dropped },
-      },
-      true,
-    );
+    const seq = this.#appendNotice({
+      module: 'agent',
+      type: PlatformEventTypes.eventsDropped,
+      severity: 'high',
+      summary: `events dropped: ${dropped}`,
+      details: { dropped },
+    });
     this.#set('openNoticeSeq', seq);
   }
 
@@ -221,18 +351,12 @@ export class EventSpool {
   }
 
   #get(name: Counter): number {
-    const row = this.#db.prepare('SELECT value FROM counters WHERE name = ?').get(name) as
-      | { value: number }
-      | undefined;
-    return row?.value ?? 0;
+    return this.#counters.get(name) ?? 0;
   }
 
   #set(name: Counter, value: number): void {
-    this.#db
-      .prepare(
-        'INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value',
-      )
-      .run(name, value);
+    this.#counters.set(name, value);
+    this.#countersChanged = true;
   }
 
   #add(name: Counter, delta: number): void {
