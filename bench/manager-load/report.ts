@@ -39,7 +39,7 @@ interface Report {
     batchesSkippedBusy: number;
   };
   api: Record<string, Summary>;
-  wake: { started: number; answered: number; errors: number };
+  wake: { started: number; answered: number; openAtEnd: number; errors: number };
   manager: {
     cpuPercentInWindow: number | null;
     cpuSecondsInWindow: number | null;
@@ -75,7 +75,9 @@ export function formatReport(r: Report): string {
   for (const [name, s] of Object.entries(r.api))
     lines.push(`${name} under load: ${s.count} calls, ${ms(s)}, ${errors(s)}`);
   if (o.wake)
-    lines.push(`wake long-polls: ${r.wake.started} opened, ${r.wake.answered} answered, ${r.wake.errors} errors`);
+    lines.push(
+      `wake long-polls: ${r.wake.started} opened, ${r.wake.answered} answered, ${r.wake.openAtEnd} still open at the end, ${r.wake.errors} errors`,
+    );
   lines.push(
     `manager process: ${r.manager.cpuPercentInWindow ?? '-'}% CPU in the window, RSS ${r.manager.rssMb ?? '-'} MB; computers by status ${JSON.stringify(r.manager.computersByStatus)}`,
     `manager cost: ${r.manager.cpuSecondsInWindow ?? '-'} CPU-s in the window for ${r.events.accepted} events and ${r.heartbeats.count} heartbeats (${r.manager.eventsPerCpuSecond ?? '-'} events per CPU-second, mixed load)`,
