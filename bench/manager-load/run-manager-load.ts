@@ -22,19 +22,21 @@ const BENCH_DATABASE = 'bulwark_bench_manager_load';
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 /** The throwaway database of the postgres run, reused between runs with the cached agents. */
-async function preparePostgres(options: LoadOptions): Promise<string> {
+async function preparePostgres(options: LoadOptions): Promise<{ url: string; created: boolean }> {
   const client = new pg.Client({ connectionString: options.databaseUrl });
+  let created = false;
   await client.connect();
   try {
     if (options.fresh) await client.query(`DROP DATABASE IF EXISTS ${BENCH_DATABASE} WITH (FORCE)`);
     const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [BENCH_DATABASE]);
-    if (exists.rowCount === 0) await client.query(`CREATE DATABASE ${BENCH_DATABASE}`);
+    created = exists.rowCount === 0;
+    if (created) await client.query(`CREATE DATABASE ${BENCH_DATABASE}`);
   } finally {
     await client.end();
   }
   const url = new URL(options.databaseUrl);
   url.pathname = `/${BENCH_DATABASE}`;
-  return url.href;
+  return { url: url.href, created };
 }
 
 function startManagerProcess(
@@ -107,7 +109,13 @@ async function main(): Promise<number> {
   const cacheDir = join(OUT, options.store);
   if (options.fresh) await rm(cacheDir, { recursive: true, force: true });
   await mkdir(join(cacheDir, 'data'), { recursive: true, mode: 0o700 });
-  const databaseUrl = options.store === 'postgres' ? await preparePostgres(options) : null;
+  let databaseUrl: string | null = null;
+  if (options.store === 'postgres') {
+    const database = await preparePostgres(options);
+    databaseUrl = database.url;
+    // Agents cached for a database that is gone (dropped by hand) would only fail: activate anew.
+    if (database.created) await rm(join(cacheDir, 'identities.jsonl'), { force: true });
+  }
 
   log(
     `manager-load: ${options.agents} agents, ${options.durationSeconds} s, ${options.store}, offering ${options.eventsPerSecondTarget} events/s`,
