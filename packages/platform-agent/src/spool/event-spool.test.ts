@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { AgentEvent, NewEvent } from '@bulwark/protocol';
+import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { EventSpool, readSpoolCounters } from './event-spool.js';
 
@@ -234,6 +235,34 @@ describe('EventSpool', () => {
     assert.equal(readSpoolCounters(path)?.pendingEvents, 3);
     spool.close();
     assert.throws(() => spool.emit(event(4)), /closed/);
+  });
+
+  it('keeps queued events when a commit fails, reports a failed timed commit, and commits them once it can', async () => {
+    const path = spoolPath();
+    const errors: string[] = [];
+    const spool = EventSpool.open(path, {}, undefined, {
+      flushDelayMs: 1,
+      onFlushError: (e) => errors.push(e.message),
+    });
+    spool.emit(event(1));
+    spool.flush();
+    // Another process holding the write lock makes every commit fail (SQLITE_BUSY), as a broken disk would.
+    const blocker = new Database(path);
+    blocker.exec('BEGIN IMMEDIATE');
+    spool.emit(event(2)); // its timed commit waits out SQLite's busy timeout (5 s), then fails
+    for (let waited = 0; errors.length === 0; waited++) {
+      assert.ok(waited < 3000, 'the failed timed commit was not reported');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.match(errors[0] ?? '', /locked|busy/i);
+    assert.equal(spool.counters().pendingEvents, 2);
+    blocker.exec('ROLLBACK');
+    blocker.close();
+    spool.emit(event(3));
+    const seqs = spool.nextBatch(10).map((e) => e.seq);
+    assert.deepEqual(seqs, [1, 2, 3], 'nothing lost, no seq skipped or reused');
+    spool.release();
+    spool.close();
   });
 
   it('commits a full batch without waiting for the delay, and per-event mode commits every emit', () => {

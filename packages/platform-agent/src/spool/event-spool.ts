@@ -82,6 +82,7 @@ export class EventSpool {
   /** A counter changed in memory since the last commit. */
   #countersChanged = false;
   #closed = false;
+  #closing = false;
   readonly #insert: Database.Statement;
   readonly #upsertCounter: Database.Statement;
   /** Highest seq ever handed to the uploader: a notice at or below it may already be on the manager. */
@@ -156,7 +157,8 @@ export class EventSpool {
 
   /**
    * Commits every queued event (and the counters) in one transaction: one fsync. On failure
-   * the events stay queued and the error is thrown.
+   * the events stay queued and the error is thrown. `evenIfEmpty` still applies the bound, for
+   * limits that just changed.
    */
   flush(evenIfEmpty = false): void {
     if (this.#closed) return;
@@ -182,6 +184,7 @@ export class EventSpool {
       this.#nextSeq = before.nextSeq;
       this.#counters.clear();
       for (const [name, value] of before.counters) this.#counters.set(name, value);
+      if (!this.#closing) this.#flushSoon(Math.max(this.#commit.flushDelayMs, FLUSH_RETRY_MS));
       throw error;
     }
     this.#waiting = [];
@@ -248,11 +251,18 @@ export class EventSpool {
     };
   }
 
-  /** Commits what is queued, then closes. A failing final commit is thrown after the close. */
+  /**
+   * Commits what is queued, then closes. A failing final commit goes to `onFlushError` (the
+   * events it held are lost) rather than being thrown: stopping the agent must not fail on it.
+   */
   close(): void {
     if (this.#closed) return;
+    this.#closing = true;
     try {
       this.flush();
+    } catch (error) {
+      const queued = this.#waiting.length;
+      this.#commit.onFlushError(new Error(`${(error as Error).message}; ${queued} queued events lost at close`));
     } finally {
       this.#closed = true;
       if (this.#flushTimer) clearTimeout(this.#flushTimer);
@@ -290,7 +300,6 @@ export class EventSpool {
         this.flush();
       } catch (error) {
         this.#commit.onFlushError(error as Error);
-        this.#flushSoon(Math.max(this.#commit.flushDelayMs, FLUSH_RETRY_MS));
       }
     }, delayMs);
   }
