@@ -111,7 +111,8 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
       services,
       wakeHub,
       version: MANAGER_VERSION,
-      tls: { key: pki.serverKeyPem, cert: pki.serverCertPem },
+      // The chain includes the CA so that clients can pin its fingerprint (bulwark --ca-fingerprint).
+      tls: { key: pki.serverKeyPem, cert: `${pki.serverCertPem.trim()}\n${pki.caCertPem}` },
       logger,
       metrics,
       ...(options.onConsoleRoute === undefined ? {} : { onRoute: options.onConsoleRoute }),
