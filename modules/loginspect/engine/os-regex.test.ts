@@ -160,3 +160,39 @@ test('property: the literal a PCRE2 prefilter requires occurs in every text the 
     { numRuns: 3000 },
   );
 });
+
+test('property: every text an OS_Regex alternative matches contains all the literals its prefilter requires', () => {
+  const token = fc.constantFrom(
+    'a',
+    'b',
+    'ab',
+    '%',
+    ':',
+    '\\d',
+    '\\w+',
+    '\\s*',
+    'a+',
+    'b*',
+    '(a)',
+    '(\\d+)',
+    '\\p',
+    '^',
+    '|',
+  );
+  fc.assert(
+    fc.property(
+      fc.array(token, { minLength: 1, maxLength: 7 }),
+      fc.string({ unit: fc.constantFrom('a', 'B', '%', ':', ' ', '1'), maxLength: 12 }),
+      (tokens, text) => {
+        const t = translateOsRegex(tokens.join(''));
+        if (!t.ok || !t.required) return;
+        const l = text.toLowerCase();
+        t.alternatives.forEach((alt, i) => {
+          if (new RegExp(alt, t.flags).test(text))
+            for (const r of t.required?.[i] ?? []) assert.ok(l.includes(r), `${tokens.join('')} matched ${text}`);
+        });
+      },
+    ),
+    { numRuns: 3000 },
+  );
+});

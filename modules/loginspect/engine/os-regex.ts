@@ -18,10 +18,12 @@ export type Translation =
       readonly flags: string;
       readonly captures: number;
       /**
-       * Lower-cased text that must occur in a subject for alternative i to match, or undefined when
-       * some alternative has none: a cheap `includes` before the regular expression.
+       * For alternative i, lower-cased texts that must all occur in a subject for it to match
+       * (longest first), or undefined when some alternative has none: cheap `includes` calls
+       * before the regular expression. Every run of literals counts, not only the longest: a
+       * rare `%` rules a line out where a common `: ` would not.
        */
-      readonly required?: readonly string[];
+      readonly required?: readonly (readonly string[])[];
       /** Case-sensitive text every match contains (PCRE2 without `i`), for the same purpose. */
       readonly requiredExact?: string;
     }
@@ -102,14 +104,14 @@ export function translateOsRegex(pattern: string): Translation {
   const repeats = /(^|[^\\])[+*]/.test(pattern.replace(/\\\\/g, ''));
   const literal = repeats ? caselessLiteral : escapeLiteral;
   const alternatives: string[] = [];
-  const required: string[] = [];
+  const required: string[][] = [];
   let captures = 0;
   for (const alt of splitAlternatives(pattern, true)) {
     let out = '';
     let run = '';
-    let best = '';
+    const runs: string[] = [];
     const endRun = (): void => {
-      if (run.length > best.length) best = run;
+      if (run.length > 0 && !runs.includes(run)) runs.push(run);
       run = '';
     };
     let open = 0;
@@ -171,12 +173,12 @@ export function translateOsRegex(pattern: string): Translation {
       }
     }
     endRun();
-    required.push(best);
+    required.push(runs.sort((a, b) => b.length - a.length));
     if (open !== 0) return { ok: false, message: `unbalanced '(' in ${pattern}` };
     captures = Math.max(captures, groups);
     alternatives.push(out);
   }
-  const useful = required.every((r) => r.length > 0);
+  const useful = required.every((runs) => runs.length > 0);
   return { ok: true, alternatives, flags: repeats ? '' : 'i', captures, ...(useful ? { required } : {}) };
 }
 

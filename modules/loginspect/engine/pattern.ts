@@ -36,9 +36,20 @@ function lower(s: string): string {
   return lastLower;
 }
 
-function anyIncluded(subject: string, required: readonly string[]): boolean {
+/** True when, for some alternative, the lower-cased subject contains all its required texts. */
+function anyIncluded(subject: string, required: readonly (readonly string[])[]): boolean {
   const l = lower(subject);
-  for (const r of required) if (l.includes(r)) return true;
+  for (let a = 0; a < required.length; a++) {
+    const texts = required[a] as readonly string[];
+    let all = true;
+    for (let i = 0; i < texts.length; i++) {
+      if (!l.includes(texts[i] as string)) {
+        all = false;
+        break;
+      }
+    }
+    if (all) return true;
+  }
   return false;
 }
 
