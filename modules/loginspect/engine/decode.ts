@@ -46,9 +46,9 @@ function offsetFor(kind: DecoderOffset, parentEnd: number, prematchEnd: number, 
   }
 }
 
-function tryDecoder(event: LogEvent, node: Decoder): boolean {
+function tryDecoder(event: LogEvent, node: Decoder, programChecked: boolean): boolean {
   const log = event.log;
-  if (node.programName) {
+  if (node.programName && !programChecked) {
     if (event.programName === undefined || !node.programName.test(event.programName)) return false;
   }
   let parentEnd = 0;
@@ -118,15 +118,45 @@ function extract(
   }
 }
 
-export function decodeEvent(event: LogEvent, index: DecoderIndex): void {
+/**
+ * Remembers, per program name, the decoders whose program-name pattern accepts it: a log stream
+ * has few distinct programs, and without this every sshd line tests ~100 program patterns.
+ * Bounded; emptied when full. Owned by one engine instance.
+ */
+export class ProgramCandidates {
+  readonly #byProgram = new Map<string, readonly Decoder[]>();
+  readonly #limit: number;
+
+  constructor(limit = 4096) {
+    this.#limit = limit;
+  }
+
+  get(index: DecoderIndex, program: string): readonly Decoder[] {
+    let found = this.#byProgram.get(program);
+    if (found === undefined) {
+      const all = index.byExactProgram.get(program.toLowerCase()) ?? index.programPatterns;
+      found = all.filter((d) => d.programName === undefined || d.programName.test(program));
+      if (this.#byProgram.size >= this.#limit) this.#byProgram.clear();
+      this.#byProgram.set(program, found);
+    }
+    return found;
+  }
+}
+
+export function decodeEvent(event: LogEvent, index: DecoderIndex, programs?: ProgramCandidates): void {
   const program = event.programName;
   if (program !== undefined) {
-    const candidates = index.byExactProgram.get(program.toLowerCase()) ?? index.programPatterns;
-    for (const node of candidates) if (tryDecoder(event, node)) return;
+    if (programs) {
+      const candidates = programs.get(index, program);
+      for (let i = 0; i < candidates.length; i++) if (tryDecoder(event, candidates[i] as Decoder, true)) return;
+    } else {
+      const candidates = index.byExactProgram.get(program.toLowerCase()) ?? index.programPatterns;
+      for (let i = 0; i < candidates.length; i++) if (tryDecoder(event, candidates[i] as Decoder, false)) return;
+    }
   }
   const first = event.log.charAt(0).toLowerCase();
   const candidates = index.withoutProgramNameByFirstChar.get(first) ?? index.withoutProgramNameUnanchored;
-  for (const node of candidates) if (tryDecoder(event, node)) return;
+  for (let i = 0; i < candidates.length; i++) if (tryDecoder(event, candidates[i] as Decoder, false)) return;
 }
 
 const MAX_JSON_DEPTH = 32;

@@ -251,3 +251,23 @@ test('catastrophic backtracking in a rule pattern does not hang the engine', { t
   const v = engine.process({ line: `Nov 18 12:00:00 web sshd[42]: ${'a'.repeat(5000)}!`, location: 'a', time: T0 });
   assert.equal(v.rule, undefined);
 });
+
+test('program-name decoders: the per-program memo picks the same decoder as a fresh engine, whatever came before', () => {
+  const { engine: warm } = engineWith();
+  const lines = [
+    failed('bob', '10.0.0.1'),
+    'Nov 18 12:00:00 web sshd-session[7]: Failed password for bob from 10.0.0.2 port 1 ssh2',
+    'Nov 18 12:00:00 web cron[9]: (root) CMD (true)',
+    'Nov 18 12:00:00 web SSHD[42]: Failed password for eve from 10.0.0.3 port 2222 ssh2',
+    failed('carol', '10.0.0.4'),
+  ];
+  for (const line of [...lines, ...lines]) {
+    const { engine: fresh } = engineWith();
+    const a = warm.process({ line, location: 'auth.log', time: T0 });
+    const b = fresh.process({ line, location: 'auth.log', time: T0 });
+    assert.equal(a.decoder, b.decoder, line);
+    assert.deepEqual([...a.event.fields], [...b.event.fields], line);
+  }
+  assert.equal(warm.process({ line: lines[0] as string, location: 'a', time: T0 }).decoder, 'sshd');
+  assert.equal(warm.process({ line: lines[2] as string, location: 'a', time: T0 }).decoder, undefined);
+});

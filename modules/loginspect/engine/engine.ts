@@ -1,6 +1,6 @@
 import type { ClockParts } from './calendar.js';
 import { CorrelationMemory } from './correlation.js';
-import { decodeEvent } from './decode.js';
+import { decodeEvent, ProgramCandidates } from './decode.js';
 import { fieldValue, type LogEvent } from './event.js';
 import type { Rule } from './rule.js';
 import type { Ruleset } from './ruleset.js';
@@ -49,6 +49,7 @@ export class LogInspectionEngine {
   readonly #ignoredUntil = new Map<number, number>();
   readonly #utcOffset: number;
   readonly #maxLine: number;
+  readonly #programs = new ProgramCandidates();
   #clock: ClockParts = { minuteOfDay: 0, weekday: 0 };
 
   constructor(ruleset: Ruleset, options: EngineOptions = {}) {
@@ -75,7 +76,7 @@ export class LogInspectionEngine {
       decoder: undefined,
       fields: new Map(),
     };
-    decodeEvent(event, this.ruleset.decoderIndex);
+    decodeEvent(event, this.ruleset.decoderIndex, this.#programs);
     const minutes = Math.floor(input.time / 60_000) + this.#utcOffset;
     const day = Math.floor(minutes / MINUTES_PER_DAY);
     this.#clock = { minuteOfDay: minutes - day * MINUTES_PER_DAY, weekday: (((day + 4) % 7) + 7) % 7 };
