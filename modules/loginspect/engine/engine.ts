@@ -50,6 +50,7 @@ export class LogInspectionEngine {
   readonly #utcOffset: number;
   readonly #maxLine: number;
   readonly #programs = new ProgramCandidates();
+  readonly #readersOf = new Map<Rule, readonly (readonly Rule[])[]>();
   #clock: ClockParts = { minuteOfDay: 0, weekday: 0 };
 
   constructor(ruleset: Ruleset, options: EngineOptions = {}) {
@@ -112,12 +113,20 @@ export class LogInspectionEngine {
   #remember(rule: Rule, event: LogEvent): void {
     const readers = this.ruleset.correlationReaders;
     if (readers.size === 0) return;
-    const bySid = readers.get(`sid:${rule.id}`);
-    if (bySid) this.#memory.record(bySid, event);
-    for (const g of rule.groups) {
-      const byGroup = readers.get(`group:${g}`);
-      if (byGroup) this.#memory.record(byGroup, event);
+    // The reader lists depend on the rule alone; built once instead of one key string per group per alert.
+    let lists = this.#readersOf.get(rule);
+    if (lists === undefined) {
+      const found: (readonly Rule[])[] = [];
+      const bySid = readers.get(`sid:${rule.id}`);
+      if (bySid) found.push(bySid);
+      for (const g of rule.groups) {
+        const byGroup = readers.get(`group:${g}`);
+        if (byGroup) found.push(byGroup);
+      }
+      lists = found;
+      this.#readersOf.set(rule, lists);
     }
+    for (let i = 0; i < lists.length; i++) this.#memory.record(lists[i] as readonly Rule[], event);
   }
 
   #evaluate(rule: Rule, event: LogEvent): Rule | undefined {
