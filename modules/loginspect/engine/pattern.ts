@@ -26,14 +26,26 @@ export function syntaxFromType(type: string | undefined, fallback: PatternSyntax
  * The lower-cased form of the last subject, shared by all matchers: one event's log is tested by
  * hundreds of patterns in a row, and this keeps it to one toLowerCase per subject.
  */
-let lastSubject = '';
-let lastLower = '';
+let subjectA = '';
+let lowerA = '';
+let subjectB = '';
+let lowerB = '';
+/** Two slots: rules alternate between the log and a field (program name, user), which thrashed one. */
 function lower(s: string): string {
-  if (s !== lastSubject) {
-    lastSubject = s;
-    lastLower = s.toLowerCase();
+  if (s === subjectA) return lowerA;
+  if (s === subjectB) {
+    const l = lowerB;
+    subjectB = subjectA;
+    lowerB = lowerA;
+    subjectA = s;
+    lowerA = l;
+    return l;
   }
-  return lastLower;
+  subjectB = subjectA;
+  lowerB = lowerA;
+  subjectA = s;
+  lowerA = s.toLowerCase();
+  return lowerA;
 }
 
 /** True when, for some alternative, the lower-cased subject contains all its required texts. */
