@@ -1,18 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import {
-  idSegment,
-  isRow,
-  itemsOf,
-  listAll,
-  parsePositiveInteger,
-  type Row,
-  resolvePolicyId,
-  rowOf,
-} from '../api-calls.js';
+import { idSegment, isRow, itemsOf, listAll, parsePositiveInteger, type Row, rowOf } from '../api-calls.js';
 import { type CliResult, ok, usageError } from '../cli-error.js';
-import { type Command, type CommandInput, flag, stringOption } from '../command.js';
-import type { ManagerClient } from '../manager-client.js';
+import { type Command, flag, stringOption } from '../command.js';
 import { formatFields, formatTable, formatTime } from '../table.js';
+import { targetOptionHelp, targetOptions, targetPath } from './policy-or-computer.js';
 
 /** A JSON object from a file, or from stdin when the path is `-`. */
 async function readJsonObject(path: string, stdin: NodeJS.ReadableStream): Promise<CliResult<Row>> {
@@ -49,26 +40,7 @@ function ruleSegment(text: string): CliResult<string> {
   return RULE_ID.test(text) ? ok(encodeURIComponent(text)) : usageError(`"${text}" is not a rule id`);
 }
 
-const targetOptions = { policy: { type: 'string' }, computer: { type: 'string' } } as const;
-const targetHelp = [
-  ['--policy ID|NAME', 'at this policy'],
-  ['--computer ID', 'at this computer'],
-] as const;
-
-/** `/api/policies/<id>` or `/api/computers/<id>`, from exactly one of --policy and --computer. */
-async function targetPath(client: ManagerClient, input: CommandInput): Promise<CliResult<string>> {
-  const policy = stringOption(input, 'policy');
-  const computer = stringOption(input, 'computer');
-  if ((policy === undefined) === (computer === undefined)) {
-    return usageError('give exactly one of --policy ID and --computer ID');
-  }
-  if (computer !== undefined) {
-    const id = idSegment(computer, 'computer');
-    return id.ok ? ok(`/api/computers/${id.value}`) : id;
-  }
-  const id = await resolvePolicyId(client, policy!, false);
-  return id.ok ? ok(`/api/policies/${id.value}`) : id;
-}
+const targetHelp = targetOptionHelp('at');
 
 /** A rule's human name: the fields modules commonly use for one. */
 function ruleTitle(rule: Row): string {

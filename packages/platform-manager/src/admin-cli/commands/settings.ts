@@ -1,30 +1,11 @@
-import { idSegment, itemsOf, type Row, resolvePolicyId } from '../api-calls.js';
+import { itemsOf, type Row } from '../api-calls.js';
 import { type CliResult, ExitCode, fail, ok, usageError } from '../cli-error.js';
-import { type Command, type CommandInput, stringOption } from '../command.js';
-import type { ManagerClient } from '../manager-client.js';
+import type { Command } from '../command.js';
 import { isSettingKey, parseSettingValue, settingSourceText, settingValueText } from '../setting-value.js';
 import { formatTable } from '../table.js';
+import { targetOptionHelp, targetOptions, targetPath } from './policy-or-computer.js';
 
-const targetOptions = { policy: { type: 'string' }, computer: { type: 'string' } } as const;
-const targetHelp = [
-  ['--policy ID|NAME', 'the settings of this policy'],
-  ['--computer ID', 'the settings of this computer'],
-] as const;
-
-/** `/api/policies/<id>` or `/api/computers/<id>`, from exactly one of --policy and --computer. */
-async function targetPath(client: ManagerClient, input: CommandInput): Promise<CliResult<string>> {
-  const policy = stringOption(input, 'policy');
-  const computer = stringOption(input, 'computer');
-  if ((policy === undefined) === (computer === undefined)) {
-    return usageError('give exactly one of --policy ID and --computer ID');
-  }
-  if (computer !== undefined) {
-    const id = idSegment(computer, 'computer');
-    return id.ok ? ok(`/api/computers/${id.value}`) : id;
-  }
-  const id = await resolvePolicyId(client, policy!, false);
-  return id.ok ? ok(`/api/policies/${id.value}`) : id;
-}
+const targetHelp = targetOptionHelp('the settings of');
 
 function keySegment(text: string): CliResult<string> {
   if (!isSettingKey(text))
