@@ -5,7 +5,7 @@ import { newId } from './ids.js';
 import { decodeCursor, type Page, type PageRequest, pageLimit, toPage } from './pagination.js';
 import { abort, fail, guarded, ok, type Result } from './result.js';
 import type { Actor } from './roles.js';
-import { equalHashes, randomSecret, sha256 } from './secrets.js';
+import { newCredential, parseCredential, secretMatches } from './secrets.js';
 import { iso, parseTime } from './time.js';
 
 export type ActivationTokenState = 'active' | 'expired' | 'used-up' | 'revoked';
@@ -21,9 +21,6 @@ export interface ActivationToken {
   readonly createdAt: string;
   readonly state: ActivationTokenState;
 }
-
-/** `bwt_<uuid>_<secret>`: the id finds the row, the secret is compared with its stored sha256. */
-const TOKEN = /^bwt_([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})_([A-Za-z0-9_-]{32,128})$/;
 
 export function tokenState(row: ActivationTokenRow, now: number): ActivationTokenState {
   if (row.revoked_at !== null) return 'revoked';
@@ -52,12 +49,11 @@ export function presentToken(row: ActivationTokenRow, now: number): ActivationTo
  * Returns the token row, or aborts with a message that says why the token cannot be used.
  */
 export async function consumeActivationToken(db: Executor, token: string, now: number): Promise<ActivationTokenRow> {
-  const match = typeof token === 'string' ? TOKEN.exec(token) : null;
-  if (!match) return abort('unauthenticated', 'activation token is not valid');
-  const [, id, secret] = match as unknown as [string, string, string];
+  const credential = parseCredential('bwt', token);
+  if (!credential) return abort('unauthenticated', 'activation token is not valid');
+  const { id, secret } = credential;
   const row = await db.selectFrom('activation_tokens').selectAll().where('id', '=', id).executeTakeFirst();
-  if (!row || !equalHashes(sha256(secret), row.token_hash))
-    return abort('unauthenticated', 'activation token is not valid');
+  if (!row || !secretMatches(secret, row.token_hash)) return abort('unauthenticated', 'activation token is not valid');
   const taken = await db
     .updateTable('activation_tokens')
     .set((eb) => ({ uses: eb('uses', '+', 1) }))
@@ -105,7 +101,7 @@ export function activationTokensService(ctx: ServiceContext) {
     }
     const policyId = input.policyId ?? null;
     const id = newId();
-    const secret = randomSecret(32);
+    const credential = newCredential('bwt', id);
     return guarded(() =>
       inTransaction(ctx.db, async (trx) => {
         if (policyId !== null) {
@@ -115,7 +111,7 @@ export function activationTokensService(ctx: ServiceContext) {
         const row: ActivationTokenRow = {
           id,
           name,
-          token_hash: sha256(secret),
+          token_hash: credential.hash,
           expires_at: expiresAt,
           max_uses: maxUses,
           uses: 0,
@@ -134,7 +130,7 @@ export function activationTokensService(ctx: ServiceContext) {
           null,
           activationToken,
         );
-        return { activationToken, token: `bwt_${id}_${secret}` };
+        return { activationToken, token: credential.text };
       }),
     );
   }

@@ -5,7 +5,7 @@ import { newId } from './ids.js';
 import { decodeCursor, type Page, type PageRequest, pageLimit, toPage } from './pagination.js';
 import { abort, fail, guarded, ok, type Result } from './result.js';
 import { type Actor, isRole, type Principal, type Role } from './roles.js';
-import { equalHashes, randomSecret, sha256 } from './secrets.js';
+import { newCredential, parseCredential, secretMatches } from './secrets.js';
 import { iso } from './time.js';
 
 export interface ApiKey {
@@ -16,9 +16,6 @@ export interface ApiKey {
   readonly lastUsedAt: string | null;
   readonly revokedAt: string | null;
 }
-
-/** `bwk_<uuid>_<secret>`: the id finds the row, the secret is compared with its stored sha256. */
-const KEY = /^bwk_([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})_([A-Za-z0-9_-]{32,128})$/;
 
 /** Writing last-used on every request would turn reads into writes; once a minute is enough. */
 const LAST_USED_RESOLUTION_MS = 60_000;
@@ -43,13 +40,13 @@ export function apiKeysService(ctx: ServiceContext) {
     if (name.length < 1 || name.length > 128) return fail('validation', 'API key name must be 1 to 128 characters');
     if (!isRole(input.role)) return fail('validation', 'role must be administrator, operator or auditor');
     const id = newId();
-    const secret = randomSecret(32);
+    const credential = newCredential('bwk', id);
     const now = ctx.now();
     const row: ApiKeyRow = {
       id,
       name,
       role: input.role,
-      secret_hash: sha256(secret),
+      secret_hash: credential.hash,
       created_at: now,
       last_used_at: null,
       revoked_at: null,
@@ -58,16 +55,16 @@ export function apiKeysService(ctx: ServiceContext) {
       await trx.insertInto('api_keys').values(row).execute();
       await recordAudit(trx, now, actor, 'api-key.create', { kind: 'api-key', id }, null, presentApiKey(row));
     });
-    return ok({ apiKey: presentApiKey(row), key: `bwk_${id}_${secret}` });
+    return ok({ apiKey: presentApiKey(row), key: credential.text });
   }
 
   async function authenticate(key: string): Promise<Result<Principal>> {
     const denied = fail<Principal>('unauthenticated', 'API key is not valid');
-    const match = typeof key === 'string' ? KEY.exec(key) : null;
-    if (!match) return denied;
-    const [, id, secret] = match as unknown as [string, string, string];
+    const credential = parseCredential('bwk', key);
+    if (!credential) return denied;
+    const { id, secret } = credential;
     const row = await ctx.db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!row || !equalHashes(sha256(secret), row.secret_hash)) return denied;
+    if (!row || !secretMatches(secret, row.secret_hash)) return denied;
     if (row.revoked_at !== null) return fail('unauthenticated', 'API key was revoked');
     const now = ctx.now();
     if (row.last_used_at === null || now - row.last_used_at >= LAST_USED_RESOLUTION_MS) {

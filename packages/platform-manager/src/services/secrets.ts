@@ -16,6 +16,31 @@ export function equalHashes(a: string, b: string): boolean {
   return left.length === right.length && timingSafeEqual(left, right);
 }
 
+/**
+ * A credential `<prefix>_<uuid>_<secret>` (API keys `bwk`, activation tokens `bwt`): the id finds
+ * the row, and only the secret's sha256 is stored, so a leaked database holds no usable credential.
+ */
+export type CredentialPrefix = 'bwk' | 'bwt';
+
+const CREDENTIAL = /^(bw[a-z])_([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})_([A-Za-z0-9_-]{32,128})$/;
+
+/** A new credential for the row `id`: the text to hand out once, and the hash to store. */
+export function newCredential(prefix: CredentialPrefix, id: string): { text: string; hash: string } {
+  const secret = randomSecret(32);
+  return { text: `${prefix}_${id}_${secret}`, hash: sha256(secret) };
+}
+
+/** The row id and secret of a credential, or undefined when `text` is not one with this prefix. */
+export function parseCredential(prefix: CredentialPrefix, text: unknown): { id: string; secret: string } | undefined {
+  const match = typeof text === 'string' ? CREDENTIAL.exec(text) : null;
+  if (!match || match[1] !== prefix) return undefined;
+  return { id: match[2]!, secret: match[3]! };
+}
+
+export function secretMatches(secret: string, storedHash: string): boolean {
+  return equalHashes(sha256(secret), storedHash);
+}
+
 const SCRYPT = { N: 16_384, r: 8, p: 1, keyLength: 64 } as const;
 
 function derive(password: string, salt: Buffer, N: number, r: number, p: number, keyLength: number): Promise<Buffer> {
