@@ -271,3 +271,31 @@ test('program-name decoders: the per-program memo picks the same decoder as a fr
   assert.equal(warm.process({ line: lines[0] as string, location: 'a', time: T0 }).decoder, 'sshd');
   assert.equal(warm.process({ line: lines[2] as string, location: 'a', time: T0 }).decoder, undefined);
 });
+
+test('program_name rules among many siblings: only the program they name reaches them, negation included', () => {
+  const siblings = Array.from(
+    { length: 10 },
+    (_, i) =>
+      `<rule id="${200 + i}" level="3"><program_name>^daemon${i}$</program_name><description>d${i}</description></rule>`,
+  ).join('\n');
+  const { engine, problems } = engineWith({
+    rules: [
+      {
+        name: 'program_rules.xml',
+        content: `<group name="prog,">${siblings}
+<rule id="220" level="4"><program_name negate="yes">^daemon</program_name><match>boom</match><description>not a daemon</description></rule>
+</group>`,
+      },
+    ],
+  });
+  assert.deepEqual(problems, []);
+  const rule = (line: string) => engine.process({ line, location: 'syslog', time: T0 }).rule?.id;
+  for (let round = 0; round < 2; round++) {
+    assert.equal(rule('Nov 18 12:00:00 web daemon7[1]: hello'), 207);
+    assert.equal(rule('Nov 18 12:00:00 web daemon3: hello'), 203);
+    assert.equal(rule('Nov 18 12:00:00 web other[1]: boom'), 220);
+    assert.equal(rule('Nov 18 12:00:00 web daemon3: boom'), 203);
+    assert.equal(rule('boom without a header'), undefined);
+    assert.equal(rule('Nov 18 12:00:00 web other[1]: quiet'), undefined);
+  }
+});

@@ -37,6 +37,9 @@ export interface Verdict {
 
 const DEFAULT_MAX_LINE = 65_536;
 const MINUTES_PER_DAY = 1440;
+/** Sibling lists shorter than this are walked as they are. */
+const PROGRAM_FILTER_MIN = 8;
+const MAX_PROGRAMS_REMEMBERED = 4096;
 
 /**
  * The log inspection engine: pre-decodes, decodes and runs the rule tree over one line at a time.
@@ -51,6 +54,7 @@ export class LogInspectionEngine {
   readonly #maxLine: number;
   readonly #programs = new ProgramCandidates();
   readonly #readersOf = new Map<Rule, readonly (readonly Rule[])[]>();
+  readonly #programChildren = new Map<readonly Rule[], Map<string | undefined, readonly Rule[]> | null>();
   #clock: ClockParts = { minuteOfDay: 0, weekday: 0 };
 
   constructor(ruleset: Ruleset, options: EngineOptions = {}) {
@@ -129,6 +133,41 @@ export class LogInspectionEngine {
     for (let i = 0; i < lists.length; i++) this.#memory.record(lists[i] as readonly Rule[], event);
   }
 
+  /**
+   * The siblings whose `<program_name>` checks accept `program`, in order: many generic children
+   * of the templates (kernel, cron, dovecot...) differ only by program name, and every syslog line
+   * met them all. Skipping the others changes nothing, since those checks would fail and a rule
+   * has no effect before its checks pass. Memoised per list and program, bounded.
+   */
+  #forProgram(list: readonly Rule[], program: string | undefined): readonly Rule[] {
+    let byProgram = this.#programChildren.get(list);
+    if (byProgram === undefined) {
+      if (!list.some((r) => r.programNameChecks.length > 0)) {
+        this.#programChildren.set(list, null);
+        return list;
+      }
+      byProgram = new Map();
+      this.#programChildren.set(list, byProgram);
+    } else if (byProgram === null) return list;
+    let found = byProgram.get(program);
+    if (found === undefined) {
+      const probe: LogEvent = {
+        fullLog: '',
+        log: '',
+        location: '',
+        hostname: undefined,
+        programName: program,
+        time: 0,
+        decoder: undefined,
+        fields: new Map(),
+      };
+      found = list.filter((r) => r.programNameChecks.every((check) => check(probe, this.#clock)));
+      if (byProgram.size >= MAX_PROGRAMS_REMEMBERED) byProgram.clear();
+      byProgram.set(program, found);
+    }
+    return found;
+  }
+
   #evaluate(rule: Rule, event: LogEvent): Rule | undefined {
     const checks = rule.checks;
     for (let i = 0; i < checks.length; i++)
@@ -138,7 +177,8 @@ export class LogInspectionEngine {
       if (rule.ifMatchedSid === undefined && rule.ifMatchedGroup === undefined) this.#memory.record([rule], event);
       if (!this.#memory.reached(rule, event)) return undefined;
     }
-    const children = rule.childIndex ? rule.childIndex(event.decoder?.reportedName) : rule.children;
+    const all = rule.childIndex ? rule.childIndex(event.decoder?.reportedName) : rule.children;
+    const children = all.length >= PROGRAM_FILTER_MIN ? this.#forProgram(all, event.programName) : all;
     for (let i = 0; i < children.length; i++) {
       const hit = this.#evaluate(children[i] as Rule, event);
       if (hit) return hit;

@@ -30,6 +30,11 @@ export interface Rule {
   readonly same: readonly string[];
   readonly different: readonly string[];
   readonly checks: readonly RuleCheck[];
+  /**
+   * The `<program_name>` checks, also among `checks`: they read nothing but the program name, so
+   * the engine can tell once per program name which siblings cannot match.
+   */
+  readonly programNameChecks: readonly RuleCheck[];
   readonly options: readonly string[];
   /** The `<category>` (decoder type) the rule is filed under; "syslog" unless declared. */
   readonly category: string;
@@ -155,6 +160,7 @@ export function compileRule(el: XmlElement, ctx: RuleContext): Rule | undefined 
   }
 
   const checks: RuleCheck[] = [];
+  const programNameChecks: RuleCheck[] = [];
   const groups = [...ctx.groups];
   const options: string[] = [];
   const same: string[] = [];
@@ -339,6 +345,7 @@ export function compileRule(el: XmlElement, ctx: RuleContext): Rule | undefined 
       const check = matcherCheck(child, text, 'osmatch', (e) => fieldValue(e, fixed));
       if (!check) return undefined;
       checks.push(check);
+      if (fixed === 'program_name') programNameChecks.push(check);
       continue;
     }
     const corr = /^(same|different|not_same)_(.+)$/.exec(name);
@@ -399,6 +406,7 @@ export function compileRule(el: XmlElement, ctx: RuleContext): Rule | undefined 
     same,
     different,
     checks,
+    programNameChecks,
     options,
     category: category ?? 'syslog',
     decodedAs,
