@@ -3,9 +3,10 @@
  * clients, "b" (10.77.1.0/24, also used as the scanner) and "c" (10.77.2.0/24). Everything is
  * created inside namespaces made for the test; the nft table is applied in "a" only.
  */
-import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { createNamespaces, type Namespaces, readJsonLines } from '../support/netns-lab.js';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -26,19 +27,12 @@ export const B = '10.77.1.2';
 export const A_C = '10.77.2.1';
 export const C = '10.77.2.2';
 
-export interface Lab {
+export interface Lab extends Namespaces {
   readonly a: string;
   readonly b: string;
   readonly c: string;
-  exec(
-    ns: string,
-    cmd: string,
-    args: readonly string[],
-    timeoutMs?: number,
-  ): { code: number; stdout: string; stderr: string };
   /** Whether a TCP connection from `ns` to host:port completes within a second. */
   connects(ns: string, host: string, port: number): boolean;
-  destroy(): void;
 }
 
 let counter = 0;
@@ -46,40 +40,27 @@ let counter = 0;
 export function createLab(): Lab {
   const id = `${process.pid % 100000}x${counter++}`;
   const [a, b, c] = ['a', 'b', 'c'].map((n) => `bwfw-${id}-${n}`) as [string, string, string];
-  const ip = (...args: string[]) => execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  const lab: Lab = {
+  const namespaces = createNamespaces(
+    [a, b, c],
+    [
+      [
+        { ns: a, dev: 'veth-ab', address: `${A_B}/24` },
+        { ns: b, dev: 'veth-ba', address: `${B}/24` },
+      ],
+      [
+        { ns: a, dev: 'veth-ac', address: `${A_C}/24` },
+        { ns: c, dev: 'veth-ca', address: `${C}/24` },
+      ],
+    ],
+    30_000,
+  );
+  return {
     a,
     b,
     c,
-    exec(ns, cmd, args, timeoutMs = 30_000) {
-      const r = spawnSync('ip', ['netns', 'exec', ns, cmd, ...args], { encoding: 'utf8', timeout: timeoutMs });
-      return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
-    },
-    connects(ns, host, port) {
-      return this.exec(ns, 'nc', ['-z', '-w', '1', host, String(port)], 5000).code === 0;
-    },
-    destroy() {
-      for (const ns of [a, b, c]) spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
-    },
+    ...namespaces,
+    connects: (ns, host, port) => namespaces.exec(ns, 'nc', ['-z', '-w', '1', host, String(port)], 5000).code === 0,
   };
-  try {
-    for (const ns of [a, b, c]) ip('netns', 'add', ns);
-    ip('link', 'add', 'veth-ab', 'netns', a, 'type', 'veth', 'peer', 'name', 'veth-ba', 'netns', b);
-    ip('link', 'add', 'veth-ac', 'netns', a, 'type', 'veth', 'peer', 'name', 'veth-ca', 'netns', c);
-    const up = (ns: string, dev: string, address: string) => {
-      ip('-n', ns, 'addr', 'add', address, 'dev', dev);
-      ip('-n', ns, 'link', 'set', dev, 'up');
-    };
-    up(a, 'veth-ab', `${A_B}/24`);
-    up(b, 'veth-ba', `${B}/24`);
-    up(a, 'veth-ac', `${A_C}/24`);
-    up(c, 'veth-ca', `${C}/24`);
-    for (const ns of [a, b, c]) ip('-n', ns, 'link', 'set', 'lo', 'up');
-  } catch (error) {
-    lab.destroy();
-    throw error;
-  }
-  return lab;
 }
 
 /** TCP listeners in a namespace on the given ports; each connection gets "ok". */
@@ -117,43 +98,9 @@ export function startAgentWorker(ns: string): AgentWorker {
       stdio: ['pipe', 'pipe', 'inherit'],
     },
   );
-  const lines: Record<string, unknown>[] = [];
-  const waiters: {
-    predicate: (l: Record<string, unknown>) => boolean;
-    resolve: (l: Record<string, unknown>) => void;
-  }[] = [];
-  createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (text) => {
-    let line: Record<string, unknown>;
-    try {
-      line = JSON.parse(text) as Record<string, unknown>;
-    } catch {
-      return;
-    }
-    lines.push(line);
-    for (const w of [...waiters]) {
-      if (w.predicate(line)) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(line);
-      }
-    }
+  const { lines, waitFor } = readJsonLines(child, {
+    timedOut: (seen) => `timed out; worker said: ${JSON.stringify(seen.slice(-8))}`,
   });
-  const waitFor = (predicate: (l: Record<string, unknown>) => boolean, timeoutMs = 20_000) => {
-    const seen = lines.find(predicate);
-    if (seen) return Promise.resolve(seen);
-    return new Promise<Record<string, unknown>>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`timed out; worker said: ${JSON.stringify(lines.slice(-8))}`)),
-        timeoutMs,
-      );
-      waiters.push({
-        predicate,
-        resolve: (l) => {
-          clearTimeout(timer);
-          resolve(l);
-        },
-      });
-    });
-  };
   let applies = 0;
   return {
     lines,
