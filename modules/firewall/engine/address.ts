@@ -101,8 +101,9 @@ export function parsePortTerm(input: unknown): TermResult<string> {
 
 /** Parses a MAC address (six hex pairs separated by `:` or `-`). Never throws. */
 export function parseMac(input: unknown): TermResult<string> {
-  if (typeof input !== 'string' || !/^[0-9a-fA-F]{2}([:-][0-9a-fA-F]{2}){5}$/.test(input.trim())) {
-    return { ok: false, message: `"${String(input)}" is not a MAC address like 02:00:00:aa:bb:cc` };
+  if (typeof input !== 'string') return { ok: false, message: 'expected a MAC address as text, like 02:00:00:aa:bb:cc' };
+  if (!/^[0-9a-fA-F]{2}([:-][0-9a-fA-F]{2}){5}$/.test(input.trim())) {
+    return { ok: false, message: `"${input}" is not a MAC address like 02:00:00:aa:bb:cc` };
   }
   return { ok: true, value: input.trim().toLowerCase().replaceAll('-', ':') };
 }
