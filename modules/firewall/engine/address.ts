@@ -101,7 +101,8 @@ export function parsePortTerm(input: unknown): TermResult<string> {
 
 /** Parses a MAC address (six hex pairs separated by `:` or `-`). Never throws. */
 export function parseMac(input: unknown): TermResult<string> {
-  if (typeof input !== 'string') return { ok: false, message: 'expected a MAC address as text, like 02:00:00:aa:bb:cc' };
+  if (typeof input !== 'string')
+    return { ok: false, message: 'expected a MAC address as text, like 02:00:00:aa:bb:cc' };
   if (!/^[0-9a-fA-F]{2}([:-][0-9a-fA-F]{2}){5}$/.test(input.trim())) {
     return { ok: false, message: `"${input}" is not a MAC address like 02:00:00:aa:bb:cc` };
   }
