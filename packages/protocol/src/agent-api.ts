@@ -1,4 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
+import { AgentCommand, MAX_COMMANDS_PER_HEARTBEAT } from './agent-commands.js';
 import { AgentEvent } from './event.js';
 import { Inventory } from './inventory.js';
 import { ModuleStatus } from './module-status.js';
@@ -16,6 +17,11 @@ export const AgentRoutes = {
   events: { method: 'POST', path: '/agent/v1/events' },
   inventory: { method: 'POST', path: '/agent/v1/inventory' },
   wake: { method: 'GET', path: '/agent/v1/wake' },
+  /** The outcome of a command the heartbeat answer carried (agent-commands.ts). */
+  commandOutcome: { method: 'POST', path: '/agent/v1/commands/:id/outcome' },
+  /** Module snapshots (module-snapshots.ts): which the manager lacks, then their pages. */
+  snapshotOffer: { method: 'POST', path: '/agent/v1/snapshots/offer' },
+  snapshotPage: { method: 'POST', path: '/agent/v1/snapshots/page' },
   deactivate: { method: 'POST', path: '/agent/v1/deactivate' },
 } as const;
 
@@ -56,6 +62,8 @@ export const HeartbeatRequest = Type.Object(
       { additionalProperties: false },
     ),
     agentVersion: Type.String({ maxLength: 64 }),
+    /** This agent runs commands from the heartbeat answer; absent (older agents) = never send any. */
+    acceptsCommands: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );
@@ -66,6 +74,8 @@ export const HeartbeatResponse = Type.Object(
     configurationVersion: Type.String({ description: 'Version the agent should run; fetch it if different' }),
     heartbeatIntervalSeconds: Type.Integer(),
     sendInventory: Type.Boolean({ description: 'True when the manager has no inventory with the digest sent' }),
+    /** Commands to run now, only to agents that sent `acceptsCommands`. */
+    commands: Type.Optional(Type.Array(AgentCommand, { maxItems: MAX_COMMANDS_PER_HEARTBEAT })),
   },
   { additionalProperties: false },
 );
