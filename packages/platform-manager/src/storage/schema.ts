@@ -4,6 +4,7 @@
  * PostgreSQL, read back as numbers), no native booleans.
  */
 import type { Generated, Insertable, Selectable } from 'kysely';
+import type { ComputerCommandsTables } from './computer-commands-migration.js';
 import type { RulesTables } from './rules-schema.js';
 
 export interface UsersTable {
@@ -144,7 +145,7 @@ export interface AuditLogTable {
   after_json: string | null;
 }
 
-export interface Database extends RulesTables {
+export interface Database extends RulesTables, ComputerCommandsTables {
   users: UsersTable;
   api_keys: ApiKeysTable;
   sessions: SessionsTable;
