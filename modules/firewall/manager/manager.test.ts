@@ -90,7 +90,7 @@ test('recommend proposes the baseline plus rules for the services that listen', 
     ],
   };
   const ids = firewallManager.recommend?.(inventory) ?? [];
-  assert.ok(ids.includes('allow-ssh-from-administrators'));
+  assert.ok(ids.includes('allow-ssh'));
   assert.ok(ids.includes('allow-http-server'));
   assert.ok(ids.includes('allow-loopback'));
   assert.ok(!ids.includes('allow-postgresql-server'), 'a loopback-only service needs no firewall opening');

@@ -3,7 +3,8 @@ import type { FirewallRule } from '../engine/index.js';
 /**
  * Rules shipped with the firewall, written for this product. Administrators assign the ones they
  * want; `recommend` proposes some of them from a host's inventory. The SSH rule allows sources in
- * the IP list `ssh-administrators`, which the administrator fills in.
+ * the IP list `ssh-administrators`, which the administrator fills in; `allow-ssh` allows SSH from
+ * anywhere and is the one recommendations propose, because they cannot know whether that list exists.
  */
 export const BUILT_IN_RULES: readonly FirewallRule[] = [
   {
@@ -42,6 +43,19 @@ export const BUILT_IN_RULES: readonly FirewallRule[] = [
     direction: 'incoming',
     protocol: 'tcp',
     source: { ipLists: ['ssh-administrators'] },
+    destinationPorts: { ports: [22] },
+  },
+  {
+    id: 'allow-ssh',
+    name: 'Allow SSH (from anywhere)',
+    description:
+      'Allows TCP port 22 from any source, so that turning on implicit deny never locks administrators out. ' +
+      'Narrow it: fill in the IP list "ssh-administrators", assign allow-ssh-from-administrators and ' +
+      'unassign this rule (and exclude it from recommendations).',
+    action: 'allow',
+    priority: 2,
+    direction: 'incoming',
+    protocol: 'tcp',
     destinationPorts: { ports: [22] },
   },
   {
