@@ -17,6 +17,7 @@ import {
   FIREWALL_MODULE_ID,
   FirewallConfiguration,
   MARK_INDEX_MASK,
+  type ManagerEndpoint,
   packetEvent,
   parseLogPrefix,
   parsePacket,
@@ -25,6 +26,8 @@ import {
   removalScript,
 } from '../engine/index.js';
 import { hostNft, type NftRunner } from './command-runner.js';
+import { EMPTY_STATE, type FirewallState, readFirewallState, writeFirewallState } from './firewall-state.js';
+import { identityManagerEndpoints, type ManagerEndpointSource } from './manager-endpoints.js';
 import {
   InterfaceNames,
   kernelPacketLog,
@@ -41,7 +44,10 @@ export interface FirewallAgentOptions {
   readonly reconGroup?: number;
   /** How long repeats of one flow are folded into one event. */
   readonly aggregationMs?: number;
+  /** Wall-clock milliseconds: block expiry is saved across restarts, so it must be real time. */
   readonly now?: () => number;
+  /** Where the manager is, kept open above every rule (default: from the agent's identity file). */
+  readonly managerEndpoints?: ManagerEndpointSource;
 }
 
 const NF_INET_LOCAL_OUT = 3;
@@ -64,7 +70,11 @@ export class FirewallAgent implements AgentModule {
   private state: ModuleStatus = { id: FIREWALL_MODULE_ID, state: 'off' };
   private config: FirewallConfiguration | undefined;
   private mode: NetworkEngineMode = 'inline';
+  /** Hash of what the table in force was compiled from (configuration, mode, manager endpoints). */
   private appliedKey: string | undefined;
+  private readonly managerSource: ManagerEndpointSource;
+  private managers: readonly ManagerEndpoint[] = [];
+  private restored = false;
   private detector: ReconDetector | undefined;
   private readonly blocks = new Map<string, { family: 'ipv4' | 'ipv6'; untilMs: number }>();
   private logs: PacketSubscription[] = [];
@@ -83,32 +93,49 @@ export class FirewallAgent implements AgentModule {
     this.reconGroup = options.reconGroup ?? 7402;
     this.now = options.now ?? Date.now;
     this.aggregator = new EventAggregator(options.aggregationMs ?? 5000);
+    this.managerSource = options.managerEndpoints ?? identityManagerEndpoints;
   }
 
+  /**
+   * `platform.failMode` and `failDeadlineMilliseconds` have nothing to act on here: every verdict
+   * is taken by nft in the kernel and NFLOG hands the agent copies, so no packet ever waits for
+   * this process. The table enforces the same whether the agent is running, stalled or dead.
+   */
   async apply(configuration: ModuleConfiguration, platform: PlatformSettings): Promise<void> {
     if (!configuration.enabled) {
       await this.disable();
       return;
     }
-    const parsed = parseWith(FirewallConfiguration, configuration.configuration);
-    if (!parsed.ok) {
-      this.state = { id: this.id, state: 'error', reason: `configuration refused: ${describeIssues(parsed.issues)}` };
-      return;
-    }
-    const config = parsed.value;
+    this.restoreState();
+    await this.refreshManagers();
     const mode = platform.networkEngineMode;
-    const options = { mode, eventGroup: this.eventGroup, reconGroup: this.reconGroup, table: this.table };
-    const key = createHash('sha256').update(compileRuleset(config, options).script).digest('hex');
-    if (key !== this.appliedKey || !(await this.tableExists())) {
-      const blocked = mode === 'inline' ? this.activeBlocks() : [];
-      const result = await this.nft(['-f', '-'], compileRuleset(config, { ...options, blocked }).script);
+    // One hash of the input decides whether anything changed: a re-apply of the same
+    // configuration costs neither a schema check nor a compile, only a look that the table is there.
+    const key = createHash('sha256')
+      .update(JSON.stringify([configuration.configuration, mode, this.managers, this.table]))
+      .digest('hex');
+    let config = this.config;
+    if (key !== this.appliedKey || !config || !(await this.tableExists())) {
+      const parsed = parseWith(FirewallConfiguration, configuration.configuration);
+      if (!parsed.ok) {
+        this.state = { id: this.id, state: 'error', reason: `configuration refused: ${describeIssues(parsed.issues)}` };
+        return;
+      }
+      config = parsed.value;
+      if (mode === 'tap') this.clearBlocks();
+      const { script } = compileRuleset(config, {
+        mode,
+        eventGroup: this.eventGroup,
+        reconGroup: this.reconGroup,
+        table: this.table,
+        blocked: mode === 'inline' ? this.activeBlocks() : [],
+        managerEndpoints: this.managers,
+      });
+      const result = await this.nft(['-f', '-'], script);
       if (result.code !== 0) {
-        const reason =
-          result.code === 127
-            ? `nft not available: ${result.stderr.trim()}`
-            : `nft refused the ruleset: ${firstLines(result.stderr)}`;
-        this.state = { id: this.id, state: result.code === 127 ? 'unavailable' : 'error', reason };
-        this.context.log.error('firewall: applying the ruleset failed', { reason });
+        const failed = nftFailure(this.id, result.code, result.stderr);
+        this.state = failed;
+        this.context.log.error('firewall: applying the ruleset failed', { reason: failed.reason });
         return;
       }
       this.counters.applies++;
@@ -120,11 +147,45 @@ export class FirewallAgent implements AgentModule {
     }
     this.config = config;
     this.mode = mode;
-    if (mode === 'tap') this.blocks.clear();
     this.openLogs();
     this.state = this.onState();
     this.timer ??= setInterval(() => this.tick(), 1000);
     this.timer.unref?.();
+  }
+
+  /** Blocks saved by the previous run come back (until their end) with the first apply. */
+  private restoreState(): void {
+    if (this.restored) return;
+    this.restored = true;
+    const read = readFirewallState(this.context.dataDir);
+    if (read.problem) this.context.log.warn('firewall: saved state not restored', { reason: read.problem });
+    const now = this.now();
+    for (const b of read.state.blocks)
+      if (b.untilMs > now) this.blocks.set(b.address, { family: b.family, untilMs: b.untilMs });
+    this.managers = read.state.managerEndpoints;
+  }
+
+  /** The manager's addresses now; when they cannot be found, the last ones found stay open. */
+  private async refreshManagers(): Promise<void> {
+    const read = await this.managerSource(this.context.dataDir);
+    if (!read.ok) {
+      this.context.log.warn('firewall: manager address unknown; keeping the last known open', { reason: read.reason });
+      return;
+    }
+    const endpoints = read.endpoints.filter((e) => !e.address.includes('%'));
+    if (JSON.stringify(endpoints) === JSON.stringify(this.managers)) return;
+    this.managers = endpoints;
+    this.saveState();
+  }
+
+  private saveState(): void {
+    const state: FirewallState = {
+      ...EMPTY_STATE,
+      blocks: [...this.blocks].map(([address, b]) => ({ address, family: b.family, untilMs: b.untilMs })),
+      managerEndpoints: [...this.managers],
+    };
+    const problem = writeFirewallState(this.context.dataDir, state);
+    if (problem) this.context.log.warn('firewall: state not saved (blocks will not survive a restart)', { problem });
   }
 
   private onState(): ModuleStatus {
@@ -152,6 +213,7 @@ export class FirewallAgent implements AgentModule {
     if (command === 'unblock') {
       const address = String(args.address ?? '');
       if (!this.blocks.delete(address)) throw new Error(`unblock: ${address || '(no address)'} is not blocked`);
+      this.saveState();
       const set = address.includes(':') ? 'blocked6' : 'blocked4';
       await this.nft(['delete', 'element', 'inet', this.table, set, `{ ${address} }`]);
       return { unblocked: address };
@@ -172,7 +234,7 @@ export class FirewallAgent implements AgentModule {
       if (prefix.kind === 'recon') {
         for (const detection of this.detector?.observe(packet, now) ?? []) {
           this.counters.detections++;
-          if (detection.block && this.mode === 'inline')
+          if (detection.block && this.mode === 'inline' && !this.managers.some((m) => m.address === detection.source))
             void this.block(detection.source, detection.family, config.settings.blockSeconds);
           this.emit(reconEvent(detection, this.mode, config.settings.blockSeconds));
         }
@@ -201,10 +263,17 @@ export class FirewallAgent implements AgentModule {
   private async block(address: string, family: 'ipv4' | 'ipv6', seconds: number): Promise<void> {
     this.blocks.set(address, { family, untilMs: this.now() + seconds * 1000 });
     this.counters.blocks++;
+    this.saveState();
     const set = family === 'ipv4' ? 'blocked4' : 'blocked6';
     const r = await this.nft(['add', 'element', 'inet', this.table, set, `{ ${address} timeout ${seconds}s }`]);
     if (r.code !== 0)
       this.context.log.warn('firewall: blocking a source failed', { address, reason: firstLines(r.stderr) });
+  }
+
+  private clearBlocks(): void {
+    if (this.blocks.size === 0) return;
+    this.blocks.clear();
+    this.saveState();
   }
 
   private activeBlocks(): BlockedSource[] {
@@ -260,12 +329,25 @@ export class FirewallAgent implements AgentModule {
     const r = await this.nft(['-f', '-'], removalScript(this.table));
     this.appliedKey = undefined;
     this.config = undefined;
-    this.blocks.clear();
+    this.clearBlocks();
     this.state =
       r.code === 0 || r.code === 127
         ? { id: this.id, state: 'off' }
         : { id: this.id, state: 'error', reason: `removing the firewall table failed: ${firstLines(r.stderr)}` };
   }
+}
+
+/**
+ * The status after nft refused or could not run: a host where the firewall cannot run at all (no
+ * nft, no privilege, no nf_tables in the kernel) is `unavailable`; a ruleset the kernel refused is an `error`.
+ */
+export function nftFailure(id: string, code: number, stderr: string): ModuleStatus & { reason: string } {
+  if (code === 127) return { id, state: 'unavailable', reason: `nft not available: ${stderr.trim()}` };
+  if (/Operation not permitted|Permission denied/i.test(stderr))
+    return { id, state: 'unavailable', reason: `nftables needs root (CAP_NET_ADMIN): ${firstLines(stderr)}` };
+  if (/Protocol not supported/i.test(stderr))
+    return { id, state: 'unavailable', reason: `this kernel has no nf_tables: ${firstLines(stderr)}` };
+  return { id, state: 'error', reason: `nft refused the ruleset: ${firstLines(stderr)}` };
 }
 
 function firstLines(text: string): string {

@@ -133,3 +133,37 @@ test('reconnaissance observation is compiled only when a detection is on', () =>
   const off = compileRuleset(configuration([], quiet), { mode: 'inline', ...groups }).script;
   assert.doesNotMatch(off, /group 11/);
 });
+
+test('the manager channel is accepted above blocks and rules; implicit deny never cuts an established flow', () => {
+  const config = configuration(
+    [
+      { action: 'deny', direction: 'outgoing', destination: { addresses: ['192.0.2.10'] } },
+      { action: 'allow', direction: 'outgoing', protocol: 'udp', destinationPorts: { ports: [53] } },
+      { action: 'allow', protocol: 'tcp', destinationPorts: { ports: [80] } },
+    ],
+    { trackTcpState: false, trackUdpState: false, trackIcmpState: false },
+  );
+  const { script } = compileRuleset(config, {
+    mode: 'inline',
+    ...groups,
+    managerEndpoints: [
+      { address: '192.0.2.10', family: 'ipv4', port: 4120 },
+      { address: '2001:db8::10', family: 'ipv6', port: 4120 },
+    ],
+  });
+  const chain = (hook: string) => {
+    const start = script.indexOf(`chain ${hook} {`);
+    return script.slice(start, script.indexOf('\t}', start));
+  };
+  const output = chain('output');
+  const input = chain('input');
+  const before = (text: string, a: string, b: string) => {
+    assert.ok(text.includes(a), `${a} in ${text}`);
+    assert.ok(text.indexOf(a) < text.indexOf(b), `${a} before ${b}`);
+  };
+  before(output, 'ip daddr 192.0.2.10 tcp dport 4120 accept', 'ip daddr 192.0.2.10 log group');
+  before(output, 'ip6 daddr 2001:db8::10 tcp dport 4120 accept', '"bw|imp|d"');
+  before(input, 'ip saddr 192.0.2.10 tcp sport 4120 ct state established,related accept', '@blocked4');
+  // With state tracking off, the implicit deny still lets known flows through.
+  for (const text of [input, output]) before(text, '\t\tct state established,related accept\n', '"bw|imp|d"');
+});

@@ -24,6 +24,17 @@ export interface CompileOptions {
   readonly table?: string;
   /** Sources blocked now, carried into the new table so a re-apply does not unblock them. */
   readonly blocked?: readonly BlockedSource[];
+  /**
+   * The agent's own channel to its manager (TCP to these addresses and ports): accepted above
+   * every block and rule, so no rule set can cut the agent off from the place that can fix it.
+   */
+  readonly managerEndpoints?: readonly ManagerEndpoint[];
+}
+
+export interface ManagerEndpoint {
+  readonly address: string;
+  readonly family: Family;
+  readonly port: number;
 }
 
 export interface CompiledRuleset {
@@ -141,6 +152,14 @@ function ipChain(
   const hook = direction === 'incoming' ? 'input' : 'output';
   const lines = [`\tchain ${hook} {`, `\t\ttype filter hook ${hook} priority filter; policy accept;`];
   const body: string[] = [];
+  for (const m of options.managerEndpoints ?? []) {
+    const ipKeyword = m.family === 'ipv4' ? 'ip' : 'ip6';
+    body.push(
+      direction === 'outgoing'
+        ? `${ipKeyword} daddr ${m.address} tcp dport ${m.port} accept`
+        : `${ipKeyword} saddr ${m.address} tcp sport ${m.port} ct state established,related accept`,
+    );
+  }
   if (direction === 'incoming') {
     if (options.mode === 'inline') {
       const blocked = dropStatement({ kind: 'blocked-source' }, options);
@@ -202,6 +221,9 @@ function ipChain(
   // Once a direction has an allow rule, what no rule lets through is denied (the behaviour
   // administrators of this kind of product expect from "allow" rules).
   if (rules.some(({ rule }) => rule.action === 'allow')) {
+    // Implicit deny refuses new connections only: a flow that was let in (or was open before the
+    // table) is never cut by it, even with state tracking turned off; explicit denies still apply.
+    body.push('ct state established,related accept');
     body.push(`meta nfproto { ipv4, ipv6 } ${dropStatement({ kind: 'implicit-deny' }, options)}`);
   }
   return [...lines, ...body.map((b) => `\t\t${b}`), '\t}'];
