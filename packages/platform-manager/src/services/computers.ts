@@ -4,6 +4,7 @@ import type { ComputerRow } from '../storage/schema.js';
 import { consumeActivationToken } from './activation-tokens.js';
 import { AlertTypes, clearAlerts } from './alerts.js';
 import { recordAudit } from './audit.js';
+import { computerCommandsService } from './computer-commands.js';
 import { COMPUTER_STATUSES, type ComputerStatus, deriveStatus, parseModules, saveComputer } from './computer-status.js';
 import type { ConfigurationService } from './configuration.js';
 import { type Executor, inTransaction, type ServiceContext } from './context.js';
@@ -70,6 +71,7 @@ function escapeLike(text: string): string {
 }
 
 export function computersService(ctx: ServiceContext, configuration: ConfigurationService) {
+  const commands = computerCommandsService(ctx);
   /**
    * First contact of an agent: checks and uses the activation token and creates the computer in
    * the token's policy. The HTTP layer signs the agent's certificate next and calls recordCertificate.
@@ -173,10 +175,16 @@ export function computersService(ctx: ServiceContext, configuration: Configurati
           spool_dropped: request.spool.droppedEvents,
         });
         if (wasOffline) await clearAlerts(trx, now, AlertTypes.computerOffline, computerId, 'heartbeat');
+        const pending = await commands.takePending(trx, computerId, {
+          acceptsCommands: request.acceptsCommands === true,
+          agentVersion: request.agentVersion,
+        });
         return {
           configurationVersion: saved.config_version ?? '',
           heartbeatIntervalSeconds: saved.heartbeat_interval_seconds,
           sendInventory: request.inventoryDigest !== undefined && request.inventoryDigest !== saved.inventory_digest,
+          // Only when there are some: the field is new, and the answer stays what older agents parse.
+          ...(pending.length > 0 ? { commands: pending } : {}),
         };
       }),
     );

@@ -6,6 +6,8 @@ import { activationTokensService } from './activation-tokens.js';
 import { alertsService } from './alerts.js';
 import { apiKeysService } from './api-keys.js';
 import { auditService } from './audit.js';
+import { computerCommandsService } from './computer-commands.js';
+import { computerSnapshotsService } from './computer-snapshots.js';
 import { computersService } from './computers.js';
 import { configurationService } from './configuration.js';
 import type { ServiceContext } from './context.js';
@@ -51,6 +53,8 @@ export function createServices(options: ServicesOptions) {
     configuration,
     activationTokens: activationTokensService(ctx),
     computers: computersService(ctx, configuration),
+    computerCommands: computerCommandsService(ctx),
+    computerSnapshots: computerSnapshotsService(ctx),
     inventory,
     rules: rulesService(ctx, configuration),
     recommendations: recommendationsService(ctx, configuration, inventory),
@@ -68,6 +72,9 @@ export type { Alert, AlertState } from './alerts.js';
 export { AlertTypes } from './alerts.js';
 export type { ApiKey } from './api-keys.js';
 export type { AuditEntry, AuditQuery } from './audit.js';
+export type { CommandStatus, ComputerCommand, NewCommand } from './computer-commands.js';
+export { COMMAND_STATUSES } from './computer-commands.js';
+export type { SnapshotEntriesPage, SnapshotSummary } from './computer-snapshots.js';
 export type { ComputerStatus } from './computer-status.js';
 export { COMPUTER_STATUSES } from './computer-status.js';
 export type { Computer, ComputerQuery } from './computers.js';
