@@ -1,7 +1,7 @@
 /**
  * Runs the firewall's agent module inside a lab namespace (ip netns exec), so its nft table and
  * NFLOG subscriptions live there. Reads {configuration, platform} lines on stdin; prints events,
- * status and {applied: n} as JSON lines.
+ * status and {applied: n} as JSON lines. BWFW_DATA_DIR sets the module's data dir.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +12,8 @@ import { FirewallAgent } from '@bulwark/module-firewall/agent';
 const out = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);
 const agent = new FirewallAgent(
   {
-    dataDir: mkdtempSync(join(tmpdir(), 'bwfw-')),
+    // A test that restarts the agent passes the same data dir to both runs.
+    dataDir: process.env.BWFW_DATA_DIR || mkdtempSync(join(tmpdir(), 'bwfw-')),
     log: { info: () => {}, warn: (m, f) => out({ log: m, ...f }), error: (m, f) => out({ log: m, ...f }) },
     emit: (event) => out({ event }),
     reportInventory: () => {},

@@ -87,15 +87,19 @@ export interface AgentWorker {
   apply(body: object): Promise<Record<string, unknown>>;
   waitFor(predicate: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
   stop(): Promise<void>;
+  /** Sends a signal to the worker (SIGSTOP freezes it, SIGKILL kills it). */
+  signal(signal: NodeJS.Signals): void;
 }
 
-export function startAgentWorker(ns: string): AgentWorker {
+/** The agent module in a worker inside `ns`; `dataDir` is the module's data dir (a fresh one by default). */
+export function startAgentWorker(ns: string, dataDir?: string): AgentWorker {
   const child = spawn(
     'ip',
     ['netns', 'exec', ns, process.execPath, '--import', 'tsx', 'test/firewall/agent-worker.ts'],
     {
       cwd: repoRoot,
       stdio: ['pipe', 'pipe', 'inherit'],
+      env: { ...process.env, ...(dataDir ? { BWFW_DATA_DIR: dataDir } : {}) },
     },
   );
   const { lines, waitFor } = readJsonLines(child, {
@@ -109,6 +113,10 @@ export function startAgentWorker(ns: string): AgentWorker {
       const n = ++applies;
       child.stdin?.write(`${JSON.stringify(body)}\n`);
       return waitFor((l) => l.applied === n);
+    },
+    signal(signal) {
+      // ip netns exec execs node in place, so the child's pid is the worker's.
+      child.kill(signal);
     },
     async stop() {
       child.stdin?.end();
