@@ -2,12 +2,18 @@ import {
   ActivationRequest,
   ActivationResponse,
   AgentRoutes,
+  CommandOutcome,
+  CommandOutcomeAck,
   EventBatch,
   EventBatchAck,
   HeartbeatRequest,
   HeartbeatResponse,
   InventoryReport,
   SecurityConfiguration,
+  SnapshotOffer,
+  SnapshotOfferAnswer,
+  SnapshotPage,
+  SnapshotPageAck,
   WakeQuery,
   WakeResponse,
 } from '@bulwark/protocol';
@@ -23,9 +29,17 @@ import { sendResult, sendServiceError } from './service-types.js';
 // Per-route body limits: a full event batch or a host's package list is far bigger than a heartbeat.
 const EVENTS_BODY_LIMIT = 8 * 1_048_576;
 const INVENTORY_BODY_LIMIT = 16 * 1_048_576;
+// A command result is cut to 256 KiB by the agent; a snapshot page is 500 entries of a few hundred bytes.
+const COMMAND_OUTCOME_BODY_LIMIT = 1_048_576;
+const SNAPSHOT_PAGE_BODY_LIMIT = 8 * 1_048_576;
 
 // One agent holds one poll; a few more cover reconnects. Beyond that it is a misbehaving client.
 const MAX_WAKE_POLLS_PER_COMPUTER = 4;
+
+const CommandParams = Type.Object(
+  { id: Type.String({ minLength: 1, maxLength: 64 }) },
+  { additionalProperties: false },
+);
 
 const VersionParams = Type.Object(
   { version: Type.String({ pattern: '^[0-9a-f]{64}$' }) },
@@ -150,6 +164,40 @@ export async function agentRoutes(scope: FastifyInstance, options: AgentServerOp
         request.raw.socket.off('close', abort);
       }
     },
+  );
+
+  app.post(
+    AgentRoutes.commandOutcome.path,
+    {
+      bodyLimit: COMMAND_OUTCOME_BODY_LIMIT,
+      schema: {
+        params: CommandParams,
+        body: CommandOutcome,
+        response: { 200: CommandOutcomeAck, ...problemResponses },
+      },
+    },
+    async (request, reply) =>
+      sendResult(
+        reply,
+        await services.computerCommands.recordOutcome(request.computerId!, request.params.id, request.body),
+      ),
+  );
+
+  app.post(
+    AgentRoutes.snapshotOffer.path,
+    { schema: { body: SnapshotOffer, response: { 200: SnapshotOfferAnswer, ...problemResponses } } },
+    async (request, reply) =>
+      sendResult(reply, await services.computerSnapshots.offer(request.computerId!, request.body.snapshots)),
+  );
+
+  app.post(
+    AgentRoutes.snapshotPage.path,
+    {
+      bodyLimit: SNAPSHOT_PAGE_BODY_LIMIT,
+      schema: { body: SnapshotPage, response: { 200: SnapshotPageAck, ...problemResponses } },
+    },
+    async (request, reply) =>
+      sendResult(reply, await services.computerSnapshots.storePage(request.computerId!, request.body)),
   );
 
   app.post(

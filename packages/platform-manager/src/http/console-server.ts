@@ -11,6 +11,7 @@ import { activationTokenRoutes } from './routes/activation-tokens.js';
 import { alertRoutes } from './routes/alerts.js';
 import { auditLogRoutes } from './routes/audit-log.js';
 import { computerRoutes } from './routes/computers.js';
+import { computerCommandRoutes } from './routes/computers-commands.js';
 import { eventRoutes } from './routes/events.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { policyRoutes } from './routes/policies.js';
@@ -94,6 +95,7 @@ export async function buildConsoleServer(options: ConsoleServerOptions): Promise
     sessionRoutes,
     accountRoutes,
     computerRoutes,
+    computerCommandRoutes,
     settingRoutes,
     policyRoutes,
     ruleRoutes,
