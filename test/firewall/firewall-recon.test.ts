@@ -74,9 +74,10 @@ describe('reconnaissance detection against nmap', { skip: skipReason() }, () => 
     ['-sN', 'null-probe'],
     ['-sF', 'fin-probe'],
     ['-sX', 'xmas-probe'],
+    ['--scanflags=SYNFIN', 'syn-fin-probe'],
   ] as const) {
     test(`nmap ${flag} is detected as ${kind} (detection only: the scanner keeps its access)`, async () => {
-      nmap(lab.b, [flag, '-Pn', '-p', '20-40,80', A_B]);
+      nmap(lab.b, [...(flag.startsWith('--scanflags') ? ['-sS'] : []), flag, '-Pn', '-p', '20-40,80', A_B]);
       const line = await worker.waitFor(recon(kind, B));
       assert.equal((line.event as Event).action, 'Log');
       assert.ok(lab.connects(lab.b, A_B, 80));
@@ -137,5 +138,19 @@ describe('reconnaissance detection against nmap', { skip: skipReason() }, () => 
     );
     assert.ok(line);
     assert.ok(lab.connects(lab.c, A_C, 80), 'the scanner still connects');
+  });
+
+  test('a host sweep with sweep blocking on cuts the sweeper off', { timeout: 90_000 }, async () => {
+    await worker.apply({
+      configuration: moduleConfiguration([], { ...detectOnly, blockNetworkSweeps: true, blockSeconds: 120 }),
+      platform: platform('inline'),
+    });
+    assert.ok(lab.connects(lab.c, A_C, 80), 'not blocked before the sweep');
+    nmap(lab.c, ['-sn', '10.77.2.0/27']);
+    const line = await worker.waitFor((l) => recon('network-sweep', C)(l) && (l.event as Event).action === 'Block');
+    assert.match((line.event as Event).summary, /blocked for 120 s/);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(lab.connects(lab.c, A_C, 80), false, 'the sweeper is cut off');
+    assert.ok(lab.connects(lab.b, A_B, 80), 'other sources are not');
   });
 });
