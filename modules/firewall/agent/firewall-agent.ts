@@ -3,6 +3,7 @@ import {
   type AgentModule,
   type AgentModuleContext,
   describeIssues,
+  describeRejectedRules,
   type ModuleConfiguration,
   type ModuleStatus,
   type NetworkEngineMode,
@@ -189,11 +190,13 @@ export class FirewallAgent implements AgentModule {
   }
 
   private onState(): ModuleStatus {
-    return {
-      id: this.id,
-      state: 'on',
-      ...(this.eventsReason ? { reason: `events unavailable: ${this.eventsReason}` } : {}),
-    };
+    // Rules the manager's compiler left out are enforced nowhere: say so in every heartbeat.
+    const rejected = (this.config?.rejected ?? []).map((r) => ({ id: r.ruleId, reason: r.reason }));
+    const reasons = [
+      ...(rejected.length > 0 ? [describeRejectedRules(rejected, 600)] : []),
+      ...(this.eventsReason ? [`events unavailable: ${this.eventsReason}`] : []),
+    ];
+    return { id: this.id, state: 'on', ...(reasons.length > 0 ? { reason: reasons.join('; ').slice(0, 1024) } : {}) };
   }
 
   async stop(): Promise<void> {
@@ -205,7 +208,8 @@ export class FirewallAgent implements AgentModule {
   }
 
   status(): ModuleStatus {
-    return { ...this.state, counters: { ...this.counters, blockedSources: this.activeBlocks().length } };
+    const counters = { ...this.counters, blockedSources: this.activeBlocks().length };
+    return { ...this.state, counters: { ...counters, rejectedRules: this.config?.rejected.length ?? 0 } };
   }
 
   async run(command: string, args: Readonly<Record<string, unknown>>): Promise<unknown> {

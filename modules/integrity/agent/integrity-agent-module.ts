@@ -14,6 +14,7 @@ import {
   type AgentModuleContext,
   contentHash,
   describeIssues,
+  describeRejectedRules,
   type ModuleConfiguration,
   type ModuleStatus,
   type PlatformSettings,
@@ -149,7 +150,10 @@ export class IntegrityAgentModule implements AgentModule {
       this.#arm();
       this.#version = version;
       this.#state = 'on';
-      this.#reason = undefined;
+      // Rules the manager's compiler refused are watched nowhere: say so in every heartbeat.
+      const refused = parsed.value.rejectedRules;
+      this.#reason = refused.length > 0 ? describeRejectedRules(refused) : undefined;
+      this.#counters.rejectedRules = refused.length;
     });
   }
 
