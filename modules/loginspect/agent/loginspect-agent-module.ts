@@ -1,47 +1,65 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import type {
   AgentModule,
   AgentModuleContext,
   AgentModuleFactory,
   ModuleConfiguration,
   ModuleStatus,
-  Severity,
 } from '@bulwark/protocol';
 import { describeIssues, parseWith } from '@bulwark/protocol';
 import { compileRuleset, formatProblem, LogInspectionEngine, type Verdict } from '../engine/index.js';
 import { LogInspectConfiguration } from '../manager/loginspect-settings.js';
+import type { FileSourceSettings } from '../manager/loginspect-sources.js';
 import { builtInRuleset } from '../rules/index.js';
-import { LogFollower } from './log-follower.js';
+import { CheckpointStore, type SourceCheckpoints } from './checkpoint-store.js';
+import { CommandSource } from './command-source.js';
+import { FileSource } from './file-source.js';
+import { JournalSource } from './journal-source.js';
+import { type LineOrigin, ruleMatchEvent } from './rule-match-event.js';
+import { describeProblems, type SourceProblem } from './source-problem.js';
 
 const POLL_MS = 1000;
 
-function severityOf(level: number): Severity {
-  if (level >= 13) return 'critical';
-  if (level >= 10) return 'high';
-  if (level >= 7) return 'medium';
-  if (level >= 4) return 'low';
-  return 'info';
+export interface LogInspectAgentOptions {
+  /** The journalctl program (tests use a fake one). */
+  readonly journalctl?: string;
+  /** How often files are polled. */
+  readonly pollMs?: number;
 }
 
 /**
- * Follows the configured log files (and the journal) and runs every line through the engine; a
- * rule of the enabled groups at or above the minimum level becomes an event.
+ * Follows the configured files, the journal and commands, runs every record through the engine
+ * and turns alerts of the enabled groups at or above the minimum level into events.
+ *
+ * Checkpoints (file offsets, the journal cursor) are saved one poll behind what was read: emit()
+ * hands an event to the spool, which commits it within its flush delay (20 ms by default) but
+ * offers no way to wait for that. A checkpoint written a poll (a second) later only covers events
+ * already on disk, so a crash repeats at most a poll's worth of lines and never loses one. stop()
+ * saves the exact position: the agent closes (commits) the spool after its modules stopped.
  */
 class LogInspectAgentModule implements AgentModule {
   readonly id = 'loginspect';
   readonly #context: AgentModuleContext;
+  readonly #options: LogInspectAgentOptions;
+  readonly #store: CheckpointStore;
+  #saved: SourceCheckpoints | undefined;
   #engine: LogInspectionEngine | undefined;
   #configuration: LogInspectConfiguration | undefined;
   #appliedKey = '';
-  #follower: LogFollower | undefined;
+  #files: FileSource[] = [];
+  #journal: JournalSource | undefined;
+  #commands: CommandSource[] = [];
   #timer: NodeJS.Timeout | undefined;
-  #journal: ChildProcess | undefined;
+  /** The checkpoints of the previous poll, written at the next one. */
+  #lagging: SourceCheckpoints | undefined;
+  #setupProblems: SourceProblem[] = [];
+  #saveProblem: SourceProblem | undefined;
   #status: ModuleStatus = { id: 'loginspect', state: 'off' };
-  readonly #counters = { lines: 0, alerts: 0, events: 0 };
+  readonly #counters = { lines: 0, alerts: 0, events: 0, truncatedLines: 0 };
 
-  constructor(context: AgentModuleContext) {
+  constructor(context: AgentModuleContext, options: LogInspectAgentOptions) {
     this.#context = context;
+    this.#options = options;
+    this.#store = new CheckpointStore(context.dataDir);
   }
 
   async apply(configuration: ModuleConfiguration): Promise<void> {
@@ -68,39 +86,115 @@ class LogInspectAgentModule implements AgentModule {
     this.#engine = new LogInspectionEngine(ruleset, { utcOffsetMinutes: -new Date().getTimezoneOffset() });
     this.#configuration = c;
     this.#appliedKey = key;
-    this.#follower = new LogFollower(c.sources.files);
-    this.#follower.poll(() => {});
-    this.#timer = setInterval(() => this.poll(), POLL_MS);
-    this.#timer.unref();
-    if (c.sources.journald) this.#startJournal();
+    this.#setupProblems = [];
+    if (!this.#saved) {
+      const loaded = this.#store.load();
+      this.#saved = loaded.checkpoints;
+      if (loaded.problem) {
+        this.#context.log.warn(`loginspect: ${loaded.problem}`);
+        this.#setupProblems.push({ source: 'checkpoints', reason: loaded.problem });
+      }
+    }
+    const saved = this.#saved;
+    const seen = new Set<string>();
+    for (const entry of c.sources.files) {
+      const settings: FileSourceSettings = typeof entry === 'string' ? { path: entry } : entry;
+      if (seen.has(settings.path)) continue;
+      seen.add(settings.path);
+      try {
+        const source = new FileSource(settings);
+        source.restore(saved.files[settings.path]);
+        this.#files.push(source);
+      } catch (error) {
+        this.#setupProblems.push({ source: settings.path, reason: `not followed: ${(error as Error).message}` });
+      }
+    }
+    if (c.sources.journald) {
+      this.#journal = new JournalSource({
+        command: this.#options.journalctl,
+        start: c.sources.journalStart ?? 'now',
+        units: c.sources.journalUnits,
+        cursor: saved.journalCursor,
+        onRecord: (r) => this.#inspect(r.line, r.location, r.time, { source: 'journald', unit: r.unit }),
+      });
+      this.#journal.start();
+    }
+    for (const command of c.sources.commands ?? []) {
+      const source = new CommandSource(command, (record, location) =>
+        this.#inspect(record.text, location, Date.now(), { source: 'command', truncated: record.truncated }),
+      );
+      this.#commands.push(source);
+      source.start();
+    }
     this.#status = { id: this.id, state: 'on' };
+    this.poll();
+    this.#timer = setInterval(() => this.poll(), this.#options.pollMs ?? POLL_MS);
+    this.#timer.unref();
   }
 
-  /** Reads what the files gained since the last poll; exposed for tests. */
+  /** Reads what the files gained since the last poll and saves the previous poll's checkpoints; exposed for tests. */
   poll(): void {
-    this.#follower?.poll((line, path) => this.#inspect(line, path));
+    if (!this.#engine) return;
+    const now = Date.now();
+    for (const source of this.#files) {
+      try {
+        source.poll(now, (record, path) => {
+          if (record.truncated) this.#counters.truncatedLines++;
+          this.#inspect(record.text, path, now, { source: 'file', truncated: record.truncated });
+        });
+      } catch (error) {
+        this.#context.log.error(`loginspect: reading ${source.key} failed: ${(error as Error).message}`);
+      }
+    }
+    const current = this.#snapshot();
+    if (this.#lagging) this.#save(this.#lagging);
+    this.#lagging = current;
+    this.#updateStatus();
   }
 
-  #startJournal(): void {
-    const child = spawn('journalctl', ['-f', '-n', '0', '-o', 'short-iso', '--no-pager'], {
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
-    child.on('error', (error) => {
-      this.#context.log.warn(`loginspect: cannot follow the journal: ${error.message}`);
-      this.#journal = undefined;
-    });
-    if (child.stdout) createInterface({ input: child.stdout }).on('line', (line) => this.#inspect(line, 'journald'));
-    this.#journal = child;
+  #snapshot(): SourceCheckpoints {
+    const files: SourceCheckpoints['files'] = {};
+    for (const source of this.#files) files[source.key] = source.checkpoint();
+    const cursor = this.#journal?.cursor;
+    return cursor === undefined ? { version: 1, files } : { version: 1, files, journalCursor: cursor };
   }
 
-  #inspect(line: string, location: string): void {
+  #save(checkpoints: SourceCheckpoints): void {
+    try {
+      this.#store.save(checkpoints);
+      this.#saved = checkpoints;
+      this.#saveProblem = undefined;
+    } catch (error) {
+      this.#saveProblem = {
+        source: 'checkpoints',
+        reason: `cannot save reading positions to ${this.#store.path}: ${(error as Error).message}; after a restart lines may be read again`,
+      };
+    }
+  }
+
+  #updateStatus(): void {
+    if (this.#status.state !== 'on') return;
+    const reason = describeProblems(this.#problems());
+    this.#status = reason === '' ? { id: this.id, state: 'on' } : { id: this.id, state: 'on', reason };
+  }
+
+  #problems(): SourceProblem[] {
+    const out = [...this.#setupProblems];
+    for (const s of this.#files) out.push(...s.problems);
+    if (this.#journal?.problem) out.push(this.#journal.problem);
+    for (const c of this.#commands) if (c.problem) out.push(c.problem);
+    if (this.#saveProblem) out.push(this.#saveProblem);
+    return out;
+  }
+
+  #inspect(line: string, location: string, time: number, origin: LineOrigin): void {
     const engine = this.#engine;
     const c = this.#configuration;
     if (!engine || !c) return;
     this.#counters.lines++;
     let v: Verdict;
     try {
-      v = engine.process({ line, location, time: Date.now() });
+      v = engine.process({ line, location, time });
     } catch (error) {
       this.#context.log.error(`loginspect: engine failure on a line from ${location}: ${(error as Error).message}`);
       return;
@@ -109,47 +203,40 @@ class LogInspectAgentModule implements AgentModule {
     if (!v.alert || !rule) return;
     this.#counters.alerts++;
     const group = rule.groups[0] ?? '';
-    const custom = !c.builtInGroups.includes(group) && !(rule.id >= 100000 && rule.id < 102000);
-    if (!custom && !c.builtInGroups.includes(group)) return;
+    const builtIn = rule.id >= 100000 && rule.id < 102000;
+    if (builtIn && !c.builtInGroups.includes(group)) return;
     if (rule.level < c.minimumLevel) return;
     this.#counters.events++;
-    const fields: Record<string, string> = {};
-    for (const [k, val] of v.event.fields) if (k !== 'password') fields[k] = val.slice(0, 512);
-    this.#context.emit({
-      module: this.id,
-      type: 'rule-match',
-      severity: severityOf(rule.level),
-      ruleId: String(rule.id),
-      summary: engine.describe(v).slice(0, 2048),
-      details: {
-        level: rule.level,
-        groups: rule.groups,
-        decoder: v.decoder,
-        location,
-        fields,
-        line: v.event.fullLog.slice(0, 2048),
-      },
-      time: new Date(v.event.time).toISOString(),
-    });
+    this.#context.emit(ruleMatchEvent(engine, v, origin));
   }
 
   async stop(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
-    this.#journal?.kill();
+    await Promise.all([this.#journal?.stop(), ...this.#commands.map((c) => c.stop())]);
+    if (this.#engine) this.#save(this.#snapshot());
+    for (const source of this.#files) source.close();
+    this.#files = [];
     this.#journal = undefined;
+    this.#commands = [];
+    this.#lagging = undefined;
     this.#engine = undefined;
-    this.#follower = undefined;
     this.#appliedKey = '';
     this.#status = { id: this.id, state: 'off' };
   }
 
   status(): ModuleStatus {
-    return { ...this.#status, counters: { ...this.#counters } };
+    const counters: Record<string, number> = { ...this.#counters };
+    counters.filesFollowed = this.#files.reduce((n, s) => n + s.followedFiles, 0);
+    counters.sourceProblems = this.#problems().length;
+    if (this.#journal) counters.journalEntries = this.#journal.counters.entries;
+    if (this.#commands.length > 0) counters.commandRuns = this.#commands.reduce((n, c) => n + c.counters.runs, 0);
+    return { ...this.#status, counters };
   }
 }
 
-export const loginspectAgentFactory: AgentModuleFactory = {
-  id: 'loginspect',
-  create: (context) => new LogInspectAgentModule(context),
-};
+export function createLogInspectAgentFactory(options: LogInspectAgentOptions = {}): AgentModuleFactory {
+  return { id: 'loginspect', create: (context) => new LogInspectAgentModule(context, options) };
+}
+
+export const loginspectAgentFactory: AgentModuleFactory = createLogInspectAgentFactory();

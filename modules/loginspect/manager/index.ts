@@ -10,6 +10,12 @@ export {
   LogInspectRule,
   LogInspectSettings,
 } from './loginspect-settings.js';
+export {
+  CommandSourceSettings,
+  FileSourceSettings,
+  LogSources,
+  MultilineSettings,
+} from './loginspect-sources.js';
 
 const descriptions = ruleGroupDescriptions();
 const knownGroups = new Set(Object.keys(descriptions));
@@ -39,3 +45,4 @@ export const loginspectModule: ManagerModule<typeof LogInspectSettings> = {
   compile: ({ settings, rules }) => compileLogInspect(settings, rules, knownGroups),
   presentEvent: (event) => ({ title: event.summary.length > 120 ? `${event.summary.slice(0, 119)}…` : event.summary }),
 };
+export { builtInRuleset } from '../rules/index.js';

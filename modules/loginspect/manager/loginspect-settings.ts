@@ -1,19 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
+import { LogSources } from './loginspect-sources.js';
 
-export const DEFAULT_LOG_FILES = [
-  '/var/log/auth.log',
-  '/var/log/secure',
-  '/var/log/syslog',
-  '/var/log/messages',
-  '/var/log/kern.log',
-  '/var/log/audit/audit.log',
-  '/var/log/dpkg.log',
-  '/var/log/nginx/*.log',
-  '/var/log/apache2/*.log',
-  '/var/log/httpd/*_log',
-  '/var/log/postgresql/*.log',
-  '/var/log/mysql/error.log',
-] as const;
+export { DEFAULT_LOG_FILES } from './loginspect-sources.js';
 
 export const LogInspectSettings = Type.Object(
   {
@@ -27,17 +15,7 @@ export const LogInspectSettings = Type.Object(
       default: 5,
       description: 'Lowest rule level (OSSEC scale, 1–16) that becomes an event; lower matches only feed correlation',
     }),
-    sources: Type.Object(
-      {
-        files: Type.Array(Type.String({ minLength: 1, maxLength: 1024, pattern: '^/' }), {
-          maxItems: 256,
-          default: [...DEFAULT_LOG_FILES],
-          description: 'Absolute paths or globs (*, ?) of log files to follow; missing files are skipped',
-        }),
-        journald: Type.Boolean({ default: true, description: 'Also follow the systemd journal' }),
-      },
-      { additionalProperties: false, default: { files: [...DEFAULT_LOG_FILES], journald: true } },
-    ),
+    sources: LogSources,
   },
   { additionalProperties: false },
 );

@@ -73,17 +73,31 @@ function integrityFields(details: Details, out: FieldList): void {
   out.add('cs5', 'detectionSource', text(details.source), 'detectionSource');
 }
 
-/** Log inspection decodes OSSEC-style fields; the usual ones have CEF/LEEF homes. */
+function port(value: unknown): number | undefined {
+  const n = typeof value === 'string' && /^\d{1,5}$/.test(value) ? Number(value) : integer(value);
+  return n !== undefined && n >= 0 && n <= 65_535 ? n : undefined;
+}
+
+/**
+ * Log inspection events (modules/loginspect/agent/rule-match-event.ts): the raw line in
+ * `details.fullLog`, the rule's description in `ruleDescription`, the syslog program in
+ * `programName`, where the line came from in `location` (file, systemd unit, `command:<name>`),
+ * and the decoded OSSEC fields (srcip, dstuser, ...) in `details.fields`.
+ */
 function logInspectionFields(details: Details, out: FieldList): void {
-  const fields = object(details.fields) ?? details;
+  const fields = object(details.fields) ?? {};
   out.add('src', 'src', text(fields.srcip));
+  out.add('spt', 'srcPort', port(fields.srcport));
   out.add('dst', 'dst', text(fields.dstip));
+  out.add('dpt', 'dstPort', port(fields.dstport));
   out.add('suser', 'usrName', text(fields.srcuser));
   out.add('duser', 'dstUsrName', text(fields.dstuser) ?? text(fields.user));
-  out.add('sproc', 'programName', text(details.programName) ?? text(fields.program_name));
-  out.add('cs3', 'location', text(details.location) ?? text(fields.location), 'location');
-  out.add('cs4', 'ruleName', text(details.ruleDescription) ?? text(details.description), 'ruleName');
-  out.add('rawEvent', 'rawEvent', text(details.fullLog) ?? text(details.log) ?? text(fields.full_log));
+  out.add('sproc', 'programName', text(details.programName));
+  out.add('shost', 'srcHostName', text(details.hostname));
+  out.add('cs3', 'location', text(details.location), 'location');
+  out.add('cs4', 'ruleName', text(details.ruleDescription), 'ruleName');
+  out.add('cn2', 'ruleLevel', integer(details.level), 'ruleLevel');
+  out.add('rawEvent', 'rawEvent', text(details.fullLog));
 }
 
 /** Module-specific fields for an event, in a stable order; none for modules without a mapping. */
