@@ -194,3 +194,13 @@ test('a damaged state file is reported and the firewall starts without saved blo
   assert.ok(warnings.some((w) => /saved state not restored/.test(w)));
   await a.stop();
 });
+
+test('a configuration that fails its schema is refused with the field that is wrong, and nothing is loaded', async () => {
+  const fake = fakeNft();
+  const { agent: a } = agent(dataDir(), fake.nft);
+  const bad = configuration([{ action: 'deny' }]);
+  await a.apply({ enabled: true, configuration: { ...bad, rules: [{ ...bad.rules[0], priority: 9 }] } }, platform);
+  assert.equal(a.status().state, 'error');
+  assert.match(a.status().reason ?? '', /configuration refused: \/rules\/0\/priority/);
+  assert.equal(fake.scripts().length, 0);
+});

@@ -8,7 +8,6 @@ import {
   type ModuleStatus,
   type NetworkEngineMode,
   type PlatformSettings,
-  parseWith,
 } from '@bulwark/protocol';
 import {
   type BlockedSource,
@@ -16,7 +15,7 @@ import {
   DEFAULT_TABLE,
   EventAggregator,
   FIREWALL_MODULE_ID,
-  FirewallConfiguration,
+  type FirewallConfiguration,
   MARK_INDEX_MASK,
   type ManagerEndpoint,
   packetEvent,
@@ -27,6 +26,7 @@ import {
   removalScript,
 } from '../engine/index.js';
 import { hostNft, type NftRunner } from './command-runner.js';
+import { parseConfiguration } from './configuration-check.js';
 import { EMPTY_STATE, type FirewallState, readFirewallState, writeFirewallState } from './firewall-state.js';
 import { identityManagerEndpoints, type ManagerEndpointSource } from './manager-endpoints.js';
 import {
@@ -117,7 +117,7 @@ export class FirewallAgent implements AgentModule {
       .digest('hex');
     let config = this.config;
     if (key !== this.appliedKey || !config || !(await this.tableExists())) {
-      const parsed = parseWith(FirewallConfiguration, configuration.configuration);
+      const parsed = parseConfiguration(configuration.configuration);
       if (!parsed.ok) {
         this.state = { id: this.id, state: 'error', reason: `configuration refused: ${describeIssues(parsed.issues)}` };
         return;
