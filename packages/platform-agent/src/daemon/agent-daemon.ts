@@ -22,7 +22,9 @@ import { ModuleRuntime } from '../modules/module-runtime.js';
 import { agentModuleFactories } from '../modules/registry.js';
 import { type EmitOutcome, EventSpool, type SpoolCounters } from '../spool/event-spool.js';
 import { EventUploader } from '../spool/event-uploader.js';
+import { CommandRunner } from './command-runner.js';
 import { checkConfiguration, loadAppliedConfiguration, saveAppliedConfiguration } from './configuration-store.js';
+import { SnapshotSync } from './snapshot-sync.js';
 import { type DaemonStatus, writeDaemonStatus } from './status-file.js';
 import { WakeableDelay } from './wakeable-delay.js';
 
@@ -97,6 +99,8 @@ class AgentDaemon implements RunningAgent {
   readonly #log: AgentLogger;
   readonly #channel: ManagerChannel;
   readonly #uploader: EventUploader;
+  readonly #commands: CommandRunner;
+  readonly #snapshots: SnapshotSync;
   readonly #heartbeatDelay = new WakeableDelay();
   readonly #controller = new AbortController();
   readonly #startedAt = new Date().toISOString();
@@ -152,6 +156,14 @@ class AgentDaemon implements RunningAgent {
       log: this.#log,
       emit: (event) => void this.emit(event),
       reportInventory: (inventory) => this.#reportInventory(inventory),
+    });
+    const link = { channel: this.#channel, log: this.#log, signal: this.#controller.signal };
+    this.#snapshots = new SnapshotSync({ ...link, modules: () => this.runtime.modules() });
+    this.#commands = new CommandRunner({
+      ...link,
+      module: (id) => this.runtime.module(id),
+      // A rebuilt baseline is a new snapshot: offer it now rather than after the next heartbeat.
+      onFinished: () => this.#snapshots.sync(),
     });
   }
 
@@ -231,6 +243,8 @@ class AgentDaemon implements RunningAgent {
     this.#heartbeatDelay.wake();
     await this.#uploader.stop();
     await Promise.all(this.#loops);
+    await this.#commands.idle();
+    await this.#snapshots.idle();
     await this.runtime.stopAll();
     for (const resolve of this.#heartbeatWaiters.splice(0)) resolve();
     this.#end('stopped');
@@ -284,6 +298,7 @@ class AgentDaemon implements RunningAgent {
       ...(this.#inventory ? { inventoryDigest: this.#inventory.digest } : {}),
       spool: { pendingEvents: counters.pendingEvents, droppedEvents: counters.droppedEvents },
       agentVersion: AGENT_VERSION,
+      acceptsCommands: true,
     };
     const result = await this.#channel.call('POST', AgentRoutes.heartbeat.path, body, HeartbeatResponse, {
       retries: 2,
@@ -297,6 +312,7 @@ class AgentDaemon implements RunningAgent {
     this.#uploader.managerReachable();
     const answer = result.value;
     this.#intervalSeconds = Math.max(1, answer.heartbeatIntervalSeconds);
+    if (answer.commands) this.#commands.accept(answer.commands);
     if (this.#inventory && (answer.sendInventory || this.#sentInventoryDigest !== this.#inventory.digest)) {
       await this.#sendInventory();
     }
@@ -304,6 +320,7 @@ class AgentDaemon implements RunningAgent {
     if (answer.configurationVersion !== (this.#applied?.version ?? null)) {
       outcome = (await this.#fetchAndApply(answer.configurationVersion)) ? 'applied' : 'ok';
     }
+    this.#snapshots.sync();
     this.#writeStatus();
     return outcome;
   }

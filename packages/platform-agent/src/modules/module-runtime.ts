@@ -93,6 +93,11 @@ export class ModuleRuntime {
     return this.#running.get(id)?.module;
   }
 
+  /** The modules running now (those that failed to start included, as stand-ins that do nothing). */
+  modules(): AgentModule[] {
+    return [...this.#running.values()].map((r) => r.module);
+  }
+
   async stopAll(): Promise<void> {
     for (const id of [...this.#running.keys()]) await this.#stop(id);
   }
