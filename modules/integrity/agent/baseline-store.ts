@@ -43,6 +43,17 @@ export class BaselineStore {
       .all() as StoredRule[];
   }
 
+  /** The stored rules without their entry counts: cheap enough to call after every heartbeat. */
+  ruleVersions(): Omit<StoredRule, 'entries'>[] {
+    return this.#db
+      .prepare('SELECT rule_id AS ruleId, rule_hash AS ruleHash, built_at AS builtAt FROM rules ORDER BY rule_id')
+      .all() as Omit<StoredRule, 'entries'>[];
+  }
+
+  count(ruleId: string): number {
+    return (this.#db.prepare('SELECT count(*) AS n FROM entries WHERE rule_id = ?').get(ruleId) as { n: number }).n;
+  }
+
   ruleHash(ruleId: string): string | undefined {
     const row = this.#db.prepare('SELECT rule_hash AS h FROM rules WHERE rule_id = ?').get(ruleId) as
       | { h: string }

@@ -16,9 +16,12 @@ import {
   describeIssues,
   describeRejectedRules,
   type ModuleConfiguration,
+  type ModuleSnapshot,
   type ModuleStatus,
   type PlatformSettings,
   parseWith,
+  type SnapshotEntry,
+  type SnapshotSource,
 } from '@bulwark/protocol';
 import { BaselineStore } from './baseline-store.js';
 import { HashPool } from './hash-pool.js';
@@ -46,7 +49,7 @@ export interface IntegrityAgentOptions {
  * rebuilds it when a rule changes, scans at start, on a schedule and on demand, and watches file
  * rules in real time. All work on the baseline runs one piece at a time through #exclusive.
  */
-export class IntegrityAgentModule implements AgentModule {
+export class IntegrityAgentModule implements AgentModule, SnapshotSource {
   readonly id = MODULE_ID;
   readonly #context: AgentModuleContext;
   readonly #now: () => Date;
@@ -299,6 +302,54 @@ export class IntegrityAgentModule implements AgentModule {
     return this.#exclusive(async () => this.#export(ruleId as string | undefined, args));
   }
 
+  /**
+   * Each rule's baseline is a snapshot the manager keeps a copy of (SnapshotSource); its version
+   * changes when the baseline is built again (first apply, rule change, rebuild).
+   */
+  snapshots(): { name: string; version: string }[] {
+    if (this.#state !== 'on' || !this.#store) return [];
+    return this.#store
+      .ruleVersions()
+      .filter((r) => this.#rules.has(r.ruleId))
+      .map((r) => ({ name: r.ruleId, version: `${r.ruleHash}@${r.builtAt}` }));
+  }
+
+  readSnapshot(name: string, maxEntries: number): Promise<ModuleSnapshot | undefined> {
+    // Through #exclusive: the entries are read between two pieces of baseline work, never during one.
+    return this.#exclusive(async () => {
+      const stored = this.#store?.ruleVersions().find((r) => r.ruleId === name);
+      const active = this.#rules.get(name);
+      if (!this.#store || !stored || !active) return undefined;
+      return {
+        name,
+        version: `${stored.ruleHash}@${stored.builtAt}`,
+        builtAt: stored.builtAt,
+        total: this.#store.count(name),
+        entries: this.#entries(name, 0, maxEntries).map(
+          ({ key, keyBase64, attributes }): SnapshotEntry => ({
+            key,
+            ...(keyBase64 === undefined ? {} : { keyBase64 }),
+            value: attributes,
+          }),
+        ),
+      };
+    });
+  }
+
+  /** A page of a rule's baseline with file keys in display form (and base64 when not UTF-8). */
+  #entries(ruleId: string, offset: number, limit: number) {
+    const active = this.#rules.get(ruleId)!;
+    return this.#store!.page(ruleId, offset, limit).map((e) =>
+      isFileRule(active.rule)
+        ? {
+            ...e,
+            key: displayPath(e.key),
+            ...(isUtf8(e.key) ? {} : { keyBase64: Buffer.from(e.key, 'latin1').toString('base64') }),
+          }
+        : { ...e, keyBase64: undefined },
+    );
+  }
+
   #export(ruleId: string | undefined, args: Readonly<Record<string, unknown>>): unknown {
     const offset =
       typeof args.offset === 'number' && Number.isInteger(args.offset) && args.offset >= 0 ? args.offset : 0;
@@ -308,15 +359,8 @@ export class IntegrityAgentModule implements AgentModule {
         : 1000;
     const rules = this.#store!.rules();
     if (ruleId === undefined) return { rules };
-    const active = this.#rules.get(ruleId)!;
-    const entries = this.#store!.page(ruleId, offset, limit).map((e) =>
-      isFileRule(active.rule)
-        ? {
-            ...e,
-            key: displayPath(e.key),
-            ...(isUtf8(e.key) ? {} : { keyBase64: Buffer.from(e.key, 'latin1').toString('base64') }),
-          }
-        : e,
+    const entries = this.#entries(ruleId, offset, limit).map(({ keyBase64, ...e }) =>
+      keyBase64 === undefined ? e : { ...e, keyBase64 },
     );
     return { rules: rules.filter((r) => r.ruleId === ruleId), offset, limit, entries };
   }
