@@ -2,6 +2,7 @@ import { idSegment, isRow, listAll, policyNames, type Row, resolvePolicyId, rowO
 import { ok } from '../cli-error.js';
 import { type Command, stringOption } from '../command.js';
 import { formatFields, formatTable, formatTime } from '../table.js';
+import { computerCommandCommands } from './computers-commands.js';
 
 const STATUS_LABELS: Readonly<Record<string, string>> = {
   managed: 'Managed (Online)',
@@ -147,4 +148,4 @@ const setPolicy: Command = {
   },
 };
 
-export const computerCommands: readonly Command[] = [list, show, wake, setPolicy];
+export const computerCommands: readonly Command[] = [list, show, wake, setPolicy, ...computerCommandCommands];
