@@ -69,3 +69,31 @@ test('compile keeps groups and valid custom XML, and refuses bad rules with the 
   assert.match(reasons['custom-bad'] ?? '', /custom-bad\/rules.xml:1: error: rule 110001: if_sid 999999999/);
   assert.ok(reasons['not-a-rule']);
 });
+
+test('source settings: paths or objects with multi-line, journal start, commands; relative paths and shells in names refused', () => {
+  const ok = {
+    ...settings,
+    sources: {
+      files: [
+        '/var/log/auth.log',
+        { path: '/var/log/*/access.log', followSymlinks: true, multiline: { pattern: '^\\s', match: 'after' } },
+      ],
+      journald: true,
+      journalStart: 'boot',
+      journalUnits: ['ssh.service'],
+      commands: [{ name: 'df', argv: ['df', '-P'], intervalSeconds: 600, output: 'full' }],
+    },
+  };
+  assert.ok(Value.Check(LogInspectSettings, ok));
+  const compiled = loginspectModule.compile({ computerId: 'c1', settings: ok, platform: {} as never, rules: [] });
+  assert.deepEqual((compiled as LogInspectConfiguration).sources, ok.sources);
+  const bad = (sources: Record<string, unknown>) =>
+    Value.Check(LogInspectSettings, { ...settings, sources: { files: [], journald: false, ...sources } });
+  assert.equal(bad({ files: ['relative.log'] }), false);
+  assert.equal(bad({ files: [{ path: '/x', multiline: { pattern: 'a', match: 'sideways' } }] }), false);
+  assert.equal(bad({ commands: [{ name: 'a b;rm', argv: ['true'] }] }), false);
+  assert.equal(bad({ commands: [{ name: 'fast', argv: ['true'], intervalSeconds: 1 }] }), false);
+  assert.equal(bad({ journalStart: 'yesterday' }), false);
+  // Overrides stored before these settings existed still fit.
+  assert.equal(bad({ files: ['/var/log/syslog'] }), true);
+});
