@@ -3,6 +3,7 @@ import type { AgentEvent, NewEvent } from './event.js';
 import type { Inventory } from './inventory.js';
 import type { ModuleStatus } from './module-status.js';
 import type { ModuleConfiguration, PlatformSettings } from './security-configuration.js';
+import type { ValidationIssue } from './validation.js';
 
 /**
  * The module contract of DESIGN.md, as types. A protection module implements `ManagerModule`
@@ -22,6 +23,27 @@ export interface CompileInput<S> {
   readonly settings: S;
   readonly platform: PlatformSettings;
   readonly rules: readonly AssignedRule[];
+}
+
+/**
+ * What a module's `checkRule` may look at. The manager calls it before it stores a custom rule,
+ * a property override or an assignment, and before a settings change, so that a rule the module
+ * would refuse at compile time is refused at the API instead of dropped silently on the host.
+ */
+export interface RuleCheckContext<S> {
+  /**
+   * The module's effective settings at one policy or computer where the rule is (or is about to
+   * be) in force; null when the rule is checked on its own, as a custom rule is when it is
+   * created or replaced before or apart from any assignment.
+   */
+  readonly settings: S | null;
+  /**
+   * When `settings` is null: every distinct effective value of the module's settings across
+   * policies and computers (defaults included), i.e. what an unplaced rule could refer to, such
+   * as the firewall's reusable lists; an id that is in none of them is a typo, not a list to
+   * come. Otherwise just `[settings]`.
+   */
+  readonly everywhere: readonly S[];
 }
 
 export interface EventPresentation {
@@ -46,6 +68,15 @@ export interface ManagerModule<S extends TObject = TObject> {
   recommend?(inventory: Inventory): readonly string[];
   /** The module's part of a computer's security configuration. Pure: same input, same output. */
   compile(input: CompileInput<Static<S>>): unknown;
+  /**
+   * The problems `compile` would have with this rule (its definition with the given property
+   * overrides merged as compile merges them), each naming the field as a JSON pointer into the
+   * rule and saying what to change. Empty when compile would use the rule as it is. Pure.
+   * A module with this hook owns the check of overridden rules: the manager then skips its
+   * generic "definition + overrides fits ruleSchema" check, because modules merge overrides
+   * their own way.
+   */
+  checkRule?(rule: AssignedRule, context: RuleCheckContext<Static<S>>): readonly ValidationIssue[];
   presentEvent?(event: AgentEvent): EventPresentation;
 }
 

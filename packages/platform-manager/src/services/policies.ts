@@ -6,6 +6,7 @@ import { newId } from './ids.js';
 import { loadPolicies, policyChain, withDescendants } from './policy-tree.js';
 import { abort, fail, guarded, ok, type Result } from './result.js';
 import type { Actor } from './roles.js';
+import { describeProblems, refuseNewProblems } from './rules-check.js';
 import { iso } from './time.js';
 
 export interface Policy {
@@ -172,7 +173,21 @@ export function policiesService(ctx: ServiceContext, configuration: Configuratio
         if (await siblingNamed(trx, parentId, row.name, id)) {
           abort('conflict', `a policy named ${row.name} already exists under the new parent`);
         }
-        await trx.updateTable('policies').set({ parent_id: parentId }).where('id', '=', id).execute();
+        // Under a new parent the policy inherits other settings (firewall lists, …): refuse a move
+        // that would leave rules in force there unenforceable, naming them.
+        await refuseNewProblems(
+          trx,
+          ctx,
+          ctx.modules,
+          [{ kind: 'policy', id }],
+          {},
+          () => trx.updateTable('policies').set({ parent_id: parentId }).where('id', '=', id).execute(),
+          (problems) =>
+            abort(
+              'conflict',
+              `moving policy ${row.name} would leave rules in force unenforceable, so it was not moved: ${describeProblems(problems)}`,
+            ),
+        );
         const next = { ...row, parent_id: parentId };
         await recordAudit(
           trx,

@@ -31,8 +31,8 @@ export class ServiceFailure extends Error {
   }
 }
 
-export function abort(kind: ServiceErrorKind, message: string): never {
-  throw new ServiceFailure({ kind, message });
+export function abort(kind: ServiceErrorKind, message: string, issues?: readonly ValidationIssue[]): never {
+  throw new ServiceFailure(issues ? { kind, message, issues } : { kind, message });
 }
 
 /** Runs work that may `abort`, turning the abort into an error value and anything else into a rethrow. */

@@ -84,6 +84,25 @@ export function checkCustomRule(
   module: ManagerModule,
   definition: unknown,
 ): Result<Record<string, unknown> & { id: string }> {
+  const shaped = checkRuleShape(module, definition);
+  if (!shaped.ok || !module.ruleSchema) return shaped;
+  const id = shaped.value.id;
+  const parsed = parseWith(module.ruleSchema, definition);
+  if (!parsed.ok) {
+    return fail(
+      'validation',
+      `rule ${id} does not fit the ${module.id} rule schema: ${describeIssues(parsed.issues)}`,
+      parsed.issues,
+    );
+  }
+  return ok(definition as Record<string, unknown> & { id: string });
+}
+
+/** The module takes custom rules, and this is a JSON object with a usable `id`; nothing more yet. */
+export function checkRuleShape(
+  module: ManagerModule,
+  definition: unknown,
+): Result<Record<string, unknown> & { id: string }> {
   if (!module.ruleSchema) return fail('validation', `module ${module.id} does not take custom rules`);
   if (typeof definition !== 'object' || definition === null || Array.isArray(definition)) {
     return fail('validation', 'a rule must be a JSON object', [{ path: '/', message: 'Expected object' }]);
@@ -93,14 +112,6 @@ export function checkCustomRule(
     return fail('validation', '/id: a rule needs an id of 1 to 128 letters, digits, ".", "_", ":" or "-"', [
       { path: '/id', message: 'Expected a rule id' },
     ]);
-  }
-  const parsed = parseWith(module.ruleSchema, definition);
-  if (!parsed.ok) {
-    return fail(
-      'validation',
-      `rule ${id} does not fit the ${module.id} rule schema: ${describeIssues(parsed.issues)}`,
-      parsed.issues,
-    );
   }
   return ok(definition as Record<string, unknown> & { id: string });
 }

@@ -72,6 +72,15 @@ export function assignedAt(
   return data.assignments.get(key(target.kind, target.id))?.get(module) ?? new Set();
 }
 
+/** The property overrides stored at one level for one module, by rule id. */
+export function overridesAt(
+  data: RuleData,
+  target: { kind: RuleTargetKind; id: string },
+  module: string,
+): ReadonlyMap<string, Record<string, unknown>> {
+  return data.overrides.get(key(target.kind, target.id))?.get(module) ?? new Map();
+}
+
 /**
  * The union of the rules assigned along `layers` (root policy → … → policy → computer), each with
  * its overrides merged in the same order. Rules no longer in the catalogue (a deleted custom rule,

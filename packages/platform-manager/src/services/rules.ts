@@ -7,8 +7,10 @@ import { loadPolicies } from './policy-tree.js';
 import { abort, fail, guarded, ok, type Result } from './result.js';
 import type { Actor } from './roles.js';
 import { type CatalogueRule, loadCatalogue, moduleRules, requireModule } from './rules-catalogue.js';
-import { customRulesService } from './rules-custom.js';
+import { describeProblems, type RuleProblem, refuseNewProblems } from './rules-check.js';
+import { customRulesService, problemIssues } from './rules-custom.js';
 import { type EffectiveRule, loadRuleData, type RuleSource, resolveEffectiveRules } from './rules-effective.js';
+import { insertAssignments, storeOverrides } from './rules-rows.js';
 import { affectedBy, type RuleTarget, targetLayers, targetsAssigning } from './rules-targets.js';
 
 /** A catalogue rule with the false-positive workflow's facts about it. */
@@ -108,19 +110,21 @@ export function rulesService(ctx: ServiceContext, configuration: ConfigurationSe
         const assigned = ids.value.filter((id) => !already.has(id));
         const now = ctx.now();
         if (assigned.length > 0) {
-          await trx
-            .insertInto('rule_assignments')
-            .values(
-              assigned.map((ruleId) => ({
-                target_kind: target.kind,
-                target_id: target.id,
-                module: moduleId,
-                rule_id: ruleId,
-                assigned_at: now,
-              })),
-            )
-            .onConflict((oc) => oc.doNothing())
-            .execute();
+          await refuseNewProblems(
+            trx,
+            ctx,
+            moduleOf(moduleId),
+            [target],
+            { ruleIds: new Set(assigned) },
+            () => insertAssignments(trx, target, moduleId, assigned, now),
+            (problems) =>
+              abort(
+                'conflict',
+                `the ${moduleId} module could not enforce ${[...new Set(problems.map((p) => p.ruleId))].join(', ')} here; ` +
+                  `nothing was assigned: ${describeProblems(problems)}`,
+                problemIssues(problems, (p) => `/ruleIds/${ruleIds.indexOf(p.ruleId)}`),
+              ),
+          );
           await recordAudit(trx, now, actor, 'rule.assign', target, null, { module: moduleId, ruleIds: assigned });
         }
         return { assigned, changedComputerIds: await configuration.recompute(affectedBy(target), trx) };
@@ -201,7 +205,8 @@ export function rulesService(ctx: ServiceContext, configuration: ConfigurationSe
 
   /**
    * Sets a rule's property overrides at one level (an empty object removes them). The rule with
-   * these overrides must still fit the module's rule schema, and its id cannot be overridden.
+   * these overrides must still be one the module accepts (its `checkRule`, at this level and
+   * wherever below the rule is in force; else its rule schema), and its id cannot be overridden.
    */
   async function setOverrides(
     target: RuleTarget,
@@ -219,7 +224,7 @@ export function rulesService(ctx: ServiceContext, configuration: ConfigurationSe
         const module = moduleOf(moduleId);
         const rule = (await rulesOf(trx, moduleId)).get(ruleId);
         if (!rule) abort('not-found', `module ${moduleId} has no rule ${ruleId}`);
-        if (module.ruleSchema) {
+        if (module.ruleSchema && !module.checkRule) {
           const parsed = parseWith(module.ruleSchema, { ...rule.definition, ...overrides });
           if (!parsed.ok) {
             const first = parsed.issues[0];
@@ -236,33 +241,20 @@ export function rulesService(ctx: ServiceContext, configuration: ConfigurationSe
           .where('rule_id', '=', ruleId)
           .executeTakeFirst();
         const now = ctx.now();
-        if (Object.keys(overrides).length === 0) {
-          await trx
-            .deleteFrom('rule_overrides')
-            .where('target_kind', '=', target.kind)
-            .where('target_id', '=', target.id)
-            .where('module', '=', moduleId)
-            .where('rule_id', '=', ruleId)
-            .execute();
-        } else {
-          const json = JSON.stringify(overrides);
-          await trx
-            .insertInto('rule_overrides')
-            .values({
-              target_kind: target.kind,
-              target_id: target.id,
-              module: moduleId,
-              rule_id: ruleId,
-              overrides_json: json,
-              updated_at: now,
-            })
-            .onConflict((oc) =>
-              oc
-                .columns(['target_kind', 'target_id', 'module', 'rule_id'])
-                .doUpdateSet({ overrides_json: json, updated_at: now }),
-            )
-            .execute();
-        }
+        await refuseNewProblems(
+          trx,
+          ctx,
+          module,
+          [target],
+          { ruleIds: new Set([ruleId]), asIfAssigned: ruleId },
+          () => storeOverrides(trx, target, moduleId, ruleId, overrides, now),
+          (problems) =>
+            abort(
+              'validation',
+              `overrides do not fit rule ${ruleId}; nothing was changed: ${describeProblems(problems)}`,
+              problemIssues(problems, (p) => overridePath(p, overrides)),
+            ),
+        );
         await recordAudit(
           trx,
           now,
@@ -343,3 +335,9 @@ export function rulesService(ctx: ServiceContext, configuration: ConfigurationSe
 }
 
 export type RulesService = ReturnType<typeof rulesService>;
+
+/** Where in the request body a problem lies: under /overrides when an overridden field causes it. */
+function overridePath(problem: RuleProblem, overrides: Record<string, unknown>): string {
+  const field = problem.issue.path.split('/')[1] ?? '';
+  return Object.hasOwn(overrides, field) ? `/overrides${problem.issue.path}` : problem.issue.path;
+}

@@ -5,6 +5,7 @@ import { type Executor, inTransaction, type ServiceContext } from './context.js'
 import { loadPolicies } from './policy-tree.js';
 import { abort, fail, guarded, type Result } from './result.js';
 import type { Actor } from './roles.js';
+import { describeProblems, refuseNewProblems } from './rules-check.js';
 import { type EffectiveSetting, resolveSettings } from './settings-resolver.js';
 
 export interface SettingTarget {
@@ -63,6 +64,34 @@ export function settingsService(ctx: ServiceContext, configuration: Configuratio
     return target.kind === 'policy' ? { policyIds: [target.id] } : { computerIds: [target.id] };
   }
 
+  /**
+   * Runs a change of `key` and refuses it (409, nothing stored) when rules of the key's module in
+   * force at the target or below would stop being enforceable, e.g. a firewall list that an
+   * assigned rule refers to is removed. The message names the rules and where they are assigned.
+   */
+  function keepingRulesEnforceable<T>(
+    trx: Executor,
+    target: SettingTarget,
+    key: string,
+    issuePath: string,
+    change: () => Promise<T>,
+  ): Promise<T> {
+    const moduleId = ctx.catalog.get(key)?.module;
+    const module = ctx.modules.find((m) => m.id === moduleId);
+    if (!module) return change();
+    return refuseNewProblems(trx, ctx, module, [target], {}, change, (problems) =>
+      abort(
+        'conflict',
+        `${key}: the change would leave rules in force unenforceable, so nothing was changed: ` +
+          `${describeProblems(problems)}. Change or unassign those rules first`,
+        problems.map((p) => ({
+          path: issuePath,
+          message: `${p.ruleId} at ${p.level.kind} ${p.level.name}: ${p.issue.path} ${p.issue.message}`,
+        })),
+      ),
+    );
+  }
+
   async function set(
     target: SettingTarget,
     key: string,
@@ -83,13 +112,15 @@ export function settingsService(ctx: ServiceContext, configuration: Configuratio
           .executeTakeFirst();
         const now = ctx.now();
         const valueJson = JSON.stringify(value);
-        await trx
-          .insertInto('settings')
-          .values({ target_kind: target.kind, target_id: target.id, key, value_json: valueJson, updated_at: now })
-          .onConflict((oc) =>
-            oc.columns(['target_kind', 'target_id', 'key']).doUpdateSet({ value_json: valueJson, updated_at: now }),
-          )
-          .execute();
+        await keepingRulesEnforceable(trx, target, key, '/value', () =>
+          trx
+            .insertInto('settings')
+            .values({ target_kind: target.kind, target_id: target.id, key, value_json: valueJson, updated_at: now })
+            .onConflict((oc) =>
+              oc.columns(['target_kind', 'target_id', 'key']).doUpdateSet({ value_json: valueJson, updated_at: now }),
+            )
+            .execute(),
+        );
         await recordAudit(
           trx,
           now,
@@ -120,12 +151,14 @@ export function settingsService(ctx: ServiceContext, configuration: Configuratio
           .where('key', '=', key)
           .executeTakeFirst();
         if (!before) abort('not-found', `${key} is not set on this ${target.kind}; it is already inherited`);
-        await trx
-          .deleteFrom('settings')
-          .where('target_kind', '=', target.kind)
-          .where('target_id', '=', target.id)
-          .where('key', '=', key)
-          .execute();
+        await keepingRulesEnforceable(trx, target, key, '/', () =>
+          trx
+            .deleteFrom('settings')
+            .where('target_kind', '=', target.kind)
+            .where('target_id', '=', target.id)
+            .where('key', '=', key)
+            .execute(),
+        );
         await recordAudit(
           trx,
           ctx.now(),
