@@ -23,8 +23,12 @@ export type RuleAction = Static<typeof RuleAction>;
 export const Direction = Type.Union([Type.Literal('incoming'), Type.Literal('outgoing')]);
 export type Direction = Static<typeof Direction>;
 
+/**
+ * No `other`: frames that are neither IP nor ARP never reach the inet/arp hooks the compiled
+ * table lives in, so a rule for them could be stored but never enforced (see the README).
+ */
 export const FrameType = Type.Union(
-  [Type.Literal('any'), Type.Literal('ipv4'), Type.Literal('ipv6'), Type.Literal('arp'), Type.Literal('other')],
+  [Type.Literal('any'), Type.Literal('ipv4'), Type.Literal('ipv6'), Type.Literal('arp')],
   { description: 'any = IPv4 or IPv6' },
 );
 

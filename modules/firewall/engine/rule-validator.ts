@@ -84,7 +84,7 @@ export function addressFamilies(
  */
 export function validateRule(input: unknown, lists: FirewallLists): RuleCheck<FirewallRule> {
   const parsed = parseWith(FirewallRule, input);
-  if (!parsed.ok) return parsed;
+  if (!parsed.ok) return { ok: false, issues: explainSchemaIssues(input, parsed.issues) };
   const rule = parsed.value;
   const issues: ValidationIssue[] = [];
   const add = (path: string, message: string) => issues.push({ path, message });
@@ -140,11 +140,6 @@ export function validateRule(input: unknown, lists: FirewallLists): RuleCheck<Fi
     add('/icmpTypes', 'ICMP types need protocol icmp or icmpv6');
   if (protocol === 'icmp' && frameType === 'ipv6') add('/protocol', 'icmp is IPv4; use icmpv6 for IPv6 frames');
   if (protocol === 'icmpv6' && frameType === 'ipv4') add('/protocol', 'icmpv6 is IPv6; use icmp for IPv4 frames');
-  if (frameType === 'other')
-    add(
-      '/frameType',
-      'frame types other than IPv4, IPv6 and ARP cannot be filtered by the host firewall (they never reach its hooks)',
-    );
   if (frameType === 'arp') {
     if (protocol !== 'any') add('/protocol', 'ARP frames have no IP protocol; leave protocol as any');
     if (rule.connectionStates) add('/connectionStates', 'ARP frames have no connection state');
@@ -160,4 +155,36 @@ export function validateRule(input: unknown, lists: FirewallLists): RuleCheck<Fi
       add('/fragments', 'fragments carry no ports, flags or ICMP types to match');
   }
   return issues.length > 0 ? { ok: false, issues } : { ok: true, value: rule };
+}
+
+const OTHER_FRAMES =
+  'frame types other than IPv4, IPv6 and ARP cannot be filtered by the host firewall (they never reach its hooks); use any, ipv4, ipv6 or arp';
+
+/** The member of `input` a JSON pointer names, or undefined. */
+function valueAt(input: unknown, pointer: string): unknown {
+  let value = input;
+  for (const part of pointer.split('/').slice(1)) {
+    if (typeof value !== 'object' || value === null) return undefined;
+    value = (value as Record<string, unknown>)[part.replaceAll('~1', '/').replaceAll('~0', '~')];
+  }
+  return value;
+}
+
+/**
+ * Schema messages for unions ("Expected union value") do not say what to change; for the fields
+ * where that happens, say it: a port out of range, a frame type the firewall cannot filter.
+ */
+function explainSchemaIssues(input: unknown, issues: readonly ValidationIssue[]): ValidationIssue[] {
+  const out = new Map<string, ValidationIssue>();
+  for (const issue of issues) {
+    let message = issue.message;
+    if (issue.path === '/frameType' && valueAt(input, issue.path) === 'other') message = OTHER_FRAMES;
+    else if (/^\/(source|destination)Ports\/ports\/\d+$/.test(issue.path)) {
+      const port = parsePortTerm(valueAt(input, issue.path));
+      if (!port.ok) message = port.message;
+    }
+    const key = `${issue.path}\u0000${message}`;
+    if (!out.has(key)) out.set(key, { path: issue.path, message });
+  }
+  return [...out.values()];
 }

@@ -9,10 +9,12 @@ import {
   type ReconKind,
 } from '../engine/index.js';
 import { BUILT_IN_RULES } from '../rules/built-in-rules.js';
+import { checkFirewallRule } from './check-rule.js';
 import { recommend } from './recommend.js';
 
 export { validateLists, validateRule } from '../engine/index.js';
 export { BUILT_IN_RULES } from '../rules/built-in-rules.js';
+export { checkFirewallRule } from './check-rule.js';
 export { recommend } from './recommend.js';
 
 function presentEvent(event: AgentEvent): EventPresentation {
@@ -36,6 +38,7 @@ export const firewallManager: ManagerModule<typeof FirewallSettings> = {
   builtInRules: BUILT_IN_RULES,
   recommend,
   compile: (input): FirewallConfiguration => buildConfiguration(input.settings, input.rules),
+  checkRule: checkFirewallRule,
   presentEvent,
 };
 
