@@ -6,11 +6,14 @@ import {
 } from '@bulwark/module-integrity/engine';
 import { type AssignedRule, describeIssues } from '@bulwark/protocol';
 
+/** The rule properties a policy or computer may override; compile ignores any other. */
+export const OVERRIDABLE = ['severity', 'attributes', 'exclude'] as const;
+
 /**
  * Overrides a policy or computer may set on an assigned rule. `exclude` adds to the rule's own
  * exclusions (a policy can quiet a noisy log file without copying the rule).
  */
-function withOverrides(definition: unknown, overrides: Readonly<Record<string, unknown>>): unknown {
+export function withOverrides(definition: unknown, overrides: Readonly<Record<string, unknown>>): unknown {
   if (definition === null || typeof definition !== 'object') return definition;
   const rule = { ...(definition as Record<string, unknown>) };
   if (overrides.severity !== undefined) rule.severity = overrides.severity;

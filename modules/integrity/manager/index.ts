@@ -1,10 +1,12 @@
 import { IntegrityRule, IntegritySettings } from '@bulwark/module-integrity/engine';
 import type { ManagerModule } from '@bulwark/protocol';
 import { loadBuiltInRules } from './built-in-rules.js';
+import { checkIntegrityRule } from './check-rule.js';
 import { compileIntegrity } from './compile.js';
 import { recommendRules } from './recommend.js';
 
 export { loadBuiltInRules, readRuleFile } from './built-in-rules.js';
+export { checkIntegrityRule } from './check-rule.js';
 export { compileIntegrity } from './compile.js';
 export { recommendRules, ruleRecommendedFor } from './recommend.js';
 
@@ -20,5 +22,6 @@ export const integrityModule: ManagerModule<typeof IntegritySettings> = {
   builtInRules,
   recommend: (inventory) => recommendRules(builtInRules, inventory),
   compile: ({ settings, rules }) => compileIntegrity(settings, rules),
+  checkRule: checkIntegrityRule,
   presentEvent: (event) => ({ title: event.summary.length > 120 ? `${event.summary.slice(0, 119)}…` : event.summary }),
 };
