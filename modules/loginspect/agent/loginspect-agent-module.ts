@@ -160,9 +160,10 @@ class LogInspectAgentModule implements AgentModule {
   }
 
   #save(checkpoints: SourceCheckpoints): void {
+    // Kept in memory even if the write fails: sources rebuilt by the next apply continue from here.
+    this.#saved = checkpoints;
     try {
       this.#store.save(checkpoints);
-      this.#saved = checkpoints;
       this.#saveProblem = undefined;
     } catch (error) {
       this.#saveProblem = {
