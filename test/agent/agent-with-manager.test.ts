@@ -1,5 +1,5 @@
 // The real agent against the real manager: activation with a pinned CA fingerprint, Managed
-// (Online) with the inventory stored, SIGKILL of the agent during uploads, and a manager outage
+// (Online) with the inventory stored, SIGKILL of the agent during uploads, and a manager outage of minutes (150 s)
 // while events keep coming. Nothing emitted may be lost, nothing may be stored twice.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -142,13 +142,21 @@ describe('agent with the real manager', () => {
     assertExactlyOnce(await storedEvents(computerId), emittedBefore);
   });
 
-  it('keeps events produced while the manager is down and delivers them once when it is back', async () => {
+  it('keeps events produced while the manager is down for minutes and delivers them once when it is back', async () => {
     assert.ok(agent);
     await manager.stop();
-    const already = agent.emitted.length;
-    agent.emitMore(300);
-    await agent.waitFor(already + 300);
-    await new Promise((r) => setTimeout(r, 3000)); // uploads fail and back off meanwhile
+    // Long enough that the agent's upload and heartbeat backoff reach their 60 s cap.
+    const outageMs = Number(process.env.BULWARK_TEST_OUTAGE_SECONDS ?? 150) * 1000;
+    const outageEnds = Date.now() + outageMs;
+    let emittedDuringOutage = 0;
+    while (Date.now() < outageEnds) {
+      const already = agent.emitted.length;
+      agent.emitMore(100);
+      await agent.waitFor(already + 100);
+      emittedDuringOutage += 100;
+      await new Promise((r) => setTimeout(r, Math.min(15_000, Math.max(0, outageEnds - Date.now()))));
+    }
+    assert.ok(emittedDuringOutage >= 500, `events kept coming during the outage (${emittedDuringOutage})`);
     manager = await start();
     const emitted = [...agent.emitted];
     await until(
@@ -157,6 +165,7 @@ describe('agent with the real manager', () => {
         const stored = new Set((await storedEvents(computerId)).map((e) => e.seq));
         return emitted.every((seq) => stored.has(seq));
       },
+      // The backoff is capped at 60 s (full jitter), so the first retry after the return comes within a minute.
       120_000,
     );
     assertExactlyOnce(await storedEvents(computerId), emitted);
