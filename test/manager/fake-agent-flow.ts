@@ -121,6 +121,16 @@ export async function fakeAgentFlow(manager: RunningManager, keys: { administrat
   assert.equal(csv.status, 200, csv.text);
   assert.match(String(csv.headers['content-type']), /^text\/csv/);
   assert.equal(csv.text.trim().split('\r\n').length, 4, 'header + 3 events');
+  const json = await call(api(`/api/events/export?computerId=${computerId}&format=json`), { headers: admin, ca });
+  assert.equal(json.status, 200, json.text);
+  assert.match(String(json.headers['content-type']), /^application\/json/);
+  const exported = JSON.parse(json.text) as { seq: number; computerId: string }[];
+  assert.deepEqual(
+    exported.map((e) => e.seq).sort(),
+    [1, 2, 3],
+    'the JSON export holds the same three events as the search',
+  );
+  assert.ok(exported.every((e) => e.computerId === computerId));
 
   // Wake: a long-poll held open is answered by the API's wake call.
   const poll = call(agentUrl('/agent/v1/wake?timeoutSeconds=60'), { ...tls, timeoutMs: 70_000 });
