@@ -6,6 +6,7 @@ import { loadPolicies } from './policy-tree.js';
 import { abort, guarded, type Result } from './result.js';
 import type { Actor } from './roles.js';
 import { loadCatalogue } from './rules-catalogue.js';
+import { problemsInForce } from './rules-check.js';
 import { loadRuleData, resolveEffectiveRules } from './rules-effective.js';
 import { targetLayers } from './rules-targets.js';
 import { iso } from './time.js';
@@ -26,6 +27,9 @@ export interface RecommendationScan {
   readonly excluded: RuleIdsByModule;
 }
 
+/** Recommended rules auto-apply left out because the module could not enforce them on this computer. */
+export type NotApplied = Record<string, { id: string; reason: string }[]>;
+
 export interface ScanOptions {
   /** Assign (at the computer) the recommended rules that are not excluded and not already in force. */
   readonly autoApply?: boolean;
@@ -44,7 +48,7 @@ export function recommendationsService(
     computerId: string,
     options: ScanOptions,
     actor: Actor,
-  ): Promise<Result<RecommendationScan & { changedComputerIds: string[] }>> {
+  ): Promise<Result<RecommendationScan & { notApplied: NotApplied; changedComputerIds: string[] }>> {
     const stored = await inventory.get(computerId);
     if (!stored.ok) return stored;
     return guarded(() =>
@@ -74,6 +78,7 @@ export function recommendationsService(
         const recommended: RuleIdsByModule = {};
         const applied: RuleIdsByModule = {};
         const excluded: RuleIdsByModule = {};
+        const notApplied: NotApplied = {};
         const now = ctx.now();
         for (const module of ctx.modules) {
           if (!module.recommend) continue;
@@ -84,9 +89,23 @@ export function recommendationsService(
           const out = ids.filter((id) => isExcluded.has(`${module.id}\u0000${id}`));
           if (out.length > 0) excluded[module.id] = out;
           if (!options.autoApply) continue;
-          const toApply = ids.filter(
+          const candidates = ids.filter(
             (id) => !isExcluded.has(`${module.id}\u0000${id}`) && !inForce.has(`${module.id}\u0000${id}`),
           );
+          if (candidates.length === 0) continue;
+          // Assigning a rule the module cannot enforce here (e.g. a firewall rule naming a list
+          // this computer does not have) would only put it in the compiler's rejected list.
+          const problems = await problemsInForce(trx, ctx, module, target, {
+            ruleIds: new Set(candidates),
+            asIfAssigned: candidates,
+          });
+          const refused = new Map<string, string>();
+          for (const p of problems) {
+            const why = `${p.issue.path} ${p.issue.message}`;
+            refused.set(p.ruleId, refused.has(p.ruleId) ? `${refused.get(p.ruleId)}; ${why}` : why);
+          }
+          if (refused.size > 0) notApplied[module.id] = [...refused].map(([id, reason]) => ({ id, reason }));
+          const toApply = candidates.filter((id) => !refused.has(id));
           if (toApply.length === 0) continue;
           applied[module.id] = toApply;
           await trx
@@ -128,6 +147,7 @@ export function recommendationsService(
           recommended,
           applied,
           excluded,
+          notApplied,
           changedComputerIds,
         };
       }),

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { ManagerModule } from '@bulwark/protocol';
 import { Type } from '@sinclair/typebox';
 import { testStores } from '../storage/test-stores.js';
+import { inventoryWith } from './rules-test-module.js';
 import { activateComputer, alice, must, mustFail, openTestServices, type TestServices } from './test-services.js';
 
 /** A module whose rules name a port that must be in the `allowedPorts` setting where they are in force. */
@@ -22,6 +23,7 @@ const portsModule: ManagerModule = {
     { additionalProperties: false },
   ),
   compile: ({ rules }) => ({ rules: rules.map((r) => r.id) }),
+  recommend: () => ['http', 'ssh'],
   checkRule: (rule, context) => {
     const port = { ...(rule.definition as { port: number }), ...rule.overrides }.port;
     const known = (context.settings ? [context.settings] : context.everywhere).some((s) =>
@@ -145,6 +147,21 @@ for (const testStore of await testStores()) {
         { path: '/overrides/port', message: 'ssh at policy B: port 443 is not in ports.allowedPorts' },
       ]);
       must(await t.services.rules.setOverrides({ kind: 'policy', id: b }, 'ports', 'ssh', { port: 80 }, alice));
+    });
+
+    it('recommendation auto-apply leaves out rules the module could not enforce on the computer, saying why', async () => {
+      const c3 = await activateComputer(t.services, 'c3', null);
+      must(await t.services.inventory.store(c3, inventoryWith([])));
+      const scan = must(await t.services.recommendations.scan(c3, { autoApply: true }, alice));
+      assert.deepEqual(scan.recommended, { ports: ['http', 'ssh'] });
+      assert.deepEqual(scan.applied, { ports: ['ssh'] });
+      assert.deepEqual(scan.notApplied, {
+        ports: [{ id: 'http', reason: '/port port 80 is not in ports.allowedPorts' }],
+      });
+      assert.deepEqual(
+        must(await t.services.rules.effective({ kind: 'computer', id: c3 }, 'ports')).map((r) => r.id),
+        ['ssh'],
+      );
     });
   });
 }

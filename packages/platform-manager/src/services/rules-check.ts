@@ -23,8 +23,8 @@ export interface RuleProblem {
 export interface RuleCheckScope {
   /** Check only these rules; every rule of the module when absent. */
   readonly ruleIds?: ReadonlySet<string>;
-  /** Check this rule at the scope's own level as if it were assigned there. */
-  readonly asIfAssigned?: string;
+  /** Check these rules at the scope's own level as if they were assigned there. */
+  readonly asIfAssigned?: readonly string[];
 }
 
 type Settings = Record<string, unknown>;
@@ -160,15 +160,13 @@ export async function problemsInForce(
     const inForce: AssignedRule[] = resolveEffectiveRules(sources, data, catalogue, moduleId)
       .filter((r) => scope.ruleIds === undefined || scope.ruleIds.has(r.id))
       .map((r) => ({ id: r.id, definition: r.definition, overrides: r.overrides }));
-    const own = scope.asIfAssigned;
     const atTarget = level.source.kind === target.kind && level.source.id === target.id;
-    if (own !== undefined && atTarget && !inForce.some((r) => r.id === own)) {
+    for (const own of atTarget ? (scope.asIfAssigned ?? []) : []) {
       const rule = rules.get(own);
-      if (rule) {
-        const overrides: Record<string, unknown> = {};
-        for (const s of sources) Object.assign(overrides, overridesAt(data, s, moduleId).get(own));
-        inForce.push({ id: own, definition: rule.definition, overrides });
-      }
+      if (!rule || inForce.some((r) => r.id === own)) continue;
+      const overrides: Record<string, unknown> = {};
+      for (const s of sources) Object.assign(overrides, overridesAt(data, s, moduleId).get(own));
+      inForce.push({ id: own, definition: rule.definition, overrides });
     }
     const settingsKey = JSON.stringify(settings);
     for (const rule of inForce) {

@@ -246,7 +246,7 @@ export function rulesService(ctx: ServiceContext, configuration: ConfigurationSe
           ctx,
           module,
           [target],
-          { ruleIds: new Set([ruleId]), asIfAssigned: ruleId },
+          { ruleIds: new Set([ruleId]), asIfAssigned: [ruleId] },
           () => storeOverrides(trx, target, moduleId, ruleId, overrides, now),
           (problems) =>
             abort(

@@ -62,6 +62,9 @@ const ScanBody = Type.Object({ autoApply: Type.Optional(Type.Boolean()) }, { add
 
 const ChangedComputers = Type.Array(Type.String(), { description: 'Computers whose configuration changed (woken)' });
 const RuleIdsByModule = Type.Record(Type.String(), Type.Array(Type.String()));
+const NotApplied = Type.Record(Type.String(), Type.Array(Type.Object({ id: Type.String(), reason: Type.String() })), {
+  description: 'Recommended rules auto-apply left out because the module could not enforce them here, and why',
+});
 const ScanResult = Type.Object({
   computerId: Type.String(),
   scannedAt: IsoTime,
@@ -292,7 +295,7 @@ export async function ruleRoutes(scope: FastifyInstance, { services, wakeHub }: 
         params: TargetParams,
         body: ScanBody,
         response: {
-          200: Type.Object({ ...ScanResult.properties, changedComputerIds: ChangedComputers }),
+          200: Type.Object({ ...ScanResult.properties, notApplied: NotApplied, changedComputerIds: ChangedComputers }),
           ...problemResponses,
         },
       },
