@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { bearer, call, type Role, startTestManager, type TestManager } from './manager-harness.js';
+import { activateFakeAgent, bearer, call, type Role, startTestManager, type TestManager } from './manager-harness.js';
 
 // The real manager and the real bulwark-agent process, with integrity monitoring watching a
 // temporary directory only: commands created through the API reach the agent through the wake
@@ -239,5 +239,26 @@ describe('commands to a real agent: scan-integrity, rebuild-baseline, the baseli
     ]);
     assert.equal(failed.code, 1);
     assert.match(failed.stderr, /integrity scan failed: .*no integrity rule "nope" is assigned/);
+  });
+
+  test("an agent cannot report another computer's command, nor send a snapshot page past the bound", async () => {
+    const other = await activateFakeAgent(t.manager, 'other-agent');
+    const commands = await api(`/api/computers/${computerId}/commands`, 'auditor');
+    const someone = commands.json.items[0].id as string;
+    const held = commands.json.items[0].status as string;
+    const report = await call(`${t.manager.agentUrl}/agent/v1/commands/${someone}/outcome`, {
+      body: { status: 'failed', message: 'not mine' },
+      ...other.tls,
+    });
+    assert.equal(report.status, 404, report.text);
+    const after = (await api(`/api/computers/${computerId}/commands/${someone}`, 'auditor')).json;
+    assert.equal(after.status, held);
+    assert.notEqual(after.message, 'not mine');
+
+    const page = await call(`${t.manager.agentUrl}/agent/v1/snapshots/page`, {
+      body: { module: 'integrity', name: 'x', version: 'v', total: 1, offset: 10_001, entries: [], final: true },
+      ...other.tls,
+    });
+    assert.equal(page.status, 400, page.text);
   });
 });
