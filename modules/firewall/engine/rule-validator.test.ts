@@ -112,3 +112,14 @@ test('the validator never throws, whatever it is given', () => {
     ),
   );
 });
+
+test('schema failures on ports and frame type say what to change, not "Expected union value"', () => {
+  const port = (p: unknown) => issuesOf({ protocol: 'tcp', destinationPorts: { ports: [p] } });
+  assert.deepEqual(port(70000), [{ path: '/destinationPorts/ports/0', message: 'port 70000 is not 0 to 65535' }]);
+  assert.deepEqual(port('70000'), [
+    { path: '/destinationPorts/ports/0', message: '"70000": ports must be 0 to 65535' },
+  ]);
+  const frame = issuesOf({ frameType: 'other' });
+  assert.equal(frame.length, 1);
+  assert.match(frame[0]?.message ?? '', /other than IPv4, IPv6 and ARP cannot be filtered.*use any, ipv4, ipv6 or arp/);
+});
