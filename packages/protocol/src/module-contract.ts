@@ -86,9 +86,25 @@ export interface ModuleLogger {
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
+/**
+ * What the host's own administrator set on the host (the agent's local configuration file),
+ * which no manager account can change. A module consults it before doing what a manager account
+ * alone should not make every host of a policy do, such as running commands as root.
+ */
+export interface LocalOptions {
+  /** Where the options are read from (a file path), for messages that say how to set one. */
+  readonly source: string;
+  /** The value written for `<module id>.<option>`; undefined when not set or not trusted. */
+  get(key: string): string | undefined;
+  /** What is wrong with the source (e.g. writable by non-root users: then nothing in it counts). */
+  readonly problem?: string;
+}
+
 export interface AgentModuleContext {
   /** A directory that belongs to this module alone, for state kept across restarts. */
   readonly dataDir: string;
+  /** The host's local options; absent (as in most tests) means nothing is set locally. */
+  readonly localOptions?: LocalOptions;
   readonly log: ModuleLogger;
   /** Spools an event durably; the agent numbers and uploads it. Never throws. */
   emit(event: NewEvent): void;

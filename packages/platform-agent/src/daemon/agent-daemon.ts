@@ -24,6 +24,7 @@ import { type EmitOutcome, EventSpool, type SpoolCounters } from '../spool/event
 import { EventUploader } from '../spool/event-uploader.js';
 import { CommandRunner } from './command-runner.js';
 import { checkConfiguration, loadAppliedConfiguration, saveAppliedConfiguration } from './configuration-store.js';
+import { readLocalOptions, resolveLocalOptionsPath } from './local-options.js';
 import { SnapshotSync } from './snapshot-sync.js';
 import { type DaemonStatus, writeDaemonStatus } from './status-file.js';
 import { WakeableDelay } from './wakeable-delay.js';
@@ -37,6 +38,8 @@ export interface StartAgentOptions {
   /** Upper bound on the heartbeat interval, whatever the manager says (tests). */
   readonly maxHeartbeatIntervalMs?: number;
   readonly uploaderIdleMs?: number;
+  /** The host's local options file; default $BULWARK_AGENT_CONFIG, else /etc/bulwark/agent.conf. */
+  readonly localOptionsPath?: string;
 }
 
 export interface RunningAgent {
@@ -150,9 +153,13 @@ class AgentDaemon implements RunningAgent {
       onContact: () => this.#contact(),
       ...(options.uploaderIdleMs ? { idleMs: options.uploaderIdleMs } : {}),
     });
+    // Read once: a change made on the host takes effect when the agent restarts, as in OSSEC.
+    const localOptions = readLocalOptions(resolveLocalOptionsPath(options.localOptionsPath));
+    if (localOptions.problem) this.#log.warn('local options', { problem: localOptions.problem });
     this.runtime = new ModuleRuntime({
       factories: options.factories ?? agentModuleFactories,
       dataDir,
+      localOptions,
       log: this.#log,
       emit: (event) => void this.emit(event),
       reportInventory: (inventory) => this.#reportInventory(inventory),

@@ -5,6 +5,7 @@ import type {
   AgentModuleContext,
   AgentModuleFactory,
   Inventory,
+  LocalOptions,
   ModuleStatus,
   NewEvent,
   SecurityConfiguration,
@@ -18,6 +19,8 @@ export interface ModuleRuntimeOptions {
   readonly log: AgentLogger;
   readonly emit: (event: NewEvent) => void;
   readonly reportInventory: (inventory: Inventory) => void;
+  /** What the host's administrator set locally, handed to every module as it is. */
+  readonly localOptions?: LocalOptions;
   /** How long one module may take to apply or stop before it is reported as failing. */
   readonly operationTimeoutMs?: number;
 }
@@ -115,6 +118,7 @@ export class ModuleRuntime {
     const context: AgentModuleContext = {
       dataDir,
       log,
+      ...(this.#options.localOptions ? { localOptions: this.#options.localOptions } : {}),
       emit: (event) => {
         try {
           this.#options.emit(event);
