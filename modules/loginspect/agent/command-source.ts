@@ -10,14 +10,43 @@ export const COMMAND_DEFAULTS = {
   maxOutputBytes: 1024 * 1024,
 } as const;
 
+/** What OSSEC puts between `ossec: output: '` and `'`: the alias, else the command as written. */
+export function commandLabel(settings: CommandSourceSettings): string {
+  return settings.alias ?? (settings.shell ? (settings.argv[0] ?? '') : settings.argv.join(' '));
+}
+
+/**
+ * One output line as OSSEC's logcollector feeds it to analysisd (`command` format), so that the
+ * Wazuh rules on command output (`ossec: output: 'df -P': /dev/…`) match it.
+ */
+export function commandLine(label: string, line: string): string {
+  return `ossec: output: '${label}': ${line}`;
+}
+
+/**
+ * The whole output as OSSEC's `full_command` feeds it: the header on a line of its own, carriage
+ * returns removed, runs of empty lines collapsed to one line break, the final line break dropped.
+ * Undefined when there was no output (OSSEC sends nothing then).
+ */
+export function fullCommandRecord(label: string, output: string): string | undefined {
+  if (output === '') return undefined;
+  const body = output
+    .replace(/\r/g, '')
+    .replace(/\n{2,}/g, '\n')
+    .replace(/\n$/, '');
+  return `ossec: output: '${label}':\n${body}`;
+}
+
 /**
  * Runs a command at an interval and hands its output on, line by line or whole (OSSEC
- * `full_command`), with `command:<name>` as location. The program is run without a shell unless
- * `shell` says so; a run is killed at its timeout, output past the cap is dropped (and said so),
- * and a run never overlaps the previous one.
+ * `full_command`), in OSSEC's `ossec: output: '<alias or command>': …` form, with
+ * `command:<name>` as location. Empty lines are skipped, as OSSEC does. The program is run
+ * without a shell unless `shell` says so; a run is killed at its timeout, output past the cap is
+ * dropped (and said so), and a run never overlaps the previous one.
  */
 export class CommandSource {
   readonly location: string;
+  readonly #label: string;
   readonly #settings: CommandSourceSettings;
   readonly #onRecord: (record: LogRecord, location: string) => void;
   #timer: NodeJS.Timeout | undefined;
@@ -31,6 +60,7 @@ export class CommandSource {
     this.#settings = settings;
     this.#onRecord = onRecord;
     this.location = `command:${settings.name}`;
+    this.#label = commandLabel(settings);
   }
 
   get problem(): SourceProblem | undefined {
@@ -73,7 +103,10 @@ export class CommandSource {
       let timedOut = false;
       let stderr = '';
       const splitter = new LineSplitter(0, DEFAULT_MAX_LINE_BYTES);
-      const emitLine = (record: LogRecord): void => this.#onRecord(record, this.location);
+      const emitRecord = (record: LogRecord): void => this.#onRecord(record, this.location);
+      const emitLine = (record: LogRecord): void => {
+        if (record.text !== '') emitRecord({ ...record, text: commandLine(this.#label, record.text) });
+      };
       child.stdout?.on('data', (chunk: Buffer) => {
         const room = maxOutput - taken;
         if (room <= 0) {
@@ -104,9 +137,9 @@ export class CommandSource {
         this.#child = undefined;
         if (full) {
           const output = Buffer.concat(chunks);
-          const text = output.toString('utf8').replace(/\n$/, '');
-          if (text !== '')
-            emitLine({
+          const text = fullCommandRecord(this.#label, output.toString('utf8'));
+          if (text !== undefined)
+            emitRecord({
               text: text.length > DEFAULT_MAX_LINE_BYTES ? text.slice(0, DEFAULT_MAX_LINE_BYTES) : text,
               end: output.length,
               truncated: clipped || text.length > DEFAULT_MAX_LINE_BYTES,

@@ -1,5 +1,14 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, chmodSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -13,10 +22,14 @@ function scratch(): string {
   return mkdtempSync(join(root, `${n++}-`));
 }
 
-function context(events: NewEvent[], dataDir: string): AgentModuleContext {
+function context(events: NewEvent[], dataDir: string, local: Record<string, string> = {}): AgentModuleContext {
   const log = { info: () => {}, warn: () => {}, error: () => {} };
-  return { dataDir, log, emit: (e) => events.push(e), reportInventory: () => {} };
+  const localOptions = { source: '/etc/bulwark/agent.conf', get: (key: string) => local[key] };
+  return { dataDir, log, emit: (e) => events.push(e), reportInventory: () => {}, localOptions };
 }
+
+/** What a host's administrator writes to let the manager's command sources run. */
+const commandsAllowed = { 'loginspect.remoteCommands': '1' };
 
 /** A custom rule that raises an event for every line containing `seq=`. */
 const everySeq = {
@@ -243,16 +256,17 @@ test('journal (fake journalctl): JSON entries mapped, byte-array MESSAGE, unit a
   ]);
 });
 
-test('command sources: argv without a shell, lines or whole output, location command:<name>, timeout reported', async () => {
+test('command sources: argv without a shell, lines or whole output as OSSEC feeds them, location command:<name>, timeout reported', async () => {
   const events: NewEvent[] = [];
-  const m = loginspectAgentFactory.create(context(events, scratch()));
+  const m = loginspectAgentFactory.create(context(events, scratch(), commandsAllowed));
   await m.apply(
     configuration({
       files: [],
       journald: false,
       commands: [
-        { name: 'lines', argv: ['printf', 'seq=c1 $HOME\\nseq=c2\\n'] },
-        { name: 'whole', argv: ['echo "seq=w1"; echo "seq=w2 more"'], shell: true, output: 'full' },
+        { name: 'lines', argv: ['printf', 'seq=c1 $HOME\\n\\nseq=c2\\n'] },
+        { name: 'whole', argv: ['echo "seq=w1"; echo; echo; echo "seq=w2 more"'], shell: true, output: 'full' },
+        { name: 'aliased', alias: 'my check', argv: ['echo', 'seq=a1'] },
         { name: 'slow', argv: ['sleep', '30'], timeoutSeconds: 1 },
         { name: 'absent', argv: ['/nonexistent/tool'] },
       ],
@@ -262,13 +276,14 @@ test('command sources: argv without a shell, lines or whole output, location com
   await until(() => /timeout/.test(m.status().reason ?? ''));
   const byLocation = events.map((e) => `${e.details?.location} ${e.details?.fullLog}`).sort();
   assert.deepEqual(byLocation, [
-    'command:lines seq=c1 $HOME',
-    'command:lines seq=c2',
-    'command:whole seq=w1\nseq=w2 more',
+    "command:aliased ossec: output: 'my check': seq=a1",
+    "command:lines ossec: output: 'printf seq=c1 $HOME\\n\\nseq=c2\\n': seq=c1 $HOME",
+    "command:lines ossec: output: 'printf seq=c1 $HOME\\n\\nseq=c2\\n': seq=c2",
+    `command:whole ossec: output: 'echo "seq=w1"; echo; echo; echo "seq=w2 more"':\nseq=w1\nseq=w2 more`,
   ]);
   assert.match(m.status().reason ?? '', /command:slow: killed after the 1 s timeout/);
   assert.match(m.status().reason ?? '', /command:absent: \/nonexistent\/tool not found/);
-  assert.equal(m.status().counters?.commandRuns, 4);
+  assert.equal(m.status().counters?.commandRuns, 5);
   await m.stop();
 });
 
@@ -277,4 +292,47 @@ test('a bad configuration is an error status, not an exception', async () => {
   await m.apply({ enabled: true, configuration: { minimumLevel: 'high' } }, {} as never);
   assert.equal(m.status().state, 'error');
   assert.match(m.status().reason ?? '', /configuration/);
+});
+
+test('command sources run only when the host allowed them locally; otherwise the status says how', async () => {
+  const marker = join(scratch(), 'ran');
+  const sources = {
+    files: [],
+    journald: false,
+    commands: [
+      { name: 'touch', argv: ['touch', marker] },
+      { name: 'df', argv: ['echo', 'seq=d1'] },
+    ],
+  };
+  for (const local of [{}, { 'loginspect.remoteCommands': '0' }] as Record<string, string>[]) {
+    const events: NewEvent[] = [];
+    const m = loginspectAgentFactory.create(context(events, scratch(), local));
+    await m.apply(configuration(sources), {} as never);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(existsSync(marker), false, 'the command was not run');
+    assert.deepEqual(events, []);
+    assert.equal(m.status().state, 'on');
+    assert.equal(
+      m.status().reason,
+      '1 log source problem: commands: 2 command sources (touch, df) not run: this host does not allow commands ' +
+        'from the manager; to allow them, add the line "loginspect.remoteCommands = 1" to /etc/bulwark/agent.conf ' +
+        '(owned by root, not writable by others) and restart the agent',
+    );
+    assert.equal(m.status().counters?.commandRuns, undefined);
+    await m.stop();
+  }
+  // Without any local options in the context (an agent that has none) nothing is allowed either.
+  const bare = loginspectAgentFactory.create({ ...context([], scratch()), localOptions: undefined });
+  await bare.apply(configuration(sources), {} as never);
+  assert.match(bare.status().reason ?? '', /not run: this host does not allow commands from the manager/);
+  await bare.stop();
+  assert.equal(existsSync(marker), false);
+
+  const events: NewEvent[] = [];
+  const m = loginspectAgentFactory.create(context(events, scratch(), { 'loginspect.remoteCommands': 'yes' }));
+  await m.apply(configuration(sources), {} as never);
+  await until(() => existsSync(marker) && events.length === 1);
+  assert.equal(events[0]?.details?.fullLog, "ossec: output: 'echo seq=d1': seq=d1");
+  assert.equal(m.status().reason, undefined);
+  await m.stop();
 });

@@ -2,6 +2,7 @@ import type {
   AgentModule,
   AgentModuleContext,
   AgentModuleFactory,
+  LocalOptions,
   ModuleConfiguration,
   ModuleStatus,
 } from '@bulwark/protocol';
@@ -18,6 +19,25 @@ import { type LineOrigin, ruleMatchEvent } from './rule-match-event.js';
 import { describeProblems, type SourceProblem } from './source-problem.js';
 
 const POLL_MS = 1000;
+
+/** The local option a host's administrator sets to let the manager's command sources run here. */
+export const REMOTE_COMMANDS_OPTION = 'loginspect.remoteCommands';
+
+/**
+ * Why the manager's command sources may not run on this host, or undefined when they may.
+ * Commands run as root on every host of a policy: a manager account alone must not be enough
+ * (OSSEC's `logcollector.remote_commands`), so the host's administrator opts in locally.
+ */
+function commandsRefused(local: LocalOptions | undefined): string | undefined {
+  const value = local?.get(REMOTE_COMMANDS_OPTION)?.trim().toLowerCase();
+  if (value === '1' || value === 'true' || value === 'yes') return undefined;
+  const file = local?.source ?? '/etc/bulwark/agent.conf';
+  const unusable = local?.problem ? ` (${file} is not used now: ${local.problem})` : '';
+  return (
+    `this host does not allow commands from the manager${unusable}; to allow them, add the line ` +
+    `"${REMOTE_COMMANDS_OPTION} = 1" to ${file} (owned by root, not writable by others) and restart the agent`
+  );
+}
 
 export interface LogInspectAgentOptions {
   /** The journalctl program (tests use a fake one). */
@@ -119,7 +139,17 @@ class LogInspectAgentModule implements AgentModule {
       });
       this.#journal.start();
     }
-    for (const command of c.sources.commands ?? []) {
+    const commands = c.sources.commands ?? [];
+    const refused = commands.length > 0 ? commandsRefused(this.#context.localOptions) : undefined;
+    if (refused) {
+      this.#setupProblems.push({
+        source: 'commands',
+        reason: `${commands.length === 1 ? 'command source' : `${commands.length} command sources`} (${commands
+          .map((x) => x.name)
+          .join(', ')}) not run: ${refused}`,
+      });
+    }
+    for (const command of refused ? [] : commands) {
       const source = new CommandSource(command, (record, location) =>
         this.#inspect(record.text, location, Date.now(), { source: 'command', truncated: record.truncated }),
       );

@@ -74,6 +74,15 @@ export const CommandSourceSettings = Type.Object(
       maxItems: 64,
       description: 'Program and arguments, run without a shell; with `shell`, one item: the shell command line',
     }),
+    alias: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 200,
+        pattern: '^[^\\x00-\\x1f\\x7f]*$',
+        description:
+          "Records read `ossec: output: '<alias>': <line>` as OSSEC's (Wazuh rules match on it, e.g. `netstat listening ports`); default: the command as written (`df -P`)",
+      }),
+    ),
     shell: Type.Optional(Type.Boolean({ description: 'Run argv[0] with /bin/sh -c (off by default)' })),
     intervalSeconds: Type.Optional(Type.Integer({ minimum: 10, maximum: 86_400, description: 'Default 300' })),
     timeoutSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600, description: 'Default 30' })),
