@@ -1,5 +1,6 @@
 import type { Decoder, DecoderOffset } from './decoder.js';
 import type { LogEvent } from './event.js';
+import type { LiteralHits } from './literal-scanner.js';
 
 /**
  * Decoding as OSSEC's DecodeEvent does it: decoders that name a program are tried first (when
@@ -46,13 +47,15 @@ function offsetFor(kind: DecoderOffset, parentEnd: number, prematchEnd: number, 
   }
 }
 
-function tryDecoder(event: LogEvent, node: Decoder, programChecked: boolean): boolean {
+function tryDecoder(event: LogEvent, node: Decoder, programChecked: boolean, hits: LiteralHits | undefined): boolean {
   const log = event.log;
   if (node.programName && !programChecked) {
     if (event.programName === undefined || !node.programName.test(event.programName)) return false;
   }
   let parentEnd = 0;
   if (node.prematch) {
+    // The prematch's texts are missing from the log: it cannot match (the scan saw the whole log).
+    if (hits !== undefined && node.prematchFilter !== undefined && !hits.passes(node.prematchFilter)) return false;
     const m = node.prematch.exec(log);
     if (!m) return false;
     parentEnd = matchEnd(m, 0);
@@ -72,7 +75,9 @@ function tryDecoder(event: LogEvent, node: Decoder, programChecked: boolean): bo
       return true;
     }
     const base = child.prematchOffset === 'after_parent' ? parentEnd : 0;
-    const m = child.prematch.exec(slice(log, base));
+    // Texts missing from the whole log are missing from any part of it.
+    const possible = hits === undefined || child.prematchFilter === undefined || hits.passes(child.prematchFilter);
+    const m = possible ? child.prematch.exec(slice(log, base)) : null;
     if (m) {
       event.decoder = child;
       extract(event, children, i, parentEnd, matchEnd(m, base));
@@ -143,20 +148,26 @@ export class ProgramCandidates {
   }
 }
 
-export function decodeEvent(event: LogEvent, index: DecoderIndex, programs?: ProgramCandidates): void {
+/** `hits`, when given, are the literal scanner's findings for `event.log`. */
+export function decodeEvent(
+  event: LogEvent,
+  index: DecoderIndex,
+  programs?: ProgramCandidates,
+  hits?: LiteralHits,
+): void {
   const program = event.programName;
   if (program !== undefined) {
     if (programs) {
       const candidates = programs.get(index, program);
-      for (let i = 0; i < candidates.length; i++) if (tryDecoder(event, candidates[i] as Decoder, true)) return;
+      for (let i = 0; i < candidates.length; i++) if (tryDecoder(event, candidates[i] as Decoder, true, hits)) return;
     } else {
       const candidates = index.byExactProgram.get(program.toLowerCase()) ?? index.programPatterns;
-      for (let i = 0; i < candidates.length; i++) if (tryDecoder(event, candidates[i] as Decoder, false)) return;
+      for (let i = 0; i < candidates.length; i++) if (tryDecoder(event, candidates[i] as Decoder, false, hits)) return;
     }
   }
   const first = event.log.charAt(0).toLowerCase();
   const candidates = index.withoutProgramNameByFirstChar.get(first) ?? index.withoutProgramNameUnanchored;
-  for (let i = 0; i < candidates.length; i++) if (tryDecoder(event, candidates[i] as Decoder, false)) return;
+  for (let i = 0; i < candidates.length; i++) if (tryDecoder(event, candidates[i] as Decoder, false, hits)) return;
 }
 
 const MAX_JSON_DEPTH = 32;

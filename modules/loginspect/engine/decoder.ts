@@ -1,3 +1,4 @@
+import type { LiteralFilter } from './literal-scanner.js';
 import { compileMatcher, type Matcher, type PatternSyntax, syntaxFromType } from './pattern.js';
 import type { ProblemLog } from './problem.js';
 import type { XmlElement } from './xml.js';
@@ -16,6 +17,8 @@ export interface Decoder {
   readonly programName: Matcher | undefined;
   readonly prematch: Matcher | undefined;
   readonly prematchOffset: DecoderOffset;
+  /** Texts the prematch needs in the log (a necessary condition); set when the ruleset is built. */
+  prematchFilter: LiteralFilter | undefined;
   readonly regex: Matcher | undefined;
   readonly regexOffset: DecoderOffset;
   /** Field name for each capture group, in order. */
@@ -181,6 +184,7 @@ export function compileDecoder(el: XmlElement, file: string, problems: ProblemLo
     programName: programMatcher,
     prematch: prematchMatcher,
     prematchOffset,
+    prematchFilter: undefined,
     regex: regexMatcher,
     regexOffset,
     order,

@@ -2,6 +2,8 @@ import type { ClockParts } from './calendar.js';
 import { CorrelationMemory } from './correlation.js';
 import { decodeEvent, ProgramCandidates } from './decode.js';
 import { fieldValue, type LogEvent } from './event.js';
+import { type LiteralFilter, LiteralHits } from './literal-scanner.js';
+import { lower } from './pattern.js';
 import type { Rule } from './rule.js';
 import type { Ruleset } from './ruleset.js';
 import { preDecode } from './syslog-header.js';
@@ -53,6 +55,7 @@ export class LogInspectionEngine {
   readonly #utcOffset: number;
   readonly #maxLine: number;
   readonly #programs = new ProgramCandidates();
+  readonly #hits: LiteralHits;
   readonly #readersOf = new Map<Rule, readonly (readonly Rule[])[]>();
   readonly #programChildren = new Map<readonly Rule[], Map<string | undefined, readonly Rule[]> | null>();
   #clock: ClockParts = { minuteOfDay: 0, weekday: 0 };
@@ -62,6 +65,7 @@ export class LogInspectionEngine {
     this.#memory = new CorrelationMemory(options.maxEntriesPerKey ?? 10_000, options.maxCorrelationBuckets ?? 10_000);
     this.#utcOffset = options.utcOffsetMinutes ?? 0;
     this.#maxLine = options.maxLineLength ?? DEFAULT_MAX_LINE;
+    this.#hits = new LiteralHits(ruleset.literalScanner.size);
   }
 
   correlationSize(): number {
@@ -81,7 +85,8 @@ export class LogInspectionEngine {
       decoder: undefined,
       fields: new Map(),
     };
-    decodeEvent(event, this.ruleset.decoderIndex, this.#programs);
+    this.ruleset.literalScanner.scan(lower(event.log), this.#hits);
+    decodeEvent(event, this.ruleset.decoderIndex, this.#programs, this.#hits);
     const minutes = Math.floor(input.time / 60_000) + this.#utcOffset;
     const day = Math.floor(minutes / MINUTES_PER_DAY);
     this.#clock = { minuteOfDay: minutes - day * MINUTES_PER_DAY, weekday: (((day + 4) % 7) + 7) % 7 };
@@ -169,6 +174,9 @@ export class LogInspectionEngine {
   }
 
   #evaluate(rule: Rule, event: LogEvent): Rule | undefined {
+    const filters = rule.logFilters;
+    if (filters !== undefined)
+      for (let i = 0; i < filters.length; i++) if (!this.#hits.passes(filters[i] as LiteralFilter)) return undefined;
     const checks = rule.checks;
     for (let i = 0; i < checks.length; i++)
       if (!(checks[i] as Rule['checks'][number])(event, this.#clock)) return undefined;

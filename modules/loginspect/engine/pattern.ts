@@ -9,6 +9,11 @@ export interface Matcher {
   test(subject: string): boolean;
   /** The match of the first alternative (in pattern order, as OSSEC tries them) that matches. */
   exec(subject: string): RegExpExecArray | null;
+  /**
+   * Lower-cased texts that, for some alternative, must all occur in the lower-cased subject for a
+   * match (a necessary condition only); undefined when a match needs no particular text.
+   */
+  readonly literals?: readonly (readonly string[])[];
 }
 
 export type MatcherResult =
@@ -31,7 +36,7 @@ let lowerA = '';
 let subjectB = '';
 let lowerB = '';
 /** Two slots: rules alternate between the log and a field (program name, user), which thrashed one. */
-function lower(s: string): string {
+export function lower(s: string): string {
   if (s === subjectA) return lowerA;
   if (s === subjectB) {
     const l = lowerB;
@@ -106,9 +111,11 @@ function osMatchMatcher(source: string): Matcher {
   const found = negated
     ? (s: string): [number, number] | undefined => (find(s) === undefined ? [0, s.length] : undefined)
     : find;
+  const literals = negated || alternatives.some((a) => a.text === '') ? undefined : alternatives.map((a) => [a.text]);
   return {
     source,
     syntax: 'osmatch',
+    ...(literals ? { literals } : {}),
     test: (s) => found(s) !== undefined,
     exec: (s) => {
       const f = found(s);
@@ -165,7 +172,8 @@ export function compileMatcher(source: string, syntax: PatternSyntax): MatcherRe
         exec: (s) => (anyIncluded(s, required) ? inner.exec(s) : null),
       };
     }
-    return { ok: true, matcher };
+    const literals = required ?? (exact !== undefined ? [[exact.toLowerCase()]] : undefined);
+    return { ok: true, matcher: literals ? { ...matcher, literals } : matcher };
   } catch (error) {
     return { ok: false, message: `invalid ${syntax} pattern ${JSON.stringify(source)}: ${(error as Error).message}` };
   }

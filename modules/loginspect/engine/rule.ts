@@ -3,6 +3,7 @@ import { type ClockParts, inTimeRange, parseTimeRange, parseWeekdays } from './c
 import { type CdbList, LIST_LOOKUPS, type ListLookup, listCheck } from './cdb-list.js';
 import { canonicalField } from './decoder.js';
 import { fieldValue, type LogEvent } from './event.js';
+import type { LiteralFilter } from './literal-scanner.js';
 import { compileMatcher, type PatternSyntax, syntaxFromType } from './pattern.js';
 import type { ProblemLog } from './problem.js';
 import type { XmlElement } from './xml.js';
@@ -35,6 +36,13 @@ export interface Rule {
    * the engine can tell once per program name which siblings cannot match.
    */
   readonly programNameChecks: readonly RuleCheck[];
+  /**
+   * For each non-negated `<match>`/`<regex>` on the log: the texts its pattern needs (see
+   * Matcher.literals). The engine skips the rule when the line lacks them, before any check.
+   */
+  readonly logLiterals: readonly (readonly (readonly string[])[])[];
+  /** logLiterals as filters of the ruleset's literal scanner; set when the ruleset is built. */
+  logFilters?: readonly LiteralFilter[];
   readonly options: readonly string[];
   /** The `<category>` (decoder type) the rule is filed under; "syslog" unless declared. */
   readonly category: string;
@@ -173,6 +181,7 @@ export function compileRule(el: XmlElement, ctx: RuleContext): Rule | undefined 
   let ifMatchedGroup: string | undefined;
   let decodedAs: string | undefined;
   let category: string | undefined;
+  const logLiterals: (readonly (readonly string[])[])[] = [];
   const concatenated = new Map<string, { text: string; type: string | undefined; negate: boolean; line: number }>();
 
   const matcherCheck = (
@@ -180,6 +189,7 @@ export function compileRule(el: XmlElement, ctx: RuleContext): Rule | undefined 
     text: string,
     fallback: PatternSyntax,
     read: (e: LogEvent) => string | undefined,
+    literalsOut?: (readonly (readonly string[])[])[],
   ): RuleCheck | undefined => {
     const syntax = syntaxFromType(child.attributes.type, fallback);
     if (!syntax) return refuse(child.line, `unknown pattern type "${child.attributes.type}" in <${child.name}>`);
@@ -187,6 +197,7 @@ export function compileRule(el: XmlElement, ctx: RuleContext): Rule | undefined 
     if (!compiled.ok) return refuse(child.line, `<${child.name}> ${compiled.message}`);
     const m = compiled.matcher;
     const negate = yes(child.attributes.negate);
+    if (!negate && literalsOut && m.literals) literalsOut.push(m.literals);
     return negate
       ? (e) => {
           const v = read(e);
@@ -366,7 +377,7 @@ export function compileRule(el: XmlElement, ctx: RuleContext): Rule | undefined 
       text: spec.text,
       line: spec.line,
     };
-    const check = matcherCheck(fake, spec.text, name === 'match' ? 'osmatch' : 'osregex', (e) => e.log);
+    const check = matcherCheck(fake, spec.text, name === 'match' ? 'osmatch' : 'osregex', (e) => e.log, logLiterals);
     if (!check) return undefined;
     checks.push(check);
   }
@@ -407,6 +418,7 @@ export function compileRule(el: XmlElement, ctx: RuleContext): Rule | undefined 
     different,
     checks,
     programNameChecks,
+    logLiterals,
     options,
     category: category ?? 'syslog',
     decodedAs,

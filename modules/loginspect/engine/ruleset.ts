@@ -2,6 +2,7 @@ import { enableBacktrackingGuard } from './backtrack-guard.js';
 import { type CdbList, parseCdbList } from './cdb-list.js';
 import type { DecoderIndex } from './decode.js';
 import { compileDecoder, type Decoder } from './decoder.js';
+import { LiteralCatalogue, LiteralScanner } from './literal-scanner.js';
 import { ProblemLog, type RulesetProblem } from './problem.js';
 import { compileRule, type Rule } from './rule.js';
 import { buildRuleTree } from './rule-tree.js';
@@ -32,6 +33,8 @@ export interface Ruleset {
    * that count the events a rule with that id or group generates.
    */
   readonly correlationReaders: ReadonlyMap<string, readonly Rule[]>;
+  /** Finds, in one pass over a log, the texts the decoders' prematches and the rules' log patterns need. */
+  readonly literalScanner: LiteralScanner;
 }
 
 export interface RulesetResult {
@@ -247,6 +250,30 @@ function loadRules(files: readonly RulesetFile[], lists: ReadonlyMap<string, Cdb
   return ordered;
 }
 
+/** Gives every decoder and rule its literal filter and builds the scanner they refer to. */
+function buildLiteralScanner(index: DecoderIndex, rules: Iterable<Rule>): LiteralScanner {
+  const catalogue = new LiteralCatalogue();
+  const seen = new Set<Decoder>();
+  const visit = (d: Decoder): void => {
+    if (seen.has(d)) return;
+    seen.add(d);
+    d.prematchFilter = catalogue.filter(d.prematch?.literals);
+    for (const c of d.children) visit(c);
+  };
+  for (const d of index.withoutProgramName) visit(d);
+  for (const d of index.programPatterns) visit(d);
+  for (const list of index.byExactProgram.values()) for (const d of list) visit(d);
+  for (const r of rules) {
+    const filters = [];
+    for (const literals of r.logLiterals) {
+      const f = catalogue.filter(literals);
+      if (f) filters.push(f);
+    }
+    r.logFilters = filters.length > 0 ? filters : undefined;
+  }
+  return new LiteralScanner(catalogue.texts);
+}
+
 export function compileRuleset(input: RulesetInput): RulesetResult {
   enableBacktrackingGuard();
   const problems = new ProblemLog();
@@ -263,8 +290,10 @@ export function compileRuleset(input: RulesetInput): RulesetResult {
     if (r.ifMatchedSid !== undefined) read(`sid:${r.ifMatchedSid}`, r);
     else if (r.ifMatchedGroup !== undefined) read(`group:${r.ifMatchedGroup}`, r);
   }
+  const literalScanner = buildLiteralScanner(decoders.index, tree.rulesById.values());
   return {
     ruleset: {
+      literalScanner,
       decoderIndex: decoders.index,
       decoderCount: decoders.count,
       topRules: tree.topRules,

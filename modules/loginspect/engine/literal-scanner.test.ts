@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { LiteralCatalogue, LiteralHits, LiteralScanner } from './literal-scanner.js';
+
+function scanned(texts: readonly string[], line: string): boolean[] {
+  const catalogue = new LiteralCatalogue();
+  const ids = texts.map((t) => catalogue.add(t));
+  const scanner = new LiteralScanner(catalogue.texts);
+  const hits = new LiteralHits(scanner.size);
+  scanner.scan(line, hits);
+  return ids.map((id) => id >= 0 && hits.has(id));
+}
+
+test('marks every text the line contains, overlapping and nested ones included', () => {
+  assert.deepEqual(scanned(['he', 'she', 'his', 'hers', 'e', 'sh', 'x'], 'ushers'), [
+    true,
+    true,
+    false,
+    true,
+    true,
+    true,
+    false,
+  ]);
+  assert.deepEqual(scanned(['failed password', 'password', 'invalid user'], 'failed password for root'), [
+    true,
+    true,
+    false,
+  ]);
+});
+
+test('non-ASCII characters in the line reset the search; non-ASCII texts are not catalogued', () => {
+  assert.deepEqual(scanned(['ab', 'b'], 'aé b'), [false, true]);
+  const catalogue = new LiteralCatalogue();
+  assert.equal(catalogue.add('café'), -1);
+  assert.equal(catalogue.add(''), -1);
+  assert.equal(catalogue.add('cafe'), 0);
+  assert.equal(catalogue.add('cafe'), 0);
+});
+
+test('a filter passes when one alternative has all its texts; a text-less alternative disables it', () => {
+  const catalogue = new LiteralCatalogue();
+  const filter = catalogue.filter([
+    ['sshd', 'failed'],
+    ['accepted', 'for'],
+  ]);
+  assert.ok(filter);
+  assert.equal(catalogue.filter([['x'], ['é']]), undefined);
+  assert.equal(catalogue.filter(undefined), undefined);
+  const scanner = new LiteralScanner(catalogue.texts);
+  const hits = new LiteralHits(scanner.size);
+  scanner.scan('sshd: accepted password for bob', hits);
+  assert.equal(hits.passes(filter), true);
+  scanner.scan('sshd: failed password', hits);
+  assert.equal(hits.passes(filter), true);
+  scanner.scan('sshd: session opened', hits);
+  assert.equal(hits.passes(filter), false);
+});
+
+test('agrees with String.includes for any texts and line', () => {
+  const alphabet = fc.constantFrom('a', 'b', 'c', ' ', ':', 'é', 'A');
+  const word = fc.array(alphabet, { minLength: 0, maxLength: 6 }).map((a) => a.join(''));
+  fc.assert(
+    fc.property(fc.array(word, { maxLength: 12 }), fc.array(alphabet, { maxLength: 40 }), (texts, chars) => {
+      const line = chars.join('');
+      const got = scanned(texts, line);
+      texts.forEach((t, i) => {
+        const scannable = t.length > 0 && !/[^\x00-\x7f]/.test(t);
+        assert.equal(got[i], scannable && line.includes(t), `${JSON.stringify(t)} in ${JSON.stringify(line)}`);
+      });
+    }),
+    { numRuns: 500 },
+  );
+});

@@ -1,0 +1,202 @@
+/**
+ * One pass over a log for every literal text the ruleset's prematches and `<match>`/`<regex>`
+ * checks require (an Aho–Corasick automaton). Before it, each of the ~50–80 decoders and rules a
+ * line meets searched the line for its own texts (`includes` after `includes`); now each asks
+ * whether its texts were seen, an array lookup.
+ *
+ * Only a necessary condition is derived: a decoder or rule is skipped when none of its pattern's
+ * alternatives has all its texts in the line, and otherwise runs exactly as before. Texts are
+ * lower-cased ASCII; a non-ASCII text is left out of its requirement (fewer requirements are still
+ * necessary conditions), and a non-ASCII character of the line resets the automaton, which can
+ * only be right since no text contains one.
+ */
+
+/** For each alternative of a pattern, the ids of the texts that must all occur; any alternative suffices. */
+export type LiteralFilter = readonly Int32Array[];
+
+const ASCII = 128;
+
+/** Collects texts and assigns each a stable id; duplicates share one. */
+export class LiteralCatalogue {
+  readonly texts: string[] = [];
+  readonly #ids = new Map<string, number>();
+
+  /** The id of a lower-cased text, or -1 when it cannot be scanned for (empty or not ASCII). */
+  add(text: string): number {
+    if (text.length === 0) return -1;
+    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) >= ASCII) return -1;
+    let id = this.#ids.get(text);
+    if (id === undefined) {
+      id = this.texts.length;
+      this.texts.push(text);
+      this.#ids.set(text, id);
+    }
+    return id;
+  }
+
+  /**
+   * A filter for a pattern whose match needs, for some alternative, every text of that
+   * alternative in the lower-cased subject; undefined when some alternative needs nothing
+   * this scanner can see (the pattern must then always be tried).
+   */
+  filter(alternatives: readonly (readonly string[])[] | undefined): LiteralFilter | undefined {
+    if (!alternatives || alternatives.length === 0) return undefined;
+    const out: Int32Array[] = [];
+    for (const texts of alternatives) {
+      const ids: number[] = [];
+      for (const t of texts) {
+        const id = this.add(t);
+        if (id >= 0 && !ids.includes(id)) ids.push(id);
+      }
+      if (ids.length === 0) return undefined;
+      out.push(Int32Array.from(ids));
+    }
+    return out;
+  }
+}
+
+/** Which texts the last scanned line contained: a stamp per text, so nothing is cleared per line. */
+export class LiteralHits {
+  readonly #stamps: Uint32Array;
+  #generation = 0;
+
+  constructor(size: number) {
+    this.#stamps = new Uint32Array(Math.max(size, 1));
+  }
+
+  /** Starts a new line: every text counts as absent. */
+  reset(): void {
+    this.#generation++;
+    if (this.#generation === 0xffffffff) {
+      this.#stamps.fill(0);
+      this.#generation = 1;
+    }
+  }
+
+  mark(id: number): void {
+    this.#stamps[id] = this.#generation;
+  }
+
+  has(id: number): boolean {
+    return this.#stamps[id] === this.#generation;
+  }
+
+  /** True when some alternative of the filter has all its texts in the line. */
+  passes(filter: LiteralFilter): boolean {
+    const stamps = this.#stamps;
+    const g = this.#generation;
+    for (let a = 0; a < filter.length; a++) {
+      const ids = filter[a] as Int32Array;
+      let all = true;
+      for (let i = 0; i < ids.length; i++) {
+        if (stamps[ids[i] as number] !== g) {
+          all = false;
+          break;
+        }
+      }
+      if (all) return true;
+    }
+    return false;
+  }
+}
+
+/** The compiled automaton: a dense transition table over the characters the texts use. */
+export class LiteralScanner {
+  readonly size: number;
+  /** Character code (< 128) to column; 0 for characters no text contains. */
+  readonly #column: Uint8Array;
+  readonly #columns: number;
+  /** next[state * columns + column]. */
+  readonly #next: Int32Array;
+  /** The text ending at this state, or -1. */
+  readonly #output: Int32Array;
+  /** The nearest proper suffix state that ends a text, or -1. */
+  readonly #dictionary: Int32Array;
+
+  constructor(texts: readonly string[]) {
+    this.size = texts.length;
+    const column = new Uint8Array(ASCII);
+    let columns = 1;
+    for (const t of texts)
+      for (let i = 0; i < t.length; i++) {
+        const c = t.charCodeAt(i);
+        if (column[c] === 0) column[c] = columns++;
+      }
+    this.#column = column;
+    this.#columns = columns;
+
+    // The trie, with -1 for missing edges.
+    const edges: number[] = new Array(columns).fill(-1);
+    const output: number[] = [-1];
+    for (let id = 0; id < texts.length; id++) {
+      const t = texts[id] as string;
+      let s = 0;
+      for (let i = 0; i < t.length; i++) {
+        const k = s * columns + (column[t.charCodeAt(i)] as number);
+        let n = edges[k] as number;
+        if (n === -1) {
+          n = output.length;
+          output.push(-1);
+          for (let j = 0; j < columns; j++) edges.push(-1);
+          edges[k] = n;
+        }
+        s = n;
+      }
+      output[s] = id;
+    }
+    const states = output.length;
+    const next = Int32Array.from(edges);
+    const fail = new Int32Array(states);
+    const dictionary = new Int32Array(states).fill(-1);
+    // Breadth first: each state's failure link is known before its children's.
+    const queue = new Int32Array(states);
+    let head = 0;
+    let tail = 0;
+    for (let c = 0; c < columns; c++) {
+      const n = next[c] as number;
+      if (n === -1) next[c] = 0;
+      else {
+        fail[n] = 0;
+        queue[tail++] = n;
+      }
+    }
+    // Column 0 (characters in no text) always returns to the root.
+    while (head < tail) {
+      const s = queue[head++] as number;
+      const f = fail[s] as number;
+      dictionary[s] = (output[f] as number) >= 0 ? f : (dictionary[f] as number);
+      for (let c = 0; c < columns; c++) {
+        const k = s * columns + c;
+        const n = next[k] as number;
+        const viaFail = next[f * columns + c] as number;
+        if (n === -1 || c === 0) next[k] = c === 0 ? 0 : viaFail;
+        else {
+          fail[n] = viaFail;
+          queue[tail++] = n;
+        }
+      }
+    }
+    this.#next = next;
+    this.#output = Int32Array.from(output);
+    this.#dictionary = dictionary;
+  }
+
+  /** Marks in `hits` (after resetting it) every text that occurs in `lower`. */
+  scan(lower: string, hits: LiteralHits): void {
+    hits.reset();
+    const column = this.#column;
+    const columns = this.#columns;
+    const next = this.#next;
+    const output = this.#output;
+    const dictionary = this.#dictionary;
+    let s = 0;
+    for (let i = 0; i < lower.length; i++) {
+      const c = lower.charCodeAt(i);
+      s = next[s * columns + (c < ASCII ? (column[c] as number) : 0)] as number;
+      if (s === 0) continue;
+      const own = output[s] as number;
+      if (own >= 0) hits.mark(own);
+      for (let d = dictionary[s] as number; d > 0; d = dictionary[d] as number) hits.mark(output[d] as number);
+    }
+  }
+}
