@@ -1,4 +1,4 @@
-import type { MultilineSettings } from '../manager/loginspect-sources.js';
+import { type MultilineSettings, multilineRegExp } from '../manager/loginspect-sources.js';
 import type { SplitLine } from './line-splitter.js';
 
 /** One log record: a line, or several joined by a space. */
@@ -37,7 +37,7 @@ export class MultilineJoiner {
   #pending: Pending | undefined;
 
   constructor(settings: MultilineSettings | undefined, maxChars: number) {
-    this.#pattern = settings ? new RegExp(settings.pattern) : undefined;
+    this.#pattern = settings ? multilineRegExp(settings.pattern) : undefined;
     this.#after = settings?.match !== 'before';
     this.#negate = settings?.negate ?? false;
     this.#maxLines = settings?.maxLines ?? MULTILINE_DEFAULTS.maxLines;

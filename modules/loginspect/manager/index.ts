@@ -1,5 +1,6 @@
 import type { ManagerModule } from '@bulwark/protocol';
 import { recommendedGroups, ruleGroupDescriptions } from '../rules/index.js';
+import { checkLogInspectSetting } from './check-setting.js';
 import { compileLogInspect } from './loginspect-configuration.js';
 import { LogInspectRule, LogInspectSettings } from './loginspect-settings.js';
 
@@ -15,6 +16,7 @@ export {
   FileSourceSettings,
   LogSources,
   MultilineSettings,
+  multilineRegExp,
 } from './loginspect-sources.js';
 
 const descriptions = ruleGroupDescriptions();
@@ -43,6 +45,7 @@ export const loginspectModule: ManagerModule<typeof LogInspectSettings> = {
     return builtInRules.filter((r) => groups.has(r.group)).map((r) => r.id);
   },
   compile: ({ settings, rules }) => compileLogInspect(settings, rules, knownGroups),
+  checkSetting: checkLogInspectSetting,
   presentEvent: (event) => ({ title: event.summary.length > 120 ? `${event.summary.slice(0, 119)}…` : event.summary }),
 };
 export { builtInRuleset } from '../rules/index.js';

@@ -52,6 +52,15 @@ export const MultilineSettings = Type.Object(
 );
 export type MultilineSettings = Static<typeof MultilineSettings>;
 
+/**
+ * A multi-line pattern compiled as the agent compiles it; throws a SyntaxError on a bad one. The
+ * manager checks saved settings with this same function, so it refuses exactly what the agent
+ * could not follow.
+ */
+export function multilineRegExp(pattern: string): RegExp {
+  return new RegExp(pattern);
+}
+
 export const FileSourceSettings = Type.Object(
   {
     path: LogPath,

@@ -97,3 +97,25 @@ test('source settings: paths or objects with multi-line, journal start, commands
   // Overrides stored before these settings existed still fit.
   assert.equal(bad({ files: ['/var/log/syslog'] }), true);
 });
+
+test('checkSetting refuses a multi-line pattern that is not a regular expression, naming the entry', () => {
+  const check = loginspectModule.checkSetting;
+  assert.ok(check);
+  const sources = {
+    files: [
+      '/var/log/syslog',
+      { path: '/var/log/app.log', multiline: { pattern: '^\\s', match: 'after' } },
+      { path: '/var/log/java.log', multiline: { pattern: '^(\\d{4}-', match: 'after', negate: true } },
+    ],
+    journald: true,
+  };
+  const issues = check('sources', sources);
+  assert.equal(issues.length, 1);
+  assert.equal(issues[0]?.path, '/files/2/multiline/pattern');
+  assert.match(
+    issues[0]?.message ?? '',
+    /^"\^\(\\\\d\{4\}-" is not a valid JavaScript regular expression \(Invalid regular expression: .*Unterminated group\); the agent could not join the lines of \/var\/log\/java\.log$/,
+  );
+  assert.deepEqual(check('sources', { ...sources, files: sources.files.slice(0, 2) }), []);
+  assert.deepEqual(check('minimumLevel', 5), []);
+});

@@ -1,4 +1,5 @@
 import type { Static, TObject, TSchema } from '@sinclair/typebox';
+import type { ModuleCommandDefinition } from './agent-commands.js';
 import type { AgentEvent, NewEvent } from './event.js';
 import type { Inventory } from './inventory.js';
 import type { ModuleStatus } from './module-status.js';
@@ -77,6 +78,17 @@ export interface ManagerModule<S extends TObject = TObject> {
    * their own way.
    */
   checkRule?(rule: AssignedRule, context: RuleCheckContext<Static<S>>): readonly ValidationIssue[];
+  /**
+   * What is wrong with a value of the setting `property` that its schema cannot say (a regular
+   * expression that does not compile, say), each issue naming the member as a JSON pointer into
+   * the value. Called once the value fits its schema, before it is stored; empty when fine. Pure.
+   */
+  checkSetting?(property: string, value: unknown): readonly ValidationIssue[];
+  /**
+   * The commands the agent side's `run()` takes (`POST /api/computers/{id}/commands`). Without
+   * it the API accepts any well-formed command name and the agent answers for unknown ones.
+   */
+  readonly commands?: readonly ModuleCommandDefinition[];
   presentEvent?(event: AgentEvent): EventPresentation;
 }
 

@@ -69,6 +69,7 @@ export function buildSettingCatalog(modules: readonly ManagerModule[]): SettingC
     }
   }
   const byKey = new Map(definitions.map((d) => [d.key, d]));
+  const semantic = new Map(modules.flatMap((m) => (m.checkSetting ? [[m.id, m.checkSetting.bind(m)] as const] : [])));
   return {
     definitions,
     modules: infos,
@@ -78,7 +79,15 @@ export function buildSettingCatalog(modules: readonly ManagerModule[]): SettingC
       if (!definition) return { ok: false, message: unknownKeyMessage(key, infos) };
       if (value === undefined) return { ok: false, message: `${key}: a value is required` };
       const parsed = parseWith(definition.schema, value);
-      if (parsed.ok) return { ok: true };
+      if (parsed.ok) {
+        const issues = semantic.get(definition.module)?.(definition.property, value) ?? [];
+        if (issues.length === 0) return { ok: true };
+        return {
+          ok: false,
+          message: `${key}: ${issues.map((i) => (i.path === '/' ? i.message : `${i.path}: ${i.message}`)).join('; ')}`,
+          issues: issues.map((i) => ({ path: `/${key}${i.path === '/' ? '' : i.path}`, message: i.message })),
+        };
+      }
       const reasons = parsed.issues.map((i) => (i.path === '/' ? i.message : `${i.path}: ${i.message}`));
       return {
         ok: false,
