@@ -167,6 +167,19 @@ describe('commands to a real agent: scan-integrity, rebuild-baseline, the baseli
     });
     assert.equal(unknown.status, 400);
     assert.match(unknown.json.detail, /unknown module "nosuch"/);
+    // The integrity module declares its commands: a typo or a stray argument never reaches the agent.
+    const typo = await api(`/api/computers/${computerId}/commands`, 'operator', {
+      module: 'integrity',
+      command: 'scna',
+    });
+    assert.equal(typo.status, 400);
+    assert.match(typo.json.detail, /no command "scna"; its commands: scan, rebuild-baseline, export-baseline/);
+    const stray = await api(`/api/computers/${computerId}/commands`, 'operator', {
+      module: 'integrity',
+      command: 'scan',
+      arguments: { rule: 'test-watched' },
+    });
+    assert.equal(stray.status, 400, stray.text);
 
     await writeFile(join(watched, 'app.conf'), 'port = 8080\n');
     const created = await api(`/api/computers/${computerId}/commands`, 'operator', {

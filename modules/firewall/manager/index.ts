@@ -10,6 +10,7 @@ import {
 } from '../engine/index.js';
 import { BUILT_IN_RULES } from '../rules/built-in-rules.js';
 import { checkFirewallRule } from './check-rule.js';
+import { firewallCommands } from './commands.js';
 import { recommend } from './recommend.js';
 
 export { validateLists, validateRule } from '../engine/index.js';
@@ -39,6 +40,7 @@ export const firewallManager: ManagerModule<typeof FirewallSettings> = {
   recommend,
   compile: (input): FirewallConfiguration => buildConfiguration(input.settings, input.rules),
   checkRule: checkFirewallRule,
+  commands: firewallCommands,
   presentEvent,
 };
 

@@ -2,6 +2,7 @@ import { IntegrityRule, IntegritySettings } from '@bulwark/module-integrity/engi
 import type { ManagerModule } from '@bulwark/protocol';
 import { loadBuiltInRules } from './built-in-rules.js';
 import { checkIntegrityRule } from './check-rule.js';
+import { integrityCommands } from './commands.js';
 import { compileIntegrity } from './compile.js';
 import { recommendRules } from './recommend.js';
 
@@ -23,5 +24,6 @@ export const integrityModule: ManagerModule<typeof IntegritySettings> = {
   recommend: (inventory) => recommendRules(builtInRules, inventory),
   compile: ({ settings, rules }) => compileIntegrity(settings, rules),
   checkRule: checkIntegrityRule,
+  commands: integrityCommands,
   presentEvent: (event) => ({ title: event.summary.length > 120 ? `${event.summary.slice(0, 119)}…` : event.summary }),
 };

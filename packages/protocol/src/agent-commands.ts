@@ -55,19 +55,13 @@ export const CommandOutcomeAck = Type.Object(
 );
 export type CommandOutcomeAck = Static<typeof CommandOutcomeAck>;
 
-/** A command a manager-side module definition declares, so the API refuses typos before any agent sees them. */
+/**
+ * A command a manager-side module definition declares (`ManagerModule.commands`), so the API
+ * refuses typos and bad arguments before any agent sees them.
+ */
 export interface ModuleCommandDefinition {
   readonly name: string;
   readonly description: string;
   /** TypeBox schema of the arguments; absent = any object (the agent module checks). */
   readonly arguments?: TSchema;
-}
-
-/**
- * Optional part of the manager module contract (module-contract.ts `ManagerModule`): the commands
- * its agent side's `run()` takes. A module without it accepts any well-formed command name at the
- * API and lets the agent answer for unknown ones.
- */
-export interface ManagerModuleCommands {
-  readonly commands?: readonly ModuleCommandDefinition[];
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { HeartbeatRequest, ManagerModule, ManagerModuleCommands } from '@bulwark/protocol';
+import type { HeartbeatRequest, ManagerModule } from '@bulwark/protocol';
 import { Type } from '@sinclair/typebox';
 import { testStores } from '../storage/test-stores.js';
 import { COMMAND_PICKUP_DEADLINE_MS, COMMAND_RUN_DEADLINE_MS } from './computer-commands.js';
@@ -15,7 +15,7 @@ import {
 } from './test-services.js';
 
 /** A module that declares its commands, beside the sample one that does not. */
-const commanded: ManagerModule & ManagerModuleCommands = {
+const commanded: ManagerModule = {
   ...sampleModule,
   id: 'commanded',
   commands: [

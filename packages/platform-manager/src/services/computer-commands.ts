@@ -4,7 +4,6 @@ import {
   type CommandOutcome,
   MAX_COMMAND_RESULT_BYTES,
   MAX_COMMANDS_PER_HEARTBEAT,
-  type ManagerModuleCommands,
   parseWith,
 } from '@bulwark/protocol';
 import type { Selectable } from 'kysely';
@@ -96,9 +95,7 @@ export function computerCommandsService(ctx: ServiceContext) {
   /** Checks the module and command against what the manager knows of them. */
   function check(input: NewCommand): Result<Record<string, unknown>> {
     const known = ctx.modules.map((m) => m.id);
-    const module = ctx.modules.find((m) => m.id === input.module) as
-      | (ManagerModuleCommands & { id: string })
-      | undefined;
+    const module = ctx.modules.find((m) => m.id === input.module);
     if (module === undefined)
       return fail('validation', `unknown module "${input.module}"; known modules: ${known.join(', ')}`);
     if (typeof input.command !== 'string' || !NAME.test(input.command))
