@@ -6,24 +6,33 @@
  *
  * Only a necessary condition is derived: a decoder or rule is skipped when none of its pattern's
  * alternatives has all its texts in the line, and otherwise runs exactly as before. Texts are
- * lower-cased ASCII; a non-ASCII text is left out of its requirement (fewer requirements are still
- * necessary conditions), and a non-ASCII character of the line resets the automaton, which can
- * only be right since no text contains one.
+ * lower-cased ASCII of two characters or more, cut to ten; other texts are left out of their
+ * requirement (fewer or shorter requirements are still necessary conditions), and a non-ASCII
+ * character of the line resets the automaton, which is right since no text contains one.
  */
 
 /** For each alternative of a pattern, the ids of the texts that must all occur; any alternative suffices. */
 export type LiteralFilter = readonly Int32Array[];
 
 const ASCII = 128;
+/**
+ * Longer texts are cut to this many characters: any part of a required text is required too, ten
+ * characters are as selective in logs, and the automaton stays small enough to sit in cache.
+ */
+const MAX_TEXT = 10;
 
 /** Collects texts and assigns each a stable id; duplicates share one. */
 export class LiteralCatalogue {
   readonly texts: string[] = [];
   readonly #ids = new Map<string, number>();
 
-  /** The id of a lower-cased text, or -1 when it cannot be scanned for (empty or not ASCII). */
-  add(text: string): number {
-    if (text.length === 0) return -1;
+  /**
+   * The id of a lower-cased text (or of its first MAX_TEXT characters), or -1 when it is not worth
+   * or not possible to scan for: a single character (in nearly every line) or not ASCII.
+   */
+  add(whole: string): number {
+    if (whole.length < 2) return -1;
+    const text = whole.length > MAX_TEXT ? whole.slice(0, MAX_TEXT) : whole;
     for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) >= ASCII) return -1;
     let id = this.#ids.get(text);
     if (id === undefined) {
@@ -106,8 +115,8 @@ export class LiteralScanner {
   /** Character code (< 128) to column; 0 for characters no text contains. */
   readonly #column: Uint8Array;
   readonly #columns: number;
-  /** next[state * columns + column]. */
-  readonly #next: Int32Array;
+  /** next[state * columns + column]; 16 bits when the states fit (half the cache footprint). */
+  readonly #next: Uint16Array | Int32Array;
   /** The text ending at this state, or -1. */
   readonly #output: Int32Array;
   /** The nearest proper suffix state that ends a text, or -1. */
@@ -176,7 +185,7 @@ export class LiteralScanner {
         }
       }
     }
-    this.#next = next;
+    this.#next = states <= 0xffff ? Uint16Array.from(next) : next;
     this.#output = Int32Array.from(output);
     this.#dictionary = dictionary;
   }
