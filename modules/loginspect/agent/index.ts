@@ -1,6 +1,7 @@
 export { CheckpointStore, type SourceCheckpoints } from './checkpoint-store.js';
 export { CommandSource } from './command-source.js';
-export { FileSource, type FileSourceOptions } from './file-source.js';
+export { FileSource, type FileSourceOptions, type SharedFiles } from './file-source.js';
+export { FileTable } from './file-table.js';
 export { type JournalParse, type JournalRecord, parseJournalLine } from './journal-entry.js';
 export { JournalSource } from './journal-source.js';
 export { LineSplitter, type SplitLine } from './line-splitter.js';

@@ -336,3 +336,25 @@ test('command sources run only when the host allowed them locally; otherwise the
   assert.equal(m.status().reason, undefined);
   await m.stop();
 });
+
+test('a file listed twice (a path and a glob) raises one event per line; a rewritten entry keeps its checkpoints', async () => {
+  const dir = scratch();
+  const log = join(dir, 'app.log');
+  writeFileSync(log, 'seq=history\n');
+  const data = scratch();
+  const events: NewEvent[] = [];
+  const first = loginspectAgentFactory.create(context(events, data));
+  await first.apply(configuration({ files: [log, join(dir, '*.log')], journald: false }), {} as never);
+  appendFileSync(log, 'seq=1\nseq=2\n');
+  poll(first);
+  assert.deepEqual(seqs(events), ['1', '2']);
+  assert.equal(first.status().counters?.filesFollowed, 1);
+  await first.stop();
+  appendFileSync(log, 'seq=3\n');
+  // Restarted with the entries rewritten: neither the path nor the glob is listed as before.
+  const second = loginspectAgentFactory.create(context(events, data));
+  await second.apply(configuration({ files: [join(dir, 'app.*')], journald: false }), {} as never);
+  poll(second);
+  assert.deepEqual(seqs(events), ['1', '2', '3']);
+  await second.stop();
+});

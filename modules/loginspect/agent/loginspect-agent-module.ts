@@ -14,11 +14,16 @@ import { builtInRuleset } from '../rules/index.js';
 import { CheckpointStore, type SourceCheckpoints } from './checkpoint-store.js';
 import { CommandSource } from './command-source.js';
 import { FileSource } from './file-source.js';
+import { type FileOwner, FileTable } from './file-table.js';
 import { JournalSource } from './journal-source.js';
+import type { LogRecord } from './multiline.js';
 import { type LineOrigin, ruleMatchEvent } from './rule-match-event.js';
 import { describeProblems, type SourceProblem } from './source-problem.js';
 
 const POLL_MS = 1000;
+
+/** Holds the checkpoints of entries no longer configured, for the first scan. */
+const LEFT_OVER: FileOwner = { rank: Number.MAX_SAFE_INTEGER, options: {} };
 
 /** The local option a host's administrator sets to let the manager's command sources run here. */
 export const REMOTE_COMMANDS_OPTION = 'loginspect.remoteCommands';
@@ -66,6 +71,7 @@ class LogInspectAgentModule implements AgentModule {
   #configuration: LogInspectConfiguration | undefined;
   #appliedKey = '';
   #files: FileSource[] = [];
+  #table = new FileTable();
   #journal: JournalSource | undefined;
   #commands: CommandSource[] = [];
   #timer: NodeJS.Timeout | undefined;
@@ -117,18 +123,24 @@ class LogInspectAgentModule implements AgentModule {
     }
     const saved = this.#saved;
     const seen = new Set<string>();
+    this.#table = new FileTable();
     for (const entry of c.sources.files) {
       const settings: FileSourceSettings = typeof entry === 'string' ? { path: entry } : entry;
       if (seen.has(settings.path)) continue;
       seen.add(settings.path);
       try {
-        const source = new FileSource(settings);
+        // Listed first, ranked first: of several entries matching one file, the first reads it.
+        const source = new FileSource(settings, { table: this.#table, rank: this.#files.length });
         source.restore(saved.files[settings.path]);
         this.#files.push(source);
       } catch (error) {
         this.#setupProblems.push({ source: settings.path, reason: `not followed: ${(error as Error).message}` });
       }
     }
+    // Checkpoints of entries no longer listed (an entry renamed, a glob rewritten): a file a
+    // listed entry now matches continues where it was, instead of being read again from 0.
+    const leftOver = Object.entries(saved.files).flatMap(([key, list]) => (seen.has(key) ? [] : list));
+    this.#table.setSaved(LEFT_OVER, leftOver);
     if (c.sources.journald) {
       this.#journal = new JournalSource({
         command: this.#options.journalctl,
@@ -166,15 +178,24 @@ class LogInspectAgentModule implements AgentModule {
   poll(): void {
     if (!this.#engine) return;
     const now = Date.now();
+    const out = (record: LogRecord, path: string): void => {
+      if (record.truncated) this.#counters.truncatedLines++;
+      this.#inspect(record.text, path, now, { source: 'file', truncated: record.truncated });
+    };
+    // Every source finds its files first (in list order, which decides who reads a shared file), then each file is read once.
     for (const source of this.#files) {
       try {
-        source.poll(now, (record, path) => {
-          if (record.truncated) this.#counters.truncatedLines++;
-          this.#inspect(record.text, path, now, { source: 'file', truncated: record.truncated });
-        });
+        source.scan(now, out);
       } catch (error) {
-        this.#context.log.error(`loginspect: reading ${source.key} failed: ${(error as Error).message}`);
+        this.#context.log.error(`loginspect: scanning ${source.key} failed: ${(error as Error).message}`);
       }
+    }
+    // Only files already there at the first scan are taken for those left over.
+    this.#table.setSaved(LEFT_OVER, []);
+    try {
+      this.#table.read(now, out);
+    } catch (error) {
+      this.#context.log.error(`loginspect: reading log files failed: ${(error as Error).message}`);
     }
     const current = this.#snapshot();
     if (this.#lagging) this.#save(this.#lagging);
