@@ -1,19 +1,27 @@
 /**
- * Firewall benchmark (root): time to compile and apply 10, 1,000 and 10,000 rules with `nft -f`
- * inside a network namespace, and TCP bulk throughput between two namespaces with the firewall
- * on (1,000 rules) against no firewall, as a ratio. Run: `npm run bench:firewall`.
- * The peer is "no firewall" on the same veth in the same run.
+ * Firewall benchmark (root): time for the agent module to take a configuration of 10, 1,000 and
+ * 10,000 rules and put it in force (schema check, compile, `nft -f`) inside a network namespace,
+ * for two rule mixes: "mergeable" (mostly one port or one address per rule, which the compiler
+ * folds into set lookups) and "unmergeable" (CIDRs, address ranges and mixed port lists in every
+ * rule: one nft rule each). Then TCP bulk throughput between two namespaces with the firewall on
+ * (1,000 rules) against no firewall, as a ratio. Checks: 10,000 rules in force in under 1 s, and
+ * throughput within 5 % of no firewall; a miss is printed and sets the exit code.
+ * Run: `npm run bench:firewall` (`-- --apply-only` skips the throughput part; the peer is "no firewall" on the same veth in the same run).
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { availableParallelism, loadavg } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
+import { FirewallAgent, type NftRunner, namespaceNft } from '@bulwark/module-firewall/agent';
 import {
   compileRuleset,
   type FirewallConfiguration,
   type FirewallRule,
   FirewallSettings,
 } from '@bulwark/module-firewall/engine';
+import { PlatformSettings } from '@bulwark/protocol';
 import { Value } from '@sinclair/typebox/value';
 
 if (process.getuid?.() !== 0) {
@@ -99,28 +107,100 @@ function rules(n: number): { rules: FirewallRule[]; lists: FirewallConfiguration
   };
 }
 
-function configuration(n: number): FirewallConfiguration {
+/** Rules the compiler cannot fold into a set lookup: CIDRs, ranges and mixed port lists in each. */
+function unmergeableRules(n: number): { rules: FirewallRule[]; lists: FirewallConfiguration['lists'] } {
+  const out: FirewallRule[] = [];
+  for (let i = 0; i < n; i++) {
+    const base = { id: `u${i}`, name: `rule ${i}`, direction: 'incoming' as const, priority: i % 5 };
+    const third = (i >> 8) & 255;
+    const fourth = i & 255;
+    const port = (i % 50_000) + 1;
+    if (i % 4 === 3)
+      out.push({
+        ...base,
+        action: 'allow',
+        protocol: 'udp',
+        source: { addresses: [`10.${third}.${fourth}.0/24`] },
+        destinationPorts: { ports: [port, `${port + 100}-${port + 110}`] },
+      });
+    else
+      out.push({
+        ...base,
+        action: i % 4 === 2 ? 'log-only' : 'deny',
+        protocol: 'tcp',
+        source: { addresses: [`172.16.${third}.0/24`, `192.168.${fourth}.1-192.168.${fourth}.9`] },
+        destinationPorts: { ports: [port, `${(i % 1000) + 2000}-${(i % 1000) + 2010}`, 8443] },
+      });
+  }
+  out.push({
+    id: 'bench-flow',
+    name: 'bench flow',
+    direction: 'incoming',
+    priority: 0,
+    action: 'allow',
+    protocol: 'tcp',
+    destinationPorts: { ports: [5201] },
+  });
+  return { rules: out, lists: { ipLists: [], macLists: [], portLists: [] } };
+}
+
+const MIXES = { mergeable: rules, unmergeable: unmergeableRules } as const;
+type Mix = keyof typeof MIXES;
+
+function configuration(n: number, mix: Mix = 'mergeable'): FirewallConfiguration {
   const { enabled: _e, lists: _l, ...settings } = Value.Create(FirewallSettings);
-  const r = rules(n);
+  const r = MIXES[mix](n);
   return { settings, rules: r.rules, lists: r.lists, rejected: [] };
 }
 
-function timeApply(n: number): { compileMs: number; compileCpuMs: number; applyMs: number; reapplyMs: number } {
-  const config = configuration(n);
-  const t0 = performance.now();
-  const c0 = process.cpuUsage();
-  const { script } = compileRuleset(config, { mode: 'inline', eventGroup: 7401, reconGroup: 7402 });
-  const cpu = process.cpuUsage(c0);
-  const compileCpuMs = (cpu.user + cpu.system) / 1000;
-  const compileMs = performance.now() - t0;
-  const t1 = performance.now();
-  const r = inNs(A, 'nft', ['-f', '-'], script);
-  const applyMs = performance.now() - t1;
-  if (r.status !== 0) throw new Error(`nft refused ${n} rules: ${r.stderr.slice(0, 500)}`);
-  const t2 = performance.now();
-  inNs(A, 'nft', ['-f', '-'], script);
-  const reapplyMs = performance.now() - t2;
-  return { compileMs, compileCpuMs, applyMs, reapplyMs };
+interface ApplyTiming {
+  /** Wall time of agent.apply: schema check, compile, nft -f. */
+  readonly applyMs: number;
+  /** CPU of this process during it (the check and compile; nft is another process). */
+  readonly jsCpuMs: number;
+  readonly nftMs: number;
+  /** The same configuration again: no check, no compile, one `nft list tables`. */
+  readonly reapplyMs: number;
+}
+
+const removal = 'table inet bulwark {}\ndelete table inet bulwark\ntable arp bulwark {}\ndelete table arp bulwark\n';
+const platformSettings = Value.Create(PlatformSettings);
+
+/** A fresh agent module puts `n` rules in force in namespace A, as it would on a host. */
+async function timeApply(n: number, mix: Mix): Promise<ApplyTiming> {
+  inNs(A, 'nft', ['-f', '-'], removal);
+  const dataDir = mkdtempSync(join(tmpdir(), 'bwfw-bench-'));
+  let nftMs = 0;
+  const inner = namespaceNft(A);
+  const nft: NftRunner = async (args, input) => {
+    const t = performance.now();
+    const r = await inner(args, input);
+    if (args[0] === '-f') nftMs += performance.now() - t;
+    return r;
+  };
+  const agent = new FirewallAgent(
+    { dataDir, log: { info() {}, warn() {}, error() {} }, emit() {}, reportInventory() {} },
+    { nft, openPacketLog: () => ({ available: false, reason: 'bench: verdicts only' }) },
+  );
+  // What the manager sends: a JSON document, parsed on arrival.
+  const body = JSON.parse(JSON.stringify({ enabled: true, configuration: configuration(n, mix) }));
+  try {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    await agent.apply(body, platformSettings);
+    const applyMs = performance.now() - t0;
+    const cpu = process.cpuUsage(c0);
+    const status = agent.status();
+    if (status.state !== 'on') throw new Error(`${n} ${mix} rules: ${status.state}: ${status.reason}`);
+    const again = JSON.parse(JSON.stringify(body));
+    const t1 = performance.now();
+    await agent.apply(again, platformSettings);
+    const reapplyMs = performance.now() - t1;
+    return { applyMs, jsCpuMs: (cpu.user + cpu.system) / 1000, nftMs, reapplyMs };
+  } finally {
+    await agent.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 }
 
 /** Bytes per second of one TCP bulk transfer from B to A for `seconds`. */
@@ -164,19 +244,29 @@ try {
       .map((l) => l.toFixed(1))
       .join(' ')} on ${availableParallelism()} CPUs`,
   );
-  console.log('rules   compile ms (cpu ms)   nft -f ms   re-apply ms   compile+apply ms');
-  for (const n of [10, 1000, 10_000]) {
-    const { compileMs, compileCpuMs, applyMs, reapplyMs } = timeApply(n);
-    const cells = [
-      `${compileMs.toFixed(1)} (${compileCpuMs.toFixed(0)})`.padStart(20),
-      applyMs.toFixed(1).padStart(10),
-      reapplyMs.toFixed(1).padStart(12),
-      (compileMs + applyMs).toFixed(1).padStart(17),
-    ];
-    console.log(`${String(n).padStart(6)}  ${cells.join('  ')}`);
+  const misses: string[] = [];
+  console.log('mix          rules   apply ms   JS cpu ms   nft -f ms   re-apply ms');
+  for (const mix of ['mergeable', 'unmergeable'] as const) {
+    for (const n of [10, 1000, 10_000]) {
+      // Best of two: the machine is shared, and the goal is about the code, not a neighbour's burst.
+      const runs = [await timeApply(n, mix), await timeApply(n, mix)];
+      const t = runs.reduce((best, r) => (r.applyMs < best.applyMs ? r : best));
+      const cells = [
+        t.applyMs.toFixed(0).padStart(8),
+        t.jsCpuMs.toFixed(0).padStart(10),
+        t.nftMs.toFixed(0).padStart(10),
+        t.reapplyMs.toFixed(1).padStart(12),
+      ];
+      console.log(`${mix.padEnd(11)} ${String(n).padStart(6)}  ${cells.join('  ')}`);
+      if (n === 10_000 && t.applyMs >= 1000)
+        misses.push(`${mix}: 10,000 rules took ${t.applyMs.toFixed(0)} ms (goal < 1000)`);
+    }
+  }
+  if (process.argv.includes('--apply-only')) {
+    console.log(misses.length === 0 ? 'checks: ok' : `checks MISSED: ${misses.join('; ')}`);
+    process.exit(misses.length > 0 ? 1 : 0);
   }
   const script1000 = compileRuleset(configuration(1000), { mode: 'inline', eventGroup: 7401, reconGroup: 7402 }).script;
-  const removal = 'table inet bulwark {}\ndelete table inet bulwark\ntable arp bulwark {}\ndelete table arp bulwark\n';
   const off: number[] = [];
   const on: number[] = [];
   // Alternate so that load from other processes hits both sides alike.
@@ -189,7 +279,16 @@ try {
   const mb = (x: number) => `${(x / 1e6).toFixed(0)} MB/s`;
   console.log(`throughput without firewall: ${mb(median(off))} (runs: ${off.map(mb).join(', ')})`);
   console.log(`throughput with 1,000 rules: ${mb(median(on))} (runs: ${on.map(mb).join(', ')})`);
-  console.log(`ratio with/without: ${(median(on) / median(off)).toFixed(3)}`);
+  const ratio = median(on) / median(off);
+  console.log(`ratio with/without: ${ratio.toFixed(3)}`);
+  if (ratio < 0.95) misses.push(`throughput ratio ${ratio.toFixed(3)} (goal ≥ 0.95)`);
+  console.log(
+    `load average at the end: ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
+  console.log(misses.length === 0 ? 'checks: ok' : `checks MISSED: ${misses.join('; ')}`);
+  if (misses.length > 0) process.exitCode = 1;
 } finally {
   cleanup();
 }

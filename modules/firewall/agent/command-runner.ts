@@ -27,7 +27,13 @@ export function runCommand(
       if (stderr.length < 1_000_000) stderr += d;
     });
     child.on('error', (error) => resolve({ code: 127, stdout, stderr: `${command}: ${error.message}` }));
-    child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr }));
+    const started = Date.now();
+    child.on('close', (code, signal) => {
+      // Killed by our own timeout: say so, or the caller reports an empty "refused" message.
+      const timedOut = signal !== null && Date.now() - started >= timeoutMs;
+      const note = timedOut ? `${command}: stopped after ${timeoutMs / 1000} s (${signal})\n` : '';
+      resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr: note + stderr });
+    });
     child.stdin.on('error', () => {});
     child.stdin.end(input ?? '');
   });

@@ -33,7 +33,10 @@ function fakeNft(answer: (args: readonly string[]) => CommandResult | undefined 
     const forced = answer(args);
     if (forced) return forced;
     if (args[0] === '-f') loaded = true;
-    if (args[0] === 'list') return { code: 0, stdout: loaded ? 'table inet bulwark\n' : '', stderr: '' };
+    if (args[0] === 'list')
+      return loaded
+        ? { code: 0, stdout: '', stderr: '' }
+        : { code: 1, stdout: '', stderr: 'No such file or directory' };
     return { code: 0, stdout: '', stderr: '' };
   };
   return { nft, calls, scripts: () => calls.filter((c) => c.args[0] === '-f').map((c) => c.input ?? '') };

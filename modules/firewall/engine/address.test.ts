@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { parseAddressTerm, parseMac, parsePortTerm } from './address.js';
+import { addressBounds, parseAddressTerm, parseMac, parsePortTerm } from './address.js';
 
 test('addresses, CIDR blocks and ranges of both families parse', () => {
   assert.deepEqual(parseAddressTerm('10.0.0.1'), { ok: true, value: { family: 'ipv4', nft: '10.0.0.1' } });
@@ -69,4 +69,16 @@ test('the parsers never throw on garbage', () => {
       parseAddressTerm(s);
     }),
   );
+});
+
+test('addressBounds covers a single address, a CIDR block and a range in both families', () => {
+  const bounds = (text: string) => {
+    const r = parseAddressTerm(text);
+    assert.ok(r.ok);
+    return addressBounds(r.value);
+  };
+  assert.deepEqual(bounds('10.0.0.1'), [0x0a000001n, 0x0a000001n]);
+  assert.deepEqual(bounds('10.0.0.0/8'), [0x0a000000n, 0x0affffffn]);
+  assert.deepEqual(bounds('10.0.0.5-10.0.0.9'), [0x0a000005n, 0x0a000009n]);
+  assert.deepEqual(bounds('2001:db8::/127'), [0x20010db8n << 96n, (0x20010db8n << 96n) | 1n]);
 });

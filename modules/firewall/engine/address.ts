@@ -108,3 +108,27 @@ export function parseMac(input: unknown): TermResult<string> {
   }
   return { ok: true, value: input.trim().toLowerCase().replaceAll('-', ':') };
 }
+
+/** Lowest and highest address a parsed term covers (`a`, `a/len` or `a-b`), as numbers. */
+export function addressBounds(term: AddressTerm): readonly [bigint, bigint] {
+  const toNumber = term.family === 'ipv4' ? ipv4ToNumber : ipv6ToNumber;
+  const bits = term.family === 'ipv4' ? 32 : 128;
+  const slash = term.nft.indexOf('/');
+  if (slash >= 0) {
+    const low = toNumber(term.nft.slice(0, slash));
+    const hostBits = BigInt(bits - Number(term.nft.slice(slash + 1)));
+    return [low, low | ((1n << hostBits) - 1n)];
+  }
+  const dash = term.nft.indexOf('-');
+  if (dash >= 0) return [toNumber(term.nft.slice(0, dash)), toNumber(term.nft.slice(dash + 1))];
+  const value = toNumber(term.nft);
+  return [value, value];
+}
+
+/** The address with this number, as nft reads it (IPv6 in full, uncompressed form). */
+export function addressFromNumber(value: bigint, family: Family): string {
+  if (family === 'ipv4') return [24n, 16n, 8n, 0n].map((shift) => String((value >> shift) & 255n)).join('.');
+  const groups: string[] = [];
+  for (let shift = 112n; shift >= 0n; shift -= 16n) groups.push(((value >> shift) & 0xffffn).toString(16));
+  return groups.join(':');
+}

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import { parseLogPrefix } from './log-prefix.js';
-import { compileRuleset, removalScript } from './nft-compiler.js';
+import { compileRuleset, disjointTerms, removalScript } from './nft-compiler.js';
 import { orderRules } from './rule-order.js';
 import { configuration } from './test-fixtures.js';
 
@@ -97,11 +98,8 @@ test('reusable lists become named sets; a rule mixing families becomes one nft r
     },
   );
   const { script } = compileRuleset(config, { mode: 'inline', ...groups });
-  assert.match(
-    script,
-    /set ipl0_4 \{ type ipv4_addr; flags interval; auto-merge; elements = \{ 10\.0\.0\.0\/8, 10\.1\.0\.0\/16 \} \}/,
-  );
-  assert.match(script, /set pl0 \{ type inet_service; flags interval; auto-merge; elements = \{ 80, 443 \} \}/);
+  assert.match(script, /set ipl0_4 \{ type ipv4_addr; flags interval; elements = \{ 10\.0\.0\.0\/8 \} \}/);
+  assert.match(script, /set pl0 \{ type inet_service; flags interval; elements = \{ 80, 443 \} \}/);
   const lines = ruleLines(script);
   assert.ok(
     lines.includes('ip saddr @ipl0_4 meta l4proto tcp tcp dport @pl0 log group 10 prefix "bw|0|d" drop'),
@@ -166,4 +164,71 @@ test('the manager channel is accepted above blocks and rules; implicit deny neve
   before(input, 'ip saddr 192.0.2.10 tcp sport 4120 ct state established,related accept', '@blocked4');
   // With state tracking off, the implicit deny still lets known flows through.
   for (const text of [input, output]) before(text, '\t\tct state established,related accept\n', '"bw|imp|d"');
+});
+
+test('several values of one rule go into a named set, overlapping values joined (no auto-merge)', () => {
+  const { script } = compileRuleset(
+    configuration([
+      {
+        protocol: 'tcp',
+        source: { addresses: ['10.0.0.0/24', '10.0.1.1-10.0.1.9'] },
+        destinationPorts: { ports: [22, '80-90'] },
+      },
+      {
+        protocol: 'tcp',
+        source: { addresses: ['10.0.0.0/8', '10.1.2.3'] },
+        destinationPorts: { ports: [22, '80-90'] },
+      },
+    ]),
+    { mode: 'inline', ...groups },
+  );
+  assert.doesNotMatch(script, /saddr \{/, 'no anonymous sets');
+  assert.match(
+    script,
+    /set iv0 \{ type ipv4_addr; flags interval; elements = \{ 10\.0\.0\.0\/24, 10\.0\.1\.1-10\.0\.1\.9 \} \}/,
+  );
+  assert.match(script, /set iv1 \{ type inet_service; flags interval; elements = \{ 22, 80-90 \} \}/);
+  assert.match(script, /set iv2 \{ type ipv4_addr; flags interval; elements = \{ 10\.0\.0\.0\/8 \} \}/);
+  assert.match(script, /ip saddr @iv2 meta l4proto tcp tcp dport @iv1 /, 'equal value lists share one set');
+  assert.ok(script.indexOf('set iv0') < script.indexOf('chain input'), 'declared before use');
+});
+
+test('disjointTerms joins overlapping values into ranges and keeps the others as written', () => {
+  assert.deepEqual(disjointTerms('inet_service', ['80', '443', '70-85', '84-90', '1000']), ['70-90', '443', '1000']);
+  assert.deepEqual(disjointTerms('ipv4_addr', ['10.0.0.0/24', '10.0.0.7', '10.0.1.0/24', '10.0.0.200-10.0.1.9']), [
+    '10.0.0.0-10.0.1.255',
+  ]);
+  assert.deepEqual(disjointTerms('ipv6_addr', ['2001:db8::/64', '2001:db8::5', 'fd00::1']), [
+    '2001:db8::/64',
+    'fd00::1',
+  ]);
+  assert.deepEqual(disjointTerms('ipv6_addr', ['2001:db8::1-2001:db8::9', '2001:db8::5-2001:db8::f']), [
+    '2001:db8:0:0:0:0:0:1-2001:db8:0:0:0:0:0:f',
+  ]);
+});
+
+test('property: disjointTerms covers exactly the values it was given, with no two overlapping', () => {
+  const term = fc.oneof(
+    fc.integer({ min: 0, max: 200 }).map(String),
+    fc.tuple(fc.integer({ min: 0, max: 200 }), fc.integer({ min: 0, max: 30 })).map(([a, n]) => `${a}-${a + n}`),
+  );
+  const spans = (terms: readonly string[]) =>
+    terms.map((t) => {
+      const [low = '0', high = low] = t.split('-');
+      return [Number(low), Number(high)] as const;
+    });
+  fc.assert(
+    fc.property(fc.array(term, { minLength: 1, maxLength: 12 }), (terms) => {
+      const out = disjointTerms('inet_service', terms);
+      const before = spans(terms);
+      const after = spans(out);
+      for (let p = 0; p <= 231; p++)
+        assert.equal(
+          after.some(([l, h]) => l <= p && p <= h),
+          before.some(([l, h]) => l <= p && p <= h),
+          `port ${p}`,
+        );
+      for (let i = 1; i < after.length; i++) assert.ok((after[i]?.[0] ?? 0) > (after[i - 1]?.[1] ?? 0));
+    }),
+  );
 });

@@ -1,8 +1,8 @@
 import type { NetworkEngineMode } from '@bulwark/protocol';
-import { type Family, parseAddressTerm, parseMac, parsePortTerm } from './address.js';
+import { addressBounds, addressFromNumber, type Family, parseAddressTerm, parseMac, parsePortTerm } from './address.js';
 import type { FirewallConfiguration } from './firewall-configuration.js';
 import { type LogReason, logPrefix, RECON_PREFIX } from './log-prefix.js';
-import { arpRuleMatch, ipRuleMatches, type ListSetNames } from './rule-matches.js';
+import { arpRuleMatch, type InlineSetType, ipRuleMatches, type ListSetNames } from './rule-matches.js';
 import { groupRuns, MARK_TAG, MARK_TAG_MASK, runElement, runSelector } from './rule-merging.js';
 import { type OrderedRule, orderRules } from './rule-order.js';
 import type { FirewallRule } from './rule-schema.js';
@@ -67,8 +67,12 @@ function setDeclarations(config: FirewallConfiguration, rules: readonly Firewall
   const used = referencedLists(rules);
   const out: string[] = [];
   const declare = (name: string, type: string, interval: boolean, elements: readonly string[]) => {
-    const flags = interval ? ' flags interval; auto-merge;' : '';
-    const body = elements.length > 0 ? ` elements = { ${elements.join(', ')} }` : '';
+    const flags = interval ? ' flags interval;' : '';
+    const values =
+      type === 'ipv4_addr' || type === 'ipv6_addr' || type === 'inet_service'
+        ? disjointTerms(type, elements)
+        : elements;
+    const body = values.length > 0 ? ` elements = { ${values.join(', ')} }` : '';
     out.push(`\tset ${name} { type ${type};${flags}${body} }`);
   };
   config.lists.ipLists.forEach((list, i) => {
@@ -102,15 +106,68 @@ function setDeclarations(config: FirewallConfiguration, rules: readonly Firewall
   return out;
 }
 
-function setNames(config: FirewallConfiguration): ListSetNames {
+interface SetNames extends ListSetNames {
+  /** Declarations of the sets `values` named so far; emit them before the chains that use them. */
+  inlineDeclarations(): string[];
+}
+
+function setNames(config: FirewallConfiguration, inlinePrefix: string): SetNames {
   const ipIndex = new Map(config.lists.ipLists.map((l, i) => [l.id, i]));
   const macIndex = new Map(config.lists.macLists.map((l, i) => [l.id, i]));
   const portIndex = new Map(config.lists.portLists.map((l, i) => [l.id, i]));
+  const inline = new Map<string, { name: string; type: InlineSetType; terms: readonly string[] }>();
   return {
     ip: (id, family) => `ipl${ipIndex.get(id)}_${family === 'ipv4' ? 4 : 6}`,
     mac: (id) => `mac${macIndex.get(id)}`,
     port: (id) => `pl${portIndex.get(id)}`,
+    values(type, terms) {
+      const key = `${type} ${terms.join(',')}`;
+      let set = inline.get(key);
+      if (!set) {
+        set = { name: `${inlinePrefix}${inline.size}`, type, terms };
+        inline.set(key, set);
+      }
+      return set.name;
+    },
+    inlineDeclarations: () =>
+      [...inline.values()].map(({ name, type, terms }) => {
+        if (type === 'ether_addr') return `\tset ${name} { type ${type}; elements = { ${terms.join(', ')} } }`;
+        const elements = disjointTerms(type, terms).join(', ');
+        return `\tset ${name} { type ${type}; flags interval; elements = { ${elements} } }`;
+      }),
   };
+}
+
+/**
+ * The values of an interval set with overlapping ones joined into one range, so that the set needs
+ * no `auto-merge`: with it, nft reads sets back from the kernel, and a table of thousands of sets
+ * then takes many seconds to load and to list. Values that overlap nothing stay as written.
+ */
+export function disjointTerms(type: 'ipv4_addr' | 'ipv6_addr' | 'inet_service', terms: readonly string[]): string[] {
+  const spans = terms.flatMap((term) => {
+    if (type === 'inet_service') {
+      const [low = '0', high = low] = term.split('-');
+      return [{ term, low: BigInt(low), high: BigInt(high) }];
+    }
+    const parsed = parseAddressTerm(term);
+    if (!parsed.ok) return [];
+    const [low, high] = addressBounds(parsed.value);
+    return [{ term: parsed.value.nft, low, high }];
+  });
+  spans.sort((a, b) => (a.low < b.low ? -1 : a.low > b.low ? 1 : 0));
+  const merged: { term: string; low: bigint; high: bigint }[] = [];
+  for (const span of spans) {
+    const last = merged[merged.length - 1];
+    if (!last || span.low > last.high) merged.push({ ...span });
+    else if (span.high > last.high) {
+      // Overlaps and reaches further: the two become one range. One inside the other just goes.
+      last.high = span.high;
+      last.term = '';
+    }
+  }
+  const family = type === 'ipv4_addr' ? 'ipv4' : 'ipv6';
+  const text = (n: bigint) => (type === 'inet_service' ? String(n) : addressFromNumber(n, family));
+  return merged.map((m) => m.term || (m.low === m.high ? text(m.low) : `${text(m.low)}-${text(m.high)}`));
 }
 
 /** The verdict statement of a drop, or its tap-mode stand-in (log and let through). */
@@ -251,19 +308,12 @@ function arpTable(
   ordered: readonly OrderedRule[],
   options: CompileOptions,
   table: string,
-  sets: ListSetNames,
 ): string[] {
+  const sets = setNames(config, 'av');
   const rules = ordered.filter(({ rule }) => rule.frameType === 'arp');
   const sweep = config.settings.detectNetworkSweeps;
   if (rules.length === 0 && !sweep) return [];
-  const out = [
-    `table arp ${table} {`,
-    ...setDeclarations(
-      config,
-      rules.map((r) => r.rule),
-      true,
-    ),
-  ];
+  const out: string[] = [];
   for (const direction of ['incoming', 'outgoing'] as const) {
     const hook = direction === 'incoming' ? 'input' : 'output';
     out.push(`\tchain ${hook} {`, `\t\ttype filter hook ${hook} priority filter; policy accept;`);
@@ -277,8 +327,12 @@ function arpTable(
     }
     out.push('\t}');
   }
-  out.push('}');
-  return out;
+  const declarations = setDeclarations(
+    config,
+    rules.map((r) => r.rule),
+    true,
+  );
+  return [`table arp ${table} {`, ...declarations, ...sets.inlineDeclarations(), ...out, '}'];
 }
 
 /**
@@ -288,7 +342,7 @@ function arpTable(
  */
 export function compileRuleset(config: FirewallConfiguration, options: CompileOptions): CompiledRuleset {
   const table = options.table ?? DEFAULT_TABLE;
-  const sets = setNames(config);
+  const sets = setNames(config, 'iv');
   const ipRules = config.rules.filter((r) => r.frameType !== 'arp');
   const blocked = (family: Family) =>
     (options.mode === 'inline' ? (options.blocked ?? []) : [])
@@ -311,10 +365,13 @@ export function compileRuleset(config: FirewallConfiguration, options: CompileOp
   }
   lines.push(...setDeclarations(config, ipRules, false));
   const ordered = orderRules(config.rules);
-  lines.push(...fragmentChain(config, ordered, options, sets));
-  lines.push(...ipChain(config, ordered, 'incoming', options, sets));
-  lines.push(...ipChain(config, ordered, 'outgoing', options, sets));
+  const chains = [
+    ...fragmentChain(config, ordered, options, sets),
+    ...ipChain(config, ordered, 'incoming', options, sets),
+    ...ipChain(config, ordered, 'outgoing', options, sets),
+  ];
+  lines.push(...sets.inlineDeclarations(), ...chains);
   lines.push('}');
-  lines.push(...arpTable(config, ordered, options, table, sets));
+  lines.push(...arpTable(config, ordered, options, table));
   return { script: `${lines.join('\n')}\n` };
 }

@@ -6,7 +6,16 @@ export interface ListSetNames {
   ip(listId: string, family: Family): string | undefined;
   mac(listId: string): string | undefined;
   port(listId: string): string | undefined;
+  /**
+   * The name of a named set holding these values, declared by the compiler (equal value lists
+   * share one). Several values of one rule go into a named set rather than an anonymous one:
+   * the kernel names each anonymous set by scanning all the others, so 10,000 of them take minutes
+   * to load where named sets take a second.
+   */
+  values(type: InlineSetType, terms: readonly string[]): string;
 }
+
+export type InlineSetType = 'ipv4_addr' | 'ipv6_addr' | 'inet_service' | 'ether_addr';
 
 const IFTYPES: Record<string, string> = {
   ethernet: 'ether',
@@ -22,6 +31,11 @@ const V6_ONLY_ICMP: readonly IcmpType[] = [
   'nd-neighbor-solicit',
   'nd-neighbor-advert',
 ];
+
+/** One value as itself, several as a reference to a named set. */
+function oneOrNamedSet(terms: readonly string[], type: InlineSetType, sets: ListSetNames): string {
+  return terms.length === 1 ? (terms[0] as string) : `@${sets.values(type, terms)}`;
+}
 
 function setOrSingle(terms: readonly string[]): string {
   return terms.length === 1 ? (terms[0] as string) : `{ ${terms.join(', ')} }`;
@@ -64,7 +78,7 @@ function addressExpression(
     }
   }
   if (terms.length === 0) return match?.negate ? undefined : null;
-  return keyword + setOrSingle(terms);
+  return keyword + oneOrNamedSet([...new Set(terms)], family === 'ipv4' ? 'ipv4_addr' : 'ipv6_addr', sets);
 }
 
 function portExpression(
@@ -88,7 +102,7 @@ function portExpression(
   );
   // No ports at all can match nothing; an empty anonymous set is not valid nft, so say it directly.
   if (terms.length === 0) return match.negate ? undefined : `${protocol} ${field} 0 ${protocol} ${field} 1`;
-  return keyword + setOrSingle([...new Set(terms)]);
+  return keyword + oneOrNamedSet([...new Set(terms)], 'inet_service', sets);
 }
 
 function macExpression(
@@ -110,7 +124,7 @@ function macExpression(
     },
   );
   if (terms.length === 0) return match.negate ? undefined : `${keyword} 00:00:00:00:00:00 ${keyword} 00:00:00:00:00:01`;
-  return prefix + setOrSingle([...new Set(terms)]);
+  return prefix + oneOrNamedSet([...new Set(terms)], 'ether_addr', sets);
 }
 
 function interfaceExpressions(rule: FirewallRule, arp: boolean): string[] {
@@ -173,7 +187,8 @@ export function ipRuleMatches(rule: FirewallRule, lists: FirewallLists, sets: Li
       if (types.length === 0) continue;
       parts.push(`${v6 ? 'icmpv6' : 'icmp'} type ${setOrSingle(types)}`);
     }
-    if (rule.connectionStates) parts.push(`ct state ${setOrSingle(rule.connectionStates)}`);
+    // A bitmask list, not a set: `ct state established,related`.
+    if (rule.connectionStates) parts.push(`ct state ${rule.connectionStates.join(',')}`);
     // Interface matches go last: an interface-type match before an address match makes nft
     // infer a conflicting link-layer protocol.
     parts.push(...interfaceExpressions(rule, false));
