@@ -12,6 +12,7 @@ import { newId } from './ids.js';
 import { decodeCursor, type Page, type PageRequest, pageLimit, toPage } from './pagination.js';
 import { abort, fail, guarded, ok, type Result } from './result.js';
 import type { Actor } from './roles.js';
+import { describeProblems, problemIssuesAt, refuseNewProblems } from './rules-check.js';
 import { iso } from './time.js';
 
 export interface Computer {
@@ -245,15 +246,31 @@ export function computersService(ctx: ServiceContext, configuration: Configurati
       inTransaction(ctx.db, async (trx) => {
         const row = await findComputer(trx, id);
         const policyId = changes.policyId === undefined ? row.policy_id : changes.policyId;
+        let destination = 'no policy';
         if (policyId !== null && policyId !== row.policy_id) {
-          const policy = await trx.selectFrom('policies').select('id').where('id', '=', policyId).executeTakeFirst();
-          if (!policy) abort('not-found', `policy ${policyId} not found`);
+          const policy = await trx.selectFrom('policies').select('name').where('id', '=', policyId).executeTakeFirst();
+          destination = policy ? `policy ${policy.name}` : abort('not-found', `policy ${policyId} not found`);
         }
         const patch = {
           name: changes.name?.trim() ?? row.name,
           description: changes.description ?? row.description,
           policy_id: policyId,
         };
+        if (policyId !== row.policy_id) {
+          // In another policy the computer inherits other settings (firewall lists, …): refuse a
+          // move that would leave rules in force on it unenforceable, naming them (and it, by the
+          // name it has now: the rename comes after).
+          const move = () => trx.updateTable('computers').set({ policy_id: policyId }).where('id', '=', id).execute();
+          await refuseNewProblems(trx, ctx, ctx.modules, [{ kind: 'computer', id }], {}, move, (problems) =>
+            abort(
+              'conflict',
+              `moving computer ${row.name} to ${destination} would leave rules in ` +
+                `force on it unenforceable, so nothing was changed: ${describeProblems(problems)}. ` +
+                'Change or unassign those rules, or add what they refer to in the new policy, first',
+              problemIssuesAt(problems, '/policyId'),
+            ),
+          );
+        }
         await trx.updateTable('computers').set(patch).where('id', '=', id).execute();
         const changedComputerIds =
           policyId !== row.policy_id ? await configuration.recompute({ computerIds: [id] }, trx) : [];

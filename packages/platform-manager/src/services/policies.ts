@@ -6,7 +6,7 @@ import { newId } from './ids.js';
 import { loadPolicies, policyChain, withDescendants } from './policy-tree.js';
 import { abort, fail, guarded, ok, type Result } from './result.js';
 import type { Actor } from './roles.js';
-import { describeProblems, refuseNewProblems } from './rules-check.js';
+import { describeProblems, problemIssuesAt, refuseNewProblems } from './rules-check.js';
 import { iso } from './time.js';
 
 export interface Policy {
@@ -186,6 +186,7 @@ export function policiesService(ctx: ServiceContext, configuration: Configuratio
             abort(
               'conflict',
               `moving policy ${row.name} would leave rules in force unenforceable, so it was not moved: ${describeProblems(problems)}`,
+              problemIssuesAt(problems, '/parentId'),
             ),
         );
         const next = { ...row, parent_id: parentId };
@@ -240,25 +241,45 @@ export function policiesService(ctx: ServiceContext, configuration: Configuratio
           .select('id')
           .where('policy_id', 'in', [...subtree])
           .execute();
-        await trx.updateTable('policies').set({ parent_id: row.parent_id }).where('parent_id', '=', id).execute();
-        await trx.updateTable('computers').set({ policy_id: row.parent_id }).where('policy_id', '=', id).execute();
-        await trx
-          .updateTable('activation_tokens')
-          .set({ policy_id: row.parent_id })
-          .where('policy_id', '=', id)
-          .execute();
-        await trx.deleteFrom('settings').where('target_kind', '=', 'policy').where('target_id', '=', id).execute();
-        await trx
-          .deleteFrom('rule_assignments')
-          .where('target_kind', '=', 'policy')
-          .where('target_id', '=', id)
-          .execute();
-        await trx
-          .deleteFrom('rule_overrides')
-          .where('target_kind', '=', 'policy')
-          .where('target_id', '=', id)
-          .execute();
-        await trx.deleteFrom('policies').where('id', '=', id).execute();
+        const moveUpAndDelete = async () => {
+          await trx.updateTable('policies').set({ parent_id: row.parent_id }).where('parent_id', '=', id).execute();
+          await trx.updateTable('computers').set({ policy_id: row.parent_id }).where('policy_id', '=', id).execute();
+          await trx
+            .updateTable('activation_tokens')
+            .set({ policy_id: row.parent_id })
+            .where('policy_id', '=', id)
+            .execute();
+          await trx.deleteFrom('settings').where('target_kind', '=', 'policy').where('target_id', '=', id).execute();
+          await trx
+            .deleteFrom('rule_assignments')
+            .where('target_kind', '=', 'policy')
+            .where('target_id', '=', id)
+            .execute();
+          await trx
+            .deleteFrom('rule_overrides')
+            .where('target_kind', '=', 'policy')
+            .where('target_id', '=', id)
+            .execute();
+          await trx.deleteFrom('policies').where('id', '=', id).execute();
+        };
+        // What moves up loses the deleted policy's settings (firewall lists, …) and assignments:
+        // refuse when rules still in force on a child policy, below it, or on a computer that moves
+        // would become unenforceable, naming them. The children and computers stay, so they are
+        // the levels to compare before and after.
+        const movers = [
+          ...children.map((c) => ({ kind: 'policy' as const, id: c.id })),
+          ...computers.map((c) => ({ kind: 'computer' as const, id: c.id })),
+        ];
+        await refuseNewProblems(trx, ctx, ctx.modules, movers, {}, moveUpAndDelete, (problems) =>
+          abort(
+            'conflict',
+            `deleting policy ${row.name} would leave rules in force on what moves up to ` +
+              `${row.parent_id === null ? 'the top level' : `policy ${policies.get(row.parent_id)?.name}`} ` +
+              `unenforceable, so nothing was deleted: ${describeProblems(problems)}. ` +
+              'Change or unassign those rules, or add what they refer to in the parent, first',
+            problemIssuesAt(problems, '/'),
+          ),
+        );
         await recordAudit(trx, ctx.now(), actor, 'policy.delete', { kind: 'policy', id }, presentPolicy(row), {
           movedPolicies: children.map((c) => c.id),
           movedComputers: computers.map((c) => c.id),

@@ -149,6 +149,37 @@ for (const testStore of await testStores()) {
       must(await t.services.rules.setOverrides({ kind: 'policy', id: b }, 'ports', 'ssh', { port: 80 }, alice));
     });
 
+    it('moving a computer, or deleting its policy with force, is checked for the rules in force on it', async () => {
+      const d = must(await t.services.policies.create({ name: 'D' }, alice)).id;
+      const e = must(await t.services.policies.create({ name: 'E' }, alice)).id;
+      must(await t.services.settings.set({ kind: 'policy', id: d }, 'ports.allowedPorts', [22, 80], alice));
+      const c4 = await activateComputer(t.services, 'c4', d);
+      must(await t.services.rules.assign({ kind: 'computer', id: c4 }, 'ports', ['http'], alice));
+      const audit = await auditCount(t);
+      const version = must(await t.services.computers.get(c4)).configurationVersion;
+      const moved = await t.services.computers.update(c4, { policyId: e, description: 'x' }, alice);
+      assert.ok(!moved.ok);
+      assert.equal(moved.error.kind, 'conflict');
+      assert.match(
+        moved.error.message,
+        /^moving computer c4 to policy E would leave rules in force on it unenforceable/,
+      );
+      assert.deepEqual(moved.error.issues, [
+        { path: '/policyId', message: 'http at computer c4: /port port 80 is not in ports.allowedPorts' },
+      ]);
+      mustFail(await t.services.policies.delete(d, { force: true }, alice), 'conflict', /http at computer c4/);
+      const after = must(await t.services.computers.get(c4));
+      assert.deepEqual([after.policyId, after.description, after.configurationVersion], [d, '', version]);
+      assert.ok(must(await t.services.policies.get(d)));
+      assert.equal(await auditCount(t), audit);
+      // Both ways pass once the computer itself allows the port.
+      must(await t.services.settings.set({ kind: 'computer', id: c4 }, 'ports.allowedPorts', [80], alice));
+      must(await t.services.computers.update(c4, { policyId: e }, alice));
+      must(await t.services.computers.update(c4, { policyId: d }, alice));
+      must(await t.services.policies.delete(d, { force: true }, alice));
+      assert.equal(must(await t.services.computers.get(c4)).policyId, null);
+    });
+
     it('recommendation auto-apply leaves out rules the module could not enforce on the computer, saying why', async () => {
       const c3 = await activateComputer(t.services, 'c3', null);
       must(await t.services.inventory.store(c3, inventoryWith([])));

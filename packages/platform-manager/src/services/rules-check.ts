@@ -98,31 +98,47 @@ export async function checkUnplaced(
 }
 
 /**
- * Problems of the module's rules in force at `target` and at every policy and computer below it.
- * A computer that neither overrides the module's settings nor assigns or overrides its rules
- * itself has exactly its policy's rules and settings, so it is covered by its policy's check.
+ * Problems of the module's rules in force at the targets and at every policy and computer below
+ * them, in one pass. A computer that neither overrides the module's settings nor assigns or
+ * overrides its rules itself has exactly its policy's rules and settings, so it is covered by its
+ * policy's check; a computer named as a target is always checked.
  */
 export async function problemsInForce(
   db: Executor,
   ctx: ServiceContext,
   module: ManagerModule,
-  target: RuleTarget,
+  targetOrTargets: RuleTarget | readonly RuleTarget[],
   scope: RuleCheckScope = {},
 ): Promise<RuleProblem[]> {
   const check = module.checkRule;
   if (!check) return [];
+  const targets: readonly RuleTarget[] = Array.isArray(targetOrTargets) ? targetOrTargets : [targetOrTargets];
+  const isTarget = (level: { kind: string; id: string }) =>
+    targets.some((t) => t.kind === level.kind && t.id === level.id);
   const moduleId = module.id;
   const keys = keysOf(ctx, moduleId);
   const policyMap: PolicyMap = new Map((await db.selectFrom('policies').selectAll().execute()).map((p) => [p.id, p]));
-  const policyIds = target.kind === 'policy' ? [...withDescendants(policyMap, [target.id])] : [];
-  let computers = db.selectFrom('computers').select(['id', 'name', 'policy_id']).where('deactivated_at', 'is', null);
-  computers =
-    target.kind === 'computer'
-      ? computers.where('id', '=', target.id)
-      : policyIds.length > 0
-        ? computers.where('policy_id', 'in', policyIds)
-        : computers.where('id', 'is', null);
-  const computerRows = await computers.execute();
+  const policyIds = [
+    ...withDescendants(
+      policyMap,
+      targets.filter((t) => t.kind === 'policy').map((t) => t.id),
+    ),
+  ];
+  const targetComputerIds = targets.filter((t) => t.kind === 'computer').map((t) => t.id);
+  const computerRows =
+    policyIds.length + targetComputerIds.length === 0
+      ? []
+      : await db
+          .selectFrom('computers')
+          .select(['id', 'name', 'policy_id'])
+          .where('deactivated_at', 'is', null)
+          .where((eb) =>
+            eb.or([
+              ...(policyIds.length > 0 ? [eb('policy_id', 'in', policyIds)] : []),
+              ...(targetComputerIds.length > 0 ? [eb('id', 'in', targetComputerIds)] : []),
+            ]),
+          )
+          .execute();
   const computerIds = computerRows.map((c) => c.id);
   const policyOverrides = await loadOverrides(db, 'policy');
   const computerOverrides = await loadOverrides(db, 'computer', computerIds);
@@ -140,7 +156,7 @@ export async function problemsInForce(
     const own = computerOverrides.get(c.id) ?? new Map<string, unknown>();
     const level = { kind: 'computer' as const, id: c.id };
     const special =
-      target.kind === 'computer' ||
+      isTarget(level) ||
       [...own.keys()].some((k) => keys.has(k)) ||
       assignedAt(data, level, moduleId).size > 0 ||
       overridesAt(data, level, moduleId).size > 0;
@@ -160,8 +176,7 @@ export async function problemsInForce(
     const inForce: AssignedRule[] = resolveEffectiveRules(sources, data, catalogue, moduleId)
       .filter((r) => scope.ruleIds === undefined || scope.ruleIds.has(r.id))
       .map((r) => ({ id: r.id, definition: r.definition, overrides: r.overrides }));
-    const atTarget = level.source.kind === target.kind && level.source.id === target.id;
-    for (const own of atTarget ? (scope.asIfAssigned ?? []) : []) {
+    for (const own of isTarget(level.source) ? (scope.asIfAssigned ?? []) : []) {
       const rule = rules.get(own);
       if (!rule || inForce.some((r) => r.id === own)) continue;
       const overrides: Record<string, unknown> = {};
@@ -208,6 +223,14 @@ export function describeProblems(problems: readonly RuleProblem[]): string {
   return lines.join('; ');
 }
 
+/** The problems as issues at one member of the request (`/policyId`, …), each naming rule and level. */
+export function problemIssuesAt(problems: readonly RuleProblem[], path: string): ValidationIssue[] {
+  return problems.map((p) => ({
+    path,
+    message: `${p.ruleId} at ${p.level.kind} ${p.level.name}: ${p.issue.path} ${p.issue.message}`,
+  }));
+}
+
 /**
  * Runs `change` (inside the caller's transaction) and refuses it, rolling everything back, when
  * the module's rules in force at the targets and below have problems afterwards that they did
@@ -227,7 +250,7 @@ export async function refuseNewProblems<T>(
   if (modules.length === 0) return change();
   const all = async () => {
     const out: RuleProblem[] = [];
-    for (const m of modules) for (const t of targets) out.push(...(await problemsInForce(db, ctx, m, t, scope)));
+    for (const m of modules) out.push(...(await problemsInForce(db, ctx, m, targets, scope)));
     return out;
   };
   const before = await all();
