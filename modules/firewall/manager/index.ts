@@ -10,12 +10,14 @@ import {
 } from '../engine/index.js';
 import { BUILT_IN_RULES } from '../rules/built-in-rules.js';
 import { checkFirewallRule } from './check-rule.js';
+import { checkFirewallSetting, explainFirewallSettingIssues } from './check-setting.js';
 import { firewallCommands } from './commands.js';
 import { recommend } from './recommend.js';
 
 export { validateLists, validateRule } from '../engine/index.js';
 export { BUILT_IN_RULES } from '../rules/built-in-rules.js';
 export { checkFirewallRule } from './check-rule.js';
+export { checkFirewallSetting, explainFirewallSettingIssues } from './check-setting.js';
 export { recommend } from './recommend.js';
 
 function presentEvent(event: AgentEvent): EventPresentation {
@@ -40,6 +42,8 @@ export const firewallManager: ManagerModule<typeof FirewallSettings> = {
   recommend,
   compile: (input): FirewallConfiguration => buildConfiguration(input.settings, input.rules),
   checkRule: checkFirewallRule,
+  checkSetting: checkFirewallSetting,
+  explainSettingIssues: explainFirewallSettingIssues,
   commands: firewallCommands,
   presentEvent,
 };

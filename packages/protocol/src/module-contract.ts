@@ -85,6 +85,16 @@ export interface ManagerModule<S extends TObject = TObject> {
    */
   checkSetting?(property: string, value: unknown): readonly ValidationIssue[];
   /**
+   * The schema's issues with a value of the setting `property` that does not fit it, reworded
+   * where the schema's own message does not say what to change ("Expected union value" for a
+   * port out of range, say). Returns the issues to report, same paths. Pure; optional.
+   */
+  explainSettingIssues?(
+    property: string,
+    value: unknown,
+    issues: readonly ValidationIssue[],
+  ): readonly ValidationIssue[];
+  /**
    * The commands the agent side's `run()` takes (`POST /api/computers/{id}/commands`). Without
    * it the API accepts any well-formed command name and the agent answers for unknown ones.
    */

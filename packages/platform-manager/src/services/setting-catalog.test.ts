@@ -42,3 +42,22 @@ test("a module's checkSetting runs after the schema and its issues name the key"
   if (!long.ok) assert.match(long.message, /is not allowed/);
   assert.deepEqual(catalog.check('patterned.enabled', true), { ok: true });
 });
+
+test("a module's explainSettingIssues rewords the schema's issues, same paths, under the key", () => {
+  const explained: ManagerModule = {
+    ...patterned,
+    explainSettingIssues: (property, value, issues) =>
+      issues.map((i) => ({
+        path: i.path,
+        message: `${property}: ${JSON.stringify(value).length} characters is too long`,
+      })),
+  };
+  const bad = buildSettingCatalog([explained]).check('patterned.pattern', 'a'.repeat(17));
+  assert.equal(bad.ok, false);
+  if (bad.ok) return;
+  assert.deepEqual(bad.issues, [{ path: '/patterned.pattern', message: 'pattern: 19 characters is too long' }]);
+  assert.match(bad.message, /is not allowed \(pattern: 19 characters is too long\)/);
+  // Without the hook the schema's own words stay.
+  const plain = buildSettingCatalog([patterned]).check('patterned.pattern', 'a'.repeat(17));
+  assert.ok(!plain.ok && plain.issues?.[0]?.message !== 'pattern: 19 characters is too long');
+});

@@ -70,6 +70,9 @@ export function buildSettingCatalog(modules: readonly ManagerModule[]): SettingC
   }
   const byKey = new Map(definitions.map((d) => [d.key, d]));
   const semantic = new Map(modules.flatMap((m) => (m.checkSetting ? [[m.id, m.checkSetting.bind(m)] as const] : [])));
+  const explain = new Map(
+    modules.flatMap((m) => (m.explainSettingIssues ? [[m.id, m.explainSettingIssues.bind(m)] as const] : [])),
+  );
   return {
     definitions,
     modules: infos,
@@ -88,11 +91,12 @@ export function buildSettingCatalog(modules: readonly ManagerModule[]): SettingC
           issues: issues.map((i) => ({ path: `/${key}${i.path === '/' ? '' : i.path}`, message: i.message })),
         };
       }
-      const reasons = parsed.issues.map((i) => (i.path === '/' ? i.message : `${i.path}: ${i.message}`));
+      const issues = explain.get(definition.module)?.(definition.property, value, parsed.issues) ?? parsed.issues;
+      const reasons = issues.map((i) => (i.path === '/' ? i.message : `${i.path}: ${i.message}`));
       return {
         ok: false,
         message: `${key}: ${JSON.stringify(value)} is not allowed (${[...new Set(reasons)].join('; ')})`,
-        issues: parsed.issues.map((i) => ({ path: `/${key}${i.path === '/' ? '' : i.path}`, message: i.message })),
+        issues: issues.map((i) => ({ path: `/${key}${i.path === '/' ? '' : i.path}`, message: i.message })),
       };
     },
   };

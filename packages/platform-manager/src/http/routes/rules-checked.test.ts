@@ -265,9 +265,11 @@ describe('rule API semantic checks (firewall, integrity)', () => {
     ]);
     assert.match(emptied.detail, /firewall\.lists: .*fw-ssh.*unassign/);
     await refused(await request('DELETE', url), 409, [{ path: '/', message: /fw-ssh/ }]);
-    await refused(await request('PUT', url, lists({ ...adminsList, addresses: ['10.0.0.0/33'] })), 409, [
-      { path: '/value', message: /IP list "admins" has an entry the firewall cannot use/ },
+    // A list entry the firewall cannot read is refused as such (400), used by a rule or not.
+    const broken = await refused(await request('PUT', url, lists({ ...adminsList, addresses: ['10.0.0.0/33'] })), 400, [
+      { path: '/firewall.lists/ipLists/0/addresses/0', message: /IP list "admins": "10\.0\.0\.0\/33" .*prefix length/ },
     ]);
+    assert.match(broken.detail, /firewall\.lists: .*IP list "admins": "10\.0\.0\.0\/33"/);
     // A computer-level override of the lists is checked for the computer's own rules in force.
     await refused(await request('PUT', `/api/computers/${web1}/settings/firewall.lists`, lists()), 409, [
       { path: '/value', message: /fw-ssh at computer web-1/ },
@@ -275,6 +277,37 @@ describe('rule API semantic checks (firewall, integrity)', () => {
     assert.deepEqual(await snapshot(), before);
     const grown = await request('PUT', url, lists(adminsList, { id: 'ops', name: 'Ops', addresses: ['10.1.0.0/16'] }));
     assert.equal(grown.statusCode, 200, grown.body);
+  });
+
+  it('refuses firewall list entries the firewall cannot read when the lists are saved (400), nothing stored', async () => {
+    const before = await snapshot();
+    const url = `/api/policies/${dbPolicy}/settings/firewall.lists`;
+    const ports = (...entries: unknown[]) => ({
+      value: { ipLists: [], macLists: [], portLists: [{ id: 'web-ports', name: 'Web', ports: [80, ...entries] }] },
+    });
+    await refused(await request('PUT', url, ports('70000')), 400, [
+      {
+        path: '/firewall.lists/portLists/0/ports/1',
+        message: /port list "web-ports": "70000": ports must be 0 to 65535/,
+      },
+    ]);
+    await refused(await request('PUT', url, ports(70000)), 400, [
+      { path: '/firewall.lists/portLists/0/ports/1', message: /port list "web-ports": port 70000 is not 0 to 65535/ },
+    ]);
+    await refused(
+      await request(
+        'PUT',
+        `/api/computers/${db1}/settings/firewall.lists`,
+        lists({ ...adminsList, addresses: ['10.0.0.0/33'] }),
+      ),
+      400,
+      [{ path: '/firewall.lists/ipLists/0/addresses/0', message: /IP list "admins": .*10\.0\.0\.0\/33/ }],
+    );
+    assert.deepEqual(await snapshot(), before);
+    const dbLists = (await request('GET', `/api/policies/${dbPolicy}/settings`))
+      .json()
+      .items.find((i: { key: string }) => i.key === 'firewall.lists');
+    assert.equal(dbLists.source.kind, 'default');
   });
 
   it('refuses replacing a custom rule with one that cannot be enforced where it is assigned', async () => {
