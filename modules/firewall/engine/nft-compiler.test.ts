@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import { disjointTerms } from './address.js';
 import { parseLogPrefix } from './log-prefix.js';
-import { compileRuleset, disjointTerms, removalScript } from './nft-compiler.js';
+import { compileRuleset, removalScript } from './nft-compiler.js';
 import { orderRules } from './rule-order.js';
 import { configuration } from './test-fixtures.js';
 
@@ -166,7 +167,7 @@ test('the manager channel is accepted above blocks and rules; implicit deny neve
   for (const text of [input, output]) before(text, '\t\tct state established,related accept\n', '"bw|imp|d"');
 });
 
-test('several values of one rule go into a named set, overlapping values joined (no auto-merge)', () => {
+test('small value lists expand into one nft rule each; large ones become named sets (no anonymous sets)', () => {
   const { script } = compileRuleset(
     configuration([
       {
@@ -174,22 +175,37 @@ test('several values of one rule go into a named set, overlapping values joined 
         source: { addresses: ['10.0.0.0/24', '10.0.1.1-10.0.1.9'] },
         destinationPorts: { ports: [22, '80-90'] },
       },
+      // Overlapping blocks are joined first: 2 addresses x 5 ports is over MAX_EXPANSION, so the ports become a set.
       {
         protocol: 'tcp',
-        source: { addresses: ['10.0.0.0/8', '10.1.2.3'] },
-        destinationPorts: { ports: [22, '80-90'] },
+        source: { addresses: ['10.0.0.0/8', '10.1.2.3', '192.0.2.0/24'] },
+        destinationPorts: { ports: [1, 2, 3, 4, 5] },
       },
+      { action: 'log-only', source: { addresses: ['10.0.0.1', '10.0.0.2', '10.0.0.3'], negate: true } },
     ]),
     { mode: 'inline', ...groups },
   );
-  assert.doesNotMatch(script, /saddr \{/, 'no anonymous sets');
+  assert.doesNotMatch(script, /saddr \{|dport \{/, 'no anonymous sets');
+  assert.doesNotMatch(script, /auto-merge/);
+  const lines = (prefix: string) => script.split('\n').filter((l) => l.includes(`prefix "bw|${prefix}`));
+  assert.deepEqual(
+    lines('0|').map((l) => l.trim().replace(/ log group.*/, '')),
+    [
+      'ip saddr 10.0.0.0/24 meta l4proto tcp tcp dport 22',
+      'ip saddr 10.0.0.0/24 meta l4proto tcp tcp dport 80-90',
+      'ip saddr 10.0.1.1-10.0.1.9 meta l4proto tcp tcp dport 22',
+      'ip saddr 10.0.1.1-10.0.1.9 meta l4proto tcp tcp dport 80-90',
+    ],
+  );
+  assert.match(script, /set iv0 \{ type inet_service; flags interval; elements = \{ 1, 2, 3, 4, 5 \} \}/);
+  assert.deepEqual(
+    lines('1|').map((l) => l.trim().replace(/ log group.*/, '')),
+    ['ip saddr 10.0.0.0/8 meta l4proto tcp tcp dport @iv0', 'ip saddr 192.0.2.0/24 meta l4proto tcp tcp dport @iv0'],
+  );
   assert.match(
     script,
-    /set iv0 \{ type ipv4_addr; flags interval; elements = \{ 10\.0\.0\.0\/24, 10\.0\.1\.1-10\.0\.1\.9 \} \}/,
+    /ip saddr != 10\.0\.0\.1 ip saddr != 10\.0\.0\.2 ip saddr != 10\.0\.0\.3 log group 10 prefix "bw\|2\|l"/,
   );
-  assert.match(script, /set iv1 \{ type inet_service; flags interval; elements = \{ 22, 80-90 \} \}/);
-  assert.match(script, /set iv2 \{ type ipv4_addr; flags interval; elements = \{ 10\.0\.0\.0\/8 \} \}/);
-  assert.match(script, /ip saddr @iv2 meta l4proto tcp tcp dport @iv1 /, 'equal value lists share one set');
   assert.ok(script.indexOf('set iv0') < script.indexOf('chain input'), 'declared before use');
 });
 

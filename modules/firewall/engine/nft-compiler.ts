@@ -1,5 +1,5 @@
 import type { NetworkEngineMode } from '@bulwark/protocol';
-import { addressBounds, addressFromNumber, type Family, parseAddressTerm, parseMac, parsePortTerm } from './address.js';
+import { disjointTerms, type Family, parseAddressTerm, parseMac, parsePortTerm } from './address.js';
 import type { FirewallConfiguration } from './firewall-configuration.js';
 import { type LogReason, logPrefix, RECON_PREFIX } from './log-prefix.js';
 import { arpRuleMatch, type InlineSetType, ipRuleMatches, type ListSetNames } from './rule-matches.js';
@@ -136,38 +136,6 @@ function setNames(config: FirewallConfiguration, inlinePrefix: string): SetNames
         return `\tset ${name} { type ${type}; flags interval; elements = { ${elements} } }`;
       }),
   };
-}
-
-/**
- * The values of an interval set with overlapping ones joined into one range, so that the set needs
- * no `auto-merge`: with it, nft reads sets back from the kernel, and a table of thousands of sets
- * then takes many seconds to load and to list. Values that overlap nothing stay as written.
- */
-export function disjointTerms(type: 'ipv4_addr' | 'ipv6_addr' | 'inet_service', terms: readonly string[]): string[] {
-  const spans = terms.flatMap((term) => {
-    if (type === 'inet_service') {
-      const [low = '0', high = low] = term.split('-');
-      return [{ term, low: BigInt(low), high: BigInt(high) }];
-    }
-    const parsed = parseAddressTerm(term);
-    if (!parsed.ok) return [];
-    const [low, high] = addressBounds(parsed.value);
-    return [{ term: parsed.value.nft, low, high }];
-  });
-  spans.sort((a, b) => (a.low < b.low ? -1 : a.low > b.low ? 1 : 0));
-  const merged: { term: string; low: bigint; high: bigint }[] = [];
-  for (const span of spans) {
-    const last = merged[merged.length - 1];
-    if (!last || span.low > last.high) merged.push({ ...span });
-    else if (span.high > last.high) {
-      // Overlaps and reaches further: the two become one range. One inside the other just goes.
-      last.high = span.high;
-      last.term = '';
-    }
-  }
-  const family = type === 'ipv4_addr' ? 'ipv4' : 'ipv6';
-  const text = (n: bigint) => (type === 'inet_service' ? String(n) : addressFromNumber(n, family));
-  return merged.map((m) => m.term || (m.low === m.high ? text(m.low) : `${text(m.low)}-${text(m.high)}`));
 }
 
 /** The verdict statement of a drop, or its tap-mode stand-in (log and let through). */

@@ -1,4 +1,4 @@
-import { type Family, parseAddressTerm, parseMac, parsePortTerm } from './address.js';
+import { disjointTerms, type Family, parseAddressTerm, parseMac, parsePortTerm } from './address.js';
 import type { FirewallLists, FirewallRule, IcmpType } from './rule-schema.js';
 
 /** Names of the nft sets the compiler declares for the reusable lists a rule refers to. */
@@ -32,9 +32,60 @@ const V6_ONLY_ICMP: readonly IcmpType[] = [
   'nd-neighbor-advert',
 ];
 
-/** One value as itself, several as a reference to a named set. */
-function oneOrNamedSet(terms: readonly string[], type: InlineSetType, sets: ListSetNames): string {
-  return terms.length === 1 ? (terms[0] as string) : `@${sets.values(type, terms)}`;
+/**
+ * One side of a match with several acceptable values, e.g. `ip saddr` with three blocks. It is
+ * rendered as one nft rule per value when the rule is small enough (plain comparisons cost the
+ * kernel nothing to load), or as a lookup in a named set. `fixed` is an expression to use as is.
+ */
+interface Dimension {
+  readonly keyword: string;
+  readonly negate: boolean;
+  /** Pairwise disjoint, so one rule per value never matches a packet twice (log-only rules). */
+  readonly values: readonly string[];
+  readonly type: InlineSetType;
+  readonly fixed?: string;
+}
+
+/** Most nft rules one firewall rule expands into before its largest value lists become sets. */
+export const MAX_EXPANSION = 8;
+
+function dimension(keyword: string, negate: boolean, type: InlineSetType, terms: readonly string[]): Dimension {
+  const values = type === 'ether_addr' ? [...new Set(terms)] : disjointTerms(type, terms);
+  return { keyword, negate, values, type };
+}
+
+/** The alternatives (one per nft rule) a dimension contributes; several only when expanded. */
+function render(d: Dimension, sets: ListSetNames, expand: boolean): string[] {
+  if (d.fixed !== undefined) return [d.fixed];
+  const op = d.negate ? '!= ' : '';
+  if (d.values.length === 1) return [`${d.keyword} ${op}${d.values[0]}`];
+  if (!expand) return [`${d.keyword} ${op}@${sets.values(d.type, d.values)}`];
+  // "none of these" is one rule of several comparisons; "any of these" is one rule each.
+  if (d.negate) return [d.values.map((v) => `${d.keyword} != ${v}`).join(' ')];
+  return d.values.map((v) => `${d.keyword} ${v}`);
+}
+
+function alternativesIfExpanded(d: Dimension): number {
+  return d.fixed !== undefined || d.negate ? 1 : d.values.length;
+}
+
+/** Chooses which dimensions to expand so that the rule stays within MAX_EXPANSION nft rules. */
+function renderAll(dimensions: readonly Dimension[], sets: ListSetNames): string[][] {
+  const expand = dimensions.map((d) => d.values.length <= MAX_EXPANSION);
+  const product = () => dimensions.reduce((n, d, i) => n * (expand[i] ? alternativesIfExpanded(d) : 1), 1);
+  while (product() > MAX_EXPANSION) {
+    let widest = -1;
+    dimensions.forEach((d, i) => {
+      if (
+        expand[i] &&
+        alternativesIfExpanded(d) > 1 &&
+        (widest < 0 || alternativesIfExpanded(d) > alternativesIfExpanded(dimensions[widest] as Dimension))
+      )
+        widest = i;
+    });
+    expand[widest] = false;
+  }
+  return dimensions.map((d, i) => render(d, sets, expand[i] ?? false));
 }
 
 function setOrSingle(terms: readonly string[]): string {
@@ -42,20 +93,22 @@ function setOrSingle(terms: readonly string[]): string {
 }
 
 /**
- * The nft expression for one side's addresses in one family: undefined = no constraint,
+ * One side's addresses in one family: undefined = no constraint,
  * null = the rule cannot match this family (it names addresses, none of them of this family).
  */
-function addressExpression(
+function addressDimension(
   field: 'saddr' | 'daddr',
   match: FirewallRule['source'],
   family: Family,
   lists: FirewallLists,
   sets: ListSetNames,
-): string | undefined | null {
+): Dimension | undefined | null {
   const inline = match?.addresses ?? [];
   const refs = match?.ipLists ?? [];
   if (inline.length === 0 && refs.length === 0) return undefined;
-  const keyword = `${family === 'ipv4' ? 'ip' : 'ip6'} ${field} ${match?.negate ? '!= ' : ''}`;
+  const keyword = `${family === 'ipv4' ? 'ip' : 'ip6'} ${field}`;
+  const negate = match?.negate === true;
+  const type = family === 'ipv4' ? 'ipv4_addr' : 'ipv6_addr';
   const inlineTerms = inline.flatMap((a) => {
     const r = parseAddressTerm(a);
     return r.ok && r.value.family === family ? [r.value.nft] : [];
@@ -67,8 +120,14 @@ function addressExpression(
       const r = parseAddressTerm(a);
       return r.ok && r.value.family === family;
     });
-    if (!hasFamily) return match?.negate ? undefined : null;
-    return `${keyword}@${sets.ip(onlyRef, family)}`;
+    if (!hasFamily) return negate ? undefined : null;
+    return {
+      keyword,
+      negate,
+      values: [],
+      type,
+      fixed: `${keyword} ${negate ? '!= ' : ''}@${sets.ip(onlyRef, family)}`,
+    };
   }
   const terms = [...inlineTerms];
   for (const id of refs) {
@@ -77,54 +136,81 @@ function addressExpression(
       if (r.ok && r.value.family === family) terms.push(r.value.nft);
     }
   }
-  if (terms.length === 0) return match?.negate ? undefined : null;
-  return keyword + oneOrNamedSet([...new Set(terms)], family === 'ipv4' ? 'ipv4_addr' : 'ipv6_addr', sets);
+  if (terms.length === 0) return negate ? undefined : null;
+  return dimension(keyword, negate, type, terms);
 }
 
-function portExpression(
+function portDimension(
   field: 'sport' | 'dport',
   protocol: 'tcp' | 'udp',
   match: FirewallRule['sourcePorts'],
   lists: FirewallLists,
   sets: ListSetNames,
-): string | undefined {
+): Dimension | undefined {
   if (!match) return undefined;
   const inline = match.ports ?? [];
   const refs = match.portLists ?? [];
-  const keyword = `${protocol} ${field} ${match.negate ? '!= ' : ''}`;
+  const keyword = `${protocol} ${field}`;
+  const negate = match.negate === true;
   const onlyRef = refs[0];
-  if (inline.length === 0 && refs.length === 1 && onlyRef !== undefined) return `${keyword}@${sets.port(onlyRef)}`;
+  if (inline.length === 0 && refs.length === 1 && onlyRef !== undefined)
+    return {
+      keyword,
+      negate,
+      values: [],
+      type: 'inet_service',
+      fixed: `${keyword} ${negate ? '!= ' : ''}@${sets.port(onlyRef)}`,
+    };
   const terms = [...inline, ...refs.flatMap((id) => lists.portLists.find((l) => l.id === id)?.ports ?? [])].flatMap(
     (p) => {
       const r = parsePortTerm(p);
       return r.ok ? [r.value] : [];
     },
   );
-  // No ports at all can match nothing; an empty anonymous set is not valid nft, so say it directly.
-  if (terms.length === 0) return match.negate ? undefined : `${protocol} ${field} 0 ${protocol} ${field} 1`;
-  return keyword + oneOrNamedSet([...new Set(terms)], 'inet_service', sets);
+  // No ports at all can match nothing; an empty set is not valid nft, so say it directly.
+  if (terms.length === 0)
+    return negate
+      ? undefined
+      : { keyword, negate, values: [], type: 'inet_service', fixed: `${keyword} 0 ${keyword} 1` };
+  return dimension(keyword, negate, 'inet_service', terms);
 }
 
-function macExpression(
+function macDimension(
   match: FirewallRule['sourceMac'],
   lists: FirewallLists,
   sets: ListSetNames,
   keyword: string,
-): string | undefined {
+): Dimension | undefined {
   if (!match) return undefined;
   const inline = match.macs ?? [];
   const refs = match.macLists ?? [];
-  const prefix = `${keyword} ${match.negate ? '!= ' : ''}`;
+  const negate = match.negate === true;
   const onlyRef = refs[0];
-  if (inline.length === 0 && refs.length === 1 && onlyRef !== undefined) return `${prefix}@${sets.mac(onlyRef)}`;
+  if (inline.length === 0 && refs.length === 1 && onlyRef !== undefined)
+    return {
+      keyword,
+      negate,
+      values: [],
+      type: 'ether_addr',
+      fixed: `${keyword} ${negate ? '!= ' : ''}@${sets.mac(onlyRef)}`,
+    };
   const terms = [...inline, ...refs.flatMap((id) => lists.macLists.find((l) => l.id === id)?.macs ?? [])].flatMap(
     (m) => {
       const r = parseMac(m);
       return r.ok ? [r.value] : [];
     },
   );
-  if (terms.length === 0) return match.negate ? undefined : `${keyword} 00:00:00:00:00:00 ${keyword} 00:00:00:00:00:01`;
-  return prefix + oneOrNamedSet([...new Set(terms)], 'ether_addr', sets);
+  if (terms.length === 0)
+    return negate
+      ? undefined
+      : {
+          keyword,
+          negate,
+          values: [],
+          type: 'ether_addr',
+          fixed: `${keyword} 00:00:00:00:00:00 ${keyword} 00:00:00:00:00:01`,
+        };
+  return dimension(keyword, negate, 'ether_addr', terms);
 }
 
 function interfaceExpressions(rule: FirewallRule, arp: boolean): string[] {
@@ -148,15 +234,19 @@ function familiesOf(rule: FirewallRule): (Family | undefined)[] {
   return [undefined];
 }
 
-/** The match part of the nft rules (one per family) that implement an IP rule. */
+/**
+ * The match parts of the nft rules that implement an IP rule: one per family, times the values
+ * of its small value lists (see MAX_EXPANSION). A packet matches at most one of them.
+ */
 export function ipRuleMatches(rule: FirewallRule, lists: FirewallLists, sets: ListSetNames): string[] {
   const protocol = rule.protocol ?? 'any';
   const out: string[] = [];
   for (const family of familiesOf(rule)) {
-    const parts: string[] = [];
+    // Fixed text and dimensions in the order nft needs them; dimensions are rendered below.
+    const parts: (string | Dimension)[] = [];
     if (family) {
-      const source = addressExpression('saddr', rule.source, family, lists, sets);
-      const destination = addressExpression('daddr', rule.destination, family, lists, sets);
+      const source = addressDimension('saddr', rule.source, family, lists, sets);
+      const destination = addressDimension('daddr', rule.destination, family, lists, sets);
       if (source === null || destination === null) continue;
       if (source === undefined && destination === undefined) parts.push(`meta nfproto ${family}`);
       if (source) parts.push(source);
@@ -165,12 +255,12 @@ export function ipRuleMatches(rule: FirewallRule, lists: FirewallLists, sets: Li
     if (rule.fragments) {
       parts.push(family === 'ipv4' ? 'ip frag-off & 0x3fff != 0' : 'exthdr frag exists');
     }
-    const mac = macExpression(rule.sourceMac, lists, sets, 'ether saddr');
+    const mac = macDimension(rule.sourceMac, lists, sets, 'ether saddr');
     if (mac) parts.push(mac);
     if (protocol === 'tcp' || protocol === 'udp') {
       parts.push(`meta l4proto ${protocol}`);
-      const sp = portExpression('sport', protocol, rule.sourcePorts, lists, sets);
-      const dp = portExpression('dport', protocol, rule.destinationPorts, lists, sets);
+      const sp = portDimension('sport', protocol, rule.sourcePorts, lists, sets);
+      const dp = portDimension('dport', protocol, rule.destinationPorts, lists, sets);
       if (sp) parts.push(sp);
       if (dp) parts.push(dp);
     } else if (protocol === 'icmp') parts.push('meta l4proto icmp');
@@ -192,7 +282,14 @@ export function ipRuleMatches(rule: FirewallRule, lists: FirewallLists, sets: Li
     // Interface matches go last: an interface-type match before an address match makes nft
     // infer a conflicting link-layer protocol.
     parts.push(...interfaceExpressions(rule, false));
-    out.push(parts.join(' '));
+    const dimensions = parts.filter((p): p is Dimension => typeof p !== 'string');
+    const rendered = renderAll(dimensions, sets);
+    let lines = [''];
+    for (const part of parts) {
+      const choices = typeof part === 'string' ? [part] : (rendered[dimensions.indexOf(part)] ?? []);
+      lines = lines.flatMap((line) => choices.map((c) => (line ? `${line} ${c}` : c)));
+    }
+    out.push(...lines);
   }
   return out;
 }
@@ -200,12 +297,14 @@ export function ipRuleMatches(rule: FirewallRule, lists: FirewallLists, sets: Li
 /** The match part of the nft rule for an ARP rule (table arp). */
 export function arpRuleMatch(rule: FirewallRule, lists: FirewallLists, sets: ListSetNames): string | undefined {
   const parts: string[] = [...interfaceExpressions(rule, true)];
-  const source = addressExpression('saddr', rule.source, 'ipv4', lists, sets);
-  const destination = addressExpression('daddr', rule.destination, 'ipv4', lists, sets);
+  const source = addressDimension('saddr', rule.source, 'ipv4', lists, sets);
+  const destination = addressDimension('daddr', rule.destination, 'ipv4', lists, sets);
   if (source === null || destination === null) return undefined;
-  if (source) parts.push(source.replace(/^ip saddr/, 'arp saddr ip'));
-  if (destination) parts.push(destination.replace(/^ip daddr/, 'arp daddr ip'));
-  const mac = macExpression(rule.sourceMac, lists, sets, 'arp saddr ether');
-  if (mac) parts.push(mac);
+  // One nft rule per ARP rule: value lists become sets here.
+  const single = (d: Dimension) => render(d, sets, false)[0] as string;
+  if (source) parts.push(single(source).replace(/^ip saddr/, 'arp saddr ip'));
+  if (destination) parts.push(single(destination).replace(/^ip daddr/, 'arp daddr ip'));
+  const mac = macDimension(rule.sourceMac, lists, sets, 'arp saddr ether');
+  if (mac) parts.push(single(mac));
   return parts.join(' ');
 }
