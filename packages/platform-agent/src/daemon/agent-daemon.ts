@@ -1,20 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  type AgentModuleFactory,
-  AgentRoutes,
-  HeartbeatResponse,
-  type Inventory,
-  type InventoryReport,
-  inventoryDigest,
-  type NewEvent,
-  PlatformEventTypes,
-  type SecurityConfiguration,
-  WakeResponse,
-} from '@bulwark/protocol';
-import { Type } from '@sinclair/typebox';
+import { type AgentModuleFactory, AgentRoutes, HeartbeatResponse, type NewEvent } from '@bulwark/protocol';
 import { AGENT_VERSION } from '../agent-version.js';
-import { backoffDelay, sleep } from '../channel/backoff.js';
+import { backoffDelay } from '../channel/backoff.js';
 import { ManagerChannel } from '../channel/manager-channel.js';
 import { type AgentIdentity, identityPaths, readIdentity, resolveDataDir } from '../identity/identity-store.js';
 import { type AgentLogger, jsonLogger } from '../log/json-logger.js';
@@ -23,10 +11,12 @@ import { agentModuleFactories } from '../modules/registry.js';
 import { type EmitOutcome, EventSpool, type SpoolCounters } from '../spool/event-spool.js';
 import { EventUploader } from '../spool/event-uploader.js';
 import { CommandRunner } from './command-runner.js';
-import { checkConfiguration, loadAppliedConfiguration, saveAppliedConfiguration } from './configuration-store.js';
+import { ConfigurationApplier } from './configuration-applier.js';
+import { InventorySender } from './inventory-sender.js';
 import { readLocalOptions, resolveLocalOptionsPath } from './local-options.js';
 import { SnapshotSync } from './snapshot-sync.js';
 import { type DaemonStatus, writeDaemonStatus } from './status-file.js';
+import { pollForWake } from './wake-poll.js';
 import { WakeableDelay } from './wakeable-delay.js';
 
 export interface StartAgentOptions {
@@ -104,6 +94,8 @@ class AgentDaemon implements RunningAgent {
   readonly #uploader: EventUploader;
   readonly #commands: CommandRunner;
   readonly #snapshots: SnapshotSync;
+  readonly #configuration: ConfigurationApplier;
+  readonly #inventory: InventorySender;
   readonly #heartbeatDelay = new WakeableDelay();
   readonly #controller = new AbortController();
   readonly #startedAt = new Date().toISOString();
@@ -118,14 +110,9 @@ class AgentDaemon implements RunningAgent {
     lastSeq: 0,
   };
   #loops: Promise<void>[] = [];
-  #applied: SecurityConfiguration | null = null;
-  #configurationError: string | null = null;
   #intervalSeconds: number;
   #lastContactAt: string | null = null;
   #lastError: string | null = null;
-  #inventory: { inventory: Inventory; digest: string } | null = null;
-  #sentInventoryDigest: string | null = null;
-  #sendingInventory: Promise<void> | null = null;
   #heartbeatWaiters: (() => void)[] = [];
   #end: (reason: string) => void = () => {};
   readonly ended = new Promise<string>((resolve) => {
@@ -162,9 +149,23 @@ class AgentDaemon implements RunningAgent {
       localOptions,
       log: this.#log,
       emit: (event) => void this.emit(event),
-      reportInventory: (inventory) => this.#reportInventory(inventory),
+      reportInventory: (inventory) => this.#inventory.report(inventory),
     });
     const link = { channel: this.#channel, log: this.#log, signal: this.#controller.signal };
+    const onFailure = (what: string, reason: string) => this.#failure(what, reason);
+    this.#inventory = new InventorySender({ ...link, onContact: () => this.#contact(), onFailure });
+    this.#configuration = new ConfigurationApplier({
+      ...link,
+      computerId: this.computerId,
+      dataDir,
+      runtime: this.runtime,
+      spool: this.spool,
+      emit: (event) => void this.emit(event),
+      onHeartbeatInterval: (seconds) => {
+        this.#intervalSeconds = seconds;
+      },
+      onFailure,
+    });
     this.#snapshots = new SnapshotSync({ ...link, modules: () => this.runtime.modules() });
     this.#commands = new CommandRunner({
       ...link,
@@ -180,14 +181,21 @@ class AgentDaemon implements RunningAgent {
       version: AGENT_VERSION,
       pid: process.pid,
     });
-    const stored = loadAppliedConfiguration(this.dataDir, this.computerId);
-    if (stored) {
-      // Protect the host with what we had before contacting anyone.
-      await this.#apply(stored, false);
-    }
+    // Protect the host with what we had before contacting anyone.
+    await this.#configuration.applyStored();
     this.#writeStatus();
     this.#uploader.start();
-    this.#loops.push(this.#heartbeatLoop(), this.#wakeLoop());
+    this.#loops.push(
+      this.#heartbeatLoop(),
+      pollForWake({
+        channel: this.#channel,
+        log: this.#log,
+        signal: this.#controller.signal,
+        timeoutSeconds: this.#options.wakeTimeoutSeconds ?? 55,
+        onReachable: () => this.#uploader.managerReachable(),
+        onWake: () => this.#heartbeatDelay.wake(),
+      }),
+    );
     // `bulwark-agent deactivate` removes the identity; notice within seconds, not at the next heartbeat.
     this.#identityWatch = setInterval(() => {
       if (!existsSync(identityPaths(this.dataDir).identity)) {
@@ -227,8 +235,8 @@ class AgentDaemon implements RunningAgent {
       running: !this.#stopped,
       startedAt: this.#startedAt,
       updatedAt: new Date().toISOString(),
-      appliedConfigurationVersion: this.#applied?.version ?? null,
-      configurationError: this.#configurationError,
+      appliedConfigurationVersion: this.#configuration.version,
+      configurationError: this.#configuration.error,
       lastContactAt: this.#lastContactAt,
       lastError: this.#lastError,
       heartbeatIntervalSeconds: this.#intervalSeconds,
@@ -298,11 +306,13 @@ class AgentDaemon implements RunningAgent {
   /** One heartbeat, and whatever its answer asks for. */
   async #heartbeat(): Promise<'ok' | 'applied' | 'failed'> {
     const counters = this.spool.counters();
+    const configurationError = this.#configuration.error;
+    const inventoryDigest = this.#inventory.digest;
     const body = {
-      appliedConfigurationVersion: this.#applied?.version ?? null,
-      ...(this.#configurationError ? { configurationError: this.#configurationError.slice(0, 4096) } : {}),
+      appliedConfigurationVersion: this.#configuration.version,
+      ...(configurationError ? { configurationError: configurationError.slice(0, 4096) } : {}),
       modules: this.runtime.status(),
-      ...(this.#inventory ? { inventoryDigest: this.#inventory.digest } : {}),
+      ...(inventoryDigest !== undefined ? { inventoryDigest } : {}),
       spool: { pendingEvents: counters.pendingEvents, droppedEvents: counters.droppedEvents },
       agentVersion: AGENT_VERSION,
       acceptsCommands: true,
@@ -320,125 +330,14 @@ class AgentDaemon implements RunningAgent {
     const answer = result.value;
     this.#intervalSeconds = Math.max(1, answer.heartbeatIntervalSeconds);
     if (answer.commands) this.#commands.accept(answer.commands);
-    if (this.#inventory && (answer.sendInventory || this.#sentInventoryDigest !== this.#inventory.digest)) {
-      await this.#sendInventory();
-    }
+    await this.#inventory.afterHeartbeat(answer.sendInventory);
     let outcome: 'ok' | 'applied' = 'ok';
-    if (answer.configurationVersion !== (this.#applied?.version ?? null)) {
-      outcome = (await this.#fetchAndApply(answer.configurationVersion)) ? 'applied' : 'ok';
+    if (answer.configurationVersion !== this.#configuration.version) {
+      outcome = (await this.#configuration.fetchAndApply(answer.configurationVersion)) ? 'applied' : 'ok';
     }
     this.#snapshots.sync();
     this.#writeStatus();
     return outcome;
-  }
-
-  async #fetchAndApply(version: string): Promise<boolean> {
-    const path = AgentRoutes.configuration.path.replace(':version', encodeURIComponent(version));
-    const result = await this.#channel.call('GET', path, undefined, Type.Unknown(), {
-      retries: 2,
-      signal: this.#controller.signal,
-    });
-    if (!result.ok) {
-      this.#failure('configuration download failed', result.message);
-      return false;
-    }
-    const checked = checkConfiguration(result.value, { computerId: this.computerId, version });
-    if (!checked.ok) {
-      this.#configurationError = checked.reason;
-      this.#log.error('configuration refused', { version, reason: checked.reason });
-      return true; // the heartbeat right after reports the error
-    }
-    await this.#apply(checked.configuration, true);
-    return true;
-  }
-
-  async #apply(configuration: SecurityConfiguration, persist: boolean): Promise<void> {
-    this.spool.setLimits({
-      maxEvents: configuration.platform.eventSpoolMaxEvents,
-      minimumSeverity: configuration.platform.minimumEventSeverity,
-    });
-    this.#intervalSeconds = configuration.platform.heartbeatIntervalSeconds;
-    await this.runtime.apply(configuration);
-    if (persist) saveAppliedConfiguration(this.dataDir, configuration);
-    const changed = this.#applied?.version !== configuration.version;
-    this.#applied = configuration;
-    this.#configurationError = null;
-    if (changed && persist) {
-      this.emit({
-        module: 'agent',
-        type: PlatformEventTypes.configurationApplied,
-        severity: 'info',
-        summary: `security configuration ${configuration.version.slice(0, 12)} applied`,
-        details: { version: configuration.version },
-      });
-    }
-    this.#log.info('configuration applied', {
-      version: configuration.version,
-      modules: Object.keys(configuration.modules),
-    });
-  }
-
-  #reportInventory(inventory: Inventory): void {
-    const digest = inventoryDigest(inventory);
-    this.#inventory = { inventory, digest };
-    if (digest !== this.#sentInventoryDigest && !this.#stopped) void this.#sendInventory();
-  }
-
-  /** Sends the latest inventory; calls made while one is in flight wait for it and then send again if it changed. */
-  async #sendInventory(): Promise<void> {
-    while (this.#sendingInventory) await this.#sendingInventory;
-    const current = this.#inventory;
-    if (!current || current.digest === this.#sentInventoryDigest) return;
-    this.#sendingInventory = (async () => {
-      const result = await this.#channel.call(
-        'POST',
-        AgentRoutes.inventory.path,
-        { inventory: current.inventory } satisfies InventoryReport,
-        Type.Unknown(),
-        {
-          retries: 3,
-          timeoutMs: 120_000,
-          signal: this.#controller.signal,
-        },
-      );
-      if (result.ok) {
-        this.#sentInventoryDigest = current.digest;
-        this.#contact();
-        this.#log.info('inventory sent', { digest: current.digest, packages: current.inventory.packages.length });
-      } else {
-        this.#failure('inventory upload failed', result.message);
-      }
-    })().finally(() => {
-      this.#sendingInventory = null;
-    });
-    await this.#sendingInventory;
-  }
-
-  async #wakeLoop(): Promise<void> {
-    const timeoutSeconds = this.#options.wakeTimeoutSeconds ?? 55;
-    let failures = 0;
-    while (!this.#stopped) {
-      const result = await this.#channel.call(
-        'GET',
-        `${AgentRoutes.wake.path}?timeoutSeconds=${timeoutSeconds}`,
-        undefined,
-        WakeResponse,
-        { timeoutMs: (timeoutSeconds + 15) * 1000, signal: this.#controller.signal },
-      );
-      if (this.#stopped) break;
-      if (result.ok) {
-        failures = 0;
-        this.#uploader.managerReachable();
-        if (result.value.wake) {
-          this.#log.info('manager asked for a heartbeat');
-          this.#heartbeatDelay.wake();
-        }
-        continue;
-      }
-      failures++;
-      this.#log.debug('wake call failed', { reason: result.message });
-      await sleep(backoffDelay(failures, 2000, 120_000), this.#controller.signal);
-    }
   }
 
   #contact(): void {

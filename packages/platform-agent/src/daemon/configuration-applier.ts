@@ -1,0 +1,97 @@
+import { AgentRoutes, type NewEvent, PlatformEventTypes, type SecurityConfiguration } from '@bulwark/protocol';
+import { Type } from '@sinclair/typebox';
+import type { ManagerChannel } from '../channel/manager-channel.js';
+import type { AgentLogger } from '../log/json-logger.js';
+import type { ModuleRuntime } from '../modules/module-runtime.js';
+import type { EventSpool } from '../spool/event-spool.js';
+import { checkConfiguration, loadAppliedConfiguration, saveAppliedConfiguration } from './configuration-store.js';
+
+export interface ConfigurationApplierOptions {
+  readonly computerId: string;
+  readonly dataDir: string;
+  readonly channel: Pick<ManagerChannel, 'call'>;
+  readonly log: AgentLogger;
+  readonly signal: AbortSignal;
+  readonly runtime: Pick<ModuleRuntime, 'apply'>;
+  readonly spool: Pick<EventSpool, 'setLimits'>;
+  /** Spools an agent event (a new configuration applied). */
+  readonly emit: (event: NewEvent) => void;
+  /** The heartbeat interval an applied configuration sets. */
+  readonly onHeartbeatInterval: (seconds: number) => void;
+  /** A download failed; `reason` says why. */
+  readonly onFailure: (what: string, reason: string) => void;
+}
+
+/**
+ * The security configuration the agent enforces: the stored copy at start (the host is protected
+ * before the manager is reached), then each new version the manager names, downloaded, checked
+ * (schema, computer, version hash), applied to the platform and the modules, and stored.
+ */
+export class ConfigurationApplier {
+  readonly #options: ConfigurationApplierOptions;
+  #applied: SecurityConfiguration | null = null;
+  #error: string | null = null;
+
+  constructor(options: ConfigurationApplierOptions) {
+    this.#options = options;
+  }
+
+  /** The version applied, null before the first. */
+  get version(): string | null {
+    return this.#applied?.version ?? null;
+  }
+
+  /** Why the last configuration downloaded was refused; null once one is applied. */
+  get error(): string | null {
+    return this.#error;
+  }
+
+  /** Applies the configuration stored by the last run, if there is one. */
+  async applyStored(): Promise<void> {
+    const stored = loadAppliedConfiguration(this.#options.dataDir, this.#options.computerId);
+    if (stored) await this.#apply(stored, false);
+  }
+
+  /** True when there is something new to report (applied, or refused with a reason). */
+  async fetchAndApply(version: string): Promise<boolean> {
+    const { channel, log, signal, computerId } = this.#options;
+    const path = AgentRoutes.configuration.path.replace(':version', encodeURIComponent(version));
+    const result = await channel.call('GET', path, undefined, Type.Unknown(), { retries: 2, signal });
+    if (!result.ok) {
+      this.#options.onFailure('configuration download failed', result.message);
+      return false;
+    }
+    const checked = checkConfiguration(result.value, { computerId, version });
+    if (!checked.ok) {
+      this.#error = checked.reason;
+      log.error('configuration refused', { version, reason: checked.reason });
+      return true; // the heartbeat right after reports the error
+    }
+    await this.#apply(checked.configuration, true);
+    return true;
+  }
+
+  async #apply(configuration: SecurityConfiguration, persist: boolean): Promise<void> {
+    const { spool, runtime, dataDir, log } = this.#options;
+    spool.setLimits({
+      maxEvents: configuration.platform.eventSpoolMaxEvents,
+      minimumSeverity: configuration.platform.minimumEventSeverity,
+    });
+    this.#options.onHeartbeatInterval(configuration.platform.heartbeatIntervalSeconds);
+    await runtime.apply(configuration);
+    if (persist) saveAppliedConfiguration(dataDir, configuration);
+    const changed = this.#applied?.version !== configuration.version;
+    this.#applied = configuration;
+    this.#error = null;
+    if (changed && persist) {
+      this.#options.emit({
+        module: 'agent',
+        type: PlatformEventTypes.configurationApplied,
+        severity: 'info',
+        summary: `security configuration ${configuration.version.slice(0, 12)} applied`,
+        details: { version: configuration.version },
+      });
+    }
+    log.info('configuration applied', { version: configuration.version, modules: Object.keys(configuration.modules) });
+  }
+}
