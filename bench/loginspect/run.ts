@@ -3,8 +3,9 @@
  *
  * 1. engine: the engine alone with the full Wazuh ruleset (decode, rule tree, correlation) over
  *    the corpus held in memory, on the main thread;
- * 2. grep: one `LC_ALL=C grep -E -i -c -f` with the ruleset's prematch patterns, a crude ceiling
- *    (grep-ceiling.ts says what it does and does not do);
+ * 2. grep: `LC_ALL=C grep -E -i -c -f` with the ruleset's prematch patterns, all of them over the
+ *    corpus and the selective ones over its first --grep-lines lines (grep-ceiling.ts says what
+ *    each measures and what grep does not do);
  * 3. agent path: the agent module following a file that the corpus is appended to, emitting into
  *    the real event spool, in a child process of its own (agent-path.ts).
  *
@@ -12,7 +13,7 @@
  * CPU time ("per core"), with the load average: on a shared machine wall time mostly measures
  * waiting for a core.
  *
- *   npm run bench:loginspect -- [--corpus FILE] [--ruleset DIR] [--lines N] [--no-grep] [--no-agent] [--agent-dir DIR]
+ *   npm run bench:loginspect -- [--corpus FILE] [--ruleset DIR] [--lines N] [--no-grep] [--grep-lines N] [--no-agent] [--agent-dir DIR]
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -23,7 +24,7 @@ import { readWazuhRuleset } from '../../modules/loginspect/conformance/ruleset-f
 import { compileRuleset, LogInspectionEngine } from '../../modules/loginspect/engine/index.js';
 import { describeRate, startStopwatch } from './cpu-time.js';
 import { defaultCorpusPath, generateCorpus } from './generate-corpus.js';
-import { runGrepCeiling } from './grep-ceiling.js';
+import { type GrepResult, prematchPatterns, runGrep, selectivePatterns } from './grep-ceiling.js';
 
 const repoRoot = resolve(import.meta.dirname, '../..');
 const { values } = parseArgs({
@@ -32,6 +33,7 @@ const { values } = parseArgs({
     ruleset: { type: 'string', default: resolve(repoRoot, '../shared/external/wazuh-ruleset') },
     lines: { type: 'string', default: '1000000' },
     'no-grep': { type: 'boolean', default: false },
+    'grep-lines': { type: 'string', default: '20000' },
     'no-agent': { type: 'boolean', default: false },
     'agent-dir': { type: 'string', default: tmpdir() },
   },
@@ -79,20 +81,34 @@ console.log(
     `${decoded} decoded, ${alerts} alerts, ${engine.correlationSize()} events in correlation memory`,
 );
 
-if (!values['no-grep']) {
-  const grep = runGrepCeiling(rulesetDir, corpusPath, resolve(repoRoot, 'bench/out/loginspect-prematch.ere'));
-  if (typeof grep === 'string') console.log(grep);
-  else {
-    const rate = (s: number): string => Math.round(lines.length / s).toLocaleString('en');
-    console.log(
-      `grep (LC_ALL=C grep -E -i -c -f, ${grep.patterns} prematch patterns): ${lines.length.toLocaleString('en')} lines in ` +
-        `${grep.wallSeconds.toFixed(2)} s wall = ${rate(grep.wallSeconds)} lines/s` +
-        (grep.cpuSeconds !== undefined
-          ? `; ${grep.cpuSeconds.toFixed(2)} s CPU = ${rate(grep.cpuSeconds)} lines/s`
-          : '') +
-        `; ${grep.matchedLines.toLocaleString('en')} lines matched some pattern`,
-    );
+function printGrep(what: string, grep: GrepResult | string): void {
+  if (typeof grep === 'string') {
+    console.log(`grep, ${what}: ${grep}`);
+    return;
   }
+  const rate = (s: number): string => Math.round(grep.lines / s).toLocaleString('en');
+  console.log(
+    `grep (LC_ALL=C grep -E -i -c -f), ${what}, ${grep.patterns} patterns: ${grep.lines.toLocaleString('en')} lines in ` +
+      `${grep.wallSeconds.toFixed(2)} s wall = ${rate(grep.wallSeconds)} lines/s` +
+      (grep.cpuSeconds !== undefined
+        ? `; ${grep.cpuSeconds.toFixed(2)} s CPU = ${rate(grep.cpuSeconds)} lines/s`
+        : '') +
+      `; ${grep.matchedLines.toLocaleString('en')} lines matched some pattern`,
+  );
+}
+
+if (!values['no-grep']) {
+  const out = resolve(repoRoot, 'bench/out');
+  mkdirSync(out, { recursive: true });
+  const all = prematchPatterns(rulesetDir);
+  printGrep('all prematches', runGrep(all, corpusPath, lines.length, join(out, 'loginspect-prematch.ere')));
+  const head = Math.min(Number(values['grep-lines']), lines.length);
+  const headPath = join(out, `loginspect-corpus-first-${head}.log`);
+  writeFileSync(headPath, `${lines.slice(0, head).join('\n')}\n`);
+  printGrep(
+    `selective prematches, first ${head.toLocaleString('en')} lines`,
+    runGrep(selectivePatterns(all), headPath, head, join(out, 'loginspect-prematch-selective.ere')),
+  );
 }
 
 if (!values['no-agent']) {
