@@ -1,4 +1,5 @@
 import { fieldValue, type LogEvent } from './event.js';
+import { LruMap } from './lru-map.js';
 import type { Rule } from './rule.js';
 
 /**
@@ -19,6 +20,7 @@ interface Entry {
 }
 
 const SEPARATOR = '\u0000';
+const newList = (): Entry[] => [];
 
 function bucketKey(rule: Rule, event: LogEvent): string | undefined {
   const same = rule.same;
@@ -34,7 +36,7 @@ function bucketKey(rule: Rule, event: LogEvent): string | undefined {
 }
 
 export class CorrelationMemory {
-  readonly #buckets = new Map<Rule, Map<string, Entry[]>>();
+  readonly #buckets = new Map<Rule, LruMap<Entry[]>>();
   readonly #maxEntriesPerKey: number;
   readonly #maxBuckets: number;
   /**
@@ -58,20 +60,10 @@ export class CorrelationMemory {
       if (key === undefined) continue;
       let buckets = this.#buckets.get(rule);
       if (!buckets) {
-        buckets = new Map();
+        buckets = new LruMap(this.#maxBuckets);
         this.#buckets.set(rule, buckets);
       }
-      let list = buckets.get(key);
-      if (list) {
-        buckets.delete(key);
-      } else {
-        list = [];
-        if (buckets.size >= this.#maxBuckets) {
-          const oldest = buckets.keys().next();
-          if (!oldest.done) buckets.delete(oldest.value);
-        }
-      }
-      buckets.set(key, list);
+      const list = buckets.use(key, newList);
       const oldest = event.time - rule.timeframe * 1000;
       let drop = 0;
       while (drop < list.length && (list[drop] as Entry).time < oldest) drop++;
@@ -105,7 +97,7 @@ export class CorrelationMemory {
   reached(rule: Rule, event: LogEvent): boolean {
     const key = bucketKey(rule, event);
     if (key === undefined) return false;
-    const list = this.#buckets.get(rule)?.get(key);
+    const list = this.#buckets.get(rule)?.peek(key);
     if (!list) return false;
     const needed = Math.max(rule.frequency - 1, 1);
     const oldest = event.time - rule.timeframe * 1000;
