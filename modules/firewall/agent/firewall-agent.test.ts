@@ -99,6 +99,8 @@ test('nft failures: no binary and no privilege are "unavailable", a refused rule
   await a.apply(enabled([]), platform);
   assert.equal(a.status().state, 'unavailable');
   assert.match(a.status().reason ?? '', /CAP_NET_ADMIN/);
+  await a.apply({ enabled: false, configuration: null }, platform);
+  assert.equal(a.status().state, 'off', 'disabling where nft cannot run is not an error');
 });
 
 test('blocks are saved with their end and restored at the next start; expired ones are not', async () => {

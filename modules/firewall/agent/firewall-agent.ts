@@ -336,8 +336,9 @@ export class FirewallAgent implements AgentModule {
     this.appliedKey = undefined;
     this.config = undefined;
     this.clearBlocks();
+    // Where nft cannot run at all (no binary, no privilege) there is no table of ours either.
     this.state =
-      r.code === 0 || r.code === 127
+      r.code === 0 || nftFailure(this.id, r.code, r.stderr).state === 'unavailable'
         ? { id: this.id, state: 'off' }
         : { id: this.id, state: 'error', reason: `removing the firewall table failed: ${firstLines(r.stderr)}` };
   }
