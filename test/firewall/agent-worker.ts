@@ -1,7 +1,8 @@
 /**
  * Runs the firewall's agent module inside a lab namespace (ip netns exec), so its nft table and
  * NFLOG subscriptions live there. Reads {configuration, platform} lines on stdin; prints events,
- * status and {applied: n} as JSON lines. BWFW_DATA_DIR sets the module's data dir.
+ * status and {applied: n} as JSON lines. BWFW_DATA_DIR sets the module's data dir, BWFW_MANAGER_URL
+ * the manager the platform agent would hand it.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +15,7 @@ const agent = new FirewallAgent(
   {
     // A test that restarts the agent passes the same data dir to both runs.
     dataDir: process.env.BWFW_DATA_DIR || mkdtempSync(join(tmpdir(), 'bwfw-')),
+    ...(process.env.BWFW_MANAGER_URL ? { managerUrl: process.env.BWFW_MANAGER_URL } : {}),
     log: { info: () => {}, warn: (m, f) => out({ log: m, ...f }), error: (m, f) => out({ log: m, ...f }) },
     emit: (event) => out({ event }),
     reportInventory: () => {},

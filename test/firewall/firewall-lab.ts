@@ -91,15 +91,22 @@ export interface AgentWorker {
   signal(signal: NodeJS.Signals): void;
 }
 
-/** The agent module in a worker inside `ns`; `dataDir` is the module's data dir (a fresh one by default). */
-export function startAgentWorker(ns: string, dataDir?: string): AgentWorker {
+/**
+ * The agent module in a worker inside `ns`; `dataDir` is the module's data dir (a fresh one by
+ * default), `managerUrl` the manager its context names (none by default).
+ */
+export function startAgentWorker(ns: string, dataDir?: string, managerUrl?: string): AgentWorker {
   const child = spawn(
     'ip',
     ['netns', 'exec', ns, process.execPath, '--import', 'tsx', 'test/firewall/agent-worker.ts'],
     {
       cwd: repoRoot,
       stdio: ['pipe', 'pipe', 'inherit'],
-      env: { ...process.env, ...(dataDir ? { BWFW_DATA_DIR: dataDir } : {}) },
+      env: {
+        ...process.env,
+        ...(dataDir ? { BWFW_DATA_DIR: dataDir } : {}),
+        ...(managerUrl ? { BWFW_MANAGER_URL: managerUrl } : {}),
+      },
     },
   );
   const { lines, waitFor } = readJsonLines(child, {

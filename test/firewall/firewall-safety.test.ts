@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -42,11 +42,11 @@ function skipReason(): string | undefined {
 
 const bounded = { timeout: 90_000 };
 const MANAGER_PORT = 4120;
+const MANAGER_URL = `https://${C}:${MANAGER_PORT}`;
 
-/** An agent data dir as the platform agent lays it out, with an identity naming the manager. */
-function agentDataDir(managerUrl: string): { root: string; moduleDir: string } {
+/** An agent data dir as the platform agent lays it out. */
+function agentDataDir(): { root: string; moduleDir: string } {
   const root = mkdtempSync(join(tmpdir(), 'bwfw-safety-'));
-  writeFileSync(join(root, 'identity.json'), JSON.stringify({ managerUrl }));
   const moduleDir = join(root, 'modules', 'firewall');
   mkdirSync(moduleDir, { recursive: true });
   return { root, moduleDir };
@@ -65,9 +65,15 @@ describe('firewall safety', { skip: skipReason() }, () => {
     // "c" plays the manager (4120) and some other service on the same host (4121).
     listenerC = listen(lab.c, [MANAGER_PORT, 4121]);
     await Promise.all([waitReady(listenerA), waitReady(listenerC)]);
-    data = agentDataDir(`https://${C}:${MANAGER_PORT}`);
+    data = agentDataDir();
     agent = new FirewallAgent(
-      { dataDir: data.moduleDir, log: { info() {}, warn() {}, error() {} }, emit() {}, reportInventory() {} },
+      {
+        dataDir: data.moduleDir,
+        managerUrl: MANAGER_URL,
+        log: { info() {}, warn() {}, error() {} },
+        emit() {},
+        reportInventory() {},
+      },
       { nft: namespaceNft(lab.a), openPacketLog: () => ({ available: false, reason: 'verdicts only' }) },
     );
   });
@@ -165,8 +171,8 @@ describe('firewall safety', { skip: skipReason() }, () => {
 
     before(async () => {
       await agent.apply({ enabled: false, configuration: null }, platform());
-      workerData = agentDataDir(`https://${C}:${MANAGER_PORT}`);
-      worker = startAgentWorker(lab.a, workerData.moduleDir);
+      workerData = agentDataDir();
+      worker = startAgentWorker(lab.a, workerData.moduleDir, MANAGER_URL);
     });
 
     after(async () => {
@@ -224,7 +230,7 @@ describe('firewall safety', { skip: skipReason() }, () => {
         // As after a reboot: the kernel forgot the table and its blocked set.
         assert.equal(lab.exec(lab.a, 'nft', ['delete', 'table', 'inet', 'bulwark']).code, 0);
         assert.ok(lab.connects(lab.b, A_B, 80), 'no table, no block');
-        worker = startAgentWorker(lab.a, workerData.moduleDir);
+        worker = startAgentWorker(lab.a, workerData.moduleDir, MANAGER_URL);
         await worker.apply(denyWith('open'));
         assert.equal(lab.connects(lab.b, A_B, 80), false, 'the restarted agent restored the block');
         assert.ok(lab.connects(lab.c, A_C, 80), 'and nobody else is blocked');

@@ -14,11 +14,10 @@ after(() => {
   for (const r of roots) rmSync(r, { recursive: true, force: true });
 });
 
-/** An agent data dir laid out as the platform agent lays it out, optionally with an identity. */
-function dataDir(managerUrl?: string): string {
+/** An agent data dir laid out as the platform agent lays it out. */
+function dataDir(): string {
   const root = mkdtempSync(join(tmpdir(), 'bwfw-unit-'));
   roots.push(root);
-  if (managerUrl) writeFileSync(join(root, 'identity.json'), JSON.stringify({ managerUrl }));
   const dir = join(root, 'modules', 'firewall');
   mkdirSync(dir, { recursive: true });
   return dir;
@@ -42,11 +41,12 @@ function fakeNft(answer: (args: readonly string[]) => CommandResult | undefined 
   return { nft, calls, scripts: () => calls.filter((c) => c.args[0] === '-f').map((c) => c.input ?? '') };
 }
 
-function agent(dir: string, nft: NftRunner, extra: Partial<FirewallAgentOptions> = {}) {
+function agent(dir: string, nft: NftRunner, extra: Partial<FirewallAgentOptions> = {}, managerUrl?: string) {
   const events: NewEvent[] = [];
   const warnings: string[] = [];
   const context: AgentModuleContext = {
     dataDir: dir,
+    ...(managerUrl ? { managerUrl } : {}),
     log: { info() {}, warn: (m) => warnings.push(m), error: (m) => warnings.push(m) },
     emit: (e) => events.push(e),
     reportInventory() {},
@@ -175,10 +175,10 @@ test('a scanner blocked by one run of the agent is still blocked by the next', a
   await second.agent.stop();
 });
 
-test('the manager from the identity file is kept open, and is never blocked as a scanner', async () => {
-  const dir = dataDir('https://198.51.100.9:4120');
+test('the manager the agent reports to is kept open, and is never blocked as a scanner', async () => {
+  const dir = dataDir();
   const fake = fakeNft();
-  const { agent: a, events } = agent(dir, fake.nft);
+  const { agent: a, events } = agent(dir, fake.nft, {}, 'https://198.51.100.9:4120');
   await a.apply(enabled([], { blockPortScans: true }), platform);
   const script = fake.scripts()[0] ?? '';
   assert.match(script, /ip daddr 198\.51\.100\.9 tcp dport 4120 accept/);

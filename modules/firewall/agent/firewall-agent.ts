@@ -28,7 +28,7 @@ import {
 import { hostNft, type NftRunner } from './command-runner.js';
 import { parseConfiguration } from './configuration-check.js';
 import { EMPTY_STATE, type FirewallState, readFirewallState, writeFirewallState } from './firewall-state.js';
-import { identityManagerEndpoints, type ManagerEndpointSource } from './manager-endpoints.js';
+import { contextManagerEndpoints, type ManagerEndpointSource } from './manager-endpoints.js';
 import {
   InterfaceNames,
   kernelPacketLog,
@@ -94,7 +94,7 @@ export class FirewallAgent implements AgentModule {
     this.reconGroup = options.reconGroup ?? 7402;
     this.now = options.now ?? Date.now;
     this.aggregator = new EventAggregator(options.aggregationMs ?? 5000);
-    this.managerSource = options.managerEndpoints ?? identityManagerEndpoints;
+    this.managerSource = options.managerEndpoints ?? contextManagerEndpoints;
   }
 
   /**
@@ -168,7 +168,7 @@ export class FirewallAgent implements AgentModule {
 
   /** The manager's addresses now; when they cannot be found, the last ones found stay open. */
   private async refreshManagers(): Promise<void> {
-    const read = await this.managerSource(this.context.dataDir);
+    const read = await this.managerSource(this.context);
     if (!read.ok) {
       this.context.log.warn('firewall: manager address unknown; keeping the last known open', { reason: read.reason });
       return;

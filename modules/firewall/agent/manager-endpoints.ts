@@ -1,11 +1,10 @@
 import { lookup } from 'node:dns/promises';
-import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { dirname, join } from 'node:path';
+import type { AgentModuleContext } from '@bulwark/protocol';
 import type { ManagerEndpoint } from '../engine/index.js';
 
 /** Where the agent's manager is, as addresses the table can name; empty when unknown. */
-export type ManagerEndpointSource = (dataDir: string) => Promise<ManagerEndpointsRead>;
+export type ManagerEndpointSource = (context: AgentModuleContext) => Promise<ManagerEndpointsRead>;
 
 export type ManagerEndpointsRead =
   | { readonly ok: true; readonly endpoints: readonly ManagerEndpoint[] }
@@ -14,21 +13,14 @@ export type ManagerEndpointsRead =
 /** The manager of an agent that is not activated: nothing to keep open. */
 const NONE: ManagerEndpointsRead = { ok: true, endpoints: [] };
 
-/**
- * The manager URL from the platform agent's identity file. The platform agent keeps each module's
- * data in `<agent data dir>/modules/<id>` and its identity in `<agent data dir>/identity.json`;
- * the module contract has no field for the manager's address, so this reads it from there.
- */
-export const identityManagerEndpoints: ManagerEndpointSource = async (dataDir) => {
-  const path = join(dirname(dirname(dataDir)), 'identity.json');
+/** The manager URL the platform agent hands the module in its context. */
+export const contextManagerEndpoints: ManagerEndpointSource = async (context) => {
+  if (context.managerUrl === undefined) return NONE;
   let url: URL;
   try {
-    const identity = JSON.parse(readFileSync(path, 'utf8')) as { managerUrl?: unknown };
-    if (typeof identity.managerUrl !== 'string') return NONE;
-    url = new URL(identity.managerUrl);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return NONE;
-    return { ok: false, reason: `reading the manager URL from ${path}: ${(error as Error).message}` };
+    url = new URL(context.managerUrl);
+  } catch {
+    return { ok: false, reason: `the manager URL "${context.managerUrl}" is not a URL` };
   }
   return resolveManagerUrl(url);
 };

@@ -127,6 +127,11 @@ export interface AgentModuleContext {
   readonly dataDir: string;
   /** The host's local options; absent (as in most tests) means nothing is set locally. */
   readonly localOptions?: LocalOptions;
+  /**
+   * The manager's agent-port URL this agent reports to. A module that filters traffic keeps it
+   * reachable whatever its rules say; absent when the runtime has no manager (tests).
+   */
+  readonly managerUrl?: string;
   readonly log: ModuleLogger;
   /** Spools an event durably; the agent numbers and uploads it. Never throws. */
   emit(event: NewEvent): void;

@@ -147,6 +147,7 @@ class AgentDaemon implements RunningAgent {
       factories: options.factories ?? agentModuleFactories,
       dataDir,
       localOptions,
+      managerUrl: identity.managerUrl,
       log: this.#log,
       emit: (event) => void this.emit(event),
       reportInventory: (inventory) => this.#inventory.report(inventory),

@@ -74,16 +74,18 @@ test('the path comes from the caller, else BULWARK_AGENT_CONFIG, else /etc/bulwa
   }
 });
 
-test('the module runtime hands the local options to every module it creates', async () => {
+test('the module runtime hands the local options and the manager URL to every module it creates', async () => {
   const path = join(dir(), 'agent.conf');
   writeFileSync(path, 'probe.allowed = yes\n', { mode: 0o600 });
   const seen: (AgentModuleContext['localOptions'] | null)[] = [];
+  const managerUrls: (string | undefined)[] = [];
   const runtime = new ModuleRuntime({
     factories: [
       {
         id: 'probe',
         create: (context) => {
           seen.push(context.localOptions ?? null);
+          managerUrls.push(context.managerUrl);
           return {
             id: 'probe',
             apply: async () => {},
@@ -98,6 +100,7 @@ test('the module runtime hands the local options to every module it creates', as
     emit: () => {},
     reportInventory: () => {},
     localOptions: readLocalOptions(path),
+    managerUrl: 'https://manager.example:4120',
   });
   await runtime.apply(
     securityConfiguration({
@@ -116,5 +119,6 @@ test('the module runtime hands the local options to every module it creates', as
   );
   assert.equal(seen.length, 1);
   assert.equal(seen[0]?.get('probe.allowed'), 'yes');
+  assert.deepEqual(managerUrls, ['https://manager.example:4120']);
   await runtime.stopAll();
 });

@@ -21,6 +21,8 @@ export interface ModuleRuntimeOptions {
   readonly reportInventory: (inventory: Inventory) => void;
   /** What the host's administrator set locally, handed to every module as it is. */
   readonly localOptions?: LocalOptions;
+  /** The manager this agent reports to, handed to every module (a firewall keeps it reachable). */
+  readonly managerUrl?: string;
   /** How long one module may take to apply or stop before it is reported as failing. */
   readonly operationTimeoutMs?: number;
 }
@@ -119,6 +121,7 @@ export class ModuleRuntime {
       dataDir,
       log,
       ...(this.#options.localOptions ? { localOptions: this.#options.localOptions } : {}),
+      ...(this.#options.managerUrl ? { managerUrl: this.#options.managerUrl } : {}),
       emit: (event) => {
         try {
           this.#options.emit(event);
