@@ -1,6 +1,7 @@
 import type { Decoder, DecoderOffset } from './decoder.js';
 import type { LogEvent } from './event.js';
-import type { LiteralHits } from './literal-scanner.js';
+import type { LiteralFilter, LiteralHits } from './literal-scanner.js';
+import type { Matcher } from './pattern.js';
 
 /**
  * Decoding as OSSEC's DecodeEvent does it: decoders that name a program are tried first (when
@@ -47,6 +48,23 @@ function offsetFor(kind: DecoderOffset, parentEnd: number, prematchEnd: number, 
   }
 }
 
+/**
+ * `matcher.exec` on the log from `offset` on, asking the literal scanner first: texts missing from
+ * the whole log are missing from any part of it. When the scanner answered, the matcher's own
+ * test for the same texts is skipped.
+ */
+function execOnLog(
+  matcher: Matcher,
+  filter: LiteralFilter | undefined,
+  hits: LiteralHits | undefined,
+  log: string,
+  offset: number,
+): RegExpExecArray | null {
+  if (hits === undefined || filter === undefined) return matcher.exec(slice(log, offset));
+  if (!hits.passes(filter)) return null;
+  return (matcher.bare ?? matcher).exec(slice(log, offset));
+}
+
 function tryDecoder(event: LogEvent, node: Decoder, programChecked: boolean, hits: LiteralHits | undefined): boolean {
   const log = event.log;
   if (node.programName && !programChecked) {
@@ -54,16 +72,14 @@ function tryDecoder(event: LogEvent, node: Decoder, programChecked: boolean, hit
   }
   let parentEnd = 0;
   if (node.prematch) {
-    // The prematch's texts are missing from the log: it cannot match (the scan saw the whole log).
-    if (hits !== undefined && node.prematchFilter !== undefined && !hits.passes(node.prematchFilter)) return false;
-    const m = node.prematch.exec(log);
+    const m = execOnLog(node.prematch, node.prematchFilter, hits, log, 0);
     if (!m) return false;
     parentEnd = matchEnd(m, 0);
   }
   event.decoder = node;
   const children = node.children;
   if (children.length === 0) {
-    extract(event, [node], 0, parentEnd, parentEnd);
+    extract(event, [node], 0, parentEnd, parentEnd, hits);
     return true;
   }
   let i = 0;
@@ -71,16 +87,14 @@ function tryDecoder(event: LogEvent, node: Decoder, programChecked: boolean, hit
     const child = children[i] as Decoder;
     if (!child.prematch) {
       event.decoder = child;
-      extract(event, children, i, parentEnd, parentEnd);
+      extract(event, children, i, parentEnd, parentEnd, hits);
       return true;
     }
     const base = child.prematchOffset === 'after_parent' ? parentEnd : 0;
-    // Texts missing from the whole log are missing from any part of it.
-    const possible = hits === undefined || child.prematchFilter === undefined || hits.passes(child.prematchFilter);
-    const m = possible ? child.prematch.exec(slice(log, base)) : null;
+    const m = execOnLog(child.prematch, child.prematchFilter, hits, log, base);
     if (m) {
       event.decoder = child;
-      extract(event, children, i, parentEnd, matchEnd(m, base));
+      extract(event, children, i, parentEnd, matchEnd(m, base), hits);
       return true;
     }
     // A failed prematch rules out the whole sibling group.
@@ -97,6 +111,7 @@ function extract(
   from: number,
   parentEnd: number,
   prematchEnd: number,
+  hits: LiteralHits | undefined,
 ): void {
   const first = group[from] as Decoder;
   const name = first.name;
@@ -110,7 +125,7 @@ function extract(
     }
     if (!d.regex) continue;
     const base = offsetFor(d.regexOffset, parentEnd, prematchEnd, regexEnd);
-    const m = d.regex.exec(slice(log, base));
+    const m = execOnLog(d.regex, d.regexFilter, hits, log, base);
     // A sibling whose regex fails extracts nothing; the others still run.
     if (!m) continue;
     regexEnd = matchEnd(m, base);

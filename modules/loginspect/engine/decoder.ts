@@ -21,6 +21,8 @@ export interface Decoder {
   prematchFilter: LiteralFilter | undefined;
   readonly regex: Matcher | undefined;
   readonly regexOffset: DecoderOffset;
+  /** Texts the regex needs in the log (a necessary condition); set when the ruleset is built. */
+  regexFilter: LiteralFilter | undefined;
   /** Field name for each capture group, in order. */
   readonly order: readonly string[];
   type: string;
@@ -187,6 +189,7 @@ export function compileDecoder(el: XmlElement, file: string, problems: ProblemLo
     prematchFilter: undefined,
     regex: regexMatcher,
     regexOffset,
+    regexFilter: undefined,
     order,
     type: type ?? 'syslog',
     typeDeclared: type !== undefined,

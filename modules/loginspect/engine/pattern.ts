@@ -14,6 +14,11 @@ export interface Matcher {
    * match (a necessary condition only); undefined when a match needs no particular text.
    */
   readonly literals?: readonly (readonly string[])[];
+  /**
+   * The same pattern without its own test for `literals`, for a caller that has just made an
+   * equivalent test (the engine's literal scanner); running it on any subject is still correct.
+   */
+  readonly bare?: Pick<Matcher, 'test' | 'exec'>;
 }
 
 export type MatcherResult =
@@ -153,6 +158,7 @@ export function compileMatcher(source: string, syntax: PatternSyntax): MatcherRe
               return null;
             },
           };
+    const bare = matcher;
     const exact = translation.requiredExact;
     if (exact) {
       const inner = matcher;
@@ -173,7 +179,7 @@ export function compileMatcher(source: string, syntax: PatternSyntax): MatcherRe
       };
     }
     const literals = required ?? (exact !== undefined ? [[exact.toLowerCase()]] : undefined);
-    return { ok: true, matcher: literals ? { ...matcher, literals } : matcher };
+    return { ok: true, matcher: literals ? { ...matcher, literals, bare } : matcher };
   } catch (error) {
     return { ok: false, message: `invalid ${syntax} pattern ${JSON.stringify(source)}: ${(error as Error).message}` };
   }

@@ -4,11 +4,18 @@ import { type CdbList, LIST_LOOKUPS, type ListLookup, listCheck } from './cdb-li
 import { canonicalField } from './decoder.js';
 import { fieldValue, type LogEvent } from './event.js';
 import type { LiteralFilter } from './literal-scanner.js';
-import { compileMatcher, type PatternSyntax, syntaxFromType } from './pattern.js';
+import { compileMatcher, type Matcher, type PatternSyntax, syntaxFromType } from './pattern.js';
 import type { ProblemLog } from './problem.js';
 import type { XmlElement } from './xml.js';
 
 export type RuleCheck = (event: LogEvent, clock: ClockParts) => boolean;
+
+/** What one `<match>`/`<regex>` on the log needs, and how to tell it the engine checks that first. */
+export interface LogLiterals {
+  readonly literals: readonly (readonly string[])[];
+  /** Called once the engine tests `literals` before the rule's checks: the check then skips its own test. */
+  readonly checkedByEngine: () => void;
+}
 
 export interface Rule {
   readonly id: number;
@@ -40,7 +47,7 @@ export interface Rule {
    * For each non-negated `<match>`/`<regex>` on the log: the texts its pattern needs (see
    * Matcher.literals). The engine skips the rule when the line lacks them, before any check.
    */
-  readonly logLiterals: readonly (readonly (readonly string[])[])[];
+  readonly logLiterals: readonly LogLiterals[];
   /** logLiterals as filters of the ruleset's literal scanner; set when the ruleset is built. */
   logFilters?: readonly LiteralFilter[];
   readonly options: readonly string[];
@@ -181,7 +188,7 @@ export function compileRule(el: XmlElement, ctx: RuleContext): Rule | undefined 
   let ifMatchedGroup: string | undefined;
   let decodedAs: string | undefined;
   let category: string | undefined;
-  const logLiterals: (readonly (readonly string[])[])[] = [];
+  const logLiterals: LogLiterals[] = [];
   const concatenated = new Map<string, { text: string; type: string | undefined; negate: boolean; line: number }>();
 
   const matcherCheck = (
@@ -189,15 +196,23 @@ export function compileRule(el: XmlElement, ctx: RuleContext): Rule | undefined 
     text: string,
     fallback: PatternSyntax,
     read: (e: LogEvent) => string | undefined,
-    literalsOut?: (readonly (readonly string[])[])[],
+    literalsOut?: LogLiterals[],
   ): RuleCheck | undefined => {
     const syntax = syntaxFromType(child.attributes.type, fallback);
     if (!syntax) return refuse(child.line, `unknown pattern type "${child.attributes.type}" in <${child.name}>`);
     const compiled = compileMatcher(text, syntax);
     if (!compiled.ok) return refuse(child.line, `<${child.name}> ${compiled.message}`);
-    const m = compiled.matcher;
+    let m: Pick<Matcher, 'test'> = compiled.matcher;
     const negate = yes(child.attributes.negate);
-    if (!negate && literalsOut && m.literals) literalsOut.push(m.literals);
+    const { literals, bare } = compiled.matcher;
+    if (!negate && literalsOut && literals) {
+      literalsOut.push({
+        literals,
+        checkedByEngine: () => {
+          if (bare) m = bare;
+        },
+      });
+    }
     return negate
       ? (e) => {
           const v = read(e);

@@ -258,6 +258,7 @@ function buildLiteralScanner(index: DecoderIndex, rules: Iterable<Rule>): Litera
     if (seen.has(d)) return;
     seen.add(d);
     d.prematchFilter = catalogue.filter(d.prematch?.literals);
+    d.regexFilter = catalogue.filter(d.regex?.literals);
     for (const c of d.children) visit(c);
   };
   for (const d of index.withoutProgramName) visit(d);
@@ -265,9 +266,12 @@ function buildLiteralScanner(index: DecoderIndex, rules: Iterable<Rule>): Litera
   for (const list of index.byExactProgram.values()) for (const d of list) visit(d);
   for (const r of rules) {
     const filters = [];
-    for (const literals of r.logLiterals) {
-      const f = catalogue.filter(literals);
-      if (f) filters.push(f);
+    for (const l of r.logLiterals) {
+      const f = catalogue.filter(l.literals);
+      if (f) {
+        filters.push(f);
+        l.checkedByEngine();
+      }
     }
     r.logFilters = filters.length > 0 ? filters : undefined;
   }
