@@ -1,19 +1,17 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { promisify } from 'node:util';
 import { activateFakeAgent, bearer, call, type Role, startTestManager, type TestManager } from './manager-harness.js';
+import { activateAndRunAgent } from './real-agent-process.js';
 
 // The real manager and the real bulwark-agent process, with integrity monitoring watching a
 // temporary directory only: commands created through the API reach the agent through the wake
 // channel and the heartbeat answer, and their outcomes, the events and the baseline copy come back.
 
-const agentBin = new URL('../../packages/platform-agent/bin/bulwark-agent.js', import.meta.url).pathname;
 const cliBin = new URL('../../packages/platform-manager/bin/bulwark.js', import.meta.url).pathname;
-const run = promisify(execFile);
 const SYSTEM = { kind: 'system' as const, id: null, name: 'test' };
 
 async function eventually<T>(
@@ -37,7 +35,7 @@ describe('commands to a real agent: scan-integrity, rebuild-baseline, the baseli
   let agentDir: string;
   let watched: string;
   let agent: ChildProcess | null = null;
-  let agentOutput = '';
+  let agentOutput = () => '';
   let computerId = '';
 
   const api = (path: string, role: Role, body?: unknown) =>
@@ -107,28 +105,10 @@ describe('commands to a real agent: scan-integrity, rebuild-baseline, the baseli
     assert.ok((await services.rules.assign(target, 'integrity', ['test-watched'], SYSTEM)).ok);
     const token = await services.activationTokens.create({ name: 'commands', policyId: policy.value.id }, SYSTEM);
     assert.ok(token.ok);
-    const activated = await run(process.execPath, [
-      agentBin,
-      'activate',
-      '--manager',
-      t.manager.agentUrl,
-      '--token',
-      token.value.token,
-      '--ca-fingerprint',
-      t.manager.caFingerprint,
-      '--data-dir',
-      agentDir,
-      '--json',
-    ]);
-    computerId = (JSON.parse(activated.stdout) as { computerId: string }).computerId;
-    agent = spawn(process.execPath, [agentBin, 'run', '--data-dir', agentDir, '--log-level', 'debug'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const collect = (chunk: Buffer) => {
-      agentOutput = (agentOutput + chunk.toString()).slice(-20_000);
-    };
-    agent.stdout!.on('data', collect);
-    agent.stderr!.on('data', collect);
+    const started = await activateAndRunAgent(t, token.value.token, agentDir);
+    computerId = started.computerId;
+    agent = started.process;
+    agentOutput = started.output;
   });
   after(async () => {
     agent?.kill('SIGKILL');
@@ -142,7 +122,7 @@ describe('commands to a real agent: scan-integrity, rebuild-baseline, the baseli
       () => baseline(),
       (a) => a.status === 200 && a.json.rules.some((r: { ruleId: string }) => r.ruleId === 'test-watched'),
       90_000,
-      `the baseline copy arriving (agent output:\n${agentOutput.slice(-3000)})`,
+      `the baseline copy arriving (agent output:\n${agentOutput().slice(-3000)})`,
     );
     const rule = copy.json.rules.find((r: { ruleId: string }) => r.ruleId === 'test-watched');
     // The directory itself and its two files.
@@ -194,7 +174,7 @@ describe('commands to a real agent: scan-integrity, rebuild-baseline, the baseli
       () => api(`/api/computers/${computerId}/commands/${created.json.id}`, 'auditor'),
       (a) => a.json?.status === 'succeeded' || a.json?.status === 'failed',
       45_000,
-      `the scan finishing (agent output:\n${agentOutput.slice(-3000)})`,
+      `the scan finishing (agent output:\n${agentOutput().slice(-3000)})`,
     );
     assert.equal(done.json.status, 'succeeded', done.json.message);
     assert.equal(done.json.result.rules[0].ruleId, 'test-watched');
@@ -221,7 +201,7 @@ describe('commands to a real agent: scan-integrity, rebuild-baseline, the baseli
     const before = (await baseline()).json.rules[0];
     await writeFile(join(watched, 'new-file'), 'fresh\n');
     const rebuilt = await cli(['computers', 'rebuild-baseline', computerId, '--wait', '--json']);
-    assert.equal(rebuilt.code, 0, `${rebuilt.stderr}\n${agentOutput.slice(-3000)}`);
+    assert.equal(rebuilt.code, 0, `${rebuilt.stderr}\n${agentOutput().slice(-3000)}`);
     assert.match(rebuilt.stderr, /integrity rebuild-baseline: (queued|sent)/);
     assert.match(rebuilt.stderr, /succeeded after \d+ s/);
     assert.equal(JSON.parse(rebuilt.stdout).status, 'succeeded');

@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { promisify } from 'node:util';
 import { bearer, call, startTestManager, type TestManager } from './manager-harness.js';
+import { activateAndRunAgent } from './real-agent-process.js';
 
-const agentBin = new URL('../../packages/platform-agent/bin/bulwark-agent.js', import.meta.url).pathname;
-const run = promisify(execFile);
 const SYSTEM = { kind: 'system' as const, id: null, name: 'test' };
 
 /** Polls `read` until `done` holds; fails with the last value after `ms` (a hang guard, not a timing assertion). */
@@ -32,7 +30,7 @@ describe('the real bulwark-agent against the real manager', () => {
   let t: TestManager;
   let agentDir: string;
   let agent: ChildProcess | null = null;
-  let agentOutput = '';
+  let agentOutput = () => '';
 
   before(async () => {
     t = await startTestManager();
@@ -60,31 +58,11 @@ describe('the real bulwark-agent against the real manager', () => {
     const token = await services.activationTokens.create({ name: 'e2e', policyId: policy.value.id }, SYSTEM);
     assert.ok(token.ok);
 
-    const activated = await run(process.execPath, [
-      agentBin,
-      'activate',
-      '--manager',
-      t.manager.agentUrl,
-      '--token',
-      token.value.token,
-      '--ca-fingerprint',
-      t.manager.caFingerprint,
-      '--data-dir',
-      agentDir,
-      '--json',
-    ]);
-    const { computerId } = JSON.parse(activated.stdout) as { computerId: string };
+    const started = await activateAndRunAgent(t, token.value.token, agentDir);
+    const { computerId } = started;
     assert.match(computerId, /^[0-9a-f-]{36}$/);
-
-    agent = spawn(process.execPath, [agentBin, 'run', '--data-dir', agentDir, '--log-level', 'debug'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    agent.stdout!.on('data', (chunk: Buffer) => {
-      agentOutput += chunk.toString();
-    });
-    agent.stderr!.on('data', (chunk: Buffer) => {
-      agentOutput += chunk.toString();
-    });
+    agent = started.process;
+    agentOutput = started.output;
 
     const computerNow = async () => {
       const answer = await call(`${t.manager.consoleUrl}/api/computers/${computerId}`, {
@@ -101,7 +79,7 @@ describe('the real bulwark-agent against the real manager', () => {
       computerNow,
       (c) => c.status === 'managed' && c.appliedConfigurationVersion === c.configurationVersion,
       90_000,
-      `the agent applying its configuration (agent output:\n${agentOutput.slice(-2000)})`,
+      `the agent applying its configuration (agent output:\n${agentOutput().slice(-2000)})`,
     );
     const firstVersion = managed.configurationVersion;
 
@@ -137,7 +115,7 @@ describe('the real bulwark-agent against the real manager', () => {
 
     const exited = new Promise<number | null>((resolve) => agent!.once('exit', (code) => resolve(code)));
     agent.kill('SIGTERM');
-    assert.equal(await exited, 0, agentOutput.slice(-2000));
+    assert.equal(await exited, 0, agentOutput().slice(-2000));
     agent = null;
   });
 });
