@@ -36,6 +36,8 @@ export interface WalkOptions {
   /** Baseline entries whose hashes may be reused when their stat fingerprint is unchanged. */
   readonly previous?: ReadonlyMap<string, Entry>;
   readonly maxEntries: number;
+  /** A real-time check: its batches go before a running scan's in the hash pool. */
+  readonly urgent?: boolean;
 }
 
 const BATCH = 128;
@@ -104,7 +106,7 @@ export async function walkFiles(
     if (batch.length === 0) return;
     const requests = batch;
     batch = [];
-    const job = options.pool.inspect(hashes, requests).then(
+    const job = options.pool.inspect(hashes, requests, options.urgent === true).then(
       (results) => {
         for (const r of results) {
           if (r.ok) {

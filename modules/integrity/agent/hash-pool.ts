@@ -8,6 +8,7 @@ interface Pending {
   resolve(results: readonly Inspection[]): void;
   reject(error: Error): void;
   task: WorkerTask;
+  urgent: boolean;
 }
 
 interface Slot {
@@ -76,11 +77,25 @@ export class HashPool {
     for (const slot of this.#slots) if (!slot.busy) slot.worker.unref();
   }
 
-  inspect(hashes: readonly FileHash[], requests: readonly InspectRequest[]): Promise<readonly Inspection[]> {
+  /**
+   * Queues a batch. An urgent batch (a real-time check) goes before the queued batches of a
+   * scan, so it waits at most for the batches the workers already hold.
+   */
+  inspect(
+    hashes: readonly FileHash[],
+    requests: readonly InspectRequest[],
+    urgent = false,
+  ): Promise<readonly Inspection[]> {
     if (this.#closed) return Promise.reject(new Error('hash pool is closed'));
     if (requests.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
-      this.#queue.push({ resolve, reject, task: { id: this.#nextId++, hashes, requests } });
+      const pending: Pending = { resolve, reject, task: { id: this.#nextId++, hashes, requests }, urgent };
+      if (!urgent) this.#queue.push(pending);
+      else {
+        // After earlier urgent batches, before every scan batch.
+        const firstNormal = this.#queue.findIndex((p) => !p.urgent);
+        this.#queue.splice(firstNormal < 0 ? this.#queue.length : firstNormal, 0, pending);
+      }
       this.#dispatch();
     });
   }

@@ -35,6 +35,7 @@ import {
   type ScanDependencies,
   scanRule,
 } from './rule-scanner.js';
+import { WorkGate } from './work-gate.js';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const COMMANDS = ['scan', 'rebuild-baseline', 'export-baseline'] as const;
@@ -47,7 +48,9 @@ export interface IntegrityAgentOptions {
 /**
  * The integrity monitoring module on the agent: keeps a baseline per rule in the data directory,
  * rebuilds it when a rule changes, scans at start, on a schedule and on demand, and watches file
- * rules in real time. All work on the baseline runs one piece at a time through #exclusive.
+ * rules in real time. Work on the baseline is ordered by a WorkGate: heavy work runs alone,
+ * real-time path checks run one at a time and may run while a scan walks (see scanRule's
+ * `checkedMeanwhile` for how the two stay out of each other's way).
  */
 export class IntegrityAgentModule implements AgentModule, SnapshotSource {
   readonly id = MODULE_ID;
@@ -65,7 +68,9 @@ export class IntegrityAgentModule implements AgentModule, SnapshotSource {
   #schedule: Schedule = { kind: 'off' };
   #lastScanAt: number | undefined;
   #startScanDone = false;
-  #queue: Promise<unknown> = Promise.resolve();
+  readonly #gate = new WorkGate();
+  /** Paths checked in real time since the running scan began, per rule; undefined when no scan runs. */
+  #checkedDuringScan: Map<string, Set<string>> | undefined;
   readonly #counters: Record<string, number> = { scans: 0, events: 0, realTimeChecks: 0 };
 
   constructor(context: AgentModuleContext, options: IntegrityAgentOptions = {}) {
@@ -74,9 +79,7 @@ export class IntegrityAgentModule implements AgentModule, SnapshotSource {
   }
 
   #exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(work, work);
-    this.#queue = run.catch(() => undefined);
-    return run;
+    return this.#gate.exclusive(work);
   }
 
   #count(name: string, n = 1): void {
@@ -205,19 +208,29 @@ export class IntegrityAgentModule implements AgentModule, SnapshotSource {
   }
 
   #checkRealTime(due: readonly DueChange[]): Promise<void> {
-    return this.#exclusive(async () => {
-      if (this.#state !== 'on') return;
-      const byRule = new Map<string, string[]>();
-      for (const d of due) byRule.set(d.ruleId, [...(byRule.get(d.ruleId) ?? []), d.path]);
-      for (const [ruleId, paths] of byRule) {
-        const active = this.#rules.get(ruleId);
-        if (!active) continue;
-        this.#count('realTimeChecks', paths.length);
-        const r = await scanRule(active, this.#deps(), 'real-time', paths);
-        this.#record([r]);
-        this.#monitor?.addDirectories(ruleId, r.directories);
-      }
-    }).catch((error) => this.#context.log.error('integrity real-time check failed', { error: String(error) }));
+    return this.#gate
+      .pathCheck(async () => {
+        if (this.#state !== 'on') return;
+        const byRule = new Map<string, string[]>();
+        for (const d of due) byRule.set(d.ruleId, [...(byRule.get(d.ruleId) ?? []), d.path]);
+        for (const [ruleId, paths] of byRule) {
+          const active = this.#rules.get(ruleId);
+          if (!active) continue;
+          this.#count('realTimeChecks', paths.length);
+          // Recorded before the baseline is read: the running scan leaves these paths to this check.
+          const scanning = this.#checkedDuringScan;
+          if (scanning) {
+            const set = scanning.get(ruleId) ?? new Set<string>();
+            for (const p of paths) set.add(p);
+            scanning.set(ruleId, set);
+            this.#count('realTimeChecksDuringScan', paths.length);
+          }
+          const r = await scanRule(active, this.#deps(), 'real-time', paths);
+          this.#record([r]);
+          this.#monitor?.addDirectories(ruleId, r.directories);
+        }
+      })
+      .catch((error) => this.#context.log.error('integrity real-time check failed', { error: String(error) }));
   }
 
   #arm(): void {
@@ -239,18 +252,31 @@ export class IntegrityAgentModule implements AgentModule, SnapshotSource {
     this.#timer.unref();
   }
 
+  /** Real-time checks keep running while this walks (WorkGate.scan). */
   #scanAll(source: ChangeSource, ruleId: string | undefined): Promise<RuleScanResult[]> {
-    return this.#exclusive(async () => {
-      const results: RuleScanResult[] = [];
-      this.#lastScanAt = this.#now().getTime();
-      this.#count('scans');
-      for (const active of this.#rules.values()) {
-        if (ruleId !== undefined && active.rule.id !== ruleId) continue;
-        results.push(await scanRule(active, this.#deps(), source));
-      }
-      this.#record(results);
-      return results;
-    });
+    const checked = new Map<string, Set<string>>();
+    const none: ReadonlySet<string> = new Set();
+    return this.#gate.scan(
+      () => {
+        this.#checkedDuringScan = checked;
+      },
+      async () => {
+        try {
+          const results: RuleScanResult[] = [];
+          this.#lastScanAt = this.#now().getTime();
+          this.#count('scans');
+          for (const active of this.#rules.values()) {
+            if (ruleId !== undefined && active.rule.id !== ruleId) continue;
+            const id = active.rule.id;
+            results.push(await scanRule(active, this.#deps(), source, undefined, () => checked.get(id) ?? none));
+          }
+          this.#record(results);
+          return results;
+        } finally {
+          if (this.#checkedDuringScan === checked) this.#checkedDuringScan = undefined;
+        }
+      },
+    );
   }
 
   async stop(): Promise<void> {
