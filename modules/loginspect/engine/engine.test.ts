@@ -299,3 +299,57 @@ test('program_name rules among many siblings: only the program they name reaches
     assert.equal(rule('Nov 18 12:00:00 web other[1]: quiet'), undefined);
   }
 });
+
+test('literal pre-filters: case, offsets, non-ASCII and negation give the same verdicts as the patterns', () => {
+  const decoders: RulesetFile = {
+    name: 'filter_decoders.xml',
+    content: `
+<decoder name="gw">
+  <prematch>^GATEWAY </prematch>
+</decoder>
+<decoder name="gw-deny">
+  <parent>gw</parent>
+  <prematch offset="after_parent">^Deny \\S+ to </prematch>
+  <regex offset="after_prematch">^(\\S+) größe=(\\d+)</regex>
+  <order>dstip, size</order>
+</decoder>`,
+  };
+  const rules: RulesetFile = {
+    name: 'filter_rules.xml',
+    content: `
+<group name="gw,">
+  <rule id="200" level="3">
+    <decoded_as>gw</decoded_as>
+    <description>gateway</description>
+  </rule>
+  <rule id="201" level="7">
+    <if_sid>200</if_sid>
+    <match>deny TCP|deny UDP</match>
+    <regex>größe=\\d\\d\\d\\d</regex>
+    <description>large denied packet</description>
+  </rule>
+  <rule id="202" level="6">
+    <if_sid>200</if_sid>
+    <match negate="yes">ICMP</match>
+    <description>denied, not ICMP</description>
+  </rule>
+</group>`,
+  };
+  const { ruleset, problems } = compileRuleset({ decoders: [decoders], rules: [rules] });
+  assert.deepEqual(
+    problems.filter((p) => p.severity === 'error'),
+    [],
+  );
+  const engine = new LogInspectionEngine(ruleset);
+  const run = (line: string) => {
+    const v = engine.process({ line, location: 'test', time: 0 });
+    return { decoder: v.decoder, rule: v.rule?.id, dstip: v.event.fields.get('dstip') };
+  };
+  // Upper-case text in the line is found by lower-case texts; the child prematch works after the parent.
+  assert.deepEqual(run('gateway DENY TCP to 10.0.0.9 größe=1500'), { decoder: 'gw', rule: 201, dstip: '10.0.0.9' });
+  // A text that occurs only before the child's offset must not make the child match.
+  assert.deepEqual(run('GATEWAY Allow TCP from 10.0.0.9'), { decoder: 'gw', rule: 202, dstip: undefined });
+  assert.deepEqual(run('GATEWAY Deny ICMP to 10.0.0.9 größe=12'), { decoder: 'gw', rule: 200, dstip: '10.0.0.9' });
+  assert.deepEqual(run('GATEWAY Deny UDP to 10.0.0.9 größe=12'), { decoder: 'gw', rule: 202, dstip: '10.0.0.9' });
+  assert.deepEqual(run('something else entirely'), { decoder: undefined, rule: undefined, dstip: undefined });
+});
