@@ -132,6 +132,35 @@ test('real time: a write is reported without a scan; a file written in a loop gi
   }
 });
 
+test('real time after a restart without a scan, and after a settings-only change, still covers subdirectories', async () => {
+  const root = temporaryDirectory('restart');
+  mkdirSync(join(root, 'deep', 'er'), { recursive: true });
+  writeFileSync(join(root, 'deep', 'er', 'file'), 'v0');
+  const dataDir = temporaryDirectory('data');
+  const first = harness(dataDir);
+  await first.apply([fileRule('restart', root)], { realTime: true });
+  await first.module.stop();
+
+  const second = harness(dataDir);
+  try {
+    // No scan at start: the watches come from the directories the stored baseline's walk listed.
+    await second.apply([fileRule('restart', root)], { realTime: true, scanOnStart: false, debounceMilliseconds: 20 });
+    assert.ok((second.module.status().counters?.watchedDirectories ?? 0) >= 3);
+    writeFileSync(join(root, 'deep', 'er', 'file'), 'v1');
+    await second.waitFor((x) => x.type === 'updated' && pathOf(x) === join(root, 'deep', 'er', 'file'), 5000);
+    // A new setting, same rules: no walk, and the monitor is rebuilt from the store again.
+    await second.apply([fileRule('restart', root)], { realTime: true, scanOnStart: false, debounceMilliseconds: 30 });
+    writeFileSync(join(root, 'deep', 'er', 'file'), 'v2');
+    await second.waitFor(
+      (x) => x.type === 'updated' && pathOf(x) === join(root, 'deep', 'er', 'file') && second.changes().length === 2,
+      5000,
+    );
+  } finally {
+    await second.module.stop();
+    cleanup(root, dataDir);
+  }
+});
+
 test('a malformed configuration is refused with the field named and nothing is stored', async () => {
   const h = harness();
   try {

@@ -30,6 +30,9 @@ export class BaselineStore {
         rule_id TEXT NOT NULL, key TEXT NOT NULL, attributes TEXT NOT NULL,
         PRIMARY KEY (rule_id, key)
       ) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS directories (
+        rule_id TEXT NOT NULL, path TEXT NOT NULL, PRIMARY KEY (rule_id, path)
+      ) WITHOUT ROWID;
     `);
   }
 
@@ -108,8 +111,28 @@ export class BaselineStore {
     })();
   }
 
+  /**
+   * The directories the last full walk of a file rule listed, for the real-time watcher: when the
+   * agent restarts, or the configuration changes without a scan, watches are set up from here.
+   * (A rule with include globs walks directories it does not record, so the entries are not enough.)
+   */
+  replaceDirectories(ruleId: string, directories: readonly string[]): void {
+    const insert = this.#db.prepare('INSERT OR IGNORE INTO directories (rule_id, path) VALUES (?, ?)');
+    this.#db.transaction(() => {
+      this.#db.prepare('DELETE FROM directories WHERE rule_id = ?').run(ruleId);
+      for (const d of directories) insert.run(ruleId, d);
+    })();
+  }
+
+  directories(ruleId: string): string[] {
+    return (
+      this.#db.prepare('SELECT path FROM directories WHERE rule_id = ? ORDER BY path').all(ruleId) as { path: string }[]
+    ).map((r) => r.path);
+  }
+
   drop(ruleId: string): void {
     this.#db.transaction(() => {
+      this.#db.prepare('DELETE FROM directories WHERE rule_id = ?').run(ruleId);
       this.#db.prepare('DELETE FROM entries WHERE rule_id = ?').run(ruleId);
       this.#db.prepare('DELETE FROM rules WHERE rule_id = ?').run(ruleId);
     })();

@@ -201,9 +201,12 @@ export class IntegrityAgentModule implements AgentModule, SnapshotSource {
       onDue: (due) => void this.#checkRealTime(due),
       onSkip: (reason) => this.#count(`skipped.${reason}`),
     });
+    // Rules not walked just now (no scan at start, or only settings changed) are watched from
+    // the directories their last walk listed, not from their base's parent alone.
     const directories = new Map(results.map((r) => [r.ruleId, r.directories]));
     for (const active of this.#rules.values())
-      if (isFileRule(active.rule)) monitor.addRule(active.rule, directories.get(active.rule.id) ?? []);
+      if (isFileRule(active.rule))
+        monitor.addRule(active.rule, directories.get(active.rule.id) ?? this.#store?.directories(active.rule.id) ?? []);
     this.#monitor = monitor;
   }
 

@@ -126,6 +126,7 @@ function result(active: ActiveRule, o: Observation, changes: number, entries: nu
 export async function buildBaseline(active: ActiveRule, deps: ScanDependencies): Promise<RuleScanResult> {
   const o = await observe(active, deps, undefined);
   deps.store.replace(active.rule.id, active.hash, o.entries.values(), deps.now());
+  if (o.file) deps.store.replaceDirectories(active.rule.id, o.file.directories);
   return result(active, o, 0, o.entries.size);
 }
 
@@ -206,5 +207,6 @@ export async function scanRule(
   emitChanges(active, changes, source, deps);
   const deletions = [...baseline.keys()].filter((k) => !o.entries.has(k) && o.mayDelete(k));
   deps.store.update(id, o.entries.values(), deletions);
+  if (o.file && scopes === undefined) deps.store.replaceDirectories(id, o.file.directories);
   return result(active, o, changes.length, o.entries.size);
 }
