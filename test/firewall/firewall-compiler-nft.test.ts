@@ -120,6 +120,50 @@ const rule = fc.oneof(
   }),
 );
 
+/**
+ * Rules the compiler folds into concatenated interval sets and maps: addresses (CIDRs, ranges,
+ * overlapping on purpose) and port ranges, in long runs of one decision.
+ */
+const rarely = <T>(arb: fc.Arbitrary<T>) =>
+  fc.oneof({ arbitrary: fc.constant(undefined), weight: 6 }, { arbitrary: arb, weight: 1 });
+const foldable = fc.record({
+  action: fc.constantFrom('allow', 'deny', 'log-only'),
+  priority: fc.constant(1),
+  direction: fc.constant('incoming'),
+  protocol: fc.constant('tcp'),
+  source: fc.option(
+    fc.record({
+      addresses: fc.array(fc.constantFrom('10.0.0.0/8', '10.1.0.0/16', '10.1.2.3', '10.1.2.0-10.1.3.7', '0.0.0.0/0'), {
+        minLength: 1,
+        maxLength: 3,
+      }),
+      ipLists: fc.subarray(['v4']),
+    }),
+    { nil: undefined, freq: 12 },
+  ),
+  destination: rarely(
+    fc.record({
+      addresses: fc.array(fc.constantFrom('192.168.0.0/16', '192.168.1.1-192.168.1.9', '192.168.1.5'), {
+        minLength: 1,
+        maxLength: 2,
+      }),
+    }),
+  ),
+  sourcePorts: rarely(
+    fc.record({ ports: fc.array(fc.constantFrom(53, '1024-65535'), { minLength: 1, maxLength: 2 }) }),
+  ),
+  destinationPorts: fc.option(
+    fc.record({
+      ports: fc.array(fc.oneof(fc.integer({ min: 0, max: 30 }), fc.constantFrom('5-25', '20-40', '0-65535')), {
+        minLength: 1,
+        maxLength: 3,
+      }),
+      portLists: fc.subarray(['web']),
+    }),
+    { nil: undefined, freq: 12 },
+  ),
+});
+
 const strip = (o: object) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 
 const skip = rootSkipReason(['nft', 'ip']);
@@ -166,5 +210,25 @@ describe('compiled rules load into nft', { skip }, () => {
       { numRuns: 60 },
     );
     assert.ok(compiledRules > 150, `only ${compiledRules} valid rules were generated`);
+  });
+
+  test('long runs of foldable rules: their sets and maps of intervals load (no overlapping elements)', () => {
+    const { enabled: _e, lists: _l, ...defaults } = Value.Create(FirewallSettings);
+    let folded = 0;
+    fc.assert(
+      fc.property(fc.array(foldable, { minLength: 20, maxLength: 80 }), fc.constantFrom('inline', 'tap'), (c, mode) => {
+        const rules = c.flatMap((r, i) => {
+          const v = validateRule({ id: `r${String(i).padStart(2, '0')}`, name: `rule ${i}`, ...strip(r) }, lists);
+          return v.ok ? [v.value] : [];
+        });
+        const config: FirewallConfiguration = { settings: defaults, rules, lists, rejected: [] };
+        const { script } = compileRuleset(config, { mode, eventGroup: 7401, reconGroup: 7402 });
+        if (/ map @f\d|@f\d+ accept/.test(script)) folded++;
+        const r = spawnSync('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], { input: script, encoding: 'utf8' });
+        assert.equal(r.status, 0, `${r.stderr}\n${script}`);
+      }),
+      { numRuns: 40 },
+    );
+    assert.ok(folded > 10, `only ${folded} rule sets had a folded run`);
   });
 });

@@ -164,7 +164,7 @@ describe('firewall rules in a network namespace', { skip }, () => {
     );
     assert.match(
       lab.exec(lab.a, 'nft', ['list', 'chain', 'inet', 'bulwark', 'input']).stdout,
-      /ip saddr \. tcp dport \{/,
+      /ip saddr \. tcp dport @f\d+ accept/,
     );
     assert.ok(lab.connects(lab.b, A_B, 80), 'allowed at 3, above the deny');
     assert.equal(lab.connects(lab.b, A_B, 8080), false, 'allowed only at 1, below the deny');

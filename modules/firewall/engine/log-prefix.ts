@@ -11,7 +11,7 @@ export type LogReason =
   | { readonly kind: 'invalid' }
   | { readonly kind: 'half-open-limit' }
   | { readonly kind: 'blocked-source' }
-  /** A merged deny rule: the packet mark carries the rule index (see rule-merging.ts). */
+  /** A folded deny or log-only rule: the packet mark carries the rule index (see rule-merging.ts). */
   | { readonly kind: 'marked-rule' };
 
 export type LogPrefix =

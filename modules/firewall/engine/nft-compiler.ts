@@ -3,7 +3,7 @@ import { disjointTerms, type Family, parseAddressTerm, parseMac, parsePortTerm }
 import type { FirewallConfiguration } from './firewall-configuration.js';
 import { type LogReason, logPrefix, RECON_PREFIX } from './log-prefix.js';
 import { arpRuleMatch, type InlineSetType, ipRuleMatches, type ListSetNames } from './rule-matches.js';
-import { groupRuns, MARK_TAG, MARK_TAG_MASK, runElement, runSelector } from './rule-merging.js';
+import { foldedRunNft, groupRuns } from './rule-merging.js';
 import { type OrderedRule, orderRules } from './rule-order.js';
 import type { FirewallRule } from './rule-schema.js';
 
@@ -166,12 +166,24 @@ function statefulLines(s: FirewallConfiguration['settings'], options: CompileOpt
   return out;
 }
 
+/** Names and declarations of the sets and maps of folded runs (see rule-merging.ts). */
+interface Folds {
+  name(): string;
+  readonly declarations: string[];
+}
+
+function folds(): Folds {
+  let n = 0;
+  return { name: () => `f${n++}`, declarations: [] };
+}
+
 function ipChain(
   config: FirewallConfiguration,
   ordered: readonly OrderedRule[],
   direction: 'incoming' | 'outgoing',
   options: CompileOptions,
   sets: ListSetNames,
+  folds: Folds,
 ): string[] {
   const s = config.settings;
   const hook = direction === 'incoming' ? 'input' : 'output';
@@ -213,35 +225,19 @@ function ipChain(
   const rules = ordered.filter(
     ({ rule }) => rule.direction === direction && (rule.frameType ?? 'any') !== 'arp' && !rule.fragments,
   );
-  for (const run of groupRuns(rules)) {
+  for (const run of groupRuns(rules, config.lists)) {
     if (!run.merged) {
       const { rule, index } = run.rule;
       const verdict = verdictStatement(rule, index, options);
       for (const match of ipRuleMatches(rule, config.lists, sets)) body.push(`${match} ${verdict}`.trim());
       continue;
     }
-    const selector = runSelector(run.keys[0] as NonNullable<(typeof run.keys)[0]>);
-    const seen = new Set<string>();
-    const elements: string[] = [];
-    run.keys.forEach((key, i) => {
-      const element = runElement(key);
-      // The first of equal keys is the one that decides, as it would one rule at a time.
-      if (seen.has(element)) return;
-      seen.add(element);
-      elements.push(
-        run.decision === 'accept' ? element : `${element} : 0x${(MARK_TAG | (run.rules[i]?.index ?? 0)).toString(16)}`,
-      );
+    const folded = foldedRunNft(run, folds.name(), {
+      drop: dropStatement({ kind: 'marked-rule' }, options),
+      log: `log group ${options.eventGroup} prefix "${logPrefix({ kind: 'marked-rule' }, 'logged')}"`,
     });
-    if (run.decision === 'accept') {
-      body.push(`${selector} { ${elements.join(', ')} } accept`);
-    } else {
-      // The map sets the packet mark only on a hit (a miss ends the rule), and the next rule drops
-      // what was marked; the mark tells the agent which rule it was.
-      body.push(`meta mark set ${selector} map { ${elements.join(', ')} }`);
-      body.push(
-        `meta mark & 0x${MARK_TAG_MASK.toString(16)} == 0x${MARK_TAG.toString(16)} ${dropStatement({ kind: 'marked-rule' }, options)}`,
-      );
-    }
+    folds.declarations.push(...folded.declarations);
+    body.push(...folded.rules);
   }
   // Once a direction has an allow rule, what no rule lets through is denied (the behaviour
   // administrators of this kind of product expect from "allow" rules).
@@ -333,12 +329,13 @@ export function compileRuleset(config: FirewallConfiguration, options: CompileOp
   }
   lines.push(...setDeclarations(config, ipRules, false));
   const ordered = orderRules(config.rules);
+  const folded = folds();
   const chains = [
     ...fragmentChain(config, ordered, options, sets),
-    ...ipChain(config, ordered, 'incoming', options, sets),
-    ...ipChain(config, ordered, 'outgoing', options, sets),
+    ...ipChain(config, ordered, 'incoming', options, sets, folded),
+    ...ipChain(config, ordered, 'outgoing', options, sets, folded),
   ];
-  lines.push(...sets.inlineDeclarations(), ...chains);
+  lines.push(...sets.inlineDeclarations(), ...folded.declarations, ...chains);
   lines.push('}');
   lines.push(...arpTable(config, ordered, options, table));
   return { script: `${lines.join('\n')}\n` };

@@ -1,74 +1,172 @@
-import { parseAddressTerm, parsePortTerm } from './address.js';
+import { addressBounds, addressFromNumber, type Family, parseAddressTerm, parsePortTerm } from './address.js';
+import { type Interval, type LabelledBox, partition } from './box-partition.js';
 import type { OrderedRule } from './rule-order.js';
-import type { FirewallRule } from './rule-schema.js';
+import type { FirewallLists, FirewallRule } from './rule-schema.js';
 
 /**
- * Merging long runs of simple rules into one nft rule with a set (allow) or a map (deny), so that
- * thousands of "this address to that port" rules load quickly and are looked up, not walked.
- * Only rules that match exactly one source address and/or one destination port, and nothing else,
- * are merged; and only when adjacent in evaluation order with the same decision, so the result
- * decides every packet as the rules one by one would.
+ * Folding long runs of rules into one nft rule that looks up a set (allow) or a map (deny,
+ * log-only) of concatenations with intervals, e.g. `ip saddr . tcp dport @f3 accept` with
+ * elements `10.0.0.0/8 . 80-90`. A rule is foldable when it matches only addresses (one family) and
+ * ports of tcp or udp, without negation; then it is a few boxes in (address, port) space. Plain
+ * nft rules cost the kernel about 70 µs each to load, set elements about a quarter of that, and
+ * one rule of many values would otherwise expand into up to 8 plain rules.
+ *
+ * Only adjacent rules (in evaluation order) of one direction and one kind of decision are folded,
+ * so the result decides every packet as the rules one by one would: a run of accepts accepts what
+ * any of them matches (their order does not matter); a run of denies is one map per same-shape
+ * stretch whose every point names the first deny rule covering it; log-only rules each log what
+ * they match, so a point covered by k of them is in k layered maps.
  */
 
-/** Tag in the top byte of the packet mark that says which merged deny rule matched. */
+/** Tag in the top byte of the packet mark that says which folded deny rule matched. */
 export const MARK_TAG = 0x62000000;
+/** The same for a folded log-only rule; its log rule clears the mark again. */
+export const LOG_MARK_TAG = 0x63000000;
 export const MARK_TAG_MASK = 0xff000000;
 export const MARK_INDEX_MASK = 0x00ffffff;
-/** Shortest run worth merging; shorter runs stay one nft rule per firewall rule. */
+/** Shortest run worth folding; shorter runs stay one nft rule (or a few) per firewall rule. */
 export const MIN_MERGED_RUN = 8;
+/** Most boxes (value combinations) one rule may contribute; beyond that it is not folded. */
+export const MAX_BOXES_PER_RULE = 64;
 
-interface SimpleKey {
+type Decision = 'accept' | 'deny' | 'log';
+type FieldType = 'ipv4_addr' | 'ipv6_addr' | 'inet_service';
+
+export interface FoldKey {
+  /** Rules of one shape share the nft selector and set type. */
   readonly shape: string;
-  readonly source?: string;
-  readonly sourceKeyword?: string;
-  readonly port?: string;
-  readonly protocol: 'tcp' | 'udp';
+  /** `ip saddr . tcp dport`, with `meta l4proto tcp` before it when no port is matched. */
+  readonly selector: string;
+  readonly types: readonly FieldType[];
+  readonly boxes: readonly (readonly Interval[])[];
 }
 
-/** The key of a rule simple enough to merge, or undefined. */
-export function simpleKey(rule: FirewallRule): SimpleKey | undefined {
-  const { protocol, source, destinationPorts } = rule;
+const decisionOf = (rule: FirewallRule): Decision =>
+  rule.action === 'deny' ? 'deny' : rule.action === 'log-only' ? 'log' : 'accept';
+
+interface ParsedAddress {
+  readonly family: Family;
+  readonly bounds: Interval;
+}
+
+/**
+ * Parsed terms by their text: thousands of rules repeat the same few values, and parsing is most
+ * of the cost of folding. Bounded, and only ever holds pure results.
+ */
+const addressCache = new Map<string, ParsedAddress | null>();
+const portCache = new Map<string | number, Interval | null>();
+const CACHE_LIMIT = 200_000;
+
+function cached<K, V>(cache: Map<K, V>, key: K, make: () => V): V {
+  let value = cache.get(key);
+  if (value === undefined) {
+    if (cache.size >= CACHE_LIMIT) cache.clear();
+    value = make();
+    cache.set(key, value);
+  }
+  return value;
+}
+
+function parsedAddress(text: string): ParsedAddress | null {
+  return cached(addressCache, text, () => {
+    const r = parseAddressTerm(text);
+    return r.ok ? { family: r.value.family, bounds: addressBounds(r.value) } : null;
+  });
+}
+
+function parsedPort(term: string | number): Interval | null {
+  return cached(portCache, term, () => {
+    const r = parsePortTerm(term);
+    if (!r.ok) return null;
+    const [low = '0', high = low] = r.value.split('-');
+    return [BigInt(low), BigInt(high)] as const;
+  });
+}
+
+function addressTerms(match: FirewallRule['source'], lists: FirewallLists): ParsedAddress[] | undefined {
+  const out: ParsedAddress[] = [];
+  const add = (texts: readonly string[]) => {
+    for (const text of texts) {
+      const parsed = parsedAddress(text);
+      if (!parsed) return false;
+      out.push(parsed);
+    }
+    return true;
+  };
+  if (!add(match?.addresses ?? [])) return undefined;
+  for (const id of match?.ipLists ?? [])
+    if (!add(lists.ipLists.find((l) => l.id === id)?.addresses ?? [])) return undefined;
+  return out;
+}
+
+function portIntervals(match: FirewallRule['sourcePorts'], lists: FirewallLists): Interval[] | undefined {
+  const out: Interval[] = [];
+  const add = (terms: readonly (string | number)[]) => {
+    for (const term of terms) {
+      const parsed = parsedPort(term);
+      if (!parsed) return false;
+      out.push(parsed);
+    }
+    return true;
+  };
+  if (!add(match?.ports ?? [])) return undefined;
+  for (const id of match?.portLists ?? [])
+    if (!add(lists.portLists.find((l) => l.id === id)?.ports ?? [])) return undefined;
+  return out.length > 0 ? out : undefined;
+}
+
+/** The boxes of a foldable rule, or undefined (the rule stays plain nft rules). */
+export function foldKey(rule: FirewallRule, lists: FirewallLists): FoldKey | undefined {
+  const { protocol } = rule;
   if (protocol !== 'tcp' && protocol !== 'udp') return undefined;
-  if (rule.action === 'log-only') return undefined;
-  const extra =
-    rule.destination ||
-    rule.sourcePorts ||
-    rule.sourceMac ||
-    rule.tcpFlags ||
-    rule.icmpTypes ||
-    rule.interface ||
-    rule.connectionStates ||
-    rule.fragments ||
-    (rule.frameType !== undefined && rule.frameType !== 'any');
-  if (extra) return undefined;
-  let sourceText: string | undefined;
-  let family: string | undefined;
-  if (source) {
-    if (source.negate || (source.ipLists?.length ?? 0) > 0 || source.addresses?.length !== 1) return undefined;
-    const r = parseAddressTerm(source.addresses[0]);
-    if (!r.ok || r.value.nft.includes('/') || r.value.nft.includes('-')) return undefined;
-    sourceText = r.value.nft;
-    family = r.value.family;
+  if (rule.sourceMac || rule.tcpFlags || rule.icmpTypes || rule.interface || rule.connectionStates || rule.fragments)
+    return undefined;
+  const frame = rule.frameType ?? 'any';
+  if (frame !== 'any' && frame !== 'ipv4' && frame !== 'ipv6') return undefined;
+  const matches = [rule.source, rule.destination, rule.sourcePorts, rule.destinationPorts];
+  if (matches.some((m) => m?.negate)) return undefined;
+  const dims: { keyword: string; type: FieldType; values: Interval[] }[] = [];
+  const sides = [
+    ['saddr', rule.source],
+    ['daddr', rule.destination],
+  ] as const;
+  const named = sides.filter(([, m]) => (m?.addresses?.length ?? 0) + (m?.ipLists?.length ?? 0) > 0);
+  if (named.length > 0) {
+    const terms = named.map(([field, m]) => ({ field, terms: addressTerms(m, lists) }));
+    if (terms.some((t) => t.terms === undefined)) return undefined;
+    // The family the plain rules would match in: each named side needs an address of it.
+    const families = (['ipv4', 'ipv6'] as const).filter(
+      (f) => (frame === 'any' || frame === f) && terms.every((t) => t.terms?.some((a) => a.family === f)),
+    );
+    if (families.length !== 1) return undefined;
+    const family = families[0] as Family;
+    for (const { field, terms: list } of terms)
+      dims.push({
+        keyword: `${family === 'ipv4' ? 'ip' : 'ip6'} ${field}`,
+        type: family === 'ipv4' ? 'ipv4_addr' : 'ipv6_addr',
+        values: (list ?? []).filter((a) => a.family === family).map((a) => a.bounds),
+      });
+  } else if (frame !== 'any') return undefined;
+  for (const [field, match] of [
+    ['sport', rule.sourcePorts],
+    ['dport', rule.destinationPorts],
+  ] as const) {
+    if (!match) continue;
+    const values = portIntervals(match, lists);
+    if (!values) return undefined;
+    dims.push({ keyword: `${protocol} ${field}`, type: 'inet_service', values });
   }
-  let port: string | undefined;
-  if (destinationPorts) {
-    if (
-      destinationPorts.negate ||
-      (destinationPorts.portLists?.length ?? 0) > 0 ||
-      destinationPorts.ports?.length !== 1
-    )
-      return undefined;
-    const r = parsePortTerm(destinationPorts.ports[0]);
-    if (!r.ok || r.value.includes('-')) return undefined;
-    port = r.value;
-  }
-  if (!sourceText && !port) return undefined;
-  const sourceKeyword = family === 'ipv6' ? 'ip6 saddr' : family === 'ipv4' ? 'ip saddr' : undefined;
+  if (dims.length === 0) return undefined;
+  if (dims.reduce((n, d) => n * d.values.length, 1) > MAX_BOXES_PER_RULE) return undefined;
+  let boxes: Interval[][] = [[]];
+  for (const d of dims) boxes = boxes.flatMap((b) => d.values.map((v) => [...b, v]));
+  const keywords = dims.map((d) => d.keyword).join(' . ');
+  const hasPort = dims.some((d) => d.type === 'inet_service');
   return {
-    shape: `${protocol}|${family ?? '-'}|${port ? 'port' : '-'}`,
-    protocol,
-    ...(sourceText ? { source: sourceText, sourceKeyword } : {}),
-    ...(port ? { port } : {}),
+    shape: `${protocol}|${keywords}`,
+    selector: hasPort ? keywords : `meta l4proto ${protocol} ${keywords}`,
+    types: dims.map((d) => d.type),
+    boxes,
   };
 }
 
@@ -76,50 +174,150 @@ export type RuleRun =
   | { readonly merged: false; readonly rule: OrderedRule }
   | {
       readonly merged: true;
-      readonly decision: 'accept' | 'deny';
+      readonly decision: Decision;
       readonly rules: readonly OrderedRule[];
-      readonly keys: readonly SimpleKey[];
+      readonly keys: readonly FoldKey[];
     };
 
-const decisionOf = (rule: FirewallRule) =>
-  rule.action === 'deny' ? 'deny' : rule.action === 'log-only' ? undefined : 'accept';
-
-/** Splits ordered rules into single rules and mergeable runs. */
-export function groupRuns(ordered: readonly OrderedRule[]): RuleRun[] {
-  const keys = ordered.map((o) => simpleKey(o.rule));
+/** Splits rules in evaluation order into plain rules and folded runs. */
+export function groupRuns(ordered: readonly OrderedRule[], lists: FirewallLists): RuleRun[] {
+  const keys = ordered.map((o) => foldKey(o.rule, lists));
   const out: RuleRun[] = [];
+  const emit = (decision: Decision, members: readonly number[]) => {
+    if (members.length >= MIN_MERGED_RUN)
+      out.push({
+        merged: true,
+        decision,
+        rules: members.map((m) => ordered[m] as OrderedRule),
+        keys: members.map((m) => keys[m] as FoldKey),
+      });
+    else for (const m of members) out.push({ merged: false, rule: ordered[m] as OrderedRule });
+  };
   let i = 0;
   while (i < ordered.length) {
-    const first = ordered[i] as OrderedRule;
-    const key = keys[i];
-    const decision = decisionOf(first.rule);
-    let j = i + 1;
-    if (key && decision) {
-      while (j < ordered.length) {
-        const k = keys[j];
-        if (!k || k.shape !== key.shape || decisionOf((ordered[j] as OrderedRule).rule) !== decision) break;
-        j++;
-      }
-    }
-    if (key && decision && j - i >= MIN_MERGED_RUN) {
-      out.push({ merged: true, decision, rules: ordered.slice(i, j), keys: keys.slice(i, j) as SimpleKey[] });
-      i = j;
-    } else {
-      out.push({ merged: false, rule: first });
+    const decision = decisionOf((ordered[i] as OrderedRule).rule);
+    let j = i;
+    while (j < ordered.length && keys[j] && decisionOf((ordered[j] as OrderedRule).rule) === decision) j++;
+    if (j === i) {
+      out.push({ merged: false, rule: ordered[i] as OrderedRule });
       i++;
+      continue;
     }
+    if (decision === 'deny') {
+      // The first deny that matches names the packet's rule: keep the order, fold stretches of one shape.
+      let k = i;
+      while (k < j) {
+        let m = k + 1;
+        while (m < j && keys[m]?.shape === keys[k]?.shape) m++;
+        emit(
+          decision,
+          Array.from({ length: m - k }, (_, x) => k + x),
+        );
+        k = m;
+      }
+    } else {
+      // Accepts and logs do not depend on their order among themselves: one fold per shape.
+      const byShape = new Map<string, number[]>();
+      for (let k = i; k < j; k++) {
+        const shape = (keys[k] as FoldKey).shape;
+        const members = byShape.get(shape) ?? [];
+        members.push(k);
+        byShape.set(shape, members);
+      }
+      for (const members of byShape.values()) emit(decision, members);
+    }
+    i = j;
   }
   return out;
 }
 
-/** The selector and element text of a merged run: `ip saddr . tcp dport` and `a . p`. */
-export function runSelector(key: SimpleKey): string {
-  const parts: string[] = [];
-  if (key.sourceKeyword) parts.push(key.sourceKeyword);
-  if (key.port) parts.push(`${key.protocol} dport`);
-  return parts.join(' . ');
+/** Element texts by interval: cells of one address block share its interval object. */
+function intervalTexts(): (type: FieldType, interval: Interval) => string {
+  const memo = new WeakMap<Interval, string>();
+  return (type, interval) => {
+    let text = memo.get(interval);
+    if (text === undefined) {
+      text = intervalText(type, interval);
+      memo.set(interval, text);
+    }
+    return text;
+  };
 }
 
-export function runElement(key: SimpleKey): string {
-  return [key.source, key.port].filter((p) => p !== undefined).join(' . ');
+function intervalText(type: FieldType, [low, high]: Interval): string {
+  if (type === 'inet_service') return low === high ? String(low) : `${low}-${high}`;
+  const family = type === 'ipv4_addr' ? 'ipv4' : 'ipv6';
+  const bits = family === 'ipv4' ? 32 : 128;
+  const text = (n: bigint) => addressFromNumber(n, family);
+  if (low === high) return text(low);
+  const size = high - low + 1n;
+  // A block aligned on its size is a prefix: `10.0.0.0/8` reads better than a range.
+  if ((size & (size - 1n)) === 0n && low % size === 0n) return `${text(low)}/${bits - (size.toString(2).length - 1)}`;
+  return `${text(low)}-${text(high)}`;
+}
+
+export interface FoldedNft {
+  /** Set and map declarations for the table. */
+  readonly declarations: readonly string[];
+  /** The chain's rules, in order. */
+  readonly rules: readonly string[];
+}
+
+/**
+ * The nft text of a folded run. `name` prefixes the set names; `drop` is the statement for a
+ * marked deny, `log` the log statement for a marked log-only packet.
+ */
+export function foldedRunNft(
+  run: Extract<RuleRun, { merged: true }>,
+  name: string,
+  statements: { readonly drop: string; readonly log: string },
+): FoldedNft {
+  const first = run.keys[0] as FoldKey;
+  const boxes: LabelledBox[] = run.keys.flatMap((key, ord) => key.boxes.map((box) => ({ box, ord })));
+  const label =
+    run.decision === 'accept'
+      ? () => 'a'
+      : run.decision === 'deny'
+        ? (ords: readonly number[]) => String(ords[0])
+        : (ords: readonly number[]) => ords.join(',');
+  const cells = partition(boxes, label);
+  const type = first.types.join(' . ');
+  const text = intervalTexts();
+  const element = (box: readonly Interval[]) => box.map((v, d) => text(first.types[d] as FieldType, v)).join(' . ');
+  const mark = (tag: number, ord: number | undefined) =>
+    `0x${(tag | ((run.rules[ord ?? 0] as OrderedRule).index & MARK_INDEX_MASK)).toString(16)}`;
+  const tagText = (tag: number) => `meta mark & 0x${MARK_TAG_MASK.toString(16)} == 0x${tag.toString(16)}`;
+  if (run.decision === 'accept') {
+    const elements = cells.map((c) => element(c.box)).join(', ');
+    return {
+      declarations: [`\tset ${name} { type ${type}; flags interval; elements = { ${elements} } }`],
+      rules: [`${first.selector} @${name} accept`],
+    };
+  }
+  if (run.decision === 'deny') {
+    const elements = cells.map((c) => `${element(c.box)} : ${mark(MARK_TAG, c.ords[0])}`).join(', ');
+    // The map sets the mark only on a hit (a miss ends the rule), and the next rule drops what was
+    // marked; the mark tells the agent which rule it was.
+    return {
+      declarations: [`\tmap ${name} { type ${type} : mark; flags interval; elements = { ${elements} } }`],
+      rules: [`meta mark set ${first.selector} map @${name}`, `${tagText(MARK_TAG)} ${statements.drop}`],
+    };
+  }
+  const depth = Math.max(...cells.map((c) => c.ords.length));
+  const declarations: string[] = [];
+  const rules: string[] = [];
+  for (let layer = 0; layer < depth; layer++) {
+    const layerName = `${name}_${layer}`;
+    const elements = cells
+      .filter((c) => c.ords.length > layer)
+      .map((c) => `${element(c.box)} : ${mark(LOG_MARK_TAG, c.ords[layer])}`)
+      .join(', ');
+    declarations.push(`\tmap ${layerName} { type ${type} : mark; flags interval; elements = { ${elements} } }`);
+    // Cleared after logging, so the next layer's miss is not taken for a hit.
+    rules.push(
+      `meta mark set ${first.selector} map @${layerName}`,
+      `${tagText(LOG_MARK_TAG)} ${statements.log} meta mark set 0x0`,
+    );
+  }
+  return { declarations, rules };
 }
