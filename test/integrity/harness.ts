@@ -64,7 +64,8 @@ export function harness(dataDir = temporaryDirectory('data'), options: Integrity
         {
           enabled: true,
           configuration: {
-            settings: { ...Value.Create(IntegritySettings), enabled: true, ...settings },
+            // fanotify off unless a test asks: a test must never mark the host's own filesystems.
+            settings: { ...Value.Create(IntegritySettings), enabled: true, fanotify: false, ...settings },
             rules,
             rejectedRules: [],
           },

@@ -24,8 +24,9 @@ import {
   type SnapshotSource,
 } from '@bulwark/protocol';
 import { BaselineStore } from './baseline-store.js';
+import { CloseWriteWatch } from './close-write-watch.js';
 import { HashPool } from './hash-pool.js';
-import { type DueChange, RealTimeMonitor } from './real-time-monitor.js';
+import { type Coverage, type DueChange, RealTimeMonitor } from './real-time-monitor.js';
 import {
   type ActiveRule,
   activeRule,
@@ -200,6 +201,7 @@ export class IntegrityAgentModule implements AgentModule, SnapshotSource {
       now: () => Date.now(),
       onDue: (due) => void this.#checkRealTime(due),
       onSkip: (reason) => this.#count(`skipped.${reason}`),
+      ...(this.#settings.fanotify ? { openCloseWrite: (onPaths) => CloseWriteWatch.open(onPaths) } : {}),
     });
     // Rules not walked just now (no scan at start, or only settings changed) are watched from
     // the directories their last walk listed, not from their base's parent alone.
@@ -301,8 +303,29 @@ export class IntegrityAgentModule implements AgentModule, SnapshotSource {
 
   status(): ModuleStatus {
     const counters: Record<string, number> = { ...this.#counters, rules: this.#rules.size };
-    if (this.#monitor) counters.watchedDirectories = this.#monitor.watchedDirectories;
-    return { id: MODULE_ID, state: this.#state, ...(this.#reason ? { reason: this.#reason } : {}), counters };
+    const reasons = this.#reason ? [this.#reason] : [];
+    const coverage = this.#monitor?.coverage();
+    if (coverage) {
+      counters.watchedDirectories = coverage.watchedDirectories;
+      counters.unwatchedDirectories = coverage.unwatchedDirectories;
+      counters.fanotifyMounts = coverage.fanotifyMounts;
+      if (coverage.unwatchedDirectories > 0) reasons.push(this.#describeUnwatched(coverage));
+    }
+    const reason = reasons.join('; ');
+    return { id: MODULE_ID, state: this.#state, ...(reason ? { reason } : {}), counters };
+  }
+
+  /** The watch limit was reached: say what is and is not seen in real time, and what to do. */
+  #describeUnwatched(c: Coverage): string {
+    const scans =
+      this.#schedule.kind === 'off'
+        ? 'scans are off (schedule "off"), so only a scan on demand sees the rest'
+        : 'the rest is seen at the next scheduled scan';
+    const seen =
+      c.fanotifyRules > 0
+        ? `files written there are still reported in real time through fanotify close-write on ${c.fanotifyMounts} mount(s); deletions, renames and permission changes are not, and ${scans}`
+        : `changes there are not seen in real time${c.fanotifyUnavailable ? ` (fanotify: ${c.fanotifyUnavailable})` : ''}; ${scans}`;
+    return `real time: ${c.unwatchedDirectories} directories beyond the inotify watch limit (integrity.maxWatchedDirectories ${this.#settings?.maxWatchedDirectories}, or the kernel's fs.inotify.max_user_watches); ${seen}`;
   }
 
   async run(command: string, args: Readonly<Record<string, unknown>>): Promise<unknown> {

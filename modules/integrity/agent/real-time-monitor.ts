@@ -8,6 +8,7 @@ import {
   joinBytePath,
   parentDirectory,
 } from '@bulwark/module-integrity/engine';
+import type { CloseWriteWatch } from './close-write-watch.js';
 import { depthBelow } from './file-walker.js';
 
 export type FileRule = CompiledRule & { entity: FilesEntitySet };
@@ -24,6 +25,25 @@ export interface RealTimeOptions {
   readonly now: () => number;
   readonly onDue: (changes: readonly DueChange[]) => void;
   readonly onSkip: (reason: 'watch-limit' | 'watch-failed' | 'debounce-overflow') => void;
+  /**
+   * Opens fanotify close-write (CloseWriteWatch.open), used for a rule once one of its
+   * directories cannot be watched for lack of watches. Absent: no fanotify.
+   */
+  readonly openCloseWrite?: (
+    onPaths: (paths: readonly string[]) => void,
+  ) => { ok: true; watch: CloseWriteWatch } | { ok: false; reason: string };
+}
+
+/** How far real time reaches: what the module reports in its status. */
+export interface Coverage {
+  readonly watchedDirectories: number;
+  /** Directories no inotify watch could be set on because watches ran out (cap or kernel limit). */
+  readonly unwatchedDirectories: number;
+  /** Rules whose writes fanotify close-write reports, and the mounts marked for them. */
+  readonly fanotifyRules: number;
+  readonly fanotifyMounts: number;
+  /** Why fanotify is not covering the unwatched directories, when it is not. */
+  readonly fanotifyUnavailable?: string;
 }
 
 interface Watch {
@@ -45,6 +65,10 @@ export class RealTimeMonitor {
   readonly #debouncer: Debouncer;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
+  readonly #unwatched = new Set<string>();
+  #closeWrite: CloseWriteWatch | undefined;
+  #closeWriteFailure: string | undefined;
+  readonly #closeWriteRules = new Set<string>();
 
   constructor(options: RealTimeOptions) {
     this.#options = options;
@@ -53,6 +77,16 @@ export class RealTimeMonitor {
 
   get watchedDirectories(): number {
     return this.#watches.size;
+  }
+
+  coverage(): Coverage {
+    return {
+      watchedDirectories: this.#watches.size,
+      unwatchedDirectories: this.#unwatched.size,
+      fanotifyRules: this.#closeWriteRules.size,
+      fanotifyMounts: this.#closeWrite?.mounts ?? 0,
+      ...(this.#unwatched.size > 0 && this.#closeWriteFailure ? { fanotifyUnavailable: this.#closeWriteFailure } : {}),
+    };
   }
 
   /** Starts watching a rule: its directories from the last walk, or the parent of a file base. */
@@ -76,6 +110,7 @@ export class RealTimeMonitor {
 
   removeRule(ruleId: string): void {
     this.#rules.delete(ruleId);
+    this.#closeWriteRules.delete(ruleId);
     for (const [dir, w] of this.#watches) {
       w.ruleIds.delete(ruleId);
       if (w.ruleIds.size === 0) {
@@ -93,7 +128,7 @@ export class RealTimeMonitor {
       return false;
     }
     if (this.#watches.size >= this.#options.maxWatches) {
-      this.#options.onSkip('watch-limit');
+      this.#outOfWatches(directory, ruleId);
       return false;
     }
     let watcher: FSWatcher;
@@ -101,11 +136,14 @@ export class RealTimeMonitor {
       watcher = watch(Buffer.from(directory, 'latin1'), { encoding: 'buffer', persistent: false }, (_event, name) =>
         this.#notify(directory, name ? (name as unknown as Buffer).toString('latin1') : undefined),
       );
-    } catch {
-      // ENOSPC (inotify limit), ENOENT (gone already), EACCES: scheduled scans still cover it.
-      this.#options.onSkip('watch-failed');
+    } catch (error) {
+      // ENOSPC: the kernel's fs.inotify.max_user_watches (shared with every other process of
+      // this user) ran out. ENOENT (gone already), EACCES: scheduled scans still cover it.
+      if ((error as NodeJS.ErrnoException).code === 'ENOSPC') this.#outOfWatches(directory, ruleId);
+      else this.#options.onSkip('watch-failed');
       return false;
     }
+    this.#unwatched.delete(directory);
     watcher.on('error', () => {
       watcher.close();
       if (this.#watches.get(directory)?.watcher === watcher) this.#watches.delete(directory);
@@ -114,6 +152,34 @@ export class RealTimeMonitor {
     });
     this.#watches.set(directory, { watcher, ruleIds: new Set([ruleId]) });
     return true;
+  }
+
+  /** A directory left without a watch: counted, and the rule's mount handed to fanotify. */
+  #outOfWatches(directory: string, ruleId: string): void {
+    this.#options.onSkip('watch-limit');
+    this.#unwatched.add(directory);
+    if (this.#closeWriteRules.has(ruleId) || this.#closeWriteFailure !== undefined) return;
+    const rule = this.#rules.get(ruleId);
+    if (!rule || !this.#options.openCloseWrite) return;
+    if (!this.#closeWrite) {
+      const opened = this.#options.openCloseWrite((paths) => this.#closeWritten(paths));
+      if (!opened.ok) {
+        this.#closeWriteFailure = opened.reason;
+        return;
+      }
+      this.#closeWrite = opened.watch;
+    }
+    const marked = this.#closeWrite.cover(rule.entity.base);
+    if (marked.ok) this.#closeWriteRules.add(ruleId);
+    else this.#closeWriteFailure = marked.reason;
+  }
+
+  /** Files written and closed on a marked mount: checked like an inotify notification. */
+  #closeWritten(paths: readonly string[]): void {
+    if (this.#closed) return;
+    const now = this.#options.now();
+    for (const path of paths) this.#noteFor(this.#closeWriteRules, path, false, now);
+    this.#arm();
   }
 
   #relevant(rule: FileRule, path: string): boolean {
@@ -171,6 +237,8 @@ export class RealTimeMonitor {
     if (this.#timer) clearTimeout(this.#timer);
     for (const w of this.#watches.values()) w.watcher.close();
     this.#watches.clear();
+    this.#closeWrite?.close();
+    this.#closeWrite = undefined;
     this.#rules.clear();
   }
 }

@@ -28,6 +28,11 @@ export const IntegritySettings = Type.Object(
     }),
     maxEntriesPerRule: Type.Integer({ default: 1_000_000, minimum: 1, maximum: 50_000_000 }),
     maxWatchedDirectories: Type.Integer({ default: 16_384, minimum: 0, maximum: 1_000_000 }),
+    fanotify: Type.Boolean({
+      default: true,
+      description:
+        "When a file rule has more directories than inotify watches are left for, report writes in the rest through a fanotify close-write mark on the rule's mount (needs root and the kernel addon; deletions, renames and permission changes there still wait for the next scan)",
+    }),
     debounceMilliseconds: Type.Integer({ default: 50, minimum: 0, maximum: 60_000 }),
     hashWorkers: Type.Integer({ default: 0, minimum: 0, maximum: 64, description: '0 = one per CPU core' }),
   },
