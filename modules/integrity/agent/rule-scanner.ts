@@ -154,6 +154,12 @@ function emitChanges(
   }
 }
 
+function sameAttributes(a: Entry, b: Entry): boolean {
+  const keys = Object.keys(b.attributes);
+  if (Object.keys(a.attributes).length !== keys.length) return false;
+  return keys.every((k) => a.attributes[k] === b.attributes[k]);
+}
+
 /**
  * Drops the keys at or under any of `scopes` from each map. Walks each key's ancestors rather
  * than every scope for every key, so a burst of real-time checks during a scan of 100,000 files
@@ -206,7 +212,13 @@ export async function scanRule(
   const changes = diffBaseline(baseline, o.entries, active.rule.attributes, o.mayDelete);
   emitChanges(active, changes, source, deps);
   const deletions = [...baseline.keys()].filter((k) => !o.entries.has(k) && o.mayDelete(k));
-  deps.store.update(id, o.entries.values(), deletions);
+  // Only what differs is written: rewriting 100,000 unchanged rows made every scan's commit a
+  // synchronous stall of seconds, during which real-time events waited too.
+  const upserts = [...o.entries.values()].filter((e) => {
+    const before = baseline.get(e.key);
+    return before === undefined || !sameAttributes(before, e);
+  });
+  deps.store.update(id, upserts, deletions);
   if (o.file && scopes === undefined) deps.store.replaceDirectories(id, o.file.directories);
   return result(active, o, changes.length, o.entries.size);
 }
