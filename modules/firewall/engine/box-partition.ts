@@ -40,7 +40,11 @@ const byBigint = (a: bigint, b: bigint) => (a < b ? -1 : a > b ? 1 : 0);
  */
 function split(items: readonly LabelledBox[], d: number, label: (ords: readonly number[]) => string): Node[] {
   const dims = items[0]?.box.length ?? 0;
-  const points = [...new Set(items.flatMap((it) => [(it.box[d] as Interval)[0], (it.box[d] as Interval)[1] + 1n]))];
+  const points: bigint[] = [];
+  for (const it of items) {
+    const [low, high] = it.box[d] as Interval;
+    points.push(low, high + 1n);
+  }
   points.sort(byBigint);
   const byLow = [...items].sort((a, b) => byBigint((a.box[d] as Interval)[0], (b.box[d] as Interval)[0]));
   const out: Node[] = [];
@@ -48,8 +52,11 @@ function split(items: readonly LabelledBox[], d: number, label: (ords: readonly 
   let next = 0;
   for (let k = 0; k + 1 < points.length; k++) {
     const lo = points[k] as bigint;
+    // Repeated points (the list is sorted, not deduplicated) make empty segments: skip them.
+    if (points[k + 1] === lo) continue;
     const hi = (points[k + 1] as bigint) - 1n;
-    active = active.filter((it) => (it.box[d] as Interval)[1] >= lo);
+    if (active.some((it) => (it.box[d] as Interval)[1] < lo))
+      active = active.filter((it) => (it.box[d] as Interval)[1] >= lo);
     while (next < byLow.length && ((byLow[next] as LabelledBox).box[d] as Interval)[0] <= lo)
       active.push(byLow[next++] as LabelledBox);
     if (active.length === 0) continue;

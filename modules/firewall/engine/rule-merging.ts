@@ -123,51 +123,73 @@ export function foldKey(rule: FirewallRule, lists: FirewallLists): FoldKey | und
     return undefined;
   const frame = rule.frameType ?? 'any';
   if (frame !== 'any' && frame !== 'ipv4' && frame !== 'ipv6') return undefined;
-  const matches = [rule.source, rule.destination, rule.sourcePorts, rule.destinationPorts];
-  if (matches.some((m) => m?.negate)) return undefined;
-  const dims: { keyword: string; type: FieldType; values: Interval[] }[] = [];
-  const sides = [
-    ['saddr', rule.source],
-    ['daddr', rule.destination],
-  ] as const;
-  const named = sides.filter(([, m]) => (m?.addresses?.length ?? 0) + (m?.ipLists?.length ?? 0) > 0);
-  if (named.length > 0) {
-    const terms = named.map(([field, m]) => ({ field, terms: addressTerms(m, lists) }));
-    if (terms.some((t) => t.terms === undefined)) return undefined;
+  if (rule.source?.negate || rule.destination?.negate || rule.sourcePorts?.negate || rule.destinationPorts?.negate)
+    return undefined;
+  const keywords: string[] = [];
+  const values: Interval[][] = [];
+  const source = named(rule.source) ? addressTerms(rule.source, lists) : null;
+  const destination = named(rule.destination) ? addressTerms(rule.destination, lists) : null;
+  if (source === undefined || destination === undefined) return undefined;
+  let family: Family | undefined;
+  if (source || destination) {
     // The family the plain rules would match in: each named side needs an address of it.
-    const families = (['ipv4', 'ipv6'] as const).filter(
-      (f) => (frame === 'any' || frame === f) && terms.every((t) => t.terms?.some((a) => a.family === f)),
-    );
-    if (families.length !== 1) return undefined;
-    const family = families[0] as Family;
-    for (const { field, terms: list } of terms)
-      dims.push({
-        keyword: `${family === 'ipv4' ? 'ip' : 'ip6'} ${field}`,
-        type: family === 'ipv4' ? 'ipv4_addr' : 'ipv6_addr',
-        values: (list ?? []).filter((a) => a.family === family).map((a) => a.bounds),
-      });
+    const viable = (f: Family) =>
+      (frame === 'any' || frame === f) &&
+      (!source || source.some((a) => a.family === f)) &&
+      (!destination || destination.some((a) => a.family === f));
+    const v4 = viable('ipv4');
+    if (v4 === viable('ipv6')) return undefined;
+    family = v4 ? 'ipv4' : 'ipv6';
+    const ipKeyword = family === 'ipv4' ? 'ip' : 'ip6';
+    for (const [field, list] of [
+      ['saddr', source],
+      ['daddr', destination],
+    ] as const) {
+      if (!list) continue;
+      keywords.push(`${ipKeyword} ${field}`);
+      values.push(list.filter((a) => a.family === family).map((a) => a.bounds));
+    }
   } else if (frame !== 'any') return undefined;
   for (const [field, match] of [
     ['sport', rule.sourcePorts],
     ['dport', rule.destinationPorts],
   ] as const) {
     if (!match) continue;
-    const values = portIntervals(match, lists);
-    if (!values) return undefined;
-    dims.push({ keyword: `${protocol} ${field}`, type: 'inet_service', values });
+    const ports = portIntervals(match, lists);
+    if (!ports) return undefined;
+    keywords.push(`${protocol} ${field}`);
+    values.push(ports);
   }
-  if (dims.length === 0) return undefined;
-  if (dims.reduce((n, d) => n * d.values.length, 1) > MAX_BOXES_PER_RULE) return undefined;
+  if (values.length === 0) return undefined;
+  let count = 1;
+  for (const v of values) count *= v.length;
+  if (count > MAX_BOXES_PER_RULE) return undefined;
   let boxes: Interval[][] = [[]];
-  for (const d of dims) boxes = boxes.flatMap((b) => d.values.map((v) => [...b, v]));
-  const keywords = dims.map((d) => d.keyword).join(' . ');
-  const hasPort = dims.some((d) => d.type === 'inet_service');
-  return {
-    shape: `${protocol}|${keywords}`,
-    selector: hasPort ? keywords : `meta l4proto ${protocol} ${keywords}`,
-    types: dims.map((d) => d.type),
-    boxes,
-  };
+  for (const v of values)
+    boxes = v.length === 1 ? boxes.map((b) => [...b, v[0] as Interval]) : boxes.flatMap((b) => v.map((x) => [...b, x]));
+  return { ...shapeOf(protocol, family, keywords), boxes };
+}
+
+const named = (m: FirewallRule['source']) => (m?.addresses?.length ?? 0) + (m?.ipLists?.length ?? 0) > 0;
+
+/** Shapes are few and shared by thousands of rules: made once each. */
+const shapes = new Map<string, Omit<FoldKey, 'boxes'>>();
+
+function shapeOf(protocol: 'tcp' | 'udp', family: Family | undefined, keywords: readonly string[]) {
+  const joined = keywords.join(' . ');
+  const shape = `${protocol}|${joined}`;
+  let found = shapes.get(shape);
+  if (!found) {
+    const hasPort = keywords.some((k) => k.endsWith('port'));
+    const addressType: FieldType = family === 'ipv6' ? 'ipv6_addr' : 'ipv4_addr';
+    found = {
+      shape,
+      selector: hasPort ? joined : `meta l4proto ${protocol} ${joined}`,
+      types: keywords.map((k) => (k.endsWith('port') ? 'inet_service' : addressType)),
+    };
+    shapes.set(shape, found);
+  }
+  return found;
 }
 
 export type RuleRun =
