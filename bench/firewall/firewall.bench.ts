@@ -3,7 +3,9 @@
  * 10,000 rules and put it in force (schema check, compile, `nft -f`) inside a network namespace,
  * for two rule mixes: "mergeable" (mostly one port or one address per rule, which the compiler
  * folds into set lookups) and "unmergeable" (CIDRs, address ranges and mixed port lists in every
- * rule: one plain nft rule per value combination). Then TCP bulk throughput between two namespaces with the firewall on
+ * rule, overlapping from rule to rule: once one plain nft rule per value combination, now folded
+ * into concatenated interval sets and maps of about 39,000 elements at 10,000 rules). Then TCP bulk
+ * throughput between two namespaces with the firewall on
  * (1,000 rules) against no firewall, as a ratio (best run of each side, seven alternating pairs).
  * Checks: 10,000 rules in force in under 1 s, and throughput within 5 % of no firewall; a miss is
  * printed and sets the exit code.
@@ -109,7 +111,7 @@ function rules(n: number): { rules: FirewallRule[]; lists: FirewallConfiguration
   };
 }
 
-/** Rules the compiler cannot fold into a set lookup: CIDRs, ranges and mixed port lists in each. */
+/** CIDRs, ranges and mixed port lists in each rule, overlapping: the hard case for folding. */
 function unmergeableRules(n: number): { rules: FirewallRule[]; lists: FirewallConfiguration['lists'] } {
   const out: FirewallRule[] = [];
   for (let i = 0; i < n; i++) {
