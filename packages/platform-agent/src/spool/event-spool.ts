@@ -1,15 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import {
-  type AgentEvent,
-  atLeast,
-  describeIssues,
-  NewEvent,
-  PlatformEventTypes,
-  parseWith,
-  type Severity,
-} from '@bulwark/protocol';
+import { type AgentEvent, type NewEvent, PlatformEventTypes, type Severity } from '@bulwark/protocol';
 import Database from 'better-sqlite3';
+import { BatchInsert } from './batch-insert.js';
+import { eventBody, eventProblem, severityRankOf } from './event-body.js';
 
 export interface SpoolLimits {
   /** platform.eventSpoolMaxEvents: the most events kept on disk, the drop notice included. */
@@ -70,11 +64,17 @@ const FLUSH_RETRY_MS = 1000;
 export class EventSpool {
   readonly #db: Database.Database;
   #limits: SpoolLimits;
+  /** Rank of `#limits.minimumSeverity`, looked up once per change rather than per event. */
+  #minimumRank: number;
   readonly #commit: SpoolCommitOptions;
   /** Events on disk. */
   #pending: number;
-  /** Numbered events emitted but not yet committed, in seq order. */
-  #waiting: AgentEvent[] = [];
+  /**
+   * JSON bodies of the events emitted but not yet committed, in seq order. Their seqs are
+   * consecutive and end at `#nextSeq - 1`: nothing else takes a seq between two emits (a drop
+   * notice is numbered inside the commit, after the batch, and a failed commit gives its seq back).
+   */
+  #waiting: string[] = [];
   #flushTimer: NodeJS.Timeout | null = null;
   #nextSeq: number;
   /** The counters table as of the last commit plus what changed since; written at each commit. */
@@ -84,6 +84,7 @@ export class EventSpool {
   #closed = false;
   #closing = false;
   readonly #insert: Database.Statement;
+  readonly #insertBatch: BatchInsert;
   readonly #upsertCounter: Database.Statement;
   /** Highest seq ever handed to the uploader: a notice at or below it may already be on the manager. */
   #handedOutThrough = 0;
@@ -94,6 +95,7 @@ export class EventSpool {
   private constructor(db: Database.Database, limits: SpoolLimits, now: () => Date, commit: SpoolCommitOptions) {
     this.#db = db;
     this.#limits = limits;
+    this.#minimumRank = severityRankOf(limits.minimumSeverity);
     this.#now = now;
     this.#commit = commit;
     this.#pending = (db.prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number }).n;
@@ -102,6 +104,7 @@ export class EventSpool {
       if ((COUNTERS as string[]).includes(row.name)) this.#counters.set(row.name as Counter, row.value);
     this.#nextSeq = this.#get('lastSeq') + 1;
     this.#insert = db.prepare('INSERT INTO events (seq, body, notice) VALUES (?, ?, ?)');
+    this.#insertBatch = new BatchInsert(db);
     this.#upsertCounter = db.prepare(
       'INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value',
     );
@@ -126,6 +129,7 @@ export class EventSpool {
 
   setLimits(limits: Partial<SpoolLimits>): void {
     this.#limits = { ...this.#limits, ...limits };
+    this.#minimumRank = severityRankOf(this.#limits.minimumSeverity);
     this.flush(true);
   }
 
@@ -172,7 +176,7 @@ export class EventSpool {
     const waiting = this.#waiting;
     try {
       this.#db.transaction(() => {
-        for (const event of waiting) this.#insert.run(event.seq, JSON.stringify(event), 0);
+        this.#insertBatch.run(this.#nextSeq - waiting.length, waiting);
         this.#pending += waiting.length;
         this.#enforceBound();
         this.#counters.set('lastSeq', this.#nextSeq - 1);
@@ -272,17 +276,23 @@ export class EventSpool {
   }
 
   #take(event: NewEvent): EmitOutcome {
-    const parsed = parseWith(NewEvent, event);
-    if (!parsed.ok) {
+    const problem = eventProblem(event);
+    if (problem !== undefined) {
       this.#add('invalidTotal', 1);
-      return { kind: 'invalid', reason: describeIssues(parsed.issues) };
+      return { kind: 'invalid', reason: problem };
     }
-    if (!atLeast(parsed.value.severity, this.#limits.minimumSeverity)) {
+    if (severityRankOf(event.severity) < this.#minimumRank) {
       this.#add('clippedTotal', 1);
       return { kind: 'clipped' };
     }
-    const seq = this.#nextSeq++;
-    this.#waiting.push(this.#numbered(parsed.value, seq));
+    const seq = this.#nextSeq;
+    const body = eventBody(event, seq, this.#now);
+    if (body instanceof Error) {
+      this.#add('invalidTotal', 1);
+      return { kind: 'invalid', reason: body.message };
+    }
+    this.#nextSeq = seq + 1;
+    this.#waiting.push(body);
     return { kind: 'spooled', seq };
   }
 
