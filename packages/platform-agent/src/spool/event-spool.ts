@@ -49,6 +49,10 @@ const DEFAULT_COMMIT: SpoolCommitOptions = {
   flushDelayMs: 20,
   onFlushError: (error) => process.emitWarning(`event spool flush failed, will retry: ${error.message}`),
 };
+/** Page size of a new spool file; see open(). */
+const PAGE_SIZE = 16_384;
+/** SQLite's default write-ahead log size before a checkpoint (1000 pages of 4 KiB). */
+const WAL_CHECKPOINT_BYTES = 4_096_000;
 /** After a failed timed flush: retrying at once would spin on a full disk. */
 const FLUSH_RETRY_MS = 1000;
 
@@ -118,8 +122,16 @@ export class EventSpool {
   ): EventSpool {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     const db = new Database(path);
+    // Takes effect only while the file is still empty (a spool made with 4 KiB pages keeps them).
+    // An event body is about 0.5 KiB; with 16 KiB pages SQLite writes and checkpoints a quarter of
+    // the pages and frames for the same events, which took a third off its CPU time per event.
+    db.pragma(`page_size = ${PAGE_SIZE}`);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
+    // The write-ahead log is copied into the database once it holds about WAL_CHECKPOINT_BYTES,
+    // whatever the page size: SQLite's default counts pages (1000), which would be 16 MiB here.
+    const pageSize = db.pragma('page_size', { simple: true }) as number;
+    db.pragma(`wal_autocheckpoint = ${Math.max(1, Math.round(WAL_CHECKPOINT_BYTES / pageSize))}`);
     db.exec(`
       CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, body TEXT NOT NULL, notice INTEGER NOT NULL DEFAULT 0);
       CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
