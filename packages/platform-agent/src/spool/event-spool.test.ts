@@ -198,6 +198,60 @@ describe('EventSpool', () => {
     );
   });
 
+  it('stores each event as the caller gave it plus its seq (and a time when it had none)', () => {
+    const at = new Date('2024-05-01T10:00:00.000Z');
+    const spool = EventSpool.open(spoolPath(), {}, () => at);
+    const timed: NewEvent = { ...event(1), ruleId: '5716', action: 'Log', time: '2024-04-30T23:59:59.500+02:00' };
+    spool.emit(timed);
+    spool.emit(event(2));
+    const [first, second] = spool.nextBatch(10);
+    assert.deepEqual(first, { ...timed, seq: 1 });
+    assert.deepEqual(second, { ...event(2), seq: 2, time: at.toISOString() });
+    spool.release();
+    spool.close();
+  });
+
+  it('refuses details JSON cannot hold as invalid, without taking a seq or blocking later commits', () => {
+    const path = spoolPath();
+    const spool = EventSpool.open(path);
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    for (const details of [{ n: 10n }, cyclic]) {
+      const outcome = spool.emit({ ...event(0), details });
+      assert.equal(outcome.kind, 'invalid');
+      if (outcome.kind === 'invalid') assert.match(outcome.reason, /cannot be written as JSON/);
+    }
+    assert.deepEqual(spool.emit(event(1)), { kind: 'spooled', seq: 1 });
+    spool.flush();
+    assert.equal(readSpoolCounters(path)?.pendingEvents, 1);
+    assert.equal(spool.counters().invalidEvents, 2);
+    spool.close();
+  });
+
+  it('opens a spool made with 4 KiB pages as it is, and goes on numbering from its counter', () => {
+    const path = spoolPath();
+    const old = new Database(path);
+    old.pragma('journal_mode = WAL');
+    old.exec(`
+      CREATE TABLE events (seq INTEGER PRIMARY KEY, body TEXT NOT NULL, notice INTEGER NOT NULL DEFAULT 0);
+      CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+      INSERT INTO counters (name, value) VALUES ('lastSeq', 7);
+    `);
+    old.close();
+    const spool = EventSpool.open(path);
+    for (let i = 8; i <= 600; i++) assert.deepEqual(spool.emit(event(i)), { kind: 'spooled', seq: i });
+    spool.close();
+    const db = new Database(path, { readonly: true });
+    assert.equal(db.pragma('page_size', { simple: true }), 4096);
+    assert.equal((db.prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number }).n, 593);
+    db.close();
+    const fresh = spoolPath();
+    EventSpool.open(fresh).close();
+    const made = new Database(fresh, { readonly: true });
+    assert.equal(made.pragma('page_size', { simple: true }), 16_384, 'a new spool gets the larger pages');
+    made.close();
+  });
+
   it('10,000 emits, close(), reopen: exactly 10,000 events, in order, and numbering goes on', () => {
     const path = spoolPath();
     let spool = EventSpool.open(path);
