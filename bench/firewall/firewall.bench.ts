@@ -28,6 +28,18 @@ import {
 import { PlatformSettings } from '@bulwark/protocol';
 import { Value } from '@sinclair/typebox/value';
 
+const known = new Set(['--apply-only', '--help']);
+const unknown = process.argv.slice(2).filter((a) => !known.has(a));
+if (process.argv.includes('--help') || unknown.length > 0) {
+  if (unknown.length > 0) console.error(`unknown option: ${unknown.join(' ')}`);
+  console.log(
+    'Usage: npm run bench:firewall -- [--apply-only]\n\n' +
+      '  Applies 10, 1,000 and 10,000 rules (mergeable and unmergeable mixes) in a network namespace,\n' +
+      '  then measures TCP bulk throughput with 1,000 rules against none (root).\n' +
+      '  --apply-only   skip the throughput part',
+  );
+  process.exit(unknown.length > 0 ? 2 : 0);
+}
 if (process.getuid?.() !== 0) {
   console.log('skipped: needs root (network namespaces and nftables)');
   process.exit(0);

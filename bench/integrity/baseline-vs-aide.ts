@@ -22,6 +22,7 @@ import { measureSpoolLatency } from './spool-latency.js';
 
 const { values } = parseArgs({
   options: {
+    help: { type: 'boolean', default: false },
     tree: { type: 'string', default: '/usr' },
     'aide-workers': { type: 'string', default: '1' },
     samples: { type: 'string', default: '200' },
@@ -30,6 +31,21 @@ const { values } = parseArgs({
     'latency-only': { type: 'boolean', default: false },
   },
 });
+if (values.help) {
+  console.log(
+    [
+      'Usage: npm run bench:integrity -- [options]',
+      '',
+      '  --tree DIR          tree to baseline (default /usr)',
+      '  --aide-workers N    AIDE worker threads (default 1)',
+      '  --samples N         real-time writes for the latency part (default 200)',
+      '  --skip-aide         baseline ours only',
+      '  --no-warm           do not read the tree once before timing',
+      '  --latency-only      only the real-time latency part (file written -> event committed in the spool)',
+    ].join('\n'),
+  );
+  process.exit(0);
+}
 const tree = values.tree!;
 const work = mkdtempSync(join(tmpdir(), 'bulwark-bench-integrity-'));
 
