@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { openDatabase } from './open-database.js';
+import { openDatabase, postgresPoolSize } from './open-database.js';
 
 describe('openDatabase', () => {
   it('creates the SQLite file readable by its owner only, in WAL mode with foreign keys on', async () => {
@@ -27,6 +27,14 @@ describe('openDatabase', () => {
       await again.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('sizes the PostgreSQL pool at 20 connections unless BULWARK_DATABASE_POOL_SIZE says otherwise', () => {
+    assert.equal(postgresPoolSize({}), 20);
+    assert.equal(postgresPoolSize({ BULWARK_DATABASE_POOL_SIZE: '48' }), 48);
+    for (const bad of ['0', '-3', '2.5', 'many', '100000']) {
+      assert.equal(postgresPoolSize({ BULWARK_DATABASE_POOL_SIZE: bad }), 20, bad);
     }
   });
 
