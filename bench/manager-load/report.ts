@@ -27,7 +27,7 @@ interface Report {
   activation: { activated: number; failed: number; seconds: number } | null;
   window: { seconds: number };
   connect: { seconds: number; heartbeat: Summary; configuration: Summary };
-  heartbeats: Summary & { perSecond: number; overlapped: number; lateDispatches: number };
+  heartbeats: Summary & { perSecond: number; overlapped: number; lateDispatches: number; retried: number };
   agentsHeld: number;
   agentsWithFailures: number;
   agentsWithoutHeartbeatInWindow: number;
@@ -69,7 +69,7 @@ export function formatReport(r: Report): string {
   lines.push(
     `connect (first heartbeat + configuration of every agent): ${r.connect.seconds.toFixed(1)} s; heartbeat ${ms(r.connect.heartbeat)}, ${errors(r.connect.heartbeat)}`,
     `agents held: ${r.agentsHeld}/${o.agents} (failures: ${r.agentsWithFailures}, no heartbeat due in window: ${r.agentsWithoutHeartbeatInWindow})`,
-    `heartbeats: ${r.heartbeats.perSecond.toFixed(1)}/s, ${ms(r.heartbeats)}, ${errors(r.heartbeats)}, overlapped ${r.heartbeats.overlapped}, late dispatches ${r.heartbeats.lateDispatches}`,
+    `heartbeats: ${r.heartbeats.perSecond.toFixed(1)}/s, ${ms(r.heartbeats)}, ${errors(r.heartbeats)}, overlapped ${r.heartbeats.overlapped}, late dispatches ${r.heartbeats.lateDispatches}, retried after a network error ${r.heartbeats.retried}`,
     `events: offered ${r.events.offeredPerSecond.toFixed(0)}/s, accepted ${r.events.acceptedPerSecond.toFixed(0)}/s (${r.events.accepted} events, ${r.events.duplicates} duplicates) in batches of ${o.batchSize} from ${o.eventAgents} agents; batch ${ms(r.events)}, ${errors(r.events)}, ${r.events.batchesSkippedBusy} batches not sent (every event agent busy)`,
   );
   for (const [name, s] of Object.entries(r.api))
