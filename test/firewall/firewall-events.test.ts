@@ -3,53 +3,25 @@
  * subscriptions see that namespace's packets), and clients in "b" and "c" make connections.
  */
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import { kernelAddonStatus } from '@bulwark/kernel';
 import { moduleConfiguration, platform, quiet } from './configurations.js';
-import {
-  A_B,
-  type AgentWorker,
-  B,
-  createLab,
-  type Lab,
-  listen,
-  rootSkipReason,
-  startAgentWorker,
-  waitReady,
-} from './firewall-lab.js';
+import { A_B, type AgentWorker, B, type Lab, nflogSkipReason, startWorkerLab } from './firewall-lab.js';
 
-function skipReason(): string | undefined {
-  const root = rootSkipReason(['nft', 'nc', 'ip']);
-  if (root) return root;
-  const addon = kernelAddonStatus();
-  if (!addon.available) {
-    if (process.env.CI) throw new Error(`bulwark-kernel addon must be built in CI: ${addon.reason}`);
-    return `needs the kernel addon for NFLOG: ${addon.reason}`;
-  }
-  return undefined;
-}
+const skip = nflogSkipReason(['nft', 'nc', 'ip']);
 
 type Event = { action?: string; ruleId?: string; type: string; summary: string; details?: Record<string, unknown> };
 const events = (w: AgentWorker) => w.lines.filter((l) => 'event' in l).map((l) => l.event as Event);
 
-describe('firewall events from NFLOG', { skip: skipReason() }, () => {
+describe('firewall events from NFLOG', { skip }, () => {
   let lab: Lab;
-  let listener: ChildProcess;
   let worker: AgentWorker;
+  let close: (() => Promise<void>) | undefined;
 
   before(async () => {
-    lab = createLab();
-    listener = listen(lab.a, [80, 8080]);
-    await waitReady(listener);
-    worker = startAgentWorker(lab.a);
+    ({ lab, worker, close } = await startWorkerLab([80, 8080]));
   });
 
-  after(async () => {
-    await worker?.stop();
-    listener?.kill();
-    lab?.destroy();
-  });
+  after(() => close?.());
 
   const deny8080 = [
     {

@@ -5,35 +5,12 @@
  * of the rules), and events from folded denies and log-only rules must name the right rules.
  */
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import { kernelAddonStatus } from '@bulwark/kernel';
 import type { FirewallRule } from '@bulwark/module-firewall/engine';
 import { moduleConfiguration, platform, quiet } from './configurations.js';
-import {
-  A_B,
-  A_C,
-  type AgentWorker,
-  B,
-  C,
-  createLab,
-  type Lab,
-  listen,
-  rootSkipReason,
-  startAgentWorker,
-  waitReady,
-} from './firewall-lab.js';
+import { A_B, A_C, type AgentWorker, B, C, type Lab, nflogSkipReason, startWorkerLab } from './firewall-lab.js';
 
-function skipReason(): string | undefined {
-  const root = rootSkipReason(['nft', 'nc', 'ip']);
-  if (root) return root;
-  const addon = kernelAddonStatus();
-  if (!addon.available) {
-    if (process.env.CI) throw new Error(`bulwark-kernel addon must be built in CI: ${addon.reason}`);
-    return `needs the kernel addon for NFLOG: ${addon.reason}`;
-  }
-  return undefined;
-}
+const skip = nflogSkipReason(['nft', 'nc', 'ip']);
 
 type Rule = Partial<FirewallRule> & { id: string; action: FirewallRule['action'] };
 type Event = { action?: string; ruleId?: string; details?: Record<string, unknown> };
@@ -113,25 +90,18 @@ function expected(source: string, destination: string, port: number) {
   return { allowed: !deny && first('allow') !== undefined, deniedBy: deny?.id, logged };
 }
 
-describe('folded runs of rules with real traffic', { skip: skipReason() }, () => {
+describe('folded runs of rules with real traffic', { skip }, () => {
   let lab: Lab;
-  let listener: ChildProcess;
   let worker: AgentWorker;
+  let close: (() => Promise<void>) | undefined;
 
   before(async () => {
-    lab = createLab();
-    listener = listen(lab.a, PORTS);
-    await waitReady(listener);
-    worker = startAgentWorker(lab.a);
+    ({ lab, worker, close } = await startWorkerLab(PORTS));
     const applied = await worker.apply({ configuration: moduleConfiguration(RULES, quiet), platform: platform() });
     assert.equal((applied.status as { state: string }).state, 'on', JSON.stringify(applied.status));
   });
 
-  after(async () => {
-    await worker?.stop();
-    listener?.kill();
-    lab?.destroy();
-  });
+  after(() => close?.());
 
   test('the runs are folded into interval maps and sets', () => {
     const chain = lab.exec(lab.a, 'nft', ['list', 'chain', 'inet', 'bulwark', 'input']).stdout;

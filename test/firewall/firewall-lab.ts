@@ -6,6 +6,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { kernelAddonStatus } from '@bulwark/kernel';
 import { createNamespaces, type Namespaces, readJsonLines } from '../support/netns-lab.js';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -18,6 +19,21 @@ export function rootSkipReason(tools: readonly string[]): string | undefined {
       if (process.env.CI) throw new Error(`${tool} must be installed in CI`);
       return `needs ${tool} (apt-get install ${tool === 'nc' ? 'netcat-openbsd' : tool === 'nft' ? 'nftables' : tool})`;
     }
+  }
+  return undefined;
+}
+
+/**
+ * As rootSkipReason, for tests that read the agent's events: NFLOG needs the kernel addon, and a CI
+ * machine without it is broken rather than a reason to skip.
+ */
+export function nflogSkipReason(tools: readonly string[]): string | undefined {
+  const root = rootSkipReason(tools);
+  if (root) return root;
+  const addon = kernelAddonStatus();
+  if (!addon.available) {
+    if (process.env.CI) throw new Error(`bulwark-kernel addon must be built in CI: ${addon.reason}`);
+    return `needs the kernel addon for NFLOG: ${addon.reason}`;
   }
   return undefined;
 }
@@ -132,6 +148,38 @@ export function startAgentWorker(ns: string, dataDir?: string, managerUrl?: stri
         child.on('exit', resolve);
         setTimeout(() => child.kill('SIGKILL'), 5000).unref();
       });
+    },
+  };
+}
+
+/** A lab whose host "a" listens on some TCP ports and runs the agent module as a worker. */
+export interface WorkerLab {
+  readonly lab: Lab;
+  readonly worker: AgentWorker;
+  /** Stops the worker and the listeners, then removes the namespaces. */
+  close(): Promise<void>;
+}
+
+export async function startWorkerLab(ports: readonly number[]): Promise<WorkerLab> {
+  const lab = createLab();
+  let listener: ChildProcess | undefined;
+  try {
+    listener = listen(lab.a, ports);
+    await waitReady(listener);
+  } catch (error) {
+    // The caller never gets a close() to call, so the namespaces must go here.
+    listener?.kill();
+    lab.destroy();
+    throw error;
+  }
+  const worker = startAgentWorker(lab.a);
+  return {
+    lab,
+    worker,
+    async close() {
+      await worker.stop();
+      listener?.kill();
+      lab.destroy();
     },
   };
 }

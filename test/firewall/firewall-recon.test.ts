@@ -4,34 +4,11 @@
  * scanner is cut off (a set element with a timeout), and in tap mode it is only reported.
  */
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import { kernelAddonStatus } from '@bulwark/kernel';
 import { moduleConfiguration, platform } from './configurations.js';
-import {
-  A_B,
-  A_C,
-  type AgentWorker,
-  B,
-  C,
-  createLab,
-  type Lab,
-  listen,
-  rootSkipReason,
-  startAgentWorker,
-  waitReady,
-} from './firewall-lab.js';
+import { A_B, A_C, type AgentWorker, B, C, type Lab, nflogSkipReason, startWorkerLab } from './firewall-lab.js';
 
-function skipReason(): string | undefined {
-  const root = rootSkipReason(['nft', 'nc', 'ip', 'nmap']);
-  if (root) return root;
-  const addon = kernelAddonStatus();
-  if (!addon.available) {
-    if (process.env.CI) throw new Error(`bulwark-kernel addon must be built in CI: ${addon.reason}`);
-    return `needs the kernel addon for NFLOG: ${addon.reason}`;
-  }
-  return undefined;
-}
+const skip = nflogSkipReason(['nft', 'nc', 'ip', 'nmap']);
 
 type Event = { action?: string; type: string; summary: string; details?: Record<string, unknown> };
 const recon = (kind: string, source: string) => (l: Record<string, unknown>) => {
@@ -41,16 +18,13 @@ const recon = (kind: string, source: string) => (l: Record<string, unknown>) => 
 
 const detectOnly = { blockPortScans: false, blockNetworkSweeps: false, blockTcpProbes: false };
 
-describe('reconnaissance detection against nmap', { skip: skipReason() }, () => {
+describe('reconnaissance detection against nmap', { skip }, () => {
   let lab: Lab;
-  let listener: ChildProcess;
   let worker: AgentWorker;
+  let close: (() => Promise<void>) | undefined;
 
   before(async () => {
-    lab = createLab();
-    listener = listen(lab.a, [22, 80]);
-    await waitReady(listener);
-    worker = startAgentWorker(lab.a);
+    ({ lab, worker, close } = await startWorkerLab([22, 80]));
     const applied = await worker.apply({
       configuration: moduleConfiguration([], detectOnly),
       platform: platform('inline'),
@@ -58,11 +32,7 @@ describe('reconnaissance detection against nmap', { skip: skipReason() }, () => 
     assert.equal((applied.status as { state: string }).state, 'on', JSON.stringify(applied.status));
   });
 
-  after(async () => {
-    await worker?.stop();
-    listener?.kill();
-    lab?.destroy();
-  });
+  after(() => close?.());
 
   const nmap = (ns: string, args: string[]) => {
     const r = lab.exec(ns, 'nmap', ['-n', '-T4', '--max-retries', '1', '--host-timeout', '30s', ...args], 60_000);

@@ -9,7 +9,6 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { kernelAddonStatus } from '@bulwark/kernel';
 import { FirewallAgent, namespaceNft } from '@bulwark/module-firewall/agent';
 import { firewallManager } from '@bulwark/module-firewall/manager';
 import type { Inventory, PlatformSettings } from '@bulwark/protocol';
@@ -24,22 +23,12 @@ import {
   createLab,
   type Lab,
   listen,
-  rootSkipReason,
+  nflogSkipReason,
   startAgentWorker,
   waitReady,
 } from './firewall-lab.js';
 
-function skipReason(): string | undefined {
-  const root = rootSkipReason(['nft', 'nc', 'ip', 'nmap']);
-  if (root) return root;
-  const addon = kernelAddonStatus();
-  if (!addon.available) {
-    if (process.env.CI) throw new Error(`bulwark-kernel addon must be built in CI: ${addon.reason}`);
-    return `needs the kernel addon for NFLOG: ${addon.reason}`;
-  }
-  return undefined;
-}
-
+const skip = nflogSkipReason(['nft', 'nc', 'ip', 'nmap']);
 const bounded = { timeout: 90_000 };
 const MANAGER_PORT = 4120;
 const MANAGER_URL = `https://${C}:${MANAGER_PORT}`;
@@ -52,7 +41,7 @@ function agentDataDir(): { root: string; moduleDir: string } {
   return { root, moduleDir };
 }
 
-describe('firewall safety', { skip: skipReason() }, () => {
+describe('firewall safety', { skip }, () => {
   let lab: Lab;
   let listenerA: ChildProcess;
   let listenerC: ChildProcess;
