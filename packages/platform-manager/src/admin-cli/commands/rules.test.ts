@@ -1,24 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import type { FastifyInstance } from 'fastify';
-import { buildConsoleServer } from '../../http/console-server.js';
-import { ManagerMetrics } from '../../http/manager-metrics.js';
-import { WakeHub } from '../../http/wake-hub.js';
-import { loadOrCreatePki } from '../../pki/certificate-authority.js';
+import { openTestConsole, type TestConsole } from '../../http/test-console.js';
 import { SYSTEM_ACTOR } from '../../services/roles.js';
 import { inventoryWith, ruleTestModule } from '../../services/rules-test-module.js';
-import {
-  activateComputer,
-  must,
-  openTestServices,
-  sampleModule,
-  type TestServices,
-} from '../../services/test-services.js';
+import { activateComputer, must, sampleModule } from '../../services/test-services.js';
 import { testStores } from '../../storage/test-stores.js';
 import { runCli } from '../run-cli.js';
 
@@ -26,34 +15,18 @@ import { runCli } from '../run-cli.js';
 const [sqlite] = await testStores();
 
 describe('bulwark rules / computers recommend', () => {
-  let t: TestServices;
-  let app: FastifyInstance;
-  let dir: string;
+  let t: TestConsole;
   let base: string[];
 
   before(async () => {
-    t = await openTestServices(sqlite!, [sampleModule, ruleTestModule]);
-    dir = await mkdtemp(join(tmpdir(), 'bulwark-cli-rules-'));
-    const pki = await loadOrCreatePki(join(dir, 'pki'));
-    await writeFile(join(dir, 'ca.crt'), pki.caCertPem);
+    t = await openTestConsole(sqlite!, [sampleModule, ruleTestModule]);
+    await writeFile(join(t.dir, 'ca.crt'), t.pki.caCertPem);
     const key = must(await t.services.apiKeys.create({ name: 'cli', role: 'administrator' }, SYSTEM_ACTOR)).key;
-    app = await buildConsoleServer({
-      services: t.services,
-      wakeHub: new WakeHub(),
-      version: 'test',
-      tls: { key: pki.serverKeyPem, cert: pki.serverCertPem },
-      logger: false,
-      metrics: new ManagerMetrics(),
-    });
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    const { port } = app.server.address() as AddressInfo;
-    base = ['--manager', `https://localhost:${port}`, '--api-key', key, '--ca', join(dir, 'ca.crt')];
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = t.app.server.address() as AddressInfo;
+    base = ['--manager', `https://localhost:${port}`, '--api-key', key, '--ca', join(t.dir, 'ca.crt')];
   });
-  after(async () => {
-    await app?.close();
-    await t?.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  after(() => t?.close());
 
   async function run(...argv: string[]) {
     const stdout = new PassThrough();
@@ -84,14 +57,14 @@ describe('bulwark rules / computers recommend', () => {
       ['G-100', 'G-200', 'G-300'],
     );
 
-    const ruleFile = join(dir, 'rule.json');
+    const ruleFile = join(t.dir, 'rule.json');
     await writeFile(ruleFile, JSON.stringify({ id: 'C-1', name: 'Custom', mode: 'bad' }));
     const refused = await run('rules', 'create', 'guard', ruleFile);
     assert.notEqual(refused.code, 0);
     assert.match(refused.err, /\/mode/);
     await writeFile(ruleFile, JSON.stringify({ id: 'C-1', name: 'Custom', mode: 'detect' }));
     assert.equal((await run('rules', 'create', 'guard', ruleFile)).code, 0);
-    assert.equal((await run('rules', 'create', 'guard', join(dir, 'missing.json'))).code, 2);
+    assert.equal((await run('rules', 'create', 'guard', join(t.dir, 'missing.json'))).code, 2);
     assert.equal((await run('rules', 'delete', 'guard', 'C-1')).code, 0);
     assert.notEqual((await run('rules', 'delete', 'guard', 'G-100')).code, 0, 'built-ins are read-only');
 

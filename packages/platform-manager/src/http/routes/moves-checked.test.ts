@@ -1,18 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { firewallManager } from '@bulwark/module-firewall/manager';
 import { integrityModule } from '@bulwark/module-integrity/manager';
-import type { FastifyInstance } from 'fastify';
-import { loadOrCreatePki } from '../../pki/certificate-authority.js';
 import { SYSTEM_ACTOR } from '../../services/roles.js';
-import { activateComputer, must, openTestServices, type TestServices } from '../../services/test-services.js';
+import { activateComputer, must } from '../../services/test-services.js';
 import { testStores } from '../../storage/test-stores.js';
-import { buildConsoleServer } from '../console-server.js';
-import { ManagerMetrics } from '../manager-metrics.js';
-import { WakeHub } from '../wake-hub.js';
+import { openTestConsole, type TestConsole } from '../test-console.js';
 
 // Moving a computer to another policy, and deleting a policy with force (its children and
 // computers move up), change the settings the rules in force there see. Over HTTP with the real
@@ -39,38 +32,17 @@ const sshRule = {
 };
 
 describe('moves that rule checks guard (computer to another policy, policy delete with force)', () => {
-  let t: TestServices;
-  let app: FastifyInstance;
-  let dir: string;
+  let t: TestConsole;
   let key: string;
 
   before(async () => {
-    t = await openTestServices(sqlite!, [firewallManager, integrityModule]);
-    dir = await mkdtemp(join(tmpdir(), 'bulwark-moves-checked-'));
-    const pki = await loadOrCreatePki(dir);
+    t = await openTestConsole(sqlite!, [firewallManager, integrityModule]);
     key = must(await t.services.apiKeys.create({ name: 'admin', role: 'administrator' }, SYSTEM_ACTOR)).key;
-    app = await buildConsoleServer({
-      services: t.services,
-      wakeHub: new WakeHub(),
-      version: 'test',
-      tls: { key: pki.serverKeyPem, cert: pki.serverCertPem },
-      logger: false,
-      metrics: new ManagerMetrics(),
-    });
   });
-  after(async () => {
-    await app?.close();
-    await t?.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  after(() => t?.close());
 
   const request = (method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, payload?: unknown) =>
-    app.inject({
-      method,
-      url,
-      headers: { authorization: `Bearer ${key}` },
-      ...(payload === undefined ? {} : { payload: payload as object }),
-    });
+    t.request(key, method, url, payload);
   const ok = async (method: 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, payload?: unknown) => {
     const response = await request(method, url, payload);
     assert.equal(response.statusCode < 300, true, `${method} ${url}: ${response.statusCode} ${response.body}`);

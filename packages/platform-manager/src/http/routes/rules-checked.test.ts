@@ -1,18 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { firewallManager } from '@bulwark/module-firewall/manager';
 import { integrityModule } from '@bulwark/module-integrity/manager';
-import type { FastifyInstance } from 'fastify';
-import { loadOrCreatePki } from '../../pki/certificate-authority.js';
 import { SYSTEM_ACTOR } from '../../services/roles.js';
-import { activateComputer, must, openTestServices, type TestServices } from '../../services/test-services.js';
+import { activateComputer, must } from '../../services/test-services.js';
 import { testStores } from '../../storage/test-stores.js';
-import { buildConsoleServer } from '../console-server.js';
-import { ManagerMetrics } from '../manager-metrics.js';
-import { WakeHub } from '../wake-hub.js';
+import { openTestConsole, type TestConsole } from '../test-console.js';
 
 // The rule API refuses what the firewall and integrity compilers would silently leave out on the
 // host, with the real modules, over HTTP: nothing is stored and no configuration changes.
@@ -54,9 +47,7 @@ const integrityRule = {
 };
 
 describe('rule API semantic checks (firewall, integrity)', () => {
-  let t: TestServices;
-  let app: FastifyInstance;
-  let dir: string;
+  let t: TestConsole;
   let key: string;
   let webPolicy: string;
   let dbPolicy: string;
@@ -64,36 +55,17 @@ describe('rule API semantic checks (firewall, integrity)', () => {
   let db1: string;
 
   before(async () => {
-    t = await openTestServices(sqlite!, [firewallManager, integrityModule]);
-    dir = await mkdtemp(join(tmpdir(), 'bulwark-rules-checked-'));
-    const pki = await loadOrCreatePki(dir);
+    t = await openTestConsole(sqlite!, [firewallManager, integrityModule]);
     key = must(await t.services.apiKeys.create({ name: 'admin', role: 'administrator' }, SYSTEM_ACTOR)).key;
-    app = await buildConsoleServer({
-      services: t.services,
-      wakeHub: new WakeHub(),
-      version: 'test',
-      tls: { key: pki.serverKeyPem, cert: pki.serverCertPem },
-      logger: false,
-      metrics: new ManagerMetrics(),
-    });
     webPolicy = must(await t.services.policies.create({ name: 'Web Server' }, SYSTEM_ACTOR)).id;
     dbPolicy = must(await t.services.policies.create({ name: 'Database Server' }, SYSTEM_ACTOR)).id;
     web1 = await activateComputer(t.services, 'web-1', webPolicy);
     db1 = await activateComputer(t.services, 'db-1', dbPolicy);
   });
-  after(async () => {
-    await app?.close();
-    await t?.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  after(() => t?.close());
 
   const request = (method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: unknown) =>
-    app.inject({
-      method,
-      url,
-      headers: { authorization: `Bearer ${key}` },
-      ...(payload === undefined ? {} : { payload: payload as object }),
-    });
+    t.request(key, method, url, payload);
 
   /** What a refused request must leave as it was: audit log, configuration versions, rules, settings. */
   async function snapshot() {

@@ -1,22 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { FastifyInstance } from 'fastify';
-import { loadOrCreatePki } from '../../pki/certificate-authority.js';
 import { SYSTEM_ACTOR } from '../../services/roles.js';
 import { inventoryWith, ruleTestModule } from '../../services/rules-test-module.js';
-import {
-  activateComputer,
-  must,
-  openTestServices,
-  sampleModule,
-  type TestServices,
-} from '../../services/test-services.js';
+import { activateComputer, must, sampleModule } from '../../services/test-services.js';
 import { testStores } from '../../storage/test-stores.js';
-import { buildConsoleServer } from '../console-server.js';
-import { ManagerMetrics } from '../manager-metrics.js';
+import { openTestConsole, type TestConsole } from '../test-console.js';
 import { WakeHub } from '../wake-hub.js';
 
 // HTTP behaviour of the rule routes over SQLite; the services' own tests run on both stores and
@@ -24,47 +12,31 @@ import { WakeHub } from '../wake-hub.js';
 const [sqlite] = await testStores();
 
 describe('rule routes', () => {
-  let t: TestServices;
-  let app: FastifyInstance;
-  let dir: string;
+  let t: TestConsole;
   const woken: string[] = [];
-  const keys: Record<string, string> = {};
+  const roles = ['administrator', 'operator', 'auditor'] as const;
+  const keys = {} as Record<(typeof roles)[number], string>;
 
   before(async () => {
-    t = await openTestServices(sqlite!, [sampleModule, ruleTestModule]);
-    dir = await mkdtemp(join(tmpdir(), 'bulwark-rule-routes-'));
-    const pki = await loadOrCreatePki(dir);
     const wakeHub = new WakeHub();
     const wake = wakeHub.wake.bind(wakeHub);
     wakeHub.wake = (ids) => {
       woken.push(...ids);
       return wake(ids);
     };
-    for (const role of ['administrator', 'operator', 'auditor'] as const) {
+    t = await openTestConsole(sqlite!, [sampleModule, ruleTestModule], wakeHub);
+    for (const role of roles) {
       keys[role] = must(await t.services.apiKeys.create({ name: role, role }, SYSTEM_ACTOR)).key;
     }
-    app = await buildConsoleServer({
-      services: t.services,
-      wakeHub,
-      version: 'test',
-      tls: { key: pki.serverKeyPem, cert: pki.serverCertPem },
-      logger: false,
-      metrics: new ManagerMetrics(),
-    });
   });
-  after(async () => {
-    await app?.close();
-    await t?.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  after(() => t?.close());
 
-  const request = (role: string, method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: unknown) =>
-    app.inject({
-      method,
-      url,
-      headers: { authorization: `Bearer ${keys[role]}` },
-      ...(payload === undefined ? {} : { payload: payload as object }),
-    });
+  const request = (
+    role: (typeof roles)[number],
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+    url: string,
+    payload?: unknown,
+  ) => t.request(keys[role], method, url, payload);
 
   it('creates custom rules: a bad one is 400 naming the field and stored nowhere; unknown module 404', async () => {
     const bad = await request('administrator', 'POST', '/api/modules/guard/rules', {
