@@ -5,30 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { activateFakeAgent, bearer, call, type Role, startTestManager, type TestManager } from './manager-harness.js';
-import { activateAndRunAgent } from './real-agent-process.js';
+import { activateAndRunAgent, eventually, policyWithOnly, SYSTEM } from './real-agent-process.js';
 
 // The real manager and the real bulwark-agent process, with integrity monitoring watching a
 // temporary directory only: commands created through the API reach the agent through the wake
 // channel and the heartbeat answer, and their outcomes, the events and the baseline copy come back.
 
 const cliBin = new URL('../../packages/platform-manager/bin/bulwark.js', import.meta.url).pathname;
-const SYSTEM = { kind: 'system' as const, id: null, name: 'test' };
-
-async function eventually<T>(
-  read: () => Promise<T>,
-  done: (value: T) => boolean,
-  ms: number,
-  what: string,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: T = await read();
-  while (!done(last)) {
-    if (Date.now() > deadline) assert.fail(`${what} did not happen; last: ${JSON.stringify(last).slice(0, 2000)}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    last = await read();
-  }
-  return last;
-}
 
 describe('commands to a real agent: scan-integrity, rebuild-baseline, the baseline copy', () => {
   let t: TestManager;
@@ -72,20 +55,12 @@ describe('commands to a real agent: scan-integrity, rebuild-baseline, the baseli
     await writeFile(join(watched, 'users.list'), 'alice\n');
 
     const { services } = t.manager;
-    const policy = await services.policies.create({ name: 'Integrity of one temporary directory' }, SYSTEM);
-    assert.ok(policy.ok);
-    const target = { kind: 'policy' as const, id: policy.value.id };
-    for (const module of services.modules.list()) {
-      if (module.id === 'platform' || module.id === 'integrity') continue;
-      if ('enabled' in module.defaults)
-        assert.ok((await services.settings.set(target, `${module.id}.enabled`, false, SYSTEM)).ok);
-    }
+    const target = await policyWithOnly(t, 'integrity', 'Integrity of one temporary directory');
     for (const [key, value] of [
       ['integrity.enabled', true],
       ['integrity.realTime', false],
       ['integrity.schedule', 'off'],
       ['integrity.hashWorkers', 1],
-      ['platform.networkEngineMode', 'tap'],
     ] as const) {
       const set = await services.settings.set(target, key, value, SYSTEM);
       assert.ok(set.ok, `${key}: ${set.ok ? '' : set.error.message}`);
@@ -103,9 +78,7 @@ describe('commands to a real agent: scan-integrity, rebuild-baseline, the baseli
     );
     assert.ok(rule.ok, rule.ok ? '' : rule.error.message);
     assert.ok((await services.rules.assign(target, 'integrity', ['test-watched'], SYSTEM)).ok);
-    const token = await services.activationTokens.create({ name: 'commands', policyId: policy.value.id }, SYSTEM);
-    assert.ok(token.ok);
-    const started = await activateAndRunAgent(t, token.value.token, agentDir);
+    const started = await activateAndRunAgent(t, target.id, agentDir);
     computerId = started.computerId;
     agent = started.process;
     agentOutput = started.output;

@@ -5,26 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { bearer, call, startTestManager, type TestManager } from './manager-harness.js';
-import { activateAndRunAgent } from './real-agent-process.js';
-
-const SYSTEM = { kind: 'system' as const, id: null, name: 'test' };
-
-/** Polls `read` until `done` holds; fails with the last value after `ms` (a hang guard, not a timing assertion). */
-async function eventually<T>(
-  read: () => Promise<T>,
-  done: (value: T) => boolean,
-  ms: number,
-  what: string,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: T = await read();
-  while (!done(last)) {
-    if (Date.now() > deadline) assert.fail(`${what} did not happen; last: ${JSON.stringify(last)}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    last = await read();
-  }
-  return last;
-}
+import { activateAndRunAgent, eventually, policyWithOnly } from './real-agent-process.js';
 
 describe('the real bulwark-agent against the real manager', () => {
   let t: TestManager;
@@ -43,22 +24,8 @@ describe('the real bulwark-agent against the real manager', () => {
   });
 
   test('activate with a pinned CA fingerprint, run, apply the configuration, follow a change through the wake channel', async () => {
-    const { services } = t.manager;
-    // A policy where only the inventory module runs: this test must never touch the host's
-    // firewall, traffic or files, whatever modules are registered as the product grows.
-    const policy = await services.policies.create({ name: 'Agent test (inventory only)' }, SYSTEM);
-    assert.ok(policy.ok);
-    const target = { kind: 'policy' as const, id: policy.value.id };
-    for (const module of services.modules.list()) {
-      if (module.id === 'platform' || module.id === 'inventory') continue;
-      if ('enabled' in module.defaults)
-        assert.ok((await services.settings.set(target, `${module.id}.enabled`, false, SYSTEM)).ok);
-    }
-    assert.ok((await services.settings.set(target, 'platform.networkEngineMode', 'tap', SYSTEM)).ok);
-    const token = await services.activationTokens.create({ name: 'e2e', policyId: policy.value.id }, SYSTEM);
-    assert.ok(token.ok);
-
-    const started = await activateAndRunAgent(t, token.value.token, agentDir);
+    const policy = await policyWithOnly(t, 'inventory', 'Agent test (inventory only)');
+    const started = await activateAndRunAgent(t, policy.id, agentDir);
     const { computerId } = started;
     assert.match(computerId, /^[0-9a-f-]{36}$/);
     agent = started.process;
