@@ -5,31 +5,15 @@ import { integrityModule } from '@bulwark/module-integrity/manager';
 import { SYSTEM_ACTOR } from '../../services/roles.js';
 import { activateComputer, must } from '../../services/test-services.js';
 import { testStores } from '../../storage/test-stores.js';
+import type { ProblemIssue } from '../problem-types.js';
 import { openTestConsole, type TestConsole } from '../test-console.js';
+import { adminsList, lists, sshRule } from './rule-check-fixtures.js';
 
 // Moving a computer to another policy, and deleting a policy with force (its children and
 // computers move up), change the settings the rules in force there see. Over HTTP with the real
 // firewall: a move that would leave a rule naming a list the new place lacks is refused (409)
 // and stores nothing; the same move once the list is there goes through.
 const [sqlite] = await testStores();
-
-interface Issue {
-  path: string;
-  message: string;
-}
-
-const adminsList = { id: 'admins', name: 'Administrators', addresses: ['10.0.0.0/24'] };
-const lists = (...ipLists: unknown[]) => ({ value: { ipLists, macLists: [], portLists: [] } });
-const sshRule = {
-  id: 'fw-ssh',
-  name: 'SSH from administrators',
-  action: 'allow',
-  priority: 2,
-  direction: 'incoming',
-  protocol: 'tcp',
-  source: { ipLists: ['admins'] },
-  destinationPorts: { ports: [22] },
-};
 
 describe('moves that rule checks guard (computer to another policy, policy delete with force)', () => {
   let t: TestConsole;
@@ -69,7 +53,7 @@ describe('moves that rule checks guard (computer to another policy, policy delet
   ) {
     assert.equal(response.statusCode, 409, response.body);
     assert.match(response.headers['content-type'] as string, /^application\/problem\+json/);
-    const body = response.json() as { type: string; detail: string; issues: Issue[] };
+    const body = response.json() as { type: string; detail: string; issues: ProblemIssue[] };
     assert.equal(body.type, 'urn:bulwark:problem:conflict');
     for (const e of expected) {
       assert.ok(

@@ -5,16 +5,13 @@ import { integrityModule } from '@bulwark/module-integrity/manager';
 import { SYSTEM_ACTOR } from '../../services/roles.js';
 import { activateComputer, must } from '../../services/test-services.js';
 import { testStores } from '../../storage/test-stores.js';
+import type { ProblemIssue } from '../problem-types.js';
 import { openTestConsole, type TestConsole } from '../test-console.js';
+import { adminsList, lists, sshRule } from './rule-check-fixtures.js';
 
 // The rule API refuses what the firewall and integrity compilers would silently leave out on the
 // host, with the real modules, over HTTP: nothing is stored and no configuration changes.
 const [sqlite] = await testStores();
-
-interface Issue {
-  path: string;
-  message: string;
-}
 
 const webRule = {
   id: 'fw-web',
@@ -24,18 +21,6 @@ const webRule = {
   direction: 'incoming',
   protocol: 'tcp',
   destinationPorts: { ports: [80] },
-};
-const adminsList = { id: 'admins', name: 'Administrators', addresses: ['10.0.0.0/24'] };
-const lists = (...ipLists: unknown[]) => ({ value: { ipLists, macLists: [], portLists: [] } });
-const sshRule = {
-  id: 'fw-ssh',
-  name: 'SSH from administrators',
-  action: 'allow',
-  priority: 2,
-  direction: 'incoming',
-  protocol: 'tcp',
-  source: { ipLists: ['admins'] },
-  destinationPorts: { ports: [22] },
 };
 const integrityRule = {
   id: 'etc-watch',
@@ -95,11 +80,11 @@ describe('rule API semantic checks (firewall, integrity)', () => {
     assert.equal(body.type, status === 409 ? 'urn:bulwark:problem:conflict' : 'urn:bulwark:problem:validation');
     for (const e of expected) {
       assert.ok(
-        body.issues.some((i: Issue) => i.path === e.path && e.message.test(i.message)),
+        body.issues.some((i: ProblemIssue) => i.path === e.path && e.message.test(i.message)),
         `expected an issue at ${e.path} matching ${e.message}; got ${JSON.stringify(body.issues)}`,
       );
     }
-    return body as { detail: string; issues: Issue[] };
+    return body as { detail: string; issues: ProblemIssue[] };
   }
 
   it('refuses a bad CIDR, port 70000 as number and as string, a missing list and frameType other', async () => {
