@@ -52,67 +52,126 @@ interface ParsedAddress {
 /**
  * Parsed terms by their text: thousands of rules repeat the same few values, and parsing is most
  * of the cost of folding. Bounded, and only ever holds pure results.
+ *
+ * The functions from here to `foldKey` run once per rule and per value (tens of thousands of times
+ * for a large policy): they create no closures, since every closure created costs more than the
+ * work it does here (tsx, which runs the agent, also names each one as it is made).
  */
 const addressCache = new Map<string, ParsedAddress | null>();
 const portCache = new Map<string | number, Interval | null>();
 const CACHE_LIMIT = 200_000;
 
-function cached<K, V>(cache: Map<K, V>, key: K, make: () => V): V {
-  let value = cache.get(key);
+function parsedAddress(text: string): ParsedAddress | null {
+  let value = addressCache.get(text);
   if (value === undefined) {
-    if (cache.size >= CACHE_LIMIT) cache.clear();
-    value = make();
-    cache.set(key, value);
+    if (addressCache.size >= CACHE_LIMIT) addressCache.clear();
+    const r = parseAddressTerm(text);
+    value = r.ok ? { family: r.value.family, bounds: addressBounds(r.value) } : null;
+    addressCache.set(text, value);
   }
   return value;
 }
 
-function parsedAddress(text: string): ParsedAddress | null {
-  return cached(addressCache, text, () => {
-    const r = parseAddressTerm(text);
-    return r.ok ? { family: r.value.family, bounds: addressBounds(r.value) } : null;
-  });
+function parsedPort(term: string | number): Interval | null {
+  let value = portCache.get(term);
+  if (value === undefined) {
+    if (portCache.size >= CACHE_LIMIT) portCache.clear();
+    const r = parsePortTerm(term);
+    if (r.ok) {
+      const [low = '0', high = low] = r.value.split('-');
+      value = [BigInt(low), BigInt(high)] as const;
+    } else value = null;
+    portCache.set(term, value);
+  }
+  return value;
 }
 
-function parsedPort(term: string | number): Interval | null {
-  return cached(portCache, term, () => {
-    const r = parsePortTerm(term);
-    if (!r.ok) return null;
-    const [low = '0', high = low] = r.value.split('-');
-    return [BigInt(low), BigInt(high)] as const;
-  });
+/** Appends the parsed addresses; false when one does not parse. */
+function addAddresses(texts: readonly string[] | undefined, out: ParsedAddress[]): boolean {
+  if (!texts) return true;
+  for (const text of texts) {
+    const parsed = parsedAddress(text);
+    if (!parsed) return false;
+    out.push(parsed);
+  }
+  return true;
 }
 
 function addressTerms(match: FirewallRule['source'], lists: FirewallLists): ParsedAddress[] | undefined {
   const out: ParsedAddress[] = [];
-  const add = (texts: readonly string[]) => {
-    for (const text of texts) {
-      const parsed = parsedAddress(text);
-      if (!parsed) return false;
-      out.push(parsed);
-    }
-    return true;
-  };
-  if (!add(match?.addresses ?? [])) return undefined;
-  for (const id of match?.ipLists ?? [])
-    if (!add(lists.ipLists.find((l) => l.id === id)?.addresses ?? [])) return undefined;
+  if (!addAddresses(match?.addresses, out)) return undefined;
+  for (const id of match?.ipLists ?? []) {
+    let list: readonly string[] = [];
+    for (const l of lists.ipLists)
+      if (l.id === id) {
+        list = l.addresses;
+        break;
+      }
+    if (!addAddresses(list, out)) return undefined;
+  }
   return out;
+}
+
+/** Appends the parsed ports; false when one does not parse. */
+function addPorts(terms: readonly (string | number)[] | undefined, out: Interval[]): boolean {
+  if (!terms) return true;
+  for (const term of terms) {
+    const parsed = parsedPort(term);
+    if (!parsed) return false;
+    out.push(parsed);
+  }
+  return true;
 }
 
 function portIntervals(match: FirewallRule['sourcePorts'], lists: FirewallLists): Interval[] | undefined {
   const out: Interval[] = [];
-  const add = (terms: readonly (string | number)[]) => {
-    for (const term of terms) {
-      const parsed = parsedPort(term);
-      if (!parsed) return false;
-      out.push(parsed);
-    }
-    return true;
-  };
-  if (!add(match?.ports ?? [])) return undefined;
-  for (const id of match?.portLists ?? [])
-    if (!add(lists.portLists.find((l) => l.id === id)?.ports ?? [])) return undefined;
+  if (!addPorts(match?.ports, out)) return undefined;
+  for (const id of match?.portLists ?? []) {
+    let list: readonly (string | number)[] = [];
+    for (const l of lists.portLists)
+      if (l.id === id) {
+        list = l.ports;
+        break;
+      }
+    if (!addPorts(list, out)) return undefined;
+  }
   return out.length > 0 ? out : undefined;
+}
+
+const hasFamily = (list: readonly ParsedAddress[] | null, family: Family): boolean => {
+  if (!list) return true;
+  for (const a of list) if (a.family === family) return true;
+  return false;
+};
+
+/** Whether the plain rules would match in `family`: each named side needs an address of it. */
+const viable = (
+  frame: string,
+  source: readonly ParsedAddress[] | null,
+  destination: readonly ParsedAddress[] | null,
+  family: Family,
+): boolean => (frame === 'any' || frame === family) && hasFamily(source, family) && hasFamily(destination, family);
+
+function boundsOf(list: readonly ParsedAddress[], family: Family): Interval[] {
+  const out: Interval[] = [];
+  for (const a of list) if (a.family === family) out.push(a.bounds);
+  return out;
+}
+
+/** Every combination of one value per dimension, in order. */
+function combinations(values: readonly (readonly Interval[])[]): Interval[][] {
+  let boxes: Interval[][] = [[]];
+  for (const v of values) {
+    const next: Interval[][] = [];
+    for (const b of boxes)
+      for (const x of v) {
+        const box = b.slice();
+        box.push(x);
+        next.push(box);
+      }
+    boxes = next;
+  }
+  return boxes;
 }
 
 /** The boxes of a foldable rule, or undefined (the rule stays plain nft rules). */
@@ -132,42 +191,36 @@ export function foldKey(rule: FirewallRule, lists: FirewallLists): FoldKey | und
   if (source === undefined || destination === undefined) return undefined;
   let family: Family | undefined;
   if (source || destination) {
-    // The family the plain rules would match in: each named side needs an address of it.
-    const viable = (f: Family) =>
-      (frame === 'any' || frame === f) &&
-      (!source || source.some((a) => a.family === f)) &&
-      (!destination || destination.some((a) => a.family === f));
-    const v4 = viable('ipv4');
-    if (v4 === viable('ipv6')) return undefined;
+    const v4 = viable(frame, source, destination, 'ipv4');
+    if (v4 === viable(frame, source, destination, 'ipv6')) return undefined;
     family = v4 ? 'ipv4' : 'ipv6';
     const ipKeyword = family === 'ipv4' ? 'ip' : 'ip6';
-    for (const [field, list] of [
-      ['saddr', source],
-      ['daddr', destination],
-    ] as const) {
-      if (!list) continue;
-      keywords.push(`${ipKeyword} ${field}`);
-      values.push(list.filter((a) => a.family === family).map((a) => a.bounds));
+    if (source) {
+      keywords.push(`${ipKeyword} saddr`);
+      values.push(boundsOf(source, family));
+    }
+    if (destination) {
+      keywords.push(`${ipKeyword} daddr`);
+      values.push(boundsOf(destination, family));
     }
   } else if (frame !== 'any') return undefined;
-  for (const [field, match] of [
-    ['sport', rule.sourcePorts],
-    ['dport', rule.destinationPorts],
-  ] as const) {
-    if (!match) continue;
-    const ports = portIntervals(match, lists);
+  if (rule.sourcePorts) {
+    const ports = portIntervals(rule.sourcePorts, lists);
     if (!ports) return undefined;
-    keywords.push(`${protocol} ${field}`);
+    keywords.push(`${protocol} sport`);
+    values.push(ports);
+  }
+  if (rule.destinationPorts) {
+    const ports = portIntervals(rule.destinationPorts, lists);
+    if (!ports) return undefined;
+    keywords.push(`${protocol} dport`);
     values.push(ports);
   }
   if (values.length === 0) return undefined;
   let count = 1;
   for (const v of values) count *= v.length;
   if (count > MAX_BOXES_PER_RULE) return undefined;
-  let boxes: Interval[][] = [[]];
-  for (const v of values)
-    boxes = v.length === 1 ? boxes.map((b) => [...b, v[0] as Interval]) : boxes.flatMap((b) => v.map((x) => [...b, x]));
-  return { ...shapeOf(protocol, family, keywords), boxes };
+  return { ...shapeOf(protocol, family, keywords), boxes: combinations(values) };
 }
 
 const named = (m: FirewallRule['source']) => (m?.addresses?.length ?? 0) + (m?.ipLists?.length ?? 0) > 0;
@@ -278,6 +331,10 @@ function intervalText(type: FieldType, [low, high]: Interval): string {
   return `${text(low)}-${text(high)}`;
 }
 
+const acceptLabel = () => 'a';
+const firstLabel = (ords: readonly number[]) => String(ords[0]);
+const allLabel = (ords: readonly number[]) => ords.join(',');
+
 export interface FoldedNft {
   /** Set and map declarations for the table. */
   readonly declarations: readonly string[];
@@ -295,17 +352,20 @@ export function foldedRunNft(
   statements: { readonly drop: string; readonly log: string },
 ): FoldedNft {
   const first = run.keys[0] as FoldKey;
-  const boxes: LabelledBox[] = run.keys.flatMap((key, ord) => key.boxes.map((box) => ({ box, ord })));
-  const label =
-    run.decision === 'accept'
-      ? () => 'a'
-      : run.decision === 'deny'
-        ? (ords: readonly number[]) => String(ords[0])
-        : (ords: readonly number[]) => ords.join(',');
+  const boxes: LabelledBox[] = [];
+  for (let ord = 0; ord < run.keys.length; ord++)
+    for (const box of (run.keys[ord] as FoldKey).boxes) boxes.push({ box, ord });
+  const label = run.decision === 'accept' ? acceptLabel : run.decision === 'deny' ? firstLabel : allLabel;
   const cells = partition(boxes, label);
   const type = first.types.join(' . ');
   const text = intervalTexts();
-  const element = (box: readonly Interval[]) => box.map((v, d) => text(first.types[d] as FieldType, v)).join(' . ');
+  const types = first.types;
+  // Called for each of tens of thousands of cells: a loop, not a map and join.
+  const element = (box: readonly Interval[]) => {
+    let out = text(types[0] as FieldType, box[0] as Interval);
+    for (let d = 1; d < box.length; d++) out += ` . ${text(types[d] as FieldType, box[d] as Interval)}`;
+    return out;
+  };
   const mark = (tag: number, ord: number | undefined) =>
     `0x${(tag | ((run.rules[ord ?? 0] as OrderedRule).index & MARK_INDEX_MASK)).toString(16)}`;
   const tagText = (tag: number) => `meta mark & 0x${MARK_TAG_MASK.toString(16)} == 0x${tag.toString(16)}`;
