@@ -6,9 +6,10 @@
  *
  * Only a necessary condition is derived: a decoder or rule is skipped when none of its pattern's
  * alternatives has all its texts in the line, and otherwise runs exactly as before. Texts are
- * lower-cased ASCII of two characters or more, cut to ten; other texts are left out of their
- * requirement (fewer or shorter requirements are still necessary conditions), and a non-ASCII
- * character of the line resets the automaton, which is right since no text contains one.
+ * lower-cased ASCII of two characters or more, cut to ten, or a single punctuation character (a
+ * rare `%`, `|` or `,` rules out decoders that have no longer text); other texts are left out of
+ * their requirement (fewer or shorter requirements are still necessary conditions), and a
+ * non-ASCII character of the line resets the automaton, which is right since no text contains one.
  */
 
 /** For each alternative of a pattern, the ids of the texts that must all occur; any alternative suffices. */
@@ -21,6 +22,11 @@ const ASCII = 128;
  */
 const MAX_TEXT = 10;
 
+/** ASCII punctuation (printable, not a letter, digit or space) or a tab. */
+function isPunctuation(c: number): boolean {
+  return (c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) || (c >= 123 && c <= 126) || c === 9;
+}
+
 /** Collects texts and assigns each a stable id; duplicates share one. */
 export class LiteralCatalogue {
   readonly texts: string[] = [];
@@ -28,10 +34,10 @@ export class LiteralCatalogue {
 
   /**
    * The id of a lower-cased text (or of its first MAX_TEXT characters), or -1 when it is not worth
-   * or not possible to scan for: a single character (in nearly every line) or not ASCII.
+   * or not possible to scan for: a single letter, digit or space (in nearly every line) or not ASCII.
    */
   add(whole: string): number {
-    if (whole.length < 2) return -1;
+    if (whole.length === 0 || (whole.length === 1 && !isPunctuation(whole.charCodeAt(0)))) return -1;
     const text = whole.length > MAX_TEXT ? whole.slice(0, MAX_TEXT) : whole;
     for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) >= ASCII) return -1;
     let id = this.#ids.get(text);

@@ -82,9 +82,20 @@ function readFile(file: RulesetFile, problems: ProblemLog): XmlElement[] {
 
 const EXACT_PROGRAM = /^\^([^|^$\\]+)\$$/;
 
+/** OS_Regex classes that match ASCII characters only (see OS_CLASSES in os-regex.ts), lower-cased. */
+const DIGITS = '0123456789';
+const FIRST_OF_CLASS: Readonly<Record<string, string>> = {
+  d: DIGITS,
+  w: `abcdefghijklmnopqrstuvwxyz${DIGITS}_@-`,
+  t: '\t',
+  p: '()*+,-.:;<=>?[]!"\'#$%&|{}',
+};
+
 /**
  * The characters (lower-cased) a text must start with for this OS_Regex/OS_Match prematch to
- * match, when every alternative is anchored with `^` on a literal character; otherwise undefined.
+ * match, when every alternative is anchored with `^` on a literal character or an ASCII-only
+ * class (`\d`, `\w`, `\t`, `\p`, possibly with `+`); otherwise undefined. The translated
+ * patterns never use the `u` flag, so such a class cannot match a non-ASCII first character.
  */
 function firstCharacters(source: string, syntax: string): ReadonlySet<string> | undefined {
   if (syntax === 'pcre2') return undefined;
@@ -93,15 +104,25 @@ function firstCharacters(source: string, syntax: string): ReadonlySet<string> | 
     if (!alt.startsWith('^')) return undefined;
     let c = alt[1];
     let next = alt[2];
+    let chars: string | undefined;
     if (c === '\\') {
-      // Escaped punctuation is literal; an escaped letter or dot is a class.
-      if (syntax !== 'osregex' || next === undefined || /[A-Za-z0-9.]/.test(next)) return undefined;
+      if (syntax !== 'osregex' || next === undefined || /[0-9.]/.test(next)) return undefined;
+      if (/[A-Za-z]/.test(next)) {
+        // An escaped letter is a class; only those with ASCII members listed above help.
+        chars = FIRST_OF_CLASS[next];
+        if (chars === undefined) return undefined;
+      }
       c = next;
       next = alt[3];
     } else if (c === undefined || (syntax === 'osregex' && c === '(')) {
       return undefined;
     }
-    if (syntax === 'osregex' && (next === '*' || next === '+')) return undefined;
+    // `+` repeats a first character that must still be there; `*` makes it optional.
+    if (syntax === 'osregex' && (next === '*' || (next === '+' && chars === undefined))) return undefined;
+    if (chars !== undefined) {
+      for (const k of chars) out.add(k);
+      continue;
+    }
     const lower = c.toLowerCase();
     const upper = c.toUpperCase();
     out.add(lower);
