@@ -65,7 +65,13 @@ function execOnLog(
   return (matcher.bare ?? matcher).exec(slice(log, offset));
 }
 
+/** True when the scanner's findings show that the decoder's prematch cannot match. */
+function gatedOut(d: Decoder, hits: LiteralHits | undefined): boolean {
+  return hits !== undefined && d.prematchGate >= 0 && !hits.has(d.prematchGate);
+}
+
 function tryDecoder(event: LogEvent, node: Decoder, programChecked: boolean, hits: LiteralHits | undefined): boolean {
+  if (gatedOut(node, hits)) return false;
   const log = event.log;
   if (node.programName && !programChecked) {
     if (event.programName === undefined || !node.programName.test(event.programName)) return false;
@@ -79,7 +85,7 @@ function tryDecoder(event: LogEvent, node: Decoder, programChecked: boolean, hit
   event.decoder = node;
   const children = node.children;
   if (children.length === 0) {
-    extract(event, [node], 0, parentEnd, parentEnd, hits);
+    extractOne(event, node, parentEnd, parentEnd, parentEnd, hits);
     return true;
   }
   let i = 0;
@@ -91,7 +97,7 @@ function tryDecoder(event: LogEvent, node: Decoder, programChecked: boolean, hit
       return true;
     }
     const base = child.prematchOffset === 'after_parent' ? parentEnd : 0;
-    const m = execOnLog(child.prematch, child.prematchFilter, hits, log, base);
+    const m = gatedOut(child, hits) ? null : execOnLog(child.prematch, child.prematchFilter, hits, log, base);
     if (m) {
       event.decoder = child;
       extract(event, children, i, parentEnd, matchEnd(m, base), hits);
@@ -113,29 +119,40 @@ function extract(
   prematchEnd: number,
   hits: LiteralHits | undefined,
 ): void {
-  const first = group[from] as Decoder;
-  const name = first.name;
+  const name = (group[from] as Decoder).name;
   let regexEnd = prematchEnd;
-  const log = event.log;
   for (let i = from; i < group.length; i++) {
     const d = group[i] as Decoder;
     if (i > from && d.name !== name) continue;
-    if (d.plugin === 'json') {
-      decodeJson(event, slice(log, offsetFor(d.pluginOffset, parentEnd, prematchEnd, regexEnd)), d);
-    }
-    if (!d.regex) continue;
-    const base = offsetFor(d.regexOffset, parentEnd, prematchEnd, regexEnd);
-    const m = execOnLog(d.regex, d.regexFilter, hits, log, base);
-    // A sibling whose regex fails extracts nothing; the others still run.
-    if (!m) continue;
-    regexEnd = matchEnd(m, base);
-    const order = d.order;
-    const n = Math.min(order.length, m.length - 1);
-    for (let k = 0; k < n; k++) {
-      const value = m[k + 1];
-      if (value !== undefined) event.fields.set(order[k] as string, value);
-    }
+    regexEnd = extractOne(event, d, parentEnd, prematchEnd, regexEnd, hits);
   }
+}
+
+/** One decoder's plugin and regex; returns the new end of the last regex match. */
+function extractOne(
+  event: LogEvent,
+  d: Decoder,
+  parentEnd: number,
+  prematchEnd: number,
+  regexEnd: number,
+  hits: LiteralHits | undefined,
+): number {
+  const log = event.log;
+  if (d.plugin === 'json') {
+    decodeJson(event, slice(log, offsetFor(d.pluginOffset, parentEnd, prematchEnd, regexEnd)), d);
+  }
+  if (!d.regex) return regexEnd;
+  const base = offsetFor(d.regexOffset, parentEnd, prematchEnd, regexEnd);
+  const m = execOnLog(d.regex, d.regexFilter, hits, log, base);
+  // A sibling whose regex fails extracts nothing; the others still run.
+  if (!m) return regexEnd;
+  const order = d.order;
+  const n = Math.min(order.length, m.length - 1);
+  for (let k = 0; k < n; k++) {
+    const value = m[k + 1];
+    if (value !== undefined) event.fields.set(order[k] as string, value);
+  }
+  return matchEnd(m, base);
 }
 
 /**

@@ -19,6 +19,8 @@ export interface Decoder {
   readonly prematchOffset: DecoderOffset;
   /** Texts the prematch needs in the log (a necessary condition); set when the ruleset is built. */
   prematchFilter: LiteralFilter | undefined;
+  /** A text id of prematchFilter that the log must contain, or -1 (see gateOf); set with it. */
+  prematchGate: number;
   readonly regex: Matcher | undefined;
   readonly regexOffset: DecoderOffset;
   /** Texts the regex needs in the log (a necessary condition); set when the ruleset is built. */
@@ -187,6 +189,7 @@ export function compileDecoder(el: XmlElement, file: string, problems: ProblemLo
     prematch: prematchMatcher,
     prematchOffset,
     prematchFilter: undefined,
+    prematchGate: -1,
     regex: regexMatcher,
     regexOffset,
     regexFilter: undefined,

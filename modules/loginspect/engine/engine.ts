@@ -187,8 +187,13 @@ export class LogInspectionEngine {
     }
     const all = rule.childIndex ? rule.childIndex(event.decoder?.reportedName) : rule.children;
     const children = all.length >= PROGRAM_FILTER_MIN ? this.#forProgram(all, event.programName) : all;
+    const hits = this.#hits;
     for (let i = 0; i < children.length; i++) {
-      const hit = this.#evaluate(children[i] as Rule, event);
+      const child = children[i] as Rule;
+      // Most children are ruled out by their texts; the gate says so without visiting them.
+      const gate = child.literalGate;
+      if (gate >= 0 && !hits.has(gate)) continue;
+      const hit = this.#evaluate(child, event);
       if (hit) return hit;
     }
     // OSSEC: a noalert rule (the category templates, grouping rules) matches only through a child.

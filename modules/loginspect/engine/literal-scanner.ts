@@ -70,6 +70,21 @@ export class LiteralCatalogue {
   }
 }
 
+/**
+ * One text that any line passing all of `filters` contains, or -1: the longest text of a
+ * single-alternative filter. A caller tests it before visiting a rule or decoder at all, since
+ * most of those it meets are ruled out by their texts and the full filter takes several reads.
+ */
+export function gateOf(filters: readonly (LiteralFilter | undefined)[], texts: readonly string[]): number {
+  let gate = -1;
+  for (const f of filters) {
+    if (f === undefined || f.length !== 1) continue;
+    for (const id of f[0] as Int32Array)
+      if (gate === -1 || (texts[id] as string).length > (texts[gate] as string).length) gate = id;
+  }
+  return gate;
+}
+
 /** Which texts the last scanned line contained: a stamp per text, so nothing is cleared per line. */
 export class LiteralHits {
   readonly #stamps: Uint32Array;

@@ -50,6 +50,8 @@ export interface Rule {
   readonly logLiterals: readonly LogLiterals[];
   /** logLiterals as filters of the ruleset's literal scanner; set when the ruleset is built. */
   logFilters?: readonly LiteralFilter[];
+  /** A text id of logFilters that the line must contain, or -1 (see gateOf); set with logFilters. */
+  literalGate: number;
   readonly options: readonly string[];
   /** The `<category>` (decoder type) the rule is filed under; "syslog" unless declared. */
   readonly category: string;
@@ -434,6 +436,7 @@ export function compileRule(el: XmlElement, ctx: RuleContext): Rule | undefined 
     checks,
     programNameChecks,
     logLiterals,
+    literalGate: -1,
     options,
     category: category ?? 'syslog',
     decodedAs,

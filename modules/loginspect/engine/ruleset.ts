@@ -2,7 +2,7 @@ import { enableBacktrackingGuard } from './backtrack-guard.js';
 import { type CdbList, parseCdbList } from './cdb-list.js';
 import type { DecoderIndex } from './decode.js';
 import { compileDecoder, type Decoder } from './decoder.js';
-import { LiteralCatalogue, LiteralScanner } from './literal-scanner.js';
+import { gateOf, LiteralCatalogue, LiteralScanner } from './literal-scanner.js';
 import { ProblemLog, type RulesetProblem } from './problem.js';
 import { compileRule, type Rule } from './rule.js';
 import { buildRuleTree } from './rule-tree.js';
@@ -279,6 +279,7 @@ function buildLiteralScanner(index: DecoderIndex, rules: Iterable<Rule>): Litera
     if (seen.has(d)) return;
     seen.add(d);
     d.prematchFilter = catalogue.filter(d.prematch?.literals);
+    d.prematchGate = gateOf([d.prematchFilter], catalogue.texts);
     d.regexFilter = catalogue.filter(d.regex?.literals);
     for (const c of d.children) visit(c);
   };
@@ -295,6 +296,7 @@ function buildLiteralScanner(index: DecoderIndex, rules: Iterable<Rule>): Litera
       }
     }
     r.logFilters = filters.length > 0 ? filters : undefined;
+    r.literalGate = gateOf(filters, catalogue.texts);
   }
   return new LiteralScanner(catalogue.texts);
 }
