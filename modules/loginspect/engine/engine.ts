@@ -85,7 +85,7 @@ export class LogInspectionEngine {
       decoder: undefined,
       fields: new Map(),
     };
-    this.ruleset.literalScanner.scan(lower(event.log), this.#hits);
+    this.ruleset.literalScanner.scan(event.log, this.#hits, lower);
     decodeEvent(event, this.ruleset.decoderIndex, this.#programs, this.#hits);
     const minutes = Math.floor(input.time / 60_000) + this.#utcOffset;
     const day = Math.floor(minutes / MINUTES_PER_DAY);

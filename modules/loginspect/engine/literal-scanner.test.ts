@@ -8,7 +8,7 @@ function scanned(texts: readonly string[], line: string): boolean[] {
   const ids = texts.map((t) => catalogue.add(t));
   const scanner = new LiteralScanner(catalogue.texts);
   const hits = new LiteralHits(scanner.size);
-  scanner.scan(line, hits);
+  scanner.scan(line, hits, (s) => s.toLowerCase());
   return ids.map((id) => id >= 0 && hits.has(id));
 }
 
@@ -58,26 +58,33 @@ test('a filter passes when one alternative has all its texts; a text-less altern
   assert.equal(catalogue.filter(undefined), undefined);
   const scanner = new LiteralScanner(catalogue.texts);
   const hits = new LiteralHits(scanner.size);
-  scanner.scan('sshd: accepted password for bob', hits);
+  scanner.scan('sshd: accepted password for bob', hits, (s) => s.toLowerCase());
   assert.equal(hits.passes(filter), true);
-  scanner.scan('sshd: failed password', hits);
+  scanner.scan('sshd: failed password', hits, (s) => s.toLowerCase());
   assert.equal(hits.passes(filter), true);
-  scanner.scan('sshd: session opened', hits);
+  scanner.scan('sshd: session opened', hits, (s) => s.toLowerCase());
   assert.equal(hits.passes(filter), false);
 });
 
-test('agrees with String.includes for any texts and line', () => {
-  const alphabet = fc.constantFrom('a', 'b', 'c', ' ', ':', 'é', 'A');
-  const word = fc.array(alphabet, { minLength: 0, maxLength: 6 }).map((a) => a.join(''));
+test('agrees with String.includes on the lower-cased line for any lower-case texts and line', () => {
+  // The Kelvin sign (U+212A) lower-cases to an ASCII "k".
+  const alphabet = fc.constantFrom('a', 'b', 'c', 'k', ' ', ':', 'é', 'A', 'K', '\u212a');
+  const word = fc.array(alphabet, { minLength: 0, maxLength: 6 }).map((a) => a.join('').toLowerCase());
   fc.assert(
     fc.property(fc.array(word, { maxLength: 12 }), fc.array(alphabet, { maxLength: 40 }), (texts, chars) => {
       const line = chars.join('');
       const got = scanned(texts, line);
       texts.forEach((t, i) => {
         const scannable = (t.length > 1 || t === ':') && [...t].every((c) => c.charCodeAt(0) < 128);
-        assert.equal(got[i], scannable && line.includes(t), `${JSON.stringify(t)} in ${JSON.stringify(line)}`);
+        const found = scannable && line.toLowerCase().includes(t);
+        assert.equal(got[i], found, `${JSON.stringify(t)} in ${JSON.stringify(line)}`);
       });
     }),
-    { numRuns: 500 },
+    { numRuns: 1000 },
   );
+});
+
+test('upper-case ASCII is found without lower-casing; a non-ASCII line is lower-cased first', () => {
+  assert.deepEqual(scanned(['failed', 'kelvin'], 'FAILED for \u212aELVIN'), [true, true]);
+  assert.deepEqual(scanned(['failed', 'kelvin'], 'Failed for KELVIN'), [true, true]);
 });

@@ -136,8 +136,13 @@ export class LiteralScanner {
   /** Character code (< 128) to column; 0 for characters no text contains. */
   readonly #column: Uint8Array;
   readonly #columns: number;
-  /** next[state * columns + column]; 16 bits when the states fit (half the cache footprint). */
+  /**
+   * next[state * columns + column], with `#emits` added when the target state ends some text
+   * (itself or through its dictionary link), so the common transition reads nothing else. 16 bits
+   * when the states fit (half the cache footprint).
+   */
   readonly #next: Uint16Array | Int32Array;
+  readonly #emits: number;
   /** The text ending at this state, or -1. */
   readonly #output: Int32Array;
   /** The nearest proper suffix state that ends a text, or -1. */
@@ -152,6 +157,9 @@ export class LiteralScanner {
         const c = t.charCodeAt(i);
         if (column[c] === 0) column[c] = columns++;
       }
+    // Upper-case ASCII letters take their lower-case column: texts are lower-case, and the line
+    // need not be lower-cased first when it is ASCII.
+    for (let c = 65; c <= 90; c++) column[c] = column[c + 32] as number;
     this.#column = column;
     this.#columns = columns;
 
@@ -206,27 +214,54 @@ export class LiteralScanner {
         }
       }
     }
-    this.#next = states <= 0xffff ? Uint16Array.from(next) : next;
+    const emits = states < 0x8000 ? 0x8000 : 0x40000000;
+    for (let k = 0; k < next.length; k++) {
+      const n = next[k] as number;
+      if ((output[n] as number) >= 0 || (dictionary[n] as number) > 0) next[k] = n + emits;
+    }
+    this.#emits = emits;
+    this.#next = emits === 0x8000 ? Uint16Array.from(next) : next;
     this.#output = Int32Array.from(output);
     this.#dictionary = dictionary;
   }
 
-  /** Marks in `hits` (after resetting it) every text that occurs in `lower`. */
-  scan(lower: string, hits: LiteralHits): void {
+  /**
+   * Marks in `hits` (after resetting it) every text that occurs in `toLower(text)`. An ASCII line
+   * is scanned as it is, upper-case letters folded by the column table, since toLowerCase maps
+   * exactly A-Z to a-z there; a line with another character is scanned again lower-cased
+   * (toLowerCase can turn some non-ASCII characters into ASCII ones, such as the Kelvin sign).
+   */
+  scan(text: string, hits: LiteralHits, toLower: (s: string) => string): void {
     hits.reset();
+    if (this.#scan(text, hits, true)) return;
+    hits.reset();
+    this.#scan(toLower(text), hits, false);
+  }
+
+  /** False when `asciiOnly` and the text has a non-ASCII character. */
+  #scan(text: string, hits: LiteralHits, asciiOnly: boolean): boolean {
     const column = this.#column;
     const columns = this.#columns;
     const next = this.#next;
     const output = this.#output;
     const dictionary = this.#dictionary;
+    const emits = this.#emits;
     let s = 0;
-    for (let i = 0; i < lower.length; i++) {
-      const c = lower.charCodeAt(i);
-      s = next[s * columns + (c < ASCII ? (column[c] as number) : 0)] as number;
-      if (s === 0) continue;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      let col = 0;
+      if (c < ASCII) col = column[c] as number;
+      else if (asciiOnly) return false;
+      const t = next[s * columns + col] as number;
+      if (t < emits) {
+        s = t;
+        continue;
+      }
+      s = t - emits;
       const own = output[s] as number;
       if (own >= 0) hits.mark(own);
       for (let d = dictionary[s] as number; d > 0; d = dictionary[d] as number) hits.mark(output[d] as number);
     }
+    return true;
   }
 }
