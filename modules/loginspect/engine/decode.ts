@@ -93,39 +93,33 @@ function tryDecoder(event: LogEvent, node: Decoder, programChecked: boolean, hit
     const child = children[i] as Decoder;
     if (!child.prematch) {
       event.decoder = child;
-      extract(event, children, i, parentEnd, parentEnd, hits);
+      extract(event, node.sameNameFrom[i] as readonly Decoder[], parentEnd, parentEnd, hits);
       return true;
     }
     const base = child.prematchOffset === 'after_parent' ? parentEnd : 0;
     const m = gatedOut(child, hits) ? null : execOnLog(child.prematch, child.prematchFilter, hits, log, base);
     if (m) {
       event.decoder = child;
-      extract(event, children, i, parentEnd, matchEnd(m, base), hits);
+      extract(event, node.sameNameFrom[i] as readonly Decoder[], parentEnd, matchEnd(m, base), hits);
       return true;
     }
     // A failed prematch rules out the whole sibling group.
-    const name = child.name;
-    i++;
-    while (i < children.length && (children[i] as Decoder).name === name) i++;
+    i = node.groupEnd[i] as number;
   }
   return true;
 }
 
+/** The matching child and its later namesakes extract in order, each after the last regex match. */
 function extract(
   event: LogEvent,
   group: readonly Decoder[],
-  from: number,
   parentEnd: number,
   prematchEnd: number,
   hits: LiteralHits | undefined,
 ): void {
-  const name = (group[from] as Decoder).name;
   let regexEnd = prematchEnd;
-  for (let i = from; i < group.length; i++) {
-    const d = group[i] as Decoder;
-    if (i > from && d.name !== name) continue;
-    regexEnd = extractOne(event, d, parentEnd, prematchEnd, regexEnd, hits);
-  }
+  for (let i = 0; i < group.length; i++)
+    regexEnd = extractOne(event, group[i] as Decoder, parentEnd, prematchEnd, regexEnd, hits);
 }
 
 /** One decoder's plugin and regex; returns the new end of the last regex match. */

@@ -34,6 +34,13 @@ export interface Decoder {
   readonly pluginOffset: DecoderOffset;
   readonly jsonNullField: 'discard' | 'empty' | 'string';
   readonly children: Decoder[];
+  /**
+   * Per child index, set once the children are loaded (childGroups in ruleset.ts): the index of
+   * the next child with another name (a failed prematch skips the rest of its group), and the
+   * child with every later child of its name (those that extract fields when it matches).
+   */
+  groupEnd: Int32Array;
+  sameNameFrom: readonly (readonly Decoder[])[];
 }
 
 /** Decoder `order` names that OSSEC stores in its fixed fields under another name. */
@@ -201,5 +208,7 @@ export function compileDecoder(el: XmlElement, file: string, problems: ProblemLo
     pluginOffset: pluginOff,
     jsonNullField,
     children: [],
+    groupEnd: new Int32Array(0),
+    sameNameFrom: [],
   };
 }

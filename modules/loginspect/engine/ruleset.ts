@@ -131,6 +131,20 @@ function firstCharacters(source: string, syntax: string): ReadonlySet<string> | 
   return out;
 }
 
+/** Fills in groupEnd and sameNameFrom once the decoder's children are all loaded. */
+function childGroups(d: Decoder): void {
+  const children = d.children;
+  const n = children.length;
+  const groupEnd = new Int32Array(n);
+  for (let i = n - 1; i >= 0; i--) {
+    const next = children[i + 1];
+    groupEnd[i] =
+      next !== undefined && next.name === (children[i] as Decoder).name ? (groupEnd[i + 1] as number) : i + 1;
+  }
+  d.groupEnd = groupEnd;
+  d.sameNameFrom = children.map((c, i) => children.filter((o, j) => j >= i && o.name === c.name));
+}
+
 function loadDecoders(files: readonly RulesetFile[], problems: ProblemLog): { index: DecoderIndex; count: number } {
   const top: Decoder[] = [];
   const topByName = new Map<string, Decoder[]>();
@@ -171,6 +185,7 @@ function loadDecoders(files: readonly RulesetFile[], problems: ProblemLog): { in
       count++;
     }
   }
+  for (const d of top) childGroups(d);
   const programPatterns: Decoder[] = [];
   const withoutProgramName: Decoder[] = [];
   const exactNames = new Map<Decoder, string>();
