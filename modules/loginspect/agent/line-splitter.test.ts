@@ -95,3 +95,19 @@ test('multi-line: `after` joins continuation lines, `before` joins lines that co
     negate.push(line, start, 0, (r) => got3.push({ text: r.text, truncated: r.truncated }));
   assert.deepEqual(got3, [{ text: '2026-01-01 one two t', truncated: true }]);
 });
+
+test('lines read whole from one chunk are the same as lines assembled byte by byte (\\r, the cap)', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.string({ unit: 'grapheme', maxLength: 12 }), { maxLength: 12 }),
+      fc.integer({ min: 1, max: 16 }),
+      fc.boolean(),
+      (lines, max, crlf) => {
+        const whole = Buffer.from(lines.map((l) => `${l.replace(/\n/g, '')}${crlf ? '\r' : ''}\n`).join(''), 'utf8');
+        const bytes = [...whole].map((b) => Buffer.from([b]));
+        assert.deepEqual(splitAll([whole], max), splitAll(bytes, max));
+      },
+    ),
+    { numRuns: 500 },
+  );
+});

@@ -63,6 +63,14 @@ export class LineSplitter {
     while (from < chunk.length) {
       const newline = chunk.indexOf(0x0a, from);
       const to = newline === -1 ? chunk.length : newline;
+      if (newline !== -1 && this.#held === 0 && !this.#overflow && to - from <= this.#maxLineBytes) {
+        // A whole line inside the chunk: decoded from it directly, as #take would from a copy.
+        this.#position += newline + 1 - from;
+        const end = to > from && chunk[to - 1] === 0x0d ? to - 1 : to;
+        onLine({ text: chunk.toString('utf8', from, end), end: this.#position, truncated: false });
+        from = newline + 1;
+        continue;
+      }
       this.#hold(chunk.subarray(from, to));
       if (newline === -1) {
         this.#position += chunk.length - from;
