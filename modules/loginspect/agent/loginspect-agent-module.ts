@@ -17,7 +17,7 @@ import { FileSource } from './file-source.js';
 import { type FileOwner, FileTable } from './file-table.js';
 import { JournalSource } from './journal-source.js';
 import type { LogRecord } from './multiline.js';
-import { type LineOrigin, ruleMatchEvent } from './rule-match-event.js';
+import { IsoTimes, type LineOrigin, ruleMatchEvent } from './rule-match-event.js';
 import { describeProblems, type SourceProblem } from './source-problem.js';
 
 const POLL_MS = 1000;
@@ -81,6 +81,7 @@ class LogInspectAgentModule implements AgentModule {
   #saveProblem: SourceProblem | undefined;
   #status: ModuleStatus = { id: 'loginspect', state: 'off' };
   readonly #counters = { lines: 0, alerts: 0, events: 0, truncatedLines: 0 };
+  readonly #isoTimes = new IsoTimes();
 
   constructor(context: AgentModuleContext, options: LogInspectAgentOptions) {
     this.#context = context;
@@ -259,7 +260,7 @@ class LogInspectAgentModule implements AgentModule {
     if (builtIn && !c.builtInGroups.includes(group)) return;
     if (rule.level < c.minimumLevel) return;
     this.#counters.events++;
-    this.#context.emit(ruleMatchEvent(engine, v, origin));
+    this.#context.emit(ruleMatchEvent(engine, v, origin, this.#isoTimes));
   }
 
   async stop(): Promise<void> {

@@ -21,11 +21,33 @@ export interface LineOrigin {
 const MAX_RAW = 8192;
 
 /**
+ * new Date(ms).toISOString() with the last answer kept: the lines of one poll share their time,
+ * and formatting it anew for each event cost about 2% of the agent's CPU on an attack-heavy log.
+ */
+export class IsoTimes {
+  #ms = Number.NaN;
+  #iso = '';
+
+  of(ms: number): string {
+    if (ms !== this.#ms) {
+      this.#iso = new Date(ms).toISOString();
+      this.#ms = ms;
+    }
+    return this.#iso;
+  }
+}
+
+/**
  * The `rule-match` event of one alert. Detail names are the ones the forwarding mapping lifts
  * into CEF/LEEF (`fullLog` → rawEvent, `ruleDescription` → ruleName, `programName` → sproc,
  * `location`, decoded `fields.srcip` …); keep docs/forwarding.md in step.
  */
-export function ruleMatchEvent(engine: LogInspectionEngine, verdict: Verdict, origin: LineOrigin): NewEvent {
+export function ruleMatchEvent(
+  engine: LogInspectionEngine,
+  verdict: Verdict,
+  origin: LineOrigin,
+  times: IsoTimes = new IsoTimes(),
+): NewEvent {
   const rule = verdict.rule;
   if (!rule) throw new Error('ruleMatchEvent needs a verdict with a rule');
   const description = engine.describe(verdict).slice(0, 2048);
@@ -52,6 +74,6 @@ export function ruleMatchEvent(engine: LogInspectionEngine, verdict: Verdict, or
     ruleId: String(rule.id),
     summary: description,
     details,
-    time: new Date(verdict.event.time).toISOString(),
+    time: times.of(verdict.event.time),
   };
 }
