@@ -86,55 +86,36 @@ function parsedPort(term: string | number): Interval | null {
   return value;
 }
 
-/** Appends the parsed addresses; false when one does not parse. */
-function addAddresses(texts: readonly string[] | undefined, out: ParsedAddress[]): boolean {
-  if (!texts) return true;
-  for (const text of texts) {
-    const parsed = parsedAddress(text);
-    if (!parsed) return false;
+/** Appends `parse` of each term; false when one does not parse. `parse` is a module function. */
+function appendParsed<T, V>(terms: readonly T[] | undefined, parse: (term: T) => V | null, out: V[]): boolean {
+  if (!terms) return true;
+  for (const term of terms) {
+    const parsed = parse(term);
+    if (parsed === null) return false;
     out.push(parsed);
   }
   return true;
+}
+
+/** The first list with this id (ids are unique: the manager refuses duplicates). */
+function listById<L extends { readonly id: string }>(lists: readonly L[], id: string): L | undefined {
+  for (const list of lists) if (list.id === id) return list;
+  return undefined;
 }
 
 function addressTerms(match: FirewallRule['source'], lists: FirewallLists): ParsedAddress[] | undefined {
   const out: ParsedAddress[] = [];
-  if (!addAddresses(match?.addresses, out)) return undefined;
-  for (const id of match?.ipLists ?? []) {
-    let list: readonly string[] = [];
-    for (const l of lists.ipLists)
-      if (l.id === id) {
-        list = l.addresses;
-        break;
-      }
-    if (!addAddresses(list, out)) return undefined;
-  }
+  if (!appendParsed(match?.addresses, parsedAddress, out)) return undefined;
+  for (const id of match?.ipLists ?? [])
+    if (!appendParsed(listById(lists.ipLists, id)?.addresses, parsedAddress, out)) return undefined;
   return out;
-}
-
-/** Appends the parsed ports; false when one does not parse. */
-function addPorts(terms: readonly (string | number)[] | undefined, out: Interval[]): boolean {
-  if (!terms) return true;
-  for (const term of terms) {
-    const parsed = parsedPort(term);
-    if (!parsed) return false;
-    out.push(parsed);
-  }
-  return true;
 }
 
 function portIntervals(match: FirewallRule['sourcePorts'], lists: FirewallLists): Interval[] | undefined {
   const out: Interval[] = [];
-  if (!addPorts(match?.ports, out)) return undefined;
-  for (const id of match?.portLists ?? []) {
-    let list: readonly (string | number)[] = [];
-    for (const l of lists.portLists)
-      if (l.id === id) {
-        list = l.ports;
-        break;
-      }
-    if (!addPorts(list, out)) return undefined;
-  }
+  if (!appendParsed(match?.ports, parsedPort, out)) return undefined;
+  for (const id of match?.portLists ?? [])
+    if (!appendParsed(listById(lists.portLists, id)?.ports, parsedPort, out)) return undefined;
   return out.length > 0 ? out : undefined;
 }
 
