@@ -21,6 +21,23 @@ describe('parseWith', () => {
     if (!bad.ok) assert.match(describeIssues(bad.issues), /extra|additional/i);
   });
 
+  it('checks every time, also after accepting one (the last accepted time is remembered)', () => {
+    const event = { seq: 1, module: 'inventory', type: 'x', severity: 'info', summary: 's' };
+    const good = '2026-01-01T00:00:00.000Z';
+    assert.equal(parseWith(AgentEvent, { ...event, time: good }).ok, true);
+    for (const bad of ['2026-13-01T00:00:00Z', '2026-01-01T00:00:00', 'yesterday', `${good} `])
+      assert.equal(parseWith(AgentEvent, { ...event, time: bad }).ok, false, bad);
+    assert.equal(parseWith(AgentEvent, { ...event, time: good }).ok, true);
+  });
+
+  it('takes any object as details and nothing else', () => {
+    const event = { seq: 1, time: '2026-01-01T00:00:00.000Z', module: 'm', type: 'x', severity: 'low', summary: 's' };
+    for (const details of [{}, { a: 1, nested: { b: [1, 2] } }, Object.create(null)])
+      assert.equal(parseWith(AgentEvent, { ...event, details }).ok, true);
+    for (const details of [[], 'text', 3, null, true])
+      assert.equal(parseWith(AgentEvent, { ...event, details }).ok, false, JSON.stringify(details));
+  });
+
   it('never throws on garbage', () => {
     fc.assert(
       fc.property(fc.anything(), (value) => {
