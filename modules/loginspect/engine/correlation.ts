@@ -19,8 +19,21 @@ interface Entry {
   counted: boolean;
 }
 
+/**
+ * A bucket's entries, oldest first, from `head` on. Entries leave at the front on almost every
+ * record once a bucket is full or its oldest entry is out of the timeframe; `splice(0, n)` moved
+ * the whole array each time (up to `maxEntriesPerKey` entries per event under a flood, a tenth of
+ * the agent's CPU), so the front advances instead and the array is compacted now and then.
+ */
+interface Bucket {
+  entries: Entry[];
+  head: number;
+}
+
 const SEPARATOR = '\u0000';
-const newList = (): Entry[] => [];
+/** The dead front is cut off once it is this long and at least half the array. */
+const COMPACT_AT = 1024;
+const newBucket = (): Bucket => ({ entries: [], head: 0 });
 
 function bucketKey(rule: Rule, event: LogEvent): string | undefined {
   const same = rule.same;
@@ -36,7 +49,7 @@ function bucketKey(rule: Rule, event: LogEvent): string | undefined {
 }
 
 export class CorrelationMemory {
-  readonly #buckets = new Map<Rule, LruMap<Entry[]>>();
+  readonly #buckets = new Map<Rule, LruMap<Bucket>>();
   readonly #maxEntriesPerKey: number;
   readonly #maxBuckets: number;
   /**
@@ -63,12 +76,21 @@ export class CorrelationMemory {
         buckets = new LruMap(this.#maxBuckets);
         this.#buckets.set(rule, buckets);
       }
-      const list = buckets.use(key, newList);
+      const bucket = buckets.use(key, newBucket);
+      const list = bucket.entries;
       const oldest = event.time - rule.timeframe * 1000;
-      let drop = 0;
-      while (drop < list.length && (list[drop] as Entry).time < oldest) drop++;
-      if (list.length - drop >= this.#maxEntriesPerKey) drop = list.length - this.#maxEntriesPerKey + 1;
-      if (drop > 0) list.splice(0, drop);
+      let head = bucket.head;
+      while (head < list.length && (list[head] as Entry).time < oldest) head++;
+      if (list.length - head >= this.#maxEntriesPerKey) head = list.length - this.#maxEntriesPerKey + 1;
+      if (head === list.length) {
+        list.length = 0;
+        head = 0;
+      } else if (head >= COMPACT_AT && head * 2 >= list.length) {
+        list.copyWithin(0, head);
+        list.length -= head;
+        head = 0;
+      }
+      bucket.head = head;
       const values = rule.different.length > 0 ? rule.different.map((f) => fieldValue(event, f)) : undefined;
       list.push({ time: event.time, serial, values, counted: false });
     }
@@ -86,7 +108,7 @@ export class CorrelationMemory {
   /** Total entries held, for tests and status. */
   size(): number {
     let n = 0;
-    for (const buckets of this.#buckets.values()) for (const l of buckets.values()) n += l.length;
+    for (const buckets of this.#buckets.values()) for (const b of buckets.values()) n += b.entries.length - b.head;
     return n;
   }
 
@@ -97,14 +119,15 @@ export class CorrelationMemory {
   reached(rule: Rule, event: LogEvent): boolean {
     const key = bucketKey(rule, event);
     if (key === undefined) return false;
-    const list = this.#buckets.get(rule)?.peek(key);
-    if (!list) return false;
+    const bucket = this.#buckets.get(rule)?.peek(key);
+    if (!bucket) return false;
+    const list = bucket.entries;
     const needed = Math.max(rule.frequency - 1, 1);
     const oldest = event.time - rule.timeframe * 1000;
     // An event never recorded has no entries; one that was is the current one.
     const self = event === this.#current ? this.#serial : -1;
     const counted: Entry[] = [];
-    for (let i = list.length - 1; i >= 0; i--) {
+    for (let i = list.length - 1; i >= bucket.head; i--) {
       const e = list[i] as Entry;
       if (e.time < oldest) break;
       if (e.serial === self) continue;

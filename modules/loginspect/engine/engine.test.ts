@@ -137,6 +137,27 @@ test('correlation memory stays bounded however many events arrive', () => {
   assert.ok(engine.correlationSize() <= 19 * 50 + 2);
 });
 
+test('correlation buckets evict from the front without changing what frequency rules count', () => {
+  const { ruleset } = compileRuleset({ decoders: [DECODERS], rules: [RULES] });
+  const ids = (engine: LogInspectionEngine, from: number, n: number) =>
+    Array.from(
+      { length: n },
+      (_, i) => engine.process({ line: failed('u', '10.0.0.1'), location: 'a', time: from + i }).rule?.id,
+    );
+  // Rule 102 needs two earlier failures from the address; the events it used are not used again.
+  const expected = Array.from({ length: 4000 }, (_, i) => (i % 3 === 2 ? 102 : 101));
+  // Two entries kept per address (every record evicts one; the front is compacted many times).
+  const tight = new LogInspectionEngine(ruleset, { maxEntriesPerKey: 2 });
+  assert.deepEqual(ids(tight, T0, 4000), expected);
+  assert.ok(tight.correlationSize() <= 2);
+  const roomy = new LogInspectionEngine(ruleset, { maxEntriesPerKey: 1500 });
+  assert.deepEqual(ids(roomy, T0, 4000), expected);
+  assert.ok(roomy.correlationSize() <= 1500);
+  // An hour later every entry is out of the timeframe: counting starts again.
+  assert.deepEqual(ids(roomy, T0 + 3_600_000, 9), expected.slice(0, 9));
+  assert.ok(roomy.correlationSize() <= 9);
+});
+
 test('bad input: megabyte lines, binary garbage and invalid UTF-8 are processed without error', () => {
   const { engine } = engineWith();
   const huge = `Nov 18 12:00:00 web sshd[42]: Failed password for ${'a'.repeat(3_000_000)} from 1.2.3.4 port 1`;
