@@ -41,6 +41,11 @@ export interface Decoder {
    */
   groupEnd: Int32Array;
   sameNameFrom: readonly (readonly Decoder[])[];
+  /**
+   * Every field an event can carry when this is its decoder (the `order` names of what extracts
+   * for it), or undefined when that is open-ended (a JSON plugin). Set once the ruleset is loaded.
+   */
+  producibleFields: ReadonlySet<string> | undefined;
 }
 
 /** Decoder `order` names that OSSEC stores in its fixed fields under another name. */
@@ -210,5 +215,6 @@ export function compileDecoder(el: XmlElement, file: string, problems: ProblemLo
     children: [],
     groupEnd: new Int32Array(0),
     sameNameFrom: [],
+    producibleFields: undefined,
   };
 }

@@ -1,6 +1,7 @@
 import type { ClockParts } from './calendar.js';
 import { CorrelationMemory } from './correlation.js';
 import { decodeEvent, ProgramCandidates } from './decode.js';
+import { type AdmissionTable, DecoderAdmission } from './decoder-admission.js';
 import { fieldValue, type LogEvent } from './event.js';
 import { type LiteralFilter, LiteralHits } from './literal-scanner.js';
 import { lower } from './pattern.js';
@@ -55,6 +56,9 @@ export class LogInspectionEngine {
   readonly #utcOffset: number;
   readonly #maxLine: number;
   readonly #programs = new ProgramCandidates();
+  readonly #admission = new DecoderAdmission();
+  /** The admission table of the current event's decoder. */
+  #admitted: AdmissionTable = this.#admission.tableFor(undefined);
   readonly #hits: LiteralHits;
   readonly #readersOf = new Map<Rule, readonly (readonly Rule[])[]>();
   readonly #programChildren = new Map<readonly Rule[], Map<string | undefined, readonly Rule[]> | null>();
@@ -93,8 +97,10 @@ export class LogInspectionEngine {
     this.#clock = { minuteOfDay: minutes - day * MINUTES_PER_DAY, weekday: (((day + 4) % 7) + 7) % 7 };
 
     let matched: Rule | undefined;
-    for (const top of this.ruleset.topRules) {
-      matched = this.#evaluate(top, event);
+    this.#admitted = this.#admission.tableFor(event.decoder);
+    const tops = this.#admitted.admitted(this.ruleset.topRules);
+    for (let i = 0; i < tops.length; i++) {
+      matched = this.#evaluate(tops[i] as Rule, event);
       if (matched) break;
     }
     const decoder = event.decoder?.reportedName;
@@ -194,7 +200,7 @@ export class LogInspectionEngine {
       if (rule.ifMatchedSid === undefined && rule.ifMatchedGroup === undefined) this.#memory.record([rule], event);
       if (!this.#memory.reached(rule, event)) return undefined;
     }
-    const all = rule.childIndex ? rule.childIndex(event.decoder?.reportedName) : rule.children;
+    const all = this.#admitted.admitted(rule.children);
     const children = all.length >= PROGRAM_FILTER_MIN ? this.#forProgram(all, event.programName) : all;
     const hits = this.#hits;
     for (let i = 0; i < children.length; i++) {

@@ -33,3 +33,22 @@ export function fieldValue(event: LogEvent, name: string): string | undefined {
       return event.fields.get(name);
   }
 }
+
+/**
+ * The decoded fields of which one must be present for fieldValue(event, name) to have a value;
+ * undefined when the name reads no decoded field. Keep in step with fieldValue.
+ */
+export function decodedFieldsRead(name: string): readonly string[] | undefined {
+  switch (name) {
+    case 'location':
+    case 'hostname':
+    case 'program_name':
+    case 'full_log':
+      return undefined;
+    case 'dstuser':
+    case 'user':
+      return ['dstuser', 'user'];
+    default:
+      return [name];
+  }
+}

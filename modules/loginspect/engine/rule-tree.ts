@@ -14,23 +14,6 @@ export interface RuleTree {
 }
 
 const TEMPLATE_ID_LIMIT = 10;
-const CHILD_INDEX_THRESHOLD = 8;
-
-/**
- * Most children of the category templates name a decoder (decoded_as); an event from one decoder
- * only needs the children for that decoder and those naming none, in the original order.
- */
-function indexChildren(children: readonly Rule[]): (decoder: string | undefined) => readonly Rule[] {
-  const generic = children.filter((c) => c.decodedAs === undefined);
-  const byDecoder = new Map<string, Rule[]>();
-  for (const c of children)
-    if (c.decodedAs !== undefined && !byDecoder.has(c.decodedAs))
-      byDecoder.set(
-        c.decodedAs,
-        children.filter((d) => d.decodedAs === undefined || d.decodedAs === c.decodedAs),
-      );
-  return (decoder) => (decoder === undefined ? generic : (byDecoder.get(decoder) ?? generic));
-}
 
 function priority(rule: Rule): number {
   return rule.level === 0 ? 99 : rule.level;
@@ -135,7 +118,6 @@ export function buildRuleTree(rules: readonly Rule[], problems: ProblemLog): Rul
   };
   for (const r of topRules) visit(r);
 
-  for (const r of live) if (r.children.length >= CHILD_INDEX_THRESHOLD) r.childIndex = indexChildren(r.children);
   const rulesById = new Map<number, Rule>();
   for (const r of live) rulesById.set(r.id, r);
   return { topRules, rulesById };

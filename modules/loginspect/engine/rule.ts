@@ -2,7 +2,7 @@ import { networkContains, parseAddress, parseNetwork } from './address.js';
 import { type ClockParts, inTimeRange, parseTimeRange, parseWeekdays } from './calendar.js';
 import { type CdbList, LIST_LOOKUPS, type ListLookup, listCheck } from './cdb-list.js';
 import { canonicalField } from './decoder.js';
-import { fieldValue, type LogEvent } from './event.js';
+import { decodedFieldsRead, fieldValue, type LogEvent } from './event.js';
 import type { LiteralFilter } from './literal-scanner.js';
 import { compileMatcher, type Matcher, type PatternSyntax, syntaxFromType } from './pattern.js';
 import type { ProblemLog } from './problem.js';
@@ -57,12 +57,14 @@ export interface Rule {
   readonly category: string;
   /** The `<decoded_as>` decoder name, if any (also among the checks). */
   readonly decodedAs: string | undefined;
-  children: Rule[];
+  /** The declared `<category>`, if any (also among the checks). */
+  readonly requiredCategory: string | undefined;
   /**
-   * For rules with many children: the children that can match an event from a given decoder
-   * (those with that decoded_as or none), in order. Set by the rule tree.
+   * Decoded fields the checks read: for each, one of its names must be in the event or a check
+   * fails (a `<field>`, `<srcip>`, `<user>` ... with nothing to read fails, negated or not).
    */
-  childIndex?: (decoder: string | undefined) => readonly Rule[];
+  readonly requiredFields: readonly (readonly string[])[];
+  children: Rule[];
 }
 
 /** The fixed-field elements of a rule and the field each reads; all match with OS_Match by default. */
@@ -191,6 +193,11 @@ export function compileRule(el: XmlElement, ctx: RuleContext): Rule | undefined 
   let decodedAs: string | undefined;
   let category: string | undefined;
   const logLiterals: LogLiterals[] = [];
+  const requiredFields: (readonly string[])[] = [];
+  const requireField = (name: string): void => {
+    const read = decodedFieldsRead(name);
+    if (read !== undefined) requiredFields.push(read);
+  };
   const concatenated = new Map<string, { text: string; type: string | undefined; negate: boolean; line: number }>();
 
   const matcherCheck = (
@@ -295,12 +302,14 @@ export function compileRule(el: XmlElement, ctx: RuleContext): Rule | undefined 
         const check = matcherCheck(child, text, 'osregex', (e) => fieldValue(e, f));
         if (!check) return undefined;
         checks.push(check);
+        requireField(f);
         continue;
       }
       case 'user': {
         const check = matcherCheck(child, text, 'osmatch', (e) => e.fields.get('dstuser') ?? e.fields.get('srcuser'));
         if (!check) return undefined;
         checks.push(check);
+        requiredFields.push(['dstuser', 'srcuser']);
         continue;
       }
       case 'srcip':
@@ -315,6 +324,7 @@ export function compileRule(el: XmlElement, ctx: RuleContext): Rule | undefined 
         if (nets.some((n) => n === undefined))
           return refuse(child.line, `<${name}>${text}</${name}> is not an address or network`);
         const field = name;
+        requiredFields.push([field]);
         checks.push((e) => {
           const v = e.fields.get(field);
           if (v === undefined) return false;
@@ -373,6 +383,7 @@ export function compileRule(el: XmlElement, ctx: RuleContext): Rule | undefined 
       const check = matcherCheck(child, text, 'osmatch', (e) => fieldValue(e, fixed));
       if (!check) return undefined;
       checks.push(check);
+      requireField(fixed);
       if (fixed === 'program_name') programNameChecks.push(check);
       continue;
     }
@@ -440,6 +451,8 @@ export function compileRule(el: XmlElement, ctx: RuleContext): Rule | undefined 
     options,
     category: category ?? 'syslog',
     decodedAs,
+    requiredCategory: category,
+    requiredFields,
     children: [],
   };
 }

@@ -145,6 +145,36 @@ function childGroups(d: Decoder): void {
   d.sameNameFrom = children.map((c, i) => children.filter((o, j) => j >= i && o.name === c.name));
 }
 
+/**
+ * Fills in producibleFields. An event's decoder is a childless top-level decoder, which extracts
+ * with its own regex and plugin; a child, whose group (it and its later namesakes) extracts; or a
+ * parent none of whose children matched, which extracts nothing. A child can sit under several
+ * namesake parents: its fields are those of every group it heads.
+ */
+function fillProducibleFields(top: readonly Decoder[]): void {
+  const sets = new Map<Decoder, Set<string> | 'open'>();
+  const add = (d: Decoder, extracting: readonly Decoder[]): void => {
+    let set = sets.get(d);
+    if (set === 'open') return;
+    if (set === undefined) {
+      set = new Set();
+      sets.set(d, set);
+    }
+    for (const e of extracting) {
+      if (e.plugin === 'json') {
+        sets.set(d, 'open');
+        return;
+      }
+      for (const f of e.order) set.add(f);
+    }
+  };
+  for (const t of top) {
+    add(t, t.children.length === 0 ? [t] : []);
+    for (let i = 0; i < t.children.length; i++) add(t.children[i] as Decoder, t.sameNameFrom[i] as readonly Decoder[]);
+  }
+  for (const [d, set] of sets) d.producibleFields = set === 'open' ? undefined : set;
+}
+
 function loadDecoders(files: readonly RulesetFile[], problems: ProblemLog): { index: DecoderIndex; count: number } {
   const top: Decoder[] = [];
   const topByName = new Map<string, Decoder[]>();
@@ -186,6 +216,7 @@ function loadDecoders(files: readonly RulesetFile[], problems: ProblemLog): { in
     }
   }
   for (const d of top) childGroups(d);
+  fillProducibleFields(top);
   const programPatterns: Decoder[] = [];
   const withoutProgramName: Decoder[] = [];
   const exactNames = new Map<Decoder, string>();
