@@ -25,6 +25,7 @@ import {
   type FirewallRule,
   FirewallSettings,
 } from '@bulwark/module-firewall/engine';
+import { moduleStateFileWriter } from '@bulwark/platform-agent';
 import { PlatformSettings } from '@bulwark/protocol';
 import { Value } from '@sinclair/typebox/value';
 
@@ -195,7 +196,13 @@ async function timeApply(n: number, mix: Mix): Promise<ApplyTiming> {
     return r;
   };
   const agent = new FirewallAgent(
-    { dataDir, log: { info() {}, warn() {}, error() {} }, emit() {}, reportInventory() {} },
+    {
+      dataDir,
+      log: { info() {}, warn() {}, error() {} },
+      emit() {},
+      reportInventory() {},
+      writeStateFile: moduleStateFileWriter(dataDir),
+    },
     { nft, openPacketLog: () => ({ available: false, reason: 'bench: verdicts only' }) },
   );
   // What the manager sends: a JSON document, parsed on arrival.

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { IntegrityAgentModule } from '@bulwark/module-integrity/agent';
 import { IntegritySettings, validateRule } from '@bulwark/module-integrity/engine';
+import { moduleStateFileWriter } from '@bulwark/platform-agent';
 import type { NewEvent, PlatformSettings } from '@bulwark/protocol';
 import { Value } from '@sinclair/typebox/value';
 import { measureSpoolLatency } from './spool-latency.js';
@@ -58,6 +59,7 @@ function module(dataDir: string, events: NewEvent[], onEvent?: (e: NewEvent) => 
       onEvent?.(e);
     },
     reportInventory() {},
+    writeStateFile: moduleStateFileWriter(dataDir),
   });
 }
 

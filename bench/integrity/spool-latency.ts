@@ -10,7 +10,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { IntegrityAgentModule } from '@bulwark/module-integrity/agent';
 import { type CompiledRule, IntegritySettings } from '@bulwark/module-integrity/engine';
-import { EventSpool } from '@bulwark/platform-agent';
+import { EventSpool, moduleStateFileWriter } from '@bulwark/platform-agent';
 import type { PlatformSettings } from '@bulwark/protocol';
 import { Value } from '@sinclair/typebox/value';
 
@@ -63,6 +63,7 @@ export async function measureSpoolLatency(options: LatencyOptions): Promise<Late
       if (outcome.kind === 'spooled' && event.type === 'created' && path) uncommitted.push(path);
     },
     reportInventory() {},
+    writeStateFile: moduleStateFileWriter(options.dataDir),
   });
   await module.apply(
     {

@@ -19,7 +19,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { EventSpool } from '@bulwark/platform-agent';
+import { EventSpool, moduleStateFileWriter } from '@bulwark/platform-agent';
 import { type AgentModule, PlatformSettings } from '@bulwark/protocol';
 import { Value } from '@sinclair/typebox/value';
 import { createLogInspectAgentFactory } from '../../modules/loginspect/agent/index.js';
@@ -94,6 +94,7 @@ export async function runAgentPath(corpusPath: string, rulesetDir: string, baseD
         }
       },
       reportInventory() {},
+      writeStateFile: moduleStateFileWriter(join(dir, 'module')),
     });
     const configuration = {
       minimumLevel: 5,

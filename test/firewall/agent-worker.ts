@@ -9,16 +9,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { FirewallAgent } from '@bulwark/module-firewall/agent';
+import { moduleStateFileWriter } from '@bulwark/platform-agent';
 
+// A test that restarts the agent passes the same data dir to both runs.
+const dataDir = process.env.BWFW_DATA_DIR || mkdtempSync(join(tmpdir(), 'bwfw-'));
 const out = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);
 const agent = new FirewallAgent(
   {
-    // A test that restarts the agent passes the same data dir to both runs.
-    dataDir: process.env.BWFW_DATA_DIR || mkdtempSync(join(tmpdir(), 'bwfw-')),
+    dataDir,
     ...(process.env.BWFW_MANAGER_URL ? { managerUrl: process.env.BWFW_MANAGER_URL } : {}),
     log: { info: () => {}, warn: (m, f) => out({ log: m, ...f }), error: (m, f) => out({ log: m, ...f }) },
     emit: (event) => out({ event }),
     reportInventory: () => {},
+    writeStateFile: moduleStateFileWriter(dataDir),
   },
   { aggregationMs: 1000 },
 );

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { FirewallAgent, type NftRunner, namespaceNft, runCommand } from '@bulwark/module-firewall/agent';
+import { moduleStateFileWriter } from '@bulwark/platform-agent';
 import { moduleConfiguration, platform, quiet } from './configurations.js';
 import { A_B, A_C, B, C, createLab, type Lab, listen, rootSkipReason, waitReady } from './firewall-lab.js';
 
@@ -33,6 +34,7 @@ describe('firewall rules in a network namespace', { skip }, () => {
       log: { info() {}, warn() {}, error() {} },
       emit() {},
       reportInventory() {},
+      writeStateFile: moduleStateFileWriter('/nonexistent'),
     };
     // No packet log here: these tests look at verdicts; the event tests run the agent inside the namespace.
     agent = new FirewallAgent(context, { nft, openPacketLog: () => ({ available: false, reason: 'not needed here' }) });

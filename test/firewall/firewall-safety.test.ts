@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { FirewallAgent, namespaceNft } from '@bulwark/module-firewall/agent';
 import { firewallManager } from '@bulwark/module-firewall/manager';
+import { moduleStateFileWriter } from '@bulwark/platform-agent';
 import type { Inventory, PlatformSettings } from '@bulwark/protocol';
 import { Value } from '@sinclair/typebox/value';
 import { moduleConfiguration, platform, quiet } from './configurations.js';
@@ -62,6 +63,7 @@ describe('firewall safety', { skip }, () => {
         log: { info() {}, warn() {}, error() {} },
         emit() {},
         reportInventory() {},
+        writeStateFile: moduleStateFileWriter(data.moduleDir),
       },
       { nft: namespaceNft(lab.a), openPacketLog: () => ({ available: false, reason: 'verdicts only' }) },
     );

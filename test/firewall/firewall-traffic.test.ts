@@ -8,6 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { after, before, describe, test } from 'node:test';
 import { FirewallAgent, namespaceNft } from '@bulwark/module-firewall/agent';
+import { moduleStateFileWriter } from '@bulwark/platform-agent';
 import { moduleConfiguration, platform, quiet } from './configurations.js';
 import { A_B, A_C, createLab, type Lab, rootSkipReason } from './firewall-lab.js';
 
@@ -56,7 +57,13 @@ describe('firewall against UDP, ICMP, IPv6, invalid packets and connection flood
       ),
     );
     agent = new FirewallAgent(
-      { dataDir: '/nonexistent', log: { info() {}, warn() {}, error() {} }, emit() {}, reportInventory() {} },
+      {
+        dataDir: '/nonexistent',
+        log: { info() {}, warn() {}, error() {} },
+        emit() {},
+        reportInventory() {},
+        writeStateFile: moduleStateFileWriter('/nonexistent'),
+      },
       { nft: namespaceNft(lab.a), openPacketLog: () => ({ available: false, reason: 'verdicts only' }) },
     );
   });

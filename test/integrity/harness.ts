@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IntegrityAgentModule, type IntegrityAgentOptions } from '@bulwark/module-integrity/agent';
 import { type CompiledRule, IntegritySettings, validateRule } from '@bulwark/module-integrity/engine';
+import { moduleStateFileWriter } from '@bulwark/platform-agent';
 import type { AgentModuleContext, NewEvent, PlatformSettings } from '@bulwark/protocol';
 import { Value } from '@sinclair/typebox/value';
 
@@ -53,6 +54,7 @@ export function harness(dataDir = temporaryDirectory('data'), options: Integrity
         }
     },
     reportInventory() {},
+    writeStateFile: moduleStateFileWriter(dataDir),
   };
   const module = new IntegrityAgentModule(context, options);
   return {

@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { moduleStateFileWriter } from '@bulwark/platform-agent';
 import type { NewEvent } from '@bulwark/protocol';
 import { createLogInspectAgentFactory } from '../../modules/loginspect/agent/index.js';
 
@@ -18,6 +19,7 @@ const context = {
   log: { info: () => {}, warn: () => {}, error: () => {} },
   emit: (e: NewEvent) => events.push(e),
   reportInventory: () => {},
+  writeStateFile: moduleStateFileWriter(dataDir),
 };
 const configuration = {
   enabled: true,

@@ -3,11 +3,12 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { type AgentModuleContext, type NewEvent, PlatformSettings } from '@bulwark/protocol';
+import { type NewEvent, PlatformSettings } from '@bulwark/protocol';
 import { Value } from '@sinclair/typebox/value';
 import { configuration } from '../engine/test-fixtures.js';
 import type { CommandResult, NftRunner } from './command-runner.js';
 import { FirewallAgent, type FirewallAgentOptions, nftFailure } from './firewall-agent.js';
+import { unitContext } from './test-context.js';
 
 const roots: string[] = [];
 after(() => {
@@ -44,13 +45,11 @@ function fakeNft(answer: (args: readonly string[]) => CommandResult | undefined 
 function agent(dir: string, nft: NftRunner, extra: Partial<FirewallAgentOptions> = {}, managerUrl?: string) {
   const events: NewEvent[] = [];
   const warnings: string[] = [];
-  const context: AgentModuleContext = {
-    dataDir: dir,
+  const context = unitContext(dir, {
     ...(managerUrl ? { managerUrl } : {}),
     log: { info() {}, warn: (m) => warnings.push(m), error: (m) => warnings.push(m) },
     emit: (e) => events.push(e),
-    reportInventory() {},
-  };
+  });
   const a = new FirewallAgent(context, {
     nft,
     openPacketLog: () => ({ available: false, reason: 'no log in unit tests' }),
@@ -208,4 +207,27 @@ test('a configuration that fails its schema is refused with the field that is wr
   assert.equal(a.status().state, 'error');
   assert.match(a.status().reason ?? '', /configuration refused: \/rules\/0\/priority/);
   assert.equal(fake.scripts().length, 0);
+});
+
+test('a state the disk refuses is a warning: the scanner is blocked all the same', async () => {
+  const warnings: string[] = [];
+  const a = new FirewallAgent(
+    unitContext(dataDir(), {
+      log: { info() {}, warn: (m, f) => warnings.push(`${m} ${JSON.stringify(f)}`), error() {} },
+      writeStateFile: () => {
+        throw new Error('ENOSPC: no space left on device, write');
+      },
+    }),
+    { nft: fakeNft().nft, openPacketLog: () => ({ available: false, reason: 'no log in unit tests' }) },
+  );
+  await a.apply(enabled([], { blockPortScans: true }), platform);
+  a.handlePackets(Array.from({ length: 40 }, (_, i) => tcpPacket('198.51.100.4', 1000 + i, 0x02)));
+  await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(
+    ((await a.run('list-blocked', {})) as { address: string }[]).map((b) => b.address),
+    ['198.51.100.4'],
+  );
+  assert.ok(warnings.some((w) => /state not saved .*state\.json: ENOSPC/.test(w)));
+  assert.equal(a.status().state, 'on');
+  await a.stop();
 });

@@ -185,7 +185,7 @@ export class FirewallAgent implements AgentModule {
       blocks: [...this.blocks].map(([address, b]) => ({ address, family: b.family, untilMs: b.untilMs })),
       managerEndpoints: [...this.managers],
     };
-    const problem = writeFirewallState(this.context.dataDir, state);
+    const problem = writeFirewallState(this.context, state);
     if (problem) this.context.log.warn('firewall: state not saved (blocks will not survive a restart)', { problem });
   }
 

@@ -1,6 +1,6 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseWith } from '@bulwark/protocol';
+import { type AgentModuleContext, parseWith } from '@bulwark/protocol';
 import { type Static, Type } from '@sinclair/typebox';
 
 const Family = Type.Union([Type.Literal('ipv4'), Type.Literal('ipv6')]);
@@ -54,18 +54,18 @@ export function readFirewallState(dataDir: string): StateRead {
 }
 
 /**
- * Writes the state through a temporary file and a rename, so a crash leaves the old state or the
- * new one. Returns the error text instead of throwing: losing saved blocks must not stop the firewall.
+ * Writes the state through the context's `writeStateFile`, so a crash or a power loss leaves the
+ * old state or the new one. Returns the error text instead of throwing: losing saved blocks must
+ * not stop the firewall.
  */
-export function writeFirewallState(dataDir: string, state: FirewallState): string | undefined {
-  const path = join(dataDir, 'state.json');
-  const temporary = join(dataDir, `.state-${process.pid}.tmp`);
+export function writeFirewallState(
+  context: Pick<AgentModuleContext, 'dataDir' | 'writeStateFile'>,
+  state: FirewallState,
+): string | undefined {
   try {
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    writeFileSync(temporary, `${JSON.stringify(state)}\n`, { mode: 0o600 });
-    renameSync(temporary, path);
+    context.writeStateFile('state.json', `${JSON.stringify(state)}\n`);
     return undefined;
   } catch (error) {
-    return `saving ${path}: ${(error as Error).message}`;
+    return `saving ${join(context.dataDir, 'state.json')}: ${(error as Error).message}`;
   }
 }

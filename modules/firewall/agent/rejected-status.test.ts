@@ -8,6 +8,7 @@ import { Value } from '@sinclair/typebox/value';
 import { configuration } from '../engine/test-fixtures.js';
 import type { NftRunner } from './command-runner.js';
 import { FirewallAgent } from './firewall-agent.js';
+import { unitContext } from './test-context.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bwfw-rejected-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -18,10 +19,10 @@ test('rules the compiler rejected show in the status reason and counters, and cl
     if (args[0] === '-f') loaded = true;
     return { code: 0, stdout: args[0] === 'list' && loaded ? 'table inet bulwark\n' : '', stderr: '' };
   };
-  const agent = new FirewallAgent(
-    { dataDir: dir, log: { info() {}, warn() {}, error() {} }, emit() {}, reportInventory() {} },
-    { nft, openPacketLog: () => ({ available: false, reason: 'no log in unit tests' }) },
-  );
+  const agent = new FirewallAgent(unitContext(dir), {
+    nft,
+    openPacketLog: () => ({ available: false, reason: 'no log in unit tests' }),
+  });
   const platform = Value.Create(PlatformSettings);
   const withRejected = {
     ...configuration([{ action: 'deny', protocol: 'tcp', destinationPorts: { ports: [23] } }]),

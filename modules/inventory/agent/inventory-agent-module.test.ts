@@ -18,6 +18,7 @@ function context(reports: Inventory[]): AgentModuleContext {
     log: { info() {}, warn() {}, error() {} },
     emit() {},
     reportInventory: (inventory) => reports.push(inventory),
+    writeStateFile: (name, content) => writeFileSync(join(root, name), content),
   };
 }
 

@@ -1,6 +1,6 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { describeIssues, parseWith } from '@bulwark/protocol';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type AgentModuleContext, describeIssues, parseWith } from '@bulwark/protocol';
 import { type Static, Type } from '@sinclair/typebox';
 import { FileCheckpoint } from './file-identity.js';
 
@@ -19,17 +19,21 @@ export type SourceCheckpoints = Static<typeof SourceCheckpoints>;
 
 export const EMPTY_CHECKPOINTS: SourceCheckpoints = { version: 1, files: {} };
 
+const FILE_NAME = 'source-checkpoints.json';
+
 /**
- * Checkpoints in one JSON file of the module's state directory, replaced atomically (temporary
- * file, fsync, rename, fsync of the directory) so that a crash leaves the old or the new one.
- * The write is skipped when nothing changed.
+ * Checkpoints in one JSON file of the module's state directory, written through the context's
+ * `writeStateFile` so that a crash leaves the old or the new one. The write (two fsyncs) is
+ * skipped when nothing changed, as after a poll that read nothing.
  */
 export class CheckpointStore {
   readonly path: string;
+  readonly #context: Pick<AgentModuleContext, 'writeStateFile'>;
   #last = '';
 
-  constructor(dataDir: string) {
-    this.path = join(dataDir, 'source-checkpoints.json');
+  constructor(context: Pick<AgentModuleContext, 'dataDir' | 'writeStateFile'>) {
+    this.path = join(context.dataDir, FILE_NAME);
+    this.#context = context;
   }
 
   /** The saved checkpoints; a missing file is a first start, a damaged one is reported. */
@@ -64,32 +68,7 @@ export class CheckpointStore {
   save(checkpoints: SourceCheckpoints): void {
     const text = JSON.stringify(checkpoints);
     if (text === this.#last) return;
-    writeAtomically(this.path, text);
+    this.#context.writeStateFile(FILE_NAME, text);
     this.#last = text;
-  }
-}
-
-function writeAtomically(path: string, text: string): void {
-  const dir = dirname(path);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const temporary = join(dir, `.source-checkpoints.${process.pid}.tmp`);
-  const fd = openSync(temporary, 'w', 0o600);
-  try {
-    const bytes = Buffer.from(text, 'utf8');
-    let written = 0;
-    while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
-    fsyncSync(fd);
-  } catch (error) {
-    closeSync(fd);
-    unlinkSync(temporary);
-    throw error;
-  }
-  closeSync(fd);
-  renameSync(temporary, path);
-  const dirFd = openSync(dir, 'r');
-  try {
-    fsyncSync(dirFd);
-  } finally {
-    closeSync(dirFd);
   }
 }

@@ -25,7 +25,8 @@ function scratch(): string {
 function context(events: NewEvent[], dataDir: string, local: Record<string, string> = {}): AgentModuleContext {
   const log = { info: () => {}, warn: () => {}, error: () => {} };
   const localOptions = { source: '/etc/bulwark/agent.conf', get: (key: string) => local[key] };
-  return { dataDir, log, emit: (e) => events.push(e), reportInventory: () => {}, localOptions };
+  const writeStateFile = (name: string, content: string) => writeFileSync(join(dataDir, name), content);
+  return { dataDir, log, emit: (e) => events.push(e), reportInventory: () => {}, writeStateFile, localOptions };
 }
 
 /** What a host's administrator writes to let the manager's command sources run. */

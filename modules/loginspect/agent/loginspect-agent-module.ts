@@ -86,7 +86,7 @@ class LogInspectAgentModule implements AgentModule {
   constructor(context: AgentModuleContext, options: LogInspectAgentOptions) {
     this.#context = context;
     this.#options = options;
-    this.#store = new CheckpointStore(context.dataDir);
+    this.#store = new CheckpointStore(context);
   }
 
   async apply(configuration: ModuleConfiguration): Promise<void> {

@@ -7,4 +7,5 @@ export { type DeactivateOptions, type DeactivateResult, deactivateAgent } from '
 export { DEFAULT_DATA_DIR, readIdentity, resolveDataDir } from './identity/identity-store.js';
 export { type AgentLogger, jsonLogger, silentLogger } from './log/json-logger.js';
 export { agentModuleFactories } from './modules/registry.js';
+export { moduleStateFileWriter } from './modules/state-file.js';
 export { EventSpool } from './spool/event-spool.js';

@@ -137,6 +137,16 @@ export interface AgentModuleContext {
   emit(event: NewEvent): void;
   /** Sends the host inventory to the manager (the inventory module uses it). */
   reportInventory(inventory: Inventory): void;
+  /**
+   * Replaces the file `name` in `dataDir` with `content` (UTF-8, mode 0600) so that a crash or a
+   * power loss leaves the old content or the new, never an empty or torn file: temporary file,
+   * fsync, rename, fsync of the directory. Offered by the context because modules do not depend
+   * on the platform agent, and a hand-made rename without the fsyncs is not durable.
+   * `name` is a plain file name: one that is empty, holds a '/' or starts with '.' (which covers
+   * '.', '..' and the writer's temporary files) is refused with an Error. Throws on I/O errors;
+   * the module decides whether a state it could not save is worth more than a warning.
+   */
+  writeStateFile(name: string, content: string): void;
 }
 
 export interface AgentModule {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -11,7 +11,7 @@ import {
   securityConfiguration,
 } from '@bulwark/protocol';
 import { silentLogger } from '../log/json-logger.js';
-import { ModuleRuntime } from './module-runtime.js';
+import { ModuleRuntime, type ModuleRuntimeOptions } from './module-runtime.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bulwark-runtime-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -46,6 +46,7 @@ function scripted(id: string, log: string[]): AgentModuleFactory {
           if (behaviour === 'throw') throw new Error('cannot open /dev/thing');
           if (behaviour === 'hang') await new Promise(() => {});
           if (behaviour === 'emit') context.emit({ module: id, type: 't', severity: 'low', summary: 'hello' });
+          if (behaviour === 'save') context.writeStateFile('state.json', `saved by ${id}`);
           state = config.enabled ? 'on' : 'off';
         },
         async stop() {
@@ -61,18 +62,25 @@ function scripted(id: string, log: string[]): AgentModuleFactory {
   };
 }
 
+function runtimeOf(factories: AgentModuleFactory[], options: Partial<ModuleRuntimeOptions> = {}): ModuleRuntime {
+  return new ModuleRuntime({
+    factories,
+    dataDir: dir,
+    log: silentLogger,
+    emit: () => {},
+    reportInventory: () => {},
+    ...options,
+  });
+}
+
 describe('ModuleRuntime', () => {
   it('isolates a module that throws, hangs or fails status(): the others still apply and report', async () => {
     const log: string[] = [];
     const events: NewEvent[] = [];
-    const runtime = new ModuleRuntime({
-      factories: [scripted('good', log), scripted('bad', log), scripted('slow', log), scripted('flaky', log)],
-      dataDir: dir,
-      log: silentLogger,
-      emit: (e) => events.push(e),
-      reportInventory: () => {},
-      operationTimeoutMs: 200,
-    });
+    const runtime = runtimeOf(
+      [scripted('good', log), scripted('bad', log), scripted('slow', log), scripted('flaky', log)],
+      { emit: (e) => events.push(e), operationTimeoutMs: 200 },
+    );
     await runtime.apply(
       configuration({
         bad: { enabled: true, configuration: { behaviour: 'throw' } },
@@ -100,13 +108,7 @@ describe('ModuleRuntime', () => {
 
   it('stops modules the configuration no longer names, and a fixed module recovers', async () => {
     const log: string[] = [];
-    const runtime = new ModuleRuntime({
-      factories: [scripted('a', log), scripted('b', log)],
-      dataDir: dir,
-      log: silentLogger,
-      emit: () => {},
-      reportInventory: () => {},
-    });
+    const runtime = runtimeOf([scripted('a', log), scripted('b', log)]);
     await runtime.apply(
       configuration({
         a: { enabled: true, configuration: {} },
@@ -119,5 +121,25 @@ describe('ModuleRuntime', () => {
     assert.deepEqual(runtime.status(), [{ id: 'b', state: 'on' }]);
     await runtime.stopAll();
     assert.deepEqual(runtime.status(), []);
+  });
+
+  it('gives each module a state-file writer for its own data directory', async () => {
+    const runtime = runtimeOf([scripted('a', []), scripted('b', [])]);
+    await runtime.apply(
+      configuration({
+        a: { enabled: true, configuration: { behaviour: 'save' } },
+        b: { enabled: true, configuration: { behaviour: 'save' } },
+      }),
+    );
+    assert.deepEqual(
+      runtime.status().map((s) => s.state),
+      ['on', 'on'],
+    );
+    for (const id of ['a', 'b']) {
+      const path = join(dir, 'modules', id, 'state.json');
+      assert.equal(readFileSync(path, 'utf8'), `saved by ${id}`);
+      assert.equal(statSync(path).mode & 0o777, 0o600);
+    }
+    await runtime.stopAll();
   });
 });

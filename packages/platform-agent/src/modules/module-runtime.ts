@@ -12,6 +12,7 @@ import type {
 } from '@bulwark/protocol';
 import { PlatformEventTypes } from '@bulwark/protocol';
 import type { AgentLogger } from '../log/json-logger.js';
+import { moduleStateFileWriter } from './state-file.js';
 
 export interface ModuleRuntimeOptions {
   readonly factories: readonly AgentModuleFactory[];
@@ -136,6 +137,7 @@ export class ModuleRuntime {
           log.error('inventory could not be reported', { error: (error as Error).message });
         }
       },
+      writeStateFile: moduleStateFileWriter(dataDir),
     };
     try {
       mkdirSync(dataDir, { recursive: true, mode: 0o700 });
