@@ -147,6 +147,9 @@ for (const testStore of await testStores()) {
 
     it('assignedTo lists policies and computers; unassign at the policy, then the computer, removes it', async () => {
       const { rules } = t.services;
+      const typo = mustFail(await rules.assign(target('computer', computerId), 'guard', ['g-200'], alice), 'not-found');
+      assert.match(typo, /no rule g-200 \(did you mean G-200\?\)/);
+      mustFail(await rules.get('guard', 'G-999'), 'not-found', /^module guard has no rule G-999$/);
       must(await rules.assign(target('computer', computerId), 'guard', ['G-200'], alice));
       const detail = must(await rules.get('guard', 'G-200'));
       assert.deepEqual(

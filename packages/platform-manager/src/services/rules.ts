@@ -61,8 +61,9 @@ export function rulesService(ctx: ServiceContext, configuration: ConfigurationSe
 
   async function get(moduleId: string, ruleId: string): Promise<Result<RuleDetail>> {
     return guarded(async () => {
-      const rule = (await rulesOf(ctx.db, moduleId)).get(ruleId);
-      if (!rule) abort('not-found', `module ${moduleId} has no rule ${ruleId}`);
+      const known = await rulesOf(ctx.db, moduleId);
+      const rule = known.get(ruleId);
+      if (!rule) abort('not-found', noSuchRule(moduleId, [ruleId], known));
       return {
         ...rule,
         assignedTo: await assignedTo(moduleId, ruleId),
@@ -94,7 +95,7 @@ export function rulesService(ctx: ServiceContext, configuration: ConfigurationSe
       inTransaction(db, async (trx) => {
         const rules = await rulesOf(trx, moduleId);
         const unknown = ids.value.filter((id) => !rules.has(id));
-        if (unknown.length > 0) abort('not-found', `module ${moduleId} has no rule ${unknown.join(', ')}`);
+        if (unknown.length > 0) abort('not-found', noSuchRule(moduleId, unknown, rules));
         await targetLayers(trx, await loadPolicies(trx), target);
         const already = new Set(
           (
@@ -222,8 +223,9 @@ export function rulesService(ctx: ServiceContext, configuration: ConfigurationSe
     return guarded(() =>
       inTransaction(ctx.db, async (trx) => {
         const module = moduleOf(moduleId);
-        const rule = (await rulesOf(trx, moduleId)).get(ruleId);
-        if (!rule) abort('not-found', `module ${moduleId} has no rule ${ruleId}`);
+        const known = await rulesOf(trx, moduleId);
+        const rule = known.get(ruleId);
+        if (!rule) abort('not-found', noSuchRule(moduleId, [ruleId], known));
         if (module.ruleSchema && !module.checkRule) {
           const parsed = parseWith(module.ruleSchema, { ...rule.definition, ...overrides });
           if (!parsed.ok) {
@@ -278,7 +280,8 @@ export function rulesService(ctx: ServiceContext, configuration: ConfigurationSe
   ): Promise<Result<{ module: string; ruleId: string; excluded: boolean }>> {
     return guarded(() =>
       inTransaction(ctx.db, async (trx) => {
-        if (!(await rulesOf(trx, moduleId)).has(ruleId)) abort('not-found', `module ${moduleId} has no rule ${ruleId}`);
+        const known = await rulesOf(trx, moduleId);
+        if (!known.has(ruleId)) abort('not-found', noSuchRule(moduleId, [ruleId], known));
         const before = await isExcluded(trx, moduleId, ruleId);
         const now = ctx.now();
         const flag = excluded ? 1 : 0;
@@ -340,4 +343,17 @@ export type RulesService = ReturnType<typeof rulesService>;
 function overridePath(problem: RuleProblem, overrides: Record<string, unknown>): string {
   const field = problem.issue.path.split('/')[1] ?? '';
   return Object.hasOwn(overrides, field) ? `/overrides${problem.issue.path}` : problem.issue.path;
+}
+
+/**
+ * The not-found message for rule ids a module lacks, naming the ids the caller probably meant:
+ * the same id in other case, or with the module's prefix (`sshd` for `loginspect.sshd`).
+ */
+function noSuchRule(moduleId: string, missing: readonly string[], known: ReadonlyMap<string, unknown>): string {
+  const meant = missing.flatMap((id) => {
+    const wanted = [id.toLowerCase(), `${moduleId}.${id}`.toLowerCase()];
+    return [...known.keys()].filter((k) => wanted.includes(k.toLowerCase()));
+  });
+  const hint = meant.length > 0 ? ` (did you mean ${meant.join(', ')}?)` : '';
+  return `module ${moduleId} has no rule ${missing.join(', ')}${hint}`;
 }
