@@ -78,6 +78,8 @@ test('follows a real log file: only new lines, rotation, minimum level and enabl
     ['100101'],
     'history is skipped, level 3 is below the minimum, sudo is not enabled',
   );
+  assert.equal(m.status().counters?.alertsBelowMinimumLevel, 1);
+  assert.equal(m.status().counters?.alertsOfUnassignedGroups, 1);
   assert.equal(events[0]?.severity, 'low');
   assert.match(events[0]?.summary ?? '', /alice from 203\.0\.113\.7/);
   assert.equal(events[0]?.details?.programName, 'sshd');

@@ -80,7 +80,18 @@ class LogInspectAgentModule implements AgentModule {
   #setupProblems: SourceProblem[] = [];
   #saveProblem: SourceProblem | undefined;
   #status: ModuleStatus = { id: 'loginspect', state: 'off' };
-  readonly #counters = { lines: 0, alerts: 0, events: 0, truncatedLines: 0 };
+  /**
+   * Alerts that raise no event are counted by reason: a host whose built-in groups are not
+   * assigned yet shows alerts and no events, and the status must say why.
+   */
+  readonly #counters = {
+    lines: 0,
+    alerts: 0,
+    events: 0,
+    alertsOfUnassignedGroups: 0,
+    alertsBelowMinimumLevel: 0,
+    truncatedLines: 0,
+  };
   readonly #isoTimes = new IsoTimes();
 
   constructor(context: AgentModuleContext, options: LogInspectAgentOptions) {
@@ -257,8 +268,14 @@ class LogInspectAgentModule implements AgentModule {
     this.#counters.alerts++;
     const group = rule.groups[0] ?? '';
     const builtIn = rule.id >= 100000 && rule.id < 102000;
-    if (builtIn && !c.builtInGroups.includes(group)) return;
-    if (rule.level < c.minimumLevel) return;
+    if (builtIn && !c.builtInGroups.includes(group)) {
+      this.#counters.alertsOfUnassignedGroups++;
+      return;
+    }
+    if (rule.level < c.minimumLevel) {
+      this.#counters.alertsBelowMinimumLevel++;
+      return;
+    }
     this.#counters.events++;
     this.#context.emit(ruleMatchEvent(engine, v, origin, this.#isoTimes));
   }
