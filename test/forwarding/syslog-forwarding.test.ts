@@ -6,6 +6,8 @@ import { destinationsService } from '../../packages/platform-manager/src/forward
 import { eventMessage } from '../../packages/platform-manager/src/forwarding/event-message.js';
 import type { ForwardedEvent } from '../../packages/platform-manager/src/forwarding/forwarded-event.js';
 import { type RunningForwarder, startForwarding } from '../../packages/platform-manager/src/forwarding/forwarder.js';
+import { siemFieldSource } from '../../packages/platform-manager/src/forwarding/siem-field-source.js';
+import { managerModules } from '../../packages/platform-manager/src/modules/registry.js';
 import {
   activateComputer,
   alice,
@@ -17,6 +19,7 @@ import { testStores } from '../../packages/platform-manager/src/storage/test-sto
 import { RsyslogCollector, rsyslogUnavailable } from './rsyslog-collector.js';
 
 const identity = { vendor: 'Bulwark', product: 'Bulwark', version: '0.1.0' };
+const siemFields = siemFieldSource(managerModules);
 const unavailable = rsyslogUnavailable();
 if (unavailable !== null) console.log(`# skipping syslog forwarding tests: ${unavailable}`);
 
@@ -96,7 +99,7 @@ for (const store of await testStores()) {
           ...stored,
           computer: { hostname: computer.hostname, name: computer.name, policyId: computer.policyId },
         };
-        if (keep(event)) out.push(eventMessage(event, format, identity));
+        if (keep(event)) out.push(eventMessage(event, format, identity, siemFields));
       }
       return out;
     }
@@ -138,7 +141,14 @@ for (const store of await testStores()) {
       );
       must(await t.services.events.ingest(computerId, numbered([firewallEvent, integrityEvent, agentEvent])));
       must(await t.services.events.ingest(otherComputerId, numbered([firewallEvent])));
-      forwarder = startForwarding({ db: t.store.db, identity, pollIntervalMs: 50, minRetryMs: 100, maxRetryMs: 500 });
+      forwarder = startForwarding({
+        db: t.store.db,
+        identity,
+        siemFields,
+        pollIntervalMs: 50,
+        minRetryMs: 100,
+        maxRetryMs: 500,
+      });
 
       const udp = await expected('cef', () => true);
       assert.equal(udp.length, 4);

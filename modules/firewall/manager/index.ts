@@ -13,6 +13,7 @@ import { checkFirewallRule } from './check-rule.js';
 import { checkFirewallSetting, explainFirewallSettingIssues } from './check-setting.js';
 import { firewallCommands } from './commands.js';
 import { recommend } from './recommend.js';
+import { firewallSiemFields } from './siem-fields.js';
 
 export { validateLists, validateRule } from '../engine/index.js';
 export { BUILT_IN_RULES } from '../rules/built-in-rules.js';
@@ -46,6 +47,7 @@ export const firewallManager: ManagerModule<typeof FirewallSettings> = {
   explainSettingIssues: explainFirewallSettingIssues,
   commands: firewallCommands,
   presentEvent,
+  siemFields: firewallSiemFields,
 };
 
 export default firewallManager;

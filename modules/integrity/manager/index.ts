@@ -5,6 +5,7 @@ import { checkIntegrityRule } from './check-rule.js';
 import { integrityCommands } from './commands.js';
 import { compileIntegrity } from './compile.js';
 import { recommendRules } from './recommend.js';
+import { integritySiemFields } from './siem-fields.js';
 
 export { loadBuiltInRules, readRuleFile } from './built-in-rules.js';
 export { checkIntegrityRule } from './check-rule.js';
@@ -26,4 +27,5 @@ export const integrityModule: ManagerModule<typeof IntegritySettings> = {
   checkRule: checkIntegrityRule,
   commands: integrityCommands,
   presentEvent: (event) => ({ title: event.summary.length > 120 ? `${event.summary.slice(0, 119)}…` : event.summary }),
+  siemFields: integritySiemFields,
 };

@@ -3,6 +3,7 @@ import { recommendedGroups, ruleGroupDescriptions } from '../rules/index.js';
 import { checkLogInspectSetting } from './check-setting.js';
 import { compileLogInspect } from './loginspect-configuration.js';
 import { LogInspectRule, LogInspectSettings } from './loginspect-settings.js';
+import { loginspectSiemFields } from './siem-fields.js';
 
 export { compileLogInspect } from './loginspect-configuration.js';
 export {
@@ -47,5 +48,6 @@ export const loginspectModule: ManagerModule<typeof LogInspectSettings> = {
   compile: ({ settings, rules }) => compileLogInspect(settings, rules, knownGroups),
   checkSetting: checkLogInspectSetting,
   presentEvent: (event) => ({ title: event.summary.length > 120 ? `${event.summary.slice(0, 119)}…` : event.summary }),
+  siemFields: loginspectSiemFields,
 };
 export { builtInRuleset } from '../rules/index.js';

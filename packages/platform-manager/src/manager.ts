@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { startForwarding } from './forwarding/forwarder.js';
+import { siemFieldSource } from './forwarding/siem-field-source.js';
 import { buildAgentServer } from './http/agent-server.js';
 import { buildConsoleServer } from './http/console-server.js';
 import { ManagerMetrics } from './http/manager-metrics.js';
@@ -137,6 +138,7 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
       startForwarding({
         db: store.db,
         identity: { vendor: 'Bulwark', product: 'Bulwark', version: MANAGER_VERSION },
+        siemFields: siemFieldSource(managerModules),
         logger: consoleApp.log,
       }),
     ];

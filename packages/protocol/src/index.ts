@@ -9,4 +9,5 @@ export * from './module-status.js';
 export * from './problem.js';
 export * from './security-configuration.js';
 export * from './severity.js';
+export * from './siem-fields.js';
 export * from './validation.js';

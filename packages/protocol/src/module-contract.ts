@@ -4,6 +4,7 @@ import type { AgentEvent, NewEvent } from './event.js';
 import type { Inventory } from './inventory.js';
 import type { ModuleStatus } from './module-status.js';
 import type { ModuleConfiguration, PlatformSettings } from './security-configuration.js';
+import type { SiemField, SiemFieldInput } from './siem-fields.js';
 import type { ValidationIssue } from './validation.js';
 
 /**
@@ -100,6 +101,12 @@ export interface ManagerModule<S extends TObject = TObject> {
    */
   readonly commands?: readonly ModuleCommandDefinition[];
   presentEvent?(event: AgentEvent): EventPresentation;
+  /**
+   * The event's module-specific fields in SIEM vocabularies (CEF keys, LEEF attributes), in a
+   * stable order, for forwarding in CEF and LEEF. Pure; a module without it forwards only the
+   * common fields and its `details` as JSON.
+   */
+  siemFields?(event: SiemFieldInput): readonly SiemField[];
 }
 
 export interface ModuleLogger {

@@ -1,6 +1,5 @@
-import type { Severity } from '@bulwark/protocol';
+import type { Severity, SiemField } from '@bulwark/protocol';
 import type { ForwardedEvent, ProductIdentity } from './forwarded-event.js';
-import { moduleFields } from './module-fields.js';
 
 /** CEF severity 0..10. */
 const CEF_SEVERITY: Readonly<Record<Severity, number>> = { info: 1, low: 3, medium: 5, high: 8, critical: 10 };
@@ -26,7 +25,7 @@ function clip(value: string, max: number): string {
  * `CEF:0|Vendor|Product|Version|<module>:<type>|<summary>|<0..10>|rt=… dvchost=… …`.
  * Custom-string slots: cs1 rule id, cs2 computer name, cs3–cs5 per module, cs6 the details JSON.
  */
-export function formatCef(event: ForwardedEvent, identity: ProductIdentity): string {
+export function formatCef(event: ForwardedEvent, identity: ProductIdentity, fields: readonly SiemField[]): string {
   const header = [
     'CEF:0',
     cefHeaderValue(identity.vendor),
@@ -49,7 +48,7 @@ export function formatCef(event: ForwardedEvent, identity: ProductIdentity): str
   ];
   if (event.ruleId !== null) pairs.push(['cs1Label', 'ruleId'], ['cs1', event.ruleId]);
   if (event.computer.name !== null) pairs.push(['cs2Label', 'computerName'], ['cs2', event.computer.name]);
-  for (const field of moduleFields(event)) {
+  for (const field of fields) {
     if (field.cefLabel !== undefined) pairs.push([`${field.cef}Label`, field.cefLabel]);
     pairs.push([field.cef, field.value]);
   }

@@ -2,10 +2,16 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { SEVERITIES } from '@bulwark/protocol';
 import fc from 'fast-check';
+import { managerModules } from '../modules/registry.js';
 import { formatCef } from './cef-format.js';
 import { eventMessage, FORWARDING_FORMATS } from './event-message.js';
 import type { ForwardedEvent } from './forwarded-event.js';
 import { formatLeef } from './leef-format.js';
+import { siemFieldSource } from './siem-field-source.js';
+
+/** Each module's own SIEM fields, as the manager wires them. */
+const fieldsOf = siemFieldSource(managerModules);
+
 import { clipUtf8, octetCountedFrame, priority } from './syslog-message.js';
 
 const identity = { vendor: 'Bulwark', product: 'Bulwark', version: '0.1.0' };
@@ -93,7 +99,7 @@ describe('forwarded event messages', () => {
   test('any event in any format is one RFC 5424 line in one intact octet-counted frame', () => {
     fc.assert(
       fc.property(eventArbitrary, fc.constantFrom(...FORWARDING_FORMATS), (event, format) => {
-        const message = eventMessage(event, format, identity);
+        const message = eventMessage(event, format, identity, fieldsOf);
         assert.ok(!/[\r\n]/.test(message), 'no line break inside a message');
         const header = /^<(\d{1,3})>1 (\S+) (\S{1,255}) bulwark - (\S{1,32}) - /.exec(message);
         assert.ok(header, `RFC 5424 header: ${message.slice(0, 120)}`);
@@ -110,7 +116,7 @@ describe('forwarded event messages', () => {
   test('CEF: header and extension survive escaping (summary, rule, details round-trip)', () => {
     fc.assert(
       fc.property(eventArbitrary, (event) => {
-        const { header, extension } = splitCef(formatCef(event, identity));
+        const { header, extension } = splitCef(formatCef(event, identity, fieldsOf(event)));
         assert.equal(header.length, 7);
         assert.equal(header[0], 'CEF:0');
         assert.equal(header[4], `${event.module}:${event.type}`.slice(0, 1023).replace(/[\r\n]+/g, ' '));
@@ -128,7 +134,7 @@ describe('forwarded event messages', () => {
   test('LEEF 2.0: tab-delimited attributes, values unescape to the originals', () => {
     fc.assert(
       fc.property(eventArbitrary, (event) => {
-        const line = formatLeef(event, identity);
+        const line = formatLeef(event, identity, fieldsOf(event));
         assert.ok(line.startsWith('LEEF:2.0|Bulwark|Bulwark|0.1.0|'));
         const body = line.slice(line.indexOf('|x09|') + 5);
         const attributes = new Map(
@@ -175,7 +181,7 @@ describe('forwarded event messages', () => {
       },
       computer: { hostname: 'web-1', name: 'Web 1', policyId: null },
     };
-    const pairs = parseCefExtension(splitCef(formatCef(event, identity)).extension);
+    const pairs = parseCefExtension(splitCef(formatCef(event, identity, fieldsOf(event))).extension);
     assert.equal(pairs.get('src'), '10.0.0.1');
     assert.equal(pairs.get('dpt'), '22');
     assert.equal(pairs.get('deviceDirection'), '0');
@@ -184,7 +190,7 @@ describe('forwarded event messages', () => {
     assert.equal(pairs.get('cs4Label'), 'ruleName');
     assert.equal(pairs.get('cs4'), 'ssh|deny');
     assert.equal(pairs.get('rt'), String(Date.parse(event.time)));
-    const leef = formatLeef(event, identity);
+    const leef = formatLeef(event, identity, fieldsOf(event));
     assert.match(leef, /\tsrcPort=5555\t/);
     assert.match(leef, /\tdstPort=22\t/);
   });

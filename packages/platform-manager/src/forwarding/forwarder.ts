@@ -14,6 +14,7 @@ import {
   readFeed,
 } from './forwarding-feed.js';
 import { type ForwardingDatabase, forwardingDb } from './forwarding-tables.js';
+import { noSiemFields, type SiemFieldSource } from './siem-field-source.js';
 import { openSyslogConnection, type SyslogConnection } from './syslog-connection.js';
 
 /** Pino-compatible (the manager passes its Fastify logger). */
@@ -25,6 +26,8 @@ export interface ForwardingLogger {
 export interface ForwardingOptions {
   readonly db: Kysely<Database>;
   readonly identity: ProductIdentity;
+  /** Each module's own CEF/LEEF fields (siemFieldSource over the module registry); default none. */
+  readonly siemFields?: SiemFieldSource;
   readonly logger?: ForwardingLogger;
   /** How often the queue is looked at; default 1000 ms. */
   readonly pollIntervalMs?: number;
@@ -79,6 +82,7 @@ export function startForwarding(options: ForwardingOptions): RunningForwarder {
   const db = forwardingDb(options.db);
   const logger = options.logger ?? silent;
   const now = options.now ?? Date.now;
+  const siemFields = options.siemFields ?? noSiemFields;
   const pollMs = options.pollIntervalMs ?? 1000;
   const batchSize = options.batchSize ?? 500;
   const minRetryMs = options.minRetryMs ?? 1000;
@@ -134,7 +138,7 @@ export function startForwarding(options: ForwardingOptions): RunningForwarder {
       const messages: string[] = [];
       for (const row of rows)
         if (row.event !== null && matches(filter, row.event))
-          messages.push(eventMessage(row.event, destination.format, options.identity));
+          messages.push(eventMessage(row.event, destination.format, options.identity, siemFields));
       if (messages.length > 0) {
         if (worker.connection === null || !worker.connection.usable) {
           worker.connection?.close();

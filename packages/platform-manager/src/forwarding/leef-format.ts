@@ -1,6 +1,5 @@
-import type { Severity } from '@bulwark/protocol';
+import type { Severity, SiemField } from '@bulwark/protocol';
 import type { ForwardedEvent, ProductIdentity } from './forwarded-event.js';
-import { moduleFields } from './module-fields.js';
 
 /** LEEF `sev` is 1..10. */
 const LEEF_SEVERITY: Readonly<Record<Severity, number>> = { info: 1, low: 3, medium: 5, high: 8, critical: 10 };
@@ -19,7 +18,7 @@ export function leefAttributeValue(value: string): string {
 }
 
 /** `LEEF:2.0|Vendor|Product|Version|<module>:<type>|x09|devTime=…<tab>sev=…<tab>…`. */
-export function formatLeef(event: ForwardedEvent, identity: ProductIdentity): string {
+export function formatLeef(event: ForwardedEvent, identity: ProductIdentity, fields: readonly SiemField[]): string {
   const header = [
     'LEEF:2.0',
     leefHeaderValue(identity.vendor),
@@ -42,7 +41,7 @@ export function formatLeef(event: ForwardedEvent, identity: ProductIdentity): st
     ['action', event.action],
     ['summary', event.summary],
   ];
-  for (const field of moduleFields(event)) attributes.push([field.leef, field.value]);
+  for (const field of fields) attributes.push([field.leef, field.value]);
   if (event.details !== null) attributes.push(['details', JSON.stringify(event.details)]);
   const body = attributes
     .filter((pair): pair is [string, string | number] => pair[1] !== null)

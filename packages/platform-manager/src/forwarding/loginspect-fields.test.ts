@@ -4,10 +4,15 @@ import { test } from 'node:test';
 import { ruleMatchEvent } from '@bulwark/module-loginspect/agent';
 import { compileRuleset, LogInspectionEngine } from '@bulwark/module-loginspect/engine';
 import { builtInRuleset } from '@bulwark/module-loginspect/manager';
+import { managerModules } from '../modules/registry.js';
 import { formatCef } from './cef-format.js';
 import type { ForwardedEvent } from './forwarded-event.js';
 import { formatJson } from './json-format.js';
 import { formatLeef } from './leef-format.js';
+import { siemFieldSource } from './siem-field-source.js';
+
+/** Each module's own SIEM fields, as the manager wires them. */
+const fieldsOf = siemFieldSource(managerModules);
 
 const identity = { vendor: 'Bulwark', product: 'Bulwark', version: '0.1.0' };
 
@@ -65,7 +70,7 @@ test('a real loginspect event maps to CEF, LEEF and JSON with the raw line, rule
   const ruleName = event.summary;
   assert.match(ruleName, /alice/);
 
-  const cef = cefExtension(formatCef(event, identity));
+  const cef = cefExtension(formatCef(event, identity, fieldsOf(event)));
   assert.equal(cef.get('rawEvent'), raw);
   assert.equal(cef.get('cs4Label'), 'ruleName');
   assert.equal(cef.get('cs4'), ruleName);
@@ -77,8 +82,8 @@ test('a real loginspect event maps to CEF, LEEF and JSON with the raw line, rule
   assert.equal(cef.get('cn2Label'), 'ruleLevel');
 
   const leef = new Map(
-    formatLeef(event, identity)
-      .slice(formatLeef(event, identity).indexOf('|x09|') + 5)
+    formatLeef(event, identity, fieldsOf(event))
+      .slice(formatLeef(event, identity, fieldsOf(event)).indexOf('|x09|') + 5)
       .split('\t')
       .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)] as const),
   );
