@@ -108,6 +108,12 @@ describe('commands to a real agent: scan-integrity, rebuild-baseline, the baseli
     const conf = entries.json.items.find((e: { key: string }) => e.key.endsWith('app.conf'));
     assert.equal(conf.attributes.size, 10);
     assert.match(conf.attributes.sha256, /^[0-9a-f]{64}$/);
+    // The generic snapshot route answers the same as the module's alias; a module with none is a 404.
+    const generic = await api(`/api/computers/${computerId}/modules/integrity/snapshots?rule=test-watched`, 'auditor');
+    assert.deepEqual(generic.json, entries.json);
+    const none = await api(`/api/computers/${computerId}/modules/firewall/snapshots`, 'auditor');
+    assert.equal(none.status, 404, none.text);
+    assert.match(none.json.detail, /module firewall keeps no snapshots/);
 
     // Role and validation checks at the edge.
     assert.equal(

@@ -26,6 +26,10 @@ export const integrityModule: ManagerModule<typeof IntegritySettings> = {
   compile: ({ settings, rules }) => compileIntegrity(settings, rules),
   checkRule: checkIntegrityRule,
   commands: integrityCommands,
+  snapshots: {
+    noun: 'baseline',
+    summary: "The manager's copy of the computer's integrity baselines: rules, or one rule's entries",
+  },
   presentEvent: (event) => ({ title: event.summary.length > 120 ? `${event.summary.slice(0, 119)}…` : event.summary }),
   siemFields: integritySiemFields,
 };

@@ -64,4 +64,19 @@ export interface ModuleCommandDefinition {
   readonly description: string;
   /** TypeBox schema of the arguments; absent = any object (the agent module checks). */
   readonly arguments?: TSchema;
+  /**
+   * A verb of its own under `bulwark computers` (e.g. `scan-integrity ID --rule R`), so the
+   * admin CLI offers the command without knowing the module; `computers command` reaches every
+   * command either way.
+   */
+  readonly cli?: ModuleCommandCli;
+}
+
+export interface ModuleCommandCli {
+  /** `bulwark computers <verb> ID`: lower-case words joined by dashes. */
+  readonly verb: string;
+  /** One line for `--help`. */
+  readonly summary: string;
+  /** Options that set one argument each: `--<flag> VALUE` → `arguments[argument] = VALUE`. */
+  readonly options?: readonly { readonly flag: string; readonly argument: string; readonly help: string }[];
 }

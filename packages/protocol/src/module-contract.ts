@@ -48,6 +48,17 @@ export interface RuleCheckContext<S> {
   readonly everywhere: readonly S[];
 }
 
+export interface ModuleSnapshotPresentation {
+  /**
+   * The word users know the copy by, e.g. `baseline`: it also names an alias route
+   * `GET /api/computers/{id}/<module>/<noun>` (query `rule` for a snapshot's name) and the CLI
+   * verb `bulwark computers <noun> ID`.
+   */
+  readonly noun: string;
+  /** One line for `--help` and the API docs. */
+  readonly summary: string;
+}
+
 export interface EventPresentation {
   /** Short title for lists, e.g. "SSH brute force" or "Port scan from 10.0.0.3". */
   readonly title: string;
@@ -100,6 +111,12 @@ export interface ManagerModule<S extends TObject = TObject> {
    * it the API accepts any well-formed command name and the agent answers for unknown ones.
    */
   readonly commands?: readonly ModuleCommandDefinition[];
+  /**
+   * What the manager's copies of this module's snapshots are (module-snapshots.ts), for the
+   * generic `GET /api/computers/{id}/modules/{module}/snapshots` route and the CLI; absent when
+   * the module offers none.
+   */
+  readonly snapshots?: ModuleSnapshotPresentation;
   presentEvent?(event: AgentEvent): EventPresentation;
   /**
    * The event's module-specific fields in SIEM vocabularies (CEF keys, LEEF attributes), in a

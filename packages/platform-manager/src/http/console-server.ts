@@ -12,6 +12,7 @@ import { alertRoutes } from './routes/alerts.js';
 import { auditLogRoutes } from './routes/audit-log.js';
 import { computerRoutes } from './routes/computers.js';
 import { computerCommandRoutes } from './routes/computers-commands.js';
+import { computerSnapshotRoutes } from './routes/computers-snapshots.js';
 import { eventRoutes } from './routes/events.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { policyRoutes } from './routes/policies.js';
@@ -96,6 +97,7 @@ export async function buildConsoleServer(options: ConsoleServerOptions): Promise
     accountRoutes,
     computerRoutes,
     computerCommandRoutes,
+    computerSnapshotRoutes,
     settingRoutes,
     policyRoutes,
     ruleRoutes,

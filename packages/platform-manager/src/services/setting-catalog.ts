@@ -1,4 +1,10 @@
-import { type ManagerModule, PlatformSettings, parseWith, type ValidationIssue } from '@bulwark/protocol';
+import {
+  type ManagerModule,
+  type ModuleSnapshotPresentation,
+  PlatformSettings,
+  parseWith,
+  type ValidationIssue,
+} from '@bulwark/protocol';
 import type { TObject, TSchema } from '@sinclair/typebox';
 
 /** One setting a policy or computer can override: `<module>.<property>` with its schema and default. */
@@ -16,6 +22,8 @@ export interface ModuleInfo {
   readonly description: string;
   readonly settings: TObject;
   readonly defaults: Readonly<Record<string, unknown>>;
+  /** How the module's snapshot copies are presented (ManagerModule.snapshots), if it has any. */
+  readonly snapshots?: ModuleSnapshotPresentation;
 }
 
 export const PLATFORM_MODULE_ID = 'platform';
@@ -54,6 +62,7 @@ export function buildSettingCatalog(modules: readonly ManagerModule[]): SettingC
       description: module.description,
       settings: module.settings,
       defaults: defaultsOf(module.settings),
+      ...(module.snapshots === undefined ? {} : { snapshots: module.snapshots }),
     });
   }
   const definitions: SettingDefinition[] = [];

@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { idSegment, isRow, parsePositiveInteger, type Row, rowOf } from '../api-calls.js';
+import type { ManagerModule } from '@bulwark/protocol';
+import { idSegment, isRow, type Row, rowOf } from '../api-calls.js';
 import { type CliResult, ExitCode, fail, ok, usageError } from '../cli-error.js';
 import { type Command, type CommandContext, type CommandOutput, flag, stringOption } from '../command.js';
 import { cellText, formatFields, formatTable, formatTime } from '../table.js';
@@ -91,37 +92,47 @@ async function send(
   return ok({ json: done.value, text: resultText(done.value) });
 }
 
-function integrityCommand(name: 'scan-integrity' | 'rebuild-baseline', command: string, summary: string): Command {
-  return {
-    group: 'computers',
-    name,
-    args: 'ID',
-    summary,
-    options: { rule: { type: 'string' }, wait: { type: 'boolean' } },
-    optionHelp: [['--rule R', 'only this integrity rule'], WAIT_HELP],
-    positionals: { min: 1, max: 1 },
-    run: (context, input) => {
-      const rule = stringOption(input, 'rule');
-      return send(
-        context,
-        input.positionals[0]!,
-        { module: 'integrity', command, ...(rule === undefined ? {} : { arguments: { ruleId: rule } }) },
-        flag(input, 'wait'),
-      );
-    },
-  };
+/** `bulwark computers <verb> ID [--option V]… [--wait]` for each module command that declares a CLI verb. */
+export function moduleCommandVerbs(modules: readonly Pick<ManagerModule, 'id' | 'commands'>[]): Command[] {
+  const verbs: Command[] = [];
+  for (const module of modules) {
+    for (const definition of module.commands ?? []) {
+      const cli = definition.cli;
+      if (cli === undefined) continue;
+      const options = cli.options ?? [];
+      verbs.push({
+        group: 'computers',
+        name: cli.verb,
+        args: 'ID',
+        summary: cli.summary,
+        options: {
+          ...Object.fromEntries(options.map((o) => [o.flag, { type: 'string' as const }])),
+          wait: { type: 'boolean' },
+        },
+        optionHelp: [...options.map((o) => [`--${o.flag} VALUE`, o.help] as const), WAIT_HELP],
+        positionals: { min: 1, max: 1 },
+        run: (context, input) => {
+          const args: Record<string, unknown> = {};
+          for (const o of options) {
+            const value = stringOption(input, o.flag);
+            if (value !== undefined) args[o.argument] = value;
+          }
+          return send(
+            context,
+            input.positionals[0]!,
+            {
+              module: module.id,
+              command: definition.name,
+              ...(Object.keys(args).length > 0 ? { arguments: args } : {}),
+            },
+            flag(input, 'wait'),
+          );
+        },
+      });
+    }
+  }
+  return verbs;
 }
-
-const scanIntegrity = integrityCommand(
-  'scan-integrity',
-  'scan',
-  'Scan the computer against its integrity baseline now (changes arrive as events)',
-);
-const rebuildBaseline = integrityCommand(
-  'rebuild-baseline',
-  'rebuild-baseline',
-  "Rebuild the computer's integrity baseline (the manager's copy follows)",
-);
 
 const generic: Command = {
   group: 'computers',
@@ -135,7 +146,7 @@ const generic: Command = {
     wait: { type: 'boolean' },
   },
   optionHelp: [
-    ['--module M', 'the module, e.g. integrity'],
+    ['--module M', 'the module id'],
     ['--command C', 'the command, e.g. scan'],
     ['--args JSON', 'arguments as a JSON object, e.g. \'{"ruleId":"etc-passwd"}\''],
     WAIT_HELP,
@@ -206,73 +217,5 @@ const status: Command = {
   },
 };
 
-const baseline: Command = {
-  group: 'computers',
-  name: 'baseline',
-  args: 'ID',
-  summary: "The manager's copy of the computer's integrity baselines: rules, or one rule's entries",
-  options: { rule: { type: 'string' }, limit: { type: 'string' } },
-  optionHelp: [
-    ['--rule R', "this rule's entries (file path or entity, and its attributes)"],
-    ['--limit N', 'at most N entries (default 100, up to 10000)'],
-  ],
-  positionals: { min: 1, max: 1 },
-  async run({ client }, input) {
-    const id = idSegment(input.positionals[0]!, 'computer');
-    if (!id.ok) return id;
-    const rule = stringOption(input, 'rule');
-    const path = `/api/computers/${id.value}/integrity/baseline`;
-    if (rule === undefined) {
-      const answer = await client.request('GET', path);
-      if (!answer.ok) return answer;
-      const rules =
-        isRow(answer.value.body) && Array.isArray(answer.value.body.rules) ? answer.value.body.rules.filter(isRow) : [];
-      const text = formatTable<Row>(
-        [
-          { header: 'rule', cell: (r) => r.ruleId },
-          { header: 'entries', cell: (r) => r.entries },
-          { header: 'kept', cell: (r) => (r.truncated ? `${String(r.stored)} (cut)` : r.stored) },
-          { header: 'built', cell: (r) => formatTime(r.builtAt) },
-          { header: 'received', cell: (r) => formatTime(r.receivedAt) },
-        ],
-        rules,
-      );
-      return ok({ json: rules, text });
-    }
-    const limit = parsePositiveInteger(stringOption(input, 'limit'), '--limit', 10_000);
-    if (!limit.ok) return limit;
-    const wanted = limit.value ?? 100;
-    const items: Row[] = [];
-    let summary: Row | undefined;
-    let cursor: string | null = null;
-    do {
-      const answer = await client.request('GET', path, {
-        query: { rule, limit: Math.min(500, wanted - items.length), cursor },
-      });
-      if (!answer.ok) return answer;
-      const body = rowOf(answer.value.body, 'the baseline');
-      if (!body.ok) return body;
-      summary = Array.isArray(body.value.rules) && isRow(body.value.rules[0]) ? body.value.rules[0] : summary;
-      if (Array.isArray(body.value.items)) items.push(...body.value.items.filter(isRow));
-      cursor = typeof body.value.nextCursor === 'string' ? body.value.nextCursor : null;
-    } while (cursor !== null && items.length < wanted);
-    const head = formatFields([
-      ['Rule', rule],
-      ['Built', formatTime(summary?.builtAt)],
-      ['Entries', summary?.entries],
-      ['Kept by the manager', summary?.stored],
-      ...(summary?.note ? ([['Note', summary.note]] as const) : []),
-    ]);
-    const table = formatTable<Row>(
-      [
-        { header: 'entity', cell: (e) => e.key },
-        { header: 'attributes', cell: (e) => e.attributes },
-      ],
-      items,
-    );
-    const more = cursor !== null ? `\n(first ${items.length} shown; --limit for more)` : '';
-    return ok({ json: { ...summary, items }, text: `${head}\n\n${table}${more}` });
-  },
-};
-
-export const computerCommandCommands: readonly Command[] = [scanIntegrity, rebuildBaseline, generic, status, baseline];
+/** The generic command verbs; the modules' own verbs come from moduleCommandVerbs. */
+export const computerCommandCommands: readonly Command[] = [generic, status];

@@ -1,16 +1,24 @@
+import { managerModules } from '../../modules/registry.js';
 import type { Command } from '../command.js';
 import { accessCommands } from './access.js';
 import { alertCommands } from './alerts.js';
 import { computerCommands } from './computers.js';
+import { moduleCommandVerbs } from './computers-commands.js';
+import { snapshotCommands } from './computers-snapshots.js';
 import { eventCommands } from './events.js';
 import { policyCommands } from './policies.js';
 import { ruleCommands } from './rules.js';
 import { settingCommands } from './settings.js';
 import { tokenCommands } from './tokens.js';
 
-/** Every command, in the order `bulwark --help` lists them. */
+/**
+ * Every command, in the order `bulwark --help` lists them. The modules' own verbs (`computers
+ * scan-integrity`, `computers baseline`, …) come from what each module declares in the registry.
+ */
 export const COMMANDS: readonly Command[] = [
   ...computerCommands,
+  ...moduleCommandVerbs(managerModules),
+  ...snapshotCommands(managerModules),
   ...policyCommands,
   ...settingCommands,
   ...ruleCommands,

@@ -1,7 +1,6 @@
 import { COMMAND_NAME_PATTERN, CommandArguments } from '@bulwark/protocol';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import type { SnapshotSummary } from '../../services/index.js';
 import { IdParams, IsoTime, NullableIsoTime, PageOf, PageQuery, problemResponses, Uuid } from '../common-schemas.js';
 import type { ConsoleRouteContext } from '../console-server.js';
 import type { TypeBoxProvider } from '../schema-validation.js';
@@ -36,51 +35,7 @@ const NewCommand = Type.Object(
 
 const CommandParams = Type.Object({ id: Uuid, commandId: Uuid }, { additionalProperties: false });
 
-const BaselineRule = Type.Object({
-  ruleId: Type.String(),
-  version: Type.String(),
-  builtAt: NullableString,
-  entries: Type.Integer({ description: 'Entries in the baseline on the agent' }),
-  stored: Type.Integer({ description: 'Entries the manager keeps (the first ones in key order)' }),
-  truncated: Type.Boolean(),
-  note: NullableString,
-  receivedAt: NullableIsoTime,
-});
-
-const BaselineEntry = Type.Object({
-  key: Type.String({ description: 'File path (escaped where not UTF-8) or entity name' }),
-  keyBase64: Type.Optional(Type.String()),
-  attributes: Type.Record(Type.String(), Type.Unknown()),
-});
-
-const BaselineQuery = Type.Object(
-  { rule: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })), ...PageQuery },
-  { additionalProperties: false },
-);
-
-const BaselineAnswer = Type.Object({
-  rules: Type.Array(BaselineRule),
-  items: Type.Optional(Type.Array(BaselineEntry)),
-  nextCursor: Type.Optional(NullableString),
-});
-
-function baselineRule(s: SnapshotSummary) {
-  return {
-    ruleId: s.name,
-    version: s.version,
-    builtAt: s.builtAt,
-    entries: s.total,
-    stored: s.stored,
-    truncated: s.truncated,
-    note: s.note,
-    receivedAt: s.receivedAt,
-  };
-}
-
-/** The module whose snapshots are baselines; the one place the platform's HTTP layer names it. */
-const INTEGRITY = 'integrity';
-
-/** Commands to a computer's modules (delivered through its heartbeats), and the integrity baseline copy. */
+/** Commands to a computer's modules, delivered through its heartbeats. */
 export async function computerCommandRoutes(
   scope: FastifyInstance,
   { services, wakeHub }: ConsoleRouteContext,
@@ -130,38 +85,5 @@ export async function computerCommandRoutes(
     },
     async (request, reply) =>
       sendResult(reply, await services.computerCommands.get(request.params.id, request.params.commandId)),
-  );
-  app.get(
-    '/api/computers/:id/integrity/baseline',
-    {
-      config: { role: 'auditor' },
-      schema: {
-        tags: ['computers'],
-        params: IdParams,
-        querystring: BaselineQuery,
-        response: { 200: BaselineAnswer, ...problemResponses },
-      },
-    },
-    async (request, reply) => {
-      const { rule, limit, cursor } = request.query;
-      if (rule === undefined) {
-        return sendResult(reply, await services.computerSnapshots.list(request.params.id, INTEGRITY), (rules) => ({
-          rules: rules.map(baselineRule),
-        }));
-      }
-      const page = await services.computerSnapshots.entries(request.params.id, INTEGRITY, rule, {
-        ...(limit === undefined ? {} : { limit }),
-        ...(cursor === undefined ? {} : { cursor }),
-      });
-      return sendResult(reply, page, (p) => ({
-        rules: [baselineRule(p)],
-        items: p.items.map((e) => ({
-          key: e.key,
-          ...(e.keyBase64 === undefined ? {} : { keyBase64: e.keyBase64 }),
-          attributes: e.value,
-        })),
-        nextCursor: p.nextCursor,
-      }));
-    },
   );
 }
