@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AttributeValue, Entry } from '@bulwark/module-integrity/engine';
 import Database from 'better-sqlite3';
+import type { AttributeValue, Entry } from '../engine/index.js';
 
 /**
  * The baseline, one SQLite file in the module's data directory. Keys are stored as TEXT: file

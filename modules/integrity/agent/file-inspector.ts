@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { closeSync, constants, fstatSync, lstatSync, openSync, readlinkSync, readSync, type Stats } from 'node:fs';
-import type { AttributeValue, Entry, FileHash } from '@bulwark/module-integrity/engine';
+import type { AttributeValue, Entry, FileHash } from '../engine/index.js';
 
 /**
  * Looks at one path and returns its attributes, or why it was skipped. Runs inside the hash

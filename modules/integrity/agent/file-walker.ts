@@ -8,7 +8,7 @@ import {
   hashesIn,
   isWithin,
   joinBytePath,
-} from '@bulwark/module-integrity/engine';
+} from '../engine/index.js';
 import type { Fingerprint, SkipReason } from './file-inspector.js';
 import type { HashPool } from './hash-pool.js';
 import type { InspectRequest } from './hash-worker.js';

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { FileHash } from '@bulwark/module-integrity/engine';
+import type { FileHash } from '../engine/index.js';
 import type { Inspection } from './file-inspector.js';
 import type { InspectRequest, WorkerReply, WorkerTask } from './hash-worker.js';
 

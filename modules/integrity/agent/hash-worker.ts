@@ -1,5 +1,5 @@
 import { parentPort } from 'node:worker_threads';
-import type { AttributeValue, FileHash } from '@bulwark/module-integrity/engine';
+import type { AttributeValue, FileHash } from '../engine/index.js';
 import { type Fingerprint, type Inspection, inspectPath } from './file-inspector.js';
 
 /** One path to inspect in a worker; `previous` enables the unchanged-metadata shortcut. */

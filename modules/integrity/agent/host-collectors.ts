@@ -12,7 +12,7 @@ import {
   parseProcNet,
   parseRpmList,
   parseSystemctl,
-} from '@bulwark/module-integrity/engine';
+} from '../engine/index.js';
 
 /** What a non-file entity set looks like now; `unavailable` when the host cannot say (no systemctl). */
 export interface HostObservation {

@@ -1,15 +1,4 @@
 import {
-  type ChangeSource,
-  displayPath,
-  IntegrityConfiguration,
-  type IntegritySettings,
-  isUtf8,
-  MODULE_ID,
-  nextScanAt,
-  parseSchedule,
-  type Schedule,
-} from '@bulwark/module-integrity/engine';
-import {
   type AgentModule,
   type AgentModuleContext,
   contentHash,
@@ -23,6 +12,17 @@ import {
   type SnapshotEntry,
   type SnapshotSource,
 } from '@bulwark/protocol';
+import {
+  type ChangeSource,
+  displayPath,
+  IntegrityConfiguration,
+  type IntegritySettings,
+  isUtf8,
+  MODULE_ID,
+  nextScanAt,
+  parseSchedule,
+  type Schedule,
+} from '../engine/index.js';
 import { BaselineStore } from './baseline-store.js';
 import { CloseWriteWatch } from './close-write-watch.js';
 import { HashPool } from './hash-pool.js';

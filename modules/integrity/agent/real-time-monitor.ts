@@ -7,7 +7,7 @@ import {
   isWithin,
   joinBytePath,
   parentDirectory,
-} from '@bulwark/module-integrity/engine';
+} from '../engine/index.js';
 import type { CloseWriteWatch } from './close-write-watch.js';
 import { depthBelow } from './file-walker.js';
 

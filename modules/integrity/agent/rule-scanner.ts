@@ -1,3 +1,4 @@
+import type { NewEvent } from '@bulwark/protocol';
 import {
   type Change,
   type ChangeSource,
@@ -10,8 +11,7 @@ import {
   type FilesEntitySet,
   isWithin,
   MODULE_ID,
-} from '@bulwark/module-integrity/engine';
-import type { NewEvent } from '@bulwark/protocol';
+} from '../engine/index.js';
 import type { BaselineStore } from './baseline-store.js';
 import { deletionScope, emptyObservation, type FileObservation, walkFiles } from './file-walker.js';
 import type { HashPool } from './hash-pool.js';

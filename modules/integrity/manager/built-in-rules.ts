@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { type IntegrityRule, validateRule } from '@bulwark/module-integrity/engine';
 import { describeIssues } from '@bulwark/protocol';
+import { type IntegrityRule, validateRule } from '../engine/index.js';
 
 /** The rule files shipped in rules/; each is `{ format, rules: [...] }`. */
 const RULE_FILES = ['linux-server.json'] as const;

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { IntegritySettings } from '@bulwark/module-integrity/engine';
 import type { AssignedRule } from '@bulwark/protocol';
 import { Value } from '@sinclair/typebox/value';
 import fc from 'fast-check';
+import { IntegritySettings } from '../engine/index.js';
 import { checkIntegrityRule } from './check-rule.js';
 import { compileIntegrity } from './compile.js';
 

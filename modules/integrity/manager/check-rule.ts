@@ -1,5 +1,5 @@
-import { type IntegritySettings, validateRule } from '@bulwark/module-integrity/engine';
 import type { AssignedRule, RuleCheckContext, ValidationIssue } from '@bulwark/protocol';
+import { type IntegritySettings, validateRule } from '../engine/index.js';
 import { OVERRIDABLE, withOverrides } from './compile.js';
 
 /**

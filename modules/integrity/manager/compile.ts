@@ -1,10 +1,10 @@
+import { type AssignedRule, describeIssues } from '@bulwark/protocol';
 import {
   type CompiledRule,
   type IntegrityConfiguration,
   type IntegritySettings,
   validateRule,
-} from '@bulwark/module-integrity/engine';
-import { type AssignedRule, describeIssues } from '@bulwark/protocol';
+} from '../engine/index.js';
 
 /** The rule properties a policy or computer may override; compile ignores any other. */
 export const OVERRIDABLE = ['severity', 'attributes', 'exclude'] as const;

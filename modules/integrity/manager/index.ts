@@ -1,5 +1,5 @@
-import { IntegrityRule, IntegritySettings } from '@bulwark/module-integrity/engine';
 import type { ManagerModule } from '@bulwark/protocol';
+import { IntegrityRule, IntegritySettings } from '../engine/index.js';
 import { loadBuiltInRules } from './built-in-rules.js';
 import { checkIntegrityRule } from './check-rule.js';
 import { integrityCommands } from './commands.js';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { IntegrityConfiguration, IntegritySettings, validateRule } from '@bulwark/module-integrity/engine';
 import { type Inventory, parseWith } from '@bulwark/protocol';
 import { Value } from '@sinclair/typebox/value';
+import { IntegrityConfiguration, IntegritySettings, validateRule } from '../engine/index.js';
 import { compileIntegrity, integrityModule, readRuleFile, recommendRules } from './index.js';
 
 const inventory = (packages: string[], manager: 'dpkg' | 'rpm' = 'dpkg', os = 'debian'): Inventory => ({

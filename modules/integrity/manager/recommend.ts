@@ -1,5 +1,5 @@
-import type { IntegrityRule } from '@bulwark/module-integrity/engine';
 import type { Inventory } from '@bulwark/protocol';
+import type { IntegrityRule } from '../engine/index.js';
 
 /** Whether a rule's applicability and recommendation conditions hold for a host. */
 export function ruleRecommendedFor(rule: IntegrityRule, inventory: Inventory, installed: ReadonlySet<string>): boolean {
