@@ -1,0 +1,1 @@
+export { agentModule } from './template-agent-module.js';

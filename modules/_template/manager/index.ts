@@ -1,0 +1,2 @@
+export { managerModule } from './template-definition.js';
+export { TemplateSettings } from './template-settings.js';
