@@ -1,4 +1,5 @@
 import { SEVERITIES } from '@bulwark/protocol';
+import { managerModules } from '../modules/registry.js';
 import { idSegment } from './api-calls.js';
 import { type CliResult, ok, usageError } from './cli-error.js';
 import { type Command, type CommandInput, stringOption } from './command.js';
@@ -19,7 +20,7 @@ export const eventFilterHelp = [
   ['--since D|TIME', 'events newer than a duration ago (1h, 7d) or an ISO time'],
   ['--until D|TIME', 'events older than that'],
   ['--computer ID', 'events of one computer'],
-  ['--module M', 'e.g. firewall, ips, anti-malware'],
+  ['--module M', `one module: agent (the platform's own events), ${managerModules.map((m) => m.id).join(', ')}`],
   ['--severity S', `at least: ${SEVERITIES.join(', ')}`],
   ['--rule ID', 'events of one rule'],
   ['--type T', 'one kind of event'],

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { managerModules } from '../../modules/registry.js';
 import { idSegment, isRow, itemsOf, listAll, parsePositiveInteger, type Row, rowOf } from '../api-calls.js';
 import { type CliResult, ok, usageError } from '../cli-error.js';
 import { type Command, flag, stringOption } from '../command.js';
@@ -33,7 +34,7 @@ const RULE_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 function moduleSegment(text: string): CliResult<string> {
   return MODULE_ID.test(text)
     ? ok(text)
-    : usageError(`"${text}" is not a module id (e.g. firewall, integrity)`, 'List them with: bulwark --help');
+    : usageError(`"${text}" is not a module id`, `The modules: ${managerModules.map((m) => m.id).join(', ')}`);
 }
 
 function ruleSegment(text: string): CliResult<string> {
