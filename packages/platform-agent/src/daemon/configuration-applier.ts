@@ -61,12 +61,19 @@ export class ConfigurationApplier {
       this.#options.onFailure('configuration download failed', result.message);
       return false;
     }
-    const checked = checkConfiguration(result.value, { computerId, version });
+    // The manager answers with the current configuration when the one asked for is gone (changed
+    // again in between): its content hash is checked, so any version it sends is one it compiled.
+    const checked = checkConfiguration(result.value, { computerId });
     if (!checked.ok) {
       this.#error = checked.reason;
       log.error('configuration refused', { version, reason: checked.reason });
       return true; // the heartbeat right after reports the error
     }
+    if (checked.configuration.version !== version)
+      log.info('the manager sent its current configuration instead of the one asked for', {
+        asked: version,
+        current: checked.configuration.version,
+      });
     await this.#apply(checked.configuration, true);
     return true;
   }

@@ -11,16 +11,13 @@ const path = (dataDir: string) => join(dataDir, 'configuration.json');
  */
 export function checkConfiguration(
   body: unknown,
-  expected: { computerId: string; version?: string },
+  expected: { computerId: string },
 ): { ok: true; configuration: SecurityConfiguration } | { ok: false; reason: string } {
   const parsed = parseWith(SecurityConfiguration, body);
   if (!parsed.ok) return { ok: false, reason: `invalid security configuration: ${describeIssues(parsed.issues)}` };
   const { version, ...content } = parsed.value;
   if (parsed.value.computerId !== expected.computerId) {
     return { ok: false, reason: `security configuration is for computer ${parsed.value.computerId}, not this one` };
-  }
-  if (expected.version !== undefined && version !== expected.version) {
-    return { ok: false, reason: `asked for configuration ${expected.version}, got ${version}` };
   }
   if (contentHash(content) !== version)
     return { ok: false, reason: 'security configuration version does not match its content' };

@@ -105,15 +105,15 @@ export async function agentRoutes(scope: FastifyInstance, options: AgentServerOp
     AgentRoutes.configuration.path,
     { schema: { params: VersionParams, response: { 200: SecurityConfiguration, ...problemResponses } } },
     async (request, reply) => {
-      const compiled = await services.configuration.compile(request.computerId!);
+      // Not only the version asked for: a version that is gone (changed again since the
+      // heartbeat named it) is answered with the current one, so an agent never loops on a 404.
+      const compiled = await services.configuration.current(request.computerId!);
       if (!compiled.ok) return sendServiceError(reply, compiled.error);
-      if (compiled.value.version !== request.params.version) {
-        return sendProblem(
-          reply,
-          'not-found',
-          `configuration ${request.params.version} is not this computer's current one; heartbeat for the current version`,
+      if (compiled.value.version !== request.params.version)
+        request.log.info(
+          { computerId: request.computerId, asked: request.params.version, current: compiled.value.version },
+          'configuration asked for is not the current one: sent the current one',
         );
-      }
       return compiled.value;
     },
   );

@@ -6,7 +6,7 @@ import { AlertTypes, clearAlerts } from './alerts.js';
 import { recordAudit } from './audit.js';
 import { computerCommandsService } from './computer-commands.js';
 import { COMPUTER_STATUSES, type ComputerStatus, deriveStatus, parseModules, saveComputer } from './computer-status.js';
-import type { ConfigurationService } from './configuration.js';
+import { type ConfigurationService, serialiseConfigurationChanges } from './configuration.js';
 import { type Executor, inTransaction, type ServiceContext } from './context.js';
 import { newId } from './ids.js';
 import { decodeCursor, type Page, type PageRequest, pageLimit, toPage } from './pagination.js';
@@ -91,6 +91,7 @@ export function computersService(ctx: ServiceContext, configuration: Configurati
     }
     return guarded(() =>
       inTransaction(ctx.db, async (trx) => {
+        await serialiseConfigurationChanges(trx);
         const now = ctx.now();
         const token = await consumeActivationToken(trx, input.token, now);
         const id = newId();
@@ -244,6 +245,7 @@ export function computersService(ctx: ServiceContext, configuration: Configurati
     }
     return guarded(() =>
       inTransaction(ctx.db, async (trx) => {
+        await serialiseConfigurationChanges(trx);
         const row = await findComputer(trx, id);
         const policyId = changes.policyId === undefined ? row.policy_id : changes.policyId;
         let destination = 'no policy';

@@ -5,9 +5,10 @@ import {
   securityConfiguration,
 } from '@bulwark/protocol';
 import { Value } from '@sinclair/typebox/value';
+import { PostgresAdapter, sql } from 'kysely';
 import type { ComputerRow } from '../storage/schema.js';
 import { saveComputer } from './computer-status.js';
-import type { Executor, ServiceContext } from './context.js';
+import { type Executor, inTransaction, type ServiceContext } from './context.js';
 import { loadPolicies, type PolicyMap, policyChain, withDescendants } from './policy-tree.js';
 import { fail, ok, type Result } from './result.js';
 import { type Catalogue, loadCatalogue } from './rules-catalogue.js';
@@ -108,6 +109,7 @@ export function configurationService(ctx: ServiceContext) {
    * should be woken to fetch it.
    */
   async function recompute(affected: Affected, db: Executor = ctx.db): Promise<string[]> {
+    await serialiseConfigurationChanges(db);
     const policies = await loadPolicies(db);
     let query = db.selectFrom('computers').selectAll().where('deactivated_at', 'is', null);
     if (affected !== 'all') {
@@ -147,7 +149,42 @@ export function configurationService(ctx: ServiceContext) {
     return changed;
   }
 
-  return { compile, recompute };
+  /**
+   * The computer's configuration compiled from what is committed now, with the stored version
+   * brought in line when it is not (what a lost race between two changes would have left), so
+   * the heartbeat names it from then on.
+   */
+  async function current(computerId: string): Promise<Result<SecurityConfiguration>> {
+    const compiled = await compile(computerId);
+    if (!compiled.ok) return compiled;
+    const row = await ctx.db.selectFrom('computers').selectAll().where('id', '=', computerId).executeTakeFirst();
+    if (row && row.deactivated_at === null && row.config_version !== compiled.value.version) {
+      await inTransaction(ctx.db, (trx) => recompute({ computerIds: [computerId] }, trx));
+      return compile(computerId);
+    }
+    return compiled;
+  }
+
+  return { compile, recompute, current };
+}
+
+/** Advisory-lock key of configuration recomputes (PostgreSQL); "BWCF". */
+const RECOMPUTE_LOCK = 0x42574346;
+
+/**
+ * Two changes that overlap in time (two administrators, two manager nodes) each recompute in
+ * their own transaction and, under PostgreSQL's READ COMMITTED, neither sees the other's
+ * uncommitted writes: the one that commits last could store a version that misses the other's
+ * change, leaving the agent "Updates pending" with a version nobody can compile. Holding a
+ * transaction-scoped lock from the recompute to the commit makes them take turns; the later one
+ * reads what the earlier committed, so the stored version is always that of the committed state.
+ * A change that writes a row a recompute also writes (a computer moved to another policy) takes
+ * the lock first thing, before its writes, or the two could wait on each other. SQLite has one
+ * writer at a time already.
+ */
+export async function serialiseConfigurationChanges(db: Executor): Promise<void> {
+  if (!db.isTransaction || !(db.getExecutor().adapter instanceof PostgresAdapter)) return;
+  await sql`select pg_advisory_xact_lock(${RECOMPUTE_LOCK})`.execute(db);
 }
 
 /** The rules each module compiles for a computer whose setting layers these are (same levels). */

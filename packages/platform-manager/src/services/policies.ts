@@ -1,6 +1,6 @@
 import type { PolicyRow } from '../storage/schema.js';
 import { recordAudit } from './audit.js';
-import type { ConfigurationService } from './configuration.js';
+import { type ConfigurationService, serialiseConfigurationChanges } from './configuration.js';
 import { type Executor, inTransaction, type ServiceContext } from './context.js';
 import { newId } from './ids.js';
 import { loadPolicies, policyChain, withDescendants } from './policy-tree.js';
@@ -161,6 +161,7 @@ export function policiesService(ctx: ServiceContext, configuration: Configuratio
   ): Promise<Result<{ policy: Policy; changedComputerIds: string[] }>> {
     return guarded(() =>
       inTransaction(ctx.db, async (trx) => {
+        await serialiseConfigurationChanges(trx);
         const policies = await loadPolicies(trx);
         const row = policies.get(id) ?? abort('not-found', `policy ${id} not found`);
         if (parentId !== null) {
@@ -216,6 +217,7 @@ export function policiesService(ctx: ServiceContext, configuration: Configuratio
   ): Promise<Result<{ changedComputerIds: string[] }>> {
     return guarded(() =>
       inTransaction(ctx.db, async (trx) => {
+        await serialiseConfigurationChanges(trx);
         const policies = await loadPolicies(trx);
         const row = policies.get(id) ?? abort('not-found', `policy ${id} not found`);
         const children = [...policies.values()].filter((p) => p.parent_id === id);

@@ -1,5 +1,5 @@
 import { recordAudit } from './audit.js';
-import type { ConfigurationService } from './configuration.js';
+import { type ConfigurationService, serialiseConfigurationChanges } from './configuration.js';
 import { inTransaction, type ServiceContext } from './context.js';
 import type { InventoryService } from './inventory.js';
 import { loadPolicies } from './policy-tree.js';
@@ -53,6 +53,7 @@ export function recommendationsService(
     if (!stored.ok) return stored;
     return guarded(() =>
       inTransaction(ctx.db, async (trx) => {
+        await serialiseConfigurationChanges(trx);
         const target = { kind: 'computer' as const, id: computerId };
         const computer = await trx
           .selectFrom('computers')

@@ -1,6 +1,6 @@
 import { describeIssues, type ManagerModule, type ValidationIssue } from '@bulwark/protocol';
 import { recordAudit } from './audit.js';
-import type { ConfigurationService } from './configuration.js';
+import { type ConfigurationService, serialiseConfigurationChanges } from './configuration.js';
 import { type Executor, inTransaction, type ServiceContext } from './context.js';
 import { abort, fail, guarded, type Result } from './result.js';
 import type { Actor } from './roles.js';
@@ -117,6 +117,7 @@ export function customRulesService(ctx: ServiceContext, configuration: Configura
     }
     return guarded(() =>
       inTransaction(ctx.db, async (trx) => {
+        await serialiseConfigurationChanges(trx);
         const checked = await usableRule(trx, module.value, shaped.value);
         const before = await customRule(trx, moduleId, ruleId);
         const where = await assignedTo(moduleId, ruleId, trx);

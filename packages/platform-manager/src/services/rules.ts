@@ -1,6 +1,6 @@
 import { parseWith } from '@bulwark/protocol';
 import { recordAudit } from './audit.js';
-import type { ConfigurationService } from './configuration.js';
+import { type ConfigurationService, serialiseConfigurationChanges } from './configuration.js';
 import { type Executor, inTransaction, type ServiceContext } from './context.js';
 import { decodeCursor, encodeCursor, type Page, type PageRequest, pageLimit } from './pagination.js';
 import { loadPolicies } from './policy-tree.js';
@@ -93,6 +93,7 @@ export function rulesService(ctx: ServiceContext, configuration: ConfigurationSe
     if (!ids.ok) return ids;
     return guarded(() =>
       inTransaction(db, async (trx) => {
+        await serialiseConfigurationChanges(trx);
         const rules = await rulesOf(trx, moduleId);
         const unknown = ids.value.filter((id) => !rules.has(id));
         if (unknown.length > 0) abort('not-found', noSuchRule(moduleId, unknown, rules));
@@ -147,6 +148,7 @@ export function rulesService(ctx: ServiceContext, configuration: ConfigurationSe
     if (!ids.ok) return ids;
     return guarded(() =>
       inTransaction(ctx.db, async (trx) => {
+        await serialiseConfigurationChanges(trx);
         moduleOf(moduleId);
         const layers = await targetLayers(trx, await loadPolicies(trx), target);
         const present = (
@@ -222,6 +224,7 @@ export function rulesService(ctx: ServiceContext, configuration: ConfigurationSe
       ]);
     return guarded(() =>
       inTransaction(ctx.db, async (trx) => {
+        await serialiseConfigurationChanges(trx);
         const module = moduleOf(moduleId);
         const known = await rulesOf(trx, moduleId);
         const rule = known.get(ruleId);

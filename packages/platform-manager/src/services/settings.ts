@@ -1,6 +1,6 @@
 import { recordAudit } from './audit.js';
 import type { ConfigurationService } from './configuration.js';
-import { layersFor, loadOverrides, storedValueFits } from './configuration.js';
+import { layersFor, loadOverrides, serialiseConfigurationChanges, storedValueFits } from './configuration.js';
 import { type Executor, inTransaction, type ServiceContext } from './context.js';
 import { loadPolicies } from './policy-tree.js';
 import { abort, fail, guarded, type Result } from './result.js';
@@ -102,6 +102,7 @@ export function settingsService(ctx: ServiceContext, configuration: Configuratio
     if (!checked.ok) return fail('validation', checked.message, checked.issues);
     return guarded(() =>
       inTransaction(ctx.db, async (trx) => {
+        await serialiseConfigurationChanges(trx);
         await targetName(trx, target);
         const before = await trx
           .selectFrom('settings')
@@ -142,6 +143,7 @@ export function settingsService(ctx: ServiceContext, configuration: Configuratio
   ): Promise<Result<{ changedComputerIds: string[] }>> {
     return guarded(() =>
       inTransaction(ctx.db, async (trx) => {
+        await serialiseConfigurationChanges(trx);
         await targetName(trx, target);
         const before = await trx
           .selectFrom('settings')
