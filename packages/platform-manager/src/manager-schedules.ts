@@ -1,5 +1,8 @@
 import type { FastifyBaseLogger } from 'fastify';
+import type { Kysely } from 'kysely';
+import { asClusterDuty } from './cluster-duty.js';
 import type { Services } from './http/service-types.js';
+import type { Database } from './storage/schema.js';
 
 const DAY_MS = 86_400_000;
 
@@ -16,14 +19,17 @@ export function every(
   name: string,
   log: FastifyBaseLogger,
   work: () => Promise<void>,
-  options: { runNow?: boolean } = {},
+  options: { runNow?: boolean; clusterDb?: Kysely<Database> } = {},
 ): Schedule {
+  const { clusterDb } = options;
   let running: Promise<void> | null = null;
   const tick = () => {
     if (running !== null) return;
     running = (async () => {
       try {
-        await work();
+        // In a cluster one node at a time does the work; the others skip their tick.
+        if (clusterDb === undefined) await work();
+        else await asClusterDuty(clusterDb, name, work);
       } catch (error) {
         log.error({ err: error }, `${name} failed`);
       } finally {
@@ -43,11 +49,22 @@ export function every(
 }
 
 /** Missed heartbeats → `Offline` + an alert (services.alerts.checkOffline). */
-export function offlineCheck(services: Services, intervalMs: number, log: FastifyBaseLogger): Schedule {
-  return every(intervalMs, 'offline check', log, async () => {
-    const offline = await services.alerts.checkOffline();
-    if (offline.length > 0) log.warn({ computerIds: offline }, 'computers went offline');
-  });
+export function offlineCheck(
+  services: Services,
+  intervalMs: number,
+  log: FastifyBaseLogger,
+  clusterDb?: Kysely<Database>,
+): Schedule {
+  return every(
+    intervalMs,
+    'offline check',
+    log,
+    async () => {
+      const offline = await services.alerts.checkOffline();
+      if (offline.length > 0) log.warn({ computerIds: offline }, 'computers went offline');
+    },
+    clusterDb === undefined ? {} : { clusterDb },
+  );
 }
 
 /** Deletes events older than `retentionDays` (by event time), at start and then hourly; 0 keeps everything. */
@@ -56,6 +73,7 @@ export function eventRetention(
   retentionDays: number,
   log: FastifyBaseLogger,
   now: () => number,
+  clusterDb?: Kysely<Database>,
 ): Schedule {
   if (retentionDays <= 0) return { stop: async () => {} };
   return every(
@@ -68,6 +86,6 @@ export function eventRetention(
       if (!result.ok) throw new Error(result.error.message);
       if (result.value.deleted > 0) log.info({ deleted: result.value.deleted, before }, 'old events deleted');
     },
-    { runNow: true },
+    { runNow: true, ...(clusterDb === undefined ? {} : { clusterDb }) },
   );
 }

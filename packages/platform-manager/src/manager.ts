@@ -128,12 +128,13 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
     await agentApp.listen({ port: options.agentPort ?? DEFAULT_AGENT_PORT, host });
 
     const schedules = [
-      offlineCheck(services, options.offlineCheckIntervalMs ?? DEFAULT_OFFLINE_CHECK_MS, consoleApp.log),
+      offlineCheck(services, options.offlineCheckIntervalMs ?? DEFAULT_OFFLINE_CHECK_MS, consoleApp.log, store.db),
       eventRetention(
         services,
         options.eventRetentionDays ?? DEFAULT_EVENT_RETENTION_DAYS,
         consoleApp.log,
         options.now ?? Date.now,
+        store.db,
       ),
       startForwarding({
         db: store.db,

@@ -1,4 +1,5 @@
 import { type Kysely, PostgresAdapter, sql } from 'kysely';
+import { asClusterDuty } from '../cluster-duty.js';
 import type { Database } from '../storage/schema.js';
 import type { Destination } from './destination-schema.js';
 import { destinationFilter, presentDestination } from './destinations.js';
@@ -233,7 +234,10 @@ export function startForwarding(options: ForwardingOptions): RunningForwarder {
     }
     if (now() - prunedAt >= PRUNE_MS) {
       prunedAt = now();
-      await pruneFeed(db);
+      // One node of a cluster at a time: the others would only repeat the same delete.
+      await asClusterDuty(options.db, 'forwarding feed clean-up', async () => {
+        await pruneFeed(db);
+      });
     }
   }
 
