@@ -3,6 +3,7 @@ import {
   buildConfiguration,
   FIREWALL_MODULE_ID,
   type FirewallConfiguration,
+  FirewallEventTypes,
   FirewallRule,
   FirewallSettings,
   RECON_TITLES,
@@ -46,6 +47,7 @@ export const firewallManager: ManagerModule<typeof FirewallSettings> = {
   explainSettingIssues: explainFirewallSettingIssues,
   commands: firewallCommands,
   presentEvent,
+  eventTypes: Object.values(FirewallEventTypes),
 };
 
 export default firewallManager;

@@ -26,4 +26,6 @@ export const integrityModule: ManagerModule<typeof IntegritySettings> = {
   checkRule: checkIntegrityRule,
   commands: integrityCommands,
   presentEvent: (event) => ({ title: event.summary.length > 120 ? `${event.summary.slice(0, 119)}…` : event.summary }),
+  // One per kind of change (change-event.ts), and the two the scanner reports about itself.
+  eventTypes: ['created', 'updated', 'deleted', 'renamed', 'baseline-built', 'changes-truncated'],
 };

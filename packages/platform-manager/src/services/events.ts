@@ -1,6 +1,7 @@
 import { type AgentEvent, SEVERITIES, type Severity, severityRank } from '@bulwark/protocol';
 import type { EventRow, NewEventRow } from '../storage/schema.js';
 import { type Executor, inTransaction, type ServiceContext } from './context.js';
+import { type KnownEventTypes, knownEventTypes, unknownEventType } from './event-types.js';
 import { newOrderedId } from './ids.js';
 import { decodeCursor, type Page, type PageRequest, pageLimit, toPage } from './pagination.js';
 import { fail, ok, type Result } from './result.js';
@@ -19,6 +20,24 @@ export interface StoredEvent {
   readonly action: string | null;
   readonly summary: string;
   readonly details: Record<string, unknown> | null;
+}
+
+/** An event as lists show it: with its computer's name and the rule that can be assigned for it. */
+export interface ListedEvent extends StoredEvent {
+  readonly computerName: string | null;
+  /**
+   * The catalogue rule behind the event: its `ruleId` itself, or the rule that runs it when the
+   * module's events name a finer rule (log inspection: 100302 → loginspect.su); null if none.
+   */
+  readonly assignableRuleId: string | null;
+}
+
+/** Display names of the computers of a page of events (a page names a few computers). */
+async function computerNames(db: Executor, ids: readonly string[]): Promise<Map<string, string>> {
+  const wanted = [...new Set(ids)];
+  if (wanted.length === 0) return new Map();
+  const rows = await db.selectFrom('computers').select(['id', 'name', 'hostname']).where('id', 'in', wanted).execute();
+  return new Map(rows.map((r) => [r.id, r.name || r.hostname]));
 }
 
 export interface EventFilter {
@@ -59,8 +78,12 @@ export function presentEvent(row: EventRow): StoredEvent {
 
 type Bounds = { from?: number; to?: number; rank?: number };
 
-function checkFilter(filter: EventFilter): Result<Bounds> {
+function checkFilter(filter: EventFilter, known: KnownEventTypes): Result<Bounds> {
   const bounds: Bounds = {};
+  if (filter.type !== undefined) {
+    const unknown = unknownEventType(known, filter.type, filter.module);
+    if (unknown !== null) return fail('validation', unknown, [{ path: '/type', message: unknown }]);
+  }
   if (filter.from !== undefined) {
     bounds.from = parseTime(filter.from);
     if (bounds.from === undefined) return fail('validation', 'from must be an ISO 8601 time');
@@ -105,6 +128,7 @@ async function page(
 }
 
 export function eventsService(ctx: ServiceContext) {
+  const known = knownEventTypes(ctx.modules);
   /**
    * Stores a batch from an agent in one transaction. Delivery is at-least-once, so an event
    * already stored (same computer and seq) is counted as a duplicate and not stored again.
@@ -148,10 +172,10 @@ export function eventsService(ctx: ServiceContext) {
   }
 
   /** Newest first, by event time. */
-  async function query(filter: EventFilter & PageRequest = {}): Promise<Result<Page<StoredEvent>>> {
+  async function query(filter: EventFilter & PageRequest = {}): Promise<Result<Page<ListedEvent>>> {
     const limit = pageLimit(filter);
     if (!limit.ok) return limit;
-    const bounds = checkFilter(filter);
+    const bounds = checkFilter(filter, known);
     if (!bounds.ok) return bounds;
     let after: readonly [number, string] | undefined;
     if (filter.cursor) {
@@ -160,12 +184,32 @@ export function eventsService(ctx: ServiceContext) {
       after = position.value;
     }
     const rows = await page(ctx.db, filter, bounds.value, limit.value + 1, after);
-    return ok(toPage(rows, limit.value, presentEvent, (r) => [r.time, r.id]));
+    const listed = toPage(rows, limit.value, presentEvent, (r) => [r.time, r.id]);
+    const names = await computerNames(
+      ctx.db,
+      listed.items.map((e) => e.computerId),
+    );
+    return ok({
+      ...listed,
+      items: listed.items.map((e) => ({
+        ...e,
+        computerName: names.get(e.computerId) ?? null,
+        assignableRuleId: assignableRuleOf(e),
+      })),
+    });
+  }
+
+  /** The catalogue rule to assign, exclude or override for an event, where its `ruleId` is not one. */
+  function assignableRuleOf(event: StoredEvent): string | null {
+    if (event.ruleId === null) return null;
+    const module = ctx.modules.find((m) => m.id === event.module);
+    const inner = module?.innerRule?.(event.ruleId);
+    return inner === undefined ? event.ruleId : inner.assignableRuleId;
   }
 
   /** Every matching event, newest first, read in pages so an export of millions stays in bounded memory. */
   function exportEvents(filter: EventFilter = {}, pageSize = 1000): Result<AsyncIterable<StoredEvent>> {
-    const bounds = checkFilter(filter);
+    const bounds = checkFilter(filter, known);
     if (!bounds.ok) return bounds;
     if (!Number.isInteger(pageSize) || pageSize < 1) return fail('validation', 'pageSize must be a positive integer');
     const db = ctx.db;

@@ -1,4 +1,4 @@
-import { parseWith } from '@bulwark/protocol';
+import { type InnerRule, parseWith } from '@bulwark/protocol';
 import { recordAudit } from './audit.js';
 import type { ConfigurationService } from './configuration.js';
 import { type Executor, inTransaction, type ServiceContext } from './context.js';
@@ -18,6 +18,8 @@ export interface RuleDetail extends CatalogueRule {
   /** Every policy and computer that assigns it directly. */
   readonly assignedTo: readonly RuleSource[];
   readonly excludedFromRecommendations: boolean;
+  /** Set when the rule was asked for by the id of a rule inside it (an event's `ruleId`). */
+  readonly innerRule?: InnerRule;
 }
 
 export const MAX_RULES_PER_CHANGE = 500;
@@ -62,12 +64,19 @@ export function rulesService(ctx: ServiceContext, configuration: ConfigurationSe
   async function get(moduleId: string, ruleId: string): Promise<Result<RuleDetail>> {
     return guarded(async () => {
       const known = await rulesOf(ctx.db, moduleId);
-      const rule = known.get(ruleId);
-      if (!rule) abort('not-found', noSuchRule(moduleId, [ruleId], known));
+      let rule = known.get(ruleId);
+      // An id the module's events carry but one cannot assign (a rule inside a group rule): answer the rule that runs it.
+      const inner = rule === undefined ? moduleOf(moduleId).innerRule?.(ruleId) : undefined;
+      if (inner?.assignableRuleId) rule = known.get(inner.assignableRuleId);
+      if (!rule) {
+        const runBy = inner === undefined ? '' : `; ${ruleId} (${inner.description}) is run by no assignable rule`;
+        abort('not-found', `${noSuchRule(moduleId, [ruleId], known)}${runBy}`);
+      }
       return {
+        ...(inner === undefined ? {} : { innerRule: inner }),
         ...rule,
-        assignedTo: await assignedTo(moduleId, ruleId),
-        excludedFromRecommendations: await isExcluded(ctx.db, moduleId, ruleId),
+        assignedTo: await assignedTo(moduleId, rule.id),
+        excludedFromRecommendations: await isExcluded(ctx.db, moduleId, rule.id),
       };
     });
   }

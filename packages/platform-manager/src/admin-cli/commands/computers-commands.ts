@@ -2,6 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { idSegment, isRow, parsePositiveInteger, type Row, rowOf } from '../api-calls.js';
 import { type CliResult, ExitCode, fail, ok, usageError } from '../cli-error.js';
 import { type Command, type CommandContext, type CommandOutput, flag, stringOption } from '../command.js';
+import { resolveComputerId } from '../computer-names.js';
 import { cellText, formatFields, formatTable, formatTime } from '../table.js';
 
 const FINISHED = new Set(['succeeded', 'failed']);
@@ -68,7 +69,7 @@ async function send(
   body: { module: string; command: string; arguments?: Record<string, unknown> },
   wait: boolean,
 ): Promise<CliResult<CommandOutput>> {
-  const id = idSegment(rawId, 'computer');
+  const id = await resolveComputerId(context.client, rawId);
   if (!id.ok) return id;
   const answer = await context.client.request('POST', `/api/computers/${id.value}/commands`, { body });
   if (!answer.ok) return answer;
@@ -95,7 +96,7 @@ function integrityCommand(name: 'scan-integrity' | 'rebuild-baseline', command: 
   return {
     group: 'computers',
     name,
-    args: 'ID',
+    args: 'ID|NAME',
     summary,
     options: { rule: { type: 'string' }, wait: { type: 'boolean' } },
     optionHelp: [['--rule R', 'only this integrity rule'], WAIT_HELP],
@@ -126,7 +127,7 @@ const rebuildBaseline = integrityCommand(
 const generic: Command = {
   group: 'computers',
   name: 'command',
-  args: 'ID',
+  args: 'ID|NAME',
   summary: "Send a command to one of the computer's modules",
   options: {
     module: { type: 'string' },
@@ -166,13 +167,13 @@ const generic: Command = {
 const status: Command = {
   group: 'computers',
   name: 'command-status',
-  args: 'ID [COMMAND_ID]',
+  args: 'ID|NAME [COMMAND_ID]',
   summary: "A computer's commands, newest first, or one of them",
   options: { wait: { type: 'boolean' } },
   optionHelp: [WAIT_HELP],
   positionals: { min: 1, max: 2 },
   async run(context, input) {
-    const id = idSegment(input.positionals[0]!, 'computer');
+    const id = await resolveComputerId(context.client, input.positionals[0]!);
     if (!id.ok) return id;
     const commandId = input.positionals[1];
     if (commandId === undefined) {
@@ -209,7 +210,7 @@ const status: Command = {
 const baseline: Command = {
   group: 'computers',
   name: 'baseline',
-  args: 'ID',
+  args: 'ID|NAME',
   summary: "The manager's copy of the computer's integrity baselines: rules, or one rule's entries",
   options: { rule: { type: 'string' }, limit: { type: 'string' } },
   optionHelp: [
@@ -218,7 +219,7 @@ const baseline: Command = {
   ],
   positionals: { min: 1, max: 1 },
   async run({ client }, input) {
-    const id = idSegment(input.positionals[0]!, 'computer');
+    const id = await resolveComputerId(client, input.positionals[0]!);
     if (!id.ok) return id;
     const rule = stringOption(input, 'rule');
     const path = `/api/computers/${id.value}/integrity/baseline`;
