@@ -168,7 +168,7 @@ const test: Command = {
   options: {},
   optionHelp: [],
   positionals: { min: 1, max: 1 },
-  async run({ client, json, stdout }, input) {
+  async run({ client }, input) {
     const path = await destinationPath(client, input.positionals[0]!);
     if (!path.ok) return path;
     const answer = await client.request('POST', `${path.value}/test`);
@@ -177,7 +177,6 @@ const test: Command = {
     if (!result.ok) return result;
     const r = result.value;
     if (r.sent !== true) {
-      if (json) stdout.write(`${JSON.stringify(r, null, 2)}\n`);
       return fail(ExitCode.failure, `the test event could not be sent over ${String(r.transport)}: ${String(r.error)}`);
     }
     const caveat =
