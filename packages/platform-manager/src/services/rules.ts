@@ -1,4 +1,4 @@
-import { type InnerRule, parseWith } from '@bulwark/protocol';
+import { type InnerRule, type ManagerModule, parseWith } from '@bulwark/protocol';
 import { recordAudit } from './audit.js';
 import type { ConfigurationService } from './configuration.js';
 import { type Executor, inTransaction, type ServiceContext } from './context.js';
@@ -104,7 +104,7 @@ export function rulesService(ctx: ServiceContext, configuration: ConfigurationSe
       inTransaction(db, async (trx) => {
         const rules = await rulesOf(trx, moduleId);
         const unknown = ids.value.filter((id) => !rules.has(id));
-        if (unknown.length > 0) abort('not-found', noSuchRule(moduleId, unknown, rules));
+        if (unknown.length > 0) abort('not-found', noSuchRule(moduleId, unknown, rules, ctx.modules));
         await targetLayers(trx, await loadPolicies(trx), target);
         const already = new Set(
           (
@@ -234,7 +234,7 @@ export function rulesService(ctx: ServiceContext, configuration: ConfigurationSe
         const module = moduleOf(moduleId);
         const known = await rulesOf(trx, moduleId);
         const rule = known.get(ruleId);
-        if (!rule) abort('not-found', noSuchRule(moduleId, [ruleId], known));
+        if (!rule) abort('not-found', noSuchRule(moduleId, [ruleId], known, ctx.modules));
         if (module.ruleSchema && !module.checkRule) {
           const parsed = parseWith(module.ruleSchema, { ...rule.definition, ...overrides });
           if (!parsed.ok) {
@@ -290,7 +290,7 @@ export function rulesService(ctx: ServiceContext, configuration: ConfigurationSe
     return guarded(() =>
       inTransaction(ctx.db, async (trx) => {
         const known = await rulesOf(trx, moduleId);
-        if (!known.has(ruleId)) abort('not-found', noSuchRule(moduleId, [ruleId], known));
+        if (!known.has(ruleId)) abort('not-found', noSuchRule(moduleId, [ruleId], known, ctx.modules));
         const before = await isExcluded(trx, moduleId, ruleId);
         const now = ctx.now();
         const flag = excluded ? 1 : 0;
@@ -358,11 +358,26 @@ function overridePath(problem: RuleProblem, overrides: Record<string, unknown>):
  * The not-found message for rule ids a module lacks, naming the ids the caller probably meant:
  * the same id in other case, or with the module's prefix (`sshd` for `loginspect.sshd`).
  */
-function noSuchRule(moduleId: string, missing: readonly string[], known: ReadonlyMap<string, unknown>): string {
+function noSuchRule(
+  moduleId: string,
+  missing: readonly string[],
+  known: ReadonlyMap<string, unknown>,
+  modules: readonly ManagerModule[] = [],
+): string {
   const meant = missing.flatMap((id) => {
     const wanted = [id.toLowerCase(), `${moduleId}.${id}`.toLowerCase()];
     return [...known.keys()].filter((k) => wanted.includes(k.toLowerCase()));
   });
   const hint = meant.length > 0 ? ` (did you mean ${meant.join(', ')}?)` : '';
-  return `module ${moduleId} has no rule ${missing.join(', ')}${hint}`;
+  // An id from an event that names a rule inside a catalogue rule: say which one to use instead.
+  const module = modules.find((m) => m.id === moduleId);
+  const inside = missing.flatMap((id) => {
+    const inner = module?.innerRule?.(id);
+    return inner?.assignableRuleId ? [`${id} is a rule inside ${inner.assignableRuleId}`] : [];
+  });
+  const innerHint =
+    inside.length > 0
+      ? `; ${inside.join(', ')}: use that rule, or silence ${missing.length === 1 ? 'it' : 'one'} alone (PUT …/rules/${moduleId}/<rule>/silenced, bulwark rules silence)`
+      : '';
+  return `module ${moduleId} has no rule ${missing.join(', ')}${hint}${innerHint}`;
 }

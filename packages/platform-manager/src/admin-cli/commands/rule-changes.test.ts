@@ -75,6 +75,13 @@ describe('bulwark: from a log inspection event to the rule to assign or silence'
     assert.equal(detail.innerRule.details.level, 5);
     const missing = await cli.run('rules', 'show', 'loginspect', '999999');
     assert.equal(missing.code, 4);
+
+    // Assigning or excluding by the event's rule id says which rule to use.
+    const assign = await cli.run('rules', 'assign', '--policy', 'Linux Server', 'loginspect', '100302');
+    assert.equal(assign.code, 4);
+    assert.match(assign.err, /100302 is a rule inside loginspect\.su: use that rule, or silence it alone/);
+    const exclude = await cli.run('rules', 'exclude', 'loginspect', '100302');
+    assert.match(exclude.err, /100302 is a rule inside loginspect\.su/);
   });
 
   it('rules silence stops that one rule where it is assigned, the rest of the group keeps alerting; --off ends it', async () => {
