@@ -53,9 +53,9 @@ describe('bulwark-manager and bulwark, as the README uses them', () => {
       });
       child!.once('exit', (code) => reject(new Error(`bulwark-manager exited with ${code}: ${banner}`)));
     });
-    const consoleUrl = /console\/API:\s+(https:\/\/\S+)/.exec(banner)?.[1];
-    const fingerprint = /CA SHA-256:\s+(\S+)/.exec(banner)?.[1];
-    assert.ok(consoleUrl?.startsWith('https://127.0.0.1:') && fingerprint, banner);
+    const consoleUrl = /console\/API:\s+(https:\/\/\S+)/.exec(banner)?.[1] ?? '';
+    const fingerprint = /CA SHA-256:\s+(\S+)/.exec(banner)?.[1] ?? '';
+    assert.ok(consoleUrl.startsWith('https://127.0.0.1:') && fingerprint !== '', banner);
     assert.match(banner, new RegExp(`create-api-key --role administrator --data-dir ${dataDir}`));
 
     const created = await run(process.execPath, [managerBin, 'create-api-key', '--role', 'administrator', '--json'], {
