@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { managerModules } from '../../modules/registry.js';
+import { raiseAlert } from '../../services/alerts.js';
 import { SYSTEM_ACTOR } from '../../services/roles.js';
 import { inventoryWith } from '../../services/rules-test-module.js';
 import { activateComputer, must } from '../../services/test-services.js';
@@ -146,5 +147,9 @@ describe('bulwark: computers, policies, users, custom rules and events by name',
     const wrongModule = await cli.run('events', 'list', '--module', 'loginspect', '--type', 'packet');
     assert.match(wrongModule.err, /module loginspect emits no events of type "packet"; the types are rule-match/);
     assert.equal((await cli.run('events', 'list', '--type', 'packet')).code, 0);
+
+    await raiseAlert(cli.t.store.db, Date.now(), 'computer-offline', web1, 'no heartbeat for 10 minutes');
+    const alerts = await cli.run('alerts', 'list');
+    assert.match(alerts.out, /computer-offline\s+frontend-1\s+no heartbeat/);
   });
 });
