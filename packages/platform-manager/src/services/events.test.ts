@@ -84,7 +84,7 @@ for (const testStore of await testStores()) {
           summary: 'event 8',
           details: { seq: 8, nested: { ok: true } },
           computerName: 'events-one',
-          assignableRuleId: 'rule-0',
+          assignableRuleId: null,
         },
       );
     });

@@ -5,6 +5,7 @@ import { type KnownEventTypes, knownEventTypes, unknownEventType } from './event
 import { newOrderedId } from './ids.js';
 import { decodeCursor, type Page, type PageRequest, pageLimit, toPage } from './pagination.js';
 import { fail, ok, type Result } from './result.js';
+import { loadCatalogue } from './rules-catalogue.js';
 import { iso, parseTime } from './time.js';
 
 export interface StoredEvent {
@@ -27,7 +28,8 @@ export interface ListedEvent extends StoredEvent {
   readonly computerName: string | null;
   /**
    * The catalogue rule behind the event: its `ruleId` itself, or the rule that runs it when the
-   * module's events name a finer rule (log inspection: 100302 → loginspect.su); null if none.
+   * module's events name a finer rule (log inspection: 100302 → loginspect.su); null when the
+   * manager cannot tell (a log inspection custom rule's own numeric id, a rule since deleted).
    */
   readonly assignableRuleId: string | null;
 }
@@ -189,22 +191,33 @@ export function eventsService(ctx: ServiceContext) {
       ctx.db,
       listed.items.map((e) => e.computerId),
     );
+    const registered = new Set(ctx.modules.map((m) => m.id));
+    const modules = [...new Set(listed.items.filter((e) => e.ruleId !== null).map((e) => e.module))].filter((m) =>
+      registered.has(m),
+    );
+    const catalogue = await loadCatalogue(ctx.db, ctx.modules, modules);
     return ok({
       ...listed,
       items: listed.items.map((e) => ({
         ...e,
         computerName: names.get(e.computerId) ?? null,
-        assignableRuleId: assignableRuleOf(e),
+        assignableRuleId: assignableRuleOf(e, catalogue),
       })),
     });
   }
 
-  /** The catalogue rule to assign, exclude or override for an event, where its `ruleId` is not one. */
-  function assignableRuleOf(event: StoredEvent): string | null {
+  /**
+   * The catalogue rule to assign, exclude or override for an event: its `ruleId` when that is one,
+   * else the rule the module says runs it; null when neither (a module's custom rule, an unknown id).
+   */
+  function assignableRuleOf(
+    event: StoredEvent,
+    catalogue: ReadonlyMap<string, ReadonlyMap<string, unknown>>,
+  ): string | null {
     if (event.ruleId === null) return null;
+    if (catalogue.get(event.module)?.has(event.ruleId)) return event.ruleId;
     const module = ctx.modules.find((m) => m.id === event.module);
-    const inner = module?.innerRule?.(event.ruleId);
-    return inner === undefined ? event.ruleId : inner.assignableRuleId;
+    return module?.innerRule?.(event.ruleId)?.assignableRuleId ?? null;
   }
 
   /** Every matching event, newest first, read in pages so an export of millions stays in bounded memory. */

@@ -130,16 +130,18 @@ describe('bulwark: computers, policies, users, custom rules and events by name',
           module: 'firewall',
           type: 'packet',
           severity: 'low',
-          ruleId: 'deny-all-in',
+          ruleId: 'deny-fragments',
           summary: 'Deny: tcp 10.0.0.9 -> 10.0.0.1:22',
         },
       ]),
     );
     const listed = await cli.run('events', 'list', '--computer', 'frontend-1', '--since', '2025-12-01T00:00:00Z');
     assert.equal(listed.code, 0, listed.err);
-    assert.match(listed.out, /frontend-1\s+firewall\s+deny-all-in/);
+    assert.match(listed.out, /frontend-1\s+firewall\s+deny-fragments\s/);
     const json = await cli.json('events', 'list', '--since', '2025-12-01T00:00:00Z');
-    assert.equal((json.value as { computerName: string }[])[0]?.computerName, 'frontend-1');
+    const first = (json.value as { computerName: string; assignableRuleId: string }[])[0];
+    assert.equal(first?.computerName, 'frontend-1');
+    assert.equal(first?.assignableRuleId, 'deny-fragments', 'a catalogue rule id is its own assignable rule');
 
     const unknown = await cli.run('events', 'list', '--type', 'pakcet');
     assert.equal(unknown.code, 1);

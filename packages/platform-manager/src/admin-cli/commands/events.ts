@@ -14,7 +14,6 @@ import { formatTable, formatTime } from '../table.js';
  */
 function ruleCell(e: Row): string {
   if (typeof e.ruleId !== 'string') return '';
-  if (e.assignableRuleId === null) return `${e.ruleId} (no assignable rule)`;
   return typeof e.assignableRuleId === 'string' && e.assignableRuleId !== e.ruleId
     ? `${e.ruleId} (${e.assignableRuleId})`
     : e.ruleId;
