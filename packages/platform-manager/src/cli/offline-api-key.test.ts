@@ -17,6 +17,17 @@ const postgres = (await testStores())[1]!;
 const root = mkdtempSync(join(tmpdir(), 'bulwark-offline-key-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
+/** One statement on a connection of its own, as test-stores.ts does: nothing stays open between them. */
+async function adminQuery(url: string, text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
+
 async function create(where: { dataDir: string; databaseUrl?: string }) {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
@@ -80,14 +91,12 @@ describe('bulwark-manager create-api-key', () => {
   }, async () => {
     const adminUrl = process.env.BULWARK_TEST_POSTGRES_URL || DEFAULT_TEST_POSTGRES_URL;
     const name = `bulwark_test_${process.pid}_${randomBytes(6).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: adminUrl });
-    await admin.connect();
+    await adminQuery(adminUrl, `CREATE DATABASE ${name}`);
     try {
-      await admin.query(`CREATE DATABASE ${name}`);
       const url = new URL(adminUrl);
       url.pathname = `/${name}`;
       const refused = await create({ dataDir: join(root, 'unused'), databaseUrl: url.toString() });
-      assert.equal(refused.code, 1);
+      assert.equal(refused.code, 1, refused.err);
       assert.match(refused.err, /holds no manager store/);
       const store = await openDatabase({ url: url.toString() });
       await store.close();
@@ -95,8 +104,7 @@ describe('bulwark-manager create-api-key', () => {
       assert.equal(created.code, 0, created.err);
       assert.match(created.out, /"key":"bwk_/);
     } finally {
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.end();
+      await adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     }
   });
 });

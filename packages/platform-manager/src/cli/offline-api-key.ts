@@ -64,8 +64,17 @@ export async function createApiKeyOffline(options: CreateApiKeyCommand, io: Offl
     return refuse(`cannot open the store: ${(error as Error).message}`, hint);
   }
   try {
-    const tables = await store.db.introspection.getTables();
-    if (!tables.some((t) => t.name === 'api_keys')) {
+    // Asked the way the manager will ask (its search path on PostgreSQL), not by listing every schema.
+    const hasStore = await store.db
+      .selectFrom('api_keys')
+      .select('id')
+      .limit(1)
+      .execute()
+      .then(
+        () => true,
+        () => false,
+      );
+    if (!hasStore) {
       const where =
         options.databaseUrl === undefined
           ? resolve(options.dataDir, STORE_FILE)
