@@ -64,7 +64,9 @@ describe('bulwark forwarding', () => {
     assert.equal(status.code, 0, status.err);
     assert.equal((status.value as { sent: number }).sent, 0, 'a test is not counted in the queue');
 
-    assert.equal((await cli.run('forwarding', 'delete', 'Lab SIEM')).code, 0);
+    const deleted = await cli.json('forwarding', 'delete', 'Lab SIEM');
+    assert.equal(deleted.code, 0, deleted.err);
+    assert.deepEqual(deleted.value, { id: destination.id, deleted: true });
     assert.equal((await cli.run('forwarding', 'status', 'Lab SIEM')).code, 4);
   });
 
