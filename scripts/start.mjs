@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// `npm start`: the manager on the embedded SQLite store, data under .bulwark-data/ in this
-// checkout (or $BULWARK_DATA_DIR). As root it also activates and runs a local agent, assigned to
+// `npm start`: the manager on the embedded SQLite store, data under .bulwark-data/manager in this
+// checkout (or $BULWARK_DATA_DIR, the same folder `bulwark-manager` reads it as). As root it also activates and runs a local agent, assigned to
 // a "Local host (detect only)" policy whose network engine mode is tap, so that nothing on this
 // machine is blocked until an administrator decides so.
 import { execFile, spawn } from 'node:child_process';
@@ -12,23 +12,38 @@ import { register } from 'tsx/esm/api';
 register();
 
 const repo = resolve(new URL('..', import.meta.url).pathname);
-const dataRoot = resolve(process.env.BULWARK_DATA_DIR ?? join(repo, '.bulwark-data'));
-const managerDir = join(dataRoot, 'manager');
-const agentDir = join(dataRoot, 'agent');
 const agentBin = join(repo, 'packages/platform-agent/bin/bulwark-agent.js');
 const managerBin = join(repo, 'packages/platform-manager/bin/bulwark-manager.js');
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 const LOCAL_POLICY = 'Local host (detect only)';
 
-mkdirSync(managerDir, { recursive: true });
-const { startManager } = await import('@bulwark/platform-manager');
+const { startManager, parseManagerArguments, checkoutDataDirs, createApiKeyCommandLine } = await import(
+  '@bulwark/platform-manager'
+);
 const SYSTEM_ACTOR = { kind: 'system', id: null, name: 'npm start' };
+const { managerDir, agentDir } = checkoutDataDirs(repo);
+// The same options and variables as bulwark-manager (BULWARK_CONSOLE_PORT, BULWARK_LISTEN_ADDRESS, …), quieter by default.
+const parsed = parseManagerArguments(process.argv.slice(2), {
+  BULWARK_LOG_LEVEL: 'warn',
+  ...process.env,
+  BULWARK_DATA_DIR: managerDir,
+});
+if (!parsed.ok || parsed.value.command !== 'serve') {
+  console.error(`npm start: ${parsed.ok ? 'takes the options of bulwark-manager, not a command' : parsed.message}`);
+  process.exit(2);
+}
+const options = parsed.value;
+mkdirSync(managerDir, { recursive: true });
 
 const manager = await startManager({
   dataDir: managerDir,
-  consolePort: Number(process.env.BULWARK_CONSOLE_PORT ?? 4119),
-  agentPort: Number(process.env.BULWARK_AGENT_PORT ?? 4120),
-  logger: { level: process.env.BULWARK_LOG_LEVEL ?? 'warn' },
+  ...(options.databaseUrl === undefined ? {} : { databaseUrl: options.databaseUrl }),
+  consolePort: options.consolePort,
+  agentPort: options.agentPort,
+  listenAddress: options.listenAddress,
+  serverNames: options.serverNames,
+  logger: { level: options.logLevel },
+  eventRetentionDays: options.eventRetentionDays,
 });
 const caFile = join(managerDir, 'pki', 'ca.crt');
 
@@ -52,7 +67,7 @@ if (manager.initialAdminPassword) {
 lines.push(
   '',
   'API key for the CLI (prints a new administrator key):',
-  `  node ${managerBin} create-api-key --role administrator --data-dir ${managerDir}`,
+  `  node ${managerBin} ${createApiKeyCommandLine(managerDir, options.databaseUrl).replace(/^bulwark-manager /, '')}`,
   `  then: npx bulwark --manager ${manager.consoleUrl} --api-key KEY --ca ${caFile} computers list`,
 );
 console.log(lines.join('\n'));

@@ -30,6 +30,15 @@ function moduleIds(): string[] {
   return [...new Set([...present, 'ips', 'antimalware', 'webrep', 'appcontrol', 'devicecontrol'])];
 }
 
+/**
+ * Words that are a module id and also a platform concept, where they stand for the concept: the
+ * host inventory is carried by the agent API and shown by the platform (`bulwark computers
+ * inventory`); the inventory module only collects it.
+ */
+const PLATFORM_WORDS: Readonly<Record<string, readonly string[]>> = {
+  'packages/platform-manager/src/admin-cli/commands/computers-manage.ts': ['inventory'],
+};
+
 /** The one file per side that lists the modules. */
 const REGISTRIES = new Set([
   'packages/platform-manager/src/modules/registry.ts',
@@ -102,7 +111,8 @@ describe('module boundary', () => {
     for (const path of sources(join(root, 'packages'))) {
       const file = relative(root, path);
       if (REGISTRIES.has(file)) continue;
-      const names = moduleNamesIn(readFileSync(path, 'utf8'), ids);
+      const allowed = PLATFORM_WORDS[file] ?? [];
+      const names = moduleNamesIn(readFileSync(path, 'utf8'), ids).filter((id) => !allowed.includes(id));
       if (names.length > 0) leaks.push(`${file}: ${names.join(', ')}`);
     }
     assert.deepEqual(

@@ -3,6 +3,7 @@ import {
   buildConfiguration,
   FIREWALL_MODULE_ID,
   type FirewallConfiguration,
+  FirewallEventTypes,
   FirewallRule,
   FirewallSettings,
   RECON_TITLES,
@@ -48,6 +49,7 @@ export const firewallManager: ManagerModule<typeof FirewallSettings> = {
   commands: firewallCommands,
   presentEvent,
   siemFields: firewallSiemFields,
+  eventTypes: Object.values(FirewallEventTypes),
 };
 
 export default firewallManager;

@@ -32,4 +32,6 @@ export const integrityModule: ManagerModule<typeof IntegritySettings> = {
   },
   presentEvent: (event) => ({ title: event.summary.length > 120 ? `${event.summary.slice(0, 119)}…` : event.summary }),
   siemFields: integritySiemFields,
+  // One per kind of change (change-event.ts), and the two the scanner reports about itself.
+  eventTypes: ['created', 'updated', 'deleted', 'renamed', 'baseline-built', 'changes-truncated'],
 };

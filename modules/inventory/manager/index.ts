@@ -20,4 +20,5 @@ export const inventoryModule: ManagerModule<typeof InventorySettings> = {
     },
   ],
   presentEvent: (event) => ({ title: event.summary }),
+  eventTypes: [],
 };

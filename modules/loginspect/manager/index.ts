@@ -1,6 +1,7 @@
 import type { ManagerModule } from '@bulwark/protocol';
 import { recommendedGroups, ruleGroupDescriptions } from '../rules/index.js';
 import { checkLogInspectSetting } from './check-setting.js';
+import { builtInInnerRules } from './inner-rules.js';
 import { compileLogInspect } from './loginspect-configuration.js';
 import { LogInspectRule, LogInspectSettings } from './loginspect-settings.js';
 import { loginspectSiemFields } from './siem-fields.js';
@@ -22,6 +23,7 @@ export {
 
 const descriptions = ruleGroupDescriptions();
 const knownGroups = new Set(Object.keys(descriptions));
+const innerRules = builtInInnerRules(knownGroups);
 
 /** One assignable rule per built-in rule group: `loginspect.<group>`. */
 const builtInRules = Object.entries(descriptions).map(([group, description]) => ({
@@ -49,5 +51,8 @@ export const loginspectModule: ManagerModule<typeof LogInspectSettings> = {
   checkSetting: checkLogInspectSetting,
   presentEvent: (event) => ({ title: event.summary.length > 120 ? `${event.summary.slice(0, 119)}…` : event.summary }),
   siemFields: loginspectSiemFields,
+  eventTypes: ['rule-match'],
+  innerRule: innerRules.innerRule,
+  silencingRule: innerRules.silencingRule,
 };
 export { builtInRuleset } from '../rules/index.js';

@@ -1,3 +1,5 @@
+export { checkoutDataDirs, parseManagerArguments } from './cli/manager-arguments.js';
+export { createApiKeyCommandLine } from './cli/offline-api-key.js';
 export { ProblemTypes, problemTypeUrn } from './http/problem-types.js';
 export {
   DEFAULT_AGENT_PORT,

@@ -64,6 +64,22 @@ export interface EventPresentation {
   readonly title: string;
 }
 
+/** A rule of a module's own engine that its events name, finer than the rules one assigns. */
+export interface InnerRule {
+  /** The id as the module's events carry it in `ruleId`. */
+  readonly id: string;
+  readonly description: string;
+  /** The catalogue rule whose assignment runs it; null when no assignable rule does. */
+  readonly assignableRuleId: string | null;
+  /** Further facts worth showing with it (a level, groups), as JSON. */
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+/** A custom rule that stops one inner rule's events where it is assigned, or why there is none. */
+export type SilencingRule =
+  | { readonly rule: { readonly id: string; readonly [key: string]: unknown } }
+  | { readonly refused: string };
+
 export interface ManagerModule<S extends TObject = TObject> {
   readonly id: string;
   readonly name: string;
@@ -124,6 +140,23 @@ export interface ManagerModule<S extends TObject = TObject> {
    * common fields and its `details` as JSON.
    */
   siemFields?(event: SiemFieldInput): readonly SiemField[];
+  /**
+   * Every `type` the module's events carry. With it the API refuses an event search for a type no
+   * module emits (a typo would otherwise find nothing) and lists the types there are.
+   */
+  readonly eventTypes?: readonly string[];
+  /**
+   * For a module whose events name rules of its engine rather than catalogue rules (log
+   * inspection's 100302 runs as part of the group rule `loginspect.su`): the inner rule behind an
+   * id that is not in the catalogue, so an event leads to the rule to assign, exclude or override.
+   * Undefined for an id the module does not know. Pure.
+   */
+  innerRule?(ruleId: string): InnerRule | undefined;
+  /**
+   * The custom rule that silences one inner rule where it is assigned (`bulwark rules silence`):
+   * the same id and definition for the same inner rule every time, so silencing twice reuses it.
+   */
+  silencingRule?(ruleId: string): SilencingRule;
 }
 
 export interface ModuleLogger {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { Type } from '@sinclair/typebox';
 import fc from 'fast-check';
 import { HeartbeatRequest } from './agent-api.js';
 import { AgentEvent } from './event.js';
@@ -44,6 +45,27 @@ describe('parseWith', () => {
         const result = parseWith(HeartbeatRequest, value);
         assert.equal(typeof result.ok, 'boolean');
       }),
+    );
+  });
+});
+
+describe('issueMessage', () => {
+  it('names the allowed values of a union of literals instead of "Expected union value"', () => {
+    const schema = Type.Object({
+      mode: Type.Union([Type.Literal('detect'), Type.Literal('prevent')]),
+      policy: Type.Union([Type.Literal('all'), Type.Null()]),
+      port: Type.Union([Type.Integer(), Type.String()]),
+    });
+    const parsed = parseWith(schema, { mode: 'block', policy: 3, port: true });
+    assert.equal(parsed.ok, false);
+    if (parsed.ok) return;
+    assert.deepEqual(
+      parsed.issues.map((i) => `${i.path} ${i.message}`),
+      [
+        '/mode must be one of detect, prevent; got "block"',
+        '/policy must be one of all, null; got 3',
+        '/port Expected union value',
+      ],
     );
   });
 });

@@ -76,8 +76,26 @@ export async function resolvePolicyId(
   if (!all.ok) return all;
   const matches = all.value.filter((p) => p.name === text);
   if (matches.length === 1 && typeof matches[0]!.id === 'string') return ok(matches[0]!.id);
-  if (matches.length > 1) return usageError(`${matches.length} policies are named "${text}": give the id`);
+  if (matches.length > 1) {
+    const names = new Map(all.value.map((p) => [p.id, String(p.name)]));
+    const parentOf = (p: Row) =>
+      typeof p.parentId === 'string' ? `under ${names.get(p.parentId) ?? p.parentId}` : 'top level';
+    return usageError(
+      `${matches.length} policies are named "${text}": give the id`,
+      candidateList(matches, (p) => `${String(p.name)}, ${parentOf(p)}`),
+    );
+  }
   return fail(ExitCode.notFound, `no policy with id or name "${text}"`, 'List them with: bulwark policies list');
+}
+
+/** How many candidates an ambiguous name lists before "…". */
+const MAX_CANDIDATES = 10;
+
+/** `  id  description` lines for an error that asks the user to pick one of several matches. */
+export function candidateList(rows: readonly Row[], describe: (row: Row) => string): string {
+  const lines = rows.slice(0, MAX_CANDIDATES).map((r) => `  ${String(r.id)}  ${describe(r)}`);
+  if (rows.length > MAX_CANDIDATES) lines.push(`  … and ${rows.length - MAX_CANDIDATES} more`);
+  return lines.join('\n');
 }
 
 /** Policy id → name, for tables that show a policy; empty when the caller may not read policies. */

@@ -215,7 +215,7 @@ describe('bulwark against a fake manager over real TLS', () => {
     assert.equal(JSON.parse(missing.stdout).error.exitCode, 4);
     const usage = await bulwark([...common, '--api-key', KEY, 'settings', 'set', 'platform.x', '1']);
     assert.equal(usage.code, 2);
-    assert.match(usage.stderr, /exactly one of --policy ID and --computer ID/);
+    assert.match(usage.stderr, /exactly one of --policy ID\|NAME and --computer ID\|NAME/);
   });
 
   it('sets a setting with the value parsed as JSON, addressing the policy by name', async () => {

@@ -1,10 +1,10 @@
 import { SEVERITIES } from '@bulwark/protocol';
 import { managerModules } from '../modules/registry.js';
-import { idSegment } from './api-calls.js';
 import { type CliResult, ok, usageError } from './cli-error.js';
 import { type Command, type CommandInput, stringOption } from './command.js';
+import { resolveComputerId } from './computer-names.js';
 import { parseSince } from './duration.js';
-import type { Query } from './manager-client.js';
+import type { ManagerClient, Query } from './manager-client.js';
 
 export const eventFilterOptions = {
   since: { type: 'string' },
@@ -19,15 +19,15 @@ export const eventFilterOptions = {
 export const eventFilterHelp = [
   ['--since D|TIME', 'events newer than a duration ago (1h, 7d) or an ISO time'],
   ['--until D|TIME', 'events older than that'],
-  ['--computer ID', 'events of one computer'],
+  ['--computer ID|NAME', 'events of one computer'],
   ['--module M', `one module: agent (the platform's own events), ${managerModules.map((m) => m.id).join(', ')}`],
   ['--severity S', `at least: ${SEVERITIES.join(', ')}`],
   ['--rule ID', 'events of one rule'],
-  ['--type T', 'one kind of event'],
+  ['--type T', 'one kind of event (an unknown type is refused with the list of types)'],
 ] as const;
 
 /** The filter options as the API's query (`from`, `to`, `computerId`, ...). */
-export function eventQuery(input: CommandInput, now: Date): CliResult<Query> {
+export async function eventQuery(client: ManagerClient, input: CommandInput, now: Date): Promise<CliResult<Query>> {
   const query: Record<string, string | undefined> = {};
   for (const [option, param] of [
     ['since', 'from'],
@@ -41,9 +41,9 @@ export function eventQuery(input: CommandInput, now: Date): CliResult<Query> {
   }
   const computer = stringOption(input, 'computer');
   if (computer !== undefined) {
-    const id = idSegment(computer, '--computer');
+    const id = await resolveComputerId(client, computer);
     if (!id.ok) return id;
-    query.computerId = computer.toLowerCase();
+    query.computerId = id.value;
   }
   const severity = stringOption(input, 'severity');
   if (severity !== undefined && !(SEVERITIES as readonly string[]).includes(severity)) {

@@ -63,14 +63,14 @@ describe('runCli without a manager', () => {
   });
 
   it('prints errors as JSON on stdout too with --json', async () => {
-    const { code, out, err } = await run(['--json', 'computers', 'show', 'not-an-id'], {
+    const { code, out, err } = await run(['--json', 'events', 'list', '--severity', 'loud'], {
       BULWARK_MANAGER: 'https://127.0.0.1:4119',
       BULWARK_API_KEY: 'k',
     });
     assert.equal(code, 2);
-    assert.match(err, /^error: computer must be an id/);
+    assert.match(err, /^error: --severity must be one of/);
     assert.deepEqual(JSON.parse(out), {
-      error: { message: 'computer must be an id (a UUID), got "not-an-id"', exitCode: 2 },
+      error: { message: '--severity must be one of info, low, medium, high, critical, got "loud"', exitCode: 2 },
     });
   });
 

@@ -63,7 +63,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       {
         exitCode: ExitCode.auth,
         message: 'no API key given',
-        hint: 'Set BULWARK_API_KEY (or pass --api-key). Create one in the console or with: bulwark api-keys create NAME --role operator',
+        hint: 'Set BULWARK_API_KEY (or pass --api-key). The first one comes from the manager host: bulwark-manager create-api-key --role administrator --data-dir DIR (the data folder the manager prints); with a key, more with: bulwark api-keys create NAME --role R',
       },
       json,
     );

@@ -1,5 +1,5 @@
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isRole, type Role } from '../services/roles.js';
 
@@ -36,18 +36,38 @@ Options:
   --data-dir DIR         data directory (database, pki/)          [BULWARK_DATA_DIR]
                          default: /var/lib/bulwark/manager as root, else ~/.local/share/bulwark/manager
   --database-url URL     postgres://… instead of the embedded SQLite [BULWARK_DATABASE_URL]
-  --console-port N       console/API port (HTTPS), default 4119
-  --agent-port N         agent port (HTTPS, mutual TLS), default 4120
-  --listen-address ADDR  default 0.0.0.0
+  --console-port N       console/API port (HTTPS), default 4119  [BULWARK_CONSOLE_PORT]
+  --agent-port N         agent port (HTTPS, mutual TLS), default 4120 [BULWARK_AGENT_PORT]
+  --listen-address ADDR  address both ports listen on, default 0.0.0.0 [BULWARK_LISTEN_ADDRESS]
   --server-name NAME     extra DNS name or IP for the server certificate (repeatable)
-  --log-level LEVEL      trace|debug|info|warn|error, default info
+  --log-level LEVEL      trace|debug|info|warn|error, default info [BULWARK_LOG_LEVEL]
   --event-retention-days N  delete events older than N days (default 90, 0 = keep all)
 
-create-api-key:
+create-api-key (refused when --data-dir or --database-url holds no manager store):
   --role administrator|operator|auditor   (required)
   --name NAME            default "cli"
   --json                 print {"id","name","role","key"}
 `;
+
+/**
+ * The folders `npm start` uses in a checkout: BULWARK_DATA_DIR is the manager's data folder there
+ * too (the folder that holds manager.db and pki/), so `bulwark-manager create-api-key` run with the
+ * same environment opens the same store. The local agent's folder follows it (`agent/` inside
+ * it) unless BULWARK_AGENT_DATA_DIR says otherwise, so a BULWARK_DATA_DIR of its own never picks up
+ * an agent activated against another manager.
+ */
+export function checkoutDataDirs(
+  repo: string,
+  env: NodeJS.ProcessEnv = process.env,
+): { readonly managerDir: string; readonly agentDir: string } {
+  const agentDefault = env.BULWARK_DATA_DIR
+    ? join(env.BULWARK_DATA_DIR, 'agent')
+    : join(repo, '.bulwark-data', 'agent');
+  return {
+    managerDir: resolve(env.BULWARK_DATA_DIR || join(repo, '.bulwark-data', 'manager')),
+    agentDir: resolve(env.BULWARK_AGENT_DATA_DIR || agentDefault),
+  };
+}
 
 /** The default data directory: $BULWARK_DATA_DIR, else the system place as root, else the user's. */
 export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, uid = process.getuid?.() ?? 1000): string {
@@ -56,10 +76,17 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, uid = proce
   return join(env.HOME ?? homedir(), '.local', 'share', 'bulwark', 'manager');
 }
 
-function port(value: string | undefined, fallback: number, flag: string): number | string {
+function port(
+  option: string | undefined,
+  environment: string | undefined,
+  fallback: number,
+  flag: string,
+): number | string {
+  const value = option ?? environment;
   if (value === undefined) return fallback;
+  const from = option === undefined ? ` (from BULWARK_${flag.slice(2).replace('-', '_').toUpperCase()})` : '';
   if (!/^\d{1,5}$/.test(value) || Number(value) > 65535)
-    return `${flag} must be a port number 0..65535, not "${value}"`;
+    return `${flag} must be a port number 0..65535, not "${value}"${from}`;
   return Number(value);
 }
 
@@ -114,11 +141,12 @@ export function parseManagerArguments(argv: readonly string[], env: NodeJS.Proce
   if (command !== undefined && command !== 'serve') {
     return { ok: false, message: `unknown command "${command}"` };
   }
-  const consolePort = port(str('console-port'), 4119, '--console-port');
+  const fromEnv = (name: string) => env[name] || undefined;
+  const consolePort = port(str('console-port'), fromEnv('BULWARK_CONSOLE_PORT'), 4119, '--console-port');
   if (typeof consolePort === 'string') return { ok: false, message: consolePort };
-  const agentPort = port(str('agent-port'), 4120, '--agent-port');
+  const agentPort = port(str('agent-port'), fromEnv('BULWARK_AGENT_PORT'), 4120, '--agent-port');
   if (typeof agentPort === 'string') return { ok: false, message: agentPort };
-  const logLevel = str('log-level') ?? 'info';
+  const logLevel = str('log-level') ?? fromEnv('BULWARK_LOG_LEVEL') ?? 'info';
   if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(logLevel)) {
     return { ok: false, message: `--log-level must be trace, debug, info, warn or error, not "${logLevel}"` };
   }
@@ -135,7 +163,7 @@ export function parseManagerArguments(argv: readonly string[], env: NodeJS.Proce
       databaseUrl,
       consolePort,
       agentPort,
-      listenAddress: str('listen-address') ?? '0.0.0.0',
+      listenAddress: str('listen-address') ?? fromEnv('BULWARK_LISTEN_ADDRESS') ?? '0.0.0.0',
       serverNames,
       logLevel,
       eventRetentionDays: Number(retention),

@@ -1,9 +1,6 @@
 import { defaultLoggerOptions, startManager } from '../manager.js';
-import { managerModules } from '../modules/registry.js';
-import { createServices } from '../services/index.js';
-import { SYSTEM_ACTOR } from '../services/roles.js';
-import { openDatabase } from '../storage/index.js';
-import { type CreateApiKeyCommand, parseManagerArguments, type ServeCommand, USAGE } from './manager-arguments.js';
+import { parseManagerArguments, type ServeCommand, USAGE } from './manager-arguments.js';
+import { createApiKeyCommandLine, createApiKeyOffline } from './offline-api-key.js';
 
 const parsed = parseManagerArguments(process.argv.slice(2));
 if (!parsed.ok) {
@@ -14,7 +11,7 @@ const command = parsed.value;
 if (command.command === 'help') {
   process.stdout.write(USAGE);
 } else if (command.command === 'create-api-key') {
-  process.exitCode = await createApiKey(command);
+  process.exitCode = await createApiKeyOffline(command, process);
 } else {
   await serve(command);
 }
@@ -63,7 +60,7 @@ async function serve(options: ServeCommand): Promise<void> {
       '    username: admin',
       `    password: ${manager.initialAdminPassword}`,
       '  Make an API key for the CLI:',
-      `    bulwark-manager create-api-key --role administrator --data-dir ${options.dataDir}`,
+      `    ${createApiKeyCommandLine(options.dataDir, options.databaseUrl)}`,
     );
   }
   process.stdout.write(`${lines.join('\n')}\n\n`);
@@ -79,35 +76,4 @@ async function serve(options: ServeCommand): Promise<void> {
     );
   };
   if (stopRequested !== null) stopNow(stopRequested);
-}
-
-async function createApiKey(options: CreateApiKeyCommand): Promise<number> {
-  let store: Awaited<ReturnType<typeof openDatabase>>;
-  try {
-    store = await openDatabase(
-      options.databaseUrl === undefined ? { dataDir: options.dataDir } : { url: options.databaseUrl },
-    );
-  } catch (error) {
-    process.stderr.write(`bulwark-manager: cannot open the store: ${(error as Error).message}\n`);
-    return 1;
-  }
-  try {
-    const services = createServices({ db: store.db, modules: managerModules });
-    const created = await services.apiKeys.create({ name: options.name, role: options.role }, SYSTEM_ACTOR);
-    if (!created.ok) {
-      process.stderr.write(`bulwark-manager: ${created.error.message}\n`);
-      return 1;
-    }
-    const { apiKey, key } = created.value;
-    if (options.json) {
-      process.stdout.write(`${JSON.stringify({ id: apiKey.id, name: apiKey.name, role: apiKey.role, key })}\n`);
-    } else {
-      process.stdout.write(
-        `API key "${apiKey.name}" (${apiKey.role}), shown only this once:\n\n  ${key}\n\nUse it as: Authorization: Bearer <key>, or BULWARK_API_KEY=<key> bulwark …\n`,
-      );
-    }
-    return 0;
-  } finally {
-    await store.close();
-  }
 }

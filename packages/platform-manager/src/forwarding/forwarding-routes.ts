@@ -4,11 +4,14 @@ import { IdParams, NoContent, problemResponses } from '../http/common-schemas.js
 import type { TypeBoxProvider } from '../http/schema-validation.js';
 import { actorOf, sendResult } from '../http/service-types.js';
 import { Destination, DestinationStatus, NewDestination } from './destination-schema.js';
+import { DestinationTestResult, sendTestEvent } from './destination-test.js';
 import type { DestinationsService } from './destinations.js';
 
 /** What the routes need; the console's route context fits once `services.forwarding` exists. */
 export interface ForwardingRouteContext {
   readonly services: { readonly forwarding: DestinationsService };
+  /** The manager's version, named in test messages. */
+  readonly version?: string;
 }
 
 const admin = { role: 'administrator' } as const;
@@ -16,7 +19,10 @@ const auditor = { role: 'auditor' } as const;
 const tags = ['forwarding'];
 
 /** SIEM destinations (docs/forwarding.md): administrators change them, auditors read them and their queue status. */
-export async function forwardingRoutes(scope: FastifyInstance, { services }: ForwardingRouteContext): Promise<void> {
+export async function forwardingRoutes(
+  scope: FastifyInstance,
+  { services, version }: ForwardingRouteContext,
+): Promise<void> {
   const app = scope.withTypeProvider<TypeBoxProvider>();
   const forwarding = services.forwarding;
 
@@ -72,5 +78,23 @@ export async function forwardingRoutes(scope: FastifyInstance, { services }: For
       schema: { tags, params: IdParams, response: { 200: DestinationStatus, ...problemResponses } },
     },
     async (request, reply) => sendResult(reply, await forwarding.status(request.params.id)),
+  );
+  app.post(
+    '/api/forwarding/destinations/:id/test',
+    {
+      config: admin,
+      schema: {
+        tags,
+        description: 'Sends one test event now, on a connection apart from the queue; answers whether it could be sent',
+        params: IdParams,
+        response: { 200: DestinationTestResult, ...problemResponses },
+      },
+    },
+    async (request, reply) => {
+      const found = await forwarding.get(request.params.id);
+      if (!found.ok) return sendResult(reply, found);
+      const identity = { vendor: 'Bulwark', product: 'Bulwark', version: version ?? '0' };
+      return sendResult(reply, await sendTestEvent(found.value, identity));
+    },
   );
 }

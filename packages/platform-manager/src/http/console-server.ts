@@ -16,6 +16,7 @@ import { computerSnapshotRoutes } from './routes/computers-snapshots.js';
 import { eventRoutes } from './routes/events.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { policyRoutes } from './routes/policies.js';
+import { ruleSilencingRoutes } from './routes/rule-silencing.js';
 import { ruleRoutes } from './routes/rules.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { settingRoutes } from './routes/settings.js';
@@ -101,6 +102,7 @@ export async function buildConsoleServer(options: ConsoleServerOptions): Promise
     settingRoutes,
     policyRoutes,
     ruleRoutes,
+    ruleSilencingRoutes,
     activationTokenRoutes,
     eventRoutes,
     alertRoutes,

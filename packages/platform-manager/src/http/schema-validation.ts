@@ -1,4 +1,4 @@
-import '@bulwark/protocol';
+import { issueMessage } from '@bulwark/protocol';
 import type { TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
@@ -29,7 +29,7 @@ const compileValidator: FastifySchemaCompiler<TSchema> = ({ schema, httpPart }) 
     if (check.Check(value)) return { value };
     const validation: { instancePath: string; message: string }[] = [];
     for (const error of check.Errors(value)) {
-      validation.push({ instancePath: error.path, message: error.message });
+      validation.push({ instancePath: error.path, message: issueMessage(error) });
       if (validation.length >= MAX_ISSUES) break;
     }
     const error = Object.assign(new Error(validation.map((v) => `${v.instancePath || '/'} ${v.message}`).join('; ')), {

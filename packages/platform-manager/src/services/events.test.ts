@@ -83,6 +83,8 @@ for (const testStore of await testStores()) {
           action: 'Reset',
           summary: 'event 8',
           details: { seq: 8, nested: { ok: true } },
+          computerName: 'events-one',
+          assignableRuleId: null,
         },
       );
     });

@@ -1,9 +1,11 @@
 import { type AgentEvent, SEVERITIES, type Severity, severityRank } from '@bulwark/protocol';
 import type { EventRow, NewEventRow } from '../storage/schema.js';
 import { type Executor, inTransaction, type ServiceContext } from './context.js';
+import { type KnownEventTypes, knownEventTypes, unknownEventType } from './event-types.js';
 import { newOrderedId } from './ids.js';
 import { decodeCursor, type Page, type PageRequest, pageLimit, toPage } from './pagination.js';
 import { fail, ok, type Result } from './result.js';
+import { loadCatalogue } from './rules-catalogue.js';
 import { iso, parseTime } from './time.js';
 
 export interface StoredEvent {
@@ -19,6 +21,25 @@ export interface StoredEvent {
   readonly action: string | null;
   readonly summary: string;
   readonly details: Record<string, unknown> | null;
+}
+
+/** An event as lists show it: with its computer's name and the rule that can be assigned for it. */
+export interface ListedEvent extends StoredEvent {
+  readonly computerName: string | null;
+  /**
+   * The catalogue rule behind the event: its `ruleId` itself, or the rule that runs it when the
+   * module's events name a finer rule (log inspection: 100302 → loginspect.su); null when the
+   * manager cannot tell (a log inspection custom rule's own numeric id, a rule since deleted).
+   */
+  readonly assignableRuleId: string | null;
+}
+
+/** Display names of the computers of a page of events (a page names a few computers). */
+async function computerNames(db: Executor, ids: readonly string[]): Promise<Map<string, string>> {
+  const wanted = [...new Set(ids)];
+  if (wanted.length === 0) return new Map();
+  const rows = await db.selectFrom('computers').select(['id', 'name', 'hostname']).where('id', 'in', wanted).execute();
+  return new Map(rows.map((r) => [r.id, r.name || r.hostname]));
 }
 
 export interface EventFilter {
@@ -59,8 +80,12 @@ export function presentEvent(row: EventRow): StoredEvent {
 
 type Bounds = { from?: number; to?: number; rank?: number };
 
-function checkFilter(filter: EventFilter): Result<Bounds> {
+function checkFilter(filter: EventFilter, known: KnownEventTypes): Result<Bounds> {
   const bounds: Bounds = {};
+  if (filter.type !== undefined) {
+    const unknown = unknownEventType(known, filter.type, filter.module);
+    if (unknown !== null) return fail('validation', unknown, [{ path: '/type', message: unknown }]);
+  }
   if (filter.from !== undefined) {
     bounds.from = parseTime(filter.from);
     if (bounds.from === undefined) return fail('validation', 'from must be an ISO 8601 time');
@@ -105,6 +130,7 @@ async function page(
 }
 
 export function eventsService(ctx: ServiceContext) {
+  const known = knownEventTypes(ctx.modules);
   /**
    * Stores a batch from an agent in one transaction. Delivery is at-least-once, so an event
    * already stored (same computer and seq) is counted as a duplicate and not stored again.
@@ -148,10 +174,10 @@ export function eventsService(ctx: ServiceContext) {
   }
 
   /** Newest first, by event time. */
-  async function query(filter: EventFilter & PageRequest = {}): Promise<Result<Page<StoredEvent>>> {
+  async function query(filter: EventFilter & PageRequest = {}): Promise<Result<Page<ListedEvent>>> {
     const limit = pageLimit(filter);
     if (!limit.ok) return limit;
-    const bounds = checkFilter(filter);
+    const bounds = checkFilter(filter, known);
     if (!bounds.ok) return bounds;
     let after: readonly [number, string] | undefined;
     if (filter.cursor) {
@@ -160,12 +186,43 @@ export function eventsService(ctx: ServiceContext) {
       after = position.value;
     }
     const rows = await page(ctx.db, filter, bounds.value, limit.value + 1, after);
-    return ok(toPage(rows, limit.value, presentEvent, (r) => [r.time, r.id]));
+    const listed = toPage(rows, limit.value, presentEvent, (r) => [r.time, r.id]);
+    const names = await computerNames(
+      ctx.db,
+      listed.items.map((e) => e.computerId),
+    );
+    const registered = new Set(ctx.modules.map((m) => m.id));
+    const modules = [...new Set(listed.items.filter((e) => e.ruleId !== null).map((e) => e.module))].filter((m) =>
+      registered.has(m),
+    );
+    const catalogue = await loadCatalogue(ctx.db, ctx.modules, modules);
+    return ok({
+      ...listed,
+      items: listed.items.map((e) => ({
+        ...e,
+        computerName: names.get(e.computerId) ?? null,
+        assignableRuleId: assignableRuleOf(e, catalogue),
+      })),
+    });
+  }
+
+  /**
+   * The catalogue rule to assign, exclude or override for an event: its `ruleId` when that is one,
+   * else the rule the module says runs it; null when neither (a module's custom rule, an unknown id).
+   */
+  function assignableRuleOf(
+    event: StoredEvent,
+    catalogue: ReadonlyMap<string, ReadonlyMap<string, unknown>>,
+  ): string | null {
+    if (event.ruleId === null) return null;
+    if (catalogue.get(event.module)?.has(event.ruleId)) return event.ruleId;
+    const module = ctx.modules.find((m) => m.id === event.module);
+    return module?.innerRule?.(event.ruleId)?.assignableRuleId ?? null;
   }
 
   /** Every matching event, newest first, read in pages so an export of millions stays in bounded memory. */
   function exportEvents(filter: EventFilter = {}, pageSize = 1000): Result<AsyncIterable<StoredEvent>> {
-    const bounds = checkFilter(filter);
+    const bounds = checkFilter(filter, known);
     if (!bounds.ok) return bounds;
     if (!Number.isInteger(pageSize) || pageSize < 1) return fail('validation', 'pageSize must be a positive integer');
     const db = ctx.db;

@@ -15,6 +15,7 @@ import { eventsService } from './events.js';
 import { inventoryService } from './inventory.js';
 import { policiesService } from './policies.js';
 import { recommendationsService } from './recommendations.js';
+import { ruleSilencingService } from './rule-silencing.js';
 import { rulesService } from './rules.js';
 import { sessionsService } from './sessions.js';
 import { buildSettingCatalog } from './setting-catalog.js';
@@ -43,6 +44,7 @@ export function createServices(options: ServicesOptions) {
   const configuration = configurationService(ctx);
   const users = usersService(ctx);
   const inventory = inventoryService(ctx);
+  const rules = rulesService(ctx, configuration);
   return {
     users,
     apiKeys: apiKeysService(ctx),
@@ -56,7 +58,8 @@ export function createServices(options: ServicesOptions) {
     computerCommands: computerCommandsService(ctx),
     computerSnapshots: computerSnapshotsService(ctx),
     inventory,
-    rules: rulesService(ctx, configuration),
+    rules,
+    ruleSilencing: ruleSilencingService(ctx, rules),
     recommendations: recommendationsService(ctx, configuration, inventory),
     events: eventsService(ctx),
     alerts: alertsService(ctx),

@@ -1,4 +1,4 @@
-import { parseWith } from '@bulwark/protocol';
+import { type InnerRule, type ManagerModule, parseWith } from '@bulwark/protocol';
 import { recordAudit } from './audit.js';
 import { type ConfigurationService, serialiseConfigurationChanges } from './configuration.js';
 import { type Executor, inTransaction, type ServiceContext } from './context.js';
@@ -18,6 +18,8 @@ export interface RuleDetail extends CatalogueRule {
   /** Every policy and computer that assigns it directly. */
   readonly assignedTo: readonly RuleSource[];
   readonly excludedFromRecommendations: boolean;
+  /** Set when the rule was asked for by the id of a rule inside it (an event's `ruleId`). */
+  readonly innerRule?: InnerRule;
 }
 
 export const MAX_RULES_PER_CHANGE = 500;
@@ -62,12 +64,19 @@ export function rulesService(ctx: ServiceContext, configuration: ConfigurationSe
   async function get(moduleId: string, ruleId: string): Promise<Result<RuleDetail>> {
     return guarded(async () => {
       const known = await rulesOf(ctx.db, moduleId);
-      const rule = known.get(ruleId);
-      if (!rule) abort('not-found', noSuchRule(moduleId, [ruleId], known));
+      let rule = known.get(ruleId);
+      // An id the module's events carry but one cannot assign (a rule inside a group rule): answer the rule that runs it.
+      const inner = rule === undefined ? moduleOf(moduleId).innerRule?.(ruleId) : undefined;
+      if (inner?.assignableRuleId) rule = known.get(inner.assignableRuleId);
+      if (!rule) {
+        const runBy = inner === undefined ? '' : `; ${ruleId} (${inner.description}) is run by no assignable rule`;
+        abort('not-found', `${noSuchRule(moduleId, [ruleId], known)}${runBy}`);
+      }
       return {
+        ...(inner === undefined ? {} : { innerRule: inner }),
         ...rule,
-        assignedTo: await assignedTo(moduleId, ruleId),
-        excludedFromRecommendations: await isExcluded(ctx.db, moduleId, ruleId),
+        assignedTo: await assignedTo(moduleId, rule.id),
+        excludedFromRecommendations: await isExcluded(ctx.db, moduleId, rule.id),
       };
     });
   }
@@ -96,7 +105,7 @@ export function rulesService(ctx: ServiceContext, configuration: ConfigurationSe
         await serialiseConfigurationChanges(trx);
         const rules = await rulesOf(trx, moduleId);
         const unknown = ids.value.filter((id) => !rules.has(id));
-        if (unknown.length > 0) abort('not-found', noSuchRule(moduleId, unknown, rules));
+        if (unknown.length > 0) abort('not-found', noSuchRule(moduleId, unknown, rules, ctx.modules));
         await targetLayers(trx, await loadPolicies(trx), target);
         const already = new Set(
           (
@@ -228,7 +237,7 @@ export function rulesService(ctx: ServiceContext, configuration: ConfigurationSe
         const module = moduleOf(moduleId);
         const known = await rulesOf(trx, moduleId);
         const rule = known.get(ruleId);
-        if (!rule) abort('not-found', noSuchRule(moduleId, [ruleId], known));
+        if (!rule) abort('not-found', noSuchRule(moduleId, [ruleId], known, ctx.modules));
         if (module.ruleSchema && !module.checkRule) {
           const parsed = parseWith(module.ruleSchema, { ...rule.definition, ...overrides });
           if (!parsed.ok) {
@@ -284,7 +293,7 @@ export function rulesService(ctx: ServiceContext, configuration: ConfigurationSe
     return guarded(() =>
       inTransaction(ctx.db, async (trx) => {
         const known = await rulesOf(trx, moduleId);
-        if (!known.has(ruleId)) abort('not-found', noSuchRule(moduleId, [ruleId], known));
+        if (!known.has(ruleId)) abort('not-found', noSuchRule(moduleId, [ruleId], known, ctx.modules));
         const before = await isExcluded(trx, moduleId, ruleId);
         const now = ctx.now();
         const flag = excluded ? 1 : 0;
@@ -352,11 +361,26 @@ function overridePath(problem: RuleProblem, overrides: Record<string, unknown>):
  * The not-found message for rule ids a module lacks, naming the ids the caller probably meant:
  * the same id in other case, or with the module's prefix (`sshd` for `loginspect.sshd`).
  */
-function noSuchRule(moduleId: string, missing: readonly string[], known: ReadonlyMap<string, unknown>): string {
+function noSuchRule(
+  moduleId: string,
+  missing: readonly string[],
+  known: ReadonlyMap<string, unknown>,
+  modules: readonly ManagerModule[] = [],
+): string {
   const meant = missing.flatMap((id) => {
     const wanted = [id.toLowerCase(), `${moduleId}.${id}`.toLowerCase()];
     return [...known.keys()].filter((k) => wanted.includes(k.toLowerCase()));
   });
   const hint = meant.length > 0 ? ` (did you mean ${meant.join(', ')}?)` : '';
-  return `module ${moduleId} has no rule ${missing.join(', ')}${hint}`;
+  // An id from an event that names a rule inside a catalogue rule: say which one to use instead.
+  const module = modules.find((m) => m.id === moduleId);
+  const inside = missing.flatMap((id) => {
+    const inner = module?.innerRule?.(id);
+    return inner?.assignableRuleId ? [`${id} is a rule inside ${inner.assignableRuleId}`] : [];
+  });
+  const innerHint =
+    inside.length > 0
+      ? `; ${inside.join(', ')}: use that rule, or silence ${missing.length === 1 ? 'it' : 'one'} alone (PUT …/rules/${moduleId}/<rule>/silenced, bulwark rules silence)`
+      : '';
+  return `module ${moduleId} has no rule ${missing.join(', ')}${hint}${innerHint}`;
 }

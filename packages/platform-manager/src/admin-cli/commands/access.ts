@@ -1,5 +1,5 @@
-import { idSegment, isRow, listAll, parsePositiveInteger, type Row, rowOf } from '../api-calls.js';
-import { ok, usageError } from '../cli-error.js';
+import { idSegment, isRow, isUuid, listAll, parsePositiveInteger, type Row, rowOf } from '../api-calls.js';
+import { ExitCode, fail, ok, usageError } from '../cli-error.js';
 import { type Command, stringOption } from '../command.js';
 import { readPassword } from '../password-input.js';
 import { formatTable, formatTime } from '../table.js';
@@ -136,6 +136,38 @@ const userList: Command = {
   },
 };
 
+const userSetRole: Command = {
+  group: 'users',
+  name: 'set-role',
+  args: 'ID|USERNAME',
+  summary: "Change a console user's role",
+  options: { role: { type: 'string' } },
+  optionHelp: [roleHelp],
+  positionals: { min: 1, max: 1 },
+  async run({ client }, input) {
+    const role = checkRole(stringOption(input, 'role'));
+    if (!role.ok) return role;
+    const text = input.positionals[0]!;
+    let id = text;
+    if (!isUuid(text)) {
+      const all = await listAll(client, '/api/users', {}, 100_000);
+      if (!all.ok) return all;
+      const found = all.value.items.find((u) => u.username === text);
+      if (found === undefined || typeof found.id !== 'string') {
+        return fail(ExitCode.notFound, `no user with id or username "${text}"`, 'List them with: bulwark users list');
+      }
+      id = found.id;
+    }
+    const answer = await client.request('PATCH', `/api/users/${encodeURIComponent(id)}`, {
+      body: { role: role.value },
+    });
+    if (!answer.ok) return answer;
+    const user = rowOf(answer.value.body, 'the user');
+    if (!user.ok) return user;
+    return ok({ json: user.value, text: `User ${String(user.value.username)} is now ${String(user.value.role)}` });
+  },
+};
+
 const auditList: Command = {
   group: 'audit',
   name: 'list',
@@ -174,6 +206,7 @@ export const accessCommands: readonly Command[] = [
   deleteCommand('api-keys', 'revoke', 'API key', '/api/api-keys', 'Revoked'),
   userCreate,
   userList,
+  userSetRole,
   deleteCommand('users', 'delete', 'user', '/api/users', 'Deleted'),
   auditList,
 ];

@@ -1,6 +1,7 @@
 import { idSegment, listAll, type Row } from '../api-calls.js';
 import { ok, usageError } from '../cli-error.js';
 import { type Command, stringOption } from '../command.js';
+import { computerNamesOf } from '../computer-names.js';
 import { formatTable, formatTime } from '../table.js';
 
 const STATES = ['open', 'acknowledged', 'cleared'];
@@ -19,13 +20,20 @@ const list: Command = {
       return usageError(`--state must be one of ${STATES.join(', ')}`);
     const all = await listAll(client, '/api/alerts', { state }, 100_000);
     if (!all.ok) return all;
+    const names = await computerNamesOf(
+      client,
+      all.value.items.map((a) => a.computerId),
+    );
     const text = formatTable<Row>(
       [
         { header: 'id', cell: (a) => a.id },
         { header: 'raised', cell: (a) => formatTime(a.raisedAt) },
         { header: 'state', cell: (a) => a.state },
         { header: 'type', cell: (a) => a.type },
-        { header: 'computer', cell: (a) => a.computerId ?? '' },
+        {
+          header: 'computer',
+          cell: (a) => (typeof a.computerId === 'string' ? (names.get(a.computerId) ?? a.computerId) : ''),
+        },
         { header: 'alert', cell: (a) => a.message },
       ],
       all.value.items,

@@ -3,6 +3,7 @@ import type { ManagerModule } from '@bulwark/protocol';
 import { idSegment, isRow, type Row, rowOf } from '../api-calls.js';
 import { type CliResult, ExitCode, fail, ok, usageError } from '../cli-error.js';
 import { type Command, type CommandContext, type CommandOutput, flag, stringOption } from '../command.js';
+import { resolveComputerId } from '../computer-names.js';
 import { cellText, formatFields, formatTable, formatTime } from '../table.js';
 
 const FINISHED = new Set(['succeeded', 'failed']);
@@ -69,7 +70,7 @@ async function send(
   body: { module: string; command: string; arguments?: Record<string, unknown> },
   wait: boolean,
 ): Promise<CliResult<CommandOutput>> {
-  const id = idSegment(rawId, 'computer');
+  const id = await resolveComputerId(context.client, rawId);
   if (!id.ok) return id;
   const answer = await context.client.request('POST', `/api/computers/${id.value}/commands`, { body });
   if (!answer.ok) return answer;
@@ -103,7 +104,7 @@ export function moduleCommandVerbs(modules: readonly Pick<ManagerModule, 'id' | 
       verbs.push({
         group: 'computers',
         name: cli.verb,
-        args: 'ID',
+        args: 'ID|NAME',
         summary: cli.summary,
         options: {
           ...Object.fromEntries(options.map((o) => [o.flag, { type: 'string' as const }])),
@@ -137,7 +138,7 @@ export function moduleCommandVerbs(modules: readonly Pick<ManagerModule, 'id' | 
 const generic: Command = {
   group: 'computers',
   name: 'command',
-  args: 'ID',
+  args: 'ID|NAME',
   summary: "Send a command to one of the computer's modules",
   options: {
     module: { type: 'string' },
@@ -177,13 +178,13 @@ const generic: Command = {
 const status: Command = {
   group: 'computers',
   name: 'command-status',
-  args: 'ID [COMMAND_ID]',
+  args: 'ID|NAME [COMMAND_ID]',
   summary: "A computer's commands, newest first, or one of them",
   options: { wait: { type: 'boolean' } },
   optionHelp: [WAIT_HELP],
   positionals: { min: 1, max: 2 },
   async run(context, input) {
-    const id = idSegment(input.positionals[0]!, 'computer');
+    const id = await resolveComputerId(context.client, input.positionals[0]!);
     if (!id.ok) return id;
     const commandId = input.positionals[1];
     if (commandId === undefined) {

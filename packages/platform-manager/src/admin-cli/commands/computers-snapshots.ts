@@ -1,8 +1,9 @@
 import { COMMAND_NAME_PATTERN, type ManagerModule } from '@bulwark/protocol';
-import { idSegment, isRow, parsePositiveInteger, type Row, rowOf } from '../api-calls.js';
+import { isRow, parsePositiveInteger, type Row, rowOf } from '../api-calls.js';
 import { type CliResult, ok, usageError } from '../cli-error.js';
 import type { Command, CommandContext, CommandInput, CommandOutput } from '../command.js';
 import { stringOption } from '../command.js';
+import { resolveComputerId } from '../computer-names.js';
 import { formatFields, formatTable, formatTime } from '../table.js';
 
 const MODULE_ID = new RegExp(COMMAND_NAME_PATTERN);
@@ -19,7 +20,7 @@ async function show(
   input: CommandInput,
   module: string,
 ): Promise<CliResult<CommandOutput>> {
-  const id = idSegment(input.positionals[0]!, 'computer');
+  const id = await resolveComputerId(client, input.positionals[0]!);
   if (!id.ok) return id;
   if (!MODULE_ID.test(module)) return usageError(`"${module}" is not a module id (lower-case words joined by dashes)`);
   const rule = stringOption(input, 'rule');
@@ -79,7 +80,7 @@ async function show(
 const snapshot: Command = {
   group: 'computers',
   name: 'snapshot',
-  args: 'ID',
+  args: 'ID|NAME',
   summary: "The manager's copy of a module's snapshots on the computer: the list, or one's entries",
   options: { module: { type: 'string' }, ...OPTIONS },
   optionHelp: [['--module M', 'the module id'], ...OPTION_HELP],
@@ -99,7 +100,7 @@ export function snapshotCommands(modules: readonly Pick<ManagerModule, 'id' | 's
     verbs.push({
       group: 'computers',
       name: module.snapshots.noun,
-      args: 'ID',
+      args: 'ID|NAME',
       summary: module.snapshots.summary,
       options: OPTIONS,
       optionHelp: OPTION_HELP,

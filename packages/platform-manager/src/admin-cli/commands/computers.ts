@@ -1,6 +1,7 @@
-import { idSegment, isRow, listAll, policyNames, type Row, resolvePolicyId, rowOf } from '../api-calls.js';
+import { isRow, listAll, policyNames, type Row, resolvePolicyId, rowOf } from '../api-calls.js';
 import { ok } from '../cli-error.js';
 import { type Command, stringOption } from '../command.js';
+import { resolveComputerId } from '../computer-names.js';
 import { formatFields, formatTable, formatTime } from '../table.js';
 import { computerCommandCommands } from './computers-commands.js';
 
@@ -67,13 +68,13 @@ const list: Command = {
 const show: Command = {
   group: 'computers',
   name: 'show',
-  args: 'ID',
+  args: 'ID|NAME',
   summary: 'Show one computer, its status and its modules',
   options: {},
   optionHelp: [],
   positionals: { min: 1, max: 1 },
   async run({ client }, input) {
-    const id = idSegment(input.positionals[0]!, 'computer');
+    const id = await resolveComputerId(client, input.positionals[0]!);
     if (!id.ok) return id;
     const answer = await client.request('GET', `/api/computers/${id.value}`);
     if (!answer.ok) return answer;
@@ -110,13 +111,13 @@ const show: Command = {
 const wake: Command = {
   group: 'computers',
   name: 'wake',
-  args: 'ID',
+  args: 'ID|NAME',
   summary: "Ask a computer's agent for an immediate heartbeat",
   options: {},
   optionHelp: [],
   positionals: { min: 1, max: 1 },
   async run({ client }, input) {
-    const id = idSegment(input.positionals[0]!, 'computer');
+    const id = await resolveComputerId(client, input.positionals[0]!);
     if (!id.ok) return id;
     const answer = await client.request('POST', `/api/computers/${id.value}/wake`);
     if (!answer.ok) return answer;
@@ -128,13 +129,13 @@ const wake: Command = {
 const setPolicy: Command = {
   group: 'computers',
   name: 'set-policy',
-  args: 'ID POLICY|none',
+  args: 'ID|NAME POLICY|none',
   summary: 'Assign a policy (by id or name) to a computer, or none',
   options: {},
   optionHelp: [],
   positionals: { min: 2, max: 2 },
   async run({ client }, input) {
-    const id = idSegment(input.positionals[0]!, 'computer');
+    const id = await resolveComputerId(client, input.positionals[0]!);
     if (!id.ok) return id;
     const policyId = await resolvePolicyId(client, input.positionals[1]!, true);
     if (!policyId.ok) return policyId;

@@ -8,6 +8,17 @@ import { eventFilterHelp, eventFilterOptions, eventQuery } from '../event-filter
 import type { StreamProgress } from '../manager-client.js';
 import { formatTable, formatTime } from '../table.js';
 
+/**
+ * The event's rule, and the rule to assign, exclude or silence for it when that is another one
+ * (log inspection: `100302 (loginspect.su)`).
+ */
+function ruleCell(e: Row): string {
+  if (typeof e.ruleId !== 'string') return '';
+  return typeof e.assignableRuleId === 'string' && e.assignableRuleId !== e.ruleId
+    ? `${e.ruleId} (${e.assignableRuleId})`
+    : e.ruleId;
+}
+
 const list: Command = {
   group: 'events',
   name: 'list',
@@ -17,7 +28,7 @@ const list: Command = {
   optionHelp: [...eventFilterHelp, ['--limit N', 'at most N events (default 50; use events export for bulk)']],
   positionals: { min: 0, max: 0 },
   async run({ client, now }, input) {
-    const query = eventQuery(input, now);
+    const query = await eventQuery(client, input, now);
     if (!query.ok) return query;
     const limit = parsePositiveInteger(stringOption(input, 'limit'), '--limit', 100_000);
     if (!limit.ok) return limit;
@@ -27,9 +38,9 @@ const list: Command = {
       [
         { header: 'time', cell: (e) => formatTime(e.time ?? e.receivedAt) },
         { header: 'severity', cell: (e) => e.severity },
-        { header: 'computer', cell: (e) => e.computerName ?? e.hostname ?? e.computerId },
+        { header: 'computer', cell: (e) => e.computerName ?? e.computerId },
         { header: 'module', cell: (e) => e.module },
-        { header: 'rule', cell: (e) => e.ruleId ?? '' },
+        { header: 'rule', cell: ruleCell },
         { header: 'action', cell: (e) => e.action ?? '' },
         { header: 'summary', cell: (e) => e.summary },
       ],
@@ -67,7 +78,7 @@ const exportCommand: Command = {
   async run({ client, now, stdout, stderr }, input): Promise<CliResult<CommandOutput>> {
     const format = stringOption(input, 'format') ?? 'csv';
     if (format !== 'csv' && format !== 'json') return usageError(`--format must be csv or json, got "${format}"`);
-    const query = eventQuery(input, now);
+    const query = await eventQuery(client, input, now);
     if (!query.ok) return query;
     const output = stringOption(input, 'output');
     const progress = (p: StreamProgress) => stderr.write(`${progressLine(p)}\n`);

@@ -4,9 +4,13 @@ import { accessCommands } from './access.js';
 import { alertCommands } from './alerts.js';
 import { computerCommands } from './computers.js';
 import { moduleCommandVerbs } from './computers-commands.js';
+import { computerManageCommands } from './computers-manage.js';
 import { snapshotCommands } from './computers-snapshots.js';
 import { eventCommands } from './events.js';
+import { forwardingCommands } from './forwarding.js';
 import { policyCommands } from './policies.js';
+import { recommendationCommands } from './recommendations.js';
+import { ruleChangeCommands } from './rule-changes.js';
 import { ruleCommands } from './rules.js';
 import { settingCommands } from './settings.js';
 import { tokenCommands } from './tokens.js';
@@ -19,12 +23,16 @@ export const COMMANDS: readonly Command[] = [
   ...computerCommands,
   ...moduleCommandVerbs(managerModules),
   ...snapshotCommands(managerModules),
+  ...computerManageCommands,
+  ...recommendationCommands,
   ...policyCommands,
   ...settingCommands,
   ...ruleCommands,
+  ...ruleChangeCommands,
   ...tokenCommands,
   ...eventCommands,
   ...alertCommands,
+  ...forwardingCommands,
   ...accessCommands,
 ];
 

@@ -1,4 +1,4 @@
-import { idSegment, listPolicies, policyNames, type Row, resolvePolicyId, rowOf } from '../api-calls.js';
+import { listPolicies, policyNames, type Row, resolvePolicyId, rowOf } from '../api-calls.js';
 import { ExitCode, ok, usageError } from '../cli-error.js';
 import { type Command, flag, stringOption } from '../command.js';
 import { buildPolicyTree, formatPolicyTree } from '../policy-tree.js';
@@ -99,7 +99,7 @@ const create: Command = {
 const move: Command = {
   group: 'policies',
   name: 'move',
-  args: 'ID',
+  args: 'ID|NAME',
   summary: 'Move a policy under another parent (or to the top with --parent none)',
   options: { parent: { type: 'string' } },
   optionHelp: [['--parent ID|NAME|none', 'the new parent (required)']],
@@ -123,13 +123,13 @@ const move: Command = {
 const remove: Command = {
   group: 'policies',
   name: 'delete',
-  args: 'ID',
+  args: 'ID|NAME',
   summary: 'Delete a policy',
   options: { force: { type: 'boolean' } },
   optionHelp: [['--force', 'also when it has child policies or computers: they move to its parent']],
   positionals: { min: 1, max: 1 },
   async run({ client }, input) {
-    const id = idSegment(input.positionals[0]!, 'policy');
+    const id = await resolvePolicyId(client, input.positionals[0]!, false);
     if (!id.ok) return id;
     const query = flag(input, 'force') ? { force: true } : {};
     const answer = await client.request('DELETE', `/api/policies/${id.value}`, { query });
@@ -147,4 +147,27 @@ const remove: Command = {
   },
 };
 
-export const policyCommands: readonly Command[] = [list, show, create, move, remove];
+const rename: Command = {
+  group: 'policies',
+  name: 'rename',
+  args: 'ID|NAME NEW_NAME',
+  summary: 'Rename a policy (and optionally change its description)',
+  options: { description: { type: 'string' } },
+  optionHelp: [['--description TEXT', 'also set its description']],
+  positionals: { min: 2, max: 2 },
+  async run({ client }, input) {
+    const newName = input.positionals[1]!;
+    if (newName.trim() === '') return usageError('the new name is empty');
+    const id = await resolvePolicyId(client, input.positionals[0]!, false);
+    if (!id.ok) return id;
+    const description = stringOption(input, 'description');
+    const body = description === undefined ? { name: newName } : { name: newName, description };
+    const answer = await client.request('PATCH', `/api/policies/${id.value}`, { body });
+    if (!answer.ok) return answer;
+    const policy = rowOf(answer.value.body, 'the policy');
+    if (!policy.ok) return policy;
+    return ok({ json: policy.value, text: `Policy ${String(policy.value.id)} is now named ${newName}` });
+  },
+};
+
+export const policyCommands: readonly Command[] = [list, show, create, rename, move, remove];

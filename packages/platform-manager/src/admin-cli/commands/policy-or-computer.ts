@@ -1,6 +1,7 @@
-import { idSegment, resolvePolicyId } from '../api-calls.js';
+import { resolvePolicyId } from '../api-calls.js';
 import { type CliResult, ok, usageError } from '../cli-error.js';
 import { type CommandInput, stringOption } from '../command.js';
+import { computerPath } from '../computer-names.js';
 import type { ManagerClient } from '../manager-client.js';
 
 /** The options of a command that acts at a policy or at a computer. */
@@ -10,7 +11,7 @@ export const targetOptions = { policy: { type: 'string' }, computer: { type: 'st
 export function targetOptionHelp(what: string) {
   return [
     ['--policy ID|NAME', `${what} this policy`],
-    ['--computer ID', `${what} this computer`],
+    ['--computer ID|NAME', `${what} this computer`],
   ] as const;
 }
 
@@ -19,11 +20,10 @@ export async function targetPath(client: ManagerClient, input: CommandInput): Pr
   const policy = stringOption(input, 'policy');
   const computer = stringOption(input, 'computer');
   if ((policy === undefined) === (computer === undefined)) {
-    return usageError('give exactly one of --policy ID and --computer ID');
+    return usageError('give exactly one of --policy ID|NAME and --computer ID|NAME');
   }
   if (computer !== undefined) {
-    const id = idSegment(computer, 'computer');
-    return id.ok ? ok(`/api/computers/${id.value}`) : id;
+    return computerPath(client, computer);
   }
   const id = await resolvePolicyId(client, policy!, false);
   return id.ok ? ok(`/api/policies/${id.value}`) : id;

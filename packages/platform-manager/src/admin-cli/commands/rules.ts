@@ -1,13 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { managerModules } from '../../modules/registry.js';
-import { idSegment, isRow, itemsOf, listAll, parsePositiveInteger, type Row, rowOf } from '../api-calls.js';
-import { type CliResult, ok, usageError } from '../cli-error.js';
+import { isRow, itemsOf, listAll, parsePositiveInteger, type Row, rowOf } from '../api-calls.js';
+import { type CliResult, ExitCode, ok, usageError } from '../cli-error.js';
 import { type Command, flag, stringOption } from '../command.js';
-import { formatFields, formatTable, formatTime } from '../table.js';
+import { formatFields, formatTable } from '../table.js';
 import { targetOptionHelp, targetOptions, targetPath } from './policy-or-computer.js';
 
 /** A JSON object from a file, or from stdin when the path is `-`. */
-async function readJsonObject(path: string, stdin: NodeJS.ReadableStream): Promise<CliResult<Row>> {
+export async function readJsonObject(path: string, stdin: NodeJS.ReadableStream): Promise<CliResult<Row>> {
   let text: string;
   try {
     if (path === '-') {
@@ -28,16 +28,16 @@ async function readJsonObject(path: string, stdin: NodeJS.ReadableStream): Promi
   }
 }
 
-const MODULE_ID = /^[a-z][a-z0-9-]{0,63}$/;
+export const MODULE_ID = /^[a-z][a-z0-9-]{0,63}$/;
 const RULE_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
-function moduleSegment(text: string): CliResult<string> {
+export function moduleSegment(text: string): CliResult<string> {
   return MODULE_ID.test(text)
     ? ok(text)
     : usageError(`"${text}" is not a module id`, `The modules: ${managerModules.map((m) => m.id).join(', ')}`);
 }
 
-function ruleSegment(text: string): CliResult<string> {
+export function ruleSegment(text: string): CliResult<string> {
   return RULE_ID.test(text) ? ok(encodeURIComponent(text)) : usageError(`"${text}" is not a rule id`);
 }
 
@@ -64,31 +64,47 @@ const list: Command = {
   group: 'rules',
   name: 'list',
   args: '',
-  summary: "A module's rule catalogue: built-in and custom rules",
+  summary: 'The rule catalogue: built-in and custom rules of every module, or of one',
   options: { module: { type: 'string' }, limit: { type: 'string' } },
   optionHelp: [
-    ['--module M', 'the module (required)'],
-    ['--limit N', 'at most N rules (default 1000)'],
+    ['--module M', 'only this module (default: every module that has rules)'],
+    ['--limit N', 'at most N rules per module (default 1000)'],
   ],
   positionals: { min: 0, max: 0 },
   async run({ client }, input) {
     const moduleText = stringOption(input, 'module');
-    if (moduleText === undefined) return usageError('give --module M');
-    const module = moduleSegment(moduleText);
-    if (!module.ok) return module;
     const limit = parsePositiveInteger(stringOption(input, 'limit'), '--limit', 100_000);
     if (!limit.ok) return limit;
-    const rules = await listAll(client, `/api/modules/${module.value}/rules`, {}, limit.value ?? 1000);
-    if (!rules.ok) return rules;
+    let modules: string[];
+    if (moduleText !== undefined) {
+      const module = moduleSegment(moduleText);
+      if (!module.ok) return module;
+      modules = [module.value];
+    } else {
+      const answer = await client.request('GET', '/api/modules');
+      if (!answer.ok) return answer;
+      modules = itemsOf(answer.value.body)
+        .map((m) => m.id)
+        .filter((id): id is string => typeof id === 'string' && MODULE_ID.test(id));
+    }
+    const items: Row[] = [];
+    for (const module of modules) {
+      const rules = await listAll(client, `/api/modules/${module}/rules`, {}, limit.value ?? 1000);
+      // Without --module, a catalogue entry that is not a rule module (the platform's settings) has no rules.
+      if (!rules.ok && moduleText === undefined && rules.error.exitCode === ExitCode.notFound) continue;
+      if (!rules.ok) return rules;
+      items.push(...rules.value.items);
+    }
     const text = formatTable<Row>(
       [
+        ...(moduleText === undefined ? [{ header: 'module', cell: (r: Row) => r.module }] : []),
         { header: 'id', cell: (r) => r.id },
         { header: 'origin', cell: (r) => (r.builtIn === true ? 'built-in' : 'custom') },
         { header: 'name', cell: ruleTitle },
       ],
-      rules.value.items,
+      items,
     );
-    return ok({ json: rules.value.items, text });
+    return ok({ json: items, text });
   },
 };
 
@@ -111,6 +127,12 @@ const show: Command = {
     if (!row.ok) return row;
     const r = row.value;
     const assignedTo = Array.isArray(r.assignedTo) ? r.assignedTo.filter(isRow) : [];
+    const inner = isRow(r.innerRule) ? r.innerRule : undefined;
+    const lead =
+      inner === undefined
+        ? ''
+        : `${String(inner.id)} (${String(inner.description)}) is a rule inside ${String(r.id)}: assign, exclude or override ${String(r.id)}, ` +
+          `or silence ${String(inner.id)} alone with: bulwark rules silence --policy P ${String(r.module)} ${String(inner.id)}\n\n`;
     const fields = formatFields([
       ['id', r.id],
       ['module', r.module],
@@ -127,7 +149,7 @@ const show: Command = {
       ],
       assignedTo,
     );
-    return ok({ json: r, text: `${fields}\n\nAssigned to\n${table}` });
+    return ok({ json: r, text: `${lead}${fields}\n\nAssigned to\n${table}` });
   },
 };
 
@@ -305,41 +327,6 @@ const override: Command = {
   },
 };
 
-const byModuleText = (value: unknown) =>
-  isRow(value)
-    ? Object.entries(value)
-        .map(([module, ids]) => `${module}: ${Array.isArray(ids) ? ids.join(', ') : ''}`)
-        .join('; ') || '(none)'
-    : '(none)';
-
-const recommend: Command = {
-  group: 'computers',
-  name: 'recommend',
-  args: 'ID',
-  summary: "Run a recommendation scan on a computer's inventory; --apply assigns the safe rules",
-  options: { apply: { type: 'boolean' } },
-  optionHelp: [['--apply', 'assign (at the computer) recommended rules not excluded and not already in force']],
-  positionals: { min: 1, max: 1 },
-  async run({ client }, input) {
-    const id = idSegment(input.positionals[0]!, 'computer');
-    if (!id.ok) return id;
-    const answer = await client.request('POST', `/api/computers/${id.value}/recommendation-scan`, {
-      body: { autoApply: flag(input, 'apply') },
-    });
-    if (!answer.ok) return answer;
-    const body = rowOf(answer.value.body, 'the recommendation scan');
-    if (!body.ok) return body;
-    const r = body.value;
-    const text = formatFields([
-      ['scanned at', formatTime(r.scannedAt)],
-      ['recommended', byModuleText(r.recommended)],
-      ['applied', byModuleText(r.applied)],
-      ['excluded', byModuleText(r.excluded)],
-    ]);
-    return ok({ json: r, text });
-  },
-};
-
 export const ruleCommands: readonly Command[] = [
   list,
   show,
@@ -350,5 +337,4 @@ export const ruleCommands: readonly Command[] = [
   exclude,
   create,
   remove,
-  recommend,
 ];

@@ -25,6 +25,15 @@ const StoredEvent = Type.Object({
   details: Type.Unknown(),
 });
 
+const ListedEvent = Type.Object({
+  ...StoredEvent.properties,
+  computerName: Type.Union([Type.String(), Type.Null()]),
+  assignableRuleId: Type.Union([Type.String(), Type.Null()], {
+    description:
+      'The catalogue rule to assign, exclude or override for this event: ruleId itself, or the rule that runs it (log inspection: 100302 → loginspect.su)',
+  }),
+});
+
 const EventFilter = {
   from: Type.Optional(IsoTime),
   to: Type.Optional(IsoTime),
@@ -46,7 +55,7 @@ export async function eventRoutes(scope: FastifyInstance, { services }: ConsoleR
       schema: {
         tags: ['events'],
         querystring: Type.Object({ ...EventFilter, ...PageQuery }, { additionalProperties: false }),
-        response: { 200: PageOf(StoredEvent), ...problemResponses },
+        response: { 200: PageOf(ListedEvent), ...problemResponses },
       },
     },
     async (request, reply) => sendResult(reply, await services.events.query(request.query)),

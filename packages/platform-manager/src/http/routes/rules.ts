@@ -28,6 +28,20 @@ const RuleDetail = Type.Object({
   ...CatalogueRule.properties,
   assignedTo: Type.Array(RuleSource, { description: 'Every policy and computer that assigns it directly' }),
   excludedFromRecommendations: Type.Boolean(),
+  innerRule: Type.Optional(
+    Type.Object(
+      {
+        id: Type.String(),
+        description: Type.String(),
+        assignableRuleId: Type.Union([Type.String(), Type.Null()]),
+        details: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+      },
+      {
+        description:
+          'Set when asked by the id of a rule inside this one, as events name it (log inspection: 100302 inside loginspect.su)',
+      },
+    ),
+  ),
 });
 
 export const EffectiveRule = Type.Object({
