@@ -183,3 +183,18 @@ export async function startWorkerLab(ports: readonly number[]): Promise<WorkerLa
     },
   };
 }
+
+/** Polls a condition (e.g. a block reaching nft, which comes after its event) until it holds or the deadline passes. */
+export async function eventually(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Whether `address` is in the blocked set of the agent's table in namespace `ns`. */
+export function inBlockedSet(lab: Lab, ns: string, address: string): boolean {
+  const set = address.includes(':') ? 'blocked6' : 'blocked4';
+  return lab.exec(ns, 'nft', ['list', 'set', 'inet', 'bulwark', set]).stdout.includes(address);
+}
