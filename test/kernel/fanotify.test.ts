@@ -16,7 +16,7 @@ import {
 } from '@bulwark/kernel';
 import { kernelSkipReason } from './netns-lab.js';
 
-const skip = kernelSkipReason('fanotify on a test tmpfs');
+const skip = kernelSkipReason('fanotify on a test tmpfs', { tools: ['mount', 'umount', 'cat', 'chmod'] });
 if (skip) console.log(`# skipping fanotify system tests: ${skip}`);
 
 describe('fanotify file access monitor', { skip }, () => {
