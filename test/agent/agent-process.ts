@@ -14,6 +14,8 @@ export interface AgentProcess {
   waitFor(n: number): Promise<void>;
   /** Asks a daemon child for `n` more events. */
   emitMore(n: number): void;
+  /** False once the process exited, whatever the cause. */
+  readonly running: boolean;
   kill(): Promise<void>;
 }
 
@@ -34,10 +36,12 @@ export function spawnAgentProcess(mode: 'spool' | 'daemon', path: string, count:
     }
     for (const l of listeners) l();
   });
-  let exitCode: number | null | undefined;
+  /** How the process ended, e.g. "code 3" or "signal SIGKILL"; undefined while it runs. */
+  let ending: string | undefined;
+  // 'close', not 'exit': it comes once stdout is drained, so `emitted` holds every line the child wrote.
   const exited = new Promise<void>((resolve) =>
-    child.once('exit', (code) => {
-      exitCode = code;
+    child.once('close', (code, signal) => {
+      ending = signal ? `signal ${signal}` : `code ${code}`;
       for (const l of listeners) l();
       resolve();
     }),
@@ -51,9 +55,9 @@ export function spawnAgentProcess(mode: 'spool' | 'daemon', path: string, count:
           if (emitted.length >= n) {
             listeners.delete(check);
             resolve();
-          } else if (exitCode !== undefined) {
+          } else if (ending !== undefined) {
             listeners.delete(check);
-            reject(new Error(`agent process exited (${exitCode}) after ${emitted.length} events`));
+            reject(new Error(`agent process ${child.pid} ended (${ending}) after ${emitted.length} events`));
           }
         };
         listeners.add(check);
@@ -62,8 +66,11 @@ export function spawnAgentProcess(mode: 'spool' | 'daemon', path: string, count:
     emitMore: (n) => {
       child.stdin?.write(`emit ${n}\n`);
     },
+    get running() {
+      return ending === undefined;
+    },
     kill: async () => {
-      if (exitCode === undefined) child.kill('SIGKILL');
+      if (ending === undefined) child.kill('SIGKILL');
       await exited;
     },
   };

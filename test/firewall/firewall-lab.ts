@@ -7,6 +7,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { kernelAddonStatus } from '@bulwark/kernel';
+import { type NamespaceProbe, namespaceProbeFailure } from '../support/namespace-feature.js';
 import { createNamespaces, type Namespaces, readJsonLines } from '../support/netns-lab.js';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -20,7 +21,15 @@ export function rootSkipReason(tools: readonly string[]): string | undefined {
       return `needs ${tool} (apt-get install ${tool === 'nc' ? 'netcat-openbsd' : tool === 'nft' ? 'nftables' : tool})`;
     }
   }
-  return undefined;
+  // A kernel without nf_tables fails the suite's set-up, which cancels its tests: try it first.
+  return probeSkipReason('nft', 'nftables tables with timed sets');
+}
+
+function probeSkipReason(probe: NamespaceProbe, what: string): string | undefined {
+  const failure = namespaceProbeFailure(probe);
+  if (failure === undefined) return undefined;
+  if (process.env.CI) throw new Error(`${what} must work in CI: ${failure}`);
+  return `${what} do not work in a network namespace here: ${failure}`;
 }
 
 /**
@@ -35,7 +44,7 @@ export function nflogSkipReason(tools: readonly string[]): string | undefined {
     if (process.env.CI) throw new Error(`bulwark-kernel addon must be built in CI: ${addon.reason}`);
     return `needs the kernel addon for NFLOG: ${addon.reason}`;
   }
-  return undefined;
+  return probeSkipReason('nflog', 'nft log group rules');
 }
 
 export const A_B = '10.77.1.1';
@@ -182,4 +191,19 @@ export async function startWorkerLab(ports: readonly number[]): Promise<WorkerLa
       lab.destroy();
     },
   };
+}
+
+/** Polls a condition (e.g. a block reaching nft, which comes after its event) until it holds or the deadline passes. */
+export async function eventually(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Whether `address` is in the blocked set of the agent's table in namespace `ns`. */
+export function inBlockedSet(lab: Lab, ns: string, address: string): boolean {
+  const set = address.includes(':') ? 'blocked6' : 'blocked4';
+  return lab.exec(ns, 'nft', ['list', 'set', 'inet', 'bulwark', set]).stdout.includes(address);
 }

@@ -6,7 +6,18 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { moduleConfiguration, platform } from './configurations.js';
-import { A_B, A_C, type AgentWorker, B, C, type Lab, nflogSkipReason, startWorkerLab } from './firewall-lab.js';
+import {
+  A_B,
+  A_C,
+  type AgentWorker,
+  B,
+  C,
+  eventually,
+  inBlockedSet,
+  type Lab,
+  nflogSkipReason,
+  startWorkerLab,
+} from './firewall-lab.js';
 
 const skip = nflogSkipReason(['nft', 'nc', 'ip', 'nmap']);
 
@@ -69,7 +80,8 @@ describe('reconnaissance detection against nmap', { skip }, () => {
     // The probe scans above were port scans too (reported as Log); this one must block.
     const line = await worker.waitFor((l) => recon('port-scan', B)(l) && (l.event as Event).action === 'Block');
     assert.match((line.event as Event).summary, /blocked for 120 s/);
-    await new Promise((r) => setTimeout(r, 300));
+    // The block goes to nft after its event: wait for the set element, not for a time.
+    await eventually('the scanner in the blocked set', () => inBlockedSet(lab, lab.a, B));
     assert.equal(lab.connects(lab.b, A_B, 80), false, 'the scanner is cut off');
     assert.ok(lab.connects(lab.c, A_C, 80), 'other sources are not');
     assert.match(lab.exec(lab.a, 'nft', ['list', 'set', 'inet', 'bulwark', 'blocked4']).stdout, /10\.77\.1\.2 timeout/);
@@ -92,7 +104,8 @@ describe('reconnaissance detection against nmap', { skip }, () => {
     nmap(lab.c, ['-sX', '-Pn', '-p', '20-30', A_C]);
     const line = await worker.waitFor((l) => recon('xmas-probe', C)(l) && (l.event as Event).action === 'Block');
     assert.ok(line);
-    await new Promise((r) => setTimeout(r, 300));
+    // The block goes to nft after its event: wait for the set element, not for a time.
+    await eventually('the scanner in the blocked set', () => inBlockedSet(lab, lab.a, C));
     assert.equal(lab.connects(lab.c, A_C, 80), false);
   });
 
@@ -119,7 +132,8 @@ describe('reconnaissance detection against nmap', { skip }, () => {
     nmap(lab.c, ['-sn', '10.77.2.0/27']);
     const line = await worker.waitFor((l) => recon('network-sweep', C)(l) && (l.event as Event).action === 'Block');
     assert.match((line.event as Event).summary, /blocked for 120 s/);
-    await new Promise((r) => setTimeout(r, 300));
+    // The block goes to nft after its event: wait for the set element, not for a time.
+    await eventually('the scanner in the blocked set', () => inBlockedSet(lab, lab.a, C));
     assert.equal(lab.connects(lab.c, A_C, 80), false, 'the sweeper is cut off');
     assert.ok(lab.connects(lab.b, A_B, 80), 'other sources are not');
   });

@@ -22,6 +22,8 @@ import {
   B,
   C,
   createLab,
+  eventually,
+  inBlockedSet,
   type Lab,
   listen,
   nflogSkipReason,
@@ -207,7 +209,8 @@ describe('firewall safety', { skip }, () => {
           const e = l.event as { type?: string; action?: string; details?: { source?: string } } | undefined;
           return e?.type === 'reconnaissance' && e.action === 'Block' && e.details?.source === B;
         });
-        await new Promise((r) => setTimeout(r, 300));
+        // The block goes to nft after its event: wait for the set element, not for a time.
+        await eventually('the scanner in the blocked set', () => inBlockedSet(lab, lab.a, B));
         assert.equal(lab.connects(lab.b, A_B, 80), false, 'blocked');
         const saved = JSON.parse(readFileSync(join(workerData.moduleDir, 'state.json'), 'utf8')) as {
           blocks: { address: string; untilMs: number }[];

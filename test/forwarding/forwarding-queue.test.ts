@@ -157,14 +157,20 @@ for (const store of await testStores()) {
       try {
         for (let i = 0; i < 4; i++) {
           must(await t.services.events.ingest(computerId, events(`node${i}`, 50)));
+          // Spreads the ingests over several polls of both nodes (traffic shape, not a wait for an assert).
           await sleep(20);
         }
         await collector.waitFor(200);
-        await sleep(500);
       } finally {
+        // stop() waits for the node's turn in progress: whatever it was sending has been sent.
         await second.stop();
       }
-      const summaries = collector.summaries();
+      // The remaining node sends in order: once a later event arrived, any second copy of the
+      // earlier ones it could send has arrived too.
+      must(await t.services.events.ingest(computerId, events('after', 1)));
+      forwarder?.poke();
+      await collector.waitFor(201);
+      const summaries = collector.summaries().filter((s) => s !== 'after 0');
       assert.equal(summaries.length, 200);
       assert.equal(new Set(summaries).size, 200, 'no event sent twice');
     });
@@ -188,6 +194,9 @@ for (const store of await testStores()) {
       });
       await insertedSlow;
       must(await t.services.events.ingest(computerId, events('fast', 1)));
+      // Turns while the earlier transaction is open, in which a forwarder that trusted commit order
+      // would send the later event and move past the earlier one for good. No signal marks a turn
+      // done (and the right behaviour is to send nothing yet), so this is a bounded wait.
       await sleep(300);
       release();
       await slow;
@@ -199,16 +208,25 @@ for (const store of await testStores()) {
       const [destination] = must(await destinations().list());
       assert.ok(destination);
       must(await destinations().update(destination.id, { enabled: false, maxBacklog: 100_000 }, alice));
-      await sleep(100);
+      // The forwarder reads `enabled` at each turn, and nothing tells when a turn that read it before
+      // the update has ended: a bounded wait of several turns (poll every 30 ms) is the only way.
+      await sleep(300);
       collector.messages.length = 0;
       must(await t.services.events.ingest(computerId, events('paused', 3)));
+      // Turns while disabled, with events to send: they must send nothing. Again no signal marks a
+      // turn done, so this one is a bounded wait too.
+      forwarder?.poke();
       await sleep(300);
       assert.deepEqual(collector.messages, []);
       must(await destinations().update(destination.id, { enabled: true }, alice));
       must(await t.services.events.ingest(computerId, events('resumed', 2)));
+      // Events go out in order: had the paused ones been sent or queued, they would come first.
       await collector.waitFor(2);
-      await sleep(200);
-      assert.deepEqual(collector.summaries(), ['resumed 0', 'resumed 1']);
+      assert.deepEqual(collector.summaries().slice(0, 2), ['resumed 0', 'resumed 1']);
+      // And nothing after them: a later event is the next to arrive.
+      must(await t.services.events.ingest(computerId, events('later', 1)));
+      await collector.waitFor(3);
+      assert.deepEqual(collector.summaries(), ['resumed 0', 'resumed 1', 'later 0']);
     });
   });
 }

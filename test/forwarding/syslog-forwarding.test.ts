@@ -213,8 +213,13 @@ for (const store of await testStores()) {
         Array.from({ length: 30 }, (_, i) => `outage ${i}`),
         'all of them, in order, once',
       );
-      await sleep(200);
+      // The forwarder records what it sent after the send: wait for that record, not for a time.
+      const recorded = Date.now() + 15_000;
       status = must(await destinations().status(tcp.id));
+      while ((status.backlog !== 0 || status.sent !== 32) && Date.now() < recorded) {
+        await sleep(50);
+        status = must(await destinations().status(tcp.id));
+      }
       assert.equal(status.backlog, 0);
       assert.equal(status.lastError, null);
       assert.equal(status.skipped, 0);

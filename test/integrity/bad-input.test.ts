@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { inspectPath } from '../../modules/integrity/agent/file-inspector.js';
-import { cleanup, fileRule, harness, temporaryDirectory } from './harness.js';
+import { cleanup, eventually, fileRule, harness, temporaryDirectory } from './harness.js';
 
 const isRoot = process.getuid?.() === 0;
 const repoRoot = new URL('../..', import.meta.url).pathname;
@@ -146,7 +146,8 @@ test('a file that vanishes or keeps changing while hashed is skipped with a reas
   try {
     await h.apply([fileRule('moving', root)], { realTime: false });
     writer = spawn('sh', ['-c', `while :; do printf x >> '${big}'; done`], { stdio: 'ignore' });
-    await new Promise((r) => setTimeout(r, 200));
+    const size = 64 * 1024 * 1024;
+    await eventually('the writer appending', () => statSync(big).size > size);
     const busy = inspectPath(big, ['sha256']);
     assert.deepEqual([busy.ok, !busy.ok && busy.reason], [false, 'changed-while-hashing']);
     await h.module.run('scan', {});

@@ -98,3 +98,12 @@ export function harness(dataDir = temporaryDirectory('data'), options: Integrity
 export function cleanup(...paths: string[]): void {
   for (const p of paths) rmSync(p, { recursive: true, force: true });
 }
+
+/** Polls a condition the module reaches on its own (a scan under way, a check done) until it holds or the deadline passes. */
+export async function eventually(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { cleanup, fileRule, harness, temporaryDirectory } from './harness.js';
+import { cleanup, eventually, fileRule, harness, temporaryDirectory } from './harness.js';
 
 const pathOf = (e: { details?: Record<string, unknown> }) => (e.details!.entity as { path: string }).path;
 
@@ -37,13 +36,14 @@ test('a real-time change is reported while a scan of 20,000 files runs, once, an
     assert.equal(h.module.status().state, 'on');
 
     let scanEndedAt: number | undefined;
+    const scansBefore = h.module.status().counters?.scans ?? 0;
     const scanStartedAt = Date.now();
     const scan = h.module.run('scan', {}).then((r) => {
       scanEndedAt = Date.now();
       return r as { durationMs: number; rules: { changes: number }[] };
     });
-    // Let the scan get going (it read the baseline and is walking) before the change.
-    await sleep(300);
+    // Change the file once the scan runs (it counts itself when it starts its walk), not after a guessed time.
+    await eventually('the scan under way', () => (h.module.status().counters?.scans ?? 0) > scansBefore);
     assert.equal(scanEndedAt, undefined, 'the scan ended before the change could be made; the tree is too small');
     const writtenAt = Date.now();
     writeFileSync(shadow, 'root:$6$tampered:19000:0:99999:7:::\n');
@@ -79,14 +79,18 @@ test('a change the scan sees before the real-time check is reported once too', a
   try {
     // A long quiet period: the scan, started right after the write, sees the change first.
     await h.apply([fileRule('race', root)], { realTime: true, debounceMilliseconds: 1000, schedule: 'off' });
+    const checksBefore = h.module.status().counters?.realTimeChecks ?? 0;
     writeFileSync(join(root, 'a'), 'two');
     const scan = (await h.module.run('scan', {})) as { rules: { changes: number }[] };
     assert.equal(scan.rules[0]!.changes, 1);
-    await sleep(1500); // the debounced real-time check runs and finds the baseline up to date
+    // The debounced real-time check starts after the quiet period; a scan then waits for a running
+    // check to finish, so once it returns the check has found the baseline up to date (or reported).
+    await eventually('the real-time check', () => (h.module.status().counters?.realTimeChecks ?? 0) > checksBefore);
+    const again = (await h.module.run('scan', {})) as { rules: { changes: number }[] };
+    assert.equal(again.rules[0]!.changes, 0);
     const updates = h.changes();
     assert.equal(updates.length, 1);
     assert.equal(updates[0]!.details?.source, 'scan');
-    assert.ok((h.module.status().counters?.realTimeChecks ?? 0) >= 1, 'the real-time check did run');
   } finally {
     await h.module.stop();
     cleanup(root, h.dataDir);

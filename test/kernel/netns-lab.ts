@@ -3,23 +3,44 @@
  * veth pair created directly inside them, so nothing ever appears in (or touches) the host's own
  * namespace. Rules and queue listeners live in the server namespace only.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { kernelAddonStatus } from '@bulwark/kernel';
 import { createNamespaces, type Namespaces, readJsonLines } from '../support/netns-lab.js';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
-/** Reason to skip kernel system tests here, or undefined. In CI a missing addon is a failure, not a skip. */
-export function kernelSkipReason(feature: string): string | undefined {
+export interface SkipOptions {
+  /** Commands the tests run (looked up on the PATH of `env`). */
+  readonly tools?: readonly string[];
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Reason to skip kernel system tests here, or undefined. In CI (CI set in `env`) a missing addon or
+ * tool is a failure, not a skip: the CI machine installs everything.
+ */
+export function kernelSkipReason(feature: string, options: SkipOptions = {}): string | undefined {
+  const env = options.env ?? process.env;
   if (process.platform !== 'linux') return `needs Linux: ${feature}`;
   if (process.getuid?.() !== 0) return `needs root: ${feature}`;
   const addon = kernelAddonStatus();
-  if (!addon.available) {
-    if (process.env.CI) throw new Error(`bulwark-kernel addon must be built in CI: ${addon.reason}`);
-    return addon.reason;
+  if (!addon.available) return missing(`bulwark-kernel addon must be built in CI: ${addon.reason}`, addon.reason, env);
+  for (const tool of options.tools ?? []) {
+    if (!onPath(tool, env))
+      return missing(`${tool} must be installed in CI`, `needs ${tool} on the PATH: ${feature}`, env);
   }
   return undefined;
+}
+
+/** The skip reason; under CI, an error instead (a CI machine lacking a test's needs is broken). */
+export function missing(ciError: string, reason: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (env.CI) throw new Error(ciError);
+  return reason;
+}
+
+export function onPath(tool: string, env: NodeJS.ProcessEnv): boolean {
+  return spawnSync('/bin/sh', ['-c', 'command -v "$1"', 'sh', tool], { env, stdio: 'ignore' }).status === 0;
 }
 
 export interface Lab extends Namespaces {

@@ -4,9 +4,17 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createLab, kernelSkipReason, type Lab, spawnInNamespace } from './netns-lab.js';
+import { namespaceProbeFailure } from '../support/namespace-feature.js';
+import { createLab, kernelSkipReason, type Lab, missing, spawnInNamespace } from './netns-lab.js';
 
-const skip = kernelSkipReason('NFLOG in a network namespace');
+const nflogRule = () => {
+  const failure = namespaceProbeFailure('nflog');
+  return (
+    failure &&
+    missing(`an nft log group rule must load in CI: ${failure}`, `an nft log group rule does not load: ${failure}`)
+  );
+};
+const skip = kernelSkipReason('NFLOG in a network namespace', { tools: ['ip', 'nc', 'nft'] }) ?? nflogRule();
 if (skip) console.log(`# skipping NFLOG system tests: ${skip}`);
 
 const GROUP = 5;

@@ -7,9 +7,10 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { installQueueSteering, removeQueueSteering } from '@bulwark/kernel';
-import { createLab, kernelSkipReason, type Lab, type LineProcess, spawnInNamespace } from './netns-lab.js';
+import { createLab, type Lab, type LineProcess, spawnInNamespace } from './netns-lab.js';
+import { nfqueueSkipReason } from './nfqueue-skip.js';
 
-const skip = kernelSkipReason('NFQUEUE in a network namespace');
+const skip = nfqueueSkipReason();
 if (skip) console.log(`# skipping NFQUEUE system tests: ${skip}`);
 
 const QUEUE = 7;

@@ -42,6 +42,18 @@ function fakeNft(answer: (args: readonly string[]) => CommandResult | undefined 
   return { nft, calls, scripts: () => calls.filter((c) => c.args[0] === '-f').map((c) => c.input ?? '') };
 }
 
+/** Waits for a condition the agent reaches asynchronously (a block goes to nft after the event), with a deadline. */
+async function eventually(what: string, condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+const blockedInNft = (calls: readonly { args: readonly string[] }[], address: string) =>
+  calls.some((c) => c.args[0] === 'add' && c.args[1] === 'element' && c.args.join(' ').includes(address));
+
 function agent(dir: string, nft: NftRunner, extra: Partial<FirewallAgentOptions> = {}, managerUrl?: string) {
   const events: NewEvent[] = [];
   const warnings: string[] = [];
@@ -160,10 +172,11 @@ function tcpPacket(source: string, port: number, flags: number) {
 test('a scanner blocked by one run of the agent is still blocked by the next', async () => {
   const dir = dataDir();
   let now = 1_800_000_000_000;
-  const first = agent(dir, fakeNft().nft, { now: () => now });
+  const firstNft = fakeNft();
+  const first = agent(dir, firstNft.nft, { now: () => now });
   await first.agent.apply(enabled([], { blockPortScans: true, blockSeconds: 600 }), platform);
   first.agent.handlePackets(Array.from({ length: 40 }, (_, i) => tcpPacket('198.51.100.4', 1000 + i, 0x02)));
-  await new Promise((r) => setTimeout(r, 20));
+  await eventually('the scanner blocked in nft', () => blockedInNft(firstNft.calls, '198.51.100.4'));
   assert.equal(first.events.filter((e) => e.type === 'reconnaissance').length, 1);
   await first.agent.stop();
   now += 60_000;
@@ -183,8 +196,10 @@ test('the manager the agent reports to is kept open, and is never blocked as a s
   assert.match(script, /ip daddr 198\.51\.100\.9 tcp dport 4120 accept/);
   assert.match(script, /ip saddr 198\.51\.100\.9 tcp sport 4120 ct state established,related accept/);
   a.handlePackets(Array.from({ length: 40 }, (_, i) => tcpPacket('198.51.100.9', 2000 + i, 0x02)));
-  await new Promise((r) => setTimeout(r, 20));
+  // The event comes after the decision whether to block: once it is there, no block can follow.
+  await eventually('the scan reported', () => events.some((e) => e.type === 'reconnaissance'));
   assert.equal(events.filter((e) => e.type === 'reconnaissance').length, 1, 'still reported');
+  assert.equal(blockedInNft(fake.calls, '198.51.100.9'), false, 'not blocked in nft');
   assert.deepEqual(await a.run('list-blocked', {}), []);
   await a.stop();
 });
@@ -211,6 +226,7 @@ test('a configuration that fails its schema is refused with the field that is wr
 
 test('a state the disk refuses is a warning: the scanner is blocked all the same', async () => {
   const warnings: string[] = [];
+  const fake = fakeNft();
   const a = new FirewallAgent(
     unitContext(dataDir(), {
       log: { info() {}, warn: (m, f) => warnings.push(`${m} ${JSON.stringify(f)}`), error() {} },
@@ -218,11 +234,11 @@ test('a state the disk refuses is a warning: the scanner is blocked all the same
         throw new Error('ENOSPC: no space left on device, write');
       },
     }),
-    { nft: fakeNft().nft, openPacketLog: () => ({ available: false, reason: 'no log in unit tests' }) },
+    { nft: fake.nft, openPacketLog: () => ({ available: false, reason: 'no log in unit tests' }) },
   );
   await a.apply(enabled([], { blockPortScans: true }), platform);
   a.handlePackets(Array.from({ length: 40 }, (_, i) => tcpPacket('198.51.100.4', 1000 + i, 0x02)));
-  await new Promise((r) => setTimeout(r, 20));
+  await eventually('the scanner blocked in nft', () => blockedInNft(fake.calls, '198.51.100.4'));
   assert.deepEqual(
     ((await a.run('list-blocked', {})) as { address: string }[]).map((b) => b.address),
     ['198.51.100.4'],

@@ -78,7 +78,9 @@ exec sleep 1000
       command: script,
       start: 'now',
       cursor: 'vacuumed',
-      restartDelayMs: 10,
+      // Longer than the 5 ms poll below: the poll timer always comes due before the restart timer,
+      // so the problem is seen before the restarted journalctl's output clears it (timer order, not luck).
+      restartDelayMs: 50,
       onRecord: (r) => records.push(r.line),
     });
     source.start();
