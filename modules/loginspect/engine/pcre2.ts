@@ -213,7 +213,10 @@ export function translatePcre2(pattern: string, options: { caseless?: boolean } 
     }
     if (c === '[') {
       const parsed = parseClass(pattern, i, o.caseless);
-      if (!parsed.ok) return fail(parsed.what);
+      if (!parsed.ok)
+        return parsed.what.startsWith('invalid')
+          ? { ok: false, message: `invalid PCRE2 pattern ${JSON.stringify(pattern)}: ${parsed.what}` }
+          : fail(parsed.what);
       i = parsed.end;
       emit(parsed.source, 'char');
       continue;
@@ -433,12 +436,12 @@ function parseClass(
       if (b === undefined || 'what' in b) return { ok: false, what: b?.what ?? 'an unclosed class' };
       if ('cls' in b) return { ok: false, what: 'a range ending in a class escape' };
       to = b.code;
-      if (to < a.code) return { ok: false, what: 'a range out of order' };
+      if (to < a.code) return { ok: false, what: 'invalid range out of order' };
     }
     body += a.code === to ? hex(a.code) : `${hex(a.code)}-${hex(to)}`;
     if (caseless) extra += otherCase(a.code, to);
   }
-  if (pattern[j] !== ']') return { ok: false, what: 'an unclosed class' };
+  if (pattern[j] !== ']') return { ok: false, what: 'invalid class without its ]' };
   if (alone !== undefined) {
     if (items !== 1)
       return { ok: false, what: 'a negated class escape (\\S, \\D, \\W, \\H, \\V, [:^...:]) among others' };
