@@ -119,3 +119,24 @@ test('checkSetting refuses a multi-line pattern that is not a regular expression
   assert.deepEqual(check('sources', { ...sources, files: sources.files.slice(0, 2) }), []);
   assert.deepEqual(check('minimumLevel', 5), []);
 });
+
+test('checkSetting refuses a multi-line pattern the backtracking guard cannot bound (backreference, lookaround)', () => {
+  const check = loginspectModule.checkSetting;
+  assert.ok(check);
+  for (const pattern of ['^(a+)+\\1$', '^(?=\\d{4}-)', '(?<!\\\\)$']) {
+    const issues = check('sources', {
+      files: [{ path: '/var/log/app.log', multiline: { pattern, match: 'after' } }],
+      journald: false,
+    });
+    assert.equal(issues.length, 1, pattern);
+    assert.match(
+      issues[0]?.message ?? '',
+      /refused: it uses a backreference or a lookaround, which the backtracking guard cannot bound/,
+    );
+  }
+  // Nested repetition alone is bounded: V8 moves it to its linear-time engine.
+  assert.deepEqual(
+    check('sources', { files: [{ path: '/x', multiline: { pattern: '^(a+)+$', match: 'after' } }], journald: false }),
+    [],
+  );
+});
