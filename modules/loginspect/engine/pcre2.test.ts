@@ -117,3 +117,59 @@ test('property: every pattern from PCRE2 tokens is refused with a message or com
     { numRuns: 3000 },
   );
 });
+
+test('property: on ASCII text without line breaks, the translation matches as JavaScript does the same syntax', () => {
+  // Tokens whose PCRE2 and JavaScript meanings agree on such text; caseless is compared with `i`.
+  const token = fc.constantFrom(
+    'a',
+    'B',
+    'z',
+    '-',
+    ':',
+    '.',
+    '\\d',
+    '\\w',
+    '[a-c]',
+    '[^b]',
+    '[X-Z]',
+    '(?:',
+    ')',
+    '|',
+    '*',
+    '+?',
+    '?',
+    '{2,}',
+    '^',
+    '$',
+  );
+  const subject = fc.string({
+    unit: fc.constantFrom('a', 'A', 'b', 'B', 'c', 'z', 'Z', 'x', '-', ':', '1', ' '),
+    maxLength: 10,
+  });
+  fc.assert(
+    fc.property(
+      fc.array(token, { minLength: 1, maxLength: 8 }),
+      fc.boolean(),
+      fc.array(subject, { maxLength: 5 }),
+      (tokens, caseless, subjects) => {
+        const source = tokens.join('');
+        let reference: RegExp;
+        try {
+          reference = new RegExp(source, caseless ? 'i' : '');
+        } catch {
+          return;
+        }
+        const t = translatePcre2(source, { caseless });
+        if (!t.ok) return;
+        const translated = new RegExp(t.source);
+        for (const s of subjects)
+          assert.equal(
+            translated.test(s),
+            reference.test(s),
+            `${source} (${caseless}) on ${JSON.stringify(s)}: ${t.source}`,
+          );
+      },
+    ),
+    { numRuns: 3000 },
+  );
+});
