@@ -5,6 +5,7 @@ import { decodeEvent, ProgramCandidates } from './decode.js';
 import { type AdmissionTable, DecoderAdmission } from './decoder-admission.js';
 import { fieldValue, type LogEvent } from './event.js';
 import { FirstTimeSeen } from './first-time-seen.js';
+import { IgnoreList } from './ignore-list.js';
 import { type LiteralFilter, LiteralHits } from './literal-scanner.js';
 import { lower } from './pattern.js';
 import type { Rule } from './rule.js';
@@ -71,6 +72,7 @@ export class LogInspectionEngine {
   /** `<if_fts/>` state, for the caller to save and pass to the next engine. */
   readonly firstTimeSeen: FirstTimeSeen;
   readonly #accumulator = new Accumulator();
+  readonly #ignoreList = new IgnoreList();
 
   constructor(ruleset: Ruleset, options: EngineOptions = {}) {
     this.ruleset = ruleset;
@@ -120,6 +122,10 @@ export class LogInspectionEngine {
       if (until !== undefined && input.time < until) return { event, decoder, rule: undefined, alert: false };
       this.#ignoredUntil.set(matched.id, input.time + matched.ignoreSeconds * 1000);
     }
+    // OSSEC (analysisd.c): after the ignore time, the ignore list, then the rule's own additions.
+    if (matched.checkIgnoredFields && this.#ignoreList.has(event, matched.checkIgnoredFields))
+      return { event, decoder, rule: undefined, alert: false };
+    if (matched.ignoreFields) this.#ignoreList.add(event, matched.ignoreFields);
     this.#remember(matched, event);
     return { event, decoder, rule: matched, alert: true };
   }

@@ -188,8 +188,8 @@ test('a rule with an element the engine cannot evaluate is refused whole, named,
   </rule>
   <rule id="5603" level="4">
     <if_sid>500</if_sid>
-    <check_if_ignored>srcip</check_if_ignored>
-    <description>needs the ignore list</description>
+    <if_matched_regex>^x</if_matched_regex>
+    <description>not implemented</description>
   </rule>
   <rule id="5604" level="4">
     <decoded_as>no-such-decoder</decoded_as>
@@ -210,7 +210,7 @@ test('a rule with an element the engine cannot evaluate is refused whole, named,
     errors.join('\n'),
   );
   assert.ok(
-    errors.some((e) => e.includes('rule 5603: <check_if_ignored>')),
+    errors.some((e) => e.includes('rule 5603: <if_matched_regex> is not implemented')),
     errors.join('\n'),
   );
   assert.ok(
@@ -251,4 +251,47 @@ test('a decoder with an element the engine cannot evaluate, or a plugin OSSEC wo
     'decoder "mixed": both <program_name> and <program_name_pcre2>; OSSEC would use only one of them; decoder refused',
     'decoder "alertd": plugin OSSECAlert_Decoder is compiled into OSSEC and this engine does not have it; decoder refused',
   ]);
+});
+
+test('<ignore> and <check_if_ignored>: after the frequency rule fires, the same source and id raise no alert', () => {
+  const decoders: RulesetFile = {
+    name: 'ids_decoders.xml',
+    content: `<decoder name="nids">
+  <program_name>^nids$</program_name>
+  <type>ids</type>
+  <regex>^\\[(\\d+)\\] from (\\S+)</regex>
+  <order>id, srcip</order>
+</decoder>`,
+  };
+  const rules: RulesetFile = {
+    name: 'ids_rules.xml',
+    content: `<group name="ids,">
+  <rule id="700" level="6">
+    <category>ids</category>
+    <check_if_ignored>srcip, id</check_if_ignored>
+    <description>IDS event</description>
+  </rule>
+  <rule id="701" level="10" frequency="3" timeframe="600">
+    <if_matched_sid>700</if_matched_sid>
+    <same_source_ip />
+    <ignore>srcip, id</ignore>
+    <description>repeated IDS events (ignoring this source and id from now on)</description>
+  </rule>
+</group>`,
+  };
+  const { ruleset, problems } = compileRuleset({ decoders: [decoders], rules: [rules] });
+  assert.deepEqual(
+    problems.filter((p) => p.severity === 'error'),
+    [],
+  );
+  const engine = new LogInspectionEngine(ruleset);
+  const ids = (msg: string, i: number) =>
+    engine.process({ line: `Dec  7 09:00:00 sensor nids: ${msg}`, location: 'x', time: T0 + i * 1000 }).rule?.id;
+  assert.deepEqual(
+    [1, 2, 3].map((i) => ids('[2001] from 198.51.100.7', i)),
+    [700, 700, 701],
+  );
+  assert.equal(ids('[2001] from 198.51.100.7', 4), undefined, 'this source and id are ignored now');
+  assert.equal(ids('[2002] from 198.51.100.7', 5), 700, 'another id is not');
+  assert.equal(ids('[2001] from 198.51.100.8', 6), 700, 'another source is not');
 });

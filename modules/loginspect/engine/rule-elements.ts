@@ -41,8 +41,6 @@ export const METADATA_ELEMENTS = new Set(['info', 'cve', 'mitre', 'var']);
 export const UNEVALUABLE_ELEMENTS: Readonly<Record<string, string>> = {
   compiled_rule: 'needs code compiled into OSSEC, which this engine does not have',
   check_diff: 'needs the previous output of a command, which this engine does not keep',
-  check_if_ignored: 'needs the ignore list of OSSEC (fts-ignore), which this engine does not keep',
-  ignore: 'adds to the ignore list of OSSEC (fts-ignore), which this engine does not keep',
   if_matched_regex: 'is not implemented',
   srcgeoip: 'needs a GeoIP database, which this engine does not have',
   dstgeoip: 'needs a GeoIP database, which this engine does not have',

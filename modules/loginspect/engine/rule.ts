@@ -3,6 +3,7 @@ import { type ClockParts, inTimeRange, parseTimeRange, parseWeekdays } from './c
 import { type CdbList, LIST_LOOKUPS, type ListLookup, listCheck } from './cdb-list.js';
 import { canonicalField } from './decoder.js';
 import { decodedFieldsRead, fieldValue, type LogEvent } from './event.js';
+import { ignoreField } from './ignore-list.js';
 import type { LiteralFilter } from './literal-scanner.js';
 import { compileMatcher, type Matcher, type PatternSyntax, syntaxFromType } from './pattern.js';
 import type { ProblemLog } from './problem.js';
@@ -70,6 +71,10 @@ export interface Rule {
    * values (OSSEC's first-time-seen list); the engine keeps the list.
    */
   readonly firstTimeSeen: boolean;
+  /** `<ignore>`: fields whose values this rule's alerts add to the ignore list (ignore-list.ts). */
+  readonly ignoreFields: readonly string[] | undefined;
+  /** `<check_if_ignored>`: no alert when the event's values of these fields are in the ignore list. */
+  readonly checkIgnoredFields: readonly string[] | undefined;
   children: Rule[];
 }
 
@@ -144,6 +149,18 @@ export function compileRule(el: XmlElement, ctx: RuleContext): Rule | undefined 
   const different: string[] = [];
   let description = '';
   let firstTimeSeen = false;
+  let ignoreFields: string[] | undefined;
+  let checkIgnoredFields: string[] | undefined;
+  const ignoreList = (child: XmlElement): string[] | undefined => {
+    const out: string[] = [];
+    for (const f of splitList(child.text)) {
+      const field = ignoreField(f);
+      if (field === undefined)
+        return refuse(child.line, `<${child.name}> names "${f}", which OSSEC's ignore list cannot hold`);
+      out.push(field);
+    }
+    return out;
+  };
   /** srcip/dstip entries of every element, as OSSEC keeps one list per field. */
   const addresses: Record<
     'srcip' | 'dstip',
@@ -209,6 +226,18 @@ export function compileRule(el: XmlElement, ctx: RuleContext): Rule | undefined 
       case 'if_fts':
         firstTimeSeen = true;
         continue;
+      case 'ignore': {
+        const fields = ignoreList(child);
+        if (!fields) return undefined;
+        ignoreFields = fields;
+        continue;
+      }
+      case 'check_if_ignored': {
+        const fields = ignoreList(child);
+        if (!fields) return undefined;
+        checkIgnoredFields = fields;
+        continue;
+      }
       case 'group':
         groups.push(
           ...text
@@ -430,6 +459,8 @@ export function compileRule(el: XmlElement, ctx: RuleContext): Rule | undefined 
     requiredCategory: category,
     requiredFields,
     firstTimeSeen,
+    ignoreFields,
+    checkIgnoredFields,
     children: [],
   };
 }
