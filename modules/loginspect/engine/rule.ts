@@ -1,4 +1,4 @@
-import { networkContains, parseAddress, parseNetwork } from './address.js';
+import { inAddressList, parseAddress, parseNetwork } from './address.js';
 import { type ClockParts, inTimeRange, parseTimeRange, parseWeekdays } from './calendar.js';
 import { type CdbList, LIST_LOOKUPS, type ListLookup, listCheck } from './cdb-list.js';
 import { canonicalField } from './decoder.js';
@@ -463,20 +463,4 @@ export function compileRule(el: XmlElement, ctx: RuleContext): Rule | undefined 
     checkIgnoredFields,
     children: [],
   };
-}
-
-/**
- * OSSEC's OS_IPFoundList: the first entry containing the address decides; a negated entry seen
- * up to there makes the answer false, and no entry containing it answers the opposite.
- */
-function inAddressList(
-  addr: NonNullable<ReturnType<typeof parseAddress>>,
-  list: readonly { net: NonNullable<ReturnType<typeof parseNetwork>>; negated: boolean }[],
-): boolean {
-  let answer = true;
-  for (const entry of list) {
-    if (entry.negated) answer = false;
-    if (networkContains(entry.net, addr)) return answer;
-  }
-  return !answer;
 }
