@@ -27,17 +27,39 @@ import { defaultCorpusPath, generateCorpus } from './generate-corpus.js';
 import { type GrepResult, prematchPatterns, runGrep, selectivePatterns } from './grep-ceiling.js';
 
 const repoRoot = resolve(import.meta.dirname, '../..');
-const { values } = parseArgs({
-  options: {
-    corpus: { type: 'string', default: defaultCorpusPath() },
-    ruleset: { type: 'string', default: resolve(repoRoot, '../shared/external/wazuh-ruleset') },
-    lines: { type: 'string', default: '1000000' },
-    'no-grep': { type: 'boolean', default: false },
-    'grep-lines': { type: 'string', default: '20000' },
-    'no-agent': { type: 'boolean', default: false },
-    'agent-dir': { type: 'string', default: tmpdir() },
-  },
-});
+const USAGE = `usage: npm run bench:loginspect -- [options]
+
+  --corpus FILE      the corpus (generated once into the default path when missing)
+  --ruleset DIR      a Wazuh-layout ruleset (default ../shared/external/wazuh-ruleset)
+  --lines N          lines to generate when the corpus is missing (default 1000000)
+  --no-grep          skip the grep ceiling
+  --grep-lines N     lines for the selective grep run (default 20000)
+  --no-agent         skip the agent path
+  --agent-dir DIR    where the agent path keeps its files (default the temporary directory)
+  --help             this text`;
+
+let values: Record<string, string | boolean | undefined>;
+try {
+  ({ values } = parseArgs({
+    options: {
+      corpus: { type: 'string', default: defaultCorpusPath() },
+      ruleset: { type: 'string', default: resolve(repoRoot, '../shared/external/wazuh-ruleset') },
+      lines: { type: 'string', default: '1000000' },
+      'no-grep': { type: 'boolean', default: false },
+      'grep-lines': { type: 'string', default: '20000' },
+      'no-agent': { type: 'boolean', default: false },
+      'agent-dir': { type: 'string', default: tmpdir() },
+      help: { type: 'boolean', default: false },
+    },
+  }));
+} catch (error) {
+  console.error(`bench: ${(error as Error).message}\n\n${USAGE}`);
+  process.exit(2);
+}
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 
 const corpusPath = resolve(values.corpus as string);
 if (!existsSync(corpusPath)) {

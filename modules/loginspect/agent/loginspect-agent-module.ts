@@ -15,6 +15,7 @@ import { CheckpointStore, type SourceCheckpoints } from './checkpoint-store.js';
 import { CommandSource } from './command-source.js';
 import { FileSource } from './file-source.js';
 import { type FileOwner, FileTable } from './file-table.js';
+import { FirstTimeSeenStore } from './first-time-seen-store.js';
 import { JournalSource } from './journal-source.js';
 import type { LogRecord } from './multiline.js';
 import { IsoTimes, type LineOrigin, ruleMatchEvent } from './rule-match-event.js';
@@ -66,6 +67,10 @@ class LogInspectAgentModule implements AgentModule {
   readonly #context: AgentModuleContext;
   readonly #options: LogInspectAgentOptions;
   readonly #store: CheckpointStore;
+  readonly #firstTimeSeenStore: FirstTimeSeenStore;
+  /** First-time-seen entries carried from one engine to the next, and the engine's count when saved. */
+  #firstTimeSeen: string[] | undefined;
+  #firstTimeSeenSaved = 0;
   #saved: SourceCheckpoints | undefined;
   #engine: LogInspectionEngine | undefined;
   #configuration: LogInspectConfiguration | undefined;
@@ -91,6 +96,8 @@ class LogInspectAgentModule implements AgentModule {
     alertsOfUnassignedGroups: 0,
     alertsBelowMinimumLevel: 0,
     truncatedLines: 0,
+    rulesRefused: 0,
+    decodersRefused: 0,
   };
   readonly #isoTimes = new IsoTimes();
 
@@ -98,6 +105,7 @@ class LogInspectAgentModule implements AgentModule {
     this.#context = context;
     this.#options = options;
     this.#store = new CheckpointStore(context);
+    this.#firstTimeSeenStore = new FirstTimeSeenStore(context);
   }
 
   async apply(configuration: ModuleConfiguration): Promise<void> {
@@ -121,10 +129,27 @@ class LogInspectAgentModule implements AgentModule {
       rules: [...base.rules, ...c.custom.map((r) => ({ name: `${r.id}/rules.xml`, content: r.rulesXml }))],
     });
     for (const p of problems) if (p.severity === 'error') this.#context.log.warn(`loginspect: ${formatProblem(p)}`);
-    this.#engine = new LogInspectionEngine(ruleset, { utcOffsetMinutes: -new Date().getTimezoneOffset() });
+    this.#setupProblems = [];
+    // Refused whole, never loaded with a condition less: counted, and named in the agent log.
+    this.#counters.rulesRefused = problems.filter((p) => /; (rule|duplicate) refused$/.test(p.message)).length;
+    this.#counters.decodersRefused = problems.filter((p) => p.message.endsWith('; decoder refused')).length;
+    if (this.#counters.rulesRefused + this.#counters.decodersRefused > 0)
+      this.#setupProblems.push({
+        source: 'ruleset',
+        reason: `${this.#counters.rulesRefused} rules and ${this.#counters.decodersRefused} decoders refused (reasons in the agent log)`,
+      });
+    if (this.#firstTimeSeen === undefined) {
+      const loaded = this.#firstTimeSeenStore.load();
+      this.#firstTimeSeen = loaded.entries;
+      if (loaded.problem) this.#setupProblems.push({ source: 'first-time-seen', reason: loaded.problem });
+    }
+    this.#engine = new LogInspectionEngine(ruleset, {
+      utcOffsetMinutes: -new Date().getTimezoneOffset(),
+      firstTimeSeen: this.#firstTimeSeen,
+    });
+    this.#firstTimeSeenSaved = 0;
     this.#configuration = c;
     this.#appliedKey = key;
-    this.#setupProblems = [];
     if (!this.#saved) {
       const loaded = this.#store.load();
       this.#saved = loaded.checkpoints;
@@ -223,6 +248,16 @@ class LogInspectAgentModule implements AgentModule {
   }
 
   #save(checkpoints: SourceCheckpoints): void {
+    const seen = this.#engine?.firstTimeSeen;
+    if (seen && seen.changes !== this.#firstTimeSeenSaved) {
+      this.#firstTimeSeen = seen.entries();
+      try {
+        this.#firstTimeSeenStore.save(this.#firstTimeSeen);
+        this.#firstTimeSeenSaved = seen.changes;
+      } catch (error) {
+        this.#context.log.warn(`loginspect: cannot save ${this.#firstTimeSeenStore.path}: ${(error as Error).message}`);
+      }
+    }
     // Kept in memory even if the write fails: sources rebuilt by the next apply continue from here.
     this.#saved = checkpoints;
     try {

@@ -1,35 +1,95 @@
 /**
  * Conformance runner: loads an unmodified Wazuh ruleset and replays its test suite
- * (testing/tests/*.ini) through the engine, as runtests.py does through wazuh-logtest.
- *
- *   npm run conformance:loginspect -- [--ruleset DIR] [--min-pass-rate 95] [--file sshd] [--quiet]
+ * (testing/tests/*.ini) through the engine, as runtests.py does through wazuh-logtest. Other
+ * rulesets (OSSEC's, loaded in the order of its ossec-server.conf) are given as ordered lists of
+ * decoder and rule files with a directory of .ini cases.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { compileRuleset, formatProblem, LogInspectionEngine } from '../engine/index.js';
+import { compileRuleset, formatProblem, LogInspectionEngine, type RulesetInput } from '../engine/index.js';
 import { type IniCase, parseIniCases } from './ini.js';
+import { compareWithExpected, type ExpectedOutcomes, parseExpected } from './known-outcomes.js';
 import { readWazuhRuleset } from './ruleset-files.js';
 
+const USAGE = `usage: npm run conformance:loginspect -- [options]
+
+  --ruleset DIR          a Wazuh-layout ruleset (decoders/, rules/, lists/, testing/)
+                         (default ../shared/external/wazuh-ruleset beside the repository)
+  --decoders LIST        a file naming decoder files, one path a line, in load order;
+  --rules LIST           the same for rule files (OSSEC loads its <include> list in order);
+                         paths are relative to the list file; with both, --tests is needed
+  --tests DIR            the directory of .ini cases (default DIR/testing/tests)
+  --file NAME            only the .ini files whose name contains NAME
+  --min-pass-rate P      fail below P % of cases passing
+  --expected FILE        fail when a case outside FILE's known failing and unsupported cases
+                         does not pass (a new failure); report cases of FILE that now pass
+  --write-expected FILE  write the current failing and unsupported cases to FILE
+  --quiet                no per-file table
+  --problems             print warnings as well as refused decoders and rules
+  --help                 this text
+
+Without the ruleset the run is skipped, except under CI=true, where it fails.`;
+
 const repoRoot = resolve(import.meta.dirname, '../../..');
-const { values } = parseArgs({
-  options: {
-    ruleset: { type: 'string', default: resolve(repoRoot, '../shared/external/wazuh-ruleset') },
-    'min-pass-rate': { type: 'string' },
-    file: { type: 'string' },
-    quiet: { type: 'boolean', default: false },
-    problems: { type: 'boolean', default: false },
-  },
-});
+let values: Record<string, string | boolean | undefined>;
+try {
+  ({ values } = parseArgs({
+    options: {
+      ruleset: { type: 'string', default: resolve(repoRoot, '../shared/external/wazuh-ruleset') },
+      decoders: { type: 'string' },
+      rules: { type: 'string' },
+      tests: { type: 'string' },
+      'min-pass-rate': { type: 'string' },
+      expected: { type: 'string' },
+      'write-expected': { type: 'string' },
+      file: { type: 'string' },
+      quiet: { type: 'boolean', default: false },
+      problems: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  }));
+} catch (error) {
+  console.error(`conformance: ${(error as Error).message}\n\n${USAGE}`);
+  process.exit(2);
+}
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+if ((values.decoders === undefined) !== (values.rules === undefined) || (values.decoders && !values.tests)) {
+  console.error(`conformance: --decoders and --rules go together, with --tests\n\n${USAGE}`);
+  process.exit(2);
+}
 const dir = values.ruleset as string;
-const testsDir = join(dir, 'testing', 'tests');
+const testsDir = (values.tests as string | undefined) ?? join(dir, 'testing', 'tests');
 if (!existsSync(testsDir)) {
-  console.log(`conformance: skipped, no Wazuh test suite at ${testsDir} (pass --ruleset DIR)`);
+  const message = `no test suite at ${testsDir} (pass --ruleset DIR or --tests DIR)`;
+  if (process.env.CI === 'true') {
+    console.error(`conformance: failed, ${message}; CI=true needs the corpus`);
+    process.exit(1);
+  }
+  console.log(`conformance: skipped, ${message}`);
   process.exit(0);
 }
 
+/** The files a list names, one path a line (# comments), relative to the list. */
+function listedFiles(list: string): { name: string; content: string }[] {
+  const base = dirname(resolve(list));
+  return readFileSync(list, 'utf8')
+    .split('\n')
+    .map((l) => l.replace(/#.*/, '').trim())
+    .filter((l) => l.length > 0)
+    .map((l) => {
+      const path = resolve(base, l);
+      return { name: path, content: readFileSync(path, 'utf8') };
+    });
+}
+
 const started = performance.now();
-const input = readWazuhRuleset(dir, { includeTestFiles: true });
+const input: RulesetInput = values.decoders
+  ? { decoders: listedFiles(values.decoders as string), rules: listedFiles(values.rules as string) }
+  : readWazuhRuleset(dir, { includeTestFiles: true });
 // runtests.py (enable_win_eventlog_tests) points rule 60000 at the JSON decoder before it runs the
 // suite, because Windows events reach the test as JSON text rather than through the agent's
 // eventchannel decoder; we make the same in-memory change, and only that one.
@@ -95,11 +155,14 @@ function runCase(file: string, c: IniCase): Outcome {
 }
 
 const files = readdirSync(testsDir)
-  .filter((f) => f.endsWith('.ini') && (!values.file || f.includes(values.file)))
+  .filter((f) => f.endsWith('.ini') && (!values.file || f.includes(values.file as string)))
   .sort();
 const totals = { pass: 0, fail: 0, unsupported: 0 };
 const failures: string[] = [];
 const unsupported: string[] = [];
+/** The same cases without line or reason, as the known-outcomes file names them. */
+const failingKeys: string[] = [];
+const unsupportedKeys: string[] = [];
 const rows: string[] = [];
 for (const f of files) {
   const cases = parseIniCases(readFileSync(join(testsDir, f), 'utf8'));
@@ -107,8 +170,14 @@ for (const f of files) {
   for (const c of cases) {
     const o = runCase(f, c);
     counts[o.kind]++;
-    if (o.kind === 'fail') failures.push(`${f}:${c.line} [${c.section}] ${c.key}: ${o.reason}`);
-    if (o.kind === 'unsupported') unsupported.push(`${f}:${c.line} [${c.section}] ${c.key}: ${o.reason}`);
+    if (o.kind === 'fail') {
+      failures.push(`${f}:${c.line} [${c.section}] ${c.key}: ${o.reason}`);
+      failingKeys.push(`${f} [${c.section}] ${c.key}`);
+    }
+    if (o.kind === 'unsupported') {
+      unsupported.push(`${f}:${c.line} [${c.section}] ${c.key}: ${o.reason}`);
+      unsupportedKeys.push(`${f} [${c.section}] ${c.key}`);
+    }
   }
   totals.pass += counts.pass;
   totals.fail += counts.fail;
@@ -135,8 +204,27 @@ console.log(
   `\nconformance: ${totals.pass} pass, ${totals.fail} fail, ${totals.unsupported} unsupported of ${total} cases in ${files.length} files; ` +
     `pass rate ${rate.toFixed(2)} % (${Math.round(performance.now() - started)} ms)`,
 );
+let failed = false;
 const min = values['min-pass-rate'] === undefined ? undefined : Number(values['min-pass-rate']);
 if (min !== undefined && !(rate >= min)) {
   console.log(`conformance: pass rate ${rate.toFixed(2)} % is below the required ${min} %`);
-  process.exit(1);
+  failed = true;
 }
+const outcomes: ExpectedOutcomes = { failing: failingKeys, unsupported: unsupportedKeys };
+if (values['write-expected']) {
+  writeFileSync(values['write-expected'] as string, `${JSON.stringify(outcomes, null, 2)}\n`);
+  console.log(
+    `conformance: wrote ${outcomes.failing.length} failing and ${outcomes.unsupported.length} unsupported cases to ${values['write-expected']}`,
+  );
+}
+if (values.expected) {
+  const expected = parseExpected(readFileSync(values.expected as string, 'utf8'));
+  const diff = compareWithExpected(expected, outcomes);
+  for (const c of diff.nowPassing) console.log(`conformance: now passes (remove it from ${values.expected}): ${c}`);
+  for (const c of diff.newFailures) console.log(`conformance: NEW failure or unsupported case: ${c}`);
+  if (diff.newFailures.length > 0) {
+    console.log(`conformance: ${diff.newFailures.length} case(s) outside ${values.expected} do not pass`);
+    failed = true;
+  }
+}
+if (failed) process.exit(1);

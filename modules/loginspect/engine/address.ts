@@ -86,3 +86,19 @@ export function networkContains(net: Network, address: Uint8Array): boolean {
   }
   return true;
 }
+
+/**
+ * OSSEC's OS_IPFoundList: the first entry containing the address decides; a negated entry seen
+ * up to there makes the answer false, and no entry containing it answers the opposite.
+ */
+export function inAddressList(
+  addr: NonNullable<ReturnType<typeof parseAddress>>,
+  list: readonly { net: NonNullable<ReturnType<typeof parseNetwork>>; negated: boolean }[],
+): boolean {
+  let answer = true;
+  for (const entry of list) {
+    if (entry.negated) answer = false;
+    if (networkContains(entry.net, addr)) return answer;
+  }
+  return !answer;
+}

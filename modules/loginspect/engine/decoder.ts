@@ -31,8 +31,14 @@ export interface Decoder {
   readonly typeDeclared: boolean;
   readonly useOwnName: boolean;
   readonly plugin: DecoderPlugin | undefined;
+  /** The name of a plugin this engine does not have (compiled into OSSEC). */
+  readonly unsupportedPlugin: string | undefined;
   readonly pluginOffset: DecoderOffset;
   readonly jsonNullField: 'discard' | 'empty' | 'string';
+  /** `<accumulate/>`: fields shared between the events of one `id` (see accumulator.ts). */
+  readonly accumulate: boolean;
+  /** The `<fts>` fields (canonical names; "name" left out, the decoder's name always counts). */
+  readonly fts: readonly string[] | undefined;
   readonly children: Decoder[];
   /**
    * Per child index, set once the children are loaded (childGroups in ruleset.ts): the index of
@@ -68,16 +74,32 @@ interface PatternSpec {
   type: string | undefined;
   offset: string | undefined;
   line: number;
+  /** The OSSEC 3.4+ `*_pcre2` element: PCRE2 compiled with PCRE2_CASELESS. */
+  pcre2: boolean;
+  element: string;
 }
 
 /** OSSEC concatenates repeated elements (os_LoadString), so two <regex> lines form one pattern. */
-function collect(spec: PatternSpec | undefined, el: XmlElement): PatternSpec {
-  if (!spec) return { text: el.text, type: el.attributes.type, offset: el.attributes.offset, line: el.line };
+function collect(spec: PatternSpec | undefined, el: XmlElement): PatternSpec | string {
+  const pcre2 = el.name.endsWith('pcre2');
+  if (!spec)
+    return {
+      text: el.text,
+      type: el.attributes.type,
+      offset: el.attributes.offset,
+      line: el.line,
+      pcre2,
+      element: el.name,
+    };
+  // OSSEC keeps both and uses only the older form (DecodeEvent's `else if`): one would be ignored.
+  if (spec.pcre2 !== pcre2) return `both <${spec.element}> and <${el.name}>; OSSEC would use only one of them`;
   return {
     text: spec.text + el.text,
     type: el.attributes.type ?? spec.type,
     offset: el.attributes.offset ?? spec.offset,
     line: spec.line,
+    pcre2,
+    element: spec.element,
   };
 }
 
@@ -98,6 +120,13 @@ export function compileDecoder(el: XmlElement, file: string, problems: ProblemLo
   let plugin: DecoderPlugin | undefined;
   let pluginOffset: string | undefined;
   let jsonNullField: Decoder['jsonNullField'] = 'empty';
+  let fts: string[] | undefined;
+  let accumulate = false;
+  let unsupportedPlugin: string | undefined;
+  const refuse = (line: number, message: string): undefined => {
+    problems.error(file, line, `${where}: ${message}; decoder refused`);
+    return undefined;
+  };
 
   for (const child of el.children) {
     switch (child.name) {
@@ -105,14 +134,26 @@ export function compileDecoder(el: XmlElement, file: string, problems: ProblemLo
         parentName = child.text;
         break;
       case 'program_name':
-        programName = collect(programName, child);
+      case 'program_name_pcre2': {
+        const next = collect(programName, child);
+        if (typeof next === 'string') return refuse(child.line, next);
+        programName = next;
         break;
+      }
       case 'prematch':
-        prematch = collect(prematch, child);
+      case 'prematch_pcre2': {
+        const next = collect(prematch, child);
+        if (typeof next === 'string') return refuse(child.line, next);
+        prematch = next;
         break;
+      }
       case 'regex':
-        regex = collect(regex, child);
+      case 'pcre2': {
+        const next = collect(regex, child);
+        if (typeof next === 'string') return refuse(child.line, next);
+        regex = next;
         break;
+      }
       case 'order':
         for (const f of child.text.split(/[,|]/)) {
           const trimmed = f.trim();
@@ -126,15 +167,9 @@ export function compileDecoder(el: XmlElement, file: string, problems: ProblemLo
         useOwnName = child.text.toLowerCase() === 'true' || child.text.toLowerCase() === 'yes';
         break;
       case 'plugin_decoder':
-        if (child.text === 'JSON_Decoder') plugin = 'json';
-        else {
-          plugin = 'unsupported';
-          problems.warning(
-            file,
-            child.line,
-            `${where}: plugin ${child.text} is not supported; the decoder matches but extracts no fields`,
-          );
-        }
+        // Another plugin is refused when the ruleset is loaded, if it can run (see ruleset.ts).
+        plugin = child.text === 'JSON_Decoder' ? 'json' : 'unsupported';
+        unsupportedPlugin = plugin === 'unsupported' ? child.text : undefined;
         pluginOffset = child.attributes.offset;
         break;
       case 'json_null_field': {
@@ -143,13 +178,20 @@ export function compileDecoder(el: XmlElement, file: string, problems: ProblemLo
         break;
       }
       case 'fts':
-      case 'ftscomment':
+        fts = [];
+        for (const f of child.text.split(',')) {
+          const field = canonicalField(f.trim());
+          if (field !== '' && field !== 'name') fts.push(field);
+        }
+        break;
       case 'accumulate':
-      case 'json_array_structure':
+        accumulate = true;
+        break;
+      case 'ftscomment':
       case 'var':
         break;
       default:
-        problems.warning(file, child.line, `${where}: element <${child.name}> is not supported and was ignored`);
+        return refuse(child.line, `element <${child.name}> is unknown, and the decoder cannot be evaluated without it`);
     }
   }
 
@@ -159,12 +201,12 @@ export function compileDecoder(el: XmlElement, file: string, problems: ProblemLo
     what: string,
   ): Matcher | undefined | null => {
     if (!spec) return undefined;
-    const syntax = syntaxFromType(spec.type, fallback);
+    const syntax = spec.pcre2 ? 'pcre2' : syntaxFromType(spec.type, fallback);
     if (!syntax) {
       problems.error(file, spec.line, `${where}: unknown pattern type "${spec.type}" in <${what}>; decoder refused`);
       return null;
     }
-    const result = compileMatcher(spec.text, syntax);
+    const result = compileMatcher(spec.text, syntax, { caseless: spec.pcre2 });
     if (!result.ok) {
       problems.error(file, spec.line, `${where}: <${what}> ${result.message}; decoder refused`);
       return null;
@@ -210,8 +252,11 @@ export function compileDecoder(el: XmlElement, file: string, problems: ProblemLo
     typeDeclared: type !== undefined,
     useOwnName,
     plugin,
+    unsupportedPlugin,
     pluginOffset: pluginOff,
     jsonNullField,
+    fts,
+    accumulate,
     children: [],
     groupEnd: new Int32Array(0),
     sameNameFrom: [],

@@ -213,7 +213,7 @@ test('bad rules are refused with file and line; the rest keeps working', () => {
     messages.join('\n'),
   );
   assert.ok(
-    messages.some((m) => m.startsWith('broken_rules.xml:12: rule 202: <field> invalid PCRE2')),
+    messages.some((m) => m.startsWith('broken_rules.xml:12: rule 202: <field> invalid PCRE2 pattern')),
     messages.join('\n'),
   );
   assert.ok(

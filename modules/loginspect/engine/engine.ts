@@ -1,8 +1,11 @@
+import { Accumulator } from './accumulator.js';
 import type { ClockParts } from './calendar.js';
 import { CorrelationMemory } from './correlation.js';
 import { decodeEvent, ProgramCandidates } from './decode.js';
 import { type AdmissionTable, DecoderAdmission } from './decoder-admission.js';
 import { fieldValue, type LogEvent } from './event.js';
+import { FirstTimeSeen } from './first-time-seen.js';
+import { IgnoreList } from './ignore-list.js';
 import { type LiteralFilter, LiteralHits } from './literal-scanner.js';
 import { lower } from './pattern.js';
 import type { Rule } from './rule.js';
@@ -18,6 +21,8 @@ export interface EngineOptions {
   readonly maxEntriesPerKey?: number;
   /** Bound on distinct same_* values a frequency rule remembers (least recently used go). Default 10,000. */
   readonly maxCorrelationBuckets?: number;
+  /** The first-time-seen entries saved by an earlier engine (FirstTimeSeen.entries()). */
+  readonly firstTimeSeen?: Iterable<string>;
 }
 
 export interface LogInput {
@@ -64,6 +69,10 @@ export class LogInspectionEngine {
   readonly #programChildren = new Map<readonly Rule[], Map<string | undefined, readonly Rule[]> | null>();
   #clock: ClockParts = { minuteOfDay: 0, weekday: 0 };
   readonly #descriptionParts = new Map<Rule, string[]>();
+  /** `<if_fts/>` state, for the caller to save and pass to the next engine. */
+  readonly firstTimeSeen: FirstTimeSeen;
+  readonly #accumulator = new Accumulator();
+  readonly #ignoreList = new IgnoreList();
 
   constructor(ruleset: Ruleset, options: EngineOptions = {}) {
     this.ruleset = ruleset;
@@ -71,6 +80,7 @@ export class LogInspectionEngine {
     this.#utcOffset = options.utcOffsetMinutes ?? 0;
     this.#maxLine = options.maxLineLength ?? DEFAULT_MAX_LINE;
     this.#hits = new LiteralHits(ruleset.literalScanner.size);
+    this.firstTimeSeen = new FirstTimeSeen(options.firstTimeSeen);
   }
 
   correlationSize(): number {
@@ -92,6 +102,7 @@ export class LogInspectionEngine {
     };
     this.ruleset.literalScanner.scan(event.log, this.#hits, lower);
     decodeEvent(event, this.ruleset.decoderIndex, this.#programs, this.#hits);
+    if (event.decoder?.accumulate) this.#accumulator.apply(event);
     const minutes = Math.floor(input.time / 60_000) + this.#utcOffset;
     const day = Math.floor(minutes / MINUTES_PER_DAY);
     this.#clock = { minuteOfDay: minutes - day * MINUTES_PER_DAY, weekday: (((day + 4) % 7) + 7) % 7 };
@@ -111,6 +122,10 @@ export class LogInspectionEngine {
       if (until !== undefined && input.time < until) return { event, decoder, rule: undefined, alert: false };
       this.#ignoredUntil.set(matched.id, input.time + matched.ignoreSeconds * 1000);
     }
+    // OSSEC (analysisd.c): after the ignore time, the ignore list, then the rule's own additions.
+    if (matched.checkIgnoredFields && this.#ignoreList.has(event, matched.checkIgnoredFields))
+      return { event, decoder, rule: undefined, alert: false };
+    if (matched.ignoreFields) this.#ignoreList.add(event, matched.ignoreFields);
     this.#remember(matched, event);
     return { event, decoder, rule: matched, alert: true };
   }
@@ -195,6 +210,7 @@ export class LogInspectionEngine {
     const checks = rule.checks;
     for (let i = 0; i < checks.length; i++)
       if (!(checks[i] as Rule['checks'][number])(event, this.#clock)) return undefined;
+    if (rule.firstTimeSeen && !this.firstTimeSeen.firstTime(event)) return undefined;
     if (rule.frequency > 0 || rule.ifMatchedSid !== undefined || rule.ifMatchedGroup !== undefined) {
       // A frequency rule without if_matched_* counts the events that reached it.
       if (rule.ifMatchedSid === undefined && rule.ifMatchedGroup === undefined) this.#memory.record([rule], event);

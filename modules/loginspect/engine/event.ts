@@ -29,6 +29,10 @@ export function fieldValue(event: LogEvent, name: string): string | undefined {
     case 'dstuser':
     case 'user':
       return event.fields.get('dstuser') ?? event.fields.get('user');
+    case 'extra_data':
+      // OSSEC stores a decoder's `data` and `extra_data` in one field (lf->data) that rules read
+      // as extra_data; Wazuh keeps two, so `data` counts only when no extra_data was decoded.
+      return event.fields.get('extra_data') ?? event.fields.get('data');
     default:
       return event.fields.get(name);
   }
@@ -48,6 +52,8 @@ export function decodedFieldsRead(name: string): readonly string[] | undefined {
     case 'dstuser':
     case 'user':
       return ['dstuser', 'user'];
+    case 'extra_data':
+      return ['extra_data', 'data'];
     default:
       return [name];
   }

@@ -5,11 +5,13 @@
  *   alternatives. No other character is special.
  * - OS_Regex ("osregex"): a small regex language with the classes `\w \d \s \p \t \.` (and their
  *   negations), `+` and `*`, `^`/`$`, capture parentheses and top-level `|`. Case-insensitive.
- * - PCRE2: close to JavaScript's syntax; we rewrite the constructs JavaScript lacks.
+ * - PCRE2: translated construct by construct where the meaning is exact (pcre2.ts).
  *
  * None of these produce nested quantifiers, so the worst case of a translated OS_Regex is
  * polynomial; the engine bounds input length and V8's backtrack fallback bounds the rest.
  */
+
+import { translatePcre2 as translatePcre2Exactly } from './pcre2.js';
 
 export type Translation =
   | {
@@ -26,6 +28,11 @@ export type Translation =
       readonly required?: readonly (readonly string[])[];
       /** Case-sensitive text every match contains (PCRE2 without `i`), for the same purpose. */
       readonly requiredExact?: string;
+      /**
+       * Why the pattern could backtrack without bound if V8 cannot run it in linear time;
+       * undefined when its shape bounds the work (see pcre2.ts).
+       */
+      readonly unbounded?: string;
     }
   | { readonly ok: false; readonly message: string };
 
@@ -182,156 +189,19 @@ export function translateOsRegex(pattern: string): Translation {
   return { ok: true, alternatives, flags: repeats ? '' : 'i', captures, ...(useful ? { required } : {}) };
 }
 
-const POSIX_CLASSES: Readonly<Record<string, string>> = {
-  alpha: 'a-zA-Z',
-  digit: '0-9',
-  alnum: 'a-zA-Z0-9',
-  upper: 'A-Z',
-  lower: 'a-z',
-  space: '\\s',
-  blank: ' \\t',
-  punct: '!-\\/:-@\\[-`{-~',
-  xdigit: '0-9A-Fa-f',
-  word: '\\w',
-};
-
-export function translatePcre2(pattern: string): Translation {
-  let source = pattern.replace(/^\(\*(?:UTF8?|UCP)\)/g, '').replace(/\\N\{U\+([0-9A-Fa-f]{1,6})\}/g, '\\u{$1}');
-  let flags = source === pattern ? '' : 'u';
-  const leading = /^\(\?([imsxU]+)\)/.exec(source);
-  if (leading) {
-    const f = leading[1] as string;
-    if (f.includes('x')) return { ok: false, message: `PCRE2 extended mode (?x) is not supported: ${pattern}` };
-    flags += f.replace(/[^ims]/g, '');
-    source = source.slice(leading[0].length);
-    // U (ungreedy) swaps the greediness of every quantifier.
-    if (f.includes('U'))
-      source = source.replace(/(\\.|\[(?:\\.|[^\]])*\]|\(\?)|([*+?]|\{\d+(?:,\d*)?\})(\?)?/g, (_m, atom, q, lazy) =>
-        atom ? atom : lazy ? q : `${q}?`,
-      );
-  }
-  if (/\(\?[imsx-]+\)/.test(source)) {
-    // JavaScript (Node 20) has no inline modifiers; applying them to the whole pattern is the
-    // closest meaning for the ruleset's uses (case-insensitive tails).
-    const inner = source.match(/\(\?([imsx-]+)\)/g) ?? [];
-    for (const m of inner) if (m.includes('i') && !m.includes('-i')) flags += 'i';
-    source = source.replace(/\(\?[imsx-]+\)/g, '');
-  }
-  source = source
-    .replace(/\(\?P</g, '(?<')
-    .replace(/\(\?P=(\w+)\)/g, '\\k<$1>')
-    .replace(/\(\?>/g, '(?:')
-    .replace(/\\A/g, '^')
-    .replace(/\\[zZ]/g, '$')
-    .replace(/\\h/g, '[ \\t]')
-    .replace(/([^\\][*+?}])\+/g, '$1')
-    .replace(/\[:(\w+):\]/g, (whole, name: string) => POSIX_CLASSES[name] ?? whole);
-  let unique = [...new Set(flags)].join('');
-  if (unique.includes('i')) {
-    const caseless = caselessPcre2(source);
-    if (caseless !== undefined) {
-      source = caseless;
-      unique = unique.replace('i', '');
-    }
-  }
-  const exact = unique.includes('i') ? undefined : requiredPcre2Literal(source);
-  let captures = 0;
-  try {
-    // Counting through a throwaway exec on an empty string tells us how many groups there are.
-    const probe = new RegExp(`${source}|`, unique);
-    captures = (probe.exec('')?.length ?? 1) - 1;
-  } catch (error) {
-    return { ok: false, message: `invalid PCRE2 pattern ${pattern}: ${(error as Error).message}` };
-  }
-  return { ok: true, alternatives: [source], flags: unique, captures, ...(exact ? { requiredExact: exact } : {}) };
-}
-
-/**
- * Rewrites a JavaScript regex source so that it matches without case distinction and without
- * the `i` flag (see caselessLiteral). Returns undefined for sources it does not understand.
- */
-function caselessPcre2(source: string): string | undefined {
-  let out = '';
-  let i = 0;
-  const swap = (c: string): string => (c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase());
-  const isLetter = (c: string): boolean =>
-    c.toLowerCase() !== c.toUpperCase() && c.length === 1 && swap(c).length === 1;
-  while (i < source.length) {
-    const c = source[i] as string;
-    if (c === '\\') {
-      const next = source[i + 1];
-      if (next === undefined) return undefined;
-      // Multi-character escapes are copied whole.
-      const long = /^\\(?:[pPk][{<][^}>]*[}>]|u\{[0-9A-Fa-f]+\}|u[0-9A-Fa-f]{4}|x[0-9A-Fa-f]{2}|c[A-Za-z])/.exec(
-        source.slice(i),
-      );
-      const piece = long ? long[0] : `\\${next}`;
-      out += piece;
-      i += piece.length;
-      continue;
-    }
-    if (c === '(' && source[i + 1] === '?') {
-      const group = /^\(\?(?:<[A-Za-z_][A-Za-z0-9_]*>|[:=!]|<[=!])/.exec(source.slice(i));
-      if (!group) return undefined;
-      out += group[0];
-      i += group[0].length;
-      continue;
-    }
-    if (c === '[') {
-      let j = i + 1;
-      let body = '';
-      let extra = '';
-      if (source[j] === '^') {
-        body += '^';
-        j++;
-      }
-      if (source[j] === ']') {
-        body += '\\]';
-        j++;
-      }
-      while (j < source.length && source[j] !== ']') {
-        const d = source[j] as string;
-        if (d === '\\') {
-          const esc = /^\\(?:[pP]\{[^}]*\}|u\{[0-9A-Fa-f]+\}|u[0-9A-Fa-f]{4}|x[0-9A-Fa-f]{2}|.)/.exec(source.slice(j));
-          if (!esc) return undefined;
-          body += esc[0];
-          j += esc[0].length;
-          continue;
-        }
-        const to = source[j + 2];
-        if (source[j + 1] === '-' && to !== undefined && to !== ']' && to !== '\\') {
-          body += `${d}-${to}`;
-          if (isLetter(d) && isLetter(to) && (d === d.toLowerCase()) === (to === to.toLowerCase()))
-            extra += `${swap(d)}-${swap(to)}`;
-          j += 3;
-          continue;
-        }
-        body += d;
-        if (isLetter(d)) extra += swap(d);
-        j++;
-      }
-      if (j >= source.length) return undefined;
-      out += `[${body}${extra}]`;
-      i = j + 1;
-      continue;
-    }
-    if (c === '{') {
-      const quantifier = /^\{\d+(?:,\d*)?\}/.exec(source.slice(i));
-      if (quantifier) {
-        out += quantifier[0];
-        i += quantifier[0].length;
-        continue;
-      }
-    }
-    out += isLetter(c) ? `[${c.toLowerCase()}${c.toUpperCase()}]` : c;
-    i++;
-  }
-  try {
-    new RegExp(out);
-  } catch {
-    return undefined;
-  }
-  return out;
+/** Translation of a PCRE2 pattern (see pcre2.ts), with its prefilter literal. */
+export function translatePcre2(pattern: string, options: { caseless?: boolean } = {}): Translation {
+  const t = translatePcre2Exactly(pattern, options);
+  if (!t.ok) return t;
+  const exact = requiredPcre2Literal(t.source);
+  return {
+    ok: true,
+    alternatives: [t.source],
+    flags: '',
+    captures: t.captures,
+    ...(exact ? { requiredExact: exact } : {}),
+    ...(t.unbounded ? { unbounded: t.unbounded } : {}),
+  };
 }
 
 /**

@@ -1,3 +1,4 @@
+import { runsInLinearTime } from './backtrack-guard.js';
 import { type Translation, translateOsRegex, translatePcre2 } from './os-regex.js';
 
 export type PatternSyntax = 'osmatch' | 'osregex' | 'pcre2';
@@ -133,11 +134,23 @@ function osMatchMatcher(source: string): Matcher {
   };
 }
 
-export function compileMatcher(source: string, syntax: PatternSyntax): MatcherResult {
+export interface MatcherOptions {
+  /** PCRE2 only: match without case, as OSSEC compiles its `*_pcre2` elements (PCRE2_CASELESS). */
+  readonly caseless?: boolean;
+}
+
+export function compileMatcher(source: string, syntax: PatternSyntax, options: MatcherOptions = {}): MatcherResult {
   if (syntax === 'osmatch') return { ok: true, matcher: osMatchMatcher(source) };
-  const translation: Translation = syntax === 'osregex' ? translateOsRegex(source) : translatePcre2(source);
+  const translation: Translation =
+    syntax === 'osregex' ? translateOsRegex(source) : translatePcre2(source, { caseless: options.caseless ?? false });
   if (!translation.ok) return translation;
   const { alternatives, flags } = translation;
+  if (translation.unbounded !== undefined && alternatives.some((a) => runsInLinearTime(a, flags) !== true)) {
+    return {
+      ok: false,
+      message: `${syntax} pattern ${JSON.stringify(source)} has ${translation.unbounded} and needs features V8's linear-time engine lacks, so the backtracking guard could not bound its time`,
+    };
+  }
   try {
     const parts = alternatives.map((alt) => new RegExp(alt, flags));
     const combined =

@@ -1,11 +1,13 @@
-import { networkContains, parseAddress, parseNetwork } from './address.js';
+import { inAddressList, parseAddress, parseNetwork } from './address.js';
 import { type ClockParts, inTimeRange, parseTimeRange, parseWeekdays } from './calendar.js';
 import { type CdbList, LIST_LOOKUPS, type ListLookup, listCheck } from './cdb-list.js';
 import { canonicalField } from './decoder.js';
 import { decodedFieldsRead, fieldValue, type LogEvent } from './event.js';
+import { ignoreField } from './ignore-list.js';
 import type { LiteralFilter } from './literal-scanner.js';
 import { compileMatcher, type Matcher, type PatternSyntax, syntaxFromType } from './pattern.js';
 import type { ProblemLog } from './problem.js';
+import { CORRELATION_FIELDS, METADATA_ELEMENTS, PATTERN_ELEMENTS, UNEVALUABLE_ELEMENTS } from './rule-elements.js';
 import type { XmlElement } from './xml.js';
 
 export type RuleCheck = (event: LogEvent, clock: ClockParts) => boolean;
@@ -64,61 +66,22 @@ export interface Rule {
    * fails (a `<field>`, `<srcip>`, `<user>` ... with nothing to read fails, negated or not).
    */
   readonly requiredFields: readonly (readonly string[])[];
+  /**
+   * `<if_fts/>`: the rule matches only the first time its decoder's `<fts>` fields take these
+   * values (OSSEC's first-time-seen list); the engine keeps the list.
+   */
+  readonly firstTimeSeen: boolean;
+  /** `<ignore>`: fields whose values this rule's alerts add to the ignore list (ignore-list.ts). */
+  readonly ignoreFields: readonly string[] | undefined;
+  /** `<check_if_ignored>`: no alert when the event's values of these fields are in the ignore list. */
+  readonly checkIgnoredFields: readonly string[] | undefined;
   children: Rule[];
 }
 
-/** The fixed-field elements of a rule and the field each reads; all match with OS_Match by default. */
-const FIELD_ELEMENTS: Readonly<Record<string, string>> = {
-  program_name: 'program_name',
-  hostname: 'hostname',
-  location: 'location',
-  id: 'id',
-  url: 'url',
-  action: 'action',
-  status: 'status',
-  protocol: 'protocol',
-  system_name: 'system_name',
-  extra_data: 'extra_data',
-  data: 'data',
-  srcport: 'srcport',
-  dstport: 'dstport',
-  srcuser: 'srcuser',
-  dstuser: 'dstuser',
-  srcgeoip: 'srcgeoip',
-  dstgeoip: 'dstgeoip',
-};
-
-/** `same_*`/`different_*`/`not_same_*` suffixes and the field each compares. */
-const CORRELATION_FIELDS: Readonly<Record<string, string>> = {
-  source_ip: 'srcip',
-  srcip: 'srcip',
-  dst_ip: 'dstip',
-  dstip: 'dstip',
-  src_port: 'srcport',
-  srcport: 'srcport',
-  dst_port: 'dstport',
-  dstport: 'dstport',
-  user: 'dstuser',
-  srcuser: 'srcuser',
-  dstuser: 'dstuser',
-  location: 'location',
-  id: 'id',
-  protocol: 'protocol',
-  action: 'action',
-  url: 'url',
-  system_name: 'system_name',
-  status: 'status',
-  data: 'data',
-  extra_data: 'extra_data',
-  srcgeoip: 'srcgeoip',
-  dstgeoip: 'dstgeoip',
-  agent: 'agent',
-};
-
-const IGNORED_ELEMENTS = new Set(['info', 'mitre', 'var', 'check_if_ignored', 'ignore', 'if_fts', 'fts']);
-
 export interface RuleContext {
   readonly file: string;
+  /** Names events report for the loaded decoders, to refuse a `<decoded_as>` naming none. */
+  readonly decoderNames: ReadonlySet<string>;
   readonly groups: readonly string[];
   readonly lists: ReadonlyMap<string, CdbList>;
   readonly problems: ProblemLog;
@@ -185,6 +148,24 @@ export function compileRule(el: XmlElement, ctx: RuleContext): Rule | undefined 
   const same: string[] = [];
   const different: string[] = [];
   let description = '';
+  let firstTimeSeen = false;
+  let ignoreFields: string[] | undefined;
+  let checkIgnoredFields: string[] | undefined;
+  const ignoreList = (child: XmlElement): string[] | undefined => {
+    const out: string[] = [];
+    for (const f of splitList(child.text)) {
+      const field = ignoreField(f);
+      if (field === undefined)
+        return refuse(child.line, `<${child.name}> names "${f}", which OSSEC's ignore list cannot hold`);
+      out.push(field);
+    }
+    return out;
+  };
+  /** srcip/dstip entries of every element, as OSSEC keeps one list per field. */
+  const addresses: Record<
+    'srcip' | 'dstip',
+    { net: NonNullable<ReturnType<typeof parseNetwork>>; negated: boolean }[]
+  > = { srcip: [], dstip: [] };
   let ifSid: number[] = [];
   const ifGroup: string[] = [];
   let ifLevel: number | undefined;
@@ -206,10 +187,11 @@ export function compileRule(el: XmlElement, ctx: RuleContext): Rule | undefined 
     fallback: PatternSyntax,
     read: (e: LogEvent) => string | undefined,
     literalsOut?: LogLiterals[],
+    caseless = false,
   ): RuleCheck | undefined => {
     const syntax = syntaxFromType(child.attributes.type, fallback);
     if (!syntax) return refuse(child.line, `unknown pattern type "${child.attributes.type}" in <${child.name}>`);
-    const compiled = compileMatcher(text, syntax);
+    const compiled = compileMatcher(text, syntax, { caseless: caseless && syntax === 'pcre2' });
     if (!compiled.ok) return refuse(child.line, `<${child.name}> ${compiled.message}`);
     let m: Pick<Matcher, 'test'> = compiled.matcher;
     const negate = yes(child.attributes.negate);
@@ -238,8 +220,24 @@ export function compileRule(el: XmlElement, ctx: RuleContext): Rule | undefined 
     const text = child.text;
     switch (name) {
       case 'description':
-        description = text;
+        // Appended, as OSSEC's loadmemory does (rules split a long description in two).
+        description += text;
         continue;
+      case 'if_fts':
+        firstTimeSeen = true;
+        continue;
+      case 'ignore': {
+        const fields = ignoreList(child);
+        if (!fields) return undefined;
+        ignoreFields = fields;
+        continue;
+      }
+      case 'check_if_ignored': {
+        const fields = ignoreList(child);
+        if (!fields) return undefined;
+        checkIgnoredFields = fields;
+        continue;
+      }
       case 'group':
         groups.push(
           ...text
@@ -278,23 +276,13 @@ export function compileRule(el: XmlElement, ctx: RuleContext): Rule | undefined 
         ifMatchedGroup = text.trim();
         continue;
       case 'decoded_as':
+        if (!ctx.decoderNames.has(text))
+          return refuse(child.line, `<decoded_as>${text}</decoded_as> names no loaded decoder`);
         decodedAs = text;
         continue;
       case 'category':
         category = text.toLowerCase();
         continue;
-      case 'match':
-      case 'regex': {
-        const prev = concatenated.get(name);
-        concatenated.set(name, {
-          text: (prev?.text ?? '') + text,
-          type: child.attributes.type ?? prev?.type,
-          // Concatenated like the text; a later negate attribute overrides an earlier one.
-          negate: child.attributes.negate !== undefined ? yes(child.attributes.negate) : (prev?.negate ?? false),
-          line: prev?.line ?? child.line,
-        });
-        continue;
-      }
       case 'field': {
         const fieldName = child.attributes.name;
         if (!fieldName) return refuse(child.line, '<field> needs a name attribute');
@@ -305,33 +293,19 @@ export function compileRule(el: XmlElement, ctx: RuleContext): Rule | undefined 
         requireField(f);
         continue;
       }
-      case 'user': {
-        const check = matcherCheck(child, text, 'osmatch', (e) => e.fields.get('dstuser') ?? e.fields.get('srcuser'));
-        if (!check) return undefined;
-        checks.push(check);
-        requiredFields.push(['dstuser', 'srcuser']);
-        continue;
-      }
       case 'srcip':
       case 'dstip': {
         let body = text.trim();
-        let negate = yes(child.attributes.negate);
+        let negated = yes(child.attributes.negate);
         if (body.startsWith('!')) {
-          negate = !negate;
+          negated = !negated;
           body = body.slice(1);
         }
-        const nets = body.split(',').map((s) => parseNetwork(s));
-        if (nets.some((n) => n === undefined))
-          return refuse(child.line, `<${name}>${text}</${name}> is not an address or network`);
-        const field = name;
-        requiredFields.push([field]);
-        checks.push((e) => {
-          const v = e.fields.get(field);
-          if (v === undefined) return false;
-          const addr = parseAddress(v);
-          const inside = addr !== undefined && nets.some((n) => n !== undefined && networkContains(n, addr));
-          return inside !== negate;
-        });
+        for (const part of body.split(',')) {
+          const net = parseNetwork(part);
+          if (net === undefined) return refuse(child.line, `<${name}>${text}</${name}> is not an address or network`);
+          addresses[name].push({ net, negated });
+        }
         continue;
       }
       case 'time': {
@@ -371,22 +345,24 @@ export function compileRule(el: XmlElement, ctx: RuleContext): Rule | undefined 
       case 'not_same_field':
         different.push(canonicalField(text.trim()));
         continue;
-      case 'compiled_rule':
-      case 'check_diff':
-        return refuse(child.line, `<${name}> needs code or command output that this engine does not have`);
       default:
         break;
     }
-    if (IGNORED_ELEMENTS.has(name)) continue;
-    const fixed = FIELD_ELEMENTS[name];
-    if (fixed !== undefined) {
-      const check = matcherCheck(child, text, 'osmatch', (e) => fieldValue(e, fixed));
-      if (!check) return undefined;
-      checks.push(check);
-      requireField(fixed);
-      if (fixed === 'program_name') programNameChecks.push(check);
+    const pattern = PATTERN_ELEMENTS.get(name);
+    if (pattern !== undefined) {
+      const prev = concatenated.get(name);
+      concatenated.set(name, {
+        text: (prev?.text ?? '') + text,
+        type: child.attributes.type ?? prev?.type,
+        // Concatenated like the text; a later negate attribute overrides an earlier one.
+        negate: child.attributes.negate !== undefined ? yes(child.attributes.negate) : (prev?.negate ?? false),
+        line: prev?.line ?? child.line,
+      });
       continue;
     }
+    if (METADATA_ELEMENTS.has(name)) continue;
+    const unevaluable = UNEVALUABLE_ELEMENTS[name];
+    if (unevaluable !== undefined) return refuse(child.line, `<${name}> ${unevaluable}`);
     const corr = /^(same|different|not_same)_(.+)$/.exec(name);
     if (corr) {
       const field = CORRELATION_FIELDS[corr[2] as string];
@@ -394,10 +370,22 @@ export function compileRule(el: XmlElement, ctx: RuleContext): Rule | undefined 
       (corr[1] === 'same' ? same : different).push(field);
       continue;
     }
-    problems.warning(file, child.line, `${where}: element <${name}> is not supported and was ignored`);
+    return refuse(child.line, `element <${name}> is unknown, and the rule cannot be evaluated without it`);
   }
 
+  for (const field of ['srcip', 'dstip'] as const) {
+    const list = addresses[field];
+    if (list.length === 0) continue;
+    requiredFields.push([field]);
+    checks.push((e) => {
+      const v = e.fields.get(field);
+      if (v === undefined) return false;
+      const addr = parseAddress(v);
+      return addr !== undefined && inAddressList(addr, list);
+    });
+  }
   for (const [name, spec] of concatenated) {
+    const element = PATTERN_ELEMENTS.get(name) as NonNullable<ReturnType<typeof PATTERN_ELEMENTS.get>>;
     const fake: XmlElement = {
       name,
       attributes: { ...(spec.type ? { type: spec.type } : {}), ...(spec.negate ? { negate: 'yes' } : {}) },
@@ -405,9 +393,26 @@ export function compileRule(el: XmlElement, ctx: RuleContext): Rule | undefined 
       text: spec.text,
       line: spec.line,
     };
-    const check = matcherCheck(fake, spec.text, name === 'match' ? 'osmatch' : 'osregex', (e) => e.log, logLiterals);
+    const field = element.field;
+    const read =
+      field === 'log'
+        ? (e: LogEvent) => e.log
+        : field === 'user'
+          ? (e: LogEvent) => e.fields.get('dstuser') ?? e.fields.get('srcuser')
+          : (e: LogEvent) => fieldValue(e, field);
+    const check = matcherCheck(
+      fake,
+      spec.text,
+      element.syntax,
+      read,
+      field === 'log' ? logLiterals : undefined,
+      element.caseless,
+    );
     if (!check) return undefined;
     checks.push(check);
+    if (field === 'user') requiredFields.push(['dstuser', 'srcuser']);
+    else if (field !== 'log') requireField(field);
+    if (field === 'program_name') programNameChecks.push(check);
   }
   // Cheap, selective checks first.
   if (category !== undefined) {
@@ -453,6 +458,9 @@ export function compileRule(el: XmlElement, ctx: RuleContext): Rule | undefined 
     decodedAs,
     requiredCategory: category,
     requiredFields,
+    firstTimeSeen,
+    ignoreFields,
+    checkIgnoredFields,
     children: [],
   };
 }

@@ -175,9 +175,13 @@ function fillProducibleFields(top: readonly Decoder[]): void {
   for (const [d, set] of sets) d.producibleFields = set === 'open' ? undefined : set;
 }
 
-function loadDecoders(files: readonly RulesetFile[], problems: ProblemLog): { index: DecoderIndex; count: number } {
+function loadDecoders(
+  files: readonly RulesetFile[],
+  problems: ProblemLog,
+): { index: DecoderIndex; count: number; names: Set<string> } {
   const top: Decoder[] = [];
   const topByName = new Map<string, Decoder[]>();
+  const names = new Set<string>();
   let count = 0;
   for (const file of files) {
     for (const el of readFile(file, problems)) {
@@ -189,6 +193,7 @@ function loadDecoders(files: readonly RulesetFile[], problems: ProblemLog): { in
       if (!d) continue;
       if (d.parentName === undefined) {
         top.push(d);
+        names.add(d.reportedName);
         const list = topByName.get(d.name) ?? [];
         list.push(d);
         topByName.set(d.name, list);
@@ -211,9 +216,39 @@ function loadDecoders(files: readonly RulesetFile[], problems: ProblemLog): { in
         d.reportedName = d.useOwnName ? d.name : p.name;
         if (!d.typeDeclared) d.type = p.type;
         p.children.push(d);
+        names.add(d.reportedName);
       }
       count++;
     }
+  }
+  // A plugin compiled into OSSEC runs for a matching decoder without children (OSSEC hands the
+  // event to the children otherwise): such a decoder would match and extract nothing, so it is
+  // refused; behind children the plugin never runs and nothing is lost.
+  const runsPlugin = (d: Decoder, isTop: boolean): boolean =>
+    d.unsupportedPlugin !== undefined && (!isTop || d.children.length === 0);
+  const refusePlugin = (d: Decoder): void => {
+    problems.error(
+      d.file,
+      d.line,
+      `decoder "${d.name}": plugin ${d.unsupportedPlugin} is compiled into OSSEC and this engine does not have it; decoder refused`,
+    );
+    count--;
+  };
+  for (const d of top) {
+    const kept = d.children.filter((c) => !runsPlugin(c, false));
+    for (const c of d.children) if (runsPlugin(c, false)) refusePlugin(c);
+    d.children.splice(0, d.children.length, ...kept);
+  }
+  for (let i = top.length - 1; i >= 0; i--) {
+    const d = top[i] as Decoder;
+    if (!runsPlugin(d, true)) continue;
+    refusePlugin(d);
+    top.splice(i, 1);
+  }
+  names.clear();
+  for (const d of top) {
+    names.add(d.reportedName);
+    for (const c of d.children) names.add(c.reportedName);
   }
   for (const d of top) childGroups(d);
   fillProducibleFields(top);
@@ -266,10 +301,16 @@ function loadDecoders(files: readonly RulesetFile[], problems: ProblemLog): { in
       withoutProgramNameUnanchored,
     },
     count,
+    names,
   };
 }
 
-function loadRules(files: readonly RulesetFile[], lists: ReadonlyMap<string, CdbList>, problems: ProblemLog): Rule[] {
+function loadRules(
+  files: readonly RulesetFile[],
+  lists: ReadonlyMap<string, CdbList>,
+  decoderNames: ReadonlySet<string>,
+  problems: ProblemLog,
+): Rule[] {
   const ordered: Rule[] = [];
   const byId = new Map<number, number>();
   const add = (rule: Rule): void => {
@@ -306,7 +347,7 @@ function loadRules(files: readonly RulesetFile[], lists: ReadonlyMap<string, Cdb
           .filter((g) => g.length > 0);
         for (const c of el.children) visit(c, [...groups, ...names]);
       } else if (el.name === 'rule') {
-        const rule = compileRule(el, { file: file.name, groups, lists, problems });
+        const rule = compileRule(el, { file: file.name, groups, lists, decoderNames, problems });
         if (rule) add(rule);
       } else {
         problems.warning(file.name, el.line, `element <${el.name}> outside a rule was ignored`);
@@ -353,7 +394,7 @@ export function compileRuleset(input: RulesetInput): RulesetResult {
   const lists = new Map<string, CdbList>();
   for (const l of input.lists ?? []) lists.set(l.name.replace(/^etc\/lists\//, ''), parseCdbList(l.content));
   const decoders = loadDecoders(input.decoders, problems);
-  const rules = loadRules(input.rules, lists, problems);
+  const rules = loadRules(input.rules, lists, decoders.names, problems);
   const tree = buildRuleTree(rules, problems);
   const correlationReaders = new Map<string, Rule[]>();
   const read = (key: string, rule: Rule): void => {

@@ -35,6 +35,31 @@ test('no header: the whole line is the log; no program when none is announced', 
   assert.equal(cisco.log, '%IPS-4-SIGNATURE: Sig:3051');
 });
 
+test('header variants OSSEC accepts: no host name, "word:" as the program, pid without a colon, Apache error-log time', () => {
+  // dnsmasq writes no host name: no host, no program, the message starts after the timestamp.
+  const noHost = preDecode('Mar  2 08:00:01 dnsmasq[311]: query[A] example.org from 10.0.0.9');
+  assert.equal(noHost.hostname, undefined);
+  assert.equal(noHost.programName, undefined);
+  assert.equal(noHost.log, 'dnsmasq[311]: query[A] example.org from 10.0.0.9');
+  // dovecot's "Info:" where the host name would be is the program name (Solaris-style).
+  const info = preDecode('Mar  2 08:00:01 Info: imap-login: Login: user=<ann>');
+  assert.equal(info.hostname, undefined);
+  assert.equal(info.programName, 'Info');
+  assert.equal(info.log, 'imap-login: Login: user=<ann>');
+  // proftpd ends its tag with "] " and no colon.
+  const proftpd = preDecode(
+    'Mar  2 08:00:01 ftp1 proftpd[4242] ftp1.example.org (h[192.0.2.4]): USER ann: Login successful.',
+  );
+  assert.equal(proftpd.hostname, 'ftp1');
+  assert.equal(proftpd.programName, 'proftpd');
+  assert.equal(proftpd.log, 'ftp1.example.org (h[192.0.2.4]): USER ann: Login successful.');
+  // A pid must be digits, as OSSEC reads it.
+  assert.equal(preDecode('Mar  2 08:00:01 h app[x]: hi').programName, undefined);
+  const apache = preDecode('[Mon Mar 02 08:00:01 2026] [error] [client 192.0.2.7] File does not exist');
+  assert.equal(apache.log, '[error] [client 192.0.2.7] File does not exist');
+  assert.equal(apache.programName, undefined);
+});
+
 test('Solaris message ids are removed from the log', () => {
   assert.equal(preDecode('Jan  1 00:00:00 sol sshd[1]: [ID 800047 auth.info] Accepted').log, 'Accepted');
 });
@@ -56,8 +81,8 @@ test('property: never throws; the log is a suffix of the line; parts appear in o
         assert.ok(line.endsWith(h.log));
         if (h.hostname !== undefined) assert.ok(line.includes(` ${h.hostname} `));
         if (h.programName !== undefined) {
-          assert.ok(h.hostname !== undefined);
-          const at = line.indexOf(h.programName, line.indexOf(h.hostname as string) + (h.hostname as string).length);
+          const from = h.hostname === undefined ? 0 : line.indexOf(h.hostname) + h.hostname.length;
+          const at = line.indexOf(h.programName, from);
           assert.ok(at >= 0 && at <= line.length - h.log.length);
         }
       },

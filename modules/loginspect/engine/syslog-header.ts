@@ -47,32 +47,59 @@ function isProgramEnd(c: number): boolean {
 const SOLARIS_ID = /^\[ID [0-9]+ [a-z0-9]+\.[a-z]+\] /;
 const MAX_PROGRAM = 256;
 
+/** Apache's error log: "[Fri Dec 13 06:59:54 2013] " before the message (OSSEC skips 27 characters). */
+const APACHE_TIME = /^\[[A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} [0-9]{4}\] /;
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
 export function preDecode(line: string): SyslogHeader {
   const stamp = TIMESTAMP.exec(line);
-  if (!stamp) return { timestamp: undefined, hostname: undefined, programName: undefined, log: line };
+  if (!stamp) {
+    const apache = APACHE_TIME.exec(line);
+    if (apache)
+      return {
+        timestamp: apache[0].slice(1, -2),
+        hostname: undefined,
+        programName: undefined,
+        log: line.slice(apache[0].length),
+      };
+    return { timestamp: undefined, hostname: undefined, programName: undefined, log: line };
+  }
   let i = stamp[0].length;
   if (line.charCodeAt(i) === 32) i++;
   const hostStart = i;
   while (i < line.length && isHostnameChar(line.charCodeAt(i))) i++;
-  if (i === hostStart || line.charCodeAt(i) !== 32) {
-    return { timestamp: undefined, hostname: undefined, programName: undefined, log: line };
-  }
   const timestamp = stamp[0].slice(0, -1);
+  // "word: " where the host name should be: a syslog without host name (Solaris, dovecot's
+  // "Info:"), the word is the program name, as OSSEC's OS_CleanMSG reads it.
+  if (i > hostStart + 1 && line.charCodeAt(i - 1) === 58 && line.charCodeAt(i) === 32) {
+    return { timestamp, hostname: undefined, programName: line.slice(hostStart, i - 1), log: line.slice(i + 1) };
+  }
+  if (i === hostStart || line.charCodeAt(i) !== 32) {
+    // No valid host name (dnsmasq writes none): the message starts after the timestamp.
+    return { timestamp, hostname: undefined, programName: undefined, log: line.slice(hostStart) };
+  }
   const hostname = line.slice(hostStart, i);
   i++;
   const afterHost = i;
   const programStart = i;
-  let limit = Math.min(line.length, programStart + MAX_PROGRAM);
+  const limit = Math.min(line.length, programStart + MAX_PROGRAM);
   while (i < limit && !isProgramEnd(line.charCodeAt(i))) i++;
   let programEnd = i;
   let ok = false;
   // Cisco-style "%FACILITY-SEVERITY-MNEMONIC:" tags are not program names.
   if (line.charCodeAt(programStart) === 37 /* % */) i = programStart;
-  if (i > programStart && line[i] === '[') {
-    const close = line.indexOf(']', i);
-    limit = Math.min(line.length, i + 64);
-    if (close !== -1 && close < limit && line[close + 1] === ':') {
-      i = close + 2;
+  if (i > programStart && line[i] === '[' && isDigit(line.charCodeAt(i + 1))) {
+    let j = i + 1;
+    while (j < line.length && j < i + 64 && isDigit(line.charCodeAt(j))) j++;
+    if (line[j] === ']' && line[j + 1] === ':') {
+      i = j + 2;
+      ok = true;
+    } else if (line[j] === ']' && line[j + 1] === ' ') {
+      // "proftpd[26169] host.example.net: ...": some programs end the tag without a colon.
+      i = j + 1;
       ok = true;
     }
   } else if (i > programStart && line[i] === ':') {

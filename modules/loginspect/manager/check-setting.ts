@@ -18,7 +18,10 @@ export function checkLogInspectSetting(property: string, value: unknown): Valida
     } catch (error) {
       issues.push({
         path: `/files/${index}/multiline/pattern`,
-        message: `${JSON.stringify(pattern)} is not a valid JavaScript regular expression (${(error as Error).message}); the agent could not join the lines of ${entry.path}`,
+        message:
+          error instanceof SyntaxError
+            ? `${JSON.stringify(pattern)} is not a valid JavaScript regular expression (${error.message}); the agent could not join the lines of ${entry.path}`
+            : `${JSON.stringify(pattern)} is refused: ${(error as Error).message}; the agent would not join the lines of ${entry.path}`,
       });
     }
   });

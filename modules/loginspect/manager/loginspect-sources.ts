@@ -1,4 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
+import { runsInLinearTime } from '../engine/backtrack-guard.js';
 
 /**
  * Where the agent reads logs from. Kept apart from the other settings because the agent reads
@@ -53,12 +54,19 @@ export const MultilineSettings = Type.Object(
 export type MultilineSettings = Static<typeof MultilineSettings>;
 
 /**
- * A multi-line pattern compiled as the agent compiles it; throws a SyntaxError on a bad one. The
- * manager checks saved settings with this same function, so it refuses exactly what the agent
- * could not follow.
+ * A multi-line pattern compiled as the agent compiles it; throws a SyntaxError on a bad one, and
+ * an Error on one that V8's linear-time engine cannot run (a backreference, a lookaround): the
+ * agent's backtracking guard could not bound it, and one log line could stop the agent for
+ * minutes. The manager checks saved settings with this same function, so it refuses exactly
+ * what the agent would not follow.
  */
 export function multilineRegExp(pattern: string): RegExp {
-  return new RegExp(pattern);
+  const re = new RegExp(pattern);
+  if (runsInLinearTime(pattern, '') === false)
+    throw new Error(
+      'it uses a backreference or a lookaround, which the backtracking guard cannot bound in time; write it without them',
+    );
+  return re;
 }
 
 export const FileSourceSettings = Type.Object(

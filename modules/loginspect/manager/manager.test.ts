@@ -57,6 +57,22 @@ test('compile keeps groups and valid custom XML, and refuses bad rules with the 
           '<group name="local,"><rule id="110001" level="7"><if_sid>999999999</if_sid><description>x</description></rule></group>',
       },
     },
+    {
+      id: 'custom-unknown-element',
+      definition: {
+        id: 'custom-unknown-element',
+        rulesXml:
+          '<group name="local,"><rule id="110002" level="7"><if_sid>100101</if_sid><srcip_reputation>bad</srcip_reputation><description>x</description></rule></group>',
+      },
+    },
+    {
+      id: 'custom-unbounded',
+      definition: {
+        id: 'custom-unbounded',
+        rulesXml:
+          '<group name="local,"><rule id="110003" level="7"><if_sid>100101</if_sid><match_pcre2>^(a+)+\\1$</match_pcre2><description>x</description></rule></group>',
+      },
+    },
     { id: 'not-a-rule', definition: { id: 'not-a-rule', extra: 1 } },
   ]);
   assert.deepEqual(c.builtInGroups, ['sshd']);
@@ -68,6 +84,9 @@ test('compile keeps groups and valid custom XML, and refuses bad rules with the 
   assert.match(reasons['x-unknown-group'] ?? '', /no built-in rule group/);
   assert.match(reasons['custom-bad'] ?? '', /custom-bad\/rules.xml:1: error: rule 110001: if_sid 999999999/);
   assert.ok(reasons['not-a-rule']);
+  // Refused whole at assignment, never loaded on an agent without the condition.
+  assert.match(reasons['custom-unknown-element'] ?? '', /rule 110002: element <srcip_reputation> is unknown/);
+  assert.match(reasons['custom-unbounded'] ?? '', /rule 110003: <match_pcre2> PCRE2 pattern .*backreference/);
 });
 
 test('source settings: paths or objects with multi-line, journal start, commands; relative paths and shells in names refused', () => {
@@ -118,4 +137,25 @@ test('checkSetting refuses a multi-line pattern that is not a regular expression
   );
   assert.deepEqual(check('sources', { ...sources, files: sources.files.slice(0, 2) }), []);
   assert.deepEqual(check('minimumLevel', 5), []);
+});
+
+test('checkSetting refuses a multi-line pattern the backtracking guard cannot bound (backreference, lookaround)', () => {
+  const check = loginspectModule.checkSetting;
+  assert.ok(check);
+  for (const pattern of ['^(a+)+\\1$', '^(?=\\d{4}-)', '(?<!\\\\)$']) {
+    const issues = check('sources', {
+      files: [{ path: '/var/log/app.log', multiline: { pattern, match: 'after' } }],
+      journald: false,
+    });
+    assert.equal(issues.length, 1, pattern);
+    assert.match(
+      issues[0]?.message ?? '',
+      /refused: it uses a backreference or a lookaround, which the backtracking guard cannot bound/,
+    );
+  }
+  // Nested repetition alone is bounded: V8 moves it to its linear-time engine.
+  assert.deepEqual(
+    check('sources', { files: [{ path: '/x', multiline: { pattern: '^(a+)+$', match: 'after' } }], journald: false }),
+    [],
+  );
 });
