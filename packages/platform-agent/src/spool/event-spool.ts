@@ -1,9 +1,21 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { type AgentEvent, type NewEvent, PlatformEventTypes, type Severity } from '@bulwark/protocol';
+import {
+  type AgentEvent,
+  type EmitOutcome,
+  type NewEvent,
+  PlatformEventTypes,
+  type Severity,
+  type SourceCheckpoint,
+} from '@bulwark/protocol';
 import Database from 'better-sqlite3';
 import { BatchInsert } from './batch-insert.js';
 import { eventBody, eventProblem, severityRankOf } from './event-body.js';
+import { SpoolCheckpoints } from './spool-checkpoints.js';
+
+export { readSpoolCounters } from './spool-counters-reader.js';
+
+export type { EmitOutcome };
 
 export interface SpoolLimits {
   /** platform.eventSpoolMaxEvents: the most events kept on disk, the drop notice included. */
@@ -20,10 +32,11 @@ export interface SpoolCounters {
   readonly lastSeq: number;
 }
 
-export type EmitOutcome =
-  | { readonly kind: 'spooled'; readonly seq: number }
-  | { readonly kind: 'clipped' }
-  | { readonly kind: 'invalid'; readonly reason: string };
+/** A source's checkpoints to commit with an event (see SourceSpool in the module contract). */
+export interface EmitCheckpoints {
+  readonly module: string;
+  readonly checkpoints: readonly SourceCheckpoint[];
+}
 
 /**
  * How events reach the disk. `batched` (the default) commits emitted events together, in one
@@ -95,6 +108,11 @@ export class EventSpool {
   /** Events of the batch being uploaded; overflow spares them, they are about to leave anyway. */
   #inFlight: { from: number; to: number } | null = null;
   readonly #now: () => Date;
+  readonly #checkpoints: SpoolCheckpoints;
+  /** Events lost to a spool that could not write, not yet told in a notice (written by the next commit). */
+  #unnoticedLoss = 0;
+  /** The last commit failed: when (ms) and why; cleared by the next commit that succeeds. */
+  #writeFailure: { readonly at: number; readonly since: string; readonly reason: string } | null = null;
 
   private constructor(db: Database.Database, limits: SpoolLimits, now: () => Date, commit: SpoolCommitOptions) {
     this.#db = db;
@@ -112,6 +130,7 @@ export class EventSpool {
     this.#upsertCounter = db.prepare(
       'INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value',
     );
+    this.#checkpoints = new SpoolCheckpoints(db);
   }
 
   static open(
@@ -151,17 +170,44 @@ export class EventSpool {
 
   /**
    * Validates, clips by severity, numbers and queues one event; it is on disk within
-   * `flushDelayMs` (at once in `per-event` mode). Throws only when the spool is closed or a
-   * commit it had to make first (the queue being full) failed; the event is then not taken.
+   * `flushDelayMs` (at once in `per-event` mode), in the same transaction as `source`'s
+   * checkpoints. Throws only when the spool is closed. When the queue is full and cannot be
+   * committed (a full disk), the event is not taken: `full`. An event without checkpoints is
+   * then lost, and counted as dropped; with checkpoints, its source reads it again later.
    */
-  emit(event: NewEvent): EmitOutcome {
+  emit(event: NewEvent, source?: EmitCheckpoints): EmitOutcome {
     if (this.#closed) throw new Error('the event spool is closed');
-    if (this.#waiting.length >= this.#commit.maxBatchEvents) this.flush();
+    if (this.#waiting.length >= this.#commit.maxBatchEvents) {
+      const failure = this.#tryFlush();
+      if (failure !== undefined) {
+        if (!source) this.#lose(1);
+        return { kind: 'full', reason: failure };
+      }
+    }
     const outcome = this.#take(event);
-    if (this.#commit.commit === 'per-event') this.flush();
+    if (source) this.#checkpoints.queue(source.module, source.checkpoints);
+    if (this.#commit.commit === 'per-event') this.#tryFlush();
     else if (this.#waiting.length >= this.#commit.maxBatchEvents) this.#flushSoon(0);
     else this.#flushSoon(this.#commit.flushDelayMs);
     return outcome;
+  }
+
+  /** Queues a source's checkpoints alone: committed with the next batch, after the events queued before. */
+  advance(module: string, checkpoints: readonly SourceCheckpoint[]): void {
+    if (this.#closed || checkpoints.length === 0) return;
+    this.#checkpoints.queue(module, checkpoints);
+    this.#flushSoon(this.#commit.flushDelayMs);
+  }
+
+  /** The module's checkpoints as last handed over (committed or queued). */
+  checkpoints(module: string): ReadonlyMap<string, string> {
+    return this.#checkpoints.view(module);
+  }
+
+  /** Why the spool cannot write now (since when), or undefined when its last commit succeeded. */
+  get writeProblem(): string | undefined {
+    const failure = this.#writeFailure;
+    return failure ? `cannot write the event spool since ${failure.since}: ${failure.reason}` : undefined;
   }
 
   /** emit() and commit at once: for an event that must survive a crash right after. */
@@ -182,7 +228,12 @@ export class EventSpool {
       clearTimeout(this.#flushTimer);
       this.#flushTimer = null;
     }
-    const dirty = this.#waiting.length > 0 || this.#countersChanged || this.#get('lastSeq') !== this.#nextSeq - 1;
+    const dirty =
+      this.#waiting.length > 0 ||
+      this.#countersChanged ||
+      this.#checkpoints.dirty ||
+      this.#unnoticedLoss > 0 ||
+      this.#get('lastSeq') !== this.#nextSeq - 1;
     if (!dirty && !evenIfEmpty) return;
     const before = { pending: this.#pending, nextSeq: this.#nextSeq, counters: new Map(this.#counters) };
     const waiting = this.#waiting;
@@ -191,10 +242,17 @@ export class EventSpool {
         this.#insertBatch.run(this.#nextSeq - waiting.length, waiting);
         this.#pending += waiting.length;
         this.#enforceBound();
+        if (this.#unnoticedLoss > 0) this.#noticeDropped(this.#unnoticedLoss);
+        this.#checkpoints.write();
         this.#counters.set('lastSeq', this.#nextSeq - 1);
         for (const [name, value] of this.#counters) this.#upsertCounter.run(name, value);
       })();
     } catch (error) {
+      this.#writeFailure = {
+        at: Date.now(),
+        since: this.#writeFailure?.since ?? new Date().toISOString(),
+        reason: (error as Error).message,
+      };
       // Nothing was committed: put memory back as it was so the next flush starts from the same place.
       this.#pending = before.pending;
       this.#nextSeq = before.nextSeq;
@@ -205,12 +263,16 @@ export class EventSpool {
     }
     this.#waiting = [];
     this.#countersChanged = false;
+    this.#checkpoints.committed();
+    this.#unnoticedLoss = 0;
+    this.#writeFailure = null;
   }
 
   /** The oldest events, in seq order, at most `limit` of them and about `maxBytes` of JSON. */
   nextBatch(limit: number, maxBytes = 512 * 1024): AgentEvent[] {
-    // The uploader must see every event emitted so far, and only ones that are on disk.
-    this.flush();
+    // The uploader must see every event emitted so far, and only ones that are on disk. When
+    // the disk is full, what is already on disk still goes: sending it frees the room.
+    this.#tryFlush();
     const rows = this.#db.prepare('SELECT seq, body FROM events ORDER BY seq LIMIT ?').all(limit) as {
       seq: number;
       body: string;
@@ -287,6 +349,25 @@ export class EventSpool {
     }
   }
 
+  /** flush(), but a failure is returned (and retried by the timer) rather than thrown; retried at most once a FLUSH_RETRY_MS. */
+  #tryFlush(): string | undefined {
+    const failure = this.#writeFailure;
+    if (failure && Date.now() - failure.at < FLUSH_RETRY_MS && this.#waiting.length >= this.#commit.maxBatchEvents)
+      return failure.reason;
+    try {
+      this.flush();
+      return undefined;
+    } catch (error) {
+      return (error as Error).message;
+    }
+  }
+
+  /** Events that could not be stored and that no source will offer again. */
+  #lose(count: number): void {
+    this.#add('droppedTotal', count);
+    this.#unnoticedLoss += count;
+  }
+
   #take(event: NewEvent): EmitOutcome {
     const problem = eventProblem(event);
     if (problem !== undefined) {
@@ -356,6 +437,12 @@ export class EventSpool {
     if (dropped === 0) return;
     this.#pending -= dropped;
     this.#add('droppedTotal', dropped);
+    this.#noticeDropped(dropped);
+  }
+
+  /** Only inside the flush transaction: raises the open notice's count by `dropped`, or appends a notice. */
+  #noticeDropped(dropped: number): void {
+    const noticeSeq = this.#openNotice();
     if (noticeSeq !== 0) {
       const row = this.#db.prepare('SELECT body FROM events WHERE seq = ?').get(noticeSeq) as { body: string };
       const notice = JSON.parse(row.body) as AgentEvent;
@@ -392,22 +479,5 @@ export class EventSpool {
 
   #add(name: Counter, delta: number): void {
     if (delta !== 0) this.#set(name, this.#get(name) + delta);
-  }
-}
-
-/** Reads the counters of a spool another process (the daemon) owns, for `bulwark-agent status`. */
-export function readSpoolCounters(path: string): { pendingEvents: number; droppedEvents: number } | null {
-  let db: Database.Database | undefined;
-  try {
-    db = new Database(path, { readonly: true, fileMustExist: true });
-    const pending = (db.prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number }).n;
-    const dropped = db.prepare("SELECT value FROM counters WHERE name = 'droppedTotal'").get() as
-      | { value: number }
-      | undefined;
-    return { pendingEvents: pending, droppedEvents: dropped?.value ?? 0 };
-  } catch {
-    return null;
-  } finally {
-    db?.close();
   }
 }
