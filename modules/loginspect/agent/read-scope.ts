@@ -53,7 +53,7 @@ export class ReadScope {
     const firstWild = parts.findIndex((p) => hasWildcard(p));
     const fixed = firstWild < 0 ? clean : parts.slice(0, firstWild).join('/') || '/';
     const real = resolved(fixed);
-    return this.#inside(real) ? undefined : this.#refusal(real === pattern ? pattern : `${pattern} (${real})`);
+    return this.#inside(real) ? undefined : this.#refusal(real === pattern ? undefined : real);
   }
 
   /** Why the open file may not be read, or undefined when it may; `path` is the name it was opened by. */
@@ -64,19 +64,17 @@ export class ReadScope {
     } catch {
       real = resolved(path);
     }
-    return this.#inside(real) ? undefined : this.#refusal(real === path ? path : `${path} (${real})`);
+    return this.#inside(real) ? undefined : this.#refusal(real === path ? undefined : real);
   }
 
   #inside(real: string): boolean {
     return this.#roots.some((root) => real === root || real.startsWith(root === '/' ? '/' : `${root}/`));
   }
 
-  #refusal(what: string): string {
+  /** Short: the status has room for 1,024 characters and there may be several. */
+  #refusal(real: string | undefined): string {
     const file = this.#local?.source ?? '/etc/bulwark/agent.conf';
-    return (
-      `refused: ${what} is outside the places the manager may read (${this.#roots.join(', ')}); ` +
-      `to allow it, add its directory to "${READ_PATHS_OPTION} = …" in ${file} (owned by root) and restart the agent`
-    );
+    return `refused: ${real ? `it is ${real}, ` : ''}outside where the manager may read; the host allows more with "${READ_PATHS_OPTION} = DIR" in ${file}`;
   }
 }
 
