@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { appendFileSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import type { AgentModule, AgentModuleContext, EmitOutcome, NewEvent, SourceSpool } from '@bulwark/protocol';
+import { createLogInspectAgentFactory } from './index.js';
+
+const root = realpathSync(mkdtempSync(join(tmpdir(), 'loginspect-resilience-')));
+after(() => rmSync(root, { recursive: true, force: true }));
+const scratch = () => mkdtempSync(join(root, 'x-'));
+const factory = createLogInspectAgentFactory({ readRoots: [root] });
+const poll = (m: AgentModule) => (m as unknown as { poll(): void }).poll();
+const seqs = (events: NewEvent[]) => events.map((e) => /seq=(\S+)/.exec(String(e.details?.fullLog))?.[1]);
+
+/** A spool that holds its checkpoints in memory and refuses every event while `full` is set. */
+class FakeSpool implements SourceSpool {
+  full = false;
+  readonly events: NewEvent[] = [];
+  readonly stored = new Map<string, string>();
+  checkpoints(): ReadonlyMap<string, string> {
+    return new Map(this.stored);
+  }
+  emit(event: NewEvent, checkpoints: readonly { key: string; value: string | null }[]): EmitOutcome {
+    if (this.full) return { kind: 'full', reason: 'database or disk is full' };
+    this.events.push(event);
+    this.advance(checkpoints);
+    return { kind: 'spooled', seq: this.events.length };
+  }
+  advance(checkpoints: readonly { key: string; value: string | null }[]): void {
+    for (const c of checkpoints) {
+      if (c.value === null) this.stored.delete(c.key);
+      else this.stored.set(c.key, c.value);
+    }
+  }
+}
+
+function context(spool: FakeSpool | undefined, events: NewEvent[] = []): AgentModuleContext {
+  const dataDir = scratch();
+  return {
+    dataDir,
+    log: { info: () => {}, warn: () => {}, error: () => {} },
+    emit: (e) => events.push(e),
+    reportInventory: () => {},
+    writeStateFile: (name, content) => writeFileSync(join(dataDir, name), content),
+    ...(spool ? { sourceSpool: spool } : {}),
+  };
+}
+
+const everySeq = {
+  id: 'seq',
+  decodersXml: '',
+  rulesXml:
+    '<group name="test,"><rule id="110100" level="7"><match>seq=</match><description>sequence line</description></rule></group>',
+};
+const configuration = (files: string[], minimumLevel: unknown = 5) => ({
+  enabled: true,
+  configuration: {
+    minimumLevel,
+    sources: { files, journald: false },
+    builtInGroups: [],
+    custom: [everySeq],
+    rejectedRules: [],
+  },
+});
+
+test('a rejected configuration leaves the previous one running, and the status says so', async () => {
+  const log = join(scratch(), 'app.log');
+  writeFileSync(log, '');
+  const events: NewEvent[] = [];
+  const m = factory.create(context(undefined, events));
+  await m.apply(configuration([log]), {} as never);
+  appendFileSync(log, 'seq=1\n');
+  poll(m);
+  await m.apply(configuration([log], 'high'), {} as never);
+  assert.equal(m.status().state, 'on');
+  assert.match(m.status().reason ?? '', /^configuration rejected, the previous one stays in force: .*minimumLevel/);
+  appendFileSync(log, 'seq=2\n');
+  poll(m);
+  assert.deepEqual(seqs(events), ['1', '2'], 'log inspection went on');
+  await m.apply(configuration([log]), {} as never);
+  assert.equal(m.status().reason, undefined, 'a good configuration clears the rejection');
+  await m.stop();
+  // With nothing running before, a bad configuration is an error.
+  const fresh = factory.create(context(undefined));
+  await fresh.apply(configuration([log], 'high'), {} as never);
+  assert.equal(fresh.status().state, 'error');
+});
+
+test('a full spool keeps the record back: read again when there is room, its event sent once, the engine sees it once', async () => {
+  const log = join(scratch(), 'app.log');
+  writeFileSync(log, '');
+  const spool = new FakeSpool();
+  const m = factory.create(context(spool));
+  await m.apply(configuration([log]), {} as never);
+  appendFileSync(log, 'seq=1\nseq=2\n');
+  poll(m);
+  spool.full = true;
+  appendFileSync(log, 'seq=3\nseq=4\n');
+  poll(m);
+  poll(m);
+  assert.deepEqual(seqs(spool.events), ['1', '2']);
+  assert.equal(m.status().counters?.lines, 3, 'seq=3 was inspected once, seq=4 not yet');
+  assert.equal(m.status().counters?.recordsKeptBack, 2);
+  assert.match(m.status().reason ?? '', /waiting: database or disk is full/);
+  const [position] = [...spool.stored.values()].map((v) => JSON.parse(v) as { offset: number });
+  assert.equal(position?.offset, Buffer.byteLength('seq=1\nseq=2\n'), 'the position stays before the record kept back');
+  spool.full = false;
+  poll(m);
+  assert.deepEqual(seqs(spool.events), ['1', '2', '3', '4']);
+  assert.equal(m.status().counters?.lines, 4);
+  assert.equal(m.status().reason, undefined);
+  await m.stop();
+  // A restart continues from the positions in the spool: nothing again, nothing skipped.
+  appendFileSync(log, 'seq=5\n');
+  const again = factory.create(context(spool));
+  await again.apply(configuration([log]), {} as never);
+  poll(again);
+  await again.stop();
+  assert.deepEqual(seqs(spool.events), ['1', '2', '3', '4', '5']);
+});
