@@ -50,6 +50,7 @@ function run(dataDir: string, logDir: string, plan: string): Run {
     });
     void exited.then((how) => reject(new Error(`the agent ended before it started (${how})`)));
   });
+  started.catch(() => {}); // only a run that is waited for must have started
   return { child, started, exited };
 }
 
