@@ -1,67 +1,28 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import {
-  type AgentEvent,
-  type EmitOutcome,
-  type NewEvent,
-  PlatformEventTypes,
-  type Severity,
-  type SourceCheckpoint,
-} from '@bulwark/protocol';
+import type { AgentEvent, EmitOutcome, NewEvent, SourceCheckpoint } from '@bulwark/protocol';
 import Database from 'better-sqlite3';
 import { BatchInsert } from './batch-insert.js';
+import { DropNotices } from './drop-notice.js';
 import { eventBody, eventProblem, severityRankOf } from './event-body.js';
 import { SpoolCheckpoints } from './spool-checkpoints.js';
 
+import {
+  DEFAULT_COMMIT,
+  DEFAULT_LIMITS,
+  type EmitCheckpoints,
+  type SpoolCommitOptions,
+  type SpoolCounters,
+  type SpoolLimits,
+} from './spool-options.js';
+
 export { readSpoolCounters } from './spool-counters-reader.js';
-
+export type { EmitCheckpoints, SpoolCommitOptions, SpoolCounters, SpoolLimits } from './spool-options.js';
 export type { EmitOutcome };
-
-export interface SpoolLimits {
-  /** platform.eventSpoolMaxEvents: the most events kept on disk, the drop notice included. */
-  readonly maxEvents: number;
-  /** platform.minimumEventSeverity: less severe events are counted, not spooled. */
-  readonly minimumSeverity: Severity;
-}
-
-export interface SpoolCounters {
-  readonly pendingEvents: number;
-  readonly droppedEvents: number;
-  readonly clippedEvents: number;
-  readonly invalidEvents: number;
-  readonly lastSeq: number;
-}
-
-/** A source's checkpoints to commit with an event (see SourceSpool in the module contract). */
-export interface EmitCheckpoints {
-  readonly module: string;
-  readonly checkpoints: readonly SourceCheckpoint[];
-}
-
-/**
- * How events reach the disk. `batched` (the default) commits emitted events together, in one
- * transaction and one fsync, once `maxBatchEvents` are waiting or `flushDelayMs` after the first
- * of them, and before anything reads the spool; `per-event` commits each emit() on its own (one
- * fsync each: slow, kept for comparison and for callers that want it).
- */
-export interface SpoolCommitOptions {
-  readonly commit: 'batched' | 'per-event';
-  readonly maxBatchEvents: number;
-  readonly flushDelayMs: number;
-  /** A timed flush failed (e.g. disk full); the events stay waiting and the flush is retried. */
-  readonly onFlushError: (error: Error) => void;
-}
 
 type Counter = 'lastSeq' | 'droppedTotal' | 'clippedTotal' | 'invalidTotal' | 'openNoticeSeq';
 const COUNTERS: readonly Counter[] = ['lastSeq', 'droppedTotal', 'clippedTotal', 'invalidTotal', 'openNoticeSeq'];
 
-const DEFAULT_LIMITS: SpoolLimits = { maxEvents: 100_000, minimumSeverity: 'info' };
-const DEFAULT_COMMIT: SpoolCommitOptions = {
-  commit: 'batched',
-  maxBatchEvents: 500,
-  flushDelayMs: 20,
-  onFlushError: (error) => process.emitWarning(`event spool flush failed, will retry: ${error.message}`),
-};
 /** Page size of a new spool file; see open(). */
 const PAGE_SIZE = 16_384;
 /** SQLite's default write-ahead log size before a checkpoint (1000 pages of 4 KiB). */
@@ -100,7 +61,7 @@ export class EventSpool {
   #countersChanged = false;
   #closed = false;
   #closing = false;
-  readonly #insert: Database.Statement;
+  readonly #notices: DropNotices;
   readonly #insertBatch: BatchInsert;
   readonly #upsertCounter: Database.Statement;
   /** Highest seq ever handed to the uploader: a notice at or below it may already be on the manager. */
@@ -125,7 +86,7 @@ export class EventSpool {
     for (const row of rows)
       if ((COUNTERS as string[]).includes(row.name)) this.#counters.set(row.name as Counter, row.value);
     this.#nextSeq = this.#get('lastSeq') + 1;
-    this.#insert = db.prepare('INSERT INTO events (seq, body, notice) VALUES (?, ?, ?)');
+    this.#notices = new DropNotices(db);
     this.#insertBatch = new BatchInsert(db);
     this.#upsertCounter = db.prepare(
       'INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value',
@@ -389,11 +350,6 @@ export class EventSpool {
     return { kind: 'spooled', seq };
   }
 
-  #numbered(event: NewEvent, seq: number): AgentEvent {
-    const { time, ...rest } = event;
-    return { ...rest, seq, time: time ?? this.#now().toISOString() };
-  }
-
   #flushSoon(delayMs: number): void {
     if (this.#flushTimer && delayMs > 0) return;
     if (this.#flushTimer) clearTimeout(this.#flushTimer);
@@ -405,14 +361,6 @@ export class EventSpool {
         this.#commit.onFlushError(error as Error);
       }
     }, delayMs);
-  }
-
-  /** Only inside the flush transaction: the notice goes straight to disk, after the batch. */
-  #appendNotice(event: NewEvent): number {
-    const seq = this.#nextSeq++;
-    this.#insert.run(seq, JSON.stringify(this.#numbered(event, seq)), 1);
-    this.#pending += 1;
-    return seq;
   }
 
   /**
@@ -440,32 +388,21 @@ export class EventSpool {
     this.#noticeDropped(dropped);
   }
 
-  /** Only inside the flush transaction: raises the open notice's count by `dropped`, or appends a notice. */
+  /** Only inside the flush transaction: raises the open notice's count by `dropped`, or appends a notice after the batch. */
   #noticeDropped(dropped: number): void {
-    const noticeSeq = this.#openNotice();
-    if (noticeSeq !== 0) {
-      const row = this.#db.prepare('SELECT body FROM events WHERE seq = ?').get(noticeSeq) as { body: string };
-      const notice = JSON.parse(row.body) as AgentEvent;
-      const total = Number((notice.details as { dropped?: number } | undefined)?.dropped ?? 0) + dropped;
-      const updated: AgentEvent = { ...notice, summary: `events dropped: ${total}`, details: { dropped: total } };
-      this.#db.prepare('UPDATE events SET body = ? WHERE seq = ?').run(JSON.stringify(updated), noticeSeq);
+    const open = this.#openNotice();
+    if (open !== 0) {
+      this.#notices.raise(open, dropped);
       return;
     }
-    const seq = this.#appendNotice({
-      module: 'agent',
-      type: PlatformEventTypes.eventsDropped,
-      severity: 'high',
-      summary: `events dropped: ${dropped}`,
-      details: { dropped },
-    });
+    const seq = this.#nextSeq++;
+    this.#notices.append(seq, dropped, this.#now().toISOString());
+    this.#pending += 1;
     this.#set('openNoticeSeq', seq);
   }
 
   #openNotice(): number {
-    const seq = this.#get('openNoticeSeq');
-    if (seq === 0 || seq <= this.#handedOutThrough) return 0;
-    const exists = this.#db.prepare('SELECT 1 FROM events WHERE seq = ?').get(seq);
-    return exists ? seq : 0;
+    return this.#notices.open(this.#get('openNoticeSeq'), this.#handedOutThrough);
   }
 
   #get(name: Counter): number {
