@@ -3,7 +3,6 @@ import type {
   AgentModule,
   AgentModuleContext,
   AgentModuleFactory,
-  LocalOptions,
   ModuleConfiguration,
   ModuleStatus,
   NewEvent,
@@ -15,6 +14,7 @@ import { LogInspectConfiguration } from '../manager/loginspect-settings.js';
 import type { FileSourceSettings } from '../manager/loginspect-sources.js';
 import { builtInRuleset } from '../rules/index.js';
 import { CheckpointStore, fileBackedSourceSpool, type SourceCheckpoints } from './checkpoint-store.js';
+import { commandsRefused } from './command-permission.js';
 import { CommandSource } from './command-source.js';
 import { FileSource } from './file-source.js';
 import { type FileOwner, FileTable, type Tracked } from './file-table.js';
@@ -24,6 +24,7 @@ import { DEFAULT_READ_ROOTS, ReadScope } from './read-scope.js';
 import { IsoTimes, type LineOrigin, ruleMatchEvent } from './rule-match-event.js';
 import { fileEntry, JOURNAL_KEY, SourcePositions } from './source-positions.js';
 import { describeProblems, type SourceProblem } from './source-problem.js';
+import { SourceRefusals } from './source-refusals.js';
 
 const POLL_MS = 1000;
 
@@ -34,25 +35,6 @@ const LEFT_OVER: FileOwner = { key: '', rank: Number.MAX_SAFE_INTEGER, options: 
 interface RecordPosition {
   readonly id: string;
   readonly entry: () => SourceCheckpoint;
-}
-
-/** The local option a host's administrator sets to let the manager's command sources run here. */
-export const REMOTE_COMMANDS_OPTION = 'loginspect.remoteCommands';
-
-/**
- * Why the manager's command sources may not run on this host, or undefined when they may.
- * Commands run as root on every host of a policy: a manager account alone must not be enough
- * (OSSEC's `logcollector.remote_commands`), so the host's administrator opts in locally.
- */
-function commandsRefused(local: LocalOptions | undefined): string | undefined {
-  const value = local?.get(REMOTE_COMMANDS_OPTION)?.trim().toLowerCase();
-  if (value === '1' || value === 'true' || value === 'yes') return undefined;
-  const file = local?.source ?? '/etc/bulwark/agent.conf';
-  const unusable = local?.problem ? ` (${file} is not used now: ${local.problem})` : '';
-  return (
-    `this host does not allow commands from the manager${unusable}; to allow them, add the line ` +
-    `"${REMOTE_COMMANDS_OPTION} = 1" to ${file} (owned by root, not writable by others) and restart the agent`
-  );
 }
 
 export interface LogInspectAgentOptions {
@@ -96,8 +78,7 @@ class LogInspectAgentModule implements AgentModule {
   /** A configuration refused while an earlier one runs on: said in the status. */
   #rejected: string | undefined;
   #scope: ReadScope;
-  /** Paths refused by the read scope already told in an event (once per path and reason). */
-  readonly #toldRefusals = new Set<string>();
+  readonly #refusals: SourceRefusals;
   /** The event of the record the spool did not take, offered again when that record comes back. */
   #unsent: { readonly id: string; readonly event: NewEvent } | undefined;
   /** The spool refused a record at the last poll: reading waits for room. */
@@ -125,6 +106,7 @@ class LogInspectAgentModule implements AgentModule {
     this.#store = new CheckpointStore(context);
     this.#positions = new SourcePositions(context.sourceSpool ?? fileBackedSourceSpool(context, this.#store));
     this.#scope = new ReadScope(options.readRoots ?? DEFAULT_READ_ROOTS, context.localOptions);
+    this.#refusals = new SourceRefusals(context);
   }
 
   async apply(configuration: ModuleConfiguration): Promise<void> {
@@ -168,7 +150,7 @@ class LogInspectAgentModule implements AgentModule {
     const saved = this.#saved;
     const seen = new Set<string>();
     this.#table = new FileTable();
-    this.#toldRefusals.clear();
+    this.#refusals.reset();
     for (const problem of this.#scope.problems) this.#setupProblems.push({ source: 'local options', reason: problem });
     for (const entry of c.sources.files) {
       const settings: FileSourceSettings = typeof entry === 'string' ? { path: entry } : entry;
@@ -176,7 +158,8 @@ class LogInspectAgentModule implements AgentModule {
       seen.add(settings.path);
       const refused = this.#scope.refusesPattern(settings.path);
       if (refused) {
-        this.#refuse({ source: settings.path, reason: refused });
+        this.#setupProblems.push({ source: settings.path, reason: refused });
+        this.#refusals.tell({ source: settings.path, reason: refused });
         continue;
       }
       try {
@@ -274,7 +257,7 @@ class LogInspectAgentModule implements AgentModule {
       // Handed to the spool a poll ago, committed since: the older agent's file has served.
       rmSync(this.#store.path, { force: true });
     }
-    this.#tellRefusals();
+    for (const source of this.#files) this.#refusals.tellAll(source.problems);
     this.#updateStatus();
   }
 
@@ -295,31 +278,6 @@ class LogInspectAgentModule implements AgentModule {
       this.#setupProblems.push({ source: 'checkpoints', reason: loaded.problem });
     }
     return loaded.checkpoints;
-  }
-
-  /** A path the manager may not make this host read: in the status, and told once in an event. */
-  #refuse(problem: SourceProblem): void {
-    this.#setupProblems.push(problem);
-    this.#tell(problem);
-  }
-
-  #tellRefusals(): void {
-    for (const source of this.#files)
-      for (const p of source.problems) if (p.reason.startsWith('refused:')) this.#tell(p);
-  }
-
-  #tell(problem: SourceProblem): void {
-    const path = problem.path ?? problem.source;
-    const told = `${path}\n${problem.reason}`;
-    if (this.#toldRefusals.has(told)) return;
-    this.#toldRefusals.add(told);
-    this.#context.emit({
-      module: 'loginspect',
-      type: 'source-refused',
-      severity: 'medium',
-      summary: `log source not read: ${path}`.slice(0, 2048),
-      details: { source: problem.source, path, reason: problem.reason },
-    });
   }
 
   #snapshot(): SourceCheckpoints {
