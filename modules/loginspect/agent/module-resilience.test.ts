@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -16,13 +16,15 @@ const seqs = (events: NewEvent[]) => events.map((e) => /seq=(\S+)/.exec(String(e
 /** A spool that holds its checkpoints in memory and refuses every event while `full` is set. */
 class FakeSpool implements SourceSpool {
   full = false;
+  /** Refuses too once it holds this many events. */
+  limit = Number.POSITIVE_INFINITY;
   readonly events: NewEvent[] = [];
   readonly stored = new Map<string, string>();
   checkpoints(): ReadonlyMap<string, string> {
     return new Map(this.stored);
   }
   emit(event: NewEvent, checkpoints: readonly { key: string; value: string | null }[]): EmitOutcome {
-    if (this.full) return { kind: 'full', reason: 'database or disk is full' };
+    if (this.full || this.events.length >= this.limit) return { kind: 'full', reason: 'database or disk is full' };
     this.events.push(event);
     this.advance(checkpoints);
     return { kind: 'spooled', seq: this.events.length };
@@ -119,3 +121,59 @@ test('a full spool keeps the record back: read again when there is room, its eve
   await again.stop();
   assert.deepEqual(seqs(spool.events), ['1', '2', '3', '4', '5']);
 });
+
+test('the journal waits too: journalctl is started again after the last entry stored, nothing skipped or doubled', async () => {
+  const dir = scratch();
+  const entry = (i: number) =>
+    JSON.stringify({ __CURSOR: `s=1;i=${i}`, _HOSTNAME: 'web', SYSLOG_IDENTIFIER: 'app', MESSAGE: `seq=j${i}` });
+  const script = join(dir, 'journalctl');
+  writeFileSync(
+    script,
+    `#!/bin/sh
+echo "$@" >> ${JSON.stringify(join(dir, 'calls'))}
+case "$*" in
+  *--after-cursor=s=1\\;i=1*) printf '%s\\n' '${entry(2)}' '${entry(3)}' ;;
+  *) printf '%s\\n' '${entry(1)}' '${entry(2)}' '${entry(3)}' ;;
+esac
+exec sleep 1000
+`,
+    { mode: 0o755 },
+  );
+  const spool = new FakeSpool();
+  spool.limit = 1; // takes the first entry, then refuses
+  const m = createLogInspectAgentFactory({ journalctl: script }).create(context(spool));
+  await m.apply(
+    {
+      enabled: true,
+      configuration: {
+        minimumLevel: 5,
+        sources: { files: [], journald: true, journalStart: 'boot' },
+        builtInGroups: [],
+        custom: [everySeq],
+        rejectedRules: [],
+      },
+    },
+    {} as never,
+  );
+  await until(() => /waiting: the event spool cannot store/.test(m.status().reason ?? ''));
+  assert.deepEqual(seqs(spool.events), ['j1']);
+  assert.equal(spool.stored.get('journal'), 's=1;i=1', 'the position stays after the last entry stored');
+  spool.limit = Number.POSITIVE_INFINITY;
+  await until(() => spool.events.length === 3);
+  assert.deepEqual(seqs(spool.events), ['j1', 'j2', 'j3']);
+  await m.stop();
+  const calls = readFileSync(join(dir, 'calls'), 'utf8').trim().split('\n');
+  assert.equal(calls[0], '--output=json --follow --all --no-pager --boot --lines=all');
+  assert.ok(
+    calls.slice(1).every((c) => c === '--output=json --follow --all --no-pager --after-cursor=s=1;i=1 --lines=all'),
+    calls.join('\n'),
+  );
+});
+
+async function until(condition: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
