@@ -134,7 +134,7 @@ describe('agent daemon against a manager', () => {
     await agent.heartbeatNow(); // resolves at once once stopped
     assert.equal(
       agent.emit({ module: 'probe', type: 'late', severity: 'high', summary: 'after stop' }).kind,
-      'invalid',
+      'full', // not stored (the spool is closed), not refused as invalid: a source keeps its place
     );
   });
 

@@ -1,8 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type AgentModuleContext, describeIssues, parseWith } from '@bulwark/protocol';
+import {
+  type AgentModuleContext,
+  describeIssues,
+  parseWith,
+  type SourceCheckpoint,
+  type SourceSpool,
+} from '@bulwark/protocol';
 import { type Static, Type } from '@sinclair/typebox';
 import { FileCheckpoint } from './file-identity.js';
+import { checkpointsOf, entriesOf } from './source-positions.js';
 
 /** Everything the agent must remember to continue reading where it stopped. */
 export const SourceCheckpoints = Type.Object(
@@ -19,7 +26,7 @@ export type SourceCheckpoints = Static<typeof SourceCheckpoints>;
 
 export const EMPTY_CHECKPOINTS: SourceCheckpoints = { version: 1, files: {} };
 
-const FILE_NAME = 'source-checkpoints.json';
+export const CHECKPOINT_FILE = 'source-checkpoints.json';
 
 /**
  * Checkpoints in one JSON file of the module's state directory, written through the context's
@@ -32,7 +39,7 @@ export class CheckpointStore {
   #last = '';
 
   constructor(context: Pick<AgentModuleContext, 'dataDir' | 'writeStateFile'>) {
-    this.path = join(context.dataDir, FILE_NAME);
+    this.path = join(context.dataDir, CHECKPOINT_FILE);
     this.#context = context;
   }
 
@@ -68,7 +75,41 @@ export class CheckpointStore {
   save(checkpoints: SourceCheckpoints): void {
     const text = JSON.stringify(checkpoints);
     if (text === this.#last) return;
-    this.#context.writeStateFile(FILE_NAME, text);
+    this.#context.writeStateFile(CHECKPOINT_FILE, text);
     this.#last = text;
   }
+}
+
+/**
+ * Positions kept in the checkpoint file, for a module context without the spool's checkpoints
+ * (unit tests, and older agents' files, read once). Events go to `emit` as they come; the file is
+ * rewritten with every position handed over (an event's included: slow, and only for tests).
+ */
+export function fileBackedSourceSpool(
+  context: Pick<AgentModuleContext, 'emit' | 'log'>,
+  store: CheckpointStore,
+): SourceSpool {
+  const loaded = store.load();
+  if (loaded.problem) context.log.warn(`loginspect: ${loaded.problem}`);
+  const entries = entriesOf(loaded.checkpoints);
+  const apply = (checkpoints: readonly SourceCheckpoint[]) => {
+    for (const c of checkpoints) {
+      if (c.value === null) entries.delete(c.key);
+      else entries.set(c.key, c.value);
+    }
+    try {
+      store.save(checkpointsOf(entries).checkpoints);
+    } catch (error) {
+      context.log.warn(`loginspect: cannot save reading positions to ${store.path}: ${(error as Error).message}`);
+    }
+  };
+  return {
+    checkpoints: () => new Map(entries),
+    emit: (event, checkpoints) => {
+      context.emit(event);
+      apply(checkpoints);
+      return { kind: 'spooled', seq: 0 };
+    },
+    advance: apply,
+  };
 }

@@ -5,6 +5,7 @@ import { type FileOwner, FileTable, fileId, type ReadOptions, type RecordSink } 
 import { DEFAULT_MAX_LINE_BYTES } from './line-splitter.js';
 import { MultilineJoiner } from './multiline.js';
 import { expandGlob, GLOB_LIMITS, type GlobLimits, hasWildcard } from './path-glob.js';
+import type { ReadScope } from './read-scope.js';
 import { openLogFile } from './safe-open.js';
 import type { SourceProblem } from './source-problem.js';
 
@@ -19,6 +20,8 @@ export interface FileSourceOptions extends ReadOptions {
 export interface SharedFiles {
   readonly table: FileTable;
   readonly rank: number;
+  /** Where the manager's sources may read on this host; absent: anywhere (tests of reading alone). */
+  readonly scope?: ReadScope;
 }
 
 /**
@@ -37,6 +40,7 @@ export class FileSource implements FileOwner {
   readonly options: FileSourceOptions;
   readonly #table: FileTable;
   readonly #follow: boolean;
+  readonly #scope: ReadScope | undefined;
   /** No checkpoint existed: files found by the first scan are read from their end (history is not replayed). */
   #fresh = true;
   #firstScan = true;
@@ -48,6 +52,7 @@ export class FileSource implements FileOwner {
     this.#follow = options.followSymlinks ?? false;
     this.#table = shared?.table ?? new FileTable();
     this.rank = shared?.rank ?? 0;
+    this.#scope = shared?.scope;
     // Fails here on a bad pattern, so the caller can report it before anything is read.
     new MultilineJoiner(options.multiline, options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
   }
@@ -90,6 +95,12 @@ export class FileSource implements FileOwner {
         // A glob's match that vanished between listing and opening is not a problem.
         if (!(opened.missing && hasWildcard(this.options.path)))
           problems.push({ source: this.key, path, reason: opened.reason });
+        continue;
+      }
+      const refused = this.#scope?.refusesOpened(opened.fd, path);
+      if (refused) {
+        closeSync(opened.fd);
+        problems.push({ source: this.key, path, reason: refused });
         continue;
       }
       const id = fileId(opened.stats.dev, opened.stats.ino);
@@ -156,7 +167,12 @@ export class FileSource implements FileOwner {
       if (!renamed) continue;
       const old = openLogFile(renamed, this.#follow);
       if (!old.ok) continue;
-      if (old.stats.dev !== c.dev || old.stats.ino !== c.ino || !sameHead(old.fd, fingerprintOf(c))) {
+      if (
+        old.stats.dev !== c.dev ||
+        old.stats.ino !== c.ino ||
+        this.#scope?.refusesOpened(old.fd, renamed) !== undefined ||
+        !sameHead(old.fd, fingerprintOf(c))
+      ) {
         closeSync(old.fd);
         continue;
       }

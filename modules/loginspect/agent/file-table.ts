@@ -16,6 +16,8 @@ export interface ReadOptions {
 
 /** A file source as the table sees it. */
 export interface FileOwner {
+  /** The configured entry (path or glob) the owner stands for. */
+  readonly key: string;
   /** Its place in the configured list: of several sources matching one file, the lowest rank reads it. */
   readonly rank: number;
   readonly options: ReadOptions;
@@ -39,7 +41,11 @@ export interface Tracked {
   owner: FileOwner;
 }
 
-export type RecordSink = (record: LogRecord, path: string) => void;
+/**
+ * Takes one record of a file. Returning `false` says it was not taken (the event spool cannot
+ * store now): reading stops for this poll and the next one starts again at this record.
+ */
+export type RecordSink = (record: LogRecord, path: string, file: Tracked) => unknown;
 
 export function fileId(dev: number, ino: number): string {
   return `${dev}:${ino}`;
@@ -59,6 +65,13 @@ export class FileTable {
   readonly files = new Map<string, Tracked>();
   /** Saved checkpoints of each source not yet matched to an open file (just after a restart). */
   readonly #saved = new Map<FileOwner, readonly FileCheckpoint[]>();
+  /** A record was not taken during this read(): nothing more is read until the next one. */
+  #blocked = false;
+
+  /** The last read() stopped at a record that was not taken. */
+  get blocked(): boolean {
+    return this.#blocked;
+  }
 
   setSaved(owner: FileOwner, checkpoints: readonly FileCheckpoint[]): void {
     if (checkpoints.length === 0) this.#saved.delete(owner);
@@ -128,32 +141,45 @@ export class FileTable {
 
   /** Reads what every file gained since the last poll; `out` gets each record in file order. */
   read(now: number, out: RecordSink): void {
+    this.#blocked = false;
     // Rotated files first, so the lines they still hold come before those of their successor.
     const unfinished = new Set<string>();
     for (const [id, tracked] of this.files) {
       if (tracked.goneSince === undefined) continue;
       const atEnd = this.#read(tracked, now, out);
+      if (this.#blocked) return;
       if (!atEnd) unfinished.add(tracked.path);
       else if (now - tracked.goneSince >= (tracked.owner.options.rotatedGraceMs ?? 5000)) {
-        this.#finish(tracked, now, out);
+        if (!this.#finish(tracked, now, out)) return;
         this.files.delete(id);
       }
     }
-    for (const tracked of this.files.values())
+    for (const tracked of this.files.values()) {
       if (tracked.goneSince === undefined && !unfinished.has(tracked.path)) this.#read(tracked, now, out);
+      if (this.#blocked) return;
+    }
   }
 
   #emitter(t: Tracked, out: RecordSink): (record: LogRecord) => void {
     return (record) => {
-      t.committed = record.end;
-      out(record, t.path);
+      if (this.#blocked) return;
+      if (out(record, t.path, t) === false) this.#blocked = true;
+      else t.committed = record.end;
     };
+  }
+
+  /** A record was not taken: forget what was read past the last record taken, to read it again. */
+  #rewind(t: Tracked): void {
+    t.splitter.reset(t.committed);
+    t.lineStart = t.committed;
+    t.joiner = new MultilineJoiner(t.owner.options.multiline, t.owner.options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
   }
 
   /** Reads new bytes of one file; true when it is read to its current end. */
   #read(t: Tracked, now: number, out: RecordSink): boolean {
     const emit = this.#emitter(t, out);
     const onLine = (line: SplitLine): void => {
+      if (this.#blocked) return;
       const start = t.lineStart;
       t.lineStart = line.end;
       t.joiner.push(line, start, now, emit);
@@ -168,6 +194,7 @@ export class FileTable {
       // Truncated (or truncated and rewritten past where we were): start over from 0. Complete
       // lines already joined are passed on; the unfinished line's bytes are gone.
       t.joiner.flush(emit);
+      this.#blocked = false; // the flushed record's bytes are gone: it cannot be read again
       t.splitter.reset(0);
       t.lineStart = 0;
       t.committed = 0;
@@ -177,7 +204,7 @@ export class FileTable {
     if (t.fingerprint.bytes < FINGERPRINT_BYTES && size > t.fingerprint.bytes)
       t.fingerprint = fingerprintOf(t.fd, size);
     let budget = t.owner.options.maxBytesPerPoll ?? 4 * 1024 * 1024;
-    while (budget > 0 && t.splitter.position < size) {
+    while (budget > 0 && t.splitter.position < size && !this.#blocked) {
       const want = Math.min(READ_CHUNK, budget, size - t.splitter.position);
       let n: number;
       try {
@@ -190,11 +217,18 @@ export class FileTable {
       t.splitter.push(readBuffer.subarray(0, n), onLine);
     }
     t.joiner.flushIfStale(now, emit);
+    if (this.#blocked) {
+      this.#rewind(t);
+      return false;
+    }
     return t.splitter.position >= size;
   }
 
-  /** A rotated file read to its end: its last line may lack a newline, it is complete all the same. */
-  #finish(t: Tracked, now: number, out: RecordSink): void {
+  /**
+   * A rotated file read to its end: its last line may lack a newline, it is complete all the same.
+   * False when its last record was not taken: the file stays open, to be finished later.
+   */
+  #finish(t: Tracked, now: number, out: RecordSink): boolean {
     const emit = this.#emitter(t, out);
     t.splitter.finish((line) => {
       const start = t.lineStart;
@@ -202,7 +236,12 @@ export class FileTable {
       t.joiner.push(line, start, now, emit);
     });
     t.joiner.flush(emit);
+    if (this.#blocked) {
+      this.#rewind(t);
+      return false;
+    }
     closeSync(t.fd);
+    return true;
   }
 }
 

@@ -13,7 +13,11 @@ const scratch = (): string => mkdtempSync(join(root, `${n++}-`));
 
 function context(events: NewEvent[], dataDir: string): AgentModuleContext {
   const log = { info: () => {}, warn: () => {}, error: () => {} };
-  const localOptions = { source: '/etc/bulwark/agent.conf', get: () => undefined };
+  // The host allows reading the test's scratch folder (files outside /var/log need its opt-in).
+  const localOptions = {
+    source: '/etc/bulwark/agent.conf',
+    get: (key: string) => (key === 'loginspect.readPaths' ? root : undefined),
+  };
   const writeStateFile = (name: string, content: string) => writeFileSync(join(dataDir, name), content);
   return { dataDir, log, emit: (e) => events.push(e), reportInventory: () => {}, writeStateFile, localOptions };
 }

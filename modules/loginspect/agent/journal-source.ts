@@ -11,11 +11,17 @@ export interface JournalSourceOptions {
   readonly units?: readonly string[];
   /** Continue after this entry (saved by the last run). */
   readonly cursor: string | undefined;
-  /** Called for each entry; the cursor moves past the entry once this returned. */
-  readonly onRecord: (record: JournalRecord) => void;
+  /**
+   * Called for each entry; the cursor moves past the entry once this returned. `false` says the
+   * entry was not taken (the event spool cannot store now): journalctl is stopped and started
+   * again a little later after the last entry taken.
+   */
+  readonly onRecord: (record: JournalRecord) => unknown;
   readonly now?: () => number;
   /** First wait before journalctl is started again after it ended; doubles up to a minute. */
   readonly restartDelayMs?: number;
+  /** Wait before reading again after an entry was not taken. */
+  readonly retryDelayMs?: number;
 }
 
 /** A JSON entry is rarely more than a few KiB; a larger one is skipped, not held. */
@@ -92,16 +98,24 @@ export class JournalSource {
     const splitter = new LineSplitter(0, MAX_ENTRY_BYTES);
     let stderr = '';
     let received = false;
+    let waiting = false;
     child.stdout?.on('data', (chunk: Buffer) => {
-      if (this.#stopped) return;
+      if (this.#stopped || waiting) return;
       splitter.push(chunk, (line) => {
+        if (waiting) return;
         if (line.truncated) {
           this.counters.badEntries++;
           return;
         }
         if (line.text === '') return;
-        this.#handle(line.text);
         received = true;
+        if (this.#handle(line.text)) return;
+        waiting = true;
+        this.#problem = {
+          source: 'journald',
+          reason: 'waiting: the event spool cannot store events now; reading continues after the last entry stored',
+        };
+        child.kill('SIGTERM');
       });
     });
     child.stderr?.on('data', (chunk: Buffer) => {
@@ -112,6 +126,14 @@ export class JournalSource {
       if (ended || this.#stopped || this.#child !== child) return;
       ended = true;
       this.#child = undefined;
+      if (waiting) {
+        this.#timer = setTimeout(() => {
+          this.#timer = undefined;
+          if (!this.#stopped) this.#spawn();
+        }, this.#options.retryDelayMs ?? 1000);
+        this.#timer.unref();
+        return;
+      }
       this.#problem = { source: 'journald', reason };
       // A cursor of another journal (vacuumed, other machine id) is refused each time: start over.
       if (this.#cursor !== undefined && /cursor/i.test(stderr) && !received) this.#cursor = undefined;
@@ -138,17 +160,19 @@ export class JournalSource {
     });
   }
 
-  #handle(text: string): void {
+  /** False when the entry was not taken: the cursor stays before it. */
+  #handle(text: string): boolean {
     const parsed = parseJournalLine(text, (this.#options.now ?? Date.now)());
     if (!parsed.ok) {
       this.counters.badEntries++;
-      return;
+      return true;
     }
     if (parsed.record) {
+      if (this.#options.onRecord(parsed.record) === false) return false;
       this.counters.entries++;
-      this.#options.onRecord(parsed.record);
     }
     this.#cursor = parsed.cursor;
     this.#problem = undefined;
+    return true;
   }
 }

@@ -1,48 +1,41 @@
+import { rmSync } from 'node:fs';
 import type {
   AgentModule,
   AgentModuleContext,
   AgentModuleFactory,
-  LocalOptions,
   ModuleConfiguration,
   ModuleStatus,
+  NewEvent,
+  SourceCheckpoint,
 } from '@bulwark/protocol';
 import { describeIssues, parseWith } from '@bulwark/protocol';
 import { compileRuleset, formatProblem, LogInspectionEngine, type Verdict } from '../engine/index.js';
 import { LogInspectConfiguration } from '../manager/loginspect-settings.js';
 import type { FileSourceSettings } from '../manager/loginspect-sources.js';
 import { builtInRuleset } from '../rules/index.js';
-import { CheckpointStore, type SourceCheckpoints } from './checkpoint-store.js';
+import { CheckpointStore, fileBackedSourceSpool, type SourceCheckpoints } from './checkpoint-store.js';
+import { commandsRefused } from './command-permission.js';
 import { CommandSource } from './command-source.js';
 import { FileSource } from './file-source.js';
-import { type FileOwner, FileTable } from './file-table.js';
+import { type FileOwner, FileTable, type Tracked } from './file-table.js';
 import { FirstTimeSeenStore } from './first-time-seen-store.js';
 import { JournalSource } from './journal-source.js';
 import type { LogRecord } from './multiline.js';
+import { DEFAULT_READ_ROOTS, ReadScope } from './read-scope.js';
 import { IsoTimes, type LineOrigin, ruleMatchEvent } from './rule-match-event.js';
+import { fileEntry, JOURNAL_KEY, SourcePositions } from './source-positions.js';
 import { describeProblems, type SourceProblem } from './source-problem.js';
+import { SourceRefusals } from './source-refusals.js';
 
 const POLL_MS = 1000;
 
 /** Holds the checkpoints of entries no longer configured, for the first scan. */
-const LEFT_OVER: FileOwner = { rank: Number.MAX_SAFE_INTEGER, options: {} };
+const LEFT_OVER: FileOwner = { key: '', rank: Number.MAX_SAFE_INTEGER, options: {} };
 
-/** The local option a host's administrator sets to let the manager's command sources run here. */
-export const REMOTE_COMMANDS_OPTION = 'loginspect.remoteCommands';
-
-/**
- * Why the manager's command sources may not run on this host, or undefined when they may.
- * Commands run as root on every host of a policy: a manager account alone must not be enough
- * (OSSEC's `logcollector.remote_commands`), so the host's administrator opts in locally.
- */
-function commandsRefused(local: LocalOptions | undefined): string | undefined {
-  const value = local?.get(REMOTE_COMMANDS_OPTION)?.trim().toLowerCase();
-  if (value === '1' || value === 'true' || value === 'yes') return undefined;
-  const file = local?.source ?? '/etc/bulwark/agent.conf';
-  const unusable = local?.problem ? ` (${file} is not used now: ${local.problem})` : '';
-  return (
-    `this host does not allow commands from the manager${unusable}; to allow them, add the line ` +
-    `"${REMOTE_COMMANDS_OPTION} = 1" to ${file} (owned by root, not writable by others) and restart the agent`
-  );
+/** A record's place in its source, to commit with its event: `id` names the record, `entry` is the position after it. */
+interface RecordPosition {
+  readonly id: string;
+  readonly entry: () => SourceCheckpoint;
 }
 
 export interface LogInspectAgentOptions {
@@ -50,27 +43,33 @@ export interface LogInspectAgentOptions {
   readonly journalctl?: string;
   /** How often files are polled. */
   readonly pollMs?: number;
+  /** Where file sources may read without the host's opt-in; default DEFAULT_READ_ROOTS (tests use a scratch dir). */
+  readonly readRoots?: readonly string[];
 }
 
 /**
  * Follows the configured files, the journal and commands, runs every record through the engine
  * and turns alerts of the enabled groups at or above the minimum level into events.
  *
- * Checkpoints (file offsets, the journal cursor) are saved one poll behind what was read: emit()
- * hands an event to the spool, which commits it within its flush delay (20 ms by default) but
- * offers no way to wait for that. A checkpoint written a poll (a second) later only covers events
- * already on disk, so a crash repeats at most a poll's worth of lines and never loses one. stop()
- * saves the exact position: the agent closes (commits) the spool after its modules stopped.
+ * Positions (file offsets, the journal cursor) live in the event spool: each event goes with the
+ * position just after its record, in the same commit, and after each poll the positions of
+ * records that raised no event follow. A crash therefore neither repeats nor skips a record.
+ * When the spool cannot store (a full disk) the record is kept back: reading stops there and the
+ * next poll starts again at it, so nothing read is lost while the disk is full.
  */
 class LogInspectAgentModule implements AgentModule {
   readonly id = 'loginspect';
   readonly #context: AgentModuleContext;
   readonly #options: LogInspectAgentOptions;
+  /** The checkpoint file of older agents (or of tests without the spool), read once. */
   readonly #store: CheckpointStore;
   readonly #firstTimeSeenStore: FirstTimeSeenStore;
   /** First-time-seen entries carried from one engine to the next, and the engine's count when saved. */
   #firstTimeSeen: string[] | undefined;
   #firstTimeSeenSaved = 0;
+  readonly #positions: SourcePositions;
+  /** Positions imported from an older agent's file: polls to wait (the spool commits meanwhile) before the file goes. */
+  #importedFile = 0;
   #saved: SourceCheckpoints | undefined;
   #engine: LogInspectionEngine | undefined;
   #configuration: LogInspectConfiguration | undefined;
@@ -80,10 +79,15 @@ class LogInspectAgentModule implements AgentModule {
   #journal: JournalSource | undefined;
   #commands: CommandSource[] = [];
   #timer: NodeJS.Timeout | undefined;
-  /** The checkpoints of the previous poll, written at the next one. */
-  #lagging: SourceCheckpoints | undefined;
   #setupProblems: SourceProblem[] = [];
-  #saveProblem: SourceProblem | undefined;
+  /** A configuration refused while an earlier one runs on: said in the status. */
+  #rejected: string | undefined;
+  #scope: ReadScope;
+  readonly #refusals: SourceRefusals;
+  /** The event of the record the spool did not take, offered again when that record comes back. */
+  #unsent: { readonly id: string; readonly event: NewEvent } | undefined;
+  /** The spool refused a record at the last poll: reading waits for room. */
+  #spoolWaiting: SourceProblem | undefined;
   #status: ModuleStatus = { id: 'loginspect', state: 'off' };
   /**
    * Alerts that raise no event are counted by reason: a host whose built-in groups are not
@@ -98,6 +102,8 @@ class LogInspectAgentModule implements AgentModule {
     truncatedLines: 0,
     rulesRefused: 0,
     decodersRefused: 0,
+    /** Times a record was kept back because the spool could not store its event. */
+    recordsKeptBack: 0,
   };
   readonly #isoTimes = new IsoTimes();
 
@@ -106,21 +112,36 @@ class LogInspectAgentModule implements AgentModule {
     this.#options = options;
     this.#store = new CheckpointStore(context);
     this.#firstTimeSeenStore = new FirstTimeSeenStore(context);
+    this.#positions = new SourcePositions(context.sourceSpool ?? fileBackedSourceSpool(context, this.#store));
+    this.#scope = new ReadScope(options.readRoots ?? DEFAULT_READ_ROOTS, context.localOptions);
+    this.#refusals = new SourceRefusals(context);
   }
 
   async apply(configuration: ModuleConfiguration): Promise<void> {
+    this.#rejected = undefined;
     if (!configuration.enabled) {
       await this.stop();
       return;
     }
     const parsed = parseWith(LogInspectConfiguration, configuration.configuration);
     if (!parsed.ok) {
+      const issues = describeIssues(parsed.issues);
+      if (this.#engine) {
+        // As the firewall keeps its table: a bad configuration must not end log inspection.
+        this.#rejected = `configuration rejected, the previous one stays in force: ${issues}`;
+        this.#context.log.warn(`loginspect: ${this.#rejected}`);
+        this.#updateStatus();
+        return;
+      }
       await this.stop();
-      this.#status = { id: this.id, state: 'error', reason: `configuration: ${describeIssues(parsed.issues)}` };
+      this.#status = { id: this.id, state: 'error', reason: `configuration: ${issues}` };
       return;
     }
     const key = JSON.stringify(parsed.value);
-    if (key === this.#appliedKey && this.#engine) return;
+    if (key === this.#appliedKey && this.#engine) {
+      this.#updateStatus();
+      return;
+    }
     await this.stop();
     const c = parsed.value;
     const base = builtInRuleset();
@@ -150,24 +171,25 @@ class LogInspectAgentModule implements AgentModule {
     this.#firstTimeSeenSaved = 0;
     this.#configuration = c;
     this.#appliedKey = key;
-    if (!this.#saved) {
-      const loaded = this.#store.load();
-      this.#saved = loaded.checkpoints;
-      if (loaded.problem) {
-        this.#context.log.warn(`loginspect: ${loaded.problem}`);
-        this.#setupProblems.push({ source: 'checkpoints', reason: loaded.problem });
-      }
-    }
+    if (!this.#saved) this.#saved = this.#loadPositions();
     const saved = this.#saved;
     const seen = new Set<string>();
     this.#table = new FileTable();
+    this.#refusals.reset();
+    for (const problem of this.#scope.problems) this.#setupProblems.push({ source: 'local options', reason: problem });
     for (const entry of c.sources.files) {
       const settings: FileSourceSettings = typeof entry === 'string' ? { path: entry } : entry;
       if (seen.has(settings.path)) continue;
       seen.add(settings.path);
+      const refused = this.#scope.refusesPattern(settings.path);
+      if (refused) {
+        this.#setupProblems.push({ source: settings.path, reason: refused });
+        this.#refusals.tell({ source: settings.path, reason: refused });
+        continue;
+      }
       try {
         // Listed first, ranked first: of several entries matching one file, the first reads it.
-        const source = new FileSource(settings, { table: this.#table, rank: this.#files.length });
+        const source = new FileSource(settings, { table: this.#table, rank: this.#files.length, scope: this.#scope });
         source.restore(saved.files[settings.path]);
         this.#files.push(source);
       } catch (error) {
@@ -184,7 +206,14 @@ class LogInspectAgentModule implements AgentModule {
         start: c.sources.journalStart ?? 'now',
         units: c.sources.journalUnits,
         cursor: saved.journalCursor,
-        onRecord: (r) => this.#inspect(r.line, r.location, r.time, { source: 'journald', unit: r.unit }),
+        onRecord: (r) =>
+          this.#inspect(
+            r.line,
+            r.location,
+            r.time,
+            { source: 'journald', unit: r.unit },
+            { id: `journal:${r.cursor}`, entry: () => ({ key: JOURNAL_KEY, value: r.cursor }) },
+          ),
       });
       this.#journal.start();
     }
@@ -211,13 +240,26 @@ class LogInspectAgentModule implements AgentModule {
     this.#timer.unref();
   }
 
-  /** Reads what the files gained since the last poll and saves the previous poll's checkpoints; exposed for tests. */
+  /** Reads what the files gained since the last poll and hands the positions to the spool; exposed for tests. */
   poll(): void {
     if (!this.#engine) return;
     const now = Date.now();
-    const out = (record: LogRecord, path: string): void => {
-      if (record.truncated) this.#counters.truncatedLines++;
-      this.#inspect(record.text, path, now, { source: 'file', truncated: record.truncated });
+    const out = (record: LogRecord, path: string, file: Tracked): boolean => {
+      const position: RecordPosition = {
+        id: `file:${file.dev}:${file.ino}:${record.end}`,
+        entry: () =>
+          fileEntry(file.owner.key, {
+            path: file.path,
+            dev: file.dev,
+            ino: file.ino,
+            offset: record.end,
+            fingerprintBytes: file.fingerprint.bytes,
+            fingerprint: file.fingerprint.hash,
+          }),
+      };
+      const taken = this.#inspect(record.text, path, now, { source: 'file', truncated: record.truncated }, position);
+      if (taken && record.truncated) this.#counters.truncatedLines++;
+      return taken;
     };
     // Every source finds its files first (in list order, which decides who reads a shared file), then each file is read once.
     for (const source of this.#files) {
@@ -234,10 +276,34 @@ class LogInspectAgentModule implements AgentModule {
     } catch (error) {
       this.#context.log.error(`loginspect: reading log files failed: ${(error as Error).message}`);
     }
-    const current = this.#snapshot();
-    if (this.#lagging) this.#save(this.#lagging);
-    this.#lagging = current;
+    if (!this.#table.blocked) this.#spoolWaiting = undefined;
+    this.#positions.advance(this.#snapshot());
+    this.#saveFirstTimeSeen();
+    if (this.#importedFile > 0 && !this.#spoolWaiting && --this.#importedFile === 0) {
+      // Handed to the spool a poll ago, committed since: the older agent's file has served.
+      rmSync(this.#store.path, { force: true });
+    }
+    for (const source of this.#files) this.#refusals.tellAll(source.problems);
     this.#updateStatus();
+  }
+
+  /** The positions in the spool; on the first start after an upgrade, those of the older agent's file. */
+  #loadPositions(): SourceCheckpoints {
+    let loaded = this.#positions.load();
+    if (this.#positions.empty && this.#context.sourceSpool) {
+      const legacy = this.#store.load();
+      if (legacy.problem) loaded = { ...loaded, problem: legacy.problem };
+      if (Object.keys(legacy.checkpoints.files).length > 0 || legacy.checkpoints.journalCursor !== undefined) {
+        loaded = legacy;
+        this.#positions.advance(legacy.checkpoints);
+        this.#importedFile = 2;
+      }
+    }
+    if (loaded.problem) {
+      this.#context.log.warn(`loginspect: ${loaded.problem}`);
+      this.#setupProblems.push({ source: 'checkpoints', reason: loaded.problem });
+    }
+    return loaded.checkpoints;
   }
 
   #snapshot(): SourceCheckpoints {
@@ -247,33 +313,23 @@ class LogInspectAgentModule implements AgentModule {
     return cursor === undefined ? { version: 1, files } : { version: 1, files, journalCursor: cursor };
   }
 
-  #save(checkpoints: SourceCheckpoints): void {
+  /** First-time-seen entries the engine learnt since the last save, kept across restarts. */
+  #saveFirstTimeSeen(): void {
     const seen = this.#engine?.firstTimeSeen;
-    if (seen && seen.changes !== this.#firstTimeSeenSaved) {
-      this.#firstTimeSeen = seen.entries();
-      try {
-        this.#firstTimeSeenStore.save(this.#firstTimeSeen);
-        this.#firstTimeSeenSaved = seen.changes;
-      } catch (error) {
-        this.#context.log.warn(`loginspect: cannot save ${this.#firstTimeSeenStore.path}: ${(error as Error).message}`);
-      }
-    }
-    // Kept in memory even if the write fails: sources rebuilt by the next apply continue from here.
-    this.#saved = checkpoints;
+    if (!seen || seen.changes === this.#firstTimeSeenSaved) return;
+    this.#firstTimeSeen = seen.entries();
     try {
-      this.#store.save(checkpoints);
-      this.#saveProblem = undefined;
+      this.#firstTimeSeenStore.save(this.#firstTimeSeen);
+      this.#firstTimeSeenSaved = seen.changes;
     } catch (error) {
-      this.#saveProblem = {
-        source: 'checkpoints',
-        reason: `cannot save reading positions to ${this.#store.path}: ${(error as Error).message}; after a restart lines may be read again`,
-      };
+      this.#context.log.warn(`loginspect: cannot save ${this.#firstTimeSeenStore.path}: ${(error as Error).message}`);
     }
   }
 
   #updateStatus(): void {
     if (this.#status.state !== 'on') return;
-    const reason = describeProblems(this.#problems());
+    const problems = describeProblems(this.#problems());
+    const reason = [this.#rejected, problems].filter((x) => x !== undefined && x !== '').join('; ');
     this.#status = reason === '' ? { id: this.id, state: 'on' } : { id: this.id, state: 'on', reason };
   }
 
@@ -282,49 +338,83 @@ class LogInspectAgentModule implements AgentModule {
     for (const s of this.#files) out.push(...s.problems);
     if (this.#journal?.problem) out.push(this.#journal.problem);
     for (const c of this.#commands) if (c.problem) out.push(c.problem);
-    if (this.#saveProblem) out.push(this.#saveProblem);
+    if (this.#spoolWaiting) out.push(this.#spoolWaiting);
     return out;
   }
 
-  #inspect(line: string, location: string, time: number, origin: LineOrigin): void {
+  /**
+   * Runs one record through the engine and spools the event it raises, if any, with the
+   * record's position. False when the spool did not take the event: the source keeps the record
+   * to offer it again, and then its event is sent as it was (the engine, which counts records for
+   * its correlation rules, does not see the record twice).
+   */
+  #inspect(line: string, location: string, time: number, origin: LineOrigin, position?: RecordPosition): boolean {
     const engine = this.#engine;
     const c = this.#configuration;
-    if (!engine || !c) return;
+    if (!engine || !c) return true;
+    const unsent = this.#unsent;
+    if (position && unsent?.id === position.id) return this.#send(unsent.event, position);
     this.#counters.lines++;
     let v: Verdict;
     try {
       v = engine.process({ line, location, time });
     } catch (error) {
       this.#context.log.error(`loginspect: engine failure on a line from ${location}: ${(error as Error).message}`);
-      return;
+      return true;
     }
     const rule = v.rule;
-    if (!v.alert || !rule) return;
+    if (!v.alert || !rule) return true;
     this.#counters.alerts++;
     const group = rule.groups[0] ?? '';
     const builtIn = rule.id >= 100000 && rule.id < 102000;
     if (builtIn && !c.builtInGroups.includes(group)) {
       this.#counters.alertsOfUnassignedGroups++;
-      return;
+      return true;
     }
     if (rule.level < c.minimumLevel) {
       this.#counters.alertsBelowMinimumLevel++;
-      return;
+      return true;
     }
+    const event = ruleMatchEvent(engine, v, origin, this.#isoTimes);
+    if (position) return this.#send(event, position);
+    // Command output cannot be read again: an event the spool refuses is lost (and counted there).
     this.#counters.events++;
-    this.#context.emit(ruleMatchEvent(engine, v, origin, this.#isoTimes));
+    this.#context.emit(event);
+    return true;
+  }
+
+  #send(event: NewEvent, position: RecordPosition): boolean {
+    const outcome = this.#positions.emit(event, position.entry());
+    if (outcome.kind === 'full') {
+      this.#unsent = { id: position.id, event };
+      this.#counters.recordsKeptBack++;
+      this.#spoolWaiting = {
+        source: 'spool',
+        reason: `waiting: ${outcome.reason}; reading continues at the first record not stored once it can`,
+      };
+      return false;
+    }
+    this.#unsent = undefined;
+    this.#counters.events++;
+    return true;
   }
 
   async stop(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
     await Promise.all([this.#journal?.stop(), ...this.#commands.map((c) => c.stop())]);
-    if (this.#engine) this.#save(this.#snapshot());
+    if (this.#engine) {
+      // Sources rebuilt by the next apply continue from here; the agent commits the spool after its modules stopped.
+      this.#saved = this.#snapshot();
+      this.#positions.advance(this.#saved);
+      this.#saveFirstTimeSeen();
+    }
     for (const source of this.#files) source.close();
     this.#files = [];
     this.#journal = undefined;
     this.#commands = [];
-    this.#lagging = undefined;
+    this.#unsent = undefined;
+    this.#spoolWaiting = undefined;
     this.#engine = undefined;
     this.#appliedKey = '';
     this.#status = { id: this.id, state: 'off' };

@@ -8,4 +8,4 @@ export { DEFAULT_DATA_DIR, readIdentity, resolveDataDir } from './identity/ident
 export { type AgentLogger, jsonLogger, silentLogger } from './log/json-logger.js';
 export { agentModuleFactories } from './modules/registry.js';
 export { moduleStateFileWriter } from './modules/state-file.js';
-export { EventSpool } from './spool/event-spool.js';
+export { type EmitCheckpoints, EventSpool } from './spool/event-spool.js';

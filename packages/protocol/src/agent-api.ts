@@ -58,6 +58,8 @@ export const HeartbeatRequest = Type.Object(
       {
         pendingEvents: Type.Integer({ minimum: 0 }),
         droppedEvents: Type.Integer({ minimum: 0 }),
+        /** Why the spool cannot write now (a full disk), while it cannot. */
+        problem: Type.Optional(Type.String({ maxLength: 1024 })),
       },
       { additionalProperties: false },
     ),

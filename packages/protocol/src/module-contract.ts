@@ -179,6 +179,44 @@ export interface LocalOptions {
   readonly problem?: string;
 }
 
+/**
+ * Where a source (a log file, the journal) stands, under a key of the module's choosing (one key
+ * per file, say). `value` null forgets the key.
+ */
+export interface SourceCheckpoint {
+  readonly key: string;
+  readonly value: string | null;
+}
+
+/** What became of an event handed to the spool. */
+export type EmitOutcome =
+  /** Numbered and queued: it is committed (fsynced) with the checkpoints given alongside it. */
+  | { readonly kind: 'spooled'; readonly seq: number }
+  /** Below the platform's minimum severity: counted, not kept. The source moves on. */
+  | { readonly kind: 'clipped' }
+  /** Not a valid event: counted, not kept. The source moves on. */
+  | { readonly kind: 'invalid'; readonly reason: string }
+  /**
+   * Not stored: the spool cannot write (a full disk). Nothing of the call was kept, its
+   * checkpoints included; the source keeps its place and offers the event again later.
+   */
+  | { readonly kind: 'full'; readonly reason: string };
+
+/**
+ * The spool as a source that can read again what it read sees it: each event is committed in the
+ * same transaction as the source's position after it, so that a crash loses both or neither
+ * (no event is spooled twice, none is skipped), and a spool that cannot write says so instead of
+ * dropping the event.
+ */
+export interface SourceSpool {
+  /** The module's checkpoints as last handed to the spool (committed, or queued for the next commit). */
+  checkpoints(): ReadonlyMap<string, string>;
+  /** Spools the event together with the checkpoints; on `full` neither is kept. */
+  emit(event: NewEvent, checkpoints: readonly SourceCheckpoint[]): EmitOutcome;
+  /** Queues checkpoints alone (records that raised no event), committed with the next batch. */
+  advance(checkpoints: readonly SourceCheckpoint[]): void;
+}
+
 export interface AgentModuleContext {
   /** A directory that belongs to this module alone, for state kept across restarts. */
   readonly dataDir: string;
@@ -190,8 +228,14 @@ export interface AgentModuleContext {
    */
   readonly managerUrl?: string;
   readonly log: ModuleLogger;
-  /** Spools an event durably; the agent numbers and uploads it. Never throws. */
+  /**
+   * Spools an event durably; the agent numbers and uploads it. Never throws. An event the spool
+   * cannot store (a full disk) is counted as lost and reported; a source that can read its
+   * records again uses `sourceSpool` instead, and loses nothing.
+   */
   emit(event: NewEvent): void;
+  /** Spooling with checkpoints, for sources that can read again; absent in most unit tests. */
+  readonly sourceSpool?: SourceSpool;
   /** Sends the host inventory to the manager (the inventory module uses it). */
   reportInventory(inventory: Inventory): void;
   /**

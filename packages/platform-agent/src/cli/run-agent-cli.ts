@@ -193,7 +193,9 @@ function formatStatus(status: ReturnType<typeof readAgentStatus>): string {
     `daemon:          ${status.daemon}`,
     `configuration:   ${status.appliedConfigurationVersion ?? 'none applied yet'}${status.configurationError ? ` (error: ${status.configurationError})` : ''}`,
     `last contact:    ${status.lastContactAt ?? 'never'}${status.lastError ? ` (last error: ${status.lastError})` : ''}`,
-    `events:          ${status.spool.pendingEvents} waiting to be sent, ${status.spool.droppedEvents} dropped`,
+    `events:          ${status.spool.pendingEvents} waiting to be sent, ${status.spool.droppedEvents} dropped${
+      status.spool.problem ? ` (${status.spool.problem})` : ''
+    }`,
     'modules:',
     ...(status.modules.length === 0
       ? ['  (none)']

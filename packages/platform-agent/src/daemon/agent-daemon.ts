@@ -8,7 +8,7 @@ import { type AgentIdentity, identityPaths, readIdentity, resolveDataDir } from 
 import { type AgentLogger, jsonLogger } from '../log/json-logger.js';
 import { ModuleRuntime } from '../modules/module-runtime.js';
 import { agentModuleFactories } from '../modules/registry.js';
-import { type EmitOutcome, EventSpool, type SpoolCounters } from '../spool/event-spool.js';
+import { type EmitCheckpoints, type EmitOutcome, EventSpool, type SpoolCounters } from '../spool/event-spool.js';
 import { EventUploader } from '../spool/event-uploader.js';
 import { CommandRunner } from './command-runner.js';
 import { ConfigurationApplier } from './configuration-applier.js';
@@ -35,8 +35,8 @@ export interface StartAgentOptions {
 export interface RunningAgent {
   readonly computerId: string;
   readonly dataDir: string;
-  /** Spools an event as a module would. */
-  emit(event: NewEvent): EmitOutcome;
+  /** Spools an event as a module would, with a source's checkpoints if given. */
+  emit(event: NewEvent, source?: EmitCheckpoints): EmitOutcome;
   /** Asks for a heartbeat now and resolves once one has completed (or failed). */
   heartbeatNow(): Promise<void>;
   status(): DaemonStatus;
@@ -114,6 +114,8 @@ class AgentDaemon implements RunningAgent {
   #lastContactAt: string | null = null;
   #lastError: string | null = null;
   #heartbeatWaiters: (() => void)[] = [];
+  /** The spool refused events (cannot write): said once in the log, not once per event. */
+  #spoolFull = false;
   #end: (reason: string) => void = () => {};
   readonly ended = new Promise<string>((resolve) => {
     this.#end = resolve;
@@ -150,6 +152,11 @@ class AgentDaemon implements RunningAgent {
       managerUrl: identity.managerUrl,
       log: this.#log,
       emit: (event) => void this.emit(event),
+      sourceSpool: (module) => ({
+        checkpoints: () => this.spool.checkpoints(module),
+        emit: (event, checkpoints) => this.emit(event, { module, checkpoints }),
+        advance: (checkpoints) => this.spool.advance(module, checkpoints),
+      }),
       reportInventory: (inventory) => this.#inventory.report(inventory),
     });
     const link = { channel: this.#channel, log: this.#log, signal: this.#controller.signal };
@@ -207,13 +214,29 @@ class AgentDaemon implements RunningAgent {
     this.#identityWatch.unref();
   }
 
-  emit(event: NewEvent): EmitOutcome {
+  emit(event: NewEvent, source?: EmitCheckpoints): EmitOutcome {
     let outcome: EmitOutcome;
     try {
-      outcome = this.spool.emit(event);
+      outcome = this.spool.emit(event, source);
     } catch (error) {
+      // Only a closed spool throws: the agent is stopping, its sources keep their place.
       this.#log.error('event could not be spooled', { error: (error as Error).message, module: event.module });
-      return { kind: 'invalid', reason: (error as Error).message };
+      return { kind: 'full', reason: (error as Error).message };
+    }
+    if (outcome.kind === 'full') {
+      if (!this.#spoolFull) {
+        this.#spoolFull = true;
+        this.#log.error('the event spool cannot write: sources wait, other events are counted as dropped', {
+          reason: outcome.reason,
+          module: event.module,
+        });
+        this.#writeStatus();
+      }
+      return outcome;
+    }
+    if (this.#spoolFull && this.spool.writeProblem === undefined) {
+      this.#spoolFull = false;
+      this.#log.info('the event spool writes again');
     }
     if (outcome.kind === 'spooled') this.#uploader.kick();
     else if (outcome.kind === 'invalid')
@@ -231,6 +254,7 @@ class AgentDaemon implements RunningAgent {
 
   status(): DaemonStatus {
     const counters = this.#closed ? this.#finalCounters : this.spool.counters();
+    const problem = this.#closed ? undefined : this.spool.writeProblem;
     return {
       pid: process.pid,
       running: !this.#stopped,
@@ -246,6 +270,7 @@ class AgentDaemon implements RunningAgent {
         pendingEvents: counters.pendingEvents,
         droppedEvents: counters.droppedEvents,
         clippedEvents: counters.clippedEvents,
+        ...(problem ? { problem } : {}),
       },
     };
   }
@@ -307,6 +332,7 @@ class AgentDaemon implements RunningAgent {
   /** One heartbeat, and whatever its answer asks for. */
   async #heartbeat(): Promise<'ok' | 'applied' | 'failed'> {
     const counters = this.spool.counters();
+    const spoolProblem = this.spool.writeProblem;
     const configurationError = this.#configuration.error;
     const inventoryDigest = this.#inventory.digest;
     const body = {
@@ -314,7 +340,11 @@ class AgentDaemon implements RunningAgent {
       ...(configurationError ? { configurationError: configurationError.slice(0, 4096) } : {}),
       modules: this.runtime.status(),
       ...(inventoryDigest !== undefined ? { inventoryDigest } : {}),
-      spool: { pendingEvents: counters.pendingEvents, droppedEvents: counters.droppedEvents },
+      spool: {
+        pendingEvents: counters.pendingEvents,
+        droppedEvents: counters.droppedEvents,
+        ...(spoolProblem ? { problem: spoolProblem.slice(0, 1024) } : {}),
+      },
       agentVersion: AGENT_VERSION,
       acceptsCommands: true,
     };

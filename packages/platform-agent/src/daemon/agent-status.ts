@@ -1,3 +1,4 @@
+import { statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ModuleStatus } from '@bulwark/protocol';
 import { readIdentity, resolveDataDir } from '../identity/identity-store.js';
@@ -17,7 +18,7 @@ export interface AgentStatusReport {
   readonly lastContactAt: string | null;
   readonly lastError: string | null;
   readonly modules: readonly ModuleStatus[];
-  readonly spool: { readonly pendingEvents: number; readonly droppedEvents: number };
+  readonly spool: { readonly pendingEvents: number; readonly droppedEvents: number; readonly problem?: string };
 }
 
 /** What `bulwark-agent status` shows, from local state only: works when the manager is unreachable. */
@@ -44,6 +45,33 @@ export function readAgentStatus(dataDirOption?: string): AgentStatusReport {
     lastContactAt: daemon?.lastContactAt ?? null,
     lastError: daemon?.lastError ?? null,
     modules: daemon?.modules ?? [],
-    spool: { pendingEvents: spool.pendingEvents, droppedEvents: spool.droppedEvents },
+    spool: {
+      pendingEvents: spool.pendingEvents,
+      // The daemon's count is newer while the disk is full: its losses cannot be committed yet.
+      droppedEvents: Math.max(spool.droppedEvents, running ? (daemon?.spool.droppedEvents ?? 0) : 0),
+      ...problemOf(running ? daemon?.spool.problem : undefined, dataDir),
+    },
   };
+}
+
+/** Below this much free space the spool's next commit is likely to fail. */
+const LOW_SPACE_BYTES = 1024 * 1024;
+
+/**
+ * The daemon's word on its spool, or what the data dir's file system says: on a full disk the
+ * daemon cannot rewrite its status file either, so status looks for itself.
+ */
+function problemOf(daemonProblem: string | undefined, dataDir: string): { problem?: string } {
+  if (daemonProblem) return { problem: daemonProblem };
+  try {
+    const fs = statfsSync(dataDir);
+    const free = fs.bavail * fs.bsize;
+    if (free < LOW_SPACE_BYTES)
+      return {
+        problem: `the file system of ${dataDir} is full (${free} bytes free): log sources wait, other events are dropped`,
+      };
+  } catch {
+    // No data dir: nothing to say about its disk.
+  }
+  return {};
 }

@@ -15,7 +15,13 @@ export interface DaemonStatus {
   readonly lastError: string | null;
   readonly heartbeatIntervalSeconds: number;
   readonly modules: readonly ModuleStatus[];
-  readonly spool: { readonly pendingEvents: number; readonly droppedEvents: number; readonly clippedEvents: number };
+  readonly spool: {
+    readonly pendingEvents: number;
+    readonly droppedEvents: number;
+    readonly clippedEvents: number;
+    /** The spool cannot write (a full disk): sources wait, other events are counted as dropped. */
+    readonly problem?: string;
+  };
 }
 
 export const statusPath = (dataDir: string) => join(dataDir, 'status.json');

@@ -9,6 +9,7 @@ import type {
   ModuleStatus,
   NewEvent,
   SecurityConfiguration,
+  SourceSpool,
 } from '@bulwark/protocol';
 import { PlatformEventTypes } from '@bulwark/protocol';
 import type { AgentLogger } from '../log/json-logger.js';
@@ -19,6 +20,8 @@ export interface ModuleRuntimeOptions {
   readonly dataDir: string;
   readonly log: AgentLogger;
   readonly emit: (event: NewEvent) => void;
+  /** The spool's side for sources that can read again, handed to each module under its id. */
+  readonly sourceSpool?: (moduleId: string) => SourceSpool;
   readonly reportInventory: (inventory: Inventory) => void;
   /** What the host's administrator set locally, handed to every module as it is. */
   readonly localOptions?: LocalOptions;
@@ -130,6 +133,7 @@ export class ModuleRuntime {
           log.error('event could not be spooled', { error: (error as Error).message });
         }
       },
+      ...(this.#options.sourceSpool ? { sourceSpool: this.#options.sourceSpool(id) } : {}),
       reportInventory: (inventory) => {
         try {
           this.#options.reportInventory(inventory);

@@ -1,54 +1,28 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { type AgentEvent, type NewEvent, PlatformEventTypes, type Severity } from '@bulwark/protocol';
+import type { AgentEvent, EmitOutcome, NewEvent, SourceCheckpoint } from '@bulwark/protocol';
 import Database from 'better-sqlite3';
 import { BatchInsert } from './batch-insert.js';
+import { DropNotices } from './drop-notice.js';
 import { eventBody, eventProblem, severityRankOf } from './event-body.js';
+import { SpoolCheckpoints } from './spool-checkpoints.js';
 
-export interface SpoolLimits {
-  /** platform.eventSpoolMaxEvents: the most events kept on disk, the drop notice included. */
-  readonly maxEvents: number;
-  /** platform.minimumEventSeverity: less severe events are counted, not spooled. */
-  readonly minimumSeverity: Severity;
-}
+import {
+  DEFAULT_COMMIT,
+  DEFAULT_LIMITS,
+  type EmitCheckpoints,
+  type SpoolCommitOptions,
+  type SpoolCounters,
+  type SpoolLimits,
+} from './spool-options.js';
 
-export interface SpoolCounters {
-  readonly pendingEvents: number;
-  readonly droppedEvents: number;
-  readonly clippedEvents: number;
-  readonly invalidEvents: number;
-  readonly lastSeq: number;
-}
-
-export type EmitOutcome =
-  | { readonly kind: 'spooled'; readonly seq: number }
-  | { readonly kind: 'clipped' }
-  | { readonly kind: 'invalid'; readonly reason: string };
-
-/**
- * How events reach the disk. `batched` (the default) commits emitted events together, in one
- * transaction and one fsync, once `maxBatchEvents` are waiting or `flushDelayMs` after the first
- * of them, and before anything reads the spool; `per-event` commits each emit() on its own (one
- * fsync each: slow, kept for comparison and for callers that want it).
- */
-export interface SpoolCommitOptions {
-  readonly commit: 'batched' | 'per-event';
-  readonly maxBatchEvents: number;
-  readonly flushDelayMs: number;
-  /** A timed flush failed (e.g. disk full); the events stay waiting and the flush is retried. */
-  readonly onFlushError: (error: Error) => void;
-}
+export { readSpoolCounters } from './spool-counters-reader.js';
+export type { EmitCheckpoints, SpoolCommitOptions, SpoolCounters, SpoolLimits } from './spool-options.js';
+export type { EmitOutcome };
 
 type Counter = 'lastSeq' | 'droppedTotal' | 'clippedTotal' | 'invalidTotal' | 'openNoticeSeq';
 const COUNTERS: readonly Counter[] = ['lastSeq', 'droppedTotal', 'clippedTotal', 'invalidTotal', 'openNoticeSeq'];
 
-const DEFAULT_LIMITS: SpoolLimits = { maxEvents: 100_000, minimumSeverity: 'info' };
-const DEFAULT_COMMIT: SpoolCommitOptions = {
-  commit: 'batched',
-  maxBatchEvents: 500,
-  flushDelayMs: 20,
-  onFlushError: (error) => process.emitWarning(`event spool flush failed, will retry: ${error.message}`),
-};
 /** Page size of a new spool file; see open(). */
 const PAGE_SIZE = 16_384;
 /** SQLite's default write-ahead log size before a checkpoint (1000 pages of 4 KiB). */
@@ -87,7 +61,7 @@ export class EventSpool {
   #countersChanged = false;
   #closed = false;
   #closing = false;
-  readonly #insert: Database.Statement;
+  readonly #notices: DropNotices;
   readonly #insertBatch: BatchInsert;
   readonly #upsertCounter: Database.Statement;
   /** Highest seq ever handed to the uploader: a notice at or below it may already be on the manager. */
@@ -95,6 +69,11 @@ export class EventSpool {
   /** Events of the batch being uploaded; overflow spares them, they are about to leave anyway. */
   #inFlight: { from: number; to: number } | null = null;
   readonly #now: () => Date;
+  readonly #checkpoints: SpoolCheckpoints;
+  /** Events lost to a spool that could not write, not yet told in a notice (written by the next commit). */
+  #unnoticedLoss = 0;
+  /** The last commit failed: when (ms) and why; cleared by the next commit that succeeds. */
+  #writeFailure: { readonly at: number; readonly since: string; readonly reason: string } | null = null;
 
   private constructor(db: Database.Database, limits: SpoolLimits, now: () => Date, commit: SpoolCommitOptions) {
     this.#db = db;
@@ -107,11 +86,12 @@ export class EventSpool {
     for (const row of rows)
       if ((COUNTERS as string[]).includes(row.name)) this.#counters.set(row.name as Counter, row.value);
     this.#nextSeq = this.#get('lastSeq') + 1;
-    this.#insert = db.prepare('INSERT INTO events (seq, body, notice) VALUES (?, ?, ?)');
+    this.#notices = new DropNotices(db);
     this.#insertBatch = new BatchInsert(db);
     this.#upsertCounter = db.prepare(
       'INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value',
     );
+    this.#checkpoints = new SpoolCheckpoints(db);
   }
 
   static open(
@@ -151,17 +131,44 @@ export class EventSpool {
 
   /**
    * Validates, clips by severity, numbers and queues one event; it is on disk within
-   * `flushDelayMs` (at once in `per-event` mode). Throws only when the spool is closed or a
-   * commit it had to make first (the queue being full) failed; the event is then not taken.
+   * `flushDelayMs` (at once in `per-event` mode), in the same transaction as `source`'s
+   * checkpoints. Throws only when the spool is closed. When the queue is full and cannot be
+   * committed (a full disk), the event is not taken: `full`. An event without checkpoints is
+   * then lost, and counted as dropped; with checkpoints, its source reads it again later.
    */
-  emit(event: NewEvent): EmitOutcome {
+  emit(event: NewEvent, source?: EmitCheckpoints): EmitOutcome {
     if (this.#closed) throw new Error('the event spool is closed');
-    if (this.#waiting.length >= this.#commit.maxBatchEvents) this.flush();
+    if (this.#waiting.length >= this.#commit.maxBatchEvents) {
+      const failure = this.#tryFlush();
+      if (failure !== undefined) {
+        if (!source) this.#lose(1);
+        return { kind: 'full', reason: failure };
+      }
+    }
     const outcome = this.#take(event);
-    if (this.#commit.commit === 'per-event') this.flush();
+    if (source) this.#checkpoints.queue(source.module, source.checkpoints);
+    if (this.#commit.commit === 'per-event') this.#tryFlush();
     else if (this.#waiting.length >= this.#commit.maxBatchEvents) this.#flushSoon(0);
     else this.#flushSoon(this.#commit.flushDelayMs);
     return outcome;
+  }
+
+  /** Queues a source's checkpoints alone: committed with the next batch, after the events queued before. */
+  advance(module: string, checkpoints: readonly SourceCheckpoint[]): void {
+    if (this.#closed || checkpoints.length === 0) return;
+    this.#checkpoints.queue(module, checkpoints);
+    this.#flushSoon(this.#commit.flushDelayMs);
+  }
+
+  /** The module's checkpoints as last handed over (committed or queued). */
+  checkpoints(module: string): ReadonlyMap<string, string> {
+    return this.#checkpoints.view(module);
+  }
+
+  /** Why the spool cannot write now (since when), or undefined when its last commit succeeded. */
+  get writeProblem(): string | undefined {
+    const failure = this.#writeFailure;
+    return failure ? `cannot write the event spool since ${failure.since}: ${failure.reason}` : undefined;
   }
 
   /** emit() and commit at once: for an event that must survive a crash right after. */
@@ -182,7 +189,12 @@ export class EventSpool {
       clearTimeout(this.#flushTimer);
       this.#flushTimer = null;
     }
-    const dirty = this.#waiting.length > 0 || this.#countersChanged || this.#get('lastSeq') !== this.#nextSeq - 1;
+    const dirty =
+      this.#waiting.length > 0 ||
+      this.#countersChanged ||
+      this.#checkpoints.dirty ||
+      this.#unnoticedLoss > 0 ||
+      this.#get('lastSeq') !== this.#nextSeq - 1;
     if (!dirty && !evenIfEmpty) return;
     const before = { pending: this.#pending, nextSeq: this.#nextSeq, counters: new Map(this.#counters) };
     const waiting = this.#waiting;
@@ -191,10 +203,17 @@ export class EventSpool {
         this.#insertBatch.run(this.#nextSeq - waiting.length, waiting);
         this.#pending += waiting.length;
         this.#enforceBound();
+        if (this.#unnoticedLoss > 0) this.#noticeDropped(this.#unnoticedLoss);
+        this.#checkpoints.write();
         this.#counters.set('lastSeq', this.#nextSeq - 1);
         for (const [name, value] of this.#counters) this.#upsertCounter.run(name, value);
       })();
     } catch (error) {
+      this.#writeFailure = {
+        at: Date.now(),
+        since: this.#writeFailure?.since ?? new Date().toISOString(),
+        reason: (error as Error).message,
+      };
       // Nothing was committed: put memory back as it was so the next flush starts from the same place.
       this.#pending = before.pending;
       this.#nextSeq = before.nextSeq;
@@ -205,12 +224,16 @@ export class EventSpool {
     }
     this.#waiting = [];
     this.#countersChanged = false;
+    this.#checkpoints.committed();
+    this.#unnoticedLoss = 0;
+    this.#writeFailure = null;
   }
 
   /** The oldest events, in seq order, at most `limit` of them and about `maxBytes` of JSON. */
   nextBatch(limit: number, maxBytes = 512 * 1024): AgentEvent[] {
-    // The uploader must see every event emitted so far, and only ones that are on disk.
-    this.flush();
+    // The uploader must see every event emitted so far, and only ones that are on disk. When
+    // the disk is full, what is already on disk still goes: sending it frees the room.
+    this.#tryFlush();
     const rows = this.#db.prepare('SELECT seq, body FROM events ORDER BY seq LIMIT ?').all(limit) as {
       seq: number;
       body: string;
@@ -287,6 +310,25 @@ export class EventSpool {
     }
   }
 
+  /** flush(), but a failure is returned (and retried by the timer) rather than thrown; retried at most once a FLUSH_RETRY_MS. */
+  #tryFlush(): string | undefined {
+    const failure = this.#writeFailure;
+    if (failure && Date.now() - failure.at < FLUSH_RETRY_MS && this.#waiting.length >= this.#commit.maxBatchEvents)
+      return failure.reason;
+    try {
+      this.flush();
+      return undefined;
+    } catch (error) {
+      return (error as Error).message;
+    }
+  }
+
+  /** Events that could not be stored and that no source will offer again. */
+  #lose(count: number): void {
+    this.#add('droppedTotal', count);
+    this.#unnoticedLoss += count;
+  }
+
   #take(event: NewEvent): EmitOutcome {
     const problem = eventProblem(event);
     if (problem !== undefined) {
@@ -308,11 +350,6 @@ export class EventSpool {
     return { kind: 'spooled', seq };
   }
 
-  #numbered(event: NewEvent, seq: number): AgentEvent {
-    const { time, ...rest } = event;
-    return { ...rest, seq, time: time ?? this.#now().toISOString() };
-  }
-
   #flushSoon(delayMs: number): void {
     if (this.#flushTimer && delayMs > 0) return;
     if (this.#flushTimer) clearTimeout(this.#flushTimer);
@@ -324,14 +361,6 @@ export class EventSpool {
         this.#commit.onFlushError(error as Error);
       }
     }, delayMs);
-  }
-
-  /** Only inside the flush transaction: the notice goes straight to disk, after the batch. */
-  #appendNotice(event: NewEvent): number {
-    const seq = this.#nextSeq++;
-    this.#insert.run(seq, JSON.stringify(this.#numbered(event, seq)), 1);
-    this.#pending += 1;
-    return seq;
   }
 
   /**
@@ -356,29 +385,24 @@ export class EventSpool {
     if (dropped === 0) return;
     this.#pending -= dropped;
     this.#add('droppedTotal', dropped);
-    if (noticeSeq !== 0) {
-      const row = this.#db.prepare('SELECT body FROM events WHERE seq = ?').get(noticeSeq) as { body: string };
-      const notice = JSON.parse(row.body) as AgentEvent;
-      const total = Number((notice.details as { dropped?: number } | undefined)?.dropped ?? 0) + dropped;
-      const updated: AgentEvent = { ...notice, summary: `events dropped: ${total}`, details: { dropped: total } };
-      this.#db.prepare('UPDATE events SET body = ? WHERE seq = ?').run(JSON.stringify(updated), noticeSeq);
+    this.#noticeDropped(dropped);
+  }
+
+  /** Only inside the flush transaction: raises the open notice's count by `dropped`, or appends a notice after the batch. */
+  #noticeDropped(dropped: number): void {
+    const open = this.#openNotice();
+    if (open !== 0) {
+      this.#notices.raise(open, dropped);
       return;
     }
-    const seq = this.#appendNotice({
-      module: 'agent',
-      type: PlatformEventTypes.eventsDropped,
-      severity: 'high',
-      summary: `events dropped: ${dropped}`,
-      details: { dropped },
-    });
+    const seq = this.#nextSeq++;
+    this.#notices.append(seq, dropped, this.#now().toISOString());
+    this.#pending += 1;
     this.#set('openNoticeSeq', seq);
   }
 
   #openNotice(): number {
-    const seq = this.#get('openNoticeSeq');
-    if (seq === 0 || seq <= this.#handedOutThrough) return 0;
-    const exists = this.#db.prepare('SELECT 1 FROM events WHERE seq = ?').get(seq);
-    return exists ? seq : 0;
+    return this.#notices.open(this.#get('openNoticeSeq'), this.#handedOutThrough);
   }
 
   #get(name: Counter): number {
@@ -392,22 +416,5 @@ export class EventSpool {
 
   #add(name: Counter, delta: number): void {
     if (delta !== 0) this.#set(name, this.#get(name) + delta);
-  }
-}
-
-/** Reads the counters of a spool another process (the daemon) owns, for `bulwark-agent status`. */
-export function readSpoolCounters(path: string): { pendingEvents: number; droppedEvents: number } | null {
-  let db: Database.Database | undefined;
-  try {
-    db = new Database(path, { readonly: true, fileMustExist: true });
-    const pending = (db.prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number }).n;
-    const dropped = db.prepare("SELECT value FROM counters WHERE name = 'droppedTotal'").get() as
-      | { value: number }
-      | undefined;
-    return { pendingEvents: pending, droppedEvents: dropped?.value ?? 0 };
-  } catch {
-    return null;
-  } finally {
-    db?.close();
   }
 }

@@ -12,7 +12,7 @@ import { iso } from './time.js';
 export const ALERT_STATES = ['open', 'acknowledged', 'cleared'] as const;
 export type AlertState = (typeof ALERT_STATES)[number];
 
-export const AlertTypes = { computerOffline: 'computer-offline' } as const;
+export const AlertTypes = { computerOffline: 'computer-offline', eventsLost: 'events-lost' } as const;
 
 export interface Alert {
   readonly id: string;

@@ -178,6 +178,25 @@ for (const testStore of await testStores()) {
       assert.equal(must(await alerts.list({ state: 'open' })).items.filter((a) => a.computerId === id).length, 0);
     });
 
+    it('raises an alert when an agent reports lost events, once while it is open', async () => {
+      const { computers, alerts } = t.services;
+      const id = await activateComputer(t.services, 'lossy-host');
+      const version = must(await computers.get(id)).configurationVersion;
+      const lost = (dropped: number, problem?: string) =>
+        heartbeat(version, { spool: { pendingEvents: 0, droppedEvents: dropped, ...(problem ? { problem } : {}) } });
+      must(await computers.heartbeat(id, lost(0)));
+      const open = async () => must(await alerts.list({ state: 'open' })).items.filter((a) => a.computerId === id);
+      assert.deepEqual(await open(), []);
+      must(await computers.heartbeat(id, lost(3, 'cannot write the event spool since X: database or disk is full')));
+      const raised = await open();
+      assert.equal(raised.length, 1);
+      assert.equal(raised[0]?.type, 'events-lost');
+      assert.match(raised[0]?.message ?? '', /lost 3 events \(3 in all\): cannot write the event spool .*disk is full/);
+      must(await computers.heartbeat(id, lost(3)));
+      must(await computers.heartbeat(id, lost(5)));
+      assert.equal((await open()).length, 1, 'one open alert per computer');
+    });
+
     it('acknowledges and clears alerts with an audit trail', async () => {
       const { alerts } = t.services;
       const id = await activateComputer(t.services, 'alert-host');

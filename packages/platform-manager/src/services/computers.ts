@@ -2,7 +2,7 @@ import type { HeartbeatRequest, HeartbeatResponse, ModuleStatus } from '@bulwark
 import { sql } from 'kysely';
 import type { ComputerRow } from '../storage/schema.js';
 import { consumeActivationToken } from './activation-tokens.js';
-import { AlertTypes, clearAlerts } from './alerts.js';
+import { AlertTypes, clearAlerts, raiseAlert } from './alerts.js';
 import { recordAudit } from './audit.js';
 import { computerCommandsService } from './computer-commands.js';
 import { COMPUTER_STATUSES, type ComputerStatus, deriveStatus, parseModules, saveComputer } from './computer-status.js';
@@ -177,6 +177,18 @@ export function computersService(ctx: ServiceContext, configuration: Configurati
           spool_dropped: request.spool.droppedEvents,
         });
         if (wasOffline) await clearAlerts(trx, now, AlertTypes.computerOffline, computerId, 'heartbeat');
+        // The agent lost events (its spool full, or its disk): they will never arrive.
+        const lost = request.spool.droppedEvents - row.spool_dropped;
+        if (lost > 0)
+          await raiseAlert(
+            trx,
+            now,
+            AlertTypes.eventsLost,
+            computerId,
+            `the agent lost ${lost} events (${request.spool.droppedEvents} in all)${
+              request.spool.problem ? `: ${request.spool.problem}` : ''
+            }`.slice(0, 2048),
+          );
         const pending = await commands.takePending(trx, computerId, {
           acceptsCommands: request.acceptsCommands === true,
           agentVersion: request.agentVersion,
