@@ -67,4 +67,22 @@ describe('firewall events name the rule and the time of the drop', { skip }, () 
       `event time ${event.time} is the drop's, not the read's`,
     );
   });
+
+  test('a deny rule in detect mode lets the connection through and reports Detect Only: Deny', async () => {
+    const rules = [
+      {
+        id: 'watch-8080',
+        name: 'Watch 8080',
+        action: 'deny' as const,
+        mode: 'detect' as const,
+        protocol: 'tcp' as const,
+        destinationPorts: { ports: [8080] },
+      },
+    ];
+    const applied = await worker.apply({ configuration: moduleConfiguration(rules, quiet), platform: platform() });
+    assert.equal((applied.status as { state: string }).state, 'on', JSON.stringify(applied.status));
+    assert.ok(lab.connects(lab.b, A_B, 8080), 'inline mode, but the rule only detects');
+    const line = await worker.waitFor((l) => (l.event as Event | undefined)?.ruleId === 'watch-8080');
+    assert.equal((line.event as Event).action, 'Detect Only: Deny');
+  });
 });
