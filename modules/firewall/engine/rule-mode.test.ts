@@ -15,7 +15,11 @@ test('a deny rule in detect mode logs a would-be drop and lets the packet go on 
   ]);
   const chain = inputChain(compileRuleset(config, options).script);
   const detect = chain.split('\n').find((l) => l.includes('tcp dport 23'));
-  assert.match(detect ?? '', /tcp dport 23 log group 7 prefix "bw\|abc123\|0\|t"$/, 'a log with no verdict: evaluation goes on');
+  assert.match(
+    detect ?? '',
+    /tcp dport 23 log group 7 prefix "bw\|abc123\|0\|t"$/,
+    'a log with no verdict: evaluation goes on',
+  );
   const prevent = chain.split('\n').find((l) => l.includes('tcp dport 25'));
   assert.match(prevent ?? '', /prefix "bw\|abc123\|1\|d" drop$/);
 });
