@@ -19,6 +19,7 @@ const opened = openPacketLog({
         proto: p.payload[9],
         source: [...p.payload.subarray(12, 16)].join('.'),
         destinationPort: ((p.payload[22] ?? 0) << 8) | (p.payload[23] ?? 0),
+        timeMs: p.timeMs,
       });
     }
   },

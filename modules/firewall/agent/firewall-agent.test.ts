@@ -177,6 +177,8 @@ test('a scanner blocked by one run of the agent is still blocked by the next', a
   await first.agent.apply(enabled([], { blockPortScans: true, blockSeconds: 600 }), platform);
   first.agent.handlePackets(Array.from({ length: 40 }, (_, i) => tcpPacket('198.51.100.4', 1000 + i, 0x02)));
   await eventually('the scanner blocked in nft', () => blockedInNft(firstNft.calls, '198.51.100.4'));
+  // The event is told once the block's outcome is known (blocked or not, and why).
+  await eventually('the scan reported', () => first.events.some((e) => e.type === 'reconnaissance'));
   assert.equal(first.events.filter((e) => e.type === 'reconnaissance').length, 1);
   await first.agent.stop();
   now += 60_000;

@@ -21,6 +21,7 @@ import {
   packetEvent,
   parseLogPrefix,
   parsePacket,
+  type ReconDetection,
   ReconDetector,
   reconEvent,
   removalScript,
@@ -36,6 +37,7 @@ import {
   type PacketLogOpener,
   type PacketSubscription,
 } from './packet-source.js';
+import { RecentTables } from './recent-tables.js';
 
 export interface FirewallAgentOptions {
   readonly nft?: NftRunner;
@@ -52,6 +54,8 @@ export interface FirewallAgentOptions {
 }
 
 const NF_INET_LOCAL_OUT = 3;
+/** Hex digits of the apply key that name a table version in log prefixes. */
+const TABLE_VERSION_DIGITS = 12;
 const NF_ARP_OUT = 1;
 
 /**
@@ -78,6 +82,7 @@ export class FirewallAgent implements AgentModule {
   private restored = false;
   private detector: ReconDetector | undefined;
   private readonly blocks = new Map<string, { family: 'ipv4' | 'ipv6'; untilMs: number }>();
+  private readonly tables = new RecentTables();
   private logs: PacketSubscription[] = [];
   private eventsReason: string | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -124,7 +129,9 @@ export class FirewallAgent implements AgentModule {
       }
       config = parsed.value;
       if (mode === 'tap') this.clearBlocks();
+      const tableVersion = key.slice(0, TABLE_VERSION_DIGITS);
       const { script } = compileRuleset(config, {
+        tableVersion,
         mode,
         eventGroup: this.eventGroup,
         reconGroup: this.reconGroup,
@@ -141,6 +148,7 @@ export class FirewallAgent implements AgentModule {
       }
       this.counters.applies++;
       this.appliedKey = key;
+      this.tables.remember(tableVersion, config.rules);
     }
     // Settings that do not change the table (block on/off, thresholds) still take effect.
     if (JSON.stringify(config.settings) !== JSON.stringify(this.config?.settings) || mode !== this.mode) {
@@ -235,12 +243,13 @@ export class FirewallAgent implements AgentModule {
       const prefix = parseLogPrefix(logged.prefix);
       const packet = parsePacket(logged.hwProtocol, logged.payload);
       if (!prefix || !packet) continue;
+      // The kernel's time of the packet where it gives one (every input hook packet), so that a
+      // stalled agent does not date what it reads late; 0 means none (output hook).
+      const kernelTimeMs = logged.timeMs > 0 ? logged.timeMs : undefined;
       if (prefix.kind === 'recon') {
-        for (const detection of this.detector?.observe(packet, now) ?? []) {
+        for (const detection of this.detector?.observe(packet, kernelTimeMs ?? now) ?? []) {
           this.counters.detections++;
-          if (detection.block && this.mode === 'inline' && !this.managers.some((m) => m.address === detection.source))
-            void this.block(detection.source, detection.family, config.settings.blockSeconds);
-          this.emit(reconEvent(detection, this.mode, config.settings.blockSeconds));
+          this.onDetection(detection, config.settings.blockSeconds);
         }
         continue;
       }
@@ -251,6 +260,8 @@ export class FirewallAgent implements AgentModule {
         prefix.reason.kind === 'marked-rule'
           ? { kind: 'rule' as const, index: logged.mark & MARK_INDEX_MASK }
           : prefix.reason;
+      // Named from the table that logged the packet: a change since may have moved every rule.
+      const rule = reason.kind === 'rule' ? this.tables.ruleAt(prefix.table, reason.index, config.rules) : undefined;
       this.aggregator.add(
         {
           reason,
@@ -258,20 +269,51 @@ export class FirewallAgent implements AgentModule {
           direction: outgoing ? 'outgoing' : 'incoming',
           ...(iface ? { interface: iface } : {}),
           packet,
+          ...(rule ? { rule } : {}),
+          ...(kernelTimeMs !== undefined ? { kernelTimeMs } : {}),
         },
         now,
       );
     }
   }
 
-  private async block(address: string, family: 'ipv4' | 'ipv6', seconds: number): Promise<void> {
+  /** Blocks the source when blocking is on and allowed, then reports what was actually done. */
+  private onDetection(detection: ReconDetection, seconds: number): void {
+    if (!detection.block) {
+      this.emit(reconEvent(detection, { kind: 'logged' }));
+      return;
+    }
+    if (this.mode === 'tap') {
+      this.emit(reconEvent(detection, { kind: 'detect-only' }));
+      return;
+    }
+    if (this.managers.some((m) => m.address === detection.source)) {
+      const reason = "it is this agent's manager, whose address is never blocked";
+      this.emit(reconEvent(detection, { kind: 'not-blocked', reason }));
+      return;
+    }
+    void this.block(detection.source, detection.family, seconds).then((problem) =>
+      this.emit(
+        reconEvent(
+          detection,
+          problem === undefined ? { kind: 'blocked', seconds } : { kind: 'not-blocked', reason: problem },
+        ),
+      ),
+    );
+  }
+
+  /** Puts the source into the blocked set; the problem when nft refused, else undefined. */
+  private async block(address: string, family: 'ipv4' | 'ipv6', seconds: number): Promise<string | undefined> {
     this.blocks.set(address, { family, untilMs: this.now() + seconds * 1000 });
     this.counters.blocks++;
     this.saveState();
     const set = family === 'ipv4' ? 'blocked4' : 'blocked6';
     const r = await this.nft(['add', 'element', 'inet', this.table, set, `{ ${address} timeout ${seconds}s }`]);
-    if (r.code !== 0)
-      this.context.log.warn('firewall: blocking a source failed', { address, reason: firstLines(r.stderr) });
+    if (r.code === 0) return undefined;
+    this.context.log.warn('firewall: blocking a source failed', { address, reason: firstLines(r.stderr) });
+    this.blocks.delete(address);
+    this.saveState();
+    return `blocking failed: ${firstLines(r.stderr)}`;
   }
 
   private clearBlocks(): void {
@@ -299,7 +341,7 @@ export class FirewallAgent implements AgentModule {
   private flush(all: boolean): void {
     const config = this.config;
     if (!config) return;
-    for (const record of this.aggregator.flush(this.now(), all)) this.emit(packetEvent(record, config));
+    for (const record of this.aggregator.flush(this.now(), all)) this.emit(packetEvent(record));
   }
 
   private emit(event: Parameters<AgentModuleContext['emit']>[0]): void {

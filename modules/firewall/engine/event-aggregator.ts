@@ -1,6 +1,15 @@
 import type { LogReason, LogVerdict } from './log-prefix.js';
 import type { PacketMeta } from './packet-parser.js';
 
+/**
+ * The rule a logged packet names, resolved from the table that logged it when the packet was
+ * read: `id` is absent when that table is no longer known (the name then says so).
+ */
+export interface LoggedRule {
+  readonly id?: string;
+  readonly name: string;
+}
+
 /** One logged packet as the agent hands it to the aggregator. */
 export interface PacketRecord {
   readonly reason: LogReason;
@@ -8,14 +17,21 @@ export interface PacketRecord {
   readonly direction: 'incoming' | 'outgoing';
   readonly interface?: string;
   readonly packet: PacketMeta;
+  /** Set when `reason` is a rule: the rule of the table that logged the packet. */
+  readonly rule?: LoggedRule;
+  /** When the kernel logged the packet (ms since the epoch); absent when the kernel gave no time. */
+  readonly kernelTimeMs?: number;
 }
 
 export interface AggregatedRecord {
   readonly first: PacketRecord;
   readonly count: number;
   readonly bytes: number;
+  /** Time of the first and last packet: the kernel's where it gave one, else when the agent read it. */
   readonly firstMs: number;
   readonly lastMs: number;
+  /** Where firstMs comes from. */
+  readonly timeSource: 'kernel' | 'agent';
 }
 
 interface Entry {
@@ -24,6 +40,14 @@ interface Entry {
   bytes: number;
   firstMs: number;
   lastMs: number;
+  timeSource: 'kernel' | 'agent';
+  /** When the agent opened the window (its own clock): the window closes windowMs later. */
+  openedMs: number;
+}
+
+function reasonKey(record: PacketRecord): string {
+  if (record.reason.kind !== 'rule') return record.reason.kind;
+  return record.rule?.id !== undefined ? `rule:${record.rule.id}` : `rule?:${record.rule?.name ?? record.reason.index}`;
 }
 
 /**
@@ -39,9 +63,10 @@ export class EventAggregator {
     private readonly maxKeys = 10_000,
   ) {}
 
+  /** `nowMs` is the agent's clock; the packet's own time is `record.kernelTimeMs` when the kernel gave one. */
   add(record: PacketRecord, nowMs: number): void {
     const p = record.packet;
-    const reason = record.reason.kind === 'rule' ? `rule:${record.reason.index}` : record.reason.kind;
+    const reason = reasonKey(record);
     let key = [
       reason,
       record.verdict,
@@ -53,13 +78,23 @@ export class EventAggregator {
       p.destinationPort,
     ].join('|');
     if (!this.entries.has(key) && this.entries.size >= this.maxKeys) key = `${reason}|${record.verdict}|overflow`;
+    const timeMs = record.kernelTimeMs ?? nowMs;
     const entry = this.entries.get(key);
     if (entry) {
       entry.count++;
       entry.bytes += p.length;
-      entry.lastMs = nowMs;
+      entry.firstMs = Math.min(entry.firstMs, timeMs);
+      entry.lastMs = Math.max(entry.lastMs, timeMs);
     } else {
-      this.entries.set(key, { first: record, count: 1, bytes: p.length, firstMs: nowMs, lastMs: nowMs });
+      this.entries.set(key, {
+        first: record,
+        count: 1,
+        bytes: p.length,
+        firstMs: timeMs,
+        lastMs: timeMs,
+        timeSource: record.kernelTimeMs !== undefined ? 'kernel' : 'agent',
+        openedMs: nowMs,
+      });
     }
   }
 
@@ -67,8 +102,9 @@ export class EventAggregator {
   flush(nowMs: number, all = false): AggregatedRecord[] {
     const out: AggregatedRecord[] = [];
     for (const [key, entry] of this.entries) {
-      if (all || nowMs - entry.firstMs >= this.windowMs) {
-        out.push({ ...entry });
+      if (all || nowMs - entry.openedMs >= this.windowMs) {
+        const { openedMs: _, ...record } = entry;
+        out.push(record);
         this.entries.delete(key);
       }
     }

@@ -18,8 +18,13 @@ test('every prefix reads back to what it was made from and fits nft', () => {
       const text = logPrefix(reason, verdict);
       assert.ok(text.length < 64);
       assert.deepEqual(parseLogPrefix(text), { kind: 'verdict', reason, verdict });
+      const versioned = logPrefix(reason, verdict, '0123456789ab');
+      assert.ok(versioned.length < 64);
+      assert.deepEqual(parseLogPrefix(versioned), { kind: 'verdict', reason, verdict, table: '0123456789ab' });
     }
   }
+  assert.equal(logPrefix({ kind: 'rule', index: 3 }, 'dropped', 'a1'), 'bw|a1|3|d');
+  assert.equal(logPrefix({ kind: 'rule', index: 3 }, 'dropped', 'NOT-HEX'), 'bw|3|d', 'a bad version is left out');
   assert.deepEqual(parseLogPrefix('bw|r'), { kind: 'recon' });
 });
 

@@ -1,7 +1,10 @@
 /**
  * The NFLOG prefix names why a packet was logged, so the agent can turn it back into an event:
- * `bw|<what>|<verdict>` where what is a rule index or a built-in reason and verdict is
- * d (dropped), t (tap: would have been dropped) or l (log only). `bw|r` marks recon observations.
+ * `bw|<table>|<what>|<verdict>` where table is the version of the table that logged it (the
+ * agent keeps the rule list of each recent version, so a packet logged before a configuration
+ * change is still named after the rule that matched it, not the rule now at that position), what
+ * is a rule index or a built-in reason, and verdict is d (dropped), t (would have been dropped:
+ * tap mode or a rule in detect mode) or l (log only). `bw|r` marks recon observations.
  */
 export type LogVerdict = 'dropped' | 'would-drop' | 'logged';
 
@@ -16,7 +19,13 @@ export type LogReason =
 
 export type LogPrefix =
   | { readonly kind: 'recon' }
-  | { readonly kind: 'verdict'; readonly reason: LogReason; readonly verdict: LogVerdict };
+  | {
+      readonly kind: 'verdict';
+      readonly reason: LogReason;
+      readonly verdict: LogVerdict;
+      /** The table version the rule index belongs to; absent in prefixes of tables without one. */
+      readonly table?: string;
+    };
 
 const REASON_CODES: Record<Exclude<LogReason['kind'], 'rule'>, string> = {
   'implicit-deny': 'imp',
@@ -29,19 +38,24 @@ const VERDICT_CODES: Record<LogVerdict, string> = { dropped: 'd', 'would-drop': 
 
 export const RECON_PREFIX = 'bw|r';
 
-export function logPrefix(reason: LogReason, verdict: LogVerdict): string {
+/** A table version as it goes into a prefix: 1 to 12 lowercase hex digits. */
+export const TABLE_VERSION_PATTERN = /^[0-9a-f]{1,12}$/;
+
+export function logPrefix(reason: LogReason, verdict: LogVerdict, table?: string): string {
   const what = reason.kind === 'rule' ? String(reason.index) : REASON_CODES[reason.kind];
-  return `bw|${what}|${VERDICT_CODES[verdict]}`;
+  const version = table !== undefined && TABLE_VERSION_PATTERN.test(table) ? `${table}|` : '';
+  return `bw|${version}${what}|${VERDICT_CODES[verdict]}`;
 }
 
 /** Reads a prefix back; undefined for anything that is not ours. Never throws. */
 export function parseLogPrefix(text: string): LogPrefix | undefined {
   if (text === RECON_PREFIX) return { kind: 'recon' };
-  const m = /^bw\|([a-z0-9]{1,9})\|([dtl])$/.exec(text);
-  if (!m?.[1] || !m[2]) return undefined;
-  const verdict = (Object.entries(VERDICT_CODES).find(([, c]) => c === m[2])?.[0] ?? 'logged') as LogVerdict;
-  if (/^\d+$/.test(m[1])) return { kind: 'verdict', reason: { kind: 'rule', index: Number(m[1]) }, verdict };
-  const kind = Object.entries(REASON_CODES).find(([, c]) => c === m[1])?.[0];
+  const m = /^bw\|(?:([0-9a-f]{1,12})\|)?([a-z0-9]{1,9})\|([dtl])$/.exec(text);
+  if (!m?.[2] || !m[3]) return undefined;
+  const verdict = (Object.entries(VERDICT_CODES).find(([, c]) => c === m[3])?.[0] ?? 'logged') as LogVerdict;
+  const table = m[1] !== undefined ? { table: m[1] } : {};
+  if (/^\d+$/.test(m[2])) return { kind: 'verdict', reason: { kind: 'rule', index: Number(m[2]) }, verdict, ...table };
+  const kind = Object.entries(REASON_CODES).find(([, c]) => c === m[2])?.[0];
   if (!kind) return undefined;
-  return { kind: 'verdict', reason: { kind } as LogReason, verdict };
+  return { kind: 'verdict', reason: { kind } as LogReason, verdict, ...table };
 }

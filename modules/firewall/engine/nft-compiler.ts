@@ -29,6 +29,12 @@ export interface CompileOptions {
    * every block and rule, so no rule set can cut the agent off from the place that can fix it.
    */
   readonly managerEndpoints?: readonly ManagerEndpoint[];
+  /**
+   * Written into every log prefix (`bw|<version>|…`, lowercase hex, at most 12 digits), so that a
+   * packet logged by this table is named after this table's rules even when the agent reads it
+   * after the next configuration is in force.
+   */
+  readonly tableVersion?: string;
 }
 
 export interface ManagerEndpoint {
@@ -141,16 +147,21 @@ function setNames(config: FirewallConfiguration, inlinePrefix: string): SetNames
 /** The verdict statement of a drop, or its tap-mode stand-in (log and let through). */
 function dropStatement(reason: LogReason, options: CompileOptions, log = true): string {
   if (options.mode === 'tap')
-    return `log group ${options.eventGroup} prefix "${logPrefix(reason, 'would-drop')}" accept`;
-  return log ? `log group ${options.eventGroup} prefix "${logPrefix(reason, 'dropped')}" drop` : 'drop';
+    return `log group ${options.eventGroup} prefix "${logPrefix(reason, 'would-drop', options.tableVersion)}" accept`;
+  return log
+    ? `log group ${options.eventGroup} prefix "${logPrefix(reason, 'dropped', options.tableVersion)}" drop`
+    : 'drop';
 }
 
 function verdictStatement(rule: FirewallRule, index: number, options: CompileOptions): string {
   switch (rule.action) {
     case 'deny':
+      // A deny in detect mode logs what it would drop and lets the packet go on to the next rule.
+      if (rule.mode === 'detect')
+        return `log group ${options.eventGroup} prefix "${logPrefix({ kind: 'rule', index }, 'would-drop', options.tableVersion)}"`;
       return dropStatement({ kind: 'rule', index }, options);
     case 'log-only':
-      return `log group ${options.eventGroup} prefix "${logPrefix({ kind: 'rule', index }, 'logged')}"`;
+      return `log group ${options.eventGroup} prefix "${logPrefix({ kind: 'rule', index }, 'logged', options.tableVersion)}"`;
     default:
       return 'accept';
   }
@@ -234,7 +245,7 @@ function ipChain(
     }
     const folded = foldedRunNft(run, folds.name(), {
       drop: dropStatement({ kind: 'marked-rule' }, options),
-      log: `log group ${options.eventGroup} prefix "${logPrefix({ kind: 'marked-rule' }, 'logged')}"`,
+      log: `log group ${options.eventGroup} prefix "${logPrefix({ kind: 'marked-rule' }, 'logged', options.tableVersion)}"`,
     });
     folds.declarations.push(...folded.declarations);
     body.push(...folded.rules);

@@ -159,6 +159,8 @@ function combinations(values: readonly (readonly Interval[])[]): Interval[][] {
 export function foldKey(rule: FirewallRule, lists: FirewallLists): FoldKey | undefined {
   const { protocol } = rule;
   if (protocol !== 'tcp' && protocol !== 'udp') return undefined;
+  // A deny in detect mode logs and lets the packet go on: neither a deny map nor a log-only layer.
+  if (rule.mode === 'detect') return undefined;
   if (rule.sourceMac || rule.tcpFlags || rule.icmpTypes || rule.interface || rule.connectionStates || rule.fragments)
     return undefined;
   const frame = rule.frameType ?? 'any';

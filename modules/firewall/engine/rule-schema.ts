@@ -20,6 +20,16 @@ export const RuleAction = Type.Union(
 );
 export type RuleAction = Static<typeof RuleAction>;
 
+/**
+ * Per-rule enforcement, set on a rule or overridden per policy or computer: `detect` makes a deny
+ * rule log a would-be drop (`Detect Only: Deny`) and let the packet go on to the next rule, as if
+ * it were not there. Only deny rules drop, so only they take `detect`.
+ */
+export const RuleMode = Type.Union([Type.Literal('prevent'), Type.Literal('detect')], {
+  description: 'prevent (default): a deny rule drops; detect: it logs the packet it would drop and lets it go on',
+});
+export type RuleMode = Static<typeof RuleMode>;
+
 export const Direction = Type.Union([Type.Literal('incoming'), Type.Literal('outgoing')]);
 export type Direction = Static<typeof Direction>;
 
@@ -134,6 +144,7 @@ export const FirewallRule = Type.Object(
     name: Type.String({ minLength: 1, maxLength: 200 }),
     description: Type.Optional(Type.String({ maxLength: 4000 })),
     action: RuleAction,
+    mode: Type.Optional(RuleMode),
     priority: Type.Integer({ minimum: 0, maximum: 4, description: '0 lowest to 4 highest' }),
     direction: Direction,
     frameType: Type.Optional(FrameType),

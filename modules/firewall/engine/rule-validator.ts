@@ -146,6 +146,11 @@ export function validateRule(input: unknown, lists: FirewallLists): RuleCheck<Fi
     if (rule.fragments) add('/fragments', 'ARP frames are never fragments');
     if (rule.interface?.type) add('/interface/type', 'ARP rules match interfaces by name only');
   }
+  if (rule.mode === 'detect' && rule.action !== 'deny')
+    add(
+      '/mode',
+      `mode "detect" applies to deny rules only: a ${rule.action} rule drops nothing; remove the mode or make the rule a deny rule`,
+    );
   if (rule.fragments) {
     if (rule.direction !== 'incoming') add('/fragments', 'fragment rules apply to incoming traffic only');
     if (rule.action !== 'deny' && rule.action !== 'log-only')
@@ -179,6 +184,7 @@ function explainSchemaIssues(input: unknown, issues: readonly ValidationIssue[])
   for (const issue of issues) {
     let message = issue.message;
     if (issue.path === '/frameType' && valueAt(input, issue.path) === 'other') message = OTHER_FRAMES;
+    else if (issue.path === '/mode') message = 'mode must be "prevent" or "detect"';
     else if (/^\/(source|destination)Ports\/ports\/\d+$/.test(issue.path)) {
       const port = parsePortTerm(valueAt(input, issue.path));
       if (!port.ok) message = port.message;

@@ -10,6 +10,7 @@ import {
   type ReconKind,
 } from '../engine/index.js';
 import { BUILT_IN_RULES } from '../rules/built-in-rules.js';
+import { firewallAutoApplyRefusals } from './auto-apply.js';
 import { checkFirewallRule } from './check-rule.js';
 import { checkFirewallSetting, explainFirewallSettingIssues } from './check-setting.js';
 import { firewallCommands } from './commands.js';
@@ -18,6 +19,7 @@ import { firewallSiemFields } from './siem-fields.js';
 
 export { validateLists, validateRule } from '../engine/index.js';
 export { BUILT_IN_RULES } from '../rules/built-in-rules.js';
+export { firewallAutoApplyRefusals } from './auto-apply.js';
 export { checkFirewallRule } from './check-rule.js';
 export { checkFirewallSetting, explainFirewallSettingIssues } from './check-setting.js';
 export { recommend } from './recommend.js';
@@ -42,6 +44,7 @@ export const firewallManager: ManagerModule<typeof FirewallSettings> = {
   ruleSchema: FirewallRule,
   builtInRules: BUILT_IN_RULES,
   recommend,
+  autoApplyRefusals: firewallAutoApplyRefusals,
   compile: (input): FirewallConfiguration => buildConfiguration(input.settings, input.rules),
   checkRule: checkFirewallRule,
   checkSetting: checkFirewallSetting,

@@ -24,6 +24,8 @@ const isSshd = (p: ListeningPort) => p.port === SSH_PORT || /(^|\/)sshd\b/.test(
  * not whether the IP list `ssh-administrators` exists (without it that rule is refused), so SSH is
  * proposed as `allow-ssh` (from anywhere; its description says how to narrow it). When sshd
  * listens on a port that no built-in rule opens, nothing is proposed: implicit deny would block it.
+ * These are proposals: auto-apply assigns only the ones that block nothing new (`auto-apply.ts`),
+ * so on a host with no allow rule in force it assigns none of the allow rules.
  */
 export function recommend(inventory: Inventory): readonly string[] {
   const tcp = inventory.listeningPorts.filter(reachable);

@@ -16,7 +16,10 @@ export function checkIntegrityRule(
     if (!(OVERRIDABLE as readonly string[]).includes(key))
       issues.push({
         path: `/${key}`,
-        message: `integrity rules cannot override "${key}"; overridable: ${OVERRIDABLE.join(', ')}`,
+        message:
+          key === 'mode'
+            ? `integrity monitoring only detects changes and blocks nothing, so its rules have no detect/prevent mode; overridable: ${OVERRIDABLE.join(', ')}`
+            : `integrity rules cannot override "${key}"; overridable: ${OVERRIDABLE.join(', ')}`,
       });
   }
   const definition =

@@ -1,5 +1,6 @@
 import type { ManagerModule } from '@bulwark/protocol';
 import { recommendedGroups, ruleGroupDescriptions } from '../rules/index.js';
+import { checkLogInspectRule } from './check-rule.js';
 import { checkLogInspectSetting } from './check-setting.js';
 import { builtInInnerRules } from './inner-rules.js';
 import { compileLogInspect } from './loginspect-configuration.js';
@@ -48,6 +49,7 @@ export const loginspectModule: ManagerModule<typeof LogInspectSettings> = {
     return builtInRules.filter((r) => groups.has(r.group)).map((r) => r.id);
   },
   compile: ({ settings, rules }) => compileLogInspect(settings, rules, knownGroups),
+  checkRule: checkLogInspectRule,
   checkSetting: checkLogInspectSetting,
   presentEvent: (event) => ({ title: event.summary.length > 120 ? `${event.summary.slice(0, 119)}…` : event.summary }),
   siemFields: loginspectSiemFields,

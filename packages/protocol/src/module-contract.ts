@@ -95,6 +95,18 @@ export interface ManagerModule<S extends TObject = TObject> {
   readonly builtInRules?: readonly { readonly id: string; readonly [key: string]: unknown }[];
   /** Rule ids to propose for a host with this inventory (recommendation scan). */
   recommend?(inventory: Inventory): readonly string[];
+  /**
+   * Which of the rules a recommendation scan is about to assign by itself (`candidates`, given
+   * the rules already in force at the computer, `inForce`) must only be proposed, and why.
+   * Auto-apply must never change what is blocked for traffic the scan did not look at, so a
+   * module whose rules can block answers for every candidate that would narrow what the host lets
+   * through (a firewall allow rule that turns on an implicit deny, a deny rule). Without this
+   * hook every recommended rule may be auto-applied. Pure.
+   */
+  autoApplyRefusals?(
+    candidates: readonly AssignedRule[],
+    inForce: readonly AssignedRule[],
+  ): readonly { readonly id: string; readonly reason: string }[];
   /** The module's part of a computer's security configuration. Pure: same input, same output. */
   compile(input: CompileInput<Static<S>>): unknown;
   /**

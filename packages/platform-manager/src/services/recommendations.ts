@@ -1,3 +1,4 @@
+import type { AssignedRule } from '@bulwark/protocol';
 import { recordAudit } from './audit.js';
 import { type ConfigurationService, serialiseConfigurationChanges } from './configuration.js';
 import { inTransaction, type ServiceContext } from './context.js';
@@ -7,7 +8,14 @@ import { abort, guarded, type Result } from './result.js';
 import type { Actor } from './roles.js';
 import { loadCatalogue } from './rules-catalogue.js';
 import { problemsInForce } from './rules-check.js';
-import { loadRuleData, resolveEffectiveRules } from './rules-effective.js';
+import {
+  type EffectiveRule,
+  loadRuleData,
+  overridesAt,
+  type RuleData,
+  type RuleSource,
+  resolveEffectiveRules,
+} from './rules-effective.js';
 import { targetLayers } from './rules-targets.js';
 import { iso } from './time.js';
 
@@ -27,7 +35,11 @@ export interface RecommendationScan {
   readonly excluded: RuleIdsByModule;
 }
 
-/** Recommended rules auto-apply left out because the module could not enforce them on this computer. */
+/**
+ * Recommended rules auto-apply left out, and why: the module could not enforce them on this
+ * computer, or assigning them would narrow what the host lets through (the module's
+ * `autoApplyRefusals`); they stay proposed, for an administrator to assign.
+ */
 export type NotApplied = Record<string, { id: string; reason: string }[]>;
 
 export interface ScanOptions {
@@ -64,11 +76,9 @@ export function recommendationsService(
         if (computer.deactivated_at !== null) abort('forbidden', `computer ${computerId} is deactivated`);
         const layers = await targetLayers(trx, await loadPolicies(trx), target);
         const catalogue = await loadCatalogue(trx, ctx.modules);
-        const inForce = new Set(
-          resolveEffectiveRules(layers, await loadRuleData(trx, [computerId]), catalogue).map(
-            (r) => `${r.module}\u0000${r.id}`,
-          ),
-        );
+        const ruleData = await loadRuleData(trx, [computerId]);
+        const effective = resolveEffectiveRules(layers, ruleData, catalogue);
+        const inForce = new Set(effective.map((r) => `${r.module}\u0000${r.id}`));
         const excludedRows = await trx
           .selectFrom('recommendation_exclusions')
           .select(['module', 'rule_id'])
@@ -104,6 +114,20 @@ export function recommendationsService(
           for (const p of problems) {
             const why = `${p.issue.path} ${p.issue.message}`;
             refused.set(p.ruleId, refused.has(p.ruleId) ? `${refused.get(p.ruleId)}; ${why}` : why);
+          }
+          // A rule that would narrow what the host lets through (a firewall allow rule turning on an
+          // implicit deny) changes what is blocked for traffic the scan never looked at: proposed only.
+          for (const r of module.autoApplyRefusals?.(
+            candidates
+              .filter((id) => !refused.has(id))
+              .map((id) => ({
+                id,
+                definition: rules?.get(id)?.definition,
+                overrides: overridesAlong(layers, ruleData, module.id, id),
+              })),
+            assignedOf(effective, module.id),
+          ) ?? []) {
+            if (candidates.includes(r.id) && !refused.has(r.id)) refused.set(r.id, r.reason);
           }
           if (refused.size > 0) notApplied[module.id] = [...refused].map(([id, reason]) => ({ id, reason }));
           const toApply = candidates.filter((id) => !refused.has(id));
@@ -199,6 +223,24 @@ export function recommendationsService(
   }
 
   return { scan, last };
+}
+
+/** A rule's overrides as they would be merged if it were assigned at the end of `layers`. */
+function overridesAlong(
+  layers: readonly RuleSource[],
+  data: RuleData,
+  module: string,
+  ruleId: string,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const layer of layers) Object.assign(out, overridesAt(data, layer, module).get(ruleId) ?? {});
+  return out;
+}
+
+function assignedOf(effective: readonly EffectiveRule[], module: string): AssignedRule[] {
+  return effective
+    .filter((r) => r.module === module)
+    .map((r) => ({ id: r.id, definition: r.definition, overrides: r.overrides }));
 }
 
 export type RecommendationsService = ReturnType<typeof recommendationsService>;

@@ -11,6 +11,22 @@ const byModuleText = (value: unknown) =>
         .join('; ') || '(none)'
     : '(none)';
 
+/** Recommended rules auto-apply left out (`{ module: [{ id, reason }] }`): the ids sharing a reason, then why. */
+function notAppliedText(value: unknown): string {
+  if (!isRow(value)) return '(none)';
+  const groups: string[] = [];
+  for (const [module, rules] of Object.entries(value)) {
+    const byReason = new Map<string, string[]>();
+    for (const r of Array.isArray(rules) ? rules : []) {
+      if (!isRow(r)) continue;
+      const reason = String(r.reason);
+      byReason.set(reason, [...(byReason.get(reason) ?? []), String(r.id)]);
+    }
+    for (const [reason, ids] of byReason) groups.push(`${module}: ${ids.join(', ')} (${reason})`);
+  }
+  return groups.join('; ') || '(none)';
+}
+
 const recommend: Command = {
   group: 'computers',
   name: 'recommend',
@@ -40,9 +56,7 @@ const recommend: Command = {
       ['recommended', byModuleText(r.recommended)],
       ['applied', byModuleText(r.applied)],
       ['excluded', byModuleText(r.excluded)],
-      ...(isRow(r.notApplied) && Object.keys(r.notApplied).length > 0
-        ? ([['not applied', r.notApplied]] as const)
-        : []),
+      ['not applied', notAppliedText(r.notApplied)],
     ]);
     return { ok: true, value: { json: r, text } };
   },

@@ -111,5 +111,6 @@ describe('bulwark rules / computers recommend', () => {
     assert.equal((await run('rules', 'exclude', 'guard', 'G-200', '--off')).code, 0);
     const again = await run('computers', 'recommend', computerId, '--apply');
     assert.match(again.out, /applied:\s+guard: G-200/);
+    assert.match(again.out, /not applied:\s+\(none\)/);
   });
 });
