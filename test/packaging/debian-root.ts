@@ -1,0 +1,103 @@
+// A clean Debian 12 root for package tests: made once with debootstrap (minbase) from this
+// machine's own Debian mirror, cached under /var/cache/bulwark-test/ by a version stamp, and copied
+// for each run. Commands run in it through chroot inside a private mount namespace (unshare), so
+// its /proc and /dev mounts vanish with the command and never touch the host's mount table.
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/** Bump when the root's recipe changes: a new stamp makes a new cached root. */
+export const ROOT_STAMP = 'bookworm-minbase-curl-v1';
+export const CACHE_DIR = '/var/cache/bulwark-test';
+/** Beyond minbase: curl and its CA store, which the deployment script uses. */
+const INCLUDE = ['curl', 'ca-certificates'];
+
+/** The Debian mirror this machine's apt uses (deb822 `URIs:` or a one-line `deb URL bookworm …`). */
+export function debianMirror(): string | undefined {
+  const files = ['/etc/apt/sources.list'];
+  if (existsSync('/etc/apt/sources.list.d'))
+    for (const name of readdirSync('/etc/apt/sources.list.d')) files.push(join('/etc/apt/sources.list.d', name));
+  for (const file of files) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const stanza of text.split(/\n\s*\n/)) {
+      const uri = /^URIs:\s*(\S+)/m.exec(stanza)?.[1];
+      const suites = /^Suites:\s*(.+)$/m.exec(stanza)?.[1]?.split(/\s+/) ?? [];
+      if (uri && suites.includes('bookworm')) return uri;
+    }
+    for (const line of text.split('\n')) {
+      const m = /^\s*deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+bookworm\s/.exec(line);
+      if (m?.[1]) return m[1];
+    }
+  }
+  return undefined;
+}
+
+/** What is missing to run the package test here, or undefined when it can run. */
+export function missingPrerequisite(): string | undefined {
+  if (process.getuid?.() !== 0) return 'needs root (debootstrap, chroot, dpkg in the root)';
+  for (const tool of ['debootstrap', 'dpkg-deb', 'chroot', 'unshare', 'objdump']) {
+    try {
+      execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
+    } catch {
+      return `${tool} is not installed (.ci/run installs it)`;
+    }
+  }
+  if (!debianMirror()) return 'no Debian bookworm mirror in /etc/apt/sources.list(.d)';
+  return undefined;
+}
+
+/** The cached clean root, made with debootstrap the first time (a few minutes). */
+export async function cachedRoot(): Promise<string> {
+  const root = join(CACHE_DIR, ROOT_STAMP);
+  if (existsSync(join(root, 'etc', 'debian_version'))) return root;
+  mkdirSync(CACHE_DIR, { recursive: true });
+  // Made beside the cache and renamed into place: an interrupted run leaves no half-made root.
+  const building = mkdtempSync(join(CACHE_DIR, `${ROOT_STAMP}.building-`));
+  try {
+    await run(
+      'debootstrap',
+      ['--variant=minbase', `--include=${INCLUDE.join(',')}`, 'bookworm', building, debianMirror() as string],
+      { maxBuffer: 64 * 1024 * 1024 },
+    );
+    if (existsSync(root)) return root; // another run made it meanwhile
+    renameSync(building, root);
+    return root;
+  } finally {
+    rmSync(building, { recursive: true, force: true });
+  }
+}
+
+/** A fresh copy of the cached root for one run. */
+export async function freshRoot(): Promise<{ dir: string; remove(): void }> {
+  const cached = await cachedRoot();
+  const parent = mkdtempSync(join(tmpdir(), 'bulwark-debian12-'));
+  const dir = join(parent, 'root');
+  await run('cp', ['-a', cached, dir]);
+  // The host's resolver, so that the root reaches the network like the host does.
+  execFileSync('cp', ['-L', '/etc/resolv.conf', join(dir, 'etc', 'resolv.conf')]);
+  return { dir, remove: () => rmSync(parent, { recursive: true, force: true }) };
+}
+
+/** Runs a shell command in the root, with /proc and /dev mounted in a private mount namespace. */
+export async function inRoot(
+  root: string,
+  script: string,
+  options: { timeoutMs?: number; env?: Record<string, string> } = {},
+): Promise<{ stdout: string; stderr: string }> {
+  const setup = `mount -t proc proc "$1/proc" && mount --rbind /dev "$1/dev" && exec chroot "$1" /bin/sh -c "$2"`;
+  const env = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', ...options.env };
+  return await run('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', setup, 'sh', root, script], {
+    env,
+    timeout: options.timeoutMs ?? 120_000,
+    maxBuffer: 16 * 1024 * 1024,
+  });
+}
