@@ -2,13 +2,18 @@
 // machine's own Debian mirror, cached under /var/cache/bulwark-test/ by a version stamp, and copied
 // for each run. Commands run in it through chroot inside a private mount namespace (unshare), so
 // its /proc and /dev mounts vanish with the command and never touch the host's mount table.
-import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
+
+// Every step execs the next, so the command keeps the pid the caller sees (and gets its signals).
+const MOUNT_AND_CHROOT =
+  'mount -t proc proc "$1/proc" && mount --rbind /dev "$1/dev" && exec chroot "$1" /bin/sh -c "$2"';
 
 /** Bump when the root's recipe changes: a new stamp makes a new cached root. */
 export const ROOT_STAMP = 'bookworm-minbase-curl-v1';
@@ -82,6 +87,8 @@ export async function freshRoot(): Promise<{ dir: string; remove(): void }> {
   const parent = mkdtempSync(join(tmpdir(), 'bulwark-debian12-'));
   const dir = join(parent, 'root');
   await run('cp', ['-a', cached, dir]);
+  // mkdtemp made the cached root 0700; a root directory is 0755, or no other user gets anywhere.
+  chmodSync(dir, 0o755);
   // The host's resolver, so that the root reaches the network like the host does.
   execFileSync('cp', ['-L', '/etc/resolv.conf', join(dir, 'etc', 'resolv.conf')]);
   return { dir, remove: () => rmSync(parent, { recursive: true, force: true }) };
@@ -93,11 +100,53 @@ export async function inRoot(
   script: string,
   options: { timeoutMs?: number; env?: Record<string, string> } = {},
 ): Promise<{ stdout: string; stderr: string }> {
-  const setup = `mount -t proc proc "$1/proc" && mount --rbind /dev "$1/dev" && exec chroot "$1" /bin/sh -c "$2"`;
   const env = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', ...options.env };
-  return await run('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', setup, 'sh', root, script], {
-    env,
-    timeout: options.timeoutMs ?? 120_000,
-    maxBuffer: 16 * 1024 * 1024,
-  });
+  return await run(
+    'unshare',
+    ['--mount', '--propagation', 'private', 'sh', '-c', MOUNT_AND_CHROOT, 'sh', root, script],
+    {
+      env,
+      timeout: options.timeoutMs ?? 120_000,
+      maxBuffer: 16 * 1024 * 1024,
+    },
+  );
+}
+
+/** A long-running command in the root; `stop` sends SIGTERM and waits for it to end. */
+export function spawnInRoot(
+  root: string,
+  script: string,
+): { readonly pid: number | undefined; output(): string; stop(): Promise<void> } {
+  const child = spawn(
+    'unshare',
+    ['--mount', '--propagation', 'private', 'sh', '-c', MOUNT_AND_CHROOT, 'sh', root, script],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString('utf8')).slice(-20_000);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  return {
+    pid: child.pid,
+    output: () => output,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const ended = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await ended;
+    },
+  };
+}
+
+/** A TCP port free on 127.0.0.1 now. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
