@@ -40,9 +40,11 @@ const LIBRARY_PACKAGES = {
   'libgcc_s.so.1': 'libgcc-s1',
 };
 
+class PackagingError extends Error {}
+
+/** Stops the build with a message; thrown, so that the staging directories are removed on the way out. */
 function fail(message) {
-  console.error(`package: ${message}`);
-  process.exit(1);
+  throw new PackagingError(message);
 }
 
 /** The Depends line for the ELF files: every library must be known, libc6 at the newest GLIBC_ symbol version used. */
@@ -200,14 +202,20 @@ function buildDeb(spec, extraFiles = []) {
   }
 }
 
-if (process.arch !== 'x64') fail(`packages are built for amd64; this node is ${process.arch}`);
-for (const tool of ['dpkg-deb', 'ldd', 'objdump']) {
-  try {
-    execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
-  } catch {
-    fail(`${tool} is missing (apt-get install dpkg-dev binutils)`);
+try {
+  if (process.arch !== 'x64') fail(`packages are built for amd64; this node is ${process.arch}`);
+  for (const tool of ['dpkg-deb', 'ldd', 'objdump']) {
+    try {
+      execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
+    } catch {
+      fail(`${tool} is missing (apt-get install dpkg-dev binutils)`);
+    }
   }
+  await bundle();
+  const agentDeb = buildDeb(AGENT);
+  buildDeb(MANAGER, [{ from: agentDeb, to: `usr/share/bulwark/agent-packages/${AGENT.name}_${version}_amd64.deb` }]);
+} catch (error) {
+  if (!(error instanceof PackagingError)) throw error;
+  console.error(`package: ${error.message}`);
+  process.exit(1);
 }
-await bundle();
-const agentDeb = buildDeb(AGENT);
-buildDeb(MANAGER, [{ from: agentDeb, to: `usr/share/bulwark/agent-packages/${AGENT.name}_${version}_amd64.deb` }]);

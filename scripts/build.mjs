@@ -7,7 +7,7 @@
 // Native addons (better-sqlite3, packages/kernel's .node) stay outside the bundles; so do the
 // packages that read their own files at run time (the OpenAPI console's static assets).
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BUNDLES, WORKERS } from './build-entries.mjs';
@@ -69,8 +69,6 @@ export async function bundle() {
     throw new Error('esbuild is not installed: run `npm install` (it is a development dependency)');
   }
   const started = performance.now();
-  for (const dir of new Set(BUNDLES.map((b) => dirname(b.out))))
-    rmSync(join(repo, dir), { recursive: true, force: true });
   // Each folder gets every worker: whichever bundle spawns it finds it beside itself.
   const programs = new Map();
   for (const b of BUNDLES) {
@@ -85,6 +83,7 @@ export async function bundle() {
       absWorkingDir: repo,
       entryPoints: [join(repo, p.entry)],
       outfile,
+      write: false,
       bundle: true,
       platform: 'node',
       format: 'esm',
@@ -96,7 +95,23 @@ export async function bundle() {
       legalComments: 'none',
     });
   });
-  await Promise.all(jobs);
+  const results = await Promise.all(jobs);
+  // Each file replaced by a rename: a binary starting meanwhile (a test running beside
+  // `npm run package`) loads the old bundle or the new one, never half of one.
+  const written = new Set();
+  for (const result of results) {
+    for (const file of result.outputFiles) {
+      const temporary = `${file.path}.${process.pid}.tmp`;
+      writeFileSync(temporary, file.contents);
+      renameSync(temporary, file.path);
+      written.add(file.path);
+    }
+  }
+  // What an earlier build left that this one did not write (a renamed program) goes.
+  for (const dir of new Set([...written].map((path) => dirname(path)))) {
+    for (const name of readdirSync(dir))
+      if (!written.has(join(dir, name)) && !name.endsWith('.tmp')) rmSync(join(dir, name), { force: true });
+  }
   return { programs: jobs.length, ms: Math.round(performance.now() - started) };
 }
 

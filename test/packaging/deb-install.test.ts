@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { startTestManager, type TestManager } from '../manager/manager-harness.js';
 import { eventually, SYSTEM } from '../manager/real-agent-process.js';
-import { freePort, freshRoot, inRoot, missingPrerequisite, spawnInRoot } from './debian-root.js';
+import { freePort, freshRoot, inRoot, missingPrerequisite, spawnInRoot, unitService } from './debian-root.js';
 
 const run = promisify(execFile);
 const repo = new URL('../..', import.meta.url).pathname;
@@ -99,7 +99,9 @@ describe('the .deb packages on a clean Debian 12', { skip: missing }, () => {
       await inRoot(root.dir, 'bulwark-agent --help >/dev/null');
       seconds.push(Math.round(performance.now() - started) / 1000);
     }
-    const daemon = spawnInRoot(root.dir, 'exec bulwark-agent run --log-level warn');
+    // As the unit starts it: its ExecStart and Environment.
+    const unit = unitService(root.dir, 'bulwark-agent.service');
+    const daemon = spawnInRoot(root.dir, `exec ${unit.execStart} --log-level warn`, unit.environment);
     try {
       const status = JSON.parse((await inRoot(root.dir, 'bulwark-agent status --json')).stdout) as {
         computerId: string;
@@ -171,9 +173,11 @@ describe('the .deb packages on a clean Debian 12', { skip: missing }, () => {
     );
     const [consolePort, agentPort] = [await freePort(), await freePort()];
     // As the unit runs it: its own user, its data directory, the packaged agent package beside it.
+    const unit = unitService(root.dir, 'bulwark-manager.service');
     const manager = spawnInRoot(
       root.dir,
-      `exec setpriv --reuid bulwark-manager --regid bulwark-manager --clear-groups bulwark-manager --data-dir /var/lib/bulwark/manager --listen-address 127.0.0.1 --console-port ${consolePort} --agent-port ${agentPort}`,
+      `exec setpriv --reuid bulwark-manager --regid bulwark-manager --clear-groups ${unit.execStart} --listen-address 127.0.0.1 --console-port ${consolePort} --agent-port ${agentPort}`,
+      unit.environment,
     );
     try {
       const base = `https://127.0.0.1:${consolePort}`;

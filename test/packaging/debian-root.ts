@@ -15,6 +15,20 @@ const run = promisify(execFile);
 const MOUNT_AND_CHROOT =
   'mount -t proc proc "$1/proc" && mount --rbind /dev "$1/dev" && exec chroot "$1" /bin/sh -c "$2"';
 
+/** The environment commands in the root get: nothing of the test process's own. */
+const ROOT_ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root' };
+
+/** A unit installed in the root: its ExecStart and its `Environment=` settings, as its service gets them. */
+export function unitService(root: string, unit: string): { execStart: string; environment: Record<string, string> } {
+  const text = readFileSync(join(root, 'lib/systemd/system', unit), 'utf8');
+  const execStart = /^ExecStart=(.+)$/m.exec(text)?.[1];
+  if (execStart === undefined) throw new Error(`${unit} has no ExecStart`);
+  const environment = Object.fromEntries(
+    [...text.matchAll(/^Environment=([A-Za-z_][A-Za-z0-9_]*)=(.*)$/gm)].map((m) => [m[1] as string, m[2] as string]),
+  );
+  return { execStart, environment };
+}
+
 /** Bump when the root's recipe changes: a new stamp makes a new cached root. */
 export const ROOT_STAMP = 'bookworm-minbase-curl-v1';
 export const CACHE_DIR = '/var/cache/bulwark-test';
@@ -100,7 +114,7 @@ export async function inRoot(
   script: string,
   options: { timeoutMs?: number; env?: Record<string, string> } = {},
 ): Promise<{ stdout: string; stderr: string }> {
-  const env = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', ...options.env };
+  const env = { ...ROOT_ENV, ...options.env };
   return await run(
     'unshare',
     ['--mount', '--propagation', 'private', 'sh', '-c', MOUNT_AND_CHROOT, 'sh', root, script],
@@ -116,13 +130,12 @@ export async function inRoot(
 export function spawnInRoot(
   root: string,
   script: string,
+  env: Record<string, string> = {},
 ): { readonly pid: number | undefined; output(): string; stop(): Promise<void> } {
   const child = spawn(
     'unshare',
     ['--mount', '--propagation', 'private', 'sh', '-c', MOUNT_AND_CHROOT, 'sh', root, script],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...ROOT_ENV, ...env } },
   );
   let output = '';
   const keep = (chunk: Buffer) => {
