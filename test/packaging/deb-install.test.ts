@@ -65,6 +65,12 @@ describe('the .deb packages on a clean Debian 12', { skip: missing }, () => {
     assert.equal(none.stdout.trim(), 'none');
     copyFileSync(agentDeb, join(root.dir, 'tmp', 'agent.deb'));
     await inRoot(root.dir, 'dpkg -i /tmp/agent.deb');
+    // Compiled code only: no TypeScript, no tsx, no esbuild in what a host runs.
+    const shipped = (await inRoot(root.dir, 'dpkg -L bulwark-agent')).stdout.split('\n');
+    assert.deepEqual(
+      shipped.filter((path) => /\.[cm]?ts$|\/(tsx|esbuild)(\/|$)/.test(path)),
+      [],
+    );
     const shown = await inRoot(root.dir, 'bulwark-agent --version');
     assert.match(shown.stdout, new RegExp(`\\b${version.replaceAll('.', '\\.')}\\b`));
     const state = await inRoot(
