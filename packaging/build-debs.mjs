@@ -114,7 +114,11 @@ function copyNodeModules(names, optDir, skip) {
           statSync(src).isDirectory() ? !/\/(obj|\.deps|obj\.target)$/.test(src) : /\/(?!test_)[^/]+\.node$/.test(src),
       });
     } else {
-      cpSync(from, to, { recursive: true, filter: (src) => !src.slice(from.length).includes('/node_modules') });
+      // Its JavaScript and data: not its nested node_modules (copied on their own), type declarations or source maps.
+      cpSync(from, to, {
+        recursive: true,
+        filter: (src) => !src.slice(from.length).includes('/node_modules') && !/\.([cm]?ts|map)$/.test(src),
+      });
     }
     const optional = Object.keys(pkg.optionalDependencies ?? {}).filter((d) => resolvePackage(d, from));
     for (const dep of [...Object.keys(pkg.dependencies ?? {}), ...optional]) queue.push([dep, from]);
