@@ -22,10 +22,12 @@ for (const [path, entry] of Object.entries(packages)) {
       version,
       cpu: [match[2]],
       dev: entry.dev === true ? true : undefined,
+      // The key order is npm's own (libc before license): any other order makes the next
+      // `npm install` rewrite the lock file.
+      ...(match[3] ? { libc: ['musl'] } : {}),
       license: 'MIT OR Apache-2.0',
       optional: true,
       os: [match[1]],
-      ...(match[3] ? { libc: ['musl'] } : {}),
     };
     added++;
     void path;

@@ -6,10 +6,8 @@
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { register } from 'tsx/esm/api';
-
-register();
 
 const repo = resolve(new URL('..', import.meta.url).pathname);
 const agentBin = join(repo, 'packages/platform-agent/bin/bulwark-agent.js');
@@ -17,8 +15,14 @@ const managerBin = join(repo, 'packages/platform-manager/bin/bulwark-manager.js'
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 const LOCAL_POLICY = 'Local host (detect only)';
 
+// The compiled manager (npm start runs `scripts/build.mjs --bundle-only` first).
+const managerBundle = join(repo, 'packages/platform-manager/dist/manager.js');
+if (!existsSync(managerBundle)) {
+  console.error(`${managerBundle} is missing: run \`npm run build\` first.`);
+  process.exit(1);
+}
 const { startManager, parseManagerArguments, checkoutDataDirs, createApiKeyCommandLine } = await import(
-  '@bulwark/platform-manager'
+  pathToFileURL(managerBundle).href
 );
 const SYSTEM_ACTOR = { kind: 'system', id: null, name: 'npm start' };
 const { managerDir, agentDir } = checkoutDataDirs(repo);

@@ -1,6 +1,14 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources through tsx: the repository is the installed artefact.
-import { register } from 'tsx/esm/api';
+// Runs the compiled bundle that `npm run build` writes (scripts/build.mjs): a host runs plain
+// JavaScript, never the TypeScript sources through a run-time transpiler.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
-register();
-await import('../src/cli/manager-main.ts');
+const bundle = new URL('../dist/bulwark-manager.js', import.meta.url);
+if (!existsSync(bundle)) {
+  process.stderr.write(
+    `bulwark-manager: ${fileURLToPath(bundle)} is missing: run \`npm run build\` in the Bulwark checkout first.\n`,
+  );
+  process.exit(1);
+}
+await import(bundle.href);

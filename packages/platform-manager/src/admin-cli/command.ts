@@ -12,6 +12,8 @@ export interface CommandInput {
 
 export interface CommandContext {
   readonly client: ManagerClient;
+  /** The --manager URL the client talks to. */
+  readonly managerUrl?: URL;
   readonly now: Date;
   readonly json: boolean;
   readonly stdout: Writable;

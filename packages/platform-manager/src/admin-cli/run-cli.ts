@@ -75,7 +75,15 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   const client = createManagerClient({ baseUrl, apiKey: settings.apiKey, trust: trust.value, agent: agent.value });
   try {
     const result = await command.run(
-      { client, now: io.now?.() ?? new Date(), json, stdout: io.stdout, stderr: io.stderr, stdin: io.stdin },
+      {
+        client,
+        managerUrl: baseUrl,
+        now: io.now?.() ?? new Date(),
+        json,
+        stdout: io.stdout,
+        stderr: io.stderr,
+        stdin: io.stdin,
+      },
       input,
     );
     if (!result.ok) return report(io, result.error, json);

@@ -8,6 +8,7 @@ import { installProblemHandlers } from './error-handler.js';
 import type { ManagerMetrics } from './manager-metrics.js';
 import { accountRoutes } from './routes/accounts.js';
 import { activationTokenRoutes } from './routes/activation-tokens.js';
+import { agentPackageRoutes } from './routes/agent-packages.js';
 import { alertRoutes } from './routes/alerts.js';
 import { auditLogRoutes } from './routes/audit-log.js';
 import { computerRoutes } from './routes/computers.js';
@@ -112,5 +113,6 @@ export async function buildConsoleServer(options: ConsoleServerOptions): Promise
   ]) {
     await app.register(async (scope) => routes(scope, context));
   }
+  await app.register(async (scope) => agentPackageRoutes(scope, options.tls.cert));
   return app;
 }

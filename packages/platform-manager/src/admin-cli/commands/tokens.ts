@@ -8,7 +8,8 @@ import {
   rowOf,
 } from '../api-calls.js';
 import { ok, usageError } from '../cli-error.js';
-import { type Command, stringOption } from '../command.js';
+import { type Command, flag, stringOption } from '../command.js';
+import { prepareDeployment } from '../deployment-script-command.js';
 import { parseDuration } from '../duration.js';
 import { formatTable, formatTime } from '../table.js';
 
@@ -22,15 +23,23 @@ const create: Command = {
     'expires-in': { type: 'string' },
     'max-uses': { type: 'string' },
     policy: { type: 'string' },
+    script: { type: 'boolean' },
+    'agent-url': { type: 'string' },
   },
   optionHelp: [
     ['--name N', 'a label, e.g. the batch of servers it is for'],
     ['--expires-in D', 'e.g. 30m, 24h, 7d (default: never)'],
     ['--max-uses N', 'how many agents may activate with it (default: unlimited)'],
     ['--policy ID|NAME', 'policy assigned to computers that activate with it'],
+    ['--script', 'print a shell script that installs the agent package from the manager and activates it'],
+    ['--agent-url URL', 'with --script: the agent port URL hosts reach (default: the --manager host, port 4120)'],
   ],
   positionals: { min: 0, max: 0 },
-  async run({ client, now }, input) {
+  async run(context, input) {
+    const { client, now } = context;
+    // Checked before the token exists, so that a manager without what the script needs wastes none.
+    const deployment = flag(input, 'script') ? await prepareDeployment(context, input) : undefined;
+    if (deployment !== undefined && !deployment.ok) return deployment;
     const body: Record<string, unknown> = {};
     const name = stringOption(input, 'name');
     if (name !== undefined) body.name = name;
@@ -54,6 +63,7 @@ const create: Command = {
     if (!answer.ok) return answer;
     const token = rowOf(answer.value.body, 'the new token');
     if (!token.ok) return token;
+    if (deployment !== undefined) return deployment.value.output(token.value);
     const text = [
       `Token id: ${String(token.value.id)}`,
       `Token:    ${String(token.value.token)}`,
