@@ -97,12 +97,13 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
   const metrics = new ManagerMetrics();
   let relay: WakeRelay | null = null;
   try {
+    const pki = await loadOrCreatePki(join(options.dataDir, 'pki'), { serverNames: options.serverNames ?? [] });
     const services = createServices({
       db: store.db,
       modules: managerModules,
+      caFingerprint: pki.caFingerprint,
       ...(options.now === undefined ? {} : { now: options.now }),
     });
-    const pki = await loadOrCreatePki(join(options.dataDir, 'pki'), { serverNames: options.serverNames ?? [] });
     const initialAdminPassword = await services.users.ensureInitialAdmin();
     // A module upgrade may change what a computer's policy compiles to; agents learn at their heartbeat.
     await services.configuration.recompute('all');
@@ -115,6 +116,10 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
       tls: { key: pki.serverKeyPem, cert: `${pki.serverCertPem.trim()}\n${pki.caCertPem}` },
       logger,
       metrics,
+      agentPort: () => {
+        const address = agentApp?.server.address();
+        return typeof address === 'object' && address !== null ? address.port : null;
+      },
       ...(options.onConsoleRoute === undefined ? {} : { onRoute: options.onConsoleRoute }),
     });
     agentApp = await buildAgentServer({ services, pki, wakeHub, logger, metrics });

@@ -33,10 +33,12 @@ Usage:
   bulwark-agent run [--data-dir D] [--log-level debug|info|warn|error]
 
   --manager         the manager's agent port, e.g. https://manager.example:4120
-  --token           activation token (or BULWARK_ACTIVATION_TOKEN in the environment)
-  --ca              the manager's CA certificate (PEM), verified against the manager's certificate
-  --ca-fingerprint  SHA-256 fingerprint of the manager's CA, pinned (without --ca or this,
-                    the CA is trusted on first use, with a warning)
+  --token           activation token (or BULWARK_ACTIVATION_TOKEN in the environment), as
+                    "bulwark tokens create" prints it: it carries the manager CA's fingerprint,
+                    and the manager is checked against that CA before the token is sent
+  --ca              the manager's CA certificate (PEM); must be the CA the token names
+  --ca-fingerprint  SHA-256 fingerprint of the manager's CA, for a token without one
+                    (made by an older manager); activation is refused with no CA to check
   --data-dir        default /var/lib/bulwark/agent, or BULWARK_AGENT_DATA_DIR
   --force           deactivate: remove the local identity even if the manager cannot be told
 
@@ -99,7 +101,6 @@ export async function runAgentCli(argv: readonly string[], io: CliIo): Promise<n
         if (!file.ok) return fail(ExitCode.usage, file.message);
         caPem = file.pem;
       }
-      const warnings: string[] = [];
       const result = await activateAgent({
         managerUrl: values.manager,
         token,
@@ -107,10 +108,6 @@ export async function runAgentCli(argv: readonly string[], io: CliIo): Promise<n
         ...(values['ca-fingerprint'] !== undefined ? { caFingerprint: values['ca-fingerprint'] } : {}),
         ...(dataDir !== undefined ? { dataDir } : {}),
         ...(values.hostname !== undefined ? { hostname: values.hostname } : {}),
-        warn: (message) => {
-          warnings.push(message);
-          io.err(`WARNING: ${message}\n`);
-        },
       });
       if (!result.ok) {
         const code = {
@@ -130,7 +127,6 @@ export async function runAgentCli(argv: readonly string[], io: CliIo): Promise<n
           dataDir: result.dataDir,
           caTrust: result.caTrust,
           caFingerprint: result.caFingerprint,
-          warnings,
         },
         `activated: computer ${result.computerId} with ${result.managerUrl} (data in ${result.dataDir})\nmanager CA (SHA-256): ${result.caFingerprint}\nstart the agent: systemctl enable --now bulwark-agent (or bulwark-agent run)\n`,
       );

@@ -28,6 +28,8 @@ export interface ServicesOptions {
   readonly now?: () => number;
   /** Default 12 hours. */
   readonly sessionTtlMs?: number;
+  /** The CA's SHA-256 fingerprint, embedded in activation tokens so that agents pin the CA. */
+  readonly caFingerprint?: string;
 }
 
 /** The manager's domain, over one database. Cheap to create; holds no state besides the database. */
@@ -39,6 +41,7 @@ export function createServices(options: ServicesOptions) {
     catalog: buildSettingCatalog(modules),
     now: options.now ?? Date.now,
     sessionTtlMs: options.sessionTtlMs ?? 12 * 60 * 60 * 1000,
+    ...(options.caFingerprint === undefined ? {} : { caFingerprint: options.caFingerprint }),
   };
   const configuration = configurationService(ctx);
   const users = usersService(ctx);
