@@ -9,7 +9,6 @@ import { type AgentIdentity, readIdentity, resolveDataDir, writeIdentity } from 
 import { createKeyMaterial } from './key-pair.js';
 import {
   certificateFingerprint,
-  derToPem,
   fetchPinnedCa,
   issuedBy,
   normaliseFingerprint,
