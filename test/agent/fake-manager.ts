@@ -110,6 +110,8 @@ export interface FakeManager {
   activationCalls: number;
   /** Set to answer heartbeats 403 "computer deactivated", as the manager does once it deactivated this computer. */
   deactivatedByManager: boolean;
+  /** Calls answered 403 computer-deactivated. */
+  refusedAsDeactivated: number;
   computerId: string | null;
   /** Stored events, first copy wins, as the real manager dedupes on (computer, seq). */
   readonly events: Map<number, AgentEvent>;
@@ -171,6 +173,7 @@ export async function startFakeManager(pki: TestPki, options: { port?: number } 
     tokenWithCa: '',
     activationCalls: 0,
     deactivatedByManager: false,
+    refusedAsDeactivated: 0,
     computerId: null,
     events: new Map(),
     duplicates: 0,
@@ -256,6 +259,14 @@ export async function startFakeManager(pki: TestPki, options: { port?: number } 
     const cn = socket.authorized ? String(socket.getPeerCertificate().subject?.CN ?? '') : '';
     if (!cn || cn !== fake.computerId)
       return send(res, 401, { type: 'urn:bulwark:problem:unauthenticated', title: 'Unauthenticated', status: 401 });
+    if (fake.deactivatedByManager) {
+      fake.refusedAsDeactivated++;
+      return send(res, 403, {
+        type: 'urn:bulwark:problem:computer-deactivated',
+        title: 'This computer was deactivated',
+        status: 403,
+      });
+    }
     if (req.method === 'POST' && url.pathname === '/agent/v1/heartbeat') {
       fake.heartbeats.push(body as HeartbeatRequest);
       const digest = (body as HeartbeatRequest).inventoryDigest;

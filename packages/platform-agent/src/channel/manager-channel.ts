@@ -14,7 +14,13 @@ export interface ChannelCredentials {
 
 export type ChannelResult<T> =
   | { readonly ok: true; readonly value: T }
-  | { readonly ok: false; readonly status?: number; readonly message: string; readonly retryable: boolean };
+  | {
+      readonly ok: false;
+      readonly status?: number;
+      readonly problemType?: string;
+      readonly message: string;
+      readonly retryable: boolean;
+    };
 
 export interface CallOptions {
   readonly timeoutMs?: number;
@@ -73,6 +79,7 @@ export class ManagerChannel {
         message: `${method} ${path}: ${result.message}`,
         retryable: result.retryable,
         ...(result.status === undefined ? {} : { status: result.status }),
+        ...(result.kind === 'http' && result.problemType !== undefined ? { problemType: result.problemType } : {}),
       };
       if (!result.retryable || attempt >= retries || options.signal?.aborted) return failure;
       if (!(await sleep(backoffDelay(attempt, 500, 10_000), options.signal))) return failure;

@@ -155,9 +155,13 @@ export async function runAgentCli(argv: readonly string[], io: CliIo): Promise<n
         result,
         `deactivated computer ${result.computerId}${result.managerTold ? '' : ' (locally only: the manager was not told)'}${
           result.discardedEvents > 0 ? `; ${result.discardedEvents} unsent events discarded` : ''
-        }\n`,
+        }\n${
+          result.hooksLeft.length === 0
+            ? 'kernel hooks removed: none of ours is left on this host\n'
+            : `kernel hooks NOT removed: ${result.hooksLeft.map((h) => `${h.module}: ${h.reason}`).join('; ')}\n`
+        }`,
       );
-      return ExitCode.ok;
+      return result.hooksLeft.length === 0 ? ExitCode.ok : ExitCode.failure;
     }
     case 'run': {
       const level = (values['log-level'] ?? 'info') as LogLevel;
@@ -181,8 +185,29 @@ export async function runAgentCli(argv: readonly string[], io: CliIo): Promise<n
 
 function formatStatus(status: ReturnType<typeof readAgentStatus>): string {
   if (!status.activated) {
-    return `not activated${status.problem ? ` (${status.problem})` : ''} — data dir ${status.dataDir}\nrun: bulwark-agent activate --manager URL --token T\n`;
+    const gone = status.deactivation;
+    const why = gone
+      ? [
+          `computer ${gone.computerId} was deactivated ${gone.by === 'manager' ? 'by the manager' : 'on this host'} at ${gone.at}${gone.managerUrl ? ` (${gone.managerUrl})` : ''}`,
+          gone.hooksLeft.length === 0
+            ? 'kernel hooks:    none left (removed at deactivation)'
+            : `kernel hooks:    NOT removed: ${gone.hooksLeft.map((h) => `${h.module}: ${h.reason}`).join('; ')}`,
+          ...(gone.discardedEvents > 0 ? [`${gone.discardedEvents} unsent events were discarded`] : []),
+        ]
+      : [];
+    return `${[`not activated${status.problem ? ` (${status.problem})` : ''} — data dir ${status.dataDir}`, ...why, 'run: bulwark-agent activate --manager URL --token T'].join('\n')}\n`;
   }
+  const hooks =
+    status.kernelHooks.length === 0
+      ? ['kernel hooks:    none in force']
+      : [
+          `kernel hooks:    ${status.kernelHooks.map((h) => `${h.module}: ${h.hook}`).join('; ')}`,
+          ...(status.daemon === 'running'
+            ? []
+            : [
+                '                 (still enforcing while the agent is stopped; "bulwark-agent deactivate" removes them)',
+              ]),
+        ];
   const lines = [
     `computer:        ${status.computerId}`,
     `manager:         ${status.managerUrl}`,
@@ -190,6 +215,7 @@ function formatStatus(status: ReturnType<typeof readAgentStatus>): string {
     `configuration:   ${status.appliedConfigurationVersion ?? 'none applied yet'}${status.configurationError ? ` (error: ${status.configurationError})` : ''}`,
     `last contact:    ${status.lastContactAt ?? 'never'}${status.lastError ? ` (last error: ${status.lastError})` : ''}`,
     `events:          ${status.spool.pendingEvents} waiting to be sent, ${status.spool.droppedEvents} dropped`,
+    ...hooks,
     'modules:',
     ...(status.modules.length === 0
       ? ['  (none)']

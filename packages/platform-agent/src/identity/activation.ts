@@ -5,6 +5,7 @@ import type { TLSSocket } from 'node:tls';
 import { ActivationResponse, AgentRoutes, describeIssues, parseActivationToken, parseWith } from '@bulwark/protocol';
 import { AGENT_VERSION, hostPlatform } from '../agent-version.js';
 import { httpsJson } from '../channel/https-json.js';
+import { clearDeactivationRecord } from './deactivation-record.js';
 import { type AgentIdentity, readIdentity, resolveDataDir, writeIdentity } from './identity-store.js';
 import { createKeyMaterial } from './key-pair.js';
 import {
@@ -129,6 +130,7 @@ export async function activateAgent(options: ActivateOptions): Promise<ActivateR
     caPem,
   };
   writeIdentity(dataDir, identity);
+  clearDeactivationRecord(dataDir);
   return {
     ok: true,
     computerId,

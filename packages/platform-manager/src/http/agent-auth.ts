@@ -64,7 +64,11 @@ export function installAgentAuth(app: FastifyInstance, services: Services): void
     const computer = await services.computers.get(computerId);
     if (!computer.ok) return sendProblem(reply, 'forbidden', 'the computer of this certificate is not known');
     if (computer.value.status === 'deactivated' || computer.value.deactivatedAt !== null) {
-      return sendProblem(reply, 'forbidden', 'this computer was deactivated; activate the agent again');
+      return sendProblem(
+        reply,
+        'computer-deactivated',
+        'this computer was deactivated on the manager; the agent stops and removes its kernel hooks (activate it again to protect this host)',
+      );
     }
     const serial = normaliseSerial(peer.serialNumber ?? '');
     const current = normaliseSerial(computer.value.certificateSerial ?? '');
