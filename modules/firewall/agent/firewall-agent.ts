@@ -221,8 +221,9 @@ export class FirewallAgent implements AgentModule {
       await this.stop();
       return;
     }
-    await this.disable(table);
-    if (this.state.state === 'error') throw new Error(this.state.reason ?? 'removing the firewall table failed');
+    const r = await this.disable(table);
+    // Unlike disable(), "nft cannot run here" is no excuse: the record says a table of ours is there.
+    if (r.code !== 0) throw new Error(`removing the nft table ${table} failed: ${firstLines(r.stderr)}`);
   }
 
   kernelHooks(): readonly string[] {
@@ -352,7 +353,7 @@ export class FirewallAgent implements AgentModule {
     return r.code === 0;
   }
 
-  private async disable(table = this.table): Promise<void> {
+  private async disable(table = this.table): Promise<{ code: number; stderr: string }> {
     await this.stop();
     const r = await this.nft(['-f', '-'], removalScript(table));
     if (r.code === 0) forgetInstalledTable(this.context.dataDir);
@@ -364,6 +365,7 @@ export class FirewallAgent implements AgentModule {
       r.code === 0 || nftFailure(this.id, r.code, r.stderr).state === 'unavailable'
         ? { id: this.id, state: 'off' }
         : { id: this.id, state: 'error', reason: `removing the firewall table failed: ${firstLines(r.stderr)}` };
+    return r;
   }
 }
 
