@@ -39,7 +39,7 @@ export function writeFileAtomic(path: string, content: string | Uint8Array, mode
   fsyncDirectory(dir);
 }
 
-function fsyncDirectory(dir: string): void {
+export function fsyncDirectory(dir: string): void {
   const fd = openSync(dir, 'r');
   try {
     fsyncSync(fd);

@@ -41,6 +41,8 @@ export interface ManagerOptions {
   readonly eventRetentionDays?: number;
   /** Epoch milliseconds for the services (token expiry, sessions, offline); tests move it. */
   readonly now?: () => number;
+  /** Lifetime of the agent certificates this manager signs (default 730 days); tests shorten it. */
+  readonly agentCertificateValidityMs?: number;
   /** Collect every console route as it is registered (the route-table test). */
   readonly onConsoleRoute?: (route: { method: string | string[]; url: string; role: string | undefined }) => void;
 }
@@ -97,7 +99,12 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
   const metrics = new ManagerMetrics();
   let relay: WakeRelay | null = null;
   try {
-    const pki = await loadOrCreatePki(join(options.dataDir, 'pki'), { serverNames: options.serverNames ?? [] });
+    const pki = await loadOrCreatePki(join(options.dataDir, 'pki'), {
+      serverNames: options.serverNames ?? [],
+      ...(options.agentCertificateValidityMs === undefined
+        ? {}
+        : { agentCertificateValidityMs: options.agentCertificateValidityMs }),
+    });
     const services = createServices({
       db: store.db,
       modules: managerModules,

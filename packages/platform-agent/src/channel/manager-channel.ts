@@ -36,11 +36,26 @@ export interface CallOptions {
  */
 export class ManagerChannel {
   readonly #base: URL;
-  readonly #agent: https.Agent;
+  #agent: https.Agent;
+  #credentials: ChannelCredentials;
 
   constructor(credentials: ChannelCredentials) {
     this.#base = new URL(credentials.managerUrl);
-    this.#agent = new https.Agent({
+    this.#credentials = credentials;
+    this.#agent = ManagerChannel.#agentFor(credentials);
+  }
+
+  /** A renewed key and certificate: every call from now on uses them. */
+  replaceCredentials(keyPem: string, certificatePem: string): void {
+    const previous = this.#agent;
+    this.#credentials = { ...this.#credentials, keyPem, certificatePem };
+    this.#agent = ManagerChannel.#agentFor(this.#credentials);
+    // Its calls under way finish (a wake poll is held up to a minute); then its sockets go.
+    setTimeout(() => previous.destroy(), 120_000).unref();
+  }
+
+  static #agentFor(credentials: ChannelCredentials): https.Agent {
+    return new https.Agent({
       keepAlive: true,
       maxSockets: 4,
       key: credentials.keyPem,

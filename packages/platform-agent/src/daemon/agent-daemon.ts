@@ -10,6 +10,7 @@ import {
 import { AGENT_VERSION } from '../agent-version.js';
 import { backoffDelay } from '../channel/backoff.js';
 import { ManagerChannel } from '../channel/manager-channel.js';
+import { renewalDue, renewCertificate } from '../identity/certificate-renewal.js';
 import { forgetComputer } from '../identity/deactivation.js';
 import { type DeactivationRecord, writeDeactivationRecord } from '../identity/deactivation-record.js';
 import { type AgentIdentity, identityPaths, readIdentity, resolveDataDir } from '../identity/identity-store.js';
@@ -95,7 +96,7 @@ class AgentDaemon implements RunningAgent {
   readonly dataDir: string;
   readonly spool: EventSpool;
   readonly runtime: ModuleRuntime;
-  readonly #identity: AgentIdentity;
+  #identity: AgentIdentity;
   readonly #options: StartAgentOptions;
   readonly #log: AgentLogger;
   readonly #channel: ManagerChannel;
@@ -377,6 +378,7 @@ class AgentDaemon implements RunningAgent {
     }
     this.#contact();
     this.#uploader.managerReachable();
+    await this.#renewIfDue();
     const answer = result.value;
     this.#intervalSeconds = Math.max(1, answer.heartbeatIntervalSeconds);
     if (answer.commands) this.#commands.accept(answer.commands);
@@ -388,6 +390,25 @@ class AgentDaemon implements RunningAgent {
     this.#snapshots.sync();
     this.#writeStatus();
     return outcome;
+  }
+
+  /** Renews the client certificate over the channel once two thirds of its lifetime have passed. */
+  async #renewIfDue(): Promise<void> {
+    if (!renewalDue(this.#identity.certificatePem, Date.now())) return;
+    try {
+      const renewed = await renewCertificate(this.#channel, this.#identity, this.dataDir, this.#controller.signal);
+      if (!renewed.ok) {
+        this.#log.warn('certificate renewal failed; the current one stays, retried at the next heartbeat', {
+          reason: renewed.message,
+        });
+        return;
+      }
+      this.#identity = { ...this.#identity, keyPem: renewed.keyPem, certificatePem: renewed.certificatePem };
+      this.#channel.replaceCredentials(renewed.keyPem, renewed.certificatePem);
+      this.#log.info('client certificate renewed', { notAfter: renewed.notAfter });
+    } catch (error) {
+      this.#log.warn('certificate renewal failed; the current one stays', { reason: (error as Error).message });
+    }
   }
 
   #contact(): void {

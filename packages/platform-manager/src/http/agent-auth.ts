@@ -72,7 +72,10 @@ export function installAgentAuth(app: FastifyInstance, services: Services): void
     }
     const serial = normaliseSerial(peer.serialNumber ?? '');
     const current = normaliseSerial(computer.value.certificateSerial ?? '');
-    if (serial === '' || serial !== current || (await services.computers.isCertificateRevoked(serial))) {
+    // A renewed certificate's first call makes it current (and revokes the one it replaces).
+    const renewed =
+      serial !== '' && serial !== current && (await services.certificateRenewal.promoteIfPending(computerId, serial));
+    if (serial === '' || (serial !== current && !renewed) || (await services.computers.isCertificateRevoked(serial))) {
       return sendProblem(reply, 'forbidden', 'this certificate was replaced or revoked; activate the agent again');
     }
     request.computerId = computerId;

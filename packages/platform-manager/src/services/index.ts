@@ -6,6 +6,7 @@ import { activationTokensService } from './activation-tokens.js';
 import { alertsService } from './alerts.js';
 import { apiKeysService } from './api-keys.js';
 import { auditService } from './audit.js';
+import { certificateRenewalService } from './certificate-renewal.js';
 import { computerCommandsService } from './computer-commands.js';
 import { computerSnapshotsService } from './computer-snapshots.js';
 import { computersService } from './computers.js';
@@ -56,6 +57,7 @@ export function createServices(options: ServicesOptions) {
     configuration,
     activationTokens: activationTokensService(ctx),
     computers: computersService(ctx, configuration),
+    certificateRenewal: certificateRenewalService(ctx),
     computerCommands: computerCommandsService(ctx),
     computerSnapshots: computerSnapshotsService(ctx),
     inventory,
