@@ -10,7 +10,7 @@ import {
 import { AGENT_VERSION } from '../agent-version.js';
 import { backoffDelay } from '../channel/backoff.js';
 import { ManagerChannel } from '../channel/manager-channel.js';
-import { renewalDue, renewCertificate } from '../identity/certificate-renewal.js';
+import { renewIfDue } from '../identity/certificate-renewal.js';
 import { forgetComputer } from '../identity/deactivation.js';
 import { type DeactivationRecord, writeDeactivationRecord } from '../identity/deactivation-record.js';
 import { type AgentIdentity, identityPaths, readIdentity, resolveDataDir } from '../identity/identity-store.js';
@@ -392,23 +392,9 @@ class AgentDaemon implements RunningAgent {
     return outcome;
   }
 
-  /** Renews the client certificate over the channel once two thirds of its lifetime have passed. */
   async #renewIfDue(): Promise<void> {
-    if (!renewalDue(this.#identity.certificatePem, Date.now())) return;
-    try {
-      const renewed = await renewCertificate(this.#channel, this.#identity, this.dataDir, this.#controller.signal);
-      if (!renewed.ok) {
-        this.#log.warn('certificate renewal failed; the current one stays, retried at the next heartbeat', {
-          reason: renewed.message,
-        });
-        return;
-      }
-      this.#identity = { ...this.#identity, keyPem: renewed.keyPem, certificatePem: renewed.certificatePem };
-      this.#channel.replaceCredentials(renewed.keyPem, renewed.certificatePem);
-      this.#log.info('client certificate renewed', { notAfter: renewed.notAfter });
-    } catch (error) {
-      this.#log.warn('certificate renewal failed; the current one stays', { reason: (error as Error).message });
-    }
+    const renewed = await renewIfDue(this.#channel, this.#identity, this.dataDir, this.#log, this.#controller.signal);
+    if (renewed) this.#identity = renewed;
   }
 
   #contact(): void {

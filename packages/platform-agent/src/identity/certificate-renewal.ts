@@ -1,6 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { AgentRoutes, CertificateRenewalResponse } from '@bulwark/protocol';
 import type { ManagerChannel } from '../channel/manager-channel.js';
+import type { AgentLogger } from '../log/json-logger.js';
 import { type AgentIdentity, writeRenewedCredentials } from './identity-store.js';
 import { createKeyMaterial } from './key-pair.js';
 import { issuedBy } from './manager-trust.js';
@@ -59,4 +60,34 @@ export async function renewCertificate(
     return { ok: false, message: `the renewed certificate names ${cert.subject}, not this computer` };
   writeRenewedCredentials(dataDir, keys.privateKeyPem, certificatePem);
   return { ok: true, keyPem: keys.privateKeyPem, certificatePem, notAfter: new Date(cert.validTo).toISOString() };
+}
+
+/**
+ * What the daemon calls after each heartbeat: renews when due and switches the channel to the new
+ * pair; returns the identity with it, or null when nothing changed (not due, or failed: the
+ * current certificate stays and the next heartbeat tries again).
+ */
+export async function renewIfDue(
+  channel: Pick<ManagerChannel, 'call' | 'replaceCredentials'>,
+  identity: AgentIdentity,
+  dataDir: string,
+  log: AgentLogger,
+  signal?: AbortSignal,
+): Promise<AgentIdentity | null> {
+  if (!renewalDue(identity.certificatePem, Date.now())) return null;
+  try {
+    const renewed = await renewCertificate(channel, identity, dataDir, signal);
+    if (!renewed.ok) {
+      log.warn('certificate renewal failed; the current one stays, retried at the next heartbeat', {
+        reason: renewed.message,
+      });
+      return null;
+    }
+    channel.replaceCredentials(renewed.keyPem, renewed.certificatePem);
+    log.info('client certificate renewed', { notAfter: renewed.notAfter });
+    return { ...identity, keyPem: renewed.keyPem, certificatePem: renewed.certificatePem };
+  } catch (error) {
+    log.warn('certificate renewal failed; the current one stays', { reason: (error as Error).message });
+    return null;
+  }
 }
