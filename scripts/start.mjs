@@ -84,7 +84,7 @@ if (isRoot) {
     [
       '',
       'Not running as root, so no local agent was started. To protect this host, run `sudo npm start`,',
-      `or create a token (bulwark tokens create) and run: bulwark-agent activate --manager ${manager.agentUrl} --token T --ca ${caFile}`,
+      `or create a token (bulwark tokens create, which prints the line) and run: bulwark-agent activate --manager ${manager.agentUrl} --token T`,
     ].join('\n'),
   );
 }

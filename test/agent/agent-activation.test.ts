@@ -107,22 +107,50 @@ describe('agent activation', () => {
     assert.equal(readIdentity(dir).kind, 'not-activated');
   });
 
-  it('trusts the returned CA on first use only with a warning', async () => {
+  it('pins the CA the token names: activates with the token alone', async () => {
     const dir = dataDir();
-    const warnings: string[] = [];
-    const result = await activateAgent({
-      managerUrl: manager.url,
-      token: manager.token,
-      dataDir: dir,
-      warn: (w) => warnings.push(w),
-    });
-    assert.equal(result.ok, true);
-    if (result.ok) assert.equal(result.caTrust, 'first-use');
-    assert.equal(warnings.length, 2);
-    assert.match(warnings[0] ?? '', /not verified for this activation/);
-    assert.match(warnings[1] ?? '', /trusted the manager's CA on first use/);
+    const result = await activateAgent({ managerUrl: manager.url, token: manager.tokenWithCa, dataDir: dir });
+    assert.equal(result.ok, true, JSON.stringify(result));
+    if (result.ok) assert.equal(result.caTrust, 'token');
     if (result.ok) assert.equal(result.caFingerprint, pki.caFingerprint);
-    assert.equal(readFileSync(join(dir, 'manager-ca.pem'), 'utf8').trim(), pki.caPem.trim());
+    assert.equal(readFileSync(join(dir, 'manager-ca.pem'), 'utf8').replace(/\s/g, ''), pki.caPem.replace(/\s/g, ''));
+  });
+
+  it('never sends the token to a server whose chain lacks the CA the token names', async () => {
+    const stranger = await createTestPki('Man In The Middle');
+    const impostor = await startFakeManager(stranger);
+    try {
+      const dir = dataDir();
+      const result = await activateAgent({ managerUrl: impostor.url, token: manager.tokenWithCa, dataDir: dir });
+      assert.equal(result.ok, false);
+      if (!result.ok) assert.match(result.message, /fingerprint/);
+      assert.equal(impostor.activationCalls, 0, 'the impostor must not receive the token');
+      assert.equal(readIdentity(dir).kind, 'not-activated');
+      // Its own CA given on the command line does not override the token's: they must agree.
+      const overridden = await activateAgent({
+        managerUrl: impostor.url,
+        token: manager.tokenWithCa,
+        caPem: stranger.caPem,
+        dataDir: dir,
+      });
+      assert.equal(overridden.ok, false);
+      if (!overridden.ok) assert.equal(overridden.code, 'usage');
+      assert.equal(impostor.activationCalls, 0);
+    } finally {
+      await impostor.close();
+    }
+  });
+
+  it('refuses a token without a CA fingerprint when no CA is given, sending nothing', async () => {
+    const dir = dataDir();
+    const before = manager.activationCalls;
+    const result = await activateAgent({ managerUrl: manager.url, token: manager.token, dataDir: dir });
+    assert.equal(result.ok, false);
+    if (!result.ok) {
+      assert.equal(result.code, 'usage');
+      assert.match(result.message, /--ca-fingerprint/);
+    }
+    assert.equal(manager.activationCalls, before);
   });
 
   it('reports a refused token and a usage error clearly, storing nothing', async () => {

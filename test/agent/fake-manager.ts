@@ -1,13 +1,14 @@
 // A small stand-in for the manager's agent port, for the agent's own tests: mutual TLS with a
 // test CA, the routes of agent-api.ts, and hooks to hold, fail or inspect what the agent sends.
 import 'reflect-metadata';
-import { randomUUID, webcrypto } from 'node:crypto';
+import { randomBytes, randomUUID, webcrypto } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import {
   type AgentEvent,
+  formatActivationToken,
   type HeartbeatRequest,
   type Inventory,
   type SecurityConfiguration,
@@ -101,7 +102,16 @@ export type EventsVerdict = 'ack' | 'fail' | 'hold' | 'reject';
 export interface FakeManager {
   url: string;
   port: number;
+  /** The credential part, as the manager checks it. */
   readonly token: string;
+  /** The token as `bulwark tokens create` prints it: the credential and the CA fingerprint. */
+  readonly tokenWithCa: string;
+  /** Activation calls received (each carried a token). */
+  activationCalls: number;
+  /** Set to answer heartbeats 403 "computer deactivated", as the manager does once it deactivated this computer. */
+  deactivatedByManager: boolean;
+  /** Calls answered 403 computer-deactivated. */
+  refusedAsDeactivated: number;
   computerId: string | null;
   /** Stored events, first copy wins, as the real manager dedupes on (computer, seq). */
   readonly events: Map<number, AgentEvent>;
@@ -159,7 +169,11 @@ export async function startFakeManager(pki: TestPki, options: { port?: number } 
   const fake: FakeManager = {
     url: '',
     port: 0,
-    token: `token-${randomUUID()}`,
+    token: '',
+    tokenWithCa: '',
+    activationCalls: 0,
+    deactivatedByManager: false,
+    refusedAsDeactivated: 0,
     computerId: null,
     events: new Map(),
     duplicates: 0,
@@ -211,6 +225,9 @@ export async function startFakeManager(pki: TestPki, options: { port?: number } 
     },
   };
 
+  const token = `bwt_${randomUUID()}_${randomBytes(32).toString('base64url')}`;
+  Object.assign(fake, { token, tokenWithCa: formatActivationToken(token, pki.caFingerprint) });
+
   const send = (res: ServerResponse, status: number, body: unknown) => {
     const text = JSON.stringify(body);
     res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
@@ -221,6 +238,7 @@ export async function startFakeManager(pki: TestPki, options: { port?: number } 
     const url = new URL(req.url ?? '/', 'https://x');
     const socket = req.socket as TLSSocket;
     if (req.method === 'POST' && url.pathname === '/agent/v1/activate') {
+      fake.activationCalls++;
       const { token, csr } = body as { token: string; csr: string };
       if (token !== fake.token)
         return send(res, 403, {
@@ -241,6 +259,14 @@ export async function startFakeManager(pki: TestPki, options: { port?: number } 
     const cn = socket.authorized ? String(socket.getPeerCertificate().subject?.CN ?? '') : '';
     if (!cn || cn !== fake.computerId)
       return send(res, 401, { type: 'urn:bulwark:problem:unauthenticated', title: 'Unauthenticated', status: 401 });
+    if (fake.deactivatedByManager) {
+      fake.refusedAsDeactivated++;
+      return send(res, 403, {
+        type: 'urn:bulwark:problem:computer-deactivated',
+        title: 'This computer was deactivated',
+        status: 403,
+      });
+    }
     if (req.method === 'POST' && url.pathname === '/agent/v1/heartbeat') {
       fake.heartbeats.push(body as HeartbeatRequest);
       const digest = (body as HeartbeatRequest).inventoryDigest;

@@ -209,7 +209,8 @@ describe('agent port: activation and client certificates', () => {
     assert.equal(removed.json.status, 'deactivated');
     const refused = await call(`${t.manager.agentUrl}/agent/v1/heartbeat`, { body: heartbeat, ...tls });
     assert.equal(refused.status, 403, refused.text);
-    assert.equal(refused.json.type, 'urn:bulwark:problem:forbidden');
+    // A type of its own, so the agent can tell "stop for good" from any other refusal.
+    assert.equal(refused.json.type, 'urn:bulwark:problem:computer-deactivated');
   });
 
   test('the agent can deactivate itself; its certificate stops working', async () => {

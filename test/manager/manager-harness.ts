@@ -22,7 +22,7 @@ export interface TestManager {
 
 /** A manager on 127.0.0.1 with free ports, SQLite (or PostgreSQL when `databaseUrl`) in a temp dir. */
 export async function startTestManager(
-  options: { databaseUrl?: string; now?: () => number; dataDir?: string } = {},
+  options: { databaseUrl?: string; now?: () => number; dataDir?: string; agentCertificateValidityMs?: number } = {},
 ): Promise<TestManager> {
   // A given data dir is shared (e.g. two nodes with one PKI) and left for its owner to remove.
   const ownDir = options.dataDir === undefined;
@@ -36,6 +36,9 @@ export async function startTestManager(
     listenAddress: '127.0.0.1',
     logger: false,
     ...(options.now === undefined ? {} : { now: options.now }),
+    ...(options.agentCertificateValidityMs === undefined
+      ? {}
+      : { agentCertificateValidityMs: options.agentCertificateValidityMs }),
     onConsoleRoute: (route) => {
       for (const method of Array.isArray(route.method) ? route.method : [route.method]) {
         routes.push({ method, url: route.url, role: route.role });

@@ -1,5 +1,5 @@
 // The real agent binary against a test manager: a policy that keeps it to one module,
-// `bulwark-agent activate` with the manager's CA fingerprint pinned, then `bulwark-agent run` with
+// `bulwark-agent activate` with the token alone (it pins the manager's CA), then `bulwark-agent run` with
 // its output kept for failure messages.
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
@@ -64,9 +64,8 @@ export async function activateAndRunAgent(t: TestManager, policyId: string, agen
     '--manager',
     t.manager.agentUrl,
     '--token',
+    // The token as handed out carries the CA fingerprint: no --ca flag needed.
     token.value.token,
-    '--ca-fingerprint',
-    t.manager.caFingerprint,
     '--data-dir',
     agentDir,
     '--json',

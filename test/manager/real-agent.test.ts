@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { bearer, call, startTestManager, type TestManager } from './manager-harness.js';
-import { activateAndRunAgent, eventually, policyWithOnly } from './real-agent-process.js';
+import { activateAndRunAgent, agentBin, eventually, policyWithOnly, SYSTEM } from './real-agent-process.js';
 
 describe('the real bulwark-agent against the real manager', () => {
   let t: TestManager;
@@ -23,7 +23,29 @@ describe('the real bulwark-agent against the real manager', () => {
     await rm(agentDir, { recursive: true, force: true });
   });
 
-  test('activate with a pinned CA fingerprint, run, apply the configuration, follow a change through the wake channel', async () => {
+  test('activating against the console port says to use the agent port, and the token is not used up', async () => {
+    const token = await t.manager.services.activationTokens.create({ name: 'wrong port', maxUses: 1 }, SYSTEM);
+    assert.ok(token.ok);
+    const dir = await mkdtemp(join(tmpdir(), 'bulwark-agent-console-port-'));
+    try {
+      const answer = await new Promise<{ code: number; stderr: string }>((resolve) =>
+        execFile(
+          process.execPath,
+          [agentBin, 'activate', '--manager', t.manager.consoleUrl, '--token', token.value.token, '--data-dir', dir],
+          (error, _stdout, stderr) => resolve({ code: typeof error?.code === 'number' ? error.code : 0, stderr }),
+        ),
+      );
+      assert.equal(answer.code, 5, answer.stderr);
+      assert.match(answer.stderr, /not the manager's agent port.*console port.*use the agent port/);
+      const listed = await t.manager.services.activationTokens.list();
+      assert.ok(listed.ok);
+      assert.equal(listed.value.items.find((i) => i.id === token.value.activationToken.id)?.uses, 0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('activate with the token alone (it pins the CA), run, apply the configuration, follow a change through the wake channel', async () => {
     const policy = await policyWithOnly(t, 'inventory', 'Agent test (inventory only)');
     const started = await activateAndRunAgent(t, policy.id, agentDir);
     const { computerId } = started;

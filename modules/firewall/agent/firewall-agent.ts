@@ -29,6 +29,7 @@ import {
 import { hostNft, type NftRunner } from './command-runner.js';
 import { parseConfiguration } from './configuration-check.js';
 import { EMPTY_STATE, type FirewallState, readFirewallState, writeFirewallState } from './firewall-state.js';
+import { forgetInstalledTable, readInstalledTable, recordInstalledTable } from './installed-table.js';
 import { contextManagerEndpoints, type ManagerEndpointSource } from './manager-endpoints.js';
 import {
   InterfaceNames,
@@ -139,6 +140,11 @@ export class FirewallAgent implements AgentModule {
         blocked: mode === 'inline' ? this.activeBlocks() : [],
         managerEndpoints: this.managers,
       });
+      if (readInstalledTable(this.context.dataDir) !== this.table) {
+        // Before loading: a crash right after the load must still leave deactivation a table to remove.
+        const problem = recordInstalledTable(this.context, this.table);
+        if (problem) this.context.log.warn('firewall: table not recorded (deactivation may miss it)', { problem });
+      }
       const result = await this.nft(['-f', '-'], script);
       if (result.code !== 0) {
         const failed = nftFailure(this.id, result.code, result.stderr);
@@ -212,7 +218,24 @@ export class FirewallAgent implements AgentModule {
     this.closeLogs();
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    // The table stays: nftables keeps enforcing while the agent restarts. apply(enabled: false) removes it.
+    // The table stays: nftables keeps enforcing while the agent restarts. apply(enabled: false)
+    // and removeFromHost() (deactivation) remove it.
+  }
+
+  /** Deactivation: the table this firewall loaded goes, whichever process loaded it. */
+  async removeFromHost(): Promise<void> {
+    const table = readInstalledTable(this.context.dataDir) ?? (this.appliedKey ? this.table : null);
+    if (table === null) {
+      await this.stop();
+      return;
+    }
+    const r = await this.disable(table);
+    // Unlike disable(), "nft cannot run here" is no excuse: the record says a table of ours is there.
+    if (r.code !== 0) throw new Error(`removing the nft table ${table} failed: ${firstLines(r.stderr)}`);
+  }
+
+  kernelHooks(): readonly string[] {
+    return this.appliedKey === undefined ? [] : [`nftables tables "inet ${this.table}" and "arp ${this.table}"`];
   }
 
   status(): ModuleStatus {
@@ -372,9 +395,10 @@ export class FirewallAgent implements AgentModule {
     return r.code === 0;
   }
 
-  private async disable(): Promise<void> {
+  private async disable(table = this.table): Promise<{ code: number; stderr: string }> {
     await this.stop();
-    const r = await this.nft(['-f', '-'], removalScript(this.table));
+    const r = await this.nft(['-f', '-'], removalScript(table));
+    if (r.code === 0) forgetInstalledTable(this.context.dataDir);
     this.appliedKey = undefined;
     this.config = undefined;
     this.clearBlocks();
@@ -383,6 +407,7 @@ export class FirewallAgent implements AgentModule {
       r.code === 0 || nftFailure(this.id, r.code, r.stderr).state === 'unavailable'
         ? { id: this.id, state: 'off' }
         : { id: this.id, state: 'error', reason: `removing the firewall table failed: ${firstLines(r.stderr)}` };
+    return r;
   }
 }
 

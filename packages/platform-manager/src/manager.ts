@@ -42,6 +42,8 @@ export interface ManagerOptions {
   readonly eventRetentionDays?: number;
   /** Epoch milliseconds for the services (token expiry, sessions, offline); tests move it. */
   readonly now?: () => number;
+  /** Lifetime of the agent certificates this manager signs (default 730 days); tests shorten it. */
+  readonly agentCertificateValidityMs?: number;
   /** Collect every console route as it is registered (the route-table test). */
   readonly onConsoleRoute?: (route: { method: string | string[]; url: string; role: string | undefined }) => void;
 }
@@ -98,12 +100,18 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
   const metrics = new ManagerMetrics();
   let relay: WakeRelay | null = null;
   try {
+    const pki = await loadOrCreatePki(join(options.dataDir, 'pki'), {
+      serverNames: options.serverNames ?? [],
+      ...(options.agentCertificateValidityMs === undefined
+        ? {}
+        : { agentCertificateValidityMs: options.agentCertificateValidityMs }),
+    });
     const services = createServices({
       db: store.db,
       modules: managerModules,
+      caFingerprint: pki.caFingerprint,
       ...(options.now === undefined ? {} : { now: options.now }),
     });
-    const pki = await loadOrCreatePki(join(options.dataDir, 'pki'), { serverNames: options.serverNames ?? [] });
     const initialAdminPassword = await services.users.ensureInitialAdmin();
     // A module upgrade may change what a computer's policy compiles to; agents learn at their heartbeat.
     await services.configuration.recompute('all');
@@ -116,6 +124,10 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
       tls: { key: pki.serverKeyPem, cert: `${pki.serverCertPem.trim()}\n${pki.caCertPem}` },
       logger,
       metrics,
+      agentPort: () => {
+        const address = agentApp?.server.address();
+        return typeof address === 'object' && address !== null ? address.port : null;
+      },
       ...(options.onConsoleRoute === undefined ? {} : { onRoute: options.onConsoleRoute }),
     });
     agentApp = await buildAgentServer({ services, pki, wakeHub, logger, metrics });

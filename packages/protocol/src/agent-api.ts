@@ -23,6 +23,8 @@ export const AgentRoutes = {
   snapshotOffer: { method: 'POST', path: '/agent/v1/snapshots/offer' },
   snapshotPage: { method: 'POST', path: '/agent/v1/snapshots/page' },
   deactivate: { method: 'POST', path: '/agent/v1/deactivate' },
+  /** A new client certificate for a new key, before the current one expires. */
+  renewCertificate: { method: 'POST', path: '/agent/v1/certificate' },
 } as const;
 
 export const ActivationRequest = Type.Object(
@@ -47,6 +49,22 @@ export const ActivationResponse = Type.Object(
   { additionalProperties: false },
 );
 export type ActivationResponse = Static<typeof ActivationResponse>;
+
+export const CertificateRenewalRequest = Type.Object(
+  { csr: Type.String({ maxLength: 16_384, description: 'PKCS#10 request for a new key, PEM' }) },
+  { additionalProperties: false },
+);
+export type CertificateRenewalRequest = Static<typeof CertificateRenewalRequest>;
+
+/**
+ * The new certificate. It becomes the computer's current one (and the old one is revoked) at the
+ * first call made with it; until then the old one keeps working.
+ */
+export const CertificateRenewalResponse = Type.Object(
+  { certificate: Type.String({ description: 'Client certificate, PEM, subject CN = computerId' }) },
+  { additionalProperties: false },
+);
+export type CertificateRenewalResponse = Static<typeof CertificateRenewalResponse>;
 
 export const HeartbeatRequest = Type.Object(
   {

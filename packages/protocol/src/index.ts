@@ -1,3 +1,4 @@
+export * from './activation-token.js';
 export * from './agent-api.js';
 export * from './agent-commands.js';
 export * from './event.js';

@@ -270,7 +270,25 @@ export interface AgentModule {
    * (no root, no kernel feature) reports `unavailable` from status() instead of throwing.
    */
   apply(configuration: ModuleConfiguration, platform: PlatformSettings): Promise<void>;
+  /**
+   * Ends the module's work in this process. Kernel hooks that enforce without the process (an
+   * nftables table) stay in force, so a restart or a crash of the agent leaves the host protected.
+   */
   stop(): Promise<void>;
+  /**
+   * Removes from the host every kernel hook this module installed that outlives the agent process
+   * (nftables tables, NFQUEUE steering), and stops the module. Called when the agent is
+   * deactivated, locally or by the manager; possibly on a fresh instance in another process
+   * (`bulwark-agent deactivate` with the daemon stopped), so what was installed must be known from
+   * the module's data dir, not from memory. Removes only what this module installed; throws when a
+   * hook could not be removed. Modules whose hooks end with the process (fanotify) need not have it.
+   */
+  removeFromHost?(): Promise<void>;
+  /**
+   * The kernel hooks of this module in force now that would stay after stop(), each described
+   * for an administrator (e.g. "nftables tables inet bulwark and arp bulwark"); empty when none.
+   */
+  kernelHooks?(): readonly string[];
   status(): ModuleStatus;
   /** Actions such as "scan now"; unknown commands return a rejected promise with a clear message. */
   run?(command: string, args: Readonly<Record<string, unknown>>): Promise<unknown>;

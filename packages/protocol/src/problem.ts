@@ -13,3 +13,9 @@ export const Problem = Type.Object(
   { additionalProperties: true },
 );
 export type Problem = Static<typeof Problem>;
+
+/**
+ * The problem type the manager answers an agent whose computer was deactivated (403): the agent
+ * stops, removes its kernel hooks and forgets its identity instead of retrying.
+ */
+export const COMPUTER_DEACTIVATED_PROBLEM = 'urn:bulwark:problem:computer-deactivated';

@@ -21,6 +21,8 @@ export type HttpsJsonResult =
       readonly ok: false;
       readonly kind: 'network' | 'http' | 'response' | 'peer';
       readonly status?: number;
+      /** The `type` of a problem+json answer, e.g. urn:bulwark:problem:computer-deactivated. */
+      readonly problemType?: string;
       readonly message: string;
       readonly retryable: boolean;
     };
@@ -109,10 +111,12 @@ export function httpsJson(request: HttpsJsonRequest): Promise<HttpsJsonResult> {
           finish({ ok: true, status, body });
           return;
         }
+        const problemType = (body as { type?: unknown } | null)?.type;
         finish({
           ok: false,
           kind: 'http',
           status,
+          ...(typeof problemType === 'string' ? { problemType } : {}),
           message: `manager answered ${status}${problemDetail(body)}`,
           retryable: status >= 500 || status === 408 || status === 429,
         });

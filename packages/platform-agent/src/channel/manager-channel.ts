@@ -14,7 +14,13 @@ export interface ChannelCredentials {
 
 export type ChannelResult<T> =
   | { readonly ok: true; readonly value: T }
-  | { readonly ok: false; readonly status?: number; readonly message: string; readonly retryable: boolean };
+  | {
+      readonly ok: false;
+      readonly status?: number;
+      readonly problemType?: string;
+      readonly message: string;
+      readonly retryable: boolean;
+    };
 
 export interface CallOptions {
   readonly timeoutMs?: number;
@@ -30,11 +36,26 @@ export interface CallOptions {
  */
 export class ManagerChannel {
   readonly #base: URL;
-  readonly #agent: https.Agent;
+  #agent: https.Agent;
+  #credentials: ChannelCredentials;
 
   constructor(credentials: ChannelCredentials) {
     this.#base = new URL(credentials.managerUrl);
-    this.#agent = new https.Agent({
+    this.#credentials = credentials;
+    this.#agent = ManagerChannel.#agentFor(credentials);
+  }
+
+  /** A renewed key and certificate: every call from now on uses them. */
+  replaceCredentials(keyPem: string, certificatePem: string): void {
+    const previous = this.#agent;
+    this.#credentials = { ...this.#credentials, keyPem, certificatePem };
+    this.#agent = ManagerChannel.#agentFor(this.#credentials);
+    // Its calls under way finish (a wake poll is held up to a minute); then its sockets go.
+    setTimeout(() => previous.destroy(), 120_000).unref();
+  }
+
+  static #agentFor(credentials: ChannelCredentials): https.Agent {
+    return new https.Agent({
       keepAlive: true,
       maxSockets: 4,
       key: credentials.keyPem,
@@ -73,6 +94,7 @@ export class ManagerChannel {
         message: `${method} ${path}: ${result.message}`,
         retryable: result.retryable,
         ...(result.status === undefined ? {} : { status: result.status }),
+        ...(result.kind === 'http' && result.problemType !== undefined ? { problemType: result.problemType } : {}),
       };
       if (!result.retryable || attempt >= retries || options.signal?.aborted) return failure;
       if (!(await sleep(backoffDelay(attempt, 500, 10_000), options.signal))) return failure;

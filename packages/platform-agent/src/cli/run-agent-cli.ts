@@ -33,10 +33,12 @@ Usage:
   bulwark-agent run [--data-dir D] [--log-level debug|info|warn|error]
 
   --manager         the manager's agent port, e.g. https://manager.example:4120
-  --token           activation token (or BULWARK_ACTIVATION_TOKEN in the environment)
-  --ca              the manager's CA certificate (PEM), verified against the manager's certificate
-  --ca-fingerprint  SHA-256 fingerprint of the manager's CA, pinned (without --ca or this,
-                    the CA is trusted on first use, with a warning)
+  --token           activation token (or BULWARK_ACTIVATION_TOKEN in the environment), as
+                    "bulwark tokens create" prints it: it carries the manager CA's fingerprint,
+                    and the manager is checked against that CA before the token is sent
+  --ca              the manager's CA certificate (PEM); must be the CA the token names
+  --ca-fingerprint  SHA-256 fingerprint of the manager's CA, for a token without one
+                    (made by an older manager); activation is refused with no CA to check
   --data-dir        default /var/lib/bulwark/agent, or BULWARK_AGENT_DATA_DIR
   --force           deactivate: remove the local identity even if the manager cannot be told
 
@@ -99,7 +101,6 @@ export async function runAgentCli(argv: readonly string[], io: CliIo): Promise<n
         if (!file.ok) return fail(ExitCode.usage, file.message);
         caPem = file.pem;
       }
-      const warnings: string[] = [];
       const result = await activateAgent({
         managerUrl: values.manager,
         token,
@@ -107,10 +108,6 @@ export async function runAgentCli(argv: readonly string[], io: CliIo): Promise<n
         ...(values['ca-fingerprint'] !== undefined ? { caFingerprint: values['ca-fingerprint'] } : {}),
         ...(dataDir !== undefined ? { dataDir } : {}),
         ...(values.hostname !== undefined ? { hostname: values.hostname } : {}),
-        warn: (message) => {
-          warnings.push(message);
-          io.err(`WARNING: ${message}\n`);
-        },
       });
       if (!result.ok) {
         const code = {
@@ -130,7 +127,6 @@ export async function runAgentCli(argv: readonly string[], io: CliIo): Promise<n
           dataDir: result.dataDir,
           caTrust: result.caTrust,
           caFingerprint: result.caFingerprint,
-          warnings,
         },
         `activated: computer ${result.computerId} with ${result.managerUrl} (data in ${result.dataDir})\nmanager CA (SHA-256): ${result.caFingerprint}\nstart the agent: systemctl enable --now bulwark-agent (or bulwark-agent run)\n`,
       );
@@ -159,9 +155,13 @@ export async function runAgentCli(argv: readonly string[], io: CliIo): Promise<n
         result,
         `deactivated computer ${result.computerId}${result.managerTold ? '' : ' (locally only: the manager was not told)'}${
           result.discardedEvents > 0 ? `; ${result.discardedEvents} unsent events discarded` : ''
-        }\n`,
+        }\n${
+          result.hooksLeft.length === 0
+            ? 'kernel hooks removed: none of ours is left on this host\n'
+            : `kernel hooks NOT removed: ${result.hooksLeft.map((h) => `${h.module}: ${h.reason}`).join('; ')}\n`
+        }`,
       );
-      return ExitCode.ok;
+      return result.hooksLeft.length === 0 ? ExitCode.ok : ExitCode.failure;
     }
     case 'run': {
       const level = (values['log-level'] ?? 'info') as LogLevel;
@@ -185,8 +185,29 @@ export async function runAgentCli(argv: readonly string[], io: CliIo): Promise<n
 
 function formatStatus(status: ReturnType<typeof readAgentStatus>): string {
   if (!status.activated) {
-    return `not activated${status.problem ? ` (${status.problem})` : ''} — data dir ${status.dataDir}\nrun: bulwark-agent activate --manager URL --token T\n`;
+    const gone = status.deactivation;
+    const why = gone
+      ? [
+          `computer ${gone.computerId} was deactivated ${gone.by === 'manager' ? 'by the manager' : 'on this host'} at ${gone.at}${gone.managerUrl ? ` (${gone.managerUrl})` : ''}`,
+          gone.hooksLeft.length === 0
+            ? 'kernel hooks:    none left (removed at deactivation)'
+            : `kernel hooks:    NOT removed: ${gone.hooksLeft.map((h) => `${h.module}: ${h.reason}`).join('; ')}`,
+          ...(gone.discardedEvents > 0 ? [`${gone.discardedEvents} unsent events were discarded`] : []),
+        ]
+      : [];
+    return `${[`not activated${status.problem ? ` (${status.problem})` : ''} — data dir ${status.dataDir}`, ...why, 'run: bulwark-agent activate --manager URL --token T'].join('\n')}\n`;
   }
+  const hooks =
+    status.kernelHooks.length === 0
+      ? ['kernel hooks:    none in force']
+      : [
+          `kernel hooks:    ${status.kernelHooks.map((h) => `${h.module}: ${h.hook}`).join('; ')}`,
+          ...(status.daemon === 'running'
+            ? []
+            : [
+                '                 (still enforcing while the agent is stopped; "bulwark-agent deactivate" removes them)',
+              ]),
+        ];
   const lines = [
     `computer:        ${status.computerId}`,
     `manager:         ${status.managerUrl}`,
@@ -196,6 +217,7 @@ function formatStatus(status: ReturnType<typeof readAgentStatus>): string {
     `events:          ${status.spool.pendingEvents} waiting to be sent, ${status.spool.droppedEvents} dropped${
       status.spool.problem ? ` (${status.spool.problem})` : ''
     }`,
+    ...hooks,
     'modules:',
     ...(status.modules.length === 0
       ? ['  (none)']

@@ -1,12 +1,21 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { type AgentModuleFactory, AgentRoutes, HeartbeatResponse, type NewEvent } from '@bulwark/protocol';
+import {
+  type AgentModuleFactory,
+  AgentRoutes,
+  COMPUTER_DEACTIVATED_PROBLEM,
+  HeartbeatResponse,
+  type NewEvent,
+} from '@bulwark/protocol';
 import { AGENT_VERSION } from '../agent-version.js';
 import { backoffDelay } from '../channel/backoff.js';
 import { ManagerChannel } from '../channel/manager-channel.js';
+import { renewIfDue } from '../identity/certificate-renewal.js';
+import { forgetComputer } from '../identity/deactivation.js';
+import { type DeactivationRecord, writeDeactivationRecord } from '../identity/deactivation-record.js';
 import { type AgentIdentity, identityPaths, readIdentity, resolveDataDir } from '../identity/identity-store.js';
 import { type AgentLogger, jsonLogger } from '../log/json-logger.js';
-import { ModuleRuntime } from '../modules/module-runtime.js';
+import { type KernelHook, ModuleRuntime } from '../modules/module-runtime.js';
 import { agentModuleFactories } from '../modules/registry.js';
 import { type EmitCheckpoints, type EmitOutcome, EventSpool, type SpoolCounters } from '../spool/event-spool.js';
 import { EventUploader } from '../spool/event-uploader.js';
@@ -15,7 +24,7 @@ import { ConfigurationApplier } from './configuration-applier.js';
 import { InventorySender } from './inventory-sender.js';
 import { readLocalOptions, resolveLocalOptionsPath } from './local-options.js';
 import { SnapshotSync } from './snapshot-sync.js';
-import { type DaemonStatus, writeDaemonStatus } from './status-file.js';
+import { type DaemonStatus, readDaemonStatus, writeDaemonStatus } from './status-file.js';
 import { pollForWake } from './wake-poll.js';
 import { WakeableDelay } from './wakeable-delay.js';
 
@@ -87,7 +96,7 @@ class AgentDaemon implements RunningAgent {
   readonly dataDir: string;
   readonly spool: EventSpool;
   readonly runtime: ModuleRuntime;
-  readonly #identity: AgentIdentity;
+  #identity: AgentIdentity;
   readonly #options: StartAgentOptions;
   readonly #log: AgentLogger;
   readonly #channel: ManagerChannel;
@@ -113,6 +122,10 @@ class AgentDaemon implements RunningAgent {
   #intervalSeconds: number;
   #lastContactAt: string | null = null;
   #lastError: string | null = null;
+  /** Set when the computer was deactivated: stop() then removes the kernel hooks instead of keeping them. */
+  #deactivatedBy: DeactivationRecord['by'] | null = null;
+  /** The hooks left enforcing when stop() ended (a plain stop keeps them; deactivation removes them). */
+  #hooksAfterStop: KernelHook[] = [];
   #heartbeatWaiters: (() => void)[] = [];
   /** The spool refused events (cannot write): said once in the log, not once per event. */
   #spoolFull = false;
@@ -128,6 +141,8 @@ class AgentDaemon implements RunningAgent {
     this.#options = options;
     this.#log = (options.log ?? jsonLogger()).child({ computerId: identity.computerId });
     this.#intervalSeconds = identity.heartbeatIntervalSeconds;
+    // After a restart, "last contact" is the previous run's until this one reaches the manager.
+    this.#lastContactAt = readDaemonStatus(dataDir)?.lastContactAt ?? null;
     this.spool = EventSpool.open(join(dataDir, 'spool.db'));
     this.#channel = new ManagerChannel({
       managerUrl: identity.managerUrl,
@@ -206,10 +221,7 @@ class AgentDaemon implements RunningAgent {
     );
     // `bulwark-agent deactivate` removes the identity; notice within seconds, not at the next heartbeat.
     this.#identityWatch = setInterval(() => {
-      if (!existsSync(identityPaths(this.dataDir).identity)) {
-        this.#log.warn('identity removed (deactivated): stopping');
-        this.#end('deactivated');
-      }
+      if (!existsSync(identityPaths(this.dataDir).identity)) this.#deactivated('local');
     }, 2000);
     this.#identityWatch.unref();
   }
@@ -265,6 +277,7 @@ class AgentDaemon implements RunningAgent {
       lastContactAt: this.#lastContactAt,
       lastError: this.#lastError,
       heartbeatIntervalSeconds: this.#intervalSeconds,
+      kernelHooks: this.#stopped ? this.#hooksAfterStop : this.runtime.kernelHooks(),
       modules: this.runtime.status(),
       spool: {
         pendingEvents: counters.pendingEvents,
@@ -286,7 +299,15 @@ class AgentDaemon implements RunningAgent {
     await Promise.all(this.#loops);
     await this.#commands.idle();
     await this.#snapshots.idle();
-    await this.runtime.stopAll();
+    let hooksLeft: DeactivationRecord['hooksLeft'] = [];
+    if (this.#deactivatedBy !== null) {
+      hooksLeft = await this.runtime.removeFromHost();
+      this.#hooksAfterStop = hooksLeft.map((h) => ({ module: h.module, hook: `not removed: ${h.reason}` }));
+    } else {
+      // A plain stop (SIGTERM, a restart) keeps them: the host stays protected while no agent runs.
+      this.#hooksAfterStop = this.runtime.kernelHooks();
+      await this.runtime.stopAll();
+    }
     for (const resolve of this.#heartbeatWaiters.splice(0)) resolve();
     this.#end('stopped');
     this.#writeStatus();
@@ -294,15 +315,39 @@ class AgentDaemon implements RunningAgent {
     this.#closed = true;
     this.spool.close();
     this.#channel.close();
+    if (this.#deactivatedBy === 'manager') {
+      // The manager has revoked this computer: nothing here can be used or delivered again.
+      const discardedEvents = forgetComputer(this.dataDir);
+      writeDeactivationRecord(this.dataDir, {
+        by: 'manager',
+        at: new Date().toISOString(),
+        computerId: this.computerId,
+        managerUrl: this.#identity.managerUrl,
+        discardedEvents,
+        hooksLeft,
+      });
+      this.#log.warn('deactivated by the manager: identity removed', { discardedEvents, hooksLeft });
+    }
     this.#log.info('agent stopped');
+  }
+
+  /** The computer is deactivated (identity removed here, or the manager said so): end, removing the hooks. */
+  #deactivated(by: DeactivationRecord['by']): void {
+    if (this.#deactivatedBy !== null) return;
+    this.#deactivatedBy = by;
+    this.#log.warn(
+      by === 'manager'
+        ? 'the manager deactivated this computer: stopping and removing kernel hooks'
+        : 'identity removed (deactivated): stopping and removing kernel hooks',
+    );
+    this.#end(by === 'manager' ? 'deactivated by the manager' : 'deactivated');
   }
 
   async #heartbeatLoop(): Promise<void> {
     let failures = 0;
     while (!this.#stopped) {
       if (!existsSync(identityPaths(this.dataDir).identity)) {
-        this.#log.warn('identity removed (deactivated): stopping');
-        this.#end('deactivated');
+        this.#deactivated('local');
         break;
       }
       const waiters = this.#heartbeatWaiters.splice(0);
@@ -318,7 +363,7 @@ class AgentDaemon implements RunningAgent {
       }
       for (const resolve of waiters) resolve();
       failures = ok === 'failed' ? failures + 1 : 0;
-      if (this.#stopped) break;
+      if (this.#stopped || this.#deactivatedBy !== null) break;
       const interval = Math.min(
         this.#intervalSeconds * 1000,
         this.#options.maxHeartbeatIntervalMs ?? Number.POSITIVE_INFINITY,
@@ -353,11 +398,17 @@ class AgentDaemon implements RunningAgent {
       signal: this.#controller.signal,
     });
     if (!result.ok) {
+      // Only over the pinned mutual-TLS channel: this answer comes from our manager.
+      if (result.problemType === COMPUTER_DEACTIVATED_PROBLEM) {
+        this.#deactivated('manager');
+        return 'failed';
+      }
       this.#failure('heartbeat failed', result.message);
       return 'failed';
     }
     this.#contact();
     this.#uploader.managerReachable();
+    await this.#renewIfDue();
     const answer = result.value;
     this.#intervalSeconds = Math.max(1, answer.heartbeatIntervalSeconds);
     if (answer.commands) this.#commands.accept(answer.commands);
@@ -369,6 +420,11 @@ class AgentDaemon implements RunningAgent {
     this.#snapshots.sync();
     this.#writeStatus();
     return outcome;
+  }
+
+  async #renewIfDue(): Promise<void> {
+    const renewed = await renewIfDue(this.#channel, this.#identity, this.dataDir, this.#log, this.#controller.signal);
+    if (renewed) this.#identity = renewed;
   }
 
   #contact(): void {

@@ -1,6 +1,7 @@
 import { statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ModuleStatus } from '@bulwark/protocol';
+import { type DeactivationRecord, readDeactivationRecord } from '../identity/deactivation-record.js';
 import { readIdentity, resolveDataDir } from '../identity/identity-store.js';
 import { readSpoolCounters } from '../spool/event-spool.js';
 import { processAlive, readDaemonStatus } from './status-file.js';
@@ -17,6 +18,10 @@ export interface AgentStatusReport {
   readonly configurationError: string | null;
   readonly lastContactAt: string | null;
   readonly lastError: string | null;
+  /** Kernel hooks of ours in force, as the daemon last saw them (a stopped agent's stay). */
+  readonly kernelHooks: readonly { readonly module: string; readonly hook: string }[];
+  /** When not activated because it was deactivated: by whom, when, and what was left. */
+  readonly deactivation?: DeactivationRecord;
   readonly modules: readonly ModuleStatus[];
   readonly spool: { readonly pendingEvents: number; readonly droppedEvents: number; readonly problem?: string };
 }
@@ -28,6 +33,7 @@ export function readAgentStatus(dataDirOption?: string): AgentStatusReport {
   const daemon = readDaemonStatus(dataDir);
   const spool = readSpoolCounters(join(dataDir, 'spool.db')) ?? daemon?.spool ?? { pendingEvents: 0, droppedEvents: 0 };
   const running = daemon?.running === true && processAlive(daemon.pid);
+  const deactivation = identity.kind === 'not-activated' ? readDeactivationRecord(dataDir) : null;
   return {
     dataDir,
     activated: identity.kind === 'activated',
@@ -44,6 +50,11 @@ export function readAgentStatus(dataDirOption?: string): AgentStatusReport {
     configurationError: daemon?.configurationError ?? null,
     lastContactAt: daemon?.lastContactAt ?? null,
     lastError: daemon?.lastError ?? null,
+    // After a deactivation only the hooks that could not be removed are left.
+    kernelHooks: deactivation
+      ? deactivation.hooksLeft.map((h) => ({ module: h.module, hook: `not removed: ${h.reason}` }))
+      : (daemon?.kernelHooks ?? []),
+    ...(deactivation ? { deactivation } : {}),
     modules: daemon?.modules ?? [],
     spool: {
       pendingEvents: spool.pendingEvents,

@@ -14,6 +14,8 @@ export interface DaemonStatus {
   readonly lastContactAt: string | null;
   readonly lastError: string | null;
   readonly heartbeatIntervalSeconds: number;
+  /** Kernel hooks of ours enforcing on the host (after a plain stop they stay, and are listed). */
+  readonly kernelHooks?: readonly { readonly module: string; readonly hook: string }[];
   readonly modules: readonly ModuleStatus[];
   readonly spool: {
     readonly pendingEvents: number;
@@ -27,7 +29,8 @@ export interface DaemonStatus {
 export const statusPath = (dataDir: string) => join(dataDir, 'status.json');
 
 export function writeDaemonStatus(dataDir: string, status: DaemonStatus): void {
-  writeFileAtomic(statusPath(dataDir), `${JSON.stringify(status, null, 2)}\n`, 0o644);
+  // 0600 like every file of the data dir: it names the manager, modules and their reasons.
+  writeFileAtomic(statusPath(dataDir), `${JSON.stringify(status, null, 2)}\n`, 0o600);
 }
 
 export function readDaemonStatus(dataDir: string): DaemonStatus | null {

@@ -2,12 +2,19 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
 import type { TLSSocket } from 'node:tls';
-import { ActivationResponse, AgentRoutes, describeIssues, parseWith } from '@bulwark/protocol';
+import { ActivationResponse, AgentRoutes, describeIssues, parseActivationToken, parseWith } from '@bulwark/protocol';
 import { AGENT_VERSION, hostPlatform } from '../agent-version.js';
 import { httpsJson } from '../channel/https-json.js';
+import { clearDeactivationRecord } from './deactivation-record.js';
 import { type AgentIdentity, readIdentity, resolveDataDir, writeIdentity } from './identity-store.js';
 import { createKeyMaterial } from './key-pair.js';
-import { derToPem, fetchPinnedCa, issuedBy, normaliseFingerprint, type TrustChoice } from './manager-trust.js';
+import {
+  certificateFingerprint,
+  fetchPinnedCa,
+  issuedBy,
+  normaliseFingerprint,
+  type TrustChoice,
+} from './manager-trust.js';
 
 export interface ActivateOptions {
   readonly managerUrl: string;
@@ -18,8 +25,6 @@ export interface ActivateOptions {
   readonly caFingerprint?: string;
   readonly dataDir?: string;
   readonly hostname?: string;
-  /** Told when the CA is trusted on first use: the caller must show it to the operator. */
-  readonly warn?: (message: string) => void;
   readonly timeoutMs?: number;
 }
 
@@ -41,8 +46,9 @@ export type ActivateResult =
 
 /**
  * Activation: a fresh key pair and CSR, the token, the manager's CA signs a client certificate.
- * The manager's certificate is verified against its CA given on the command line, pinned by
- * fingerprint, or (with a warning) trusted on first use; from then on only that CA is trusted.
+ * The manager's certificate is verified before the token leaves the host, against the CA the token
+ * names by fingerprint (or one given with --ca / --ca-fingerprint, which must agree with it);
+ * with no CA to check against, activation is refused. From then on only that CA is trusted.
  */
 export async function activateAgent(options: ActivateOptions): Promise<ActivateResult> {
   const dataDir = resolveDataDir(options.dataDir);
@@ -67,37 +73,35 @@ export async function activateAgent(options: ActivateOptions): Promise<ActivateR
     };
   }
 
-  const trust = await chooseTrust(options, url);
+  const { credential, caSha256: tokenSha256 } = parseActivationToken(options.token);
+  const trust = await chooseTrust(options, url, tokenSha256);
   if (!trust.ok) return trust;
-  if (!trust.caPem) {
-    options.warn?.(
-      `neither --ca nor --ca-fingerprint given: the manager at ${url.host} is not verified for this activation, and the CA it returns will be trusted from now on`,
-    );
-  }
   const host = options.hostname ?? osHostname();
   const keys = await createKeyMaterial(host);
-  let presentedLeaf: string | null = null;
   const timeoutMs = options.timeoutMs ?? 30_000;
   const result = await httpsJson({
     url: new URL(AgentRoutes.activate.path, url),
     method: 'POST',
     timeoutMs,
     body: {
-      token: options.token,
+      token: credential,
       csr: keys.csrPem,
       hostname: host,
       agentVersion: AGENT_VERSION,
       platform: hostPlatform(),
     },
-    tls: trust.caPem ? { ca: trust.caPem, rejectUnauthorized: true } : { rejectUnauthorized: false },
-    checkPeer: (socket: TLSSocket) => {
-      const peer = socket.getPeerCertificate();
-      if (!peer?.raw) return 'the manager presented no certificate';
-      presentedLeaf = derToPem(peer.raw);
-      return null;
-    },
+    // Node verifies the chain and the name against the pinned CA alone before the body is sent.
+    tls: { ca: trust.caPem, rejectUnauthorized: true },
+    checkPeer: (socket: TLSSocket) => (socket.authorized ? null : 'the manager is not verified by the pinned CA'),
   });
   if (!result.ok) {
+    if (result.kind === 'http' && result.status === 404) {
+      return {
+        ok: false,
+        code: 'refused',
+        message: `${url.origin} has no activation endpoint (404): it is not the manager's agent port. If it is the console port (default 4119), use the agent port (default 4120), e.g. --manager https://${url.hostname}:4120`,
+      };
+    }
     const code = result.kind === 'http' ? 'refused' : 'unreachable';
     return { ok: false, code, message: `activation failed: ${result.message}` };
   }
@@ -105,20 +109,14 @@ export async function activateAgent(options: ActivateOptions): Promise<ActivateR
   if (!answer.ok)
     return { ok: false, code: 'invalid-answer', message: `activation answer: ${describeIssues(answer.issues)}` };
   const { computerId, certificate, caCertificate, heartbeatIntervalSeconds } = answer.value;
-
-  const caPem = trust.caPem ?? caCertificate;
-  if (!trust.caPem) {
-    if (!presentedLeaf || !issuedBy(presentedLeaf, caCertificate)) {
-      return {
-        ok: false,
-        code: 'invalid-answer',
-        message: 'the CA the manager returned did not sign the certificate it presented: not trusting it',
-      };
-    }
-    options.warn?.(
-      `trusted the manager's CA on first use: SHA-256 ${new X509Certificate(caCertificate).fingerprint256}; compare it with the fingerprint the manager prints at start, and deactivate if it differs`,
-    );
-  }
+  // The CA kept is the one pinned, not whatever the answer names.
+  const caPem = trust.caPem;
+  if (!sameCertificate(caCertificate, caPem))
+    return {
+      ok: false,
+      code: 'invalid-answer',
+      message: 'the manager returned another CA than the pinned one: not trusting it',
+    };
   const keyProblem = checkIssuedCertificate(certificate, keys.publicKeySpki, caCertificate);
   if (keyProblem) return { ok: false, code: 'invalid-answer', message: keyProblem };
 
@@ -132,6 +130,7 @@ export async function activateAgent(options: ActivateOptions): Promise<ActivateR
     caPem,
   };
   writeIdentity(dataDir, identity);
+  clearDeactivationRecord(dataDir);
   return {
     ok: true,
     computerId,
@@ -145,34 +144,61 @@ export async function activateAgent(options: ActivateOptions): Promise<ActivateR
 async function chooseTrust(
   options: ActivateOptions,
   url: URL,
+  tokenSha256: string | null,
 ): Promise<
-  | { ok: true; kind: TrustChoice['kind']; caPem?: string }
-  | { ok: false; code: 'usage' | 'unreachable'; message: string }
+  { ok: true; kind: TrustChoice['kind']; caPem: string } | { ok: false; code: 'usage' | 'unreachable'; message: string }
 > {
   if (options.caPem !== undefined && options.caFingerprint !== undefined) {
     return { ok: false, code: 'usage', message: 'give --ca or --ca-fingerprint, not both' };
   }
+  const disagrees = (what: string, sha256: string) =>
+    tokenSha256 !== null && sha256 !== tokenSha256
+      ? {
+          ok: false as const,
+          code: 'usage' as const,
+          message: `${what} (SHA-256 ${sha256}) is not the CA the token names (${tokenSha256}); check which manager the token is from`,
+        }
+      : null;
   if (options.caPem !== undefined) {
+    let sha256: string;
     try {
-      new X509Certificate(options.caPem);
+      sha256 = certificateFingerprint(options.caPem);
     } catch (error) {
       return { ok: false, code: 'usage', message: `--ca is not a PEM certificate: ${(error as Error).message}` };
     }
-    return { ok: true, kind: 'ca-file', caPem: options.caPem };
+    return disagrees('the --ca certificate', sha256) ?? { ok: true, kind: 'ca-file', caPem: options.caPem };
   }
+  let sha256 = tokenSha256;
   if (options.caFingerprint !== undefined) {
-    const sha256 = normaliseFingerprint(options.caFingerprint);
+    sha256 = normaliseFingerprint(options.caFingerprint);
     if (!sha256)
       return {
         ok: false,
         code: 'usage',
         message: '--ca-fingerprint must be a SHA-256 fingerprint: 64 hex digits, colons allowed',
       };
-    const pinned = await fetchPinnedCa(url, sha256, options.timeoutMs);
-    if (!pinned.ok) return { ok: false, code: 'unreachable', message: pinned.message };
-    return { ok: true, kind: 'fingerprint', caPem: pinned.caPem };
+    const mismatch = disagrees('--ca-fingerprint', sha256);
+    if (mismatch) return mismatch;
   }
-  return { ok: true, kind: 'first-use' };
+  if (sha256 === null) {
+    return {
+      ok: false,
+      code: 'usage',
+      message:
+        'the token carries no CA fingerprint (it was made by an older manager), so the manager cannot be verified: add --ca-fingerprint SHA256 (the manager prints it at start) or --ca FILE (its pki/ca.crt)',
+    };
+  }
+  const pinned = await fetchPinnedCa(url, sha256, options.timeoutMs);
+  if (!pinned.ok) return { ok: false, code: 'unreachable', message: pinned.message };
+  return { ok: true, kind: options.caFingerprint === undefined ? 'token' : 'fingerprint', caPem: pinned.caPem };
+}
+
+function sameCertificate(a: string, b: string): boolean {
+  try {
+    return certificateFingerprint(a) === certificateFingerprint(b);
+  } catch {
+    return false;
+  }
 }
 
 function checkIssuedCertificate(certificatePem: string, expectedSpki: string, caPem: string): string | null {

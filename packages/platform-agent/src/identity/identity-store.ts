@@ -1,8 +1,8 @@
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeIssues, parseWith } from '@bulwark/protocol';
 import { type Static, Type } from '@sinclair/typebox';
-import { writeFileAtomic } from '../atomic-file.js';
+import { fsyncDirectory, writeFileAtomic } from '../atomic-file.js';
 
 export const DEFAULT_DATA_DIR = '/var/lib/bulwark/agent';
 
@@ -29,6 +29,9 @@ export const identityPaths = (dataDir: string) => ({
   key: join(dataDir, 'agent-key.pem'),
   certificate: join(dataDir, 'agent-cert.pem'),
   ca: join(dataDir, 'manager-ca.pem'),
+  /** A renewed key and certificate on their way in (writeRenewedCredentials). */
+  nextKey: join(dataDir, 'agent-key.next.pem'),
+  nextCertificate: join(dataDir, 'agent-cert.next.pem'),
 });
 
 export type IdentityRead =
@@ -40,6 +43,7 @@ export function readIdentity(dataDir: string): IdentityRead {
   const paths = identityPaths(dataDir);
   if (!existsSync(paths.identity)) return { kind: 'not-activated' };
   try {
+    finishRenewal(paths);
     const parsed = parseWith(IdentityFile, JSON.parse(readFileSync(paths.identity, 'utf8')));
     if (!parsed.ok) return { kind: 'damaged', reason: `${paths.identity}: ${describeIssues(parsed.issues)}` };
     return {
@@ -71,6 +75,35 @@ export function writeIdentity(dataDir: string, identity: AgentIdentity): void {
   writeFileAtomic(paths.identity, `${JSON.stringify(file, null, 2)}\n`, 0o600);
 }
 
+/**
+ * Swaps in a renewed key and certificate so that a crash at any point leaves a matching pair:
+ * both are written beside the current ones first; renaming the key over the current key is the
+ * commit, after which the certificate follows (finishRenewal completes it after a crash).
+ */
+export function writeRenewedCredentials(dataDir: string, keyPem: string, certificatePem: string): void {
+  const paths = identityPaths(dataDir);
+  writeFileAtomic(paths.nextCertificate, certificatePem, 0o644);
+  writeFileAtomic(paths.nextKey, keyPem, 0o600);
+  renameSync(paths.nextKey, paths.key);
+  renameSync(paths.nextCertificate, paths.certificate);
+  fsyncDirectory(dataDir);
+}
+
+/** After a crash during writeRenewedCredentials: before the commit, drop the new pair; after it, finish. */
+function finishRenewal(paths: ReturnType<typeof identityPaths>): void {
+  if (!existsSync(paths.nextCertificate)) {
+    rmSync(paths.nextKey, { force: true });
+    return;
+  }
+  if (existsSync(paths.nextKey)) {
+    // Not committed: the manager never saw the new certificate used, the current pair stays valid.
+    rmSync(paths.nextKey, { force: true });
+    rmSync(paths.nextCertificate, { force: true });
+    return;
+  }
+  renameSync(paths.nextCertificate, paths.certificate);
+}
+
 /** identity.json goes first, for the same reason it is written last. */
 export function removeIdentity(dataDir: string): void {
   const paths = identityPaths(dataDir);
@@ -78,4 +111,6 @@ export function removeIdentity(dataDir: string): void {
   rmSync(paths.key, { force: true });
   rmSync(paths.certificate, { force: true });
   rmSync(paths.ca, { force: true });
+  rmSync(paths.nextKey, { force: true });
+  rmSync(paths.nextCertificate, { force: true });
 }

@@ -2,11 +2,11 @@ import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import tls from 'node:tls';
 
-/** How the agent comes to trust the manager's CA at activation. */
+/** How the agent comes to trust the manager's CA at activation: the fingerprint in the token, or a flag. */
 export type TrustChoice =
+  | { readonly kind: 'token'; readonly sha256: string }
   | { readonly kind: 'ca-file'; readonly caPem: string }
-  | { readonly kind: 'fingerprint'; readonly sha256: string }
-  | { readonly kind: 'first-use' };
+  | { readonly kind: 'fingerprint'; readonly sha256: string };
 
 export function normaliseFingerprint(text: string): string | null {
   const hex = text
@@ -75,7 +75,7 @@ export function fetchPinnedCa(
   });
 }
 
-/** True when `leafPem` was signed by `caPem` (used to check a CA trusted on first use). */
+/** True when `leafPem` was signed by `caPem`. */
 export function issuedBy(leafPem: string, caPem: string): boolean {
   try {
     const leaf = new X509Certificate(leafPem);

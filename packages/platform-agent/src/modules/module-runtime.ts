@@ -31,6 +31,12 @@ export interface ModuleRuntimeOptions {
   readonly operationTimeoutMs?: number;
 }
 
+/** A kernel hook that enforces without the agent process, as `bulwark-agent status` lists it. */
+export interface KernelHook {
+  readonly module: string;
+  readonly hook: string;
+}
+
 interface Running {
   readonly module: AgentModule;
   /** Set when apply/stop threw or timed out: reported instead of the module's own status. */
@@ -109,6 +115,40 @@ export class ModuleRuntime {
 
   async stopAll(): Promise<void> {
     for (const id of [...this.#running.keys()]) await this.#stop(id);
+  }
+
+  /** The kernel hooks of the running modules that would stay in force after stopAll(). */
+  kernelHooks(): KernelHook[] {
+    const hooks: KernelHook[] = [];
+    for (const [id, running] of this.#running) {
+      try {
+        for (const hook of running.module.kernelHooks?.() ?? []) hooks.push({ module: id, hook });
+      } catch (error) {
+        hooks.push({ module: id, hook: `unknown (kernelHooks failed: ${(error as Error).message})` });
+      }
+    }
+    return hooks;
+  }
+
+  /**
+   * Deactivation: every module this agent has, running or not, removes the kernel hooks it
+   * installed (a module that is not running may have left them from before a restart), then all
+   * stop. Returns the modules whose removal failed, with the reason.
+   */
+  async removeFromHost(): Promise<{ module: string; reason: string }[]> {
+    const failures: { module: string; reason: string }[] = [];
+    for (const id of this.#factories.keys()) {
+      const running = this.#ensure(id);
+      const remove = running?.module.removeFromHost?.bind(running.module);
+      if (!remove) continue;
+      const outcome = await this.#guard('removing kernel hooks', remove);
+      if (outcome) {
+        failures.push({ module: id, reason: outcome });
+        this.#options.log.error('module could not remove its kernel hooks', { module: id, reason: outcome });
+      } else this.#options.log.info('module removed its kernel hooks', { module: id });
+    }
+    await this.stopAll();
+    return failures;
   }
 
   #ensure(id: string): Running | null {

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { AgentEvent, EmitOutcome, NewEvent, SourceCheckpoint } from '@bulwark/protocol';
 import Database from 'better-sqlite3';
+import { ensurePrivateFile } from '../atomic-file.js';
 import { BatchInsert } from './batch-insert.js';
 import { DropNotices } from './drop-notice.js';
 import { eventBody, eventProblem, severityRankOf } from './event-body.js';
@@ -101,6 +102,7 @@ export class EventSpool {
     commit: Partial<SpoolCommitOptions> = {},
   ): EventSpool {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    ensurePrivateFile(path, [`${path}-wal`, `${path}-shm`]);
     const db = new Database(path);
     // Takes effect only while the file is still empty (a spool made with 4 KiB pages keeps them).
     // An event body is about 0.5 KiB; with 16 KiB pages SQLite writes and checkpoints a quarter of

@@ -96,6 +96,19 @@ describe('bulwark against the real manager', () => {
       '1h',
     ]);
     assert.ok(token.token.length >= 8);
+    // The token carries the CA fingerprint, and the line to run is complete (agent port included).
+    const shown = token as unknown as { caFingerprint: string; agentUrl: string; activateCommand: string };
+    const sha256 = manager.caFingerprint.replace(/:/g, '').toLowerCase();
+    assert.ok(token.token.endsWith(`.${sha256}`), token.token);
+    assert.equal(shown.caFingerprint, manager.caFingerprint);
+    assert.equal(shown.agentUrl, manager.agentUrl);
+    assert.equal(shown.activateCommand, `bulwark-agent activate --manager ${manager.agentUrl} --token ${token.token}`);
+    const text = await bulwark(['tokens', 'create', '--name', 'batch-2']);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(
+      text.stdout,
+      new RegExp(`bulwark-agent activate --manager ${manager.agentUrl} --token bwt_\\S+\\.${sha256}\n`),
+    );
     const list = await bulwark(['--json', 'tokens', 'list']);
     assert.equal(list.code, 0, list.stderr);
     assert.ok(list.stdout.includes(token.id));

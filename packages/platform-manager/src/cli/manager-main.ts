@@ -51,7 +51,7 @@ async function serve(options: ServeCommand): Promise<void> {
     `  agents:       ${manager.agentUrl}`,
     `  data:         ${options.dataDir}${options.databaseUrl === undefined ? '' : ' (database: PostgreSQL)'}`,
     `  CA SHA-256:   ${manager.caFingerprint}`,
-    '                pin it: bulwark --ca-fingerprint <it>, bulwark-agent activate --ca-fingerprint <it>',
+    '                pin it: bulwark --ca-fingerprint <it>; activation tokens carry it (bulwark tokens create)',
   ];
   if (manager.initialAdminPassword !== null) {
     lines.push(

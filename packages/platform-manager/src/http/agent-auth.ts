@@ -64,11 +64,18 @@ export function installAgentAuth(app: FastifyInstance, services: Services): void
     const computer = await services.computers.get(computerId);
     if (!computer.ok) return sendProblem(reply, 'forbidden', 'the computer of this certificate is not known');
     if (computer.value.status === 'deactivated' || computer.value.deactivatedAt !== null) {
-      return sendProblem(reply, 'forbidden', 'this computer was deactivated; activate the agent again');
+      return sendProblem(
+        reply,
+        'computer-deactivated',
+        'this computer was deactivated on the manager; the agent stops and removes its kernel hooks (activate it again to protect this host)',
+      );
     }
     const serial = normaliseSerial(peer.serialNumber ?? '');
     const current = normaliseSerial(computer.value.certificateSerial ?? '');
-    if (serial === '' || serial !== current || (await services.computers.isCertificateRevoked(serial))) {
+    // A renewed certificate's first call makes it current (and revokes the one it replaces).
+    const renewed =
+      serial !== '' && serial !== current && (await services.certificateRenewal.promoteIfPending(computerId, serial));
+    if (serial === '' || (serial !== current && !renewed) || (await services.computers.isCertificateRevoked(serial))) {
       return sendProblem(reply, 'forbidden', 'this certificate was replaced or revoked; activate the agent again');
     }
     request.computerId = computerId;

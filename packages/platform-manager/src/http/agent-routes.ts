@@ -2,6 +2,8 @@ import {
   ActivationRequest,
   ActivationResponse,
   AgentRoutes,
+  CertificateRenewalRequest,
+  CertificateRenewalResponse,
   CommandOutcome,
   CommandOutcomeAck,
   EventBatch,
@@ -198,6 +200,32 @@ export async function agentRoutes(scope: FastifyInstance, options: AgentServerOp
     },
     async (request, reply) =>
       sendResult(reply, await services.computerSnapshots.storePage(request.computerId!, request.body)),
+  );
+
+  app.post(
+    AgentRoutes.renewCertificate.path,
+    {
+      schema: { body: CertificateRenewalRequest, response: { 200: CertificateRenewalResponse, ...problemResponses } },
+    },
+    async (request, reply) => {
+      const computerId = request.computerId!;
+      const checked = await pki.checkAgentCsr(request.body.csr);
+      if (!checked.ok)
+        return sendProblem(reply, 'validation', checked.reason, [{ path: '/csr', message: checked.reason }]);
+      const signed = await pki.signAgentCsr(request.body.csr, computerId);
+      if (!signed.ok)
+        return sendProblem(reply, 'validation', signed.reason, [{ path: '/csr', message: signed.reason }]);
+      const recorded = await services.certificateRenewal.recordPending(
+        computerId,
+        normaliseSerial(signed.value.serialNumber),
+      );
+      if (!recorded.ok) return sendServiceError(reply, recorded.error);
+      request.log.info(
+        { computerId, notAfter: signed.value.notAfter },
+        'agent certificate renewed (pending first use)',
+      );
+      return { certificate: signed.value.certificatePem };
+    },
   );
 
   app.post(

@@ -34,6 +34,8 @@ export interface ConsoleServerOptions {
   readonly tls: { readonly key: string; readonly cert: string };
   readonly logger: FastifyServerOptions['logger'];
   readonly metrics: ManagerMetrics;
+  /** The agent port once listening: activation-token answers say where agents connect. */
+  readonly agentPort?: () => number | null;
   /** Called for every route as it is registered (the route-table test collects them). */
   readonly onRoute?: (route: { method: string | string[]; url: string; role: string | undefined }) => void;
 }
@@ -43,6 +45,7 @@ export interface ConsoleRouteContext {
   readonly wakeHub: WakeHub;
   readonly version: string;
   readonly metrics: ManagerMetrics;
+  readonly agentPort: () => number | null;
 }
 
 /** The console/API listener (default port 4119): the REST API of docs/api.md, its OpenAPI document and UI. */
@@ -93,6 +96,7 @@ export async function buildConsoleServer(options: ConsoleServerOptions): Promise
     wakeHub: options.wakeHub,
     version: options.version,
     metrics: options.metrics,
+    agentPort: options.agentPort ?? (() => null),
   };
   for (const routes of [
     sessionRoutes,

@@ -9,6 +9,8 @@ export const ProblemTypes = {
   validation: { status: 400, title: 'The request is not valid' },
   unauthenticated: { status: 401, title: 'Authentication is required' },
   forbidden: { status: 403, title: 'Not allowed' },
+  /** To an agent: its computer was deactivated; it stops and removes its hooks (COMPUTER_DEACTIVATED_PROBLEM). */
+  'computer-deactivated': { status: 403, title: 'This computer was deactivated' },
   'not-found': { status: 404, title: 'Not found' },
   conflict: { status: 409, title: 'Conflict with the current state' },
   'payload-too-large': { status: 413, title: 'The request body is too large' },

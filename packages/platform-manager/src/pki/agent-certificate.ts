@@ -1,8 +1,9 @@
 import { type CryptoKey, randomSerialNumber, SIGNING_ALGORITHM, x509 } from './x509-setup.js';
 
-const AGENT_VALIDITY_DAYS = 730;
-const MAX_CSR_CHARS = 16_384;
 const DAY_MS = 86_400_000;
+/** Agents renew over their channel once two thirds of it have passed (platform-agent). */
+export const AGENT_CERTIFICATE_VALIDITY_MS = 730 * DAY_MS;
+const MAX_CSR_CHARS = 16_384;
 
 export interface AgentCertificate {
   readonly certificatePem: string;
@@ -18,6 +19,8 @@ export type AgentCertificateResult =
 export interface SigningAuthority {
   readonly caCert: x509.X509Certificate;
   readonly caKey: CryptoKey;
+  /** Default AGENT_CERTIFICATE_VALIDITY_MS; tests shorten it. */
+  readonly agentValidityMs?: number;
 }
 
 /**
@@ -35,8 +38,11 @@ export async function signAgentCsr(
   if (!inspected.ok) return inspected;
   const csr = inspected.value;
   const serialNumber = randomSerialNumber();
-  const notBefore = new Date(Date.now() - 5 * 60_000);
-  const notAfter = new Date(notBefore.getTime() + AGENT_VALIDITY_DAYS * DAY_MS);
+  const validityMs = authority.agentValidityMs ?? AGENT_CERTIFICATE_VALIDITY_MS;
+  const now = Date.now();
+  // Back-dated for clock skew, by at most a tenth of the lifetime so a short one is not mostly spent.
+  const notBefore = new Date(now - Math.min(5 * 60_000, Math.floor(validityMs / 10)));
+  const notAfter = new Date(now + validityMs);
   try {
     const cert = await x509.X509CertificateGenerator.create({
       serialNumber,

@@ -41,6 +41,8 @@ export interface ManagerPki {
 export interface PkiOptions {
   /** Extra names (DNS or IP) for the server certificate, e.g. from `--server-name`. */
   readonly serverNames?: readonly string[];
+  /** Lifetime of agent certificates (default 730 days); tests shorten it to watch renewals. */
+  readonly agentCertificateValidityMs?: number;
 }
 
 const FILES = {
@@ -92,7 +94,18 @@ export async function loadOrCreatePki(dir: string, options: PkiOptions = {}): Pr
       const inspected = await inspectAgentCsr(csrPem);
       return inspected.ok ? { ok: true } : inspected;
     },
-    signAgentCsr: (csrPem, computerId) => signAgentCsr({ caCert, caKey }, csrPem, computerId),
+    signAgentCsr: (csrPem, computerId) =>
+      signAgentCsr(
+        {
+          caCert,
+          caKey,
+          ...(options.agentCertificateValidityMs === undefined
+            ? {}
+            : { agentValidityMs: options.agentCertificateValidityMs }),
+        },
+        csrPem,
+        computerId,
+      ),
   };
 }
 

@@ -1,3 +1,4 @@
+import { formatActivationToken, parseActivationToken } from '@bulwark/protocol';
 import type { ActivationTokenRow } from '../storage/schema.js';
 import { recordAudit } from './audit.js';
 import { type Executor, inTransaction, type ServiceContext } from './context.js';
@@ -49,7 +50,8 @@ export function presentToken(row: ActivationTokenRow, now: number): ActivationTo
  * Returns the token row, or aborts with a message that says why the token cannot be used.
  */
 export async function consumeActivationToken(db: Executor, token: string, now: number): Promise<ActivationTokenRow> {
-  const credential = parseCredential('bwt', token);
+  // The CA fingerprint a token carries is for the agent; the manager checks the credential.
+  const credential = parseCredential('bwt', parseActivationToken(token).credential);
   if (!credential) return abort('unauthenticated', 'activation token is not valid');
   const { id, secret } = credential;
   const row = await db.selectFrom('activation_tokens').selectAll().where('id', '=', id).executeTakeFirst();
@@ -84,7 +86,7 @@ export function activationTokensService(ctx: ServiceContext) {
   async function create(
     input: { name?: string; expiresAt?: string | null; maxUses?: number | null; policyId?: string | null },
     actor: Actor,
-  ): Promise<Result<{ activationToken: ActivationToken; token: string }>> {
+  ): Promise<Result<{ activationToken: ActivationToken; token: string; caFingerprint: string | null }>> {
     const now = ctx.now();
     const name = (input.name ?? '').trim() || `token ${new Date(now).toISOString()}`;
     if (name.length > 128) return fail('validation', 'token name must be at most 128 characters');
@@ -130,7 +132,10 @@ export function activationTokensService(ctx: ServiceContext) {
           null,
           activationToken,
         );
-        return { activationToken, token: credential.text };
+        // Only the secret's hash is stored; the text handed out also names the CA to pin.
+        const caFingerprint = ctx.caFingerprint ?? null;
+        const token = caFingerprint === null ? credential.text : formatActivationToken(credential.text, caFingerprint);
+        return { activationToken, token, caFingerprint };
       }),
     );
   }

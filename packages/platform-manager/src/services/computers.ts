@@ -114,6 +114,7 @@ export function computersService(ctx: ServiceContext, configuration: Configurati
           activated_at: now,
           deactivated_at: null,
           certificate_serial: null,
+          pending_certificate_serial: null,
           inventory_digest: null,
           status: 'updates-pending',
           status_reason: null,

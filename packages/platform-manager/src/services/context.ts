@@ -13,6 +13,8 @@ export interface ServiceContext {
   /** Epoch milliseconds; tests move it. */
   now(): number;
   readonly sessionTtlMs: number;
+  /** SHA-256 of the manager's CA, carried in the activation tokens it hands out; absent in unit tests. */
+  readonly caFingerprint?: string;
 }
 
 /** Runs `work` in a transaction, or directly inside the one `db` already is. */

@@ -6,6 +6,7 @@ import { activationTokensService } from './activation-tokens.js';
 import { alertsService } from './alerts.js';
 import { apiKeysService } from './api-keys.js';
 import { auditService } from './audit.js';
+import { certificateRenewalService } from './certificate-renewal.js';
 import { computerCommandsService } from './computer-commands.js';
 import { computerSnapshotsService } from './computer-snapshots.js';
 import { computersService } from './computers.js';
@@ -29,6 +30,8 @@ export interface ServicesOptions {
   readonly now?: () => number;
   /** Default 12 hours. */
   readonly sessionTtlMs?: number;
+  /** The CA's SHA-256 fingerprint, embedded in activation tokens so that agents pin the CA. */
+  readonly caFingerprint?: string;
 }
 
 /** The manager's domain, over one database. Cheap to create; holds no state besides the database. */
@@ -40,6 +43,7 @@ export function createServices(options: ServicesOptions) {
     catalog: buildSettingCatalog(modules),
     now: options.now ?? Date.now,
     sessionTtlMs: options.sessionTtlMs ?? 12 * 60 * 60 * 1000,
+    ...(options.caFingerprint === undefined ? {} : { caFingerprint: options.caFingerprint }),
   };
   const configuration = configurationService(ctx);
   const users = usersService(ctx);
@@ -55,6 +59,7 @@ export function createServices(options: ServicesOptions) {
     configuration,
     activationTokens: activationTokensService(ctx),
     computers: computersService(ctx, configuration),
+    certificateRenewal: certificateRenewalService(ctx),
     computerCommands: computerCommandsService(ctx),
     computerSnapshots: computerSnapshotsService(ctx),
     inventory,

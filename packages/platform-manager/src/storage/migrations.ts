@@ -1,5 +1,6 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import { forwardingMigration } from '../forwarding/forwarding-migration.js';
+import { certificateRenewalMigration } from './certificate-renewal-migration.js';
 import { computerCommandsMigration } from './computer-commands-migration.js';
 import { rulesMigration } from './rules-migration.js';
 import type { Database } from './schema.js';
@@ -196,6 +197,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0002_forwarding': forwardingMigration,
   '0003_rules': rulesMigration,
   '0004_computer_commands': computerCommandsMigration,
+  '0005_certificate_renewal': certificateRenewalMigration,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => ({ ...migrations }) };

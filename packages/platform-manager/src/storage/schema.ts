@@ -70,6 +70,8 @@ export interface ComputersTable {
   activated_at: number;
   deactivated_at: number | null;
   certificate_serial: string | null;
+  /** Signed for a renewal and not used yet (services/certificate-renewal.ts). */
+  pending_certificate_serial: string | null;
   inventory_digest: string | null;
   status: string;
   status_reason: string | null;

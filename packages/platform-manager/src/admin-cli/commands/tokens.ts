@@ -64,13 +64,19 @@ const create: Command = {
     const token = rowOf(answer.value.body, 'the new token');
     if (!token.ok) return token;
     if (deployment !== undefined) return deployment.value.output(token.value);
+    const value = token.value;
+    const activateCommand = `bulwark-agent activate --manager ${
+      typeof value.agentUrl === 'string' ? value.agentUrl : 'https://<manager>:4120'
+    } --token ${String(value.token)}`;
     const text = [
-      `Token id: ${String(token.value.id)}`,
-      `Token:    ${String(token.value.token)}`,
-      'The token is shown only now. Activate an agent with:',
-      `  bulwark-agent activate --manager <URL> --token ${String(token.value.token)}`,
+      `Token id:       ${String(value.id)}`,
+      `Token:          ${String(value.token)}`,
+      ...(typeof value.caFingerprint === 'string' ? [`CA (SHA-256):   ${value.caFingerprint}`] : []),
+      "The token is shown only now. It carries the manager CA's fingerprint: the agent checks the",
+      'manager against it before it sends the token. Activate an agent with:',
+      `  ${activateCommand}`,
     ].join('\n');
-    return ok({ json: token.value, text });
+    return ok({ json: { ...value, activateCommand }, text });
   },
 };
 

@@ -23,7 +23,10 @@ const ActivationToken = Type.Object({
 });
 
 /** Activation tokens an agent presents once to join: shown once, stored hashed, revocable. */
-export async function activationTokenRoutes(scope: FastifyInstance, { services }: ConsoleRouteContext): Promise<void> {
+export async function activationTokenRoutes(
+  scope: FastifyInstance,
+  { services, agentPort }: ConsoleRouteContext,
+): Promise<void> {
   const app = scope.withTypeProvider<TypeBoxProvider>();
   const admin = { role: 'administrator' as const };
 
@@ -55,7 +58,22 @@ export async function activationTokenRoutes(scope: FastifyInstance, { services }
           { additionalProperties: false },
         ),
         response: {
-          201: Type.Composite([ActivationToken, Type.Object({ token: Type.String({ description: 'Shown once' }) })]),
+          201: Type.Composite([
+            ActivationToken,
+            Type.Object({
+              token: Type.String({
+                description:
+                  "Shown once. `bwt_<id>_<secret>.<CA SHA-256>`: the agent pins the manager's CA from it before sending it",
+              }),
+              caFingerprint: Type.Union([Type.String(), Type.Null()], {
+                description: "SHA-256 of the manager's CA, as carried in the token",
+              }),
+              agentUrl: Type.Union([Type.String(), Type.Null()], {
+                description:
+                  'The agent port at the host name this request was made to: bulwark-agent activate --manager',
+              }),
+            }),
+          ]),
           ...problemResponses,
         },
       },
@@ -64,7 +82,12 @@ export async function activationTokenRoutes(scope: FastifyInstance, { services }
       sendResult(
         reply,
         await services.activationTokens.create(request.body, actorOf(request.principal)),
-        ({ activationToken, token }) => ({ ...activationToken, token }),
+        ({ activationToken, token, caFingerprint }) => ({
+          ...activationToken,
+          token,
+          caFingerprint,
+          agentUrl: agentUrlFor(request.hostname, agentPort()),
+        }),
         201,
       ),
   );
@@ -81,4 +104,11 @@ export async function activationTokenRoutes(scope: FastifyInstance, { services }
     async (request, reply) =>
       sendResult(reply, await services.activationTokens.revoke(request.params.id, actorOf(request.principal))),
   );
+}
+
+/** The agent port on the host the operator reached the console by (what an agent on their network can reach too). */
+function agentUrlFor(hostname: string, port: number | null): string | null {
+  if (port === null || hostname === '') return null;
+  const host = hostname.includes(':') && !hostname.startsWith('[') ? `[${hostname}]` : hostname;
+  return `https://${host}:${port}`;
 }
