@@ -5,7 +5,7 @@ import { COMMANDS } from './commands/index.js';
 
 const doc = readFileSync(new URL('../../../../docs/cli.md', import.meta.url), 'utf8');
 
-/** Each command the Commands table of docs/cli.md names (first column, each backticked span), with its row. */
+/** Each command the Commands table of docs/cli.md names (first column, each backticked span), with its rows. */
 function documentedCommands(): Map<string, string> {
   const start = doc.indexOf('\n## Commands');
   assert.ok(start >= 0, 'docs/cli.md has a Commands section');
@@ -17,7 +17,11 @@ function documentedCommands(): Map<string, string> {
     const firstCell = line.slice(1).split(/(?<!\\)\|/)[0]!;
     for (const [, span] of firstCell.matchAll(/`([^`]+)`/g)) {
       const [group, names] = span!.split(/\s+/);
-      for (const name of (names ?? '').split('\\|')) found.set(`${group} ${name}`.trim(), line);
+      for (const name of (names ?? '').split('\\|')) {
+        // A command may have several rows (`tokens create`, then `tokens create … --script`).
+        const key = `${group} ${name}`.trim();
+        found.set(key, `${found.get(key) ?? ''}${line}\n`);
+      }
     }
   }
   return found;
