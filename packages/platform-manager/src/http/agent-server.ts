@@ -3,6 +3,7 @@ import type { ManagerPki } from '../pki/certificate-authority.js';
 import { installAgentAuth } from './agent-auth.js';
 import { agentRoutes } from './agent-routes.js';
 import { installProblemHandlers } from './error-handler.js';
+import { installInputGuard } from './input-guard.js';
 import type { ManagerMetrics } from './manager-metrics.js';
 import { installSchemaValidation } from './schema-validation.js';
 import type { Services } from './service-types.js';
@@ -38,6 +39,8 @@ export async function buildAgentServer(options: AgentServerOptions): Promise<Fas
   installSchemaValidation(app);
   installProblemHandlers(app);
   installAgentAuth(app, options.services);
+  // Event details are stored as JSON text, which escapes NUL and lone surrogates: log lines keep them.
+  installInputGuard(app, { opaqueStrings: /^body\/events\/\d+\/details(\/|$)/ });
   options.metrics.instrument(app, 'agent');
   app.addHook('preClose', async () => {
     // Long-polls would hold shutdown for up to their timeout; answer them now.

@@ -5,6 +5,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { forwardingRoutes } from '../forwarding/forwarding-routes.js';
 import { installConsoleAuth, SESSION_COOKIE } from './console-auth.js';
 import { installProblemHandlers } from './error-handler.js';
+import { installInputGuard } from './input-guard.js';
 import type { ManagerMetrics } from './manager-metrics.js';
 import { accountRoutes } from './routes/accounts.js';
 import { activationTokenRoutes } from './routes/activation-tokens.js';
@@ -59,6 +60,7 @@ export async function buildConsoleServer(options: ConsoleServerOptions): Promise
   // Cookies are parsed in an onRequest hook that must run before the one that authenticates.
   await app.register(fastifyCookie, { hook: 'onRequest', parseOptions: {} });
   installConsoleAuth(app, options.services);
+  installInputGuard(app);
   options.metrics.instrument(app, 'console');
   if (options.onRoute !== undefined) {
     // After the auth hook, so the report shows the role it settled on.
