@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { startForwarding } from './forwarding/forwarder.js';
+import type { AgentQuotaRates } from './http/agent-quota.js';
 import { buildAgentServer } from './http/agent-server.js';
 import { buildConsoleServer } from './http/console-server.js';
 import { ManagerMetrics } from './http/manager-metrics.js';
@@ -41,6 +42,8 @@ export interface ManagerOptions {
   readonly eventRetentionDays?: number;
   /** Epoch milliseconds for the services (token expiry, sessions, offline); tests move it. */
   readonly now?: () => number;
+  /** Per-computer event upload quotas on the agent port; default DEFAULT_AGENT_QUOTA. */
+  readonly agentQuota?: AgentQuotaRates;
   /** Collect every console route as it is registered (the route-table test). */
   readonly onConsoleRoute?: (route: { method: string | string[]; url: string; role: string | undefined }) => void;
 }
@@ -117,7 +120,15 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
       metrics,
       ...(options.onConsoleRoute === undefined ? {} : { onRoute: options.onConsoleRoute }),
     });
-    agentApp = await buildAgentServer({ services, pki, wakeHub, logger, metrics });
+    agentApp = await buildAgentServer({
+      services,
+      pki,
+      wakeHub,
+      logger,
+      metrics,
+      ...(options.agentQuota === undefined ? {} : { quota: options.agentQuota }),
+      ...(options.now === undefined ? {} : { now: options.now }),
+    });
     // Manager nodes sharing PostgreSQL pass wakes to each other: a poll may be held by another node.
     if (options.databaseUrl !== undefined)
       relay = await startPostgresWakeRelay(options.databaseUrl, wakeHub, agentApp.log);

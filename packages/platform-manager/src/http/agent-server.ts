@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { ManagerPki } from '../pki/certificate-authority.js';
 import { installAgentAuth } from './agent-auth.js';
+import type { AgentQuotaRates } from './agent-quota.js';
 import { agentRoutes } from './agent-routes.js';
 import { installProblemHandlers } from './error-handler.js';
 import { installInputGuard } from './input-guard.js';
@@ -15,6 +16,10 @@ export interface AgentServerOptions {
   readonly wakeHub: WakeHub;
   readonly logger: FastifyServerOptions['logger'];
   readonly metrics: ManagerMetrics;
+  /** Per-computer upload quotas (agent-quota.ts); default DEFAULT_AGENT_QUOTA. */
+  readonly quota?: AgentQuotaRates;
+  /** The quota's clock (tests move it); default Date.now. */
+  readonly now?: () => number;
 }
 
 /** The agent listener (default port 4120): the protocol of packages/protocol/src/agent-api.ts over mutual TLS. */

@@ -28,6 +28,7 @@ export class ManagerMetrics {
   readonly #requests = new Map<string, { labels: Record<string, string>; count: number }>();
   readonly #durations = new Map<string, { labels: Record<string, string>; histogram: Histogram }>();
   readonly #events = { accepted: 0, duplicate: 0 };
+  readonly #deferred = { quota: 0, concurrent: 0 };
 
   /** Counts every answered request of `app` under `server` (console or agent). */
   instrument(app: FastifyInstance, server: 'console' | 'agent'): void {
@@ -63,6 +64,11 @@ export class ManagerMetrics {
     this.#events.duplicate += duplicates;
   }
 
+  /** An event upload answered 429: the agent keeps the batch and retries. */
+  uploadDeferred(reason: 'quota' | 'concurrent'): void {
+    this.#deferred[reason]++;
+  }
+
   render(gauges: { version: string; wakePolls: number; computers: Readonly<Record<string, number>> | null }): string {
     const out: string[] = [];
     out.push('# HELP bulwark_manager_info The manager build.', '# TYPE bulwark_manager_info gauge');
@@ -90,6 +96,12 @@ export class ManagerMetrics {
     out.push('# TYPE bulwark_events_received_total counter');
     out.push(`bulwark_events_received_total{result="accepted"} ${this.#events.accepted}`);
     out.push(`bulwark_events_received_total{result="duplicate"} ${this.#events.duplicate}`);
+
+    out.push('# HELP bulwark_event_uploads_deferred_total Event uploads answered 429 (kept by the agent, retried).');
+    out.push('# TYPE bulwark_event_uploads_deferred_total counter');
+    for (const [reason, count] of Object.entries(this.#deferred)) {
+      out.push(`bulwark_event_uploads_deferred_total${labels({ reason })} ${count}`);
+    }
 
     out.push('# HELP bulwark_agent_wake_polls Wake long-polls agents hold open now.');
     out.push('# TYPE bulwark_agent_wake_polls gauge');

@@ -1,6 +1,7 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import { forwardingMigration } from '../forwarding/forwarding-migration.js';
 import { computerCommandsMigration } from './computer-commands-migration.js';
+import { hardeningMigration } from './hardening-migration.js';
 import { rulesMigration } from './rules-migration.js';
 import type { Database } from './schema.js';
 
@@ -196,6 +197,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0002_forwarding': forwardingMigration,
   '0003_rules': rulesMigration,
   '0004_computer_commands': computerCommandsMigration,
+  '0005_hardening': hardeningMigration,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => ({ ...migrations }) };

@@ -2,9 +2,10 @@ import { Readable } from 'node:stream';
 import { Severity } from '@bulwark/protocol';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { IsoTime, PageOf, PageQuery, problemResponses, Uuid } from '../common-schemas.js';
+import { IdParams, IsoTime, PageOf, PageQuery, problemResponses, Uuid } from '../common-schemas.js';
 import type { ConsoleRouteContext } from '../console-server.js';
 import { eventsAsCsv, eventsAsJson } from '../event-export-format.js';
+import { listedEvent } from '../event-list-view.js';
 import type { TypeBoxProvider } from '../schema-validation.js';
 import { sendResult, sendServiceError } from '../service-types.js';
 
@@ -15,6 +16,10 @@ const StoredEvent = Type.Object({
   computerId: Type.String(),
   seq: Type.Integer(),
   time: IsoTime,
+  agentTime: Type.String({
+    format: 'date-time',
+    description: "The agent's time; differs from `time` when that was clamped",
+  }),
   receivedAt: IsoTime,
   module: Type.String(),
   type: Type.String(),
@@ -24,6 +29,15 @@ const StoredEvent = Type.Object({
   summary: Type.String(),
   details: Type.Unknown(),
 });
+
+const ListedEvent = Type.Composite([
+  StoredEvent,
+  Type.Object({
+    truncated: Type.Boolean({
+      description: 'details were shortened for the list; GET /api/events/{id} has them whole',
+    }),
+  }),
+]);
 
 const EventFilter = {
   from: Type.Optional(IsoTime),
@@ -46,10 +60,14 @@ export async function eventRoutes(scope: FastifyInstance, { services }: ConsoleR
       schema: {
         tags: ['events'],
         querystring: Type.Object({ ...EventFilter, ...PageQuery }, { additionalProperties: false }),
-        response: { 200: PageOf(StoredEvent), ...problemResponses },
+        response: { 200: PageOf(ListedEvent), ...problemResponses },
       },
     },
-    async (request, reply) => sendResult(reply, await services.events.query(request.query)),
+    async (request, reply) =>
+      sendResult(reply, await services.events.query(request.query), (page) => ({
+        items: page.items.map(listedEvent),
+        nextCursor: page.nextCursor,
+      })),
   );
 
   app.get(
@@ -78,5 +96,18 @@ export async function eventRoutes(scope: FastifyInstance, { services }: ConsoleR
       const body = format === 'csv' ? eventsAsCsv(result.value) : eventsAsJson(result.value);
       return reply.send(Readable.from(body));
     },
+  );
+
+  app.get(
+    '/api/events/:id',
+    {
+      config: { role: 'auditor' },
+      schema: {
+        tags: ['events'],
+        params: IdParams,
+        response: { 200: StoredEvent, ...problemResponses },
+      },
+    },
+    async (request, reply) => sendResult(reply, await services.events.get(request.params.id)),
   );
 }
