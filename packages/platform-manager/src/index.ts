@@ -1,3 +1,4 @@
+export { type AgentQuotaRates, DEFAULT_AGENT_QUOTA } from './http/agent-quota.js';
 export { ProblemTypes, problemTypeUrn } from './http/problem-types.js';
 export {
   DEFAULT_AGENT_PORT,
