@@ -3,6 +3,7 @@ import type { ManagerPki } from '../pki/certificate-authority.js';
 import { installAgentAuth } from './agent-auth.js';
 import type { AgentQuotaRates } from './agent-quota.js';
 import { agentRoutes } from './agent-routes.js';
+import { type ConnectionLimits, fastifyConnectionOptions, guardConnections } from './connection-guard.js';
 import { installProblemHandlers } from './error-handler.js';
 import { installInputGuard } from './input-guard.js';
 import type { ManagerMetrics } from './manager-metrics.js';
@@ -20,12 +21,16 @@ export interface AgentServerOptions {
   readonly quota?: AgentQuotaRates;
   /** The quota's clock (tests move it); default Date.now. */
   readonly now?: () => number;
+  readonly connectionLimits: ConnectionLimits;
 }
 
 /** The agent listener (default port 4120): the protocol of packages/protocol/src/agent-api.ts over mutual TLS. */
 export async function buildAgentServer(options: AgentServerOptions): Promise<FastifyInstance> {
+  const connection = fastifyConnectionOptions(options.connectionLimits);
   const app = Fastify({
+    requestTimeout: connection.requestTimeout,
     https: {
+      ...connection.https,
       key: options.pki.serverKeyPem,
       cert: options.pki.serverCertPem,
       ca: options.pki.caCertPem,
@@ -40,6 +45,7 @@ export async function buildAgentServer(options: AgentServerOptions): Promise<Fas
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
   });
+  options.metrics.connections('agent', guardConnections(app.server, options.connectionLimits, app.log, 'agent'));
   app.removeContentTypeParser('text/plain');
   installSchemaValidation(app);
   installProblemHandlers(app);

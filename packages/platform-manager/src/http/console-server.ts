@@ -3,6 +3,7 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { forwardingRoutes } from '../forwarding/forwarding-routes.js';
+import { type ConnectionLimits, fastifyConnectionOptions, guardConnections } from './connection-guard.js';
 import { installConsoleAuth, SESSION_COOKIE } from './console-auth.js';
 import { installProblemHandlers } from './error-handler.js';
 import { installInputGuard } from './input-guard.js';
@@ -32,6 +33,7 @@ export interface ConsoleServerOptions {
   readonly tls: { readonly key: string; readonly cert: string };
   readonly logger: FastifyServerOptions['logger'];
   readonly metrics: ManagerMetrics;
+  readonly connectionLimits: ConnectionLimits;
   /** Called for every route as it is registered (the route-table test collects them). */
   readonly onRoute?: (route: { method: string | string[]; url: string; role: string | undefined }) => void;
 }
@@ -45,14 +47,17 @@ export interface ConsoleRouteContext {
 
 /** The console/API listener (default port 4119): the REST API of docs/api.md, its OpenAPI document and UI. */
 export async function buildConsoleServer(options: ConsoleServerOptions): Promise<FastifyInstance> {
+  const connection = fastifyConnectionOptions(options.connectionLimits);
   const app = Fastify({
-    https: { key: options.tls.key, cert: options.tls.cert },
+    requestTimeout: connection.requestTimeout,
+    https: { ...connection.https, key: options.tls.key, cert: options.tls.cert },
     logger: options.logger,
     bodyLimit: BODY_LIMIT_BYTES,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
   });
+  options.metrics.connections('console', guardConnections(app.server, options.connectionLimits, app.log, 'console'));
   // JSON only: a text/plain body is refused with 415 rather than handed to a handler as a string.
   app.removeContentTypeParser('text/plain');
   installSchemaValidation(app);

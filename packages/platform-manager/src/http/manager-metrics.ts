@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { ConnectionCounters } from './connection-guard.js';
 
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
@@ -29,6 +30,12 @@ export class ManagerMetrics {
   readonly #durations = new Map<string, { labels: Record<string, string>; histogram: Histogram }>();
   readonly #events = { accepted: 0, duplicate: 0 };
   readonly #deferred = { quota: 0, concurrent: 0 };
+  readonly #connections = new Map<string, ConnectionCounters>();
+
+  /** The live counters of a listener's connection guard. */
+  connections(listener: 'console' | 'agent', counters: ConnectionCounters): void {
+    this.#connections.set(listener, counters);
+  }
 
   /** Counts every answered request of `app` under `server` (console or agent). */
   instrument(app: FastifyInstance, server: 'console' | 'agent'): void {
@@ -101,6 +108,13 @@ export class ManagerMetrics {
     out.push('# TYPE bulwark_event_uploads_deferred_total counter');
     for (const [reason, count] of Object.entries(this.#deferred)) {
       out.push(`bulwark_event_uploads_deferred_total${labels({ reason })} ${count}`);
+    }
+
+    out.push('# HELP bulwark_connections_closed_total Connections closed by the guard: over a limit, or idle.');
+    out.push('# TYPE bulwark_connections_closed_total counter');
+    for (const [listener, counters] of this.#connections) {
+      out.push(`bulwark_connections_closed_total${labels({ listener, reason: 'limit' })} ${counters.refused}`);
+      out.push(`bulwark_connections_closed_total${labels({ listener, reason: 'idle' })} ${counters.idleClosed}`);
     }
 
     out.push('# HELP bulwark_agent_wake_polls Wake long-polls agents hold open now.');
