@@ -4,10 +4,11 @@ import { installAgentAuth } from './agent-auth.js';
 import type { AgentQuotaRates } from './agent-quota.js';
 import { agentRoutes } from './agent-routes.js';
 import { type ConnectionLimits, fastifyConnectionOptions, guardConnections } from './connection-guard.js';
-import { installProblemHandlers } from './error-handler.js';
+import { clientErrorHandler, frameworkErrors, installProblemHandlers } from './error-handler.js';
 import { installInputGuard } from './input-guard.js';
 import type { ManagerMetrics } from './manager-metrics.js';
 import { installSchemaValidation } from './schema-validation.js';
+import { installSecurityHeaders } from './security-headers.js';
 import type { Services } from './service-types.js';
 import type { WakeHub } from './wake-hub.js';
 
@@ -44,10 +45,13 @@ export async function buildAgentServer(options: AgentServerOptions): Promise<Fas
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
+    frameworkErrors,
+    clientErrorHandler,
   });
   options.metrics.connections('agent', guardConnections(app.server, options.connectionLimits, app.log, 'agent'));
   app.removeContentTypeParser('text/plain');
   installSchemaValidation(app);
+  installSecurityHeaders(app);
   installProblemHandlers(app);
   installAgentAuth(app, options.services);
   // Event details are stored as JSON text, which escapes NUL and lone surrogates: log lines keep them.

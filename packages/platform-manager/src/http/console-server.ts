@@ -5,7 +5,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { forwardingRoutes } from '../forwarding/forwarding-routes.js';
 import { type ConnectionLimits, fastifyConnectionOptions, guardConnections } from './connection-guard.js';
 import { installConsoleAuth, SESSION_COOKIE } from './console-auth.js';
-import { installProblemHandlers } from './error-handler.js';
+import { clientErrorHandler, frameworkErrors, installProblemHandlers } from './error-handler.js';
 import { installInputGuard } from './input-guard.js';
 import type { ManagerMetrics } from './manager-metrics.js';
 import { accountRoutes } from './routes/accounts.js';
@@ -21,6 +21,7 @@ import { ruleRoutes } from './routes/rules.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { settingRoutes } from './routes/settings.js';
 import { installSchemaValidation } from './schema-validation.js';
+import { installSecurityHeaders } from './security-headers.js';
 import type { Services } from './service-types.js';
 import type { WakeHub } from './wake-hub.js';
 
@@ -56,11 +57,14 @@ export async function buildConsoleServer(options: ConsoleServerOptions): Promise
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
+    frameworkErrors,
+    clientErrorHandler,
   });
   options.metrics.connections('console', guardConnections(app.server, options.connectionLimits, app.log, 'console'));
   // JSON only: a text/plain body is refused with 415 rather than handed to a handler as a string.
   app.removeContentTypeParser('text/plain');
   installSchemaValidation(app);
+  installSecurityHeaders(app);
   installProblemHandlers(app);
   // Cookies are parsed in an onRequest hook that must run before the one that authenticates.
   await app.register(fastifyCookie, { hook: 'onRequest', parseOptions: {} });
