@@ -8,6 +8,8 @@ export interface SettingDefinition {
   readonly property: string;
   readonly schema: TSchema;
   readonly default: unknown;
+  /** Only an administrator may change it (the module's `administratorSettings`). */
+  readonly administratorOnly?: boolean;
 }
 
 export interface ModuleInfo {
@@ -16,6 +18,8 @@ export interface ModuleInfo {
   readonly description: string;
   readonly settings: TObject;
   readonly defaults: Readonly<Record<string, unknown>>;
+  /** Setting properties only an administrator may change. */
+  readonly administratorSettings: readonly string[];
 }
 
 export const PLATFORM_MODULE_ID = 'platform';
@@ -44,6 +48,7 @@ export function buildSettingCatalog(modules: readonly ManagerModule[]): SettingC
       description: 'Settings of the agent platform itself: heartbeats, network engine mode, fail mode, event spool.',
       settings: PlatformSettings,
       defaults: defaultsOf(PlatformSettings),
+      administratorSettings: [],
     },
   ];
   for (const module of modules) {
@@ -54,6 +59,7 @@ export function buildSettingCatalog(modules: readonly ManagerModule[]): SettingC
       description: module.description,
       settings: module.settings,
       defaults: defaultsOf(module.settings),
+      administratorSettings: [...(module.administratorSettings ?? [])],
     });
   }
   const definitions: SettingDefinition[] = [];
@@ -65,6 +71,7 @@ export function buildSettingCatalog(modules: readonly ManagerModule[]): SettingC
         property,
         schema,
         default: info.defaults[property],
+        administratorOnly: info.administratorSettings.includes(property),
       });
     }
   }

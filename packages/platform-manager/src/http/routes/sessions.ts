@@ -40,6 +40,9 @@ const ModuleInfo = Type.Object({
   description: Type.String(),
   settings: Type.Unknown({ description: 'JSON schema of the module settings' }),
   defaults: Type.Record(Type.String(), Type.Unknown()),
+  administratorSettings: Type.Array(Type.String(), {
+    description: 'Settings only an administrator may change, at any level',
+  }),
 });
 
 /** Health, login/logout, the caller, and the module catalogue. */
@@ -168,6 +171,9 @@ export async function sessionRoutes(scope: FastifyInstance, context: ConsoleRout
         response: { 200: PageOf(ModuleInfo), ...problemResponses },
       },
     },
-    async () => ({ items: [...services.modules.list()], nextCursor: null }),
+    async () => ({
+      items: services.modules.list().map((m) => ({ ...m, administratorSettings: [...m.administratorSettings] })),
+      nextCursor: null,
+    }),
   );
 }
