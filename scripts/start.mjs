@@ -66,6 +66,7 @@ if (manager.initialAdminPassword) {
     'First start: an administrator was created. This password is shown only once:',
     `  username admin`,
     `  password ${manager.initialAdminPassword}`,
+    '  (the first sign-in must replace it: PUT /api/me/password; nothing else is allowed until then)',
   );
 }
 lines.push(

@@ -1,7 +1,7 @@
 // The manager under load, in its own process so that it does not share an event loop (or a CPU
 // account) with the load generator. Started by run-manager-load.ts; prints one JSON line when ready
 // and stops on SIGTERM or when its parent goes away.
-import { type RunningManager, startManager } from '@bulwark/platform-manager';
+import { defaultListenerLimits, type RunningManager, startManager } from '@bulwark/platform-manager';
 
 const BENCH_ACTOR = { kind: 'system', id: null, name: 'manager-load bench' } as const;
 
@@ -19,6 +19,13 @@ if (dataDir === undefined) {
   process.exit(2);
 }
 
+// The whole simulated fleet connects from 127.0.0.1: lift the per-address cap to the port's share.
+const limits = defaultListenerLimits();
+const connectionLimits = {
+  ...limits,
+  agent: { ...limits.agent, maxConnectionsPerAddress: limits.agent.maxConnections },
+};
+
 let manager: RunningManager;
 try {
   manager = await startManager({
@@ -28,6 +35,7 @@ try {
     agentPort: 0,
     listenAddress: '127.0.0.1',
     logger: { level: logLevel ?? 'warn' },
+    connectionLimits,
   });
 } catch (error) {
   process.stderr.write(`manager did not start: ${(error as Error).stack}\n`);

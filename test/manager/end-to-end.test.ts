@@ -50,6 +50,15 @@ describe('manager end to end on SQLite', () => {
     assert.match(setCookie, /SameSite=Strict/i);
     const cookie = setCookie.split(';')[0]!;
     const csrf: string = login.json.csrfToken;
+    // The printed first password must be replaced before anything else.
+    assert.equal(login.json.user.mustChangePassword, true);
+    const changed = await call(api('/api/me/password'), {
+      method: 'PUT',
+      body: { currentPassword: t.manager.initialAdminPassword, newPassword: 'the console password' },
+      headers: { cookie, 'x-csrf-token': csrf },
+      ca,
+    });
+    assert.equal(changed.status, 200, changed.text);
 
     const me = await call(api('/api/me'), { headers: { cookie }, ca });
     assert.equal(me.status, 200);

@@ -85,6 +85,8 @@ export interface HttpCall {
   readonly key?: string;
   readonly cert?: string;
   readonly timeoutMs?: number;
+  /** Source address, e.g. another 127.0.0.x to act as a second client. */
+  readonly localAddress?: string;
 }
 
 /** One HTTPS request on a fresh connection, trusting only the manager's CA. */
@@ -105,6 +107,7 @@ export function call(url: string, options: HttpCall): Promise<HttpAnswer> {
       ...(options.key === undefined ? {} : { key: options.key, cert: options.cert }),
       agent: false,
       timeout: options.timeoutMs ?? 20_000,
+      ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
     });
     request.on('timeout', () => request.destroy(new Error(`no answer from ${url}`)));
     request.on('error', reject);

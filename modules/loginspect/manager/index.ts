@@ -39,6 +39,8 @@ export const loginspectModule: ManagerModule<typeof LogInspectSettings> = {
   description:
     'Reads system and application logs (files and the journal) and raises events for attacks and risky changes: brute force, privilege use, account changes, crashes, web attacks; runs OSSEC/Wazuh-format decoders and rules.',
   settings: LogInspectSettings,
+  // Which files and commands the agent reads as root and ships to the manager (issue 10, item 1).
+  administratorSettings: ['sources'],
   ruleSchema: LogInspectRule,
   builtInRules,
   recommend: (inventory) => {

@@ -1,5 +1,11 @@
 export { checkoutDataDirs, parseManagerArguments } from './cli/manager-arguments.js';
 export { createApiKeyCommandLine } from './cli/offline-api-key.js';
+export { type AgentQuotaRates, DEFAULT_AGENT_QUOTA } from './http/agent-quota.js';
+export {
+  type ConnectionLimits,
+  defaultListenerLimits,
+  type ListenerLimits,
+} from './http/connection-guard.js';
 export { ProblemTypes, problemTypeUrn } from './http/problem-types.js';
 export {
   DEFAULT_AGENT_PORT,

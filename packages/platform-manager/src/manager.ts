@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { startForwarding } from './forwarding/forwarder.js';
 import { siemFieldSource } from './forwarding/siem-field-source.js';
+import type { AgentQuotaRates } from './http/agent-quota.js';
 import { buildAgentServer } from './http/agent-server.js';
+import { defaultListenerLimits, type ListenerLimits } from './http/connection-guard.js';
 import { buildConsoleServer } from './http/console-server.js';
 import { ManagerMetrics } from './http/manager-metrics.js';
 import type { Services } from './http/service-types.js';
@@ -44,6 +46,10 @@ export interface ManagerOptions {
   readonly now?: () => number;
   /** Lifetime of the agent certificates this manager signs (default 730 days); tests shorten it. */
   readonly agentCertificateValidityMs?: number;
+  /** Per-computer event upload quotas on the agent port; default DEFAULT_AGENT_QUOTA. */
+  readonly agentQuota?: AgentQuotaRates;
+  /** Connection limits and deadlines per listener; default defaultListenerLimits() (from the descriptor limit). */
+  readonly connectionLimits?: ListenerLimits;
   /** Collect every console route as it is registered (the route-table test). */
   readonly onConsoleRoute?: (route: { method: string | string[]; url: string; role: string | undefined }) => void;
 }
@@ -116,8 +122,10 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
     // A module upgrade may change what a computer's policy compiles to; agents learn at their heartbeat.
     await services.configuration.recompute('all');
 
+    const connectionLimits = options.connectionLimits ?? defaultListenerLimits();
     consoleApp = await buildConsoleServer({
       services,
+      connectionLimits: connectionLimits.console,
       wakeHub,
       version: MANAGER_VERSION,
       // The chain includes the CA so that clients can pin its fingerprint (bulwark --ca-fingerprint).
@@ -130,7 +138,16 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
       },
       ...(options.onConsoleRoute === undefined ? {} : { onRoute: options.onConsoleRoute }),
     });
-    agentApp = await buildAgentServer({ services, pki, wakeHub, logger, metrics });
+    agentApp = await buildAgentServer({
+      services,
+      connectionLimits: connectionLimits.agent,
+      pki,
+      wakeHub,
+      logger,
+      metrics,
+      ...(options.agentQuota === undefined ? {} : { quota: options.agentQuota }),
+      ...(options.now === undefined ? {} : { now: options.now }),
+    });
     // Manager nodes sharing PostgreSQL pass wakes to each other: a poll may be held by another node.
     if (options.databaseUrl !== undefined)
       relay = await startPostgresWakeRelay(options.databaseUrl, wakeHub, agentApp.log);

@@ -103,6 +103,13 @@ export type HeartbeatResponse = Static<typeof HeartbeatResponse>;
 
 export const MAX_EVENTS_PER_BATCH = 1000;
 
+/**
+ * The largest event the manager stores, as JSON (UTF-8 bytes). A batch holding a larger one is
+ * answered 413 naming it; the agent then sends smaller batches until that event is alone, and
+ * drops it (counted as invalid), so it cannot hold back the events after it.
+ */
+export const MAX_EVENT_BYTES = 65_536;
+
 export const EventBatch = Type.Object(
   { events: Type.Array(AgentEvent, { minItems: 1, maxItems: MAX_EVENTS_PER_BATCH }) },
   { additionalProperties: false },

@@ -89,6 +89,12 @@ export interface ManagerModule<S extends TObject = TObject> {
    * Setting keys are `<module id>.<property>`; policies and computers store only overrides.
    */
   readonly settings: S;
+  /**
+   * Settings (property names of `settings`) only an administrator may set or remove, at any level:
+   * those that widen what the agent does as root on the host (which files it reads and ships, say).
+   * An operator's change of one is refused (403) with the reason.
+   */
+  readonly administratorSettings?: readonly string[];
   /** Schema of one rule of this module, for rules created through the API. */
   readonly ruleSchema?: TSchema;
   /** Rules shipped with the module; each has a string `id` unique within the module. */

@@ -59,6 +59,7 @@ async function serve(options: ServeCommand): Promise<void> {
       '  First start: a console administrator was created. Its password is shown only this once:',
       '    username: admin',
       `    password: ${manager.initialAdminPassword}`,
+      '  The first sign-in must replace it (PUT /api/me/password); nothing else is allowed until then.',
       '  Make an API key for the CLI:',
       `    ${createApiKeyCommandLine(options.dataDir, options.databaseUrl)}`,
     );

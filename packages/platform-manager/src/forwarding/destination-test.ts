@@ -29,6 +29,7 @@ export function testEvent(destination: Destination, at: Date): ForwardedEvent {
     computerId: '00000000-0000-0000-0000-000000000000',
     seq: 0,
     time: at.toISOString(),
+    agentTime: at.toISOString(),
     receivedAt: at.toISOString(),
     module: 'forwarding',
     type: 'test',

@@ -74,6 +74,7 @@ export async function readFeed(
       'e.action',
       'e.summary',
       'e.details_json',
+      'e.agent_time',
     ])
     .orderBy('f.tx')
     .orderBy('f.seq')
@@ -96,6 +97,7 @@ export async function readFeed(
       action: row.action,
       summary: row.summary ?? '',
       details_json: row.details_json,
+      agent_time: row.agent_time === null ? null : Number(row.agent_time),
     });
     return {
       cursor: position,

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { IdParams, NoContent, problemResponses } from '../http/common-schemas.js';
+import { IdParams, NoContent, PageQuery, problemResponses } from '../http/common-schemas.js';
+import { pageOfList } from '../http/list-pages.js';
 import type { TypeBoxProvider } from '../http/schema-validation.js';
 import { actorOf, sendResult } from '../http/service-types.js';
 import { Destination, DestinationStatus, NewDestination } from './destination-schema.js';
@@ -33,12 +34,17 @@ export async function forwardingRoutes(
       schema: {
         tags,
         response: {
-          200: Type.Object({ items: Type.Array(Destination), nextCursor: Type.Null() }),
+          200: Type.Object({ items: Type.Array(Destination), nextCursor: Type.Union([Type.String(), Type.Null()]) }),
           ...problemResponses,
         },
+        querystring: Type.Object({ ...PageQuery }, { additionalProperties: false }),
       },
     },
-    async (_request, reply) => sendResult(reply, await forwarding.list(), (items) => ({ items, nextCursor: null })),
+    async (request, reply) => {
+      const all = await forwarding.list();
+      if (!all.ok) return sendResult(reply, all);
+      return sendResult(reply, pageOfList(all.value, request.query));
+    },
   );
   app.post(
     '/api/forwarding/destinations',

@@ -53,6 +53,7 @@ function realEvent(): ForwardedEvent {
     seq: 12,
     time: e.time ?? '',
     receivedAt: e.time ?? '',
+    agentTime: e.time ?? '',
     module: e.module,
     type: e.type,
     severity: e.severity,

@@ -1,6 +1,7 @@
 import type { TLSSocket } from 'node:tls';
-import type { FastifyInstance } from 'fastify';
-import { sendProblem } from './problem-types.js';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { type ProblemName, sendProblem } from './problem-types.js';
+import { RefusalLog } from './refusal-log.js';
 import type { Services } from './service-types.js';
 
 declare module 'fastify' {
@@ -39,19 +40,35 @@ export function installAgentAuth(app: FastifyInstance, services: Services): void
     }
   });
 
+  const refusals = new RefusalLog(app.log);
+  /** Refuses the request and logs why: a forged or stale certificate is worth an operator's look. */
+  const refuse = (request: FastifyRequest, reply: FastifyReply, name: ProblemName, reason: string) => {
+    const socket = request.raw.socket as TLSSocket;
+    const peer = typeof socket.getPeerCertificate === 'function' ? socket.getPeerCertificate() : null;
+    refusals.note(`agent request refused: ${reason}`, {
+      address: request.ip,
+      route: request.routeOptions.url,
+      certificateSubject: peer?.subject?.CN,
+      certificateIssuer: peer?.issuer?.CN,
+      certificateFingerprint256: peer?.fingerprint256,
+    });
+    return sendProblem(reply, name, reason);
+  };
+
   app.addHook('onRequest', async (request, reply) => {
     if (request.is404) return;
     if (request.routeOptions.config.computerCertificate === false) return;
     const socket = request.raw.socket as TLSSocket;
     if (typeof socket.getPeerCertificate !== 'function') {
-      return sendProblem(reply, 'unauthenticated', 'the agent port needs TLS with a client certificate');
+      return refuse(request, reply, 'unauthenticated', 'the agent port needs TLS with a client certificate');
     }
     const peer = socket.getPeerCertificate();
     if (peer === null || Object.keys(peer).length === 0) {
-      return sendProblem(reply, 'unauthenticated', 'a client certificate is required; activate the agent first');
+      return refuse(request, reply, 'unauthenticated', 'a client certificate is required; activate the agent first');
     }
     if (!socket.authorized) {
-      return sendProblem(
+      return refuse(
+        request,
         reply,
         'unauthenticated',
         `the client certificate was not issued by this manager (${String(socket.authorizationError ?? 'untrusted')})`,
@@ -59,12 +76,13 @@ export function installAgentAuth(app: FastifyInstance, services: Services): void
     }
     const computerId = typeof peer.subject?.CN === 'string' ? peer.subject.CN : '';
     if (!UUID.test(computerId)) {
-      return sendProblem(reply, 'forbidden', 'the client certificate does not name a computer');
+      return refuse(request, reply, 'forbidden', 'the client certificate does not name a computer');
     }
     const computer = await services.computers.get(computerId);
-    if (!computer.ok) return sendProblem(reply, 'forbidden', 'the computer of this certificate is not known');
+    if (!computer.ok) return refuse(request, reply, 'forbidden', 'the computer of this certificate is not known');
     if (computer.value.status === 'deactivated' || computer.value.deactivatedAt !== null) {
-      return sendProblem(
+      return refuse(
+        request,
         reply,
         'computer-deactivated',
         'this computer was deactivated on the manager; the agent stops and removes its kernel hooks (activate it again to protect this host)',
@@ -76,7 +94,7 @@ export function installAgentAuth(app: FastifyInstance, services: Services): void
     const renewed =
       serial !== '' && serial !== current && (await services.certificateRenewal.promoteIfPending(computerId, serial));
     if (serial === '' || (serial !== current && !renewed) || (await services.computers.isCertificateRevoked(serial))) {
-      return sendProblem(reply, 'forbidden', 'this certificate was replaced or revoked; activate the agent again');
+      return refuse(request, reply, 'forbidden', 'this certificate was replaced or revoked; activate the agent again');
     }
     request.computerId = computerId;
   });

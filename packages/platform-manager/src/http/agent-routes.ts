@@ -11,6 +11,7 @@ import {
   HeartbeatRequest,
   HeartbeatResponse,
   InventoryReport,
+  MAX_EVENT_BYTES,
   SecurityConfiguration,
   SnapshotOffer,
   SnapshotOfferAnswer,
@@ -22,6 +23,7 @@ import {
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { normaliseSerial } from './agent-auth.js';
+import { AgentQuota } from './agent-quota.js';
 import type { AgentServerOptions } from './agent-server.js';
 import { problemResponses } from './common-schemas.js';
 import { sendProblem } from './problem-types.js';
@@ -29,7 +31,8 @@ import type { TypeBoxProvider } from './schema-validation.js';
 import { sendResult, sendServiceError } from './service-types.js';
 
 // Per-route body limits: a full event batch or a host's package list is far bigger than a heartbeat.
-const EVENTS_BODY_LIMIT = 8 * 1_048_576;
+// An agent answered 413 halves its batch and sends again, so the limit bounds memory, not events.
+export const EVENTS_BODY_LIMIT = 4 * 1_048_576;
 const INVENTORY_BODY_LIMIT = 16 * 1_048_576;
 // A command result is cut to 256 KiB by the agent; a snapshot page is 500 entries of a few hundred bytes.
 const COMMAND_OUTCOME_BODY_LIMIT = 1_048_576;
@@ -37,6 +40,8 @@ const SNAPSHOT_PAGE_BODY_LIMIT = 8 * 1_048_576;
 
 // One agent holds one poll; a few more cover reconnects. Beyond that it is a misbehaving client.
 const MAX_WAKE_POLLS_PER_COMPUTER = 4;
+// The agent uploads one batch at a time; a second covers a retry racing a slow answer.
+const MAX_EVENT_UPLOADS_PER_COMPUTER = 2;
 
 const CommandParams = Type.Object(
   { id: Type.String({ minLength: 1, maxLength: 64 }) },
@@ -52,6 +57,8 @@ const VersionParams = Type.Object(
 export async function agentRoutes(scope: FastifyInstance, options: AgentServerOptions): Promise<void> {
   const app = scope.withTypeProvider<TypeBoxProvider>();
   const { services, pki, wakeHub } = options;
+  const quota = new AgentQuota(options.quota, options.now);
+  const uploading = new Map<string, number>();
 
   app.post(
     AgentRoutes.activate.path,
@@ -125,9 +132,53 @@ export async function agentRoutes(scope: FastifyInstance, options: AgentServerOp
     {
       bodyLimit: EVENTS_BODY_LIMIT,
       schema: { body: EventBatch, response: { 200: EventBatchAck, ...problemResponses } },
+      // Before the body is read: a computer over its quota costs no memory.
+      onRequest: async (request, reply) => {
+        const computerId = request.computerId;
+        if (computerId === null) return;
+        const wait = quota.retryAfterSeconds(computerId);
+        const busy = (uploading.get(computerId) ?? 0) >= MAX_EVENT_UPLOADS_PER_COMPUTER;
+        if (wait > 0 || busy) {
+          options.metrics.uploadDeferred(busy ? 'concurrent' : 'quota');
+          const seconds = Math.max(wait, 1);
+          reply.header('retry-after', String(seconds));
+          return sendProblem(
+            reply,
+            'rate-limited',
+            busy
+              ? `this computer already has ${MAX_EVENT_UPLOADS_PER_COMPUTER} event uploads in progress; keep the events and retry in ${seconds} s`
+              : `this computer sent more events than its quota allows; keep them and retry in ${seconds} s`,
+          );
+        }
+        uploading.set(computerId, (uploading.get(computerId) ?? 0) + 1);
+        reply.raw.once('close', () => {
+          const left = (uploading.get(computerId) ?? 1) - 1;
+          if (left > 0) uploading.set(computerId, left);
+          else uploading.delete(computerId);
+          // Whatever the outcome, reading the body cost its bytes.
+          quota.charge(computerId, 0, Number(request.headers['content-length'] ?? 0) || 0);
+        });
+      },
     },
     async (request, reply) => {
-      const result = await services.events.ingest(request.computerId!, request.body.events);
+      const { events } = request.body;
+      const computerId = request.computerId!;
+      quota.charge(computerId, events.length, 0);
+      const oversized = events.flatMap((event, i) => {
+        const bytes = Buffer.byteLength(JSON.stringify(event));
+        return bytes > MAX_EVENT_BYTES
+          ? [{ path: `/events/${i}`, message: `the event is ${bytes} bytes; at most ${MAX_EVENT_BYTES} are accepted` }]
+          : [];
+      });
+      if (oversized.length > 0) {
+        return sendProblem(
+          reply,
+          'payload-too-large',
+          `${oversized.length} event(s) larger than ${MAX_EVENT_BYTES} bytes; nothing of this batch was stored`,
+          oversized.slice(0, 20),
+        );
+      }
+      const result = await services.events.ingest(computerId, events);
       if (result.ok) options.metrics.eventsIngested(result.value.accepted, result.value.duplicates);
       return sendResult(reply, result);
     },

@@ -13,6 +13,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The least role a caller needs; `none` = public. Every console route must say. */
     role?: RouteRole;
+    /** Open to a user who must change the password first (`/api/me`, the change itself, logout). */
+    beforePasswordChange?: boolean;
   }
   interface FastifyRequest {
     principal: Principal | null;
@@ -57,6 +59,13 @@ export function installConsoleAuth(app: FastifyInstance, services: Services): vo
     if (caller === null) return reply;
     if (!hasRole(caller, role)) {
       return sendProblem(reply, 'forbidden', `this needs the ${role} role; the caller is ${caller.role}`);
+    }
+    if (caller.mustChangePassword === true && request.routeOptions.config.beforePasswordChange !== true) {
+      return sendProblem(
+        reply,
+        'forbidden',
+        'the password of this account was printed at first start; change it first with PUT /api/me/password',
+      );
     }
     request.principal = caller;
   });

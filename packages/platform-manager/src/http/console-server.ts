@@ -3,8 +3,10 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { forwardingRoutes } from '../forwarding/forwarding-routes.js';
+import { type ConnectionLimits, fastifyConnectionOptions, guardConnections } from './connection-guard.js';
 import { installConsoleAuth, SESSION_COOKIE } from './console-auth.js';
-import { installProblemHandlers } from './error-handler.js';
+import { clientErrorHandler, frameworkErrors, installProblemHandlers } from './error-handler.js';
+import { installInputGuard } from './input-guard.js';
 import type { ManagerMetrics } from './manager-metrics.js';
 import { accountRoutes } from './routes/accounts.js';
 import { activationTokenRoutes } from './routes/activation-tokens.js';
@@ -22,6 +24,7 @@ import { ruleRoutes } from './routes/rules.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { settingRoutes } from './routes/settings.js';
 import { installSchemaValidation } from './schema-validation.js';
+import { installSecurityHeaders } from './security-headers.js';
 import type { Services } from './service-types.js';
 import type { WakeHub } from './wake-hub.js';
 
@@ -36,6 +39,7 @@ export interface ConsoleServerOptions {
   readonly metrics: ManagerMetrics;
   /** The agent port once listening: activation-token answers say where agents connect. */
   readonly agentPort?: () => number | null;
+  readonly connectionLimits: ConnectionLimits;
   /** Called for every route as it is registered (the route-table test collects them). */
   readonly onRoute?: (route: { method: string | string[]; url: string; role: string | undefined }) => void;
 }
@@ -50,21 +54,28 @@ export interface ConsoleRouteContext {
 
 /** The console/API listener (default port 4119): the REST API of docs/api.md, its OpenAPI document and UI. */
 export async function buildConsoleServer(options: ConsoleServerOptions): Promise<FastifyInstance> {
+  const connection = fastifyConnectionOptions(options.connectionLimits);
   const app = Fastify({
-    https: { key: options.tls.key, cert: options.tls.cert },
+    requestTimeout: connection.requestTimeout,
+    https: { ...connection.https, key: options.tls.key, cert: options.tls.cert },
     logger: options.logger,
     bodyLimit: BODY_LIMIT_BYTES,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
+    frameworkErrors,
+    clientErrorHandler,
   });
+  options.metrics.connections('console', guardConnections(app.server, options.connectionLimits, app.log, 'console'));
   // JSON only: a text/plain body is refused with 415 rather than handed to a handler as a string.
   app.removeContentTypeParser('text/plain');
   installSchemaValidation(app);
+  installSecurityHeaders(app);
   installProblemHandlers(app);
   // Cookies are parsed in an onRequest hook that must run before the one that authenticates.
   await app.register(fastifyCookie, { hook: 'onRequest', parseOptions: {} });
   installConsoleAuth(app, options.services);
+  installInputGuard(app);
   options.metrics.instrument(app, 'console');
   if (options.onRoute !== undefined) {
     // After the auth hook, so the report shows the role it settled on.

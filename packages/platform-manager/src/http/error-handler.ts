@@ -1,5 +1,6 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
-import { type ProblemIssue, type ProblemName, sendProblem } from './problem-types.js';
+import type { Socket } from 'node:net';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { PROBLEM_CONTENT_TYPE, type ProblemIssue, type ProblemName, problem, sendProblem } from './problem-types.js';
 
 /** Fastify's own error codes that are the client's fault, and the problem each one is. */
 const CLIENT_ERRORS: Readonly<Record<string, ProblemName>> = {
@@ -10,6 +11,7 @@ const CLIENT_ERRORS: Readonly<Record<string, ProblemName>> = {
   FST_ERR_CTP_INVALID_JSON_BODY: 'validation',
   FST_ERR_VALIDATION: 'validation',
   FST_ERR_BAD_URL: 'validation',
+  FST_ERR_MAX_PARAM_LENGTH: 'uri-too-long',
   FST_ERR_ASYNC_CONSTRAINT: 'validation',
 };
 
@@ -44,4 +46,41 @@ export function installProblemHandlers(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => {
     return sendProblem(reply, 'not-found', `no route ${request.method} ${request.url.split('?')[0]}`);
   });
+}
+
+/**
+ * Fastify's `frameworkErrors`: errors it raises before any route runs (a path that does not
+ * decode, `/api/computers/%ff%fe`; a path segment over maxParamLength, a 5,000-character id)
+ * answer problem+json like every other error, not Fastify's own JSON.
+ */
+export function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const name = (error.code === undefined ? undefined : CLIENT_ERRORS[error.code]) ?? 'validation';
+  const detail =
+    name === 'uri-too-long'
+      ? 'a path segment is longer than the manager accepts (ids are UUIDs)'
+      : 'the URL path is not valid percent-encoded UTF-8';
+  sendProblem(reply, name, detail);
+}
+
+/**
+ * Errors of the HTTP parser itself (headers too large, a request not received in time, bytes
+ * that are not HTTP): no request exists yet, so the problem is written to the socket directly.
+ */
+export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const name: ProblemName =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? 'headers-too-large'
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? 'request-timeout'
+        : error.code === 'HPE_URI_TOO_LONG'
+          ? 'uri-too-long'
+          : 'validation';
+  const body = JSON.stringify(problem(name, 'the request could not be read as HTTP'));
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${problem(name).status} ${problem(name).title}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
 }

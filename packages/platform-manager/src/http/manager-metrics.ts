@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { ConnectionCounters } from './connection-guard.js';
 
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
@@ -28,6 +29,13 @@ export class ManagerMetrics {
   readonly #requests = new Map<string, { labels: Record<string, string>; count: number }>();
   readonly #durations = new Map<string, { labels: Record<string, string>; histogram: Histogram }>();
   readonly #events = { accepted: 0, duplicate: 0 };
+  readonly #deferred = { quota: 0, concurrent: 0 };
+  readonly #connections = new Map<string, ConnectionCounters>();
+
+  /** The live counters of a listener's connection guard. */
+  connections(listener: 'console' | 'agent', counters: ConnectionCounters): void {
+    this.#connections.set(listener, counters);
+  }
 
   /** Counts every answered request of `app` under `server` (console or agent). */
   instrument(app: FastifyInstance, server: 'console' | 'agent'): void {
@@ -63,6 +71,11 @@ export class ManagerMetrics {
     this.#events.duplicate += duplicates;
   }
 
+  /** An event upload answered 429: the agent keeps the batch and retries. */
+  uploadDeferred(reason: 'quota' | 'concurrent'): void {
+    this.#deferred[reason]++;
+  }
+
   render(gauges: { version: string; wakePolls: number; computers: Readonly<Record<string, number>> | null }): string {
     const out: string[] = [];
     out.push('# HELP bulwark_manager_info The manager build.', '# TYPE bulwark_manager_info gauge');
@@ -90,6 +103,19 @@ export class ManagerMetrics {
     out.push('# TYPE bulwark_events_received_total counter');
     out.push(`bulwark_events_received_total{result="accepted"} ${this.#events.accepted}`);
     out.push(`bulwark_events_received_total{result="duplicate"} ${this.#events.duplicate}`);
+
+    out.push('# HELP bulwark_event_uploads_deferred_total Event uploads answered 429 (kept by the agent, retried).');
+    out.push('# TYPE bulwark_event_uploads_deferred_total counter');
+    for (const [reason, count] of Object.entries(this.#deferred)) {
+      out.push(`bulwark_event_uploads_deferred_total${labels({ reason })} ${count}`);
+    }
+
+    out.push('# HELP bulwark_connections_closed_total Connections closed by the guard: over a limit, or idle.');
+    out.push('# TYPE bulwark_connections_closed_total counter');
+    for (const [listener, counters] of this.#connections) {
+      out.push(`bulwark_connections_closed_total${labels({ listener, reason: 'limit' })} ${counters.refused}`);
+      out.push(`bulwark_connections_closed_total${labels({ listener, reason: 'idle' })} ${counters.idleClosed}`);
+    }
 
     out.push('# HELP bulwark_agent_wake_polls Wake long-polls agents hold open now.');
     out.push('# TYPE bulwark_agent_wake_polls gauge');

@@ -12,10 +12,13 @@ export const ProblemTypes = {
   /** To an agent: its computer was deactivated; it stops and removes its hooks (COMPUTER_DEACTIVATED_PROBLEM). */
   'computer-deactivated': { status: 403, title: 'This computer was deactivated' },
   'not-found': { status: 404, title: 'Not found' },
+  'request-timeout': { status: 408, title: 'The request was not received in time' },
   conflict: { status: 409, title: 'Conflict with the current state' },
   'payload-too-large': { status: 413, title: 'The request body is too large' },
+  'uri-too-long': { status: 414, title: 'The request URL is too long' },
   'unsupported-media-type': { status: 415, title: 'Unsupported content type' },
   'rate-limited': { status: 429, title: 'Too many requests' },
+  'headers-too-large': { status: 431, title: 'The request headers are too large' },
   internal: { status: 500, title: 'Internal error' },
 } as const;
 

@@ -6,6 +6,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { loadOrCreatePki, type ManagerPki } from '../pki/certificate-authority.js';
 import { openTestServices, type TestServices } from '../services/test-services.js';
 import type { TestStore } from '../storage/test-stores.js';
+import { defaultListenerLimits } from './connection-guard.js';
 import { buildConsoleServer } from './console-server.js';
 import { ManagerMetrics } from './manager-metrics.js';
 import { WakeHub } from './wake-hub.js';
@@ -44,6 +45,7 @@ export async function openTestConsole(
       tls: { key: pki.serverKeyPem, cert: pki.serverCertPem },
       logger: false,
       metrics: new ManagerMetrics(),
+      connectionLimits: defaultListenerLimits().console,
     });
     const dataDir = dir;
     return {

@@ -9,6 +9,9 @@ import type { Actor } from './roles.js';
 import { newCredential, parseCredential, secretMatches } from './secrets.js';
 import { iso, parseTime } from './time.js';
 
+/** How long an activation token lasts when its creator names no expiry. */
+export const DEFAULT_TOKEN_LIFETIME_MS = 24 * 3_600_000;
+
 export type ActivationTokenState = 'active' | 'expired' | 'used-up' | 'revoked';
 
 export interface ActivationToken {
@@ -90,7 +93,8 @@ export function activationTokensService(ctx: ServiceContext) {
     const now = ctx.now();
     const name = (input.name ?? '').trim() || `token ${new Date(now).toISOString()}`;
     if (name.length > 128) return fail('validation', 'token name must be at most 128 characters');
-    let expiresAt: number | null = null;
+    // Left out: the token expires in a day. A token that never expires must be asked for (null).
+    let expiresAt: number | null = input.expiresAt === undefined ? now + DEFAULT_TOKEN_LIFETIME_MS : null;
     if (input.expiresAt !== undefined && input.expiresAt !== null) {
       const parsed = parseTime(input.expiresAt);
       if (parsed === undefined) return fail('validation', 'expiresAt must be an ISO 8601 time');

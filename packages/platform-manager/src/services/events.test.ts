@@ -36,7 +36,8 @@ for (const testStore of await testStores()) {
     let t: TestServices;
     let one: string;
     let two: string;
-    const base = Date.parse('2026-02-01T00:00:00.000Z');
+    // Just after the test clock (START): agent times within the window are kept as sent.
+    const base = Date.parse('2026-01-01T00:00:00.000Z');
     before(async () => {
       t = await openTestServices(testStore);
       one = await activateComputer(t.services, 'events-one');
@@ -76,6 +77,7 @@ for (const testStore of await testStores()) {
           computerId: one,
           seq: 8,
           time: new Date(base + 8000).toISOString(),
+          agentTime: new Date(base + 8000).toISOString(),
           module: 'firewall',
           type: 'detect',
           severity: 'high',

@@ -12,7 +12,10 @@ export interface StoredEvent {
   readonly id: string;
   readonly computerId: string;
   readonly seq: number;
+  /** The agent's time, clamped into [receivedAt - EVENT_MAX_AGE_MS, receivedAt + EVENT_MAX_AHEAD_MS]. */
   readonly time: string;
+  /** The time the agent gave: differs from `time` only when that was outside the window. */
+  readonly agentTime: string;
   readonly receivedAt: string;
   readonly module: string;
   readonly type: string;
@@ -61,12 +64,26 @@ export interface EventFilter {
  */
 const ROWS_PER_INSERT = 1000;
 
+/**
+ * How far an agent's clock may run ahead of the manager's (skew, a slow NTP start). A later time
+ * (year 9999) would keep an event first in every list and out of reach of retention for good.
+ */
+export const EVENT_MAX_AHEAD_MS = 5 * 60_000;
+/** How old an event may be when it arrives (an agent offline for weeks keeps its spool). */
+export const EVENT_MAX_AGE_MS = 30 * 24 * 3_600_000;
+
+/** The time an event is filed under: the agent's, moved into the accepted window when outside it. */
+export function clampEventTime(agentTime: number, receivedAt: number): number {
+  return Math.min(Math.max(agentTime, receivedAt - EVENT_MAX_AGE_MS), receivedAt + EVENT_MAX_AHEAD_MS);
+}
+
 export function presentEvent(row: EventRow): StoredEvent {
   return {
     id: row.id,
     computerId: row.computer_id,
     seq: row.seq,
     time: iso(row.time),
+    agentTime: iso(row.agent_time ?? row.time),
     receivedAt: iso(row.received_at),
     module: row.module,
     type: row.type,
@@ -143,21 +160,26 @@ export function eventsService(ctx: ServiceContext) {
     if (!computer) return fail('not-found', `computer ${computerId} not found`);
     if (events.length === 0) return ok({ accepted: 0, duplicates: 0 });
     const now = ctx.now();
-    const rows: NewEventRow[] = events.map((event) => ({
-      id: newOrderedId(now),
-      computer_id: computerId,
-      seq: event.seq,
-      time: parseTime(event.time) ?? now,
-      received_at: now,
-      module: event.module,
-      type: event.type,
-      severity: event.severity,
-      severity_rank: severityRank(event.severity),
-      rule_id: event.ruleId ?? null,
-      action: event.action ?? null,
-      summary: event.summary,
-      details_json: event.details === undefined ? null : JSON.stringify(event.details),
-    }));
+    const rows: NewEventRow[] = events.map((event) => {
+      const agentTime = parseTime(event.time) ?? now;
+      const time = clampEventTime(agentTime, now);
+      return {
+        id: newOrderedId(now),
+        computer_id: computerId,
+        seq: event.seq,
+        time,
+        agent_time: time === agentTime ? null : agentTime,
+        received_at: now,
+        module: event.module,
+        type: event.type,
+        severity: event.severity,
+        severity_rank: severityRank(event.severity),
+        rule_id: event.ruleId ?? null,
+        action: event.action ?? null,
+        summary: event.summary,
+        details_json: event.details === undefined ? null : JSON.stringify(event.details),
+      };
+    });
     const accepted = await inTransaction(ctx.db, async (trx) => {
       let inserted = 0;
       for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
@@ -220,6 +242,12 @@ export function eventsService(ctx: ServiceContext) {
     return module?.innerRule?.(event.ruleId)?.assignableRuleId ?? null;
   }
 
+  /** One event, whole (lists may shorten large details). */
+  async function get(id: string): Promise<Result<StoredEvent>> {
+    const row = await ctx.db.selectFrom('events').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? ok(presentEvent(row)) : fail('not-found', `event ${id} not found`);
+  }
+
   /** Every matching event, newest first, read in pages so an export of millions stays in bounded memory. */
   function exportEvents(filter: EventFilter = {}, pageSize = 1000): Result<AsyncIterable<StoredEvent>> {
     const bounds = checkFilter(filter, known);
@@ -248,7 +276,7 @@ export function eventsService(ctx: ServiceContext) {
     return ok({ deleted: Number(result.numDeletedRows) });
   }
 
-  return { ingest, query, export: exportEvents, deleteOlderThan };
+  return { ingest, query, get, export: exportEvents, deleteOlderThan };
 }
 
 export type EventsService = ReturnType<typeof eventsService>;

@@ -53,7 +53,11 @@ export function createServices(options: ServicesOptions) {
     users,
     apiKeys: apiKeysService(ctx),
     sessions: sessionsService(ctx, users),
-    modules: { list: () => ctx.catalog.modules },
+    modules: {
+      list: () => ctx.catalog.modules,
+      /** True when only an administrator may change the setting `key` (the module says so). */
+      administratorOnly: (key: string) => ctx.catalog.get(key)?.administratorOnly === true,
+    },
     policies: policiesService(ctx, configuration),
     settings: settingsService(ctx, configuration),
     configuration,

@@ -18,6 +18,8 @@ export interface Principal {
   readonly name: string;
   readonly role: Role;
   readonly kind: 'user' | 'api-key';
+  /** A user who signed in with a password someone else saw (the first administrator's): only changing it is allowed. */
+  readonly mustChangePassword?: boolean;
 }
 
 /** Who made a change, as the audit log records it. A Principal is an Actor. */

@@ -41,14 +41,38 @@ export function secretMatches(secret: string, storedHash: string): boolean {
   return equalHashes(sha256(secret), storedHash);
 }
 
-const SCRYPT = { N: 16_384, r: 8, p: 1, keyLength: 64 } as const;
+/**
+ * OWASP's Password Storage Cheat Sheet figure for scrypt: N=2^17, r=8, p=1 (128 MiB and a few
+ * hundred milliseconds per hash). Hashes made with other parameters still verify and are
+ * rewritten with these at the user's next sign-in (`needsRehash`).
+ */
+export const SCRYPT = { N: 131_072, r: 8, p: 1, keyLength: 64 } as const;
 
-function derive(password: string, salt: Buffer, N: number, r: number, p: number, keyLength: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    scrypt(password, salt, keyLength, { N, r, p, maxmem: 256 * N * r }, (error, key) =>
-      error ? reject(error) : resolve(key),
-    );
-  });
+/** Each derivation holds 128·N·r bytes: two at a time bound the memory a burst of sign-ins takes. */
+const MAX_CONCURRENT_DERIVATIONS = 2;
+let running = 0;
+const queued: (() => void)[] = [];
+
+async function derive(
+  password: string,
+  salt: Buffer,
+  N: number,
+  r: number,
+  p: number,
+  keyLength: number,
+): Promise<Buffer> {
+  if (running >= MAX_CONCURRENT_DERIVATIONS) await new Promise<void>((resolve) => queued.push(resolve));
+  running++;
+  try {
+    return await new Promise((resolve, reject) => {
+      scrypt(password, salt, keyLength, { N, r, p, maxmem: 256 * N * r }, (error, key) =>
+        error ? reject(error) : resolve(key),
+      );
+    });
+  } finally {
+    running--;
+    queued.shift()?.();
+  }
 }
 
 /** Passwords are low-entropy: a slow, salted hash, stored with its parameters so they can change. */
@@ -58,12 +82,32 @@ export async function hashPassword(password: string): Promise<string> {
   return ['scrypt', SCRYPT.N, SCRYPT.r, SCRYPT.p, salt.toString('base64'), key.toString('base64')].join('$');
 }
 
+/** Parameters a stored hash would take an attacker to test; anything stronger than ours is not weakened. */
+const MAX_STORED_N = 1_048_576;
+
 export async function verifyPasswordHash(password: string, stored: string): Promise<boolean> {
   const [scheme, n, r, p, salt, key] = stored.split('$');
   if (scheme !== 'scrypt' || !n || !r || !p || !salt || !key) return false;
+  if (
+    !(
+      Number(n) >= 2 &&
+      Number(n) <= MAX_STORED_N &&
+      Number(r) >= 1 &&
+      Number(r) <= 32 &&
+      Number(p) >= 1 &&
+      Number(p) <= 16
+    )
+  )
+    return false;
   const expected = Buffer.from(key, 'base64');
   const actual = await derive(password, Buffer.from(salt, 'base64'), Number(n), Number(r), Number(p), expected.length);
   return actual.length === expected.length && timingSafeEqual(actual, expected);
+}
+
+/** True when a stored hash was made with other parameters than today's (rehash it at sign-in). */
+export function needsRehash(stored: string): boolean {
+  const [scheme, n, r, p] = stored.split('$');
+  return scheme !== 'scrypt' || Number(n) !== SCRYPT.N || Number(r) !== SCRYPT.r || Number(p) !== SCRYPT.p;
 }
 
 /** Spends the time of one verification, so an unknown user name answers as slowly as a known one. */

@@ -1,3 +1,4 @@
+import { recordAudit } from './audit.js';
 import type { ServiceContext } from './context.js';
 import { newId } from './ids.js';
 import { fail, ok, type Result } from './result.js';
@@ -47,14 +48,54 @@ export function sessionsService(ctx: ServiceContext, users: UsersService) {
       sessionToken,
       csrfToken,
       expiresAt: iso(expiresAt),
-      principal: { id: user.id, name: user.username, role: user.role as Role, kind: 'user' },
+      principal: {
+        id: user.id,
+        name: user.username,
+        role: user.role as Role,
+        kind: 'user',
+        ...(user.must_change_password === 1 ? { mustChangePassword: true } : {}),
+      },
     });
   }
 
-  async function login(username: string, password: string): Promise<Result<NewSession>> {
+  /**
+   * Signs a user in and audits the outcome, success or failure (`session.login`,
+   * `session.login-failed`, with the client's address). A failure names the account only when
+   * it exists: an unknown "user name" is often a password typed in the wrong field.
+   */
+  async function login(
+    username: string,
+    password: string,
+    client: { readonly address: string } = { address: 'unknown' },
+  ): Promise<Result<NewSession>> {
     const verified = await users.verifyPassword(username, password);
-    if (!verified.ok) return verified;
-    return create(verified.value.id);
+    if (!verified.ok) {
+      const known = await ctx.db.selectFrom('users').select('id').where('username', '=', username).executeTakeFirst();
+      await recordAudit(
+        ctx.db,
+        ctx.now(),
+        { kind: 'system', id: null, name: 'sign-in' },
+        'session.login-failed',
+        { kind: 'user', id: known?.id ?? null },
+        undefined,
+        known ? { username, address: client.address } : { username: null, unknownUser: true, address: client.address },
+      );
+      return verified;
+    }
+    const session = await create(verified.value.id);
+    if (session.ok) {
+      const { id, name } = verified.value;
+      await recordAudit(
+        ctx.db,
+        ctx.now(),
+        { kind: 'user', id, name },
+        'session.login',
+        { kind: 'user', id },
+        undefined,
+        { username: name, address: client.address },
+      );
+    }
+    return session;
   }
 
   async function authenticate(sessionToken: string, csrfToken?: string): Promise<Result<SessionAuthentication>> {
@@ -70,6 +111,7 @@ export function sessionsService(ctx: ServiceContext, users: UsersService) {
         'users.id as user_id',
         'users.username',
         'users.role',
+        'users.must_change_password',
       ])
       .where('sessions.token_hash', '=', sha256(sessionToken))
       .executeTakeFirst();
@@ -81,7 +123,13 @@ export function sessionsService(ctx: ServiceContext, users: UsersService) {
     const csrfValid =
       typeof csrfToken === 'string' && csrfToken.length > 0 && equalHashes(sha256(csrfToken), row.csrf_hash);
     return ok({
-      principal: { id: row.user_id, name: row.username, role: row.role as Role, kind: 'user' },
+      principal: {
+        id: row.user_id,
+        name: row.username,
+        role: row.role as Role,
+        kind: 'user',
+        ...(row.must_change_password === 1 ? { mustChangePassword: true } : {}),
+      },
       sessionId: row.id,
       csrfValid,
     });

@@ -14,6 +14,8 @@ export interface SettingDefinition {
   readonly property: string;
   readonly schema: TSchema;
   readonly default: unknown;
+  /** Only an administrator may change it (the module's `administratorSettings`). */
+  readonly administratorOnly?: boolean;
 }
 
 export interface ModuleInfo {
@@ -24,6 +26,8 @@ export interface ModuleInfo {
   readonly defaults: Readonly<Record<string, unknown>>;
   /** How the module's snapshot copies are presented (ManagerModule.snapshots), if it has any. */
   readonly snapshots?: ModuleSnapshotPresentation;
+  /** Setting properties only an administrator may change. */
+  readonly administratorSettings: readonly string[];
 }
 
 export const PLATFORM_MODULE_ID = 'platform';
@@ -52,6 +56,7 @@ export function buildSettingCatalog(modules: readonly ManagerModule[]): SettingC
       description: 'Settings of the agent platform itself: heartbeats, network engine mode, fail mode, event spool.',
       settings: PlatformSettings,
       defaults: defaultsOf(PlatformSettings),
+      administratorSettings: [],
     },
   ];
   for (const module of modules) {
@@ -63,6 +68,7 @@ export function buildSettingCatalog(modules: readonly ManagerModule[]): SettingC
       settings: module.settings,
       defaults: defaultsOf(module.settings),
       ...(module.snapshots === undefined ? {} : { snapshots: module.snapshots }),
+      administratorSettings: [...(module.administratorSettings ?? [])],
     });
   }
   const definitions: SettingDefinition[] = [];
@@ -74,6 +80,7 @@ export function buildSettingCatalog(modules: readonly ManagerModule[]): SettingC
         property,
         schema,
         default: info.defaults[property],
+        administratorOnly: info.administratorSettings.includes(property),
       });
     }
   }

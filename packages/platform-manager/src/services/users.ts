@@ -5,7 +5,7 @@ import { newId } from './ids.js';
 import { decodeCursor, type Page, type PageRequest, pageLimit, toPage } from './pagination.js';
 import { abort, fail, guarded, ok, type Result } from './result.js';
 import { type Actor, isRole, type Principal, type Role, SYSTEM_ACTOR } from './roles.js';
-import { hashPassword, randomSecret, spendVerificationTime, verifyPasswordHash } from './secrets.js';
+import { hashPassword, needsRehash, randomSecret, spendVerificationTime, verifyPasswordHash } from './secrets.js';
 import { iso } from './time.js';
 
 export interface User {
@@ -50,6 +50,7 @@ export function usersService(ctx: ServiceContext) {
   async function create(
     input: { username: string; password: string; role: Role },
     actor: Actor,
+    options: { mustChangePassword?: boolean } = {},
   ): Promise<Result<User>> {
     if (typeof input.username !== 'string' || !USERNAME.test(input.username)) {
       return fail('validation', 'username must be 1 to 64 letters, digits or . _ @ -');
@@ -74,6 +75,7 @@ export function usersService(ctx: ServiceContext) {
           password_hash: passwordHash,
           created_at: now,
           updated_at: now,
+          must_change_password: options.mustChangePassword === true ? 1 : 0,
         };
         await trx.insertInto('users').values(row).execute();
         const user = presentUser(row);
@@ -136,7 +138,13 @@ export function usersService(ctx: ServiceContext) {
         };
         await trx
           .updateTable('users')
-          .set({ role: next.role, password_hash: next.password_hash, updated_at: now })
+          .set({
+            role: next.role,
+            password_hash: next.password_hash,
+            updated_at: now,
+            // Whoever set the password, the printed first one is gone.
+            ...(passwordHash === undefined ? {} : { must_change_password: 0 }),
+          })
           .where('id', '=', id)
           .execute();
         if (passwordHash !== undefined) {
@@ -164,6 +172,10 @@ export function usersService(ctx: ServiceContext) {
     );
   }
 
+  /**
+   * The user whose name and password these are. A hash made with older scrypt parameters is
+   * rewritten with today's now that the password is at hand.
+   */
   async function verifyPassword(username: string, password: string): Promise<Result<Principal>> {
     const denied = fail<Principal>('unauthenticated', 'user name or password is wrong');
     if (typeof username !== 'string' || typeof password !== 'string' || password.length > MAX_PASSWORD) return denied;
@@ -173,7 +185,70 @@ export function usersService(ctx: ServiceContext) {
       return denied;
     }
     if (!(await verifyPasswordHash(password, row.password_hash))) return denied;
-    return ok({ id: row.id, name: row.username, role: row.role as Role, kind: 'user' });
+    if (needsRehash(row.password_hash)) {
+      const rehashed = await hashPassword(password);
+      // Only if nobody changed the password meanwhile.
+      await ctx.db
+        .updateTable('users')
+        .set({ password_hash: rehashed })
+        .where('id', '=', row.id)
+        .where('password_hash', '=', row.password_hash)
+        .execute();
+    }
+    return ok({
+      id: row.id,
+      name: row.username,
+      role: row.role as Role,
+      kind: 'user',
+      ...(row.must_change_password === 1 ? { mustChangePassword: true } : {}),
+    });
+  }
+
+  /**
+   * A signed-in user sets a new password, giving the current one. Ends the user's other
+   * sessions (not `keepSessionTokenHash`) and lifts the first administrator's forced change.
+   */
+  async function changeOwnPassword(
+    userId: string,
+    currentPassword: string,
+    newPassword: string,
+    keepSessionTokenHash: string | null,
+  ): Promise<Result<User>> {
+    const row = await ctx.db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
+    if (!row) return fail('not-found', `user ${userId} not found`);
+    if (!(await verifyPasswordHash(currentPassword, row.password_hash))) {
+      return fail('validation', 'the current password is wrong', [
+        { path: '/currentPassword', message: 'is not the current password' },
+      ]);
+    }
+    const problem = checkPassword(newPassword);
+    if (problem) return fail('validation', problem, [{ path: '/newPassword', message: problem }]);
+    if (newPassword === currentPassword) {
+      return fail('validation', 'the new password must differ from the current one', [
+        { path: '/newPassword', message: 'is the current password' },
+      ]);
+    }
+    const passwordHash = await hashPassword(newPassword);
+    return guarded(() =>
+      inTransaction(ctx.db, async (trx) => {
+        const now = ctx.now();
+        await trx
+          .updateTable('users')
+          .set({ password_hash: passwordHash, must_change_password: 0, updated_at: now })
+          .where('id', '=', userId)
+          .execute();
+        let others = trx.deleteFrom('sessions').where('user_id', '=', userId);
+        if (keepSessionTokenHash !== null) others = others.where('token_hash', '<>', keepSessionTokenHash);
+        await others.execute();
+        const user = presentUser({ ...row, updated_at: now });
+        const actor: Actor = { kind: 'user', id: row.id, name: row.username };
+        await recordAudit(trx, now, actor, 'user.password-change', { kind: 'user', id: row.id }, null, {
+          ...user,
+          passwordChanged: true,
+        });
+        return user;
+      }),
+    );
   }
 
   /** First start only: creates `admin` with a random password and returns it (once); else null. */
@@ -181,12 +256,15 @@ export function usersService(ctx: ServiceContext) {
     const any = await ctx.db.selectFrom('users').select('id').limit(1).executeTakeFirst();
     if (any) return null;
     const password = randomSecret(18);
-    const created = await create({ username: INITIAL_ADMIN_USERNAME, password, role: 'administrator' }, SYSTEM_ACTOR);
+    // The password is printed where others may see it: the first sign-in must replace it.
+    const created = await create({ username: INITIAL_ADMIN_USERNAME, password, role: 'administrator' }, SYSTEM_ACTOR, {
+      mustChangePassword: true,
+    });
     // Another manager node may have bootstrapped at the same moment: then it owns the password.
     return created.ok ? password : null;
   }
 
-  return { create, get, list, update, delete: remove, verifyPassword, ensureInitialAdmin };
+  return { create, get, list, update, delete: remove, verifyPassword, changeOwnPassword, ensureInitialAdmin };
 }
 
 export type UsersService = ReturnType<typeof usersService>;

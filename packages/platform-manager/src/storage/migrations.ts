@@ -2,6 +2,7 @@ import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } fr
 import { forwardingMigration } from '../forwarding/forwarding-migration.js';
 import { certificateRenewalMigration } from './certificate-renewal-migration.js';
 import { computerCommandsMigration } from './computer-commands-migration.js';
+import { hardeningMigration } from './hardening-migration.js';
 import { rulesMigration } from './rules-migration.js';
 import type { Database } from './schema.js';
 
@@ -198,6 +199,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0003_rules': rulesMigration,
   '0004_computer_commands': computerCommandsMigration,
   '0005_certificate_renewal': certificateRenewalMigration,
+  '0006_hardening': hardeningMigration,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => ({ ...migrations }) };

@@ -14,6 +14,8 @@ export interface UsersTable {
   password_hash: string;
   created_at: number;
   updated_at: number;
+  /** 1 until the user sets a password of their own (the first administrator's was printed). */
+  must_change_password: Generated<number>;
 }
 
 export interface ApiKeysTable {
@@ -119,6 +121,8 @@ export interface EventsTable {
   action: string | null;
   summary: string;
   details_json: string | null;
+  /** The agent's time when it was outside the accepted window (then `time` is clamped); null otherwise. */
+  agent_time: number | null;
 }
 
 export interface AlertsTable {

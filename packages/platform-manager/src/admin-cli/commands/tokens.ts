@@ -28,7 +28,7 @@ const create: Command = {
   },
   optionHelp: [
     ['--name N', 'a label, e.g. the batch of servers it is for'],
-    ['--expires-in D', 'e.g. 30m, 24h, 7d (default: never)'],
+    ['--expires-in D', 'e.g. 30m, 24h, 7d (default: 24h, set by the manager)'],
     ['--max-uses N', 'how many agents may activate with it (default: unlimited)'],
     ['--policy ID|NAME', 'policy assigned to computers that activate with it'],
     ['--script', 'print a shell script that installs the agent package from the manager and activates it'],

@@ -51,7 +51,9 @@ export async function activationTokenRoutes(
         body: Type.Object(
           {
             name: Type.Optional(Type.String({ maxLength: 128 })),
-            expiresAt: Type.Optional(IsoTime),
+            expiresAt: Type.Optional(
+              Type.Union([IsoTime, Type.Null()], { description: 'Left out: 24 hours from now; null: never expires' }),
+            ),
             maxUses: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
             policyId: Type.Optional(Uuid),
           },

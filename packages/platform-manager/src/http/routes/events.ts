@@ -2,9 +2,10 @@ import { Readable } from 'node:stream';
 import { Severity } from '@bulwark/protocol';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { IsoTime, PageOf, PageQuery, problemResponses, Uuid } from '../common-schemas.js';
+import { IdParams, IsoTime, PageOf, PageQuery, problemResponses, Uuid } from '../common-schemas.js';
 import type { ConsoleRouteContext } from '../console-server.js';
 import { eventsAsCsv, eventsAsJson } from '../event-export-format.js';
+import { listedEvent } from '../event-list-view.js';
 import type { TypeBoxProvider } from '../schema-validation.js';
 import { sendResult, sendServiceError } from '../service-types.js';
 
@@ -15,6 +16,10 @@ const StoredEvent = Type.Object({
   computerId: Type.String(),
   seq: Type.Integer(),
   time: IsoTime,
+  agentTime: Type.String({
+    format: 'date-time',
+    description: "The agent's time; differs from `time` when that was clamped",
+  }),
   receivedAt: IsoTime,
   module: Type.String(),
   type: Type.String(),
@@ -25,14 +30,19 @@ const StoredEvent = Type.Object({
   details: Type.Unknown(),
 });
 
-const ListedEvent = Type.Object({
-  ...StoredEvent.properties,
-  computerName: Type.Union([Type.String(), Type.Null()]),
-  assignableRuleId: Type.Union([Type.String(), Type.Null()], {
-    description:
-      'The catalogue rule to assign, exclude or override for this event: ruleId itself, or the rule that runs it (log inspection: 100302 → loginspect.su)',
+const ListedEvent = Type.Composite([
+  StoredEvent,
+  Type.Object({
+    computerName: Type.Union([Type.String(), Type.Null()]),
+    assignableRuleId: Type.Union([Type.String(), Type.Null()], {
+      description:
+        'The catalogue rule to assign, exclude or override for this event: ruleId itself, or the rule that runs it (log inspection: 100302 → loginspect.su)',
+    }),
+    truncated: Type.Boolean({
+      description: 'details were shortened for the list; GET /api/events/{id} has them whole',
+    }),
   }),
-});
+]);
 
 const EventFilter = {
   from: Type.Optional(IsoTime),
@@ -58,7 +68,11 @@ export async function eventRoutes(scope: FastifyInstance, { services }: ConsoleR
         response: { 200: PageOf(ListedEvent), ...problemResponses },
       },
     },
-    async (request, reply) => sendResult(reply, await services.events.query(request.query)),
+    async (request, reply) =>
+      sendResult(reply, await services.events.query(request.query), (page) => ({
+        items: page.items.map(listedEvent),
+        nextCursor: page.nextCursor,
+      })),
   );
 
   app.get(
@@ -87,5 +101,18 @@ export async function eventRoutes(scope: FastifyInstance, { services }: ConsoleR
       const body = format === 'csv' ? eventsAsCsv(result.value) : eventsAsJson(result.value);
       return reply.send(Readable.from(body));
     },
+  );
+
+  app.get(
+    '/api/events/:id',
+    {
+      config: { role: 'auditor' },
+      schema: {
+        tags: ['events'],
+        params: IdParams,
+        response: { 200: StoredEvent, ...problemResponses },
+      },
+    },
+    async (request, reply) => sendResult(reply, await services.events.get(request.params.id)),
   );
 }

@@ -1,7 +1,9 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { IdParams, IsoTime, problemResponses, Uuid } from '../common-schemas.js';
+import { IdParams, IsoTime, PageQuery, problemResponses, Uuid } from '../common-schemas.js';
 import type { ConsoleRouteContext } from '../console-server.js';
+import { pageOfList } from '../list-pages.js';
+import { sendProblem } from '../problem-types.js';
 import type { TypeBoxProvider } from '../schema-validation.js';
 import { actorOf, sendResult } from '../service-types.js';
 
@@ -29,23 +31,32 @@ export async function policyRoutes(scope: FastifyInstance, { services, wakeHub }
       schema: {
         tags: ['policies'],
         querystring: Type.Object(
-          { tree: Type.Optional(Type.Boolean({ description: 'Nest children under their parent' })) },
+          {
+            tree: Type.Optional(Type.Boolean({ description: 'Nest children under their parent (the whole tree)' })),
+            ...PageQuery,
+          },
           { additionalProperties: false },
         ),
         response: {
           200: Type.Object({
             items: Type.Array(Type.Unknown({ description: 'A policy; with ?tree=true, also its `children` (nested)' })),
-            nextCursor: Type.Null(),
+            nextCursor: Type.Union([Type.String(), Type.Null()]),
           }),
           ...problemResponses,
         },
       },
     },
     async (request, reply) => {
-      if (request.query.tree === true) {
+      const { tree, ...page } = request.query;
+      if (tree === true) {
+        if (request.query.cursor !== undefined) {
+          return sendProblem(reply, 'validation', 'tree=true answers the whole tree at once; leave out cursor');
+        }
         return sendResult(reply, await services.policies.tree(), (items) => ({ items, nextCursor: null }));
       }
-      return sendResult(reply, await services.policies.list(), (items: Policy[]) => ({ items, nextCursor: null }));
+      const all = await services.policies.list();
+      if (!all.ok) return sendResult(reply, all);
+      return sendResult(reply, pageOfList<Policy>(all.value, page));
     },
   );
   app.post(

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { sha256 } from '../../services/secrets.js';
 import { PageOf, problemResponses, Role } from '../common-schemas.js';
 import { SESSION_COOKIE } from '../console-auth.js';
 import type { ConsoleRouteContext } from '../console-server.js';
@@ -13,10 +14,23 @@ const Caller = Type.Object({
   name: Type.String(),
   role: Role,
   kind: Type.Union([Type.Literal('user'), Type.Literal('api-key')]),
+  mustChangePassword: Type.Optional(
+    Type.Boolean({
+      description: 'true: the password was printed at first start; only PUT /api/me/password is allowed',
+    }),
+  ),
 });
 
 const LoginBody = Type.Object(
   { username: Type.String({ minLength: 1, maxLength: 128 }), password: Type.String({ minLength: 1, maxLength: 1024 }) },
+  { additionalProperties: false },
+);
+
+const PasswordChangeBody = Type.Object(
+  {
+    currentPassword: Type.String({ minLength: 1, maxLength: 1024 }),
+    newPassword: Type.String({ minLength: 8, maxLength: 1024 }),
+  },
   { additionalProperties: false },
 );
 
@@ -26,6 +40,9 @@ const ModuleInfo = Type.Object({
   description: Type.String(),
   settings: Type.Unknown({ description: 'JSON schema of the module settings' }),
   defaults: Type.Record(Type.String(), Type.Unknown()),
+  administratorSettings: Type.Array(Type.String(), {
+    description: 'Settings only an administrator may change, at any level',
+  }),
 });
 
 /** Health, login/logout, the caller, and the module catalogue. */
@@ -59,17 +76,24 @@ export async function sessionRoutes(scope: FastifyInstance, context: ConsoleRout
       },
     },
     async (request, reply) => {
-      const wait = throttle.retryAfterSeconds(request.ip);
-      if (wait > 0) {
+      const admission = throttle.admit(request.ip, request.body.username);
+      if (!admission.admitted) {
+        const wait = admission.retryAfterSeconds;
+        request.log.warn(
+          { address: request.ip },
+          'sign-in refused: too many failures from this address or for this account',
+        );
         reply.header('retry-after', String(wait));
         return sendProblem(reply, 'rate-limited', `too many failed logins; try again in ${wait} s`);
       }
-      const result = await services.sessions.login(request.body.username, request.body.password);
+      const result = await services.sessions.login(request.body.username, request.body.password, {
+        address: request.ip,
+      });
       if (!result.ok) {
-        throttle.failed(request.ip);
+        admission.attempt.failed();
         return sendProblem(reply, 'unauthenticated', 'wrong username or password');
       }
-      throttle.succeeded(request.ip);
+      admission.attempt.succeeded();
       const { sessionToken, csrfToken, expiresAt, principal } = result.value;
       reply.setCookie(SESSION_COOKIE, sessionToken, {
         path: '/api',
@@ -85,7 +109,7 @@ export async function sessionRoutes(scope: FastifyInstance, context: ConsoleRout
   app.delete(
     '/api/sessions/current',
     {
-      config: { role: 'auditor' },
+      config: { role: 'auditor', beforePasswordChange: true },
       schema: { tags: ['sessions'], response: { 204: Type.Null(), ...problemResponses } },
     },
     async (request, reply) => {
@@ -98,10 +122,41 @@ export async function sessionRoutes(scope: FastifyInstance, context: ConsoleRout
     },
   );
 
+  app.put(
+    '/api/me/password',
+    {
+      config: { role: 'auditor', beforePasswordChange: true },
+      schema: {
+        tags: ['sessions'],
+        body: PasswordChangeBody,
+        response: { 200: Caller, ...problemResponses },
+      },
+    },
+    async (request, reply) => {
+      const caller = request.principal!;
+      if (caller.kind !== 'user') {
+        return sendProblem(reply, 'validation', 'an API key has no password; sign in as a user to change one');
+      }
+      const token = request.sessionToken;
+      const changed = await services.users.changeOwnPassword(
+        caller.id,
+        request.body.currentPassword,
+        request.body.newPassword,
+        token === null ? null : sha256(token),
+      );
+      return sendResult(reply, changed, () => ({
+        id: caller.id,
+        name: caller.name,
+        role: caller.role,
+        kind: caller.kind,
+      }));
+    },
+  );
+
   app.get(
     '/api/me',
     {
-      config: { role: 'auditor' },
+      config: { role: 'auditor', beforePasswordChange: true },
       schema: { tags: ['sessions'], response: { 200: Caller, ...problemResponses } },
     },
     async (request) => request.principal!,
@@ -116,6 +171,9 @@ export async function sessionRoutes(scope: FastifyInstance, context: ConsoleRout
         response: { 200: PageOf(ModuleInfo), ...problemResponses },
       },
     },
-    async () => ({ items: [...services.modules.list()], nextCursor: null }),
+    async () => ({
+      items: services.modules.list().map((m) => ({ ...m, administratorSettings: [...m.administratorSettings] })),
+      nextCursor: null,
+    }),
   );
 }

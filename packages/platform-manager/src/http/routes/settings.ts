@@ -1,10 +1,12 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { hasRole } from '../../services/roles.js';
 import { IdParams, PageOf, problemResponses, Uuid } from '../common-schemas.js';
 import type { RouteRole } from '../console-auth.js';
 import type { ConsoleRouteContext } from '../console-server.js';
+import { sendProblem } from '../problem-types.js';
 import type { TypeBoxProvider } from '../schema-validation.js';
-import { actorOf, sendResult } from '../service-types.js';
+import { actorOf, type Principal, sendResult } from '../service-types.js';
 
 export const EffectiveSetting = Type.Object({
   key: Type.String(),
@@ -34,6 +36,8 @@ const ChangeAnswer = Type.Object({
  */
 export async function settingRoutes(scope: FastifyInstance, { services, wakeHub }: ConsoleRouteContext): Promise<void> {
   const app = scope.withTypeProvider<TypeBoxProvider>();
+  const administratorOnly = (key: string, caller: Principal | null) =>
+    administratorOnlyReason(key, caller, services.modules.administratorOnly);
   const levels: { kind: 'policy' | 'computer'; path: string; tag: string; changeRole: RouteRole }[] = [
     { kind: 'policy', path: '/api/policies/:id/settings', tag: 'policies', changeRole: 'administrator' },
     { kind: 'computer', path: '/api/computers/:id/settings', tag: 'computers', changeRole: 'operator' },
@@ -67,6 +71,8 @@ export async function settingRoutes(scope: FastifyInstance, { services, wakeHub 
         },
       },
       async (request, reply) => {
+        const refused = administratorOnly(request.params.key, request.principal);
+        if (refused !== null) return sendProblem(reply, 'forbidden', refused);
         const target = { kind: level.kind, id: request.params.id };
         const result = await services.settings.set(
           target,
@@ -85,6 +91,8 @@ export async function settingRoutes(scope: FastifyInstance, { services, wakeHub 
         schema: { tags: [level.tag], params: SettingParams, response: { 200: ChangeAnswer, ...problemResponses } },
       },
       async (request, reply) => {
+        const refused = administratorOnly(request.params.key, request.principal);
+        if (refused !== null) return sendProblem(reply, 'forbidden', refused);
         const target = { kind: level.kind, id: request.params.id };
         const result = await services.settings.unset(target, request.params.key, actorOf(request.principal));
         if (result.ok) wakeHub.wake(result.value.changedComputerIds);
@@ -92,4 +100,14 @@ export async function settingRoutes(scope: FastifyInstance, { services, wakeHub 
       },
     );
   }
+}
+
+/** Why the caller may not change `key`, or null: the module marks some settings administrator-only. */
+function administratorOnlyReason(
+  key: string,
+  caller: Principal | null,
+  isAdministratorOnly: (key: string) => boolean,
+): string | null {
+  if (!isAdministratorOnly(key) || (caller !== null && hasRole(caller, 'administrator'))) return null;
+  return `${key} widens what the agent does as root on the host; only an administrator may change it (the caller is ${caller?.role ?? 'unknown'})`;
 }
