@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { testStores } from '../storage/test-stores.js';
 import type { ApiKey } from './api-keys.js';
+import { createServices } from './index.js';
 import type { Page } from './pagination.js';
 import { hasRole, SYSTEM_ACTOR } from './roles.js';
 import { alice, must, mustFail, openTestServices, type TestServices } from './test-services.js';
@@ -19,6 +20,20 @@ describe('hasRole', () => {
 });
 
 for (const testStore of await testStores()) {
+  describe(`first administrator on a new store (${testStore.name})`, { skip: testStore.skip }, () => {
+    it('manager nodes starting together: one creates the administrator, the others skip, none fails', async () => {
+      const t = await openTestServices(testStore);
+      try {
+        const nodes = [t.services, createServices({ db: t.store.db, modules: [], now: t.clock.now })];
+        const answers = await Promise.all([0, 1, 2, 3].map((i) => nodes[i % 2]!.users.ensureInitialAdmin()));
+        assert.equal(answers.filter((a) => typeof a === 'string').length, 1);
+        assert.equal(answers.filter((a) => a === null).length, 3);
+      } finally {
+        await t.close();
+      }
+    });
+  });
+
   describe(`users, API keys and sessions (${testStore.name})`, { skip: testStore.skip }, () => {
     let t: TestServices;
     before(async () => {

@@ -256,12 +256,21 @@ export function usersService(ctx: ServiceContext) {
     const any = await ctx.db.selectFrom('users').select('id').limit(1).executeTakeFirst();
     if (any) return null;
     const password = randomSecret(18);
-    // The password is printed where others may see it: the first sign-in must replace it.
-    const created = await create({ username: INITIAL_ADMIN_USERNAME, password, role: 'administrator' }, SYSTEM_ACTOR, {
-      mustChangePassword: true,
-    });
-    // Another manager node may have bootstrapped at the same moment: then it owns the password.
-    return created.ok ? password : null;
+    try {
+      // The password is printed where others may see it: the first sign-in must replace it.
+      const created = await create(
+        { username: INITIAL_ADMIN_USERNAME, password, role: 'administrator' },
+        SYSTEM_ACTOR,
+        { mustChangePassword: true },
+      );
+      return created.ok ? password : null;
+    } catch (error) {
+      // Another manager node bootstrapped at the same moment: its insert won the unique name (our
+      // "already exists" check ran before its commit), and it owns and prints the password.
+      const now = await ctx.db.selectFrom('users').select('id').limit(1).executeTakeFirst();
+      if (now) return null;
+      throw error;
+    }
   }
 
   return { create, get, list, update, delete: remove, verifyPassword, changeOwnPassword, ensureInitialAdmin };
