@@ -74,7 +74,11 @@ for (const [file, role, side] of registries) {
   const afterImports = text.indexOf('\n', lastImport + 1) + 1;
   const close = text.lastIndexOf('];');
   if (lastImport < 0 || close < 0) fail(`${file} does not have the shape this script expects; add the module by hand`);
-  const withEntry = `${text.slice(0, close)}  ${id},\n${text.slice(close)}`;
+  // The list is one line (`[a, b]`) or one entry a line; either way the new entry goes last.
+  const before = text.slice(0, close);
+  const withEntry = before.endsWith('\n')
+    ? `${before}  ${id},\n${text.slice(close)}`
+    : `${before.replace(/,?\s*$/, '')}, ${id}${text.slice(close)}`;
   writeFileSync(path, withEntry.slice(0, afterImports) + importLine + withEntry.slice(afterImports));
 }
 

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { inventoryModuleFactory } from '@bulwark/module-inventory/agent';
+import { agentModule as inventoryModuleFactory } from '@bulwark/module-inventory/agent';
 import {
   activateAgent,
   jsonLogger,

@@ -1,5 +1,5 @@
 import type { FirewallRule, FirewallSettings } from '@bulwark/module-firewall/engine';
-import { firewallManager } from '@bulwark/module-firewall/manager';
+import { managerModule as firewallManager } from '@bulwark/module-firewall/manager';
 import { type ModuleConfiguration, PlatformSettings } from '@bulwark/protocol';
 import { Value } from '@sinclair/typebox/value';
 

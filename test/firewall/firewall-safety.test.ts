@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { FirewallAgent, namespaceNft } from '@bulwark/module-firewall/agent';
-import { firewallManager } from '@bulwark/module-firewall/manager';
+import { managerModule as firewallManager } from '@bulwark/module-firewall/manager';
 import { moduleStateFileWriter } from '@bulwark/platform-agent';
 import type { Inventory, PlatformSettings } from '@bulwark/protocol';
 import { Value } from '@sinclair/typebox/value';

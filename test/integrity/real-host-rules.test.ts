@@ -3,7 +3,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { IntegritySettings } from '@bulwark/module-integrity/engine';
-import { compileIntegrity, integrityModule } from '@bulwark/module-integrity/manager';
+import { compileIntegrity, managerModule as integrityModule } from '@bulwark/module-integrity/manager';
 import { Value } from '@sinclair/typebox/value';
 import { cleanup, fileRule, harness, temporaryDirectory } from './harness.js';
 

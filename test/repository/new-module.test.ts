@@ -43,7 +43,12 @@ describe('npm run new-module', () => {
     assert.match(readFileSync(join(root, 'modules/shield/README.md'), 'utf8'), /^# Shield module/);
     const managerRegistry = readFileSync(join(root, 'packages/platform-manager/src/modules/registry.ts'), 'utf8');
     assert.match(managerRegistry, /import \{ managerModule as shield \} from '@bulwark\/module-shield\/manager';/);
-    assert.match(managerRegistry, /\n {2}shield,\n\];/);
+    // The new entry is last, whether the list is written on one line or one entry a line.
+    assert.match(managerRegistry, /(, shield\]|\n {2}shield,\n\]);/);
+    assert.match(
+      readFileSync(join(root, 'packages/platform-agent/src/modules/registry.ts'), 'utf8'),
+      /(, shield\]|\n {2}shield,\n\]);/,
+    );
     const agentRegistry = readFileSync(join(root, 'packages/platform-agent/src/modules/registry.ts'), 'utf8');
     assert.match(agentRegistry, /import \{ agentModule as shield \} from '@bulwark\/module-shield\/agent';/);
     const agentPackage = JSON.parse(readFileSync(join(root, 'packages/platform-agent/package.json'), 'utf8'));

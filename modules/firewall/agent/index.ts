@@ -11,4 +11,4 @@ export function firewallAgentFactory(options: FirewallAgentOptions = {}): AgentM
   return { id: FIREWALL_MODULE_ID, create: (context) => new FirewallAgent(context, options) };
 }
 
-export const firewallAgent: AgentModuleFactory = firewallAgentFactory();
+export const agentModule: AgentModuleFactory = firewallAgentFactory();

@@ -35,7 +35,7 @@ function presentEvent(event: AgentEvent): EventPresentation {
 }
 
 /** The manager side of the firewall, for the manager's module registry. */
-export const firewallManager: ManagerModule<typeof FirewallSettings> = {
+export const managerModule: ManagerModule<typeof FirewallSettings> = {
   id: FIREWALL_MODULE_ID,
   name: 'Firewall',
   description:
@@ -55,4 +55,4 @@ export const firewallManager: ManagerModule<typeof FirewallSettings> = {
   eventTypes: Object.values(FirewallEventTypes),
 };
 
-export default firewallManager;
+export default managerModule;

@@ -3,22 +3,22 @@ import { test } from 'node:test';
 import { type Inventory, PlatformSettings, parseWith } from '@bulwark/protocol';
 import { Value } from '@sinclair/typebox/value';
 import { FirewallConfiguration } from '../engine/index.js';
-import { firewallManager } from './index.js';
+import { managerModule } from './index.js';
 
-const settings = () => Value.Create(firewallManager.settings);
+const settings = () => Value.Create(managerModule.settings);
 
 test('settings: every property has a default and the firewall is off by default', () => {
   const s = settings();
   assert.equal(s.enabled, false);
   assert.equal(s.blockSeconds, 1800);
   assert.deepEqual(s.lists, { ipLists: [], macLists: [], portLists: [] });
-  for (const [key, schema] of Object.entries(firewallManager.settings.properties)) {
+  for (const [key, schema] of Object.entries(managerModule.settings.properties)) {
     assert.ok('default' in schema, `${key} has a default`);
   }
 });
 
 test('compile keeps valid rules, applies overrides, and lists invalid ones with the reason', () => {
-  const out = firewallManager.compile({
+  const out = managerModule.compile({
     computerId: 'c1',
     settings: settings(),
     platform: Value.Create(PlatformSettings),
@@ -50,7 +50,7 @@ test('compile keeps valid rules, applies overrides, and lists invalid ones with 
       },
       ...(['allow-ssh-from-administrators'] as const).map((id) => ({
         id,
-        definition: firewallManager.builtInRules?.find((r) => r.id === id),
+        definition: managerModule.builtInRules?.find((r) => r.id === id),
         overrides: {},
       })),
     ],
@@ -70,7 +70,7 @@ test('compile keeps valid rules, applies overrides, and lists invalid ones with 
 });
 
 test('built-in rules have unique ids', () => {
-  const ids = (firewallManager.builtInRules ?? []).map((r) => r.id);
+  const ids = (managerModule.builtInRules ?? []).map((r) => r.id);
   assert.equal(new Set(ids).size, ids.length);
 });
 
@@ -89,19 +89,19 @@ test('recommend proposes the baseline plus rules for the services that listen', 
       { protocol: 'tcp', family: 'ipv4', address: '127.0.0.1', port: 5432 },
     ],
   };
-  const ids = firewallManager.recommend?.(inventory) ?? [];
+  const ids = managerModule.recommend?.(inventory) ?? [];
   assert.ok(ids.includes('allow-ssh'));
   assert.ok(ids.includes('allow-http-server'));
   assert.ok(ids.includes('allow-loopback'));
   assert.ok(!ids.includes('allow-postgresql-server'), 'a loopback-only service needs no firewall opening');
-  const known = new Set((firewallManager.builtInRules ?? []).map((r) => r.id));
+  const known = new Set((managerModule.builtInRules ?? []).map((r) => r.id));
   for (const id of ids) assert.ok(known.has(id), id);
 });
 
 test('events are presented with the scan kind and source, or the action and rule', () => {
   const base = { module: 'firewall', severity: 'medium' as const, summary: 's', seq: 1, time: '2026-01-01T00:00:00Z' };
   assert.equal(
-    firewallManager.presentEvent?.({
+    managerModule.presentEvent?.({
       ...base,
       type: 'reconnaissance',
       details: { kind: 'port-scan', source: '10.0.0.3' },
@@ -109,7 +109,7 @@ test('events are presented with the scan kind and source, or the action and rule
     'TCP port scan from 10.0.0.3',
   );
   assert.equal(
-    firewallManager.presentEvent?.({
+    managerModule.presentEvent?.({
       ...base,
       type: 'packet',
       action: 'Deny',

@@ -5,7 +5,7 @@ import { Value } from '@sinclair/typebox/value';
 import fc from 'fast-check';
 import { compileRuleset, type FirewallConfiguration } from '../engine/index.js';
 import { BUILT_IN_RULES } from '../rules/built-in-rules.js';
-import { firewallManager } from './index.js';
+import { managerModule } from './index.js';
 import { recommend } from './recommend.js';
 
 const inventory = (listeningPorts: ListeningPort[]): Inventory => ({
@@ -21,9 +21,9 @@ const inventory = (listeningPorts: ListeningPort[]): Inventory => ({
 
 /** What the manager would compile for a host that got exactly the recommended rules, with no lists defined. */
 function compiled(ids: readonly string[]): FirewallConfiguration {
-  return firewallManager.compile({
+  return managerModule.compile({
     computerId: 'c',
-    settings: { ...Value.Create(firewallManager.settings), enabled: true },
+    settings: { ...Value.Create(managerModule.settings), enabled: true },
     platform: Value.Create(PlatformSettings),
     rules: ids.map((id) => ({ id, definition: BUILT_IN_RULES.find((r) => r.id === id), overrides: {} })),
   }) as FirewallConfiguration;

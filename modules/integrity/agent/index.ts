@@ -3,7 +3,7 @@ import { IntegrityAgentModule } from './integrity-agent-module.js';
 
 export { IntegrityAgentModule, type IntegrityAgentOptions } from './integrity-agent-module.js';
 
-export const integrityAgentModule: AgentModuleFactory = {
+export const agentModule: AgentModuleFactory = {
   id: 'integrity',
   create: (context) => new IntegrityAgentModule(context),
 };

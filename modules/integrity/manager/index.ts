@@ -14,7 +14,7 @@ export { recommendRules, ruleRecommendedFor } from './recommend.js';
 
 const builtInRules = loadBuiltInRules();
 
-export const integrityModule: ManagerModule<typeof IntegritySettings> = {
+export const managerModule: ManagerModule<typeof IntegritySettings> = {
   id: 'integrity',
   name: 'Integrity monitoring',
   description:

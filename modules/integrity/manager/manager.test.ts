@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { type Inventory, parseWith } from '@bulwark/protocol';
 import { Value } from '@sinclair/typebox/value';
 import { IntegrityConfiguration, IntegritySettings, validateRule } from '../engine/index.js';
-import { compileIntegrity, integrityModule, readRuleFile, recommendRules } from './index.js';
+import { compileIntegrity, managerModule, readRuleFile, recommendRules } from './index.js';
 
 const inventory = (packages: string[], manager: 'dpkg' | 'rpm' = 'dpkg', os = 'debian'): Inventory => ({
   collectedAt: '2026-11-23T00:00:00Z',
@@ -17,7 +17,7 @@ const inventory = (packages: string[], manager: 'dpkg' | 'rpm' = 'dpkg', os = 'd
 });
 
 test('every built-in rule is valid, unique, and covers what the issue lists', () => {
-  const rules = integrityModule.builtInRules ?? [];
+  const rules = managerModule.builtInRules ?? [];
   assert.ok(rules.length >= 20);
   for (const r of rules) assert.ok(validateRule(r).ok, String(r.id));
   const text = JSON.stringify(rules);
@@ -51,7 +51,7 @@ test('settings: every property has a default and the module is off by default', 
 });
 
 test('recommendation follows installed packages and the package manager', () => {
-  const rules = integrityModule.builtInRules as never;
+  const rules = managerModule.builtInRules as never;
   const bare = recommendRules(rules, inventory(['bash']));
   assert.ok(bare.includes('linux-account-database'));
   assert.ok(bare.includes('linux-packages-dpkg'));
@@ -69,7 +69,7 @@ test('recommendation follows installed packages and the package manager', () => 
 
 test('compile: overrides apply, malformed rules are refused with the field named, output validates', () => {
   const settings = { ...Value.Create(IntegritySettings), enabled: true };
-  const definition = (integrityModule.builtInRules ?? []).find((r) => r.id === 'linux-name-resolution');
+  const definition = (managerModule.builtInRules ?? []).find((r) => r.id === 'linux-name-resolution');
   const out = compileIntegrity(settings, [
     { id: 'linux-name-resolution', definition, overrides: { severity: 'low', exclude: ['/etc/resolv.conf'] } },
     {

@@ -1,2 +1,2 @@
 export { defaultHostPaths, type HostPaths, readHostSources } from './host-sources.js';
-export { createInventoryModuleFactory, inventoryModuleFactory } from './inventory-agent-module.js';
+export { agentModule, createInventoryModuleFactory } from './inventory-agent-module.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { type AgentModuleContext, Inventory, type PlatformSettings } from '@bulwark/protocol';
 import { Value } from '@sinclair/typebox/value';
-import { createInventoryModuleFactory, inventoryModuleFactory } from './index.js';
+import { agentModule, createInventoryModuleFactory } from './index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'bulwark-inventory-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -73,7 +73,7 @@ describe('inventory agent module', () => {
 
   it('collects a valid inventory of this host', async () => {
     const reports: Inventory[] = [];
-    const module = inventoryModuleFactory.create(context(reports));
+    const module = agentModule.create(context(reports));
     await module.apply({ enabled: true, configuration: { intervalSeconds: 3600 } }, platform);
     await module.stop();
     assert.equal(reports.length, 1);

@@ -110,4 +110,4 @@ export function createInventoryModuleFactory(paths: HostPaths = defaultHostPaths
   return { id: 'inventory', create: (context) => new InventoryAgentModule(context, paths) };
 }
 
-export const inventoryModuleFactory: AgentModuleFactory = createInventoryModuleFactory();
+export const agentModule: AgentModuleFactory = createInventoryModuleFactory();

@@ -5,7 +5,7 @@ import { InventorySettings } from './inventory-settings.js';
 
 export { InventorySettings } from './inventory-settings.js';
 
-export const inventoryModule: ManagerModule<typeof InventorySettings> = {
+export const managerModule: ManagerModule<typeof InventorySettings> = {
   id: 'inventory',
   name: 'Inventory',
   description:

@@ -2,18 +2,18 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Value } from '@sinclair/typebox/value';
 import { InventoryAgentConfiguration } from '../engine/index.js';
-import { inventoryModule } from './index.js';
+import { managerModule } from './index.js';
 
 describe('inventory manager module', () => {
   it('defaults to enabled, hourly, and refuses intervals under a minute', () => {
-    const defaults = Value.Default(inventoryModule.settings, {});
+    const defaults = Value.Default(managerModule.settings, {});
     assert.deepEqual(defaults, { enabled: true, intervalSeconds: 3600 });
-    assert.equal(Value.Check(inventoryModule.settings, { enabled: true, intervalSeconds: 59 }), false);
-    assert.equal(Value.Check(inventoryModule.settings, { enabled: false, intervalSeconds: 60 }), true);
+    assert.equal(Value.Check(managerModule.settings, { enabled: true, intervalSeconds: 59 }), false);
+    assert.equal(Value.Check(managerModule.settings, { enabled: false, intervalSeconds: 60 }), true);
   });
 
   it('compiles to what the agent side accepts', () => {
-    const compiled = inventoryModule.compile({
+    const compiled = managerModule.compile({
       computerId: 'c',
       settings: { enabled: true, intervalSeconds: 900 },
       platform: {} as never,

@@ -6,9 +6,9 @@ export { type JournalParse, type JournalRecord, parseJournalLine } from './journ
 export { JournalSource } from './journal-source.js';
 export { LineSplitter, type SplitLine } from './line-splitter.js';
 export {
+  agentModule,
   createLogInspectAgentFactory,
   type LogInspectAgentOptions,
-  loginspectAgentFactory,
 } from './loginspect-agent-module.js';
 export { type LogRecord, MultilineJoiner } from './multiline.js';
 export { expandGlob } from './path-glob.js';

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import type { AgentModule, AgentModuleContext, NewEvent } from '@bulwark/protocol';
-import { createLogInspectAgentFactory, loginspectAgentFactory } from './index.js';
+import { agentModule, createLogInspectAgentFactory } from './index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'loginspect-module-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -60,7 +60,7 @@ test('follows a real log file: only new lines, rotation, minimum level and enabl
   const auth = join(dir, 'auth.log');
   writeFileSync(auth, 'Nov 18 12:00:00 web sshd[1]: Failed password for old from 203.0.113.1 port 1 ssh2\n');
   const events: NewEvent[] = [];
-  const m = loginspectAgentFactory.create(context(events, scratch()));
+  const m = agentModule.create(context(events, scratch()));
   const c = {
     minimumLevel: 5,
     sources: { files: [join(dir, '*.log')], journald: false },
@@ -143,7 +143,7 @@ test('restart: no line lost, none read twice, across a rotation made while the a
 test('the module status lists problem paths (missing, a device, a bad multi-line pattern) with the reason', async () => {
   const dir = scratch();
   writeFileSync(join(dir, 'real.log'), '');
-  const m = loginspectAgentFactory.create(context([], scratch()));
+  const m = agentModule.create(context([], scratch()));
   await m.apply(
     configuration({ files: [join(dir, 'missing.log'), '/dev/null', join(dir, 'real.log')], journald: false }),
     {} as never,
@@ -158,7 +158,7 @@ test('the module status lists problem paths (missing, a device, a bad multi-line
   assert.equal(status.counters?.filesFollowed, 1);
   assert.equal(status.counters?.sourceProblems, 2);
   await m.stop();
-  const bad = loginspectAgentFactory.create(context([], scratch()));
+  const bad = agentModule.create(context([], scratch()));
   await bad.apply(
     configuration({
       files: [{ path: join(dir, 'real.log'), multiline: { pattern: '(', match: 'after' } }],
@@ -264,7 +264,7 @@ test('journal (fake journalctl): JSON entries mapped, byte-array MESSAGE, unit a
 
 test('command sources: argv without a shell, lines or whole output as OSSEC feeds them, location command:<name>, timeout reported', async () => {
   const events: NewEvent[] = [];
-  const m = loginspectAgentFactory.create(context(events, scratch(), commandsAllowed));
+  const m = agentModule.create(context(events, scratch(), commandsAllowed));
   await m.apply(
     configuration({
       files: [],
@@ -294,7 +294,7 @@ test('command sources: argv without a shell, lines or whole output as OSSEC feed
 });
 
 test('a bad configuration is an error status, not an exception', async () => {
-  const m = loginspectAgentFactory.create(context([], scratch()));
+  const m = agentModule.create(context([], scratch()));
   await m.apply({ enabled: true, configuration: { minimumLevel: 'high' } }, {} as never);
   assert.equal(m.status().state, 'error');
   assert.match(m.status().reason ?? '', /configuration/);
@@ -312,7 +312,7 @@ test('command sources run only when the host allowed them locally; otherwise the
   };
   for (const local of [{}, { 'loginspect.remoteCommands': '0' }] as Record<string, string>[]) {
     const events: NewEvent[] = [];
-    const m = loginspectAgentFactory.create(context(events, scratch(), local));
+    const m = agentModule.create(context(events, scratch(), local));
     await m.apply(configuration(sources), {} as never);
     // Command sources are spawned, and their runs counted, within apply: no run counted by now
     // means none can come later, so no wait is needed before looking for the marker.
@@ -330,14 +330,14 @@ test('command sources run only when the host allowed them locally; otherwise the
     await m.stop();
   }
   // Without any local options in the context (an agent that has none) nothing is allowed either.
-  const bare = loginspectAgentFactory.create({ ...context([], scratch()), localOptions: undefined });
+  const bare = agentModule.create({ ...context([], scratch()), localOptions: undefined });
   await bare.apply(configuration(sources), {} as never);
   assert.match(bare.status().reason ?? '', /not run: this host does not allow commands from the manager/);
   await bare.stop();
   assert.equal(existsSync(marker), false);
 
   const events: NewEvent[] = [];
-  const m = loginspectAgentFactory.create(context(events, scratch(), { 'loginspect.remoteCommands': 'yes' }));
+  const m = agentModule.create(context(events, scratch(), { 'loginspect.remoteCommands': 'yes' }));
   await m.apply(configuration(sources), {} as never);
   await until(() => existsSync(marker) && events.length === 1);
   assert.equal(events[0]?.details?.fullLog, "ossec: output: 'echo seq=d1': seq=d1");
@@ -351,7 +351,7 @@ test('a file listed twice (a path and a glob) raises one event per line; a rewri
   writeFileSync(log, 'seq=history\n');
   const data = scratch();
   const events: NewEvent[] = [];
-  const first = loginspectAgentFactory.create(context(events, data));
+  const first = agentModule.create(context(events, data));
   await first.apply(configuration({ files: [log, join(dir, '*.log')], journald: false }), {} as never);
   appendFileSync(log, 'seq=1\nseq=2\n');
   poll(first);
@@ -360,7 +360,7 @@ test('a file listed twice (a path and a glob) raises one event per line; a rewri
   await first.stop();
   appendFileSync(log, 'seq=3\n');
   // Restarted with the entries rewritten: neither the path nor the glob is listed as before.
-  const second = loginspectAgentFactory.create(context(events, data));
+  const second = agentModule.create(context(events, data));
   await second.apply(configuration({ files: [join(dir, 'app.*')], journald: false }), {} as never);
   poll(second);
   assert.deepEqual(seqs(events), ['1', '2', '3']);

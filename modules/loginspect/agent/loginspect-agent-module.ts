@@ -434,4 +434,4 @@ export function createLogInspectAgentFactory(options: LogInspectAgentOptions = {
   return { id: 'loginspect', create: (context) => new LogInspectAgentModule(context, options) };
 }
 
-export const loginspectAgentFactory: AgentModuleFactory = createLogInspectAgentFactory();
+export const agentModule: AgentModuleFactory = createLogInspectAgentFactory();

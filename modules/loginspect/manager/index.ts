@@ -33,7 +33,7 @@ const builtInRules = Object.entries(descriptions).map(([group, description]) => 
   description,
 }));
 
-export const loginspectModule: ManagerModule<typeof LogInspectSettings> = {
+export const managerModule: ManagerModule<typeof LogInspectSettings> = {
   id: 'loginspect',
   name: 'Log inspection',
   description:

@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Inventory } from '@bulwark/protocol';
 import { Value } from '@sinclair/typebox/value';
-import { type LogInspectConfiguration, LogInspectSettings, loginspectModule } from './index.js';
+import { type LogInspectConfiguration, LogInspectSettings, managerModule } from './index.js';
 
 const settings = Value.Default(LogInspectSettings, {}) as LogInspectSettings;
 
 function compile(rules: { id: string; definition: unknown }[]): LogInspectConfiguration {
-  return loginspectModule.compile({
+  return managerModule.compile({
     computerId: 'c1',
     settings,
     platform: {} as never,
@@ -23,13 +23,13 @@ test('settings default to disabled, level 5, common log files and the journal', 
 });
 
 test('built-in rules are one per group and are recommended from packages and services', () => {
-  const ids = loginspectModule.builtInRules?.map((r) => r.id) ?? [];
+  const ids = managerModule.builtInRules?.map((r) => r.id) ?? [];
   assert.ok(ids.includes('loginspect.sshd') && ids.includes('loginspect.web'));
   const inventory = {
     packages: [{ name: 'openssh-server' }, { name: 'nginx' }],
     services: [{ name: 'postgresql' }],
   } as unknown as Inventory;
-  const recommended = loginspectModule.recommend?.(inventory) ?? [];
+  const recommended = managerModule.recommend?.(inventory) ?? [];
   assert.ok(recommended.includes('loginspect.sshd'));
   assert.ok(recommended.includes('loginspect.web'));
   assert.ok(recommended.includes('loginspect.database'));
@@ -104,7 +104,7 @@ test('source settings: paths or objects with multi-line, journal start, commands
     },
   };
   assert.ok(Value.Check(LogInspectSettings, ok));
-  const compiled = loginspectModule.compile({ computerId: 'c1', settings: ok, platform: {} as never, rules: [] });
+  const compiled = managerModule.compile({ computerId: 'c1', settings: ok, platform: {} as never, rules: [] });
   assert.deepEqual((compiled as LogInspectConfiguration).sources, ok.sources);
   const bad = (sources: Record<string, unknown>) =>
     Value.Check(LogInspectSettings, { ...settings, sources: { files: [], journald: false, ...sources } });
@@ -118,7 +118,7 @@ test('source settings: paths or objects with multi-line, journal start, commands
 });
 
 test('checkSetting refuses a multi-line pattern that is not a regular expression, naming the entry', () => {
-  const check = loginspectModule.checkSetting;
+  const check = managerModule.checkSetting;
   assert.ok(check);
   const sources = {
     files: [
@@ -140,7 +140,7 @@ test('checkSetting refuses a multi-line pattern that is not a regular expression
 });
 
 test('checkSetting refuses a multi-line pattern the backtracking guard cannot bound (backreference, lookaround)', () => {
-  const check = loginspectModule.checkSetting;
+  const check = managerModule.checkSetting;
   assert.ok(check);
   for (const pattern of ['^(a+)+\\1$', '^(?=\\d{4}-)', '(?<!\\\\)$']) {
     const issues = check('sources', {

@@ -1,13 +1,11 @@
-import { firewallAgent } from '@bulwark/module-firewall/agent';
-import { integrityAgentModule } from '@bulwark/module-integrity/agent';
-import { inventoryModuleFactory } from '@bulwark/module-inventory/agent';
-import { loginspectAgentFactory } from '@bulwark/module-loginspect/agent';
+import { agentModule as firewall } from '@bulwark/module-firewall/agent';
+import { agentModule as integrity } from '@bulwark/module-integrity/agent';
+import { agentModule as inventory } from '@bulwark/module-inventory/agent';
+import { agentModule as loginspect } from '@bulwark/module-loginspect/agent';
 import type { AgentModuleFactory } from '@bulwark/protocol';
 
-/** Every module this agent can run. Adding a module is adding its factory here. */
-export const agentModuleFactories: readonly AgentModuleFactory[] = [
-  inventoryModuleFactory,
-  integrityAgentModule,
-  firewallAgent,
-  loginspectAgentFactory,
-];
+/**
+ * Every module this agent can run. Adding a module is one import and one entry here (each module
+ * exports its agent side as `agentModule`; `npm run new-module` adds both lines).
+ */
+export const agentModuleFactories: readonly AgentModuleFactory[] = [inventory, integrity, firewall, loginspect];

@@ -1,14 +1,12 @@
-import { firewallManager } from '@bulwark/module-firewall/manager';
-import { integrityModule } from '@bulwark/module-integrity/manager';
-import { inventoryModule } from '@bulwark/module-inventory/manager';
-import { loginspectModule } from '@bulwark/module-loginspect/manager';
+import { managerModule as firewall } from '@bulwark/module-firewall/manager';
+import { managerModule as integrity } from '@bulwark/module-integrity/manager';
+import { managerModule as inventory } from '@bulwark/module-inventory/manager';
+import { managerModule as loginspect } from '@bulwark/module-loginspect/manager';
 import type { ManagerModule } from '@bulwark/protocol';
 
-/** Every protection module the manager knows. Adding a module is one import and one entry here. */
+/**
+ * Every protection module the manager knows. Adding a module is one import and one entry here
+ * (each module exports its manager side as `managerModule`; `npm run new-module` adds both lines).
+ */
 // biome-ignore lint/suspicious/noExplicitAny: modules differ in their settings schema type
-export const managerModules: readonly ManagerModule<any>[] = [
-  inventoryModule,
-  integrityModule,
-  firewallManager,
-  loginspectModule,
-];
+export const managerModules: readonly ManagerModule<any>[] = [inventory, integrity, firewall, loginspect];

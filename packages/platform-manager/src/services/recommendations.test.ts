@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { firewallManager } from '@bulwark/module-firewall/manager';
+import { managerModule as firewallManager } from '@bulwark/module-firewall/manager';
 import type { Inventory } from '@bulwark/protocol';
 import { testStores } from '../storage/test-stores.js';
 import { activateComputer, alice, must, openTestServices, type TestServices } from './test-services.js';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { firewallManager } from '@bulwark/module-firewall/manager';
-import { integrityModule } from '@bulwark/module-integrity/manager';
-import { loginspectModule } from '@bulwark/module-loginspect/manager';
+import { managerModule as firewallManager } from '@bulwark/module-firewall/manager';
+import { managerModule as integrityModule } from '@bulwark/module-integrity/manager';
+import { managerModule as loginspectModule } from '@bulwark/module-loginspect/manager';
 import { testStores } from '../storage/test-stores.js';
 import { activateComputer, alice, must, mustFail, openTestServices, type TestServices } from './test-services.js';
 

@@ -61,6 +61,7 @@ async function postgresStore(): Promise<TestStore> {
         ...store,
         async close() {
           await store.close();
+          await sessionsGone(adminUrl, name);
           await adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
         },
       };
@@ -74,6 +75,28 @@ async function probe(url: string): Promise<true | string> {
     return true;
   } catch (error) {
     return error instanceof Error ? error.message || error.name : String(error);
+  }
+}
+
+/**
+ * The pool's end resolves once its clients are told to close, not once their server sessions are
+ * gone; a DROP … WITH (FORCE) in between kills a session whose client then reports "terminating
+ * connection due to administrator command" as an uncaught error. Wait (bounded) for them to go.
+ */
+async function sessionsGone(url: string, database: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  await client.connect();
+  try {
+    for (let i = 0; i < 100; i++) {
+      const { rows } = await client.query<{ n: string }>(
+        'SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1',
+        [database],
+      );
+      if (Number(rows[0]?.n ?? 0) === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  } finally {
+    await client.end();
   }
 }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { firewallManager } from '@bulwark/module-firewall/manager';
-import { integrityModule } from '@bulwark/module-integrity/manager';
+import { managerModule as firewallManager } from '@bulwark/module-firewall/manager';
+import { managerModule as integrityModule } from '@bulwark/module-integrity/manager';
 import { SYSTEM_ACTOR } from '../../services/roles.js';
 import { activateComputer, must } from '../../services/test-services.js';
 import { testStores } from '../../storage/test-stores.js';
