@@ -41,7 +41,7 @@ export const METADATA_ELEMENTS = new Set(['info', 'cve', 'mitre', 'var']);
 export const UNEVALUABLE_ELEMENTS: Readonly<Record<string, string>> = {
   compiled_rule: 'needs code compiled into OSSEC, which this engine does not have',
   check_diff: 'needs the previous output of a command, which this engine does not keep',
-  if_matched_regex: 'is not implemented',
+  if_matched_regex: 'is not supported by this engine',
   srcgeoip: 'needs a GeoIP database, which this engine does not have',
   dstgeoip: 'needs a GeoIP database, which this engine does not have',
   srcgeoip_pcre2: 'needs a GeoIP database, which this engine does not have',
