@@ -122,6 +122,25 @@ describe('module boundary', () => {
     );
   });
 
+  it("no module's agent/ or engine/ imports its manager/ (the agent never loads manager code)", () => {
+    const crossing: string[] = [];
+    for (const id of readdirSync(join(root, 'modules'))) {
+      for (const side of ['agent', 'engine']) {
+        let files: string[];
+        try {
+          files = sources(join(root, 'modules', id, side));
+        } catch {
+          continue;
+        }
+        for (const path of files) {
+          if (/from ['"](\.\.\/manager\/|@bulwark\/module-[a-z0-9]+\/manager)/.test(readFileSync(path, 'utf8')))
+            crossing.push(relative(root, path));
+        }
+      }
+    }
+    assert.deepEqual(crossing, [], 'move what both sides need (schemas of the configuration) to engine/');
+  });
+
   it('every engine/ is pure: no I/O, clock, timers, randomness or platform import', () => {
     const impure: string[] = [];
     for (const id of readdirSync(join(root, 'modules'))) {

@@ -6,7 +6,7 @@ import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { readWazuhRuleset } from '../conformance/ruleset-files.js';
 import { compileRuleset, LogInspectionEngine } from '../engine/index.js';
-import type { CommandSourceSettings } from '../manager/loginspect-sources.js';
+import type { CommandSourceSettings } from '../engine/log-sources.js';
 import { CommandSource, commandLabel, commandLine, fullCommandRecord } from './command-source.js';
 
 const root = mkdtempSync(join(tmpdir(), 'loginspect-command-output-'));

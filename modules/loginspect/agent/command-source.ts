@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import type { CommandSourceSettings } from '../manager/loginspect-sources.js';
+import type { CommandSourceSettings } from '../engine/log-sources.js';
 import { DEFAULT_MAX_LINE_BYTES, LineSplitter } from './line-splitter.js';
 import type { LogRecord } from './multiline.js';
 import type { SourceProblem } from './source-problem.js';

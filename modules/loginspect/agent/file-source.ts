@@ -1,5 +1,5 @@
 import { closeSync } from 'node:fs';
-import type { MultilineSettings } from '../manager/loginspect-sources.js';
+import type { MultilineSettings } from '../engine/log-sources.js';
 import { type FileCheckpoint, type Fingerprint, findRenamed, sameHead } from './file-identity.js';
 import { type FileOwner, FileTable, fileId, type ReadOptions, type RecordSink } from './file-table.js';
 import { DEFAULT_MAX_LINE_BYTES } from './line-splitter.js';

@@ -1,5 +1,5 @@
 import { closeSync, fstatSync, readSync } from 'node:fs';
-import type { MultilineSettings } from '../manager/loginspect-sources.js';
+import type { MultilineSettings } from '../engine/log-sources.js';
 import { FINGERPRINT_BYTES, type FileCheckpoint, type Fingerprint, fingerprintOf, sameHead } from './file-identity.js';
 import { DEFAULT_MAX_LINE_BYTES, LineSplitter, type SplitLine } from './line-splitter.js';
 import { type LogRecord, MultilineJoiner } from './multiline.js';

@@ -9,9 +9,9 @@ import type {
   SourceCheckpoint,
 } from '@bulwark/protocol';
 import { describeIssues, parseWith } from '@bulwark/protocol';
+import { LogInspectConfiguration } from '../engine/agent-configuration.js';
 import { compileRuleset, formatProblem, LogInspectionEngine, type Verdict } from '../engine/index.js';
-import { LogInspectConfiguration } from '../manager/loginspect-settings.js';
-import type { FileSourceSettings } from '../manager/loginspect-sources.js';
+import type { FileSourceSettings } from '../engine/log-sources.js';
 import { builtInRuleset } from '../rules/index.js';
 import { CheckpointStore, fileBackedSourceSpool, type SourceCheckpoints } from './checkpoint-store.js';
 import { commandsRefused } from './command-permission.js';

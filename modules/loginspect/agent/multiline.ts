@@ -1,4 +1,4 @@
-import { type MultilineSettings, multilineRegExp } from '../manager/loginspect-sources.js';
+import { type MultilineSettings, multilineRegExp } from '../engine/log-sources.js';
 import type { SplitLine } from './line-splitter.js';
 
 /** One log record: a line, or several joined by a space. */

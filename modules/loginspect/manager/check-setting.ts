@@ -1,5 +1,5 @@
 import type { ValidationIssue } from '@bulwark/protocol';
-import { type LogSources, multilineRegExp } from './loginspect-sources.js';
+import { type LogSources, multilineRegExp } from '../engine/log-sources.js';
 
 /**
  * The module's `checkSetting`: what the settings schema cannot see. Today the multi-line patterns

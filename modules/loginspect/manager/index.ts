@@ -7,6 +7,13 @@ import { compileLogInspect } from './loginspect-configuration.js';
 import { LogInspectRule, LogInspectSettings } from './loginspect-settings.js';
 import { loginspectSiemFields } from './siem-fields.js';
 
+export {
+  CommandSourceSettings,
+  FileSourceSettings,
+  LogSources,
+  MultilineSettings,
+  multilineRegExp,
+} from '../engine/log-sources.js';
 export { compileLogInspect } from './loginspect-configuration.js';
 export {
   DEFAULT_LOG_FILES,
@@ -14,13 +21,6 @@ export {
   LogInspectRule,
   LogInspectSettings,
 } from './loginspect-settings.js';
-export {
-  CommandSourceSettings,
-  FileSourceSettings,
-  LogSources,
-  MultilineSettings,
-  multilineRegExp,
-} from './loginspect-sources.js';
 
 const descriptions = ruleGroupDescriptions();
 const knownGroups = new Set(Object.keys(descriptions));

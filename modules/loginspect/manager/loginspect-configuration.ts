@@ -1,7 +1,8 @@
 import { type AssignedRule, describeIssues, parseWith } from '@bulwark/protocol';
+import type { LogInspectConfiguration } from '../engine/agent-configuration.js';
 import { compileRuleset, formatProblem } from '../engine/index.js';
 import { builtInRuleset } from '../rules/index.js';
-import { type LogInspectConfiguration, LogInspectRule, type LogInspectSettings } from './loginspect-settings.js';
+import { LogInspectRule, type LogInspectSettings } from './loginspect-settings.js';
 
 export function compileLogInspect(
   settings: LogInspectSettings,

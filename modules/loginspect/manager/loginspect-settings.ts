@@ -1,7 +1,8 @@
 import { type Static, Type } from '@sinclair/typebox';
-import { LogSources } from './loginspect-sources.js';
+import { LogSources } from '../engine/log-sources.js';
 
-export { DEFAULT_LOG_FILES } from './loginspect-sources.js';
+export { LogInspectConfiguration } from '../engine/agent-configuration.js';
+export { DEFAULT_LOG_FILES } from '../engine/log-sources.js';
 
 export const LogInspectSettings = Type.Object(
   {
@@ -36,34 +37,3 @@ export const LogInspectRule = Type.Object(
   { additionalProperties: false },
 );
 export type LogInspectRule = Static<typeof LogInspectRule>;
-
-/** What the agent receives: sources, threshold, the built-in groups to run and custom XML. */
-export const LogInspectConfiguration = Type.Object(
-  {
-    minimumLevel: Type.Integer({ minimum: 0, maximum: 16 }),
-    sources: LogInspectSettings.properties.sources,
-    builtInGroups: Type.Array(Type.String({ maxLength: 64 }), {
-      maxItems: 256,
-      description: 'Built-in rule groups to run, sorted',
-    }),
-    custom: Type.Array(
-      Type.Object(
-        {
-          id: Type.String({ maxLength: 128 }),
-          decodersXml: Type.String({ maxLength: 1_000_000 }),
-          rulesXml: Type.String({ maxLength: 1_000_000 }),
-        },
-        { additionalProperties: false },
-      ),
-      {
-        maxItems: 1000,
-        description: 'Custom decoders and rules, in rule id order, checked against the built-in ruleset',
-      },
-    ),
-    rejectedRules: Type.Array(
-      Type.Object({ id: Type.String(), reason: Type.String() }, { additionalProperties: false }),
-    ),
-  },
-  { additionalProperties: false },
-);
-export type LogInspectConfiguration = Static<typeof LogInspectConfiguration>;

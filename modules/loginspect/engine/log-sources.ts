@@ -1,5 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
-import { runsInLinearTime } from '../engine/backtrack-guard.js';
+import { runsInLinearTime } from './backtrack-guard.js';
 
 /**
  * Where the agent reads logs from. Kept apart from the other settings because the agent reads
