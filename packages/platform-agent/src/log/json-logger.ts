@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type { ModuleLogger } from '@bulwark/protocol';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -19,18 +20,29 @@ function redact(value: unknown, depth = 0): unknown {
   return out;
 }
 
-const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
+/** pino's numbers, so the agent's lines read like the manager's (fastify logs through pino). */
+const PINO_LEVEL: Record<LogLevel, number> = { debug: 20, info: 30, warn: 40, error: 50 };
 
-/** One JSON object per line: what journald and log shippers read best. */
+/**
+ * One JSON object per line, in the manager's (pino's) shape: `level` as pino's number, `time` in
+ * epoch milliseconds, `pid`, `hostname`, `msg`, then the fields. One parser reads both.
+ */
 export function jsonLogger(
   options: { level?: LogLevel; write?: (line: string) => void; fields?: Record<string, unknown> } = {},
 ): AgentLogger {
-  const minimum = RANK[options.level ?? 'info'];
+  const minimum = PINO_LEVEL[options.level ?? 'info'];
+  const process_ = { pid: process.pid, hostname: hostname() };
   const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
   const base = options.fields ?? {};
   const log = (level: LogLevel, msg: string, fields?: Record<string, unknown>) => {
-    if (RANK[level] < minimum) return;
-    const record = { time: new Date().toISOString(), level, msg, ...(redact({ ...base, ...fields }) as object) };
+    if (PINO_LEVEL[level] < minimum) return;
+    const record = {
+      level: PINO_LEVEL[level],
+      time: Date.now(),
+      ...process_,
+      msg,
+      ...(redact({ ...base, ...fields }) as object),
+    };
     try {
       write(JSON.stringify(record));
     } catch {
