@@ -3,29 +3,14 @@ import { ok, usageError } from '../cli-error.js';
 import { type Command, stringOption } from '../command.js';
 import { computerPath } from '../computer-names.js';
 import { formatFields, formatTable, formatTime } from '../table.js';
+import { renameCommand } from './rename-command.js';
 
-const rename: Command = {
+const rename = renameCommand({
   group: 'computers',
-  name: 'rename',
-  args: 'ID|NAME NEW_NAME',
+  noun: 'computer',
   summary: "Change a computer's display name (its hostname stays as the agent reports it)",
-  options: { description: { type: 'string' } },
-  optionHelp: [['--description TEXT', 'also set its description']],
-  positionals: { min: 2, max: 2 },
-  async run({ client }, input) {
-    const newName = input.positionals[1]!;
-    if (newName.trim() === '') return usageError('the new name is empty');
-    const path = await computerPath(client, input.positionals[0]!);
-    if (!path.ok) return path;
-    const description = stringOption(input, 'description');
-    const body = description === undefined ? { name: newName } : { name: newName, description };
-    const answer = await client.request('PATCH', path.value, { body });
-    if (!answer.ok) return answer;
-    const computer = rowOf(answer.value.body, 'the computer');
-    if (!computer.ok) return computer;
-    return ok({ json: computer.value, text: `Computer ${String(computer.value.id)} is now named ${newName}` });
-  },
-};
+  pathOf: computerPath,
+});
 
 const deactivate: Command = {
   group: 'computers',

@@ -3,6 +3,7 @@ import { ExitCode, ok, usageError } from '../cli-error.js';
 import { type Command, flag, stringOption } from '../command.js';
 import { buildPolicyTree, formatPolicyTree } from '../policy-tree.js';
 import { formatFields, formatTable } from '../table.js';
+import { renameCommand } from './rename-command.js';
 
 const list: Command = {
   group: 'policies',
@@ -147,27 +148,14 @@ const remove: Command = {
   },
 };
 
-const rename: Command = {
+const rename = renameCommand({
   group: 'policies',
-  name: 'rename',
-  args: 'ID|NAME NEW_NAME',
+  noun: 'policy',
   summary: 'Rename a policy (and optionally change its description)',
-  options: { description: { type: 'string' } },
-  optionHelp: [['--description TEXT', 'also set its description']],
-  positionals: { min: 2, max: 2 },
-  async run({ client }, input) {
-    const newName = input.positionals[1]!;
-    if (newName.trim() === '') return usageError('the new name is empty');
-    const id = await resolvePolicyId(client, input.positionals[0]!, false);
-    if (!id.ok) return id;
-    const description = stringOption(input, 'description');
-    const body = description === undefined ? { name: newName } : { name: newName, description };
-    const answer = await client.request('PATCH', `/api/policies/${id.value}`, { body });
-    if (!answer.ok) return answer;
-    const policy = rowOf(answer.value.body, 'the policy');
-    if (!policy.ok) return policy;
-    return ok({ json: policy.value, text: `Policy ${String(policy.value.id)} is now named ${newName}` });
+  pathOf: async (client, idOrName) => {
+    const id = await resolvePolicyId(client, idOrName, false);
+    return id.ok ? ok(`/api/policies/${id.value}`) : id;
   },
-};
+});
 
 export const policyCommands: readonly Command[] = [list, show, create, rename, move, remove];
