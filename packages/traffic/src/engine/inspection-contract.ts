@@ -1,0 +1,168 @@
+/**
+ * The contract between the traffic engine and the modules that inspect traffic (intrusion
+ * prevention, web reputation). The engine turns packets into flows and flows into inspection
+ * units (a packet's payload, an HTTP request or response, a TLS ClientHello, a DNS query); an
+ * inspector looks at units and answers with a decision. The engine owns the kernel side (queue
+ * steering, verdicts, resets, handing flows back); an inspector never sees a packet queue.
+ *
+ * Inspectors are pure: everything they need (time, flow state they keep) comes in through the
+ * arguments, so they can be tested without a kernel.
+ */
+
+export type TransportProtocol = 'tcp' | 'udp';
+
+/** Which way the data flows, in Suricata's words: to_server = from the side that opened the flow. */
+export type FlowDirection = 'to_server' | 'to_client';
+
+export interface FlowEndpoints {
+  readonly protocol: TransportProtocol;
+  /** The side that opened the flow (sent the first SYN, or the first UDP datagram seen). */
+  readonly clientAddress: string;
+  readonly clientPort: number;
+  readonly serverAddress: string;
+  readonly serverPort: number;
+}
+
+/**
+ * Named buffers an inspection unit may carry. The names are Suricata's sticky buffers, so rules
+ * loaded from .rules files map onto them without translation. Absent = this unit has no such part.
+ *
+ * - `packet`: this packet's transport payload (UDP datagram, or one TCP segment as received).
+ * - `stream`: reassembled bytes of one direction, the new bytes of this unit only.
+ * - `http.uri`: normalised request target (see `normaliseUri`); `http.uri.raw`: as sent.
+ * - `http.header`: header lines after unfolding, `Name: value\r\n` each, without Cookie;
+ *   `http.header.raw`: the header block as sent.
+ * - `http.request_body` / `http.response_body`: de-chunked, up to the inspection depth.
+ */
+export type InspectionBufferName =
+  | 'packet'
+  | 'stream'
+  | 'http.method'
+  | 'http.uri'
+  | 'http.uri.raw'
+  | 'http.protocol'
+  | 'http.request_line'
+  | 'http.host'
+  | 'http.host.raw'
+  | 'http.user_agent'
+  | 'http.header'
+  | 'http.header.raw'
+  | 'http.header_names'
+  | 'http.cookie'
+  | 'http.content_type'
+  | 'http.content_len'
+  | 'http.request_body'
+  | 'http.stat_code'
+  | 'http.stat_msg'
+  | 'http.response_line'
+  | 'http.response_body'
+  | 'tls.sni'
+  | 'dns.query';
+
+export type InspectionBuffers = Partial<Record<InspectionBufferName, Uint8Array>>;
+
+/** What an HTTP request looked like after parsing; the facts rules about protocol shape need. */
+export interface HttpRequestFacts {
+  readonly method: string;
+  readonly rawTarget: string;
+  readonly normalisedPath: string;
+  /** Query parameters in order, names and values percent-decoded. */
+  readonly parameters: readonly (readonly [string, string])[];
+  readonly version: string;
+  /** Header names lower-cased, values unfolded, in order; repeated headers repeated. */
+  readonly headers: readonly (readonly [string, string])[];
+  readonly contentLength?: number;
+  readonly chunked: boolean;
+  /** The request body was longer than the inspection depth; only the first part is in the buffer. */
+  readonly bodyTruncated: boolean;
+  /**
+   * Protocol violations the parser saw, as stable codes (e.g. `bad-method`, `invalid-chunk-size`,
+   * `content-length-and-transfer-encoding`, `header-too-long`, `obsolete-line-folding`,
+   * `uri-double-encoding`, `uri-overlong-utf8`, `uri-nul`, `uri-backslash`, `uri-u-encoding`).
+   */
+  readonly anomalies: readonly string[];
+}
+
+export interface HttpResponseFacts {
+  readonly version: string;
+  readonly status: number;
+  readonly headers: readonly (readonly [string, string])[];
+  readonly bodyTruncated: boolean;
+  readonly anomalies: readonly string[];
+}
+
+export interface TlsClientHelloFacts {
+  readonly sni?: string;
+  /** Legacy version of the record/hello as `3.3`, and the highest supported_versions entry. */
+  readonly version: string;
+}
+
+export interface DnsQueryFacts {
+  readonly name: string;
+  readonly type: number;
+}
+
+interface UnitBase {
+  /** Stable for the life of the flow within one engine instance. */
+  readonly flowId: number;
+  readonly flow: FlowEndpoints;
+  readonly direction: FlowDirection;
+  /** TCP: the three-way handshake was seen. UDP: a reply was seen. */
+  readonly established: boolean;
+  readonly buffers: InspectionBuffers;
+  /** Milliseconds, from the packet that completed the unit (the kernel's receive time). */
+  readonly timeMs: number;
+}
+
+export type InspectionUnit =
+  | (UnitBase & { readonly kind: 'packet' })
+  | (UnitBase & { readonly kind: 'stream' })
+  | (UnitBase & { readonly kind: 'http-request'; readonly http: HttpRequestFacts })
+  | (UnitBase & { readonly kind: 'http-response'; readonly http: HttpResponseFacts })
+  | (UnitBase & { readonly kind: 'tls-client-hello'; readonly tls: TlsClientHelloFacts })
+  | (UnitBase & { readonly kind: 'dns-query'; readonly dns: DnsQueryFacts });
+
+/** Ports an inspector wants to see, per protocol: the "application types" of its assigned rules. */
+export interface PortSelection {
+  readonly protocol: TransportProtocol;
+  /** Server-side ports; empty = every port of this protocol. */
+  readonly ports: readonly number[];
+  /** How the engine should parse this traffic (default: guess from the port and the bytes). */
+  readonly parser?: 'http' | 'tls' | 'dns' | 'none';
+}
+
+/**
+ * An inspector's answer to one unit.
+ * - `pass`: nothing to do.
+ * - `block`: cut the flow. TCP: the packet is dropped, the client gets a reset, the rest of the
+ *   flow is dropped. UDP: the datagram is dropped. `respond` (HTTP only) answers the client with
+ *   this response instead of a bare reset (web reputation's block page).
+ * In `tap` mode or when the inspector is in detect mode, the engine does not enforce `block` and
+ * the event says `Detect Only`.
+ */
+export type InspectionDecision =
+  | { readonly action: 'pass' }
+  | {
+      readonly action: 'block';
+      readonly respond?: { readonly status: number; readonly headers: Record<string, string>; readonly body: string };
+    };
+
+export interface InspectionResult<Finding> {
+  readonly decision: InspectionDecision;
+  /** What to report (rule matches, reputation hits). The module turns them into events. */
+  readonly findings: readonly Finding[];
+}
+
+export interface TrafficInspector<Finding, FlowState = unknown> {
+  readonly id: string;
+  readonly ports: readonly PortSelection[];
+  /** Fresh per-flow state (flowbits, counters); kept by the engine with the flow. */
+  newFlowState(): FlowState;
+  inspect(unit: InspectionUnit, state: FlowState): InspectionResult<Finding>;
+  /**
+   * False once nothing this inspector has could match more of the flow (e.g. all rules look only
+   * at request headers and those have passed): when every inspector says so, the engine hands
+   * the flow back to the kernel and stops paying for it.
+   */
+  wantsMore(state: FlowState, direction: FlowDirection): boolean;
+}
