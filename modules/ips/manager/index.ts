@@ -1,0 +1,2 @@
+export { managerModule } from './ips-definition.js';
+export { IpsSettings } from './ips-settings.js';
