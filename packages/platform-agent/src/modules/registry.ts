@@ -1,9 +1,9 @@
 import { agentModule as firewall } from '@bulwark/module-firewall/agent';
 import { agentModule as integrity } from '@bulwark/module-integrity/agent';
 import { agentModule as inventory } from '@bulwark/module-inventory/agent';
+import { agentModule as ips } from '@bulwark/module-ips/agent';
 import { agentModule as loginspect } from '@bulwark/module-loginspect/agent';
 import type { AgentModuleFactory } from '@bulwark/protocol';
-import { agentModule as ips } from '@bulwark/module-ips/agent';
 
 /**
  * Every module this agent can run. Adding a module is one import and one entry here (each module

@@ -1,9 +1,9 @@
 import { managerModule as firewall } from '@bulwark/module-firewall/manager';
 import { managerModule as integrity } from '@bulwark/module-integrity/manager';
 import { managerModule as inventory } from '@bulwark/module-inventory/manager';
+import { managerModule as ips } from '@bulwark/module-ips/manager';
 import { managerModule as loginspect } from '@bulwark/module-loginspect/manager';
 import type { ManagerModule } from '@bulwark/protocol';
-import { managerModule as ips } from '@bulwark/module-ips/manager';
 
 /**
  * Every protection module the manager knows. Adding a module is one import and one entry here
