@@ -69,11 +69,19 @@ const registries = [
 for (const [file, role, side] of registries) {
   const path = join(root, file);
   const text = readFileSync(path, 'utf8');
-  const importLine = `import { ${role} as ${id} } from '@bulwark/module-${id}/${side}';\n`;
+  const source = `@bulwark/module-${id}/${side}`;
+  const importLine = `import { ${role} as ${id} } from '${source}';\n`;
   const lastImport = text.lastIndexOf('\nimport ');
-  const afterImports = text.indexOf('\n', lastImport + 1) + 1;
   const close = text.lastIndexOf('];');
   if (lastImport < 0 || close < 0) fail(`${file} does not have the shape this script expects; add the module by hand`);
+  // The import goes where the linter's import order puts it: before the first import whose source sorts after it.
+  let afterImports = text.indexOf('\n', lastImport + 1) + 1;
+  for (const match of text.matchAll(/^import [^\n]* from '([^']+)';\n/gm)) {
+    if (match[1] > source) {
+      afterImports = match.index;
+      break;
+    }
+  }
   // The list is one line (`[a, b]`) or one entry a line; either way the new entry goes last.
   const before = text.slice(0, close);
   const withEntry = before.endsWith('\n')

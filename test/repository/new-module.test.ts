@@ -51,6 +51,11 @@ describe('npm run new-module', () => {
     );
     const agentRegistry = readFileSync(join(root, 'packages/platform-agent/src/modules/registry.ts'), 'utf8');
     assert.match(agentRegistry, /import \{ agentModule as shield \} from '@bulwark\/module-shield\/agent';/);
+    // The imports stay in the linter's order (by source), so a new module does not fail `npm run lint`.
+    for (const registry of [managerRegistry, agentRegistry]) {
+      const sources = [...registry.matchAll(/^import [^\n]* from '([^']+)';$/gm)].map((m) => m[1]);
+      assert.deepEqual(sources, [...sources].sort());
+    }
     const agentPackage = JSON.parse(readFileSync(join(root, 'packages/platform-agent/package.json'), 'utf8'));
     assert.equal(agentPackage.dependencies['@bulwark/module-shield'], '0.1.0');
   });
