@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -57,5 +57,51 @@ test('two manager nodes on one PostgreSQL database pass wakes to each other', as
     await a.close();
     await database.drop();
     await rm(shared, { recursive: true, force: true });
+  }
+});
+
+test('nodes with their own data directories share the cluster CA through the cluster key', async (t) => {
+  if (!postgresUrl) return t.skip('set BULWARK_TEST_POSTGRES_URL to run two manager nodes on PostgreSQL');
+  const { createTestDatabase } = await import('./postgres-database.js');
+  const database = await createTestDatabase(postgresUrl);
+  const clusterKey = 'test-cluster-key-0123456789abcdefghijklmnop';
+  const dirs = await Promise.all(['a', 'b', 'c', 'd'].map((n) => mkdtemp(join(tmpdir(), `bulwark-node-${n}-`))));
+  const [dirA, dirB, dirC, dirD] = dirs as [string, string, string, string];
+  const a = await startTestManager({ databaseUrl: database.url, dataDir: dirA, clusterKey });
+  let b: Awaited<ReturnType<typeof startTestManager>> | undefined;
+  try {
+    b = await startTestManager({ databaseUrl: database.url, dataDir: dirB, clusterKey });
+    assert.equal(b.manager.caFingerprint, a.manager.caFingerprint, 'node B took the cluster CA');
+    assert.equal(
+      await readFile(join(dirB, 'pki', 'ca.crt'), 'utf8'),
+      await readFile(join(dirA, 'pki', 'ca.crt'), 'utf8'),
+    );
+
+    // An agent activated on node A is served by node B (its certificate is the cluster CA's).
+    const agent = await activateFakeAgent(a.manager);
+    const heartbeat = await call(`${b.manager.agentUrl}/agent/v1/heartbeat`, {
+      body: {
+        appliedConfigurationVersion: null,
+        modules: [],
+        spool: { pendingEvents: 0, droppedEvents: 0 },
+        agentVersion: '1',
+      },
+      ...agent.tls,
+    });
+    assert.equal(heartbeat.status, 200, heartbeat.text);
+
+    // A node without the key, and a node with a CA of its own, refuse to start and say why.
+    await assert.rejects(startTestManager({ databaseUrl: database.url, dataDir: dirC }), /--cluster-key-file/);
+    const own = await startTestManager({ dataDir: dirD }); // a SQLite manager: a CA of its own in dirD/pki
+    await own.close();
+    await assert.rejects(
+      startTestManager({ databaseUrl: database.url, dataDir: dirD, clusterKey }),
+      /is not the cluster's/,
+    );
+  } finally {
+    await b?.close();
+    await a.close();
+    await database.drop();
+    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
   }
 });

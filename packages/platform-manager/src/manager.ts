@@ -13,7 +13,8 @@ import { WakeHub } from './http/wake-hub.js';
 import { startPostgresWakeRelay, type WakeRelay } from './http/wake-relay-postgres.js';
 import { eventRetention, offlineCheck } from './manager-schedules.js';
 import { managerModules } from './modules/registry.js';
-import { loadOrCreatePki } from './pki/certificate-authority.js';
+import { createCertificateAuthority, loadOrCreatePki } from './pki/certificate-authority.js';
+import { type CaMaterial, reconcileClusterCa } from './pki/cluster-ca.js';
 import { createServices } from './services/index.js';
 import { openDatabase, type Store } from './storage/index.js';
 
@@ -44,6 +45,11 @@ export interface ManagerOptions {
   readonly eventRetentionDays?: number;
   /** Epoch milliseconds for the services (token expiry, sessions, offline); tests move it. */
   readonly now?: () => number;
+  /**
+   * The secret shared by the nodes of a cluster (PostgreSQL): it seals the cluster's CA key in the
+   * database, so a new node takes the CA from there. Without it a node must hold the CA files.
+   */
+  readonly clusterKey?: string;
   /** Lifetime of the agent certificates this manager signs (default 730 days); tests shorten it. */
   readonly agentCertificateValidityMs?: number;
   /** Per-computer event upload quotas on the agent port; default DEFAULT_AGENT_QUOTA. */
@@ -111,6 +117,17 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
       ...(options.agentCertificateValidityMs === undefined
         ? {}
         : { agentCertificateValidityMs: options.agentCertificateValidityMs }),
+      // Nodes that share a PostgreSQL database are one cluster and must sign with one CA.
+      ...(store.dialect === 'postgres'
+        ? {
+            resolveCa: (local: CaMaterial | null) =>
+              reconcileClusterCa(store.db, local, {
+                ...(options.clusterKey === undefined ? {} : { clusterKey: options.clusterKey }),
+                createCa: createCertificateAuthority,
+                now: options.now ?? Date.now,
+              }),
+          }
+        : {}),
     });
     const services = createServices({
       db: store.db,

@@ -15,6 +15,7 @@ test('defaults: ports 4119/4120 on 0.0.0.0, data dir from the environment', () =
     serverNames: [],
     logLevel: 'info',
     eventRetentionDays: 90,
+    clusterKeyFile: undefined,
   });
 });
 

@@ -13,6 +13,8 @@ export interface ServeCommand {
   readonly serverNames: string[];
   readonly logLevel: string;
   readonly eventRetentionDays: number;
+  /** File holding the cluster key (PostgreSQL clusters); read at start. */
+  readonly clusterKeyFile: string | undefined;
 }
 
 export interface CreateApiKeyCommand {
@@ -42,6 +44,10 @@ Options:
   --server-name NAME     extra DNS name or IP for the server certificate (repeatable)
   --log-level LEVEL      trace|debug|info|warn|error, default info [BULWARK_LOG_LEVEL]
   --event-retention-days N  delete events older than N days (default 90, 0 = keep all)
+  --cluster-key-file FILE   the secret every node of a PostgreSQL cluster is given (mode 0600,
+                         at least 32 characters, e.g. openssl rand -base64 32): seals the
+                         cluster's CA key in the database so new nodes take it from there
+                         [BULWARK_CLUSTER_KEY_FILE]
 
 create-api-key (refused when --data-dir or --database-url holds no manager store):
   --role administrator|operator|auditor   (required)
@@ -106,6 +112,7 @@ export function parseManagerArguments(argv: readonly string[], env: NodeJS.Proce
         'server-name': { type: 'string', multiple: true },
         'log-level': { type: 'string' },
         'event-retention-days': { type: 'string' },
+        'cluster-key-file': { type: 'string' },
         role: { type: 'string' },
         name: { type: 'string' },
         json: { type: 'boolean' },
@@ -167,6 +174,7 @@ export function parseManagerArguments(argv: readonly string[], env: NodeJS.Proce
       serverNames,
       logLevel,
       eventRetentionDays: Number(retention),
+      clusterKeyFile: str('cluster-key-file') ?? fromEnv('BULWARK_CLUSTER_KEY_FILE'),
     },
   };
 }

@@ -1,4 +1,5 @@
 import { defaultLoggerOptions, startManager } from '../manager.js';
+import { readClusterKeyFile } from './cluster-key-file.js';
 import { parseManagerArguments, type ServeCommand, USAGE } from './manager-arguments.js';
 import { createApiKeyCommandLine, createApiKeyOffline } from './offline-api-key.js';
 
@@ -28,6 +29,16 @@ async function serve(options: ServeCommand): Promise<void> {
   process.on('SIGTERM', () => onSignal('SIGTERM'));
   process.on('SIGINT', () => onSignal('SIGINT'));
 
+  let clusterKey: string | undefined;
+  if (options.clusterKeyFile !== undefined) {
+    const read = readClusterKeyFile(options.clusterKeyFile);
+    if (!read.ok) {
+      process.stderr.write(`bulwark-manager: could not start: ${read.reason}\n`);
+      process.exit(1);
+    }
+    clusterKey = read.key;
+  }
+
   let manager: Awaited<ReturnType<typeof startManager>>;
   try {
     manager = await startManager({
@@ -39,6 +50,7 @@ async function serve(options: ServeCommand): Promise<void> {
       serverNames: options.serverNames,
       logger: defaultLoggerOptions(options.logLevel),
       eventRetentionDays: options.eventRetentionDays,
+      ...(clusterKey === undefined ? {} : { clusterKey }),
     });
   } catch (error) {
     process.stderr.write(`bulwark-manager: could not start: ${(error as Error).message}\n`);

@@ -8,6 +8,7 @@ import {
   inspectAgentCsr,
   signAgentCsr,
 } from './agent-certificate.js';
+import type { CaMaterial, ClusterCaResult } from './cluster-ca.js';
 import { issueServerCertificate, type ServerCertificate, serverCertificateNeedsRenewal } from './server-certificate.js';
 import {
   generateKeyPair,
@@ -43,6 +44,17 @@ export interface PkiOptions {
   readonly serverNames?: readonly string[];
   /** Lifetime of agent certificates (default 730 days); tests shorten it to watch renewals. */
   readonly agentCertificateValidityMs?: number;
+  /**
+   * Decides which CA this node uses, given the one in `dir` (null when there is none): the
+   * cluster's (pki/cluster-ca.ts). A refusal stops the start with its reason. Absent: the CA in
+   * `dir`, created the first time.
+   */
+  readonly resolveCa?: (local: CaMaterial | null) => Promise<ClusterCaResult>;
+}
+
+/** The manager could not settle on a CA; the message says what to do. */
+export class PkiRefusedError extends Error {
+  override readonly name = 'PkiRefusedError';
 }
 
 const FILES = {
@@ -57,16 +69,24 @@ export async function loadOrCreatePki(dir: string, options: PkiOptions = {}): Pr
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const names = serverNamesFor(options.serverNames ?? []);
 
-  let caKeyPem = await readOptional(join(dir, FILES.caKey));
-  let caCertPem = await readOptional(join(dir, FILES.caCert));
-  if (caKeyPem === null || caCertPem === null) {
-    const created = await createCertificateAuthority();
-    caKeyPem = created.keyPem;
-    caCertPem = created.certPem;
-    // Key first: a crash between the two writes leaves a CA that is re-created, never a cert without key.
-    await writeSecretFile(join(dir, FILES.caKey), caKeyPem);
-    await writeFileAtomic(join(dir, FILES.caCert), caCertPem, 0o644);
+  const localKeyPem = await readOptional(join(dir, FILES.caKey));
+  const localCertPem = await readOptional(join(dir, FILES.caCert));
+  const local = localKeyPem === null || localCertPem === null ? null : { keyPem: localKeyPem, certPem: localCertPem };
+  let chosen: CaMaterial;
+  if (options.resolveCa === undefined) {
+    chosen = local ?? (await createCertificateAuthority());
+  } else {
+    const resolved = await options.resolveCa(local);
+    if (!resolved.ok) throw new PkiRefusedError(resolved.reason);
+    chosen = resolved.ca;
   }
+  if (local === null || local.certPem !== chosen.certPem) {
+    // Key first: a crash between the two writes leaves a CA that is re-created, never a cert without key.
+    await writeSecretFile(join(dir, FILES.caKey), chosen.keyPem);
+    await writeFileAtomic(join(dir, FILES.caCert), chosen.certPem, 0o644);
+  }
+  const caKeyPem = chosen.keyPem;
+  const caCertPem = chosen.certPem;
   const caKey = await privateKeyFromPem(caKeyPem);
   const caCert = new x509.X509Certificate(caCertPem);
 
@@ -115,7 +135,8 @@ export function certificateFingerprint(pem: string): string {
   return new NodeX509Certificate(pem).fingerprint256;
 }
 
-async function createCertificateAuthority(): Promise<{ keyPem: string; certPem: string }> {
+/** A new self-signed CA for this manager (or cluster). */
+export async function createCertificateAuthority(): Promise<CaMaterial> {
   const keys = await generateKeyPair();
   const notBefore = new Date(Date.now() - 5 * 60_000);
   const notAfter = new Date(notBefore);

@@ -1,6 +1,7 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import { forwardingMigration } from '../forwarding/forwarding-migration.js';
 import { certificateRenewalMigration } from './certificate-renewal-migration.js';
+import { clusterCaMigration } from './cluster-ca-migration.js';
 import { computerCommandsMigration } from './computer-commands-migration.js';
 import { hardeningMigration } from './hardening-migration.js';
 import { rulesMigration } from './rules-migration.js';
@@ -200,6 +201,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0004_computer_commands': computerCommandsMigration,
   '0005_certificate_renewal': certificateRenewalMigration,
   '0006_hardening': hardeningMigration,
+  '0007_cluster_ca': clusterCaMigration,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => ({ ...migrations }) };

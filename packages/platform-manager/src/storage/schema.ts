@@ -4,6 +4,7 @@
  * PostgreSQL, read back as numbers), no native booleans.
  */
 import type { Generated, Insertable, Selectable } from 'kysely';
+import type { ClusterCaTables } from './cluster-ca-migration.js';
 import type { ComputerCommandsTables } from './computer-commands-migration.js';
 import type { RulesTables } from './rules-schema.js';
 
@@ -151,7 +152,7 @@ export interface AuditLogTable {
   after_json: string | null;
 }
 
-export interface Database extends RulesTables, ComputerCommandsTables {
+export interface Database extends RulesTables, ComputerCommandsTables, ClusterCaTables {
   users: UsersTable;
   api_keys: ApiKeysTable;
   sessions: SessionsTable;
