@@ -216,7 +216,7 @@ function printJson(value: unknown, depth: number): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
   if (Array.isArray(value)) return `[${value.map((v) => printJson(v, depth)).join(', ')}]`;
   const entries = Object.entries(value as Record<string, unknown>);
-  if (entries.length === 0) return '{\n' + '\t'.repeat(depth) + '}';
+  if (entries.length === 0) return `{\n${'\t'.repeat(depth)}}`;
   const inner = '\t'.repeat(depth + 1);
   const body = entries.map(([k, v]) => `${inner}${JSON.stringify(k)}:\t${printJson(v, depth + 1)}`).join(',\n');
   return `{\n${body}\n${'\t'.repeat(depth)}}`;

@@ -5,8 +5,8 @@ import { testStores } from '../storage/test-stores.js';
 import { createCertificateAuthority } from './certificate-authority.js';
 import { type CaMaterial, keyMatchesCertificate, openCaKey, reconcileClusterCa, sealCaKey } from './cluster-ca.js';
 
-const KEY = 'k'.repeat(16) + 'cluster-key-for-tests-0123456789';
-const OTHER_KEY = 'o'.repeat(16) + 'another-cluster-key-0123456789ab';
+const KEY = 'kkkkkkkkkkkkkkkk-cluster-key-for-tests-0123456789';
+const OTHER_KEY = 'oooooooooooooooo-another-cluster-key-0123456789ab';
 
 describe('sealing the CA key with the cluster key', () => {
   it('opens with the same key only', async () => {
