@@ -6,6 +6,8 @@ import { type HttpsJsonResult, httpsJson } from './https-json.js';
 
 export interface ChannelCredentials {
   readonly managerUrl: string;
+  /** Other nodes of the manager's cluster: tried in order, at once, when the current one cannot be reached. */
+  readonly alternateManagerUrls?: readonly string[];
   readonly keyPem: string;
   readonly certificatePem: string;
   /** The manager's CA: the only certificate authority this channel trusts. */
@@ -22,6 +24,17 @@ export type ChannelResult<T> =
       readonly retryable: boolean;
     };
 
+export interface ChannelOptions {
+  /** Told when the channel moves to another manager node (or back to the first). */
+  readonly onFailover?: (change: { readonly from: string; readonly to: string; readonly reason: string }) => void;
+  /** After this long on another node, the first one is tried again (default 5 minutes). */
+  readonly preferredRetryMs?: number;
+  readonly now?: () => number;
+}
+
+/** How long the channel stays on another node before it tries the first (the preferred) one again. */
+export const DEFAULT_PREFERRED_RETRY_MS = 5 * 60_000;
+
 export interface CallOptions {
   readonly timeoutMs?: number;
   /** Further tries after the first on retryable failures (network, 5xx, 429). */
@@ -35,14 +48,45 @@ export interface CallOptions {
  * answering the long-poll wake call.
  */
 export class ManagerChannel {
-  readonly #base: URL;
+  readonly #bases: readonly URL[];
+  #current = 0;
+  #leftPreferredAt = 0;
+  readonly #options: ChannelOptions;
   #agent: https.Agent;
   #credentials: ChannelCredentials;
 
-  constructor(credentials: ChannelCredentials) {
-    this.#base = new URL(credentials.managerUrl);
+  constructor(credentials: ChannelCredentials, options: ChannelOptions = {}) {
+    const urls = [credentials.managerUrl, ...(credentials.alternateManagerUrls ?? [])];
+    this.#bases = [...new Set(urls.map((u) => new URL(u).origin))].map((u) => new URL(u));
+    this.#options = options;
     this.#credentials = credentials;
     this.#agent = ManagerChannel.#agentFor(credentials);
+  }
+
+  /** The manager node calls go to now. */
+  get currentManagerUrl(): string {
+    return (this.#bases[this.#current] as URL).origin;
+  }
+
+  /**
+   * Moves off node `from` (if no other call has moved already), to the next one, or back to the
+   * first. Only the node a failed call went to is left, so calls failing together move once.
+   */
+  #moveFrom(from: number, to: number, reason: string): void {
+    if (this.#current !== from || from === to) return;
+    this.#current = to;
+    if (from === 0) this.#leftPreferredAt = (this.#options.now ?? Date.now)();
+    this.#options.onFailover?.({
+      from: (this.#bases[from] as URL).origin,
+      to: (this.#bases[to] as URL).origin,
+      reason,
+    });
+  }
+
+  #returnToPreferredIfDue(): void {
+    if (this.#current === 0) return;
+    const due = this.#leftPreferredAt + (this.#options.preferredRetryMs ?? DEFAULT_PREFERRED_RETRY_MS);
+    if ((this.#options.now ?? Date.now)() >= due) this.#moveFrom(this.#current, 0, 'time to try the first node again');
   }
 
   /** A renewed key and certificate: every call from now on uses them. */
@@ -75,7 +119,16 @@ export class ManagerChannel {
   ): Promise<ChannelResult<Static<S>>> {
     const retries = options.retries ?? 0;
     for (let attempt = 0; ; attempt++) {
-      const result = await this.#once(method, path, body, options);
+      this.#returnToPreferredIfDue();
+      let node = this.#current;
+      let result = await this.#once(node, method, path, body, options);
+      // A node that cannot be reached: each other node is tried at once, before any back-off.
+      for (let hop = 1; !result.ok && result.kind === 'network' && hop < this.#bases.length; hop++) {
+        if (options.signal?.aborted) break;
+        this.#moveFrom(node, (node + 1) % this.#bases.length, result.message);
+        node = this.#current;
+        result = await this.#once(node, method, path, body, options);
+      }
       if (result.ok) {
         const parsed = parseWith(schema, result.body);
         if (parsed.ok) return { ok: true, value: parsed.value };
@@ -101,9 +154,15 @@ export class ManagerChannel {
     }
   }
 
-  #once(method: 'GET' | 'POST', path: string, body: unknown, options: CallOptions): Promise<HttpsJsonResult> {
+  #once(
+    node: number,
+    method: 'GET' | 'POST',
+    path: string,
+    body: unknown,
+    options: CallOptions,
+  ): Promise<HttpsJsonResult> {
     return httpsJson({
-      url: new URL(path, this.#base),
+      url: new URL(path, this.#bases[node]),
       method,
       body,
       timeoutMs: options.timeoutMs ?? 30_000,

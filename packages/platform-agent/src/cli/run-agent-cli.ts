@@ -32,7 +32,9 @@ Usage:
   bulwark-agent deactivate [--force] [--data-dir D] [--json]
   bulwark-agent run [--data-dir D] [--log-level debug|info|warn|error]
 
-  --manager         the manager's agent port, e.g. https://manager.example:4120
+  --manager         the manager's agent port, e.g. https://manager.example:4120; for a cluster,
+                    several nodes separated by commas: the agent activates with the first that
+                    answers and moves to the next at once when its node cannot be reached
   --token           activation token (or BULWARK_ACTIVATION_TOKEN in the environment), as
                     "bulwark tokens create" prints it: it carries the manager CA's fingerprint,
                     and the manager is checked against that CA before the token is sent
@@ -102,7 +104,7 @@ export async function runAgentCli(argv: readonly string[], io: CliIo): Promise<n
         caPem = file.pem;
       }
       const result = await activateAgent({
-        managerUrl: values.manager,
+        ...managerUrls(values.manager),
         token,
         ...(caPem !== undefined ? { caPem } : {}),
         ...(values['ca-fingerprint'] !== undefined ? { caFingerprint: values['ca-fingerprint'] } : {}),
@@ -210,7 +212,9 @@ function formatStatus(status: ReturnType<typeof readAgentStatus>): string {
         ];
   const lines = [
     `computer:        ${status.computerId}`,
-    `manager:         ${status.managerUrl}`,
+    `manager:         ${status.managerUrl}${
+      status.alternateManagerUrls?.length ? ` (then ${status.alternateManagerUrls.join(', ')})` : ''
+    }${status.managerNode && status.managerNode !== status.managerUrl ? `; now on ${status.managerNode}` : ''}`,
     `daemon:          ${status.daemon}`,
     `configuration:   ${status.appliedConfigurationVersion ?? 'none applied yet'}${status.configurationError ? ` (error: ${status.configurationError})` : ''}`,
     `last contact:    ${status.lastContactAt ?? 'never'}${status.lastError ? ` (last error: ${status.lastError})` : ''}`,
@@ -224,4 +228,13 @@ function formatStatus(status: ReturnType<typeof readAgentStatus>): string {
       : status.modules.map((m) => `  ${m.id.padEnd(22)} ${m.state}${m.reason ? ` — ${m.reason}` : ''}`)),
   ];
   return `${lines.join('\n')}\n`;
+}
+
+/** `--manager A,B,C`: the first node, then the cluster's other nodes in order. */
+function managerUrls(given: string): { managerUrl: string; alternateManagerUrls?: string[] } {
+  const [first = '', ...rest] = given
+    .split(',')
+    .map((u) => u.trim())
+    .filter((u) => u.length > 0);
+  return rest.length > 0 ? { managerUrl: first, alternateManagerUrls: rest } : { managerUrl: first };
 }

@@ -144,12 +144,21 @@ class AgentDaemon implements RunningAgent {
     // After a restart, "last contact" is the previous run's until this one reaches the manager.
     this.#lastContactAt = readDaemonStatus(dataDir)?.lastContactAt ?? null;
     this.spool = EventSpool.open(join(dataDir, 'spool.db'));
-    this.#channel = new ManagerChannel({
-      managerUrl: identity.managerUrl,
-      keyPem: identity.keyPem,
-      certificatePem: identity.certificatePem,
-      caPem: identity.caPem,
-    });
+    this.#channel = new ManagerChannel(
+      {
+        managerUrl: identity.managerUrl,
+        ...(identity.alternateManagerUrls ? { alternateManagerUrls: identity.alternateManagerUrls } : {}),
+        keyPem: identity.keyPem,
+        certificatePem: identity.certificatePem,
+        caPem: identity.caPem,
+      },
+      {
+        onFailover: (change) => {
+          this.#log.warn('manager node changed', change);
+          this.#writeStatus();
+        },
+      },
+    );
     this.#uploader = new EventUploader({
       spool: this.spool,
       channel: this.#channel,
@@ -276,6 +285,7 @@ class AgentDaemon implements RunningAgent {
       configurationError: this.#configuration.error,
       lastContactAt: this.#lastContactAt,
       lastError: this.#lastError,
+      managerNode: this.#channel.currentManagerUrl,
       heartbeatIntervalSeconds: this.#intervalSeconds,
       kernelHooks: this.#stopped ? this.#hooksAfterStop : this.runtime.kernelHooks(),
       modules: this.runtime.status(),

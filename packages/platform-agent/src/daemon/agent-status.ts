@@ -12,6 +12,10 @@ export interface AgentStatusReport {
   readonly problem?: string;
   readonly computerId?: string;
   readonly managerUrl?: string;
+  /** Other manager nodes the agent fails over to. */
+  readonly alternateManagerUrls?: readonly string[];
+  /** The node the running daemon talks to now. */
+  readonly managerNode?: string;
   readonly activatedAt?: string;
   readonly daemon: 'running' | 'stopped' | 'never-started';
   readonly appliedConfigurationVersion: string | null;
@@ -42,6 +46,9 @@ export function readAgentStatus(dataDirOption?: string): AgentStatusReport {
       ? {
           computerId: identity.identity.computerId,
           managerUrl: identity.identity.managerUrl,
+          ...(identity.identity.alternateManagerUrls
+            ? { alternateManagerUrls: identity.identity.alternateManagerUrls }
+            : {}),
           activatedAt: identity.identity.activatedAt,
         }
       : {}),
@@ -50,6 +57,7 @@ export function readAgentStatus(dataDirOption?: string): AgentStatusReport {
     configurationError: daemon?.configurationError ?? null,
     lastContactAt: daemon?.lastContactAt ?? null,
     lastError: daemon?.lastError ?? null,
+    ...(running && daemon?.managerNode ? { managerNode: daemon.managerNode } : {}),
     // After a deactivation only the hooks that could not be removed are left.
     kernelHooks: deactivation
       ? deactivation.hooksLeft.map((h) => ({ module: h.module, hook: `not removed: ${h.reason}` }))

@@ -13,6 +13,8 @@ export interface DaemonStatus {
   readonly configurationError: string | null;
   readonly lastContactAt: string | null;
   readonly lastError: string | null;
+  /** The manager node the agent talks to now (another than identity's managerUrl after a failover). */
+  readonly managerNode?: string;
   readonly heartbeatIntervalSeconds: number;
   /** Kernel hooks of ours enforcing on the host (after a plain stop they stay, and are listed). */
   readonly kernelHooks?: readonly { readonly module: string; readonly hook: string }[];

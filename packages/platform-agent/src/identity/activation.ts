@@ -18,6 +18,8 @@ import {
 
 export interface ActivateOptions {
   readonly managerUrl: string;
+  /** Other nodes of the manager's cluster: activation tries them when the first is unreachable, and the agent keeps them to fail over to. */
+  readonly alternateManagerUrls?: readonly string[];
   readonly token: string;
   /** PEM text of the manager's CA (from --ca FILE). */
   readonly caPem?: string;
@@ -52,18 +54,22 @@ export type ActivateResult =
  */
 export async function activateAgent(options: ActivateOptions): Promise<ActivateResult> {
   const dataDir = resolveDataDir(options.dataDir);
-  let url: URL;
-  try {
-    url = new URL(options.managerUrl);
-  } catch {
-    return {
-      ok: false,
-      code: 'usage',
-      message: `--manager must be a URL such as https://manager.example:4120, not ${options.managerUrl}`,
-    };
+  const urls: URL[] = [];
+  for (const given of [options.managerUrl, ...(options.alternateManagerUrls ?? [])]) {
+    let url: URL;
+    try {
+      url = new URL(given);
+    } catch {
+      return {
+        ok: false,
+        code: 'usage',
+        message: `--manager must be a URL such as https://manager.example:4120, not ${given}`,
+      };
+    }
+    if (url.protocol !== 'https:')
+      return { ok: false, code: 'usage', message: '--manager must be an https:// URL (the agent port, default 4120)' };
+    if (!urls.some((u) => u.origin === url.origin)) urls.push(url);
   }
-  if (url.protocol !== 'https:')
-    return { ok: false, code: 'usage', message: '--manager must be an https:// URL (the agent port, default 4120)' };
   const existing = readIdentity(dataDir);
   if (existing.kind === 'activated') {
     return {
@@ -74,37 +80,22 @@ export async function activateAgent(options: ActivateOptions): Promise<ActivateR
   }
 
   const { credential, caSha256: tokenSha256 } = parseActivationToken(options.token);
-  const trust = await chooseTrust(options, url, tokenSha256);
-  if (!trust.ok) return trust;
   const host = options.hostname ?? osHostname();
   const keys = await createKeyMaterial(host);
   const timeoutMs = options.timeoutMs ?? 30_000;
-  const result = await httpsJson({
-    url: new URL(AgentRoutes.activate.path, url),
-    method: 'POST',
-    timeoutMs,
-    body: {
+  let attempt: Awaited<ReturnType<typeof requestActivation>> | undefined;
+  for (const candidate of urls) {
+    attempt = await requestActivation(options, candidate, tokenSha256, {
       token: credential,
       csr: keys.csrPem,
       hostname: host,
-      agentVersion: AGENT_VERSION,
-      platform: hostPlatform(),
-    },
-    // Node verifies the chain and the name against the pinned CA alone before the body is sent.
-    tls: { ca: trust.caPem, rejectUnauthorized: true },
-    checkPeer: (socket: TLSSocket) => (socket.authorized ? null : 'the manager is not verified by the pinned CA'),
-  });
-  if (!result.ok) {
-    if (result.kind === 'http' && result.status === 404) {
-      return {
-        ok: false,
-        code: 'refused',
-        message: `${url.origin} has no activation endpoint (404): it is not the manager's agent port. If it is the console port (default 4119), use the agent port (default 4120), e.g. --manager https://${url.hostname}:4120`,
-      };
-    }
-    const code = result.kind === 'http' ? 'refused' : 'unreachable';
-    return { ok: false, code, message: `activation failed: ${result.message}` };
+      timeoutMs,
+    });
+    // Only an unreachable node sends us on to the next: a refusal is the cluster's answer.
+    if (attempt.ok || attempt.code !== 'unreachable') break;
   }
+  if (attempt === undefined || !attempt.ok) return attempt ?? { ok: false, code: 'usage', message: 'no manager URL' };
+  const { url, trust, result } = attempt;
   const answer = parseWith(ActivationResponse, result.body);
   if (!answer.ok)
     return { ok: false, code: 'invalid-answer', message: `activation answer: ${describeIssues(answer.issues)}` };
@@ -120,9 +111,11 @@ export async function activateAgent(options: ActivateOptions): Promise<ActivateR
   const keyProblem = checkIssuedCertificate(certificate, keys.publicKeySpki, caCertificate);
   if (keyProblem) return { ok: false, code: 'invalid-answer', message: keyProblem };
 
+  const alternates = urls.filter((u) => u.origin !== url.origin).map((u) => u.origin);
   const identity: AgentIdentity = {
     computerId,
     managerUrl: url.origin,
+    ...(alternates.length > 0 ? { alternateManagerUrls: alternates } : {}),
     activatedAt: new Date().toISOString(),
     heartbeatIntervalSeconds,
     keyPem: keys.privateKeyPem,
@@ -139,6 +132,52 @@ export async function activateAgent(options: ActivateOptions): Promise<ActivateR
     caTrust: trust.kind,
     caFingerprint: new X509Certificate(caPem).fingerprint256.replace(/:/g, '').toLowerCase(),
   };
+}
+
+/** One activation request to one manager node, after checking which CA to trust for it. */
+async function requestActivation(
+  options: ActivateOptions,
+  url: URL,
+  tokenSha256: string | null,
+  request: { readonly token: string; readonly csr: string; readonly hostname: string; readonly timeoutMs: number },
+): Promise<
+  | {
+      readonly ok: true;
+      readonly url: URL;
+      readonly trust: { kind: TrustChoice['kind']; caPem: string };
+      readonly result: { readonly body: unknown };
+    }
+  | { readonly ok: false; readonly code: 'usage' | 'unreachable' | 'refused'; readonly message: string }
+> {
+  const trust = await chooseTrust(options, url, tokenSha256);
+  if (!trust.ok) return trust;
+  const result = await httpsJson({
+    url: new URL(AgentRoutes.activate.path, url),
+    method: 'POST',
+    timeoutMs: request.timeoutMs,
+    body: {
+      token: request.token,
+      csr: request.csr,
+      hostname: request.hostname,
+      agentVersion: AGENT_VERSION,
+      platform: hostPlatform(),
+    },
+    // Node verifies the chain and the name against the pinned CA alone before the body is sent.
+    tls: { ca: trust.caPem, rejectUnauthorized: true },
+    checkPeer: (socket: TLSSocket) => (socket.authorized ? null : 'the manager is not verified by the pinned CA'),
+  });
+  if (!result.ok) {
+    if (result.kind === 'http' && result.status === 404) {
+      return {
+        ok: false,
+        code: 'refused',
+        message: `${url.origin} has no activation endpoint (404): it is not the manager's agent port. If it is the console port (default 4119), use the agent port (default 4120), e.g. --manager https://${url.hostname}:4120`,
+      };
+    }
+    const code = result.kind === 'http' ? 'refused' : 'unreachable';
+    return { ok: false, code, message: `activation failed (${url.origin}): ${result.message}` };
+  }
+  return { ok: true, url, trust, result };
 }
 
 async function chooseTrust(

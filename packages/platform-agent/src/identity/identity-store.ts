@@ -13,6 +13,8 @@ export function resolveDataDir(explicit?: string): string {
 const IdentityFile = Type.Object({
   computerId: Type.String({ minLength: 1 }),
   managerUrl: Type.String({ minLength: 1 }),
+  /** Other nodes of the manager's cluster, tried in order when `managerUrl` cannot be reached. */
+  alternateManagerUrls: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { maxItems: 16 })),
   activatedAt: Type.String(),
   heartbeatIntervalSeconds: Type.Integer({ minimum: 1 }),
 });
@@ -69,6 +71,7 @@ export function writeIdentity(dataDir: string, identity: AgentIdentity): void {
   const file: IdentityFile = {
     computerId: identity.computerId,
     managerUrl: identity.managerUrl,
+    ...(identity.alternateManagerUrls?.length ? { alternateManagerUrls: identity.alternateManagerUrls } : {}),
     activatedAt: identity.activatedAt,
     heartbeatIntervalSeconds: identity.heartbeatIntervalSeconds,
   };
