@@ -31,6 +31,11 @@ describe('manager end to end on SQLite', () => {
     );
     assert.match(answer.text, /^bulwark_computers\{status="[a-z-]+"\} 1$/m);
     assert.match(answer.text, /^bulwark_agent_wake_polls 0$/m);
+    // The process's own figures come with them (prom-client's defaults).
+    assert.match(answer.text, /^process_resident_memory_bytes \d+$/m);
+    assert.match(answer.text, /^process_cpu_seconds_total [\d.e+-]+$/m);
+    assert.match(answer.text, /^nodejs_eventloop_lag_seconds [\d.e+-]+$/m);
+    assert.match(answer.text, /^bulwark_manager_info\{version="[^"]+"\} 1$/m);
   });
 
   test('console login: session cookie, CSRF on changes, logout', async () => {

@@ -30,12 +30,12 @@ export async function metricsRoutes(app: FastifyInstance, context: ConsoleRouteC
       },
     },
     async (_request, reply) => {
-      const body = context.metrics.render({
+      const body = await context.metrics.render({
         version: context.version,
         wakePolls: context.wakeHub.totalWaiting(),
         computers: await computersByStatus(context.services),
       });
-      return reply.type('text/plain; version=0.0.4; charset=utf-8').send(body);
+      return reply.type(context.metrics.contentType).send(body);
     },
   );
 }
