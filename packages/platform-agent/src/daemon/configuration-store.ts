@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { contentHash, describeIssues, parseWith, SecurityConfiguration } from '@bulwark/protocol';
-import { writeFileAtomic } from '../atomic-file.js';
+import { writeFileAtomic } from '@bulwark/host-files';
 
 const path = (dataDir: string) => join(dataDir, 'configuration.json');
 

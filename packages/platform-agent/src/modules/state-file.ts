@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { writeFileAtomic } from '../atomic-file.js';
+import { writeFileAtomic } from '@bulwark/host-files';
 
 /**
  * The `writeStateFile` of a module's context (see AgentModuleContext): one file of the module's

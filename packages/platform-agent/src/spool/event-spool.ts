@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { AgentEvent, EmitOutcome, NewEvent, SourceCheckpoint } from '@bulwark/protocol';
 import Database from 'better-sqlite3';
-import { ensurePrivateFile } from '../atomic-file.js';
+import { ensurePrivateFile } from '@bulwark/host-files';
 import { BatchInsert } from './batch-insert.js';
 import { DropNotices } from './drop-notice.js';
 import { eventBody, eventProblem, severityRankOf } from './event-body.js';

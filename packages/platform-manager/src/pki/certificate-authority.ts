@@ -1,6 +1,7 @@
 import { X509Certificate as NodeX509Certificate } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { writeFileAtomic } from '@bulwark/host-files';
 import { join } from 'node:path';
 import {
   type AgentCertificate,
@@ -82,8 +83,8 @@ export async function loadOrCreatePki(dir: string, options: PkiOptions = {}): Pr
   }
   if (local === null || local.certPem !== chosen.certPem) {
     // Key first: a crash between the two writes leaves a CA that is re-created, never a cert without key.
-    await writeSecretFile(join(dir, FILES.caKey), chosen.keyPem);
-    await writeFileAtomic(join(dir, FILES.caCert), chosen.certPem, 0o644);
+    writeFileAtomic(join(dir, FILES.caKey), chosen.keyPem, 0o600);
+    writeFileAtomic(join(dir, FILES.caCert), chosen.certPem, 0o644);
   }
   const caKeyPem = chosen.keyPem;
   const caCertPem = chosen.certPem;
@@ -99,8 +100,8 @@ export async function loadOrCreatePki(dir: string, options: PkiOptions = {}): Pr
   }
   if (server === null) {
     server = await issueServerCertificate(caCert, caKey, names);
-    await writeSecretFile(join(dir, FILES.serverKey), server.keyPem);
-    await writeFileAtomic(join(dir, FILES.serverCert), server.certPem, 0o644);
+    writeFileAtomic(join(dir, FILES.serverKey), server.keyPem, 0o600);
+    writeFileAtomic(join(dir, FILES.serverCert), server.certPem, 0o644);
   }
 
   const fixedCaPem = caCertPem;
@@ -170,16 +171,4 @@ async function readOptional(path: string): Promise<string | null> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw error;
   }
-}
-
-async function writeSecretFile(path: string, content: string): Promise<void> {
-  await writeFileAtomic(path, content, 0o600);
-}
-
-async function writeFileAtomic(path: string, content: string, mode: number): Promise<void> {
-  const temporary = `${path}.${process.pid}.tmp`;
-  await writeFile(temporary, content, { mode, flush: true });
-  // writeFile's mode is filtered by the umask; the key must be exactly 0600.
-  await chmod(temporary, mode);
-  await rename(temporary, path);
 }

@@ -35,7 +35,13 @@ export function writeFileAtomic(path: string, content: string | Uint8Array, mode
     throw error;
   }
   closeSync(fd);
-  renameSync(temporary, path);
+  try {
+    renameSync(temporary, path);
+  } catch (error) {
+    // The target stays as it was; the temporary file must not stay beside it.
+    unlinkSync(temporary);
+    throw error;
+  }
   fsyncDirectory(dir);
 }
 

@@ -1,0 +1,1 @@
+export { ensurePrivateFile, fsyncDirectory, writeFileAtomic } from './atomic-file.js';
