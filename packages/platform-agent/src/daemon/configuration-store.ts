@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { contentHash, describeIssues, parseWith, SecurityConfiguration } from '@bulwark/protocol';
 import { writeFileAtomic } from '@bulwark/host-files';
+import { contentHash, describeIssues, parseWith, SecurityConfiguration } from '@bulwark/protocol';
 
 const path = (dataDir: string) => join(dataDir, 'configuration.json');
 

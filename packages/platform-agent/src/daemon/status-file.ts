@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ModuleStatus } from '@bulwark/protocol';
 import { writeFileAtomic } from '@bulwark/host-files';
+import type { ModuleStatus } from '@bulwark/protocol';
 
 /** What the daemon tells `bulwark-agent status` about itself; rewritten atomically after each heartbeat. */
 export interface DaemonStatus {

@@ -1,8 +1,8 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomic } from '@bulwark/host-files';
 import { parseWith } from '@bulwark/protocol';
 import { type Static, Type } from '@sinclair/typebox';
-import { writeFileAtomic } from '@bulwark/host-files';
 
 /**
  * What is left of a deactivated agent in its data dir, `deactivation.json`: who deactivated it,

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { fsyncDirectory, writeFileAtomic } from '@bulwark/host-files';
 import { describeIssues, parseWith } from '@bulwark/protocol';
 import { type Static, Type } from '@sinclair/typebox';
-import { fsyncDirectory, writeFileAtomic } from '@bulwark/host-files';
 
 export const DEFAULT_DATA_DIR = '/var/lib/bulwark/agent';
 

@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { ensurePrivateFile } from '@bulwark/host-files';
 import type { AgentEvent, EmitOutcome, NewEvent, SourceCheckpoint } from '@bulwark/protocol';
 import Database from 'better-sqlite3';
-import { ensurePrivateFile } from '@bulwark/host-files';
 import { BatchInsert } from './batch-insert.js';
 import { DropNotices } from './drop-notice.js';
 import { eventBody, eventProblem, severityRankOf } from './event-body.js';

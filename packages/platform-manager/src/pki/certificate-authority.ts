@@ -1,8 +1,8 @@
 import { X509Certificate as NodeX509Certificate } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { writeFileAtomic } from '@bulwark/host-files';
 import { join } from 'node:path';
+import { writeFileAtomic } from '@bulwark/host-files';
 import {
   type AgentCertificate,
   type AgentCertificateResult,
