@@ -29,7 +29,15 @@ test('two manager nodes on one PostgreSQL database pass wakes to each other', as
       ca: a.manager.caCertPem,
     });
     assert.equal(wake.status, 202, wake.text);
+    assert.equal(wake.json.agentListening, true, 'node A knows the agent listens on node B');
     assert.deepEqual((await poll).json, { wake: true });
+    // With no poll held anywhere, the answer is false (after the other nodes stayed silent).
+    const unheard = await call(`${a.manager.consoleUrl}/api/computers/${agent.computerId}/wake`, {
+      method: 'POST',
+      headers: bearer(a.keys.operator),
+      ca: a.manager.caCertPem,
+    });
+    assert.equal(unheard.json.agentListening, false);
 
     // The woken agent heartbeats (here to node A, which also serves the wake node A kept for it).
     const heartbeat = await call(`${a.manager.agentUrl}/agent/v1/heartbeat`, {

@@ -53,3 +53,24 @@ test('closing answers every open poll and refuses new ones', async () => {
   assert.deepEqual(await Promise.all(polls), [false, false, false]);
   assert.equal(await hub.wait('a', 60_000), false);
 });
+
+test('wakeAndConfirm: true at once for a poll held here, or when another node answers; false when none does', async () => {
+  // Two hubs joined by a relay standing in for PostgreSQL's NOTIFY (the real one: wake-relay-postgres.ts).
+  const a = new WakeHub();
+  const b = new WakeHub();
+  a.relayTo((ids, request) => {
+    const woken = b.wakeLocal(ids);
+    if (request !== undefined && woken.length > 0) queueMicrotask(() => a.listening(request, woken));
+  });
+  const onB = b.wait('c1', 60_000);
+  assert.equal(await a.wakeAndConfirm('c1', 60_000), true, 'node B holds the poll and says so');
+  assert.equal(await onB, true);
+  const onA = a.wait('c2', 60_000);
+  assert.equal(await a.wakeAndConfirm('c2', 60_000), true);
+  assert.equal(await onA, true);
+  assert.equal(await a.wakeAndConfirm('c3', 10), false, 'nobody holds it: no answer, false at the deadline');
+  // The wake is kept for the agent's next poll or heartbeat on either node.
+  assert.equal(await b.wait('c3', 1), true);
+  const alone = new WakeHub();
+  assert.equal(await alone.wakeAndConfirm('c4', 60_000), false, 'no other node: no wait');
+});

@@ -37,13 +37,17 @@ export class WakeHub {
     });
   }
 
-  #relay: ((computerIds: readonly string[]) => void) | null = null;
+  #relay: ((computerIds: readonly string[], request?: string) => void) | null = null;
+  /** Questions "is its agent listening on your node?" sent to the other nodes, by request id. */
+  readonly #questions = new Map<string, { readonly ids: Set<string>; readonly answer: () => void }>();
+  #nextQuestion = 0;
 
   /**
    * Where wakes also go so other manager nodes sharing the database hear them (see
-   * wake-relay-postgres.ts); they come back in through `wakeLocal`.
+   * wake-relay-postgres.ts); they come back in through `wakeLocal`. A wake sent with a request id
+   * is answered through `listening` by the nodes that hold a poll for it.
    */
-  relayTo(publish: ((computerIds: readonly string[]) => void) | null): void {
+  relayTo(publish: ((computerIds: readonly string[], request?: string) => void) | null): void {
     this.#relay = publish;
   }
 
@@ -54,16 +58,50 @@ export class WakeHub {
     if (ids.length > 0) this.#relay?.(ids);
   }
 
-  /** Wakes polls held on this node only. */
-  wakeLocal(computerIds: Iterable<string>): void {
+  /**
+   * Wakes one computer everywhere and says whether its agent was listening on any node: at once
+   * when this node holds its poll, else when another node says it does, else false after
+   * `answerMs` (nodes that hold no poll do not answer).
+   */
+  async wakeAndConfirm(computerId: string, answerMs: number): Promise<boolean> {
+    const here = this.wakeLocal([computerId]).length > 0;
+    const relay = this.#relay;
+    if (here || relay === null) {
+      relay?.([computerId]);
+      return here;
+    }
+    const request = `q${++this.#nextQuestion}`;
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => finish(false), answerMs);
+      const finish = (listening: boolean) => {
+        clearTimeout(timer);
+        this.#questions.delete(request);
+        resolve(listening);
+      };
+      this.#questions.set(request, { ids: new Set([computerId]), answer: () => finish(true) });
+      relay([computerId], request);
+    });
+  }
+
+  /** Another node holds polls for these computers, in answer to `request`. */
+  listening(request: string, computerIds: readonly string[]): void {
+    const question = this.#questions.get(request);
+    if (question !== undefined && computerIds.some((id) => question.ids.has(id))) question.answer();
+  }
+
+  /** Wakes polls held on this node only; returns the computers whose poll was here. */
+  wakeLocal(computerIds: Iterable<string>): string[] {
+    const woken: string[] = [];
     for (const id of computerIds) {
       const waiters = this.#waiters.get(id);
       if (waiters === undefined || waiters.size === 0) {
         this.#pending.add(id);
         continue;
       }
+      woken.push(id);
       for (const finish of [...waiters]) finish(true);
     }
+    return woken;
   }
 
   /** The computer just heartbeated: whatever wake was pending for it is served. */

@@ -29,8 +29,16 @@ export async function startPostgresWakeRelay(url: string, hub: WakeHub, log: Fas
     const next = new pg.Client({ connectionString: url });
     next.on('notification', (message) => {
       if (message.channel !== CHANNEL || message.payload === undefined) return;
-      const ids = parseNotification(message.payload, node);
-      if (ids.length > 0) hub.wakeLocal(ids);
+      const note = parseNotification(message.payload, node);
+      if (note.kind === 'answer') {
+        hub.listening(note.request, note.ids);
+        return;
+      }
+      if (note.ids.length === 0) return;
+      const woken = hub.wakeLocal(note.ids);
+      // Only a node that holds the poll answers: silence means "not here".
+      if (note.request !== undefined && woken.length > 0)
+        notify({ node, answers: note.request, toNode: note.from, ids: woken });
     });
     next.on('error', (error) => {
       log.warn({ err: error }, 'wake relay: connection lost; reconnecting');
@@ -67,15 +75,18 @@ export async function startPostgresWakeRelay(url: string, hub: WakeHub, log: Fas
     reconnectLater();
   };
 
-  await connect();
-  hub.relayTo((ids) => {
+  const notify = (message: object) => {
     const current = client;
     if (current === null) return;
+    current.query('SELECT pg_notify($1, $2)', [CHANNEL, JSON.stringify(message)]).catch((error: unknown) => {
+      log.warn({ err: error }, 'wake relay: notify failed; other nodes learn at the next heartbeat');
+    });
+  };
+
+  await connect();
+  hub.relayTo((ids, request) => {
     for (let i = 0; i < ids.length; i += IDS_PER_NOTIFY) {
-      const payload = JSON.stringify({ node, ids: ids.slice(i, i + IDS_PER_NOTIFY) });
-      current.query('SELECT pg_notify($1, $2)', [CHANNEL, payload]).catch((error: unknown) => {
-        log.warn({ err: error }, 'wake relay: notify failed; other nodes learn at the next heartbeat');
-      });
+      notify({ node, ids: ids.slice(i, i + IDS_PER_NOTIFY), ...(request === undefined ? {} : { request }) });
     }
   });
 
@@ -91,16 +102,37 @@ export async function startPostgresWakeRelay(url: string, hub: WakeHub, log: Fas
   };
 }
 
-/** The computer ids of another node's notification; anything malformed or from this node is dropped. */
-export function parseNotification(payload: string, ownNode: string): string[] {
+export type WakeNotification =
+  | { readonly kind: 'wake'; readonly from: string; readonly ids: string[]; readonly request?: string }
+  | { readonly kind: 'answer'; readonly request: string; readonly ids: string[] };
+
+const REQUEST = /^q\d{1,15}$/;
+
+/**
+ * Another node's notification: a wake (its computer ids, and a request id when it asks who holds
+ * the polls), or an answer to one of this node's requests. Anything malformed, our own, or an
+ * answer meant for another node is an empty wake.
+ */
+export function parseNotification(payload: string, ownNode: string): WakeNotification {
+  const none: WakeNotification = { kind: 'wake', from: '', ids: [] };
   let message: unknown;
   try {
     message = JSON.parse(payload);
   } catch {
-    return [];
+    return none;
   }
-  if (typeof message !== 'object' || message === null) return [];
-  const { node, ids } = message as { node?: unknown; ids?: unknown };
-  if (node === ownNode || !Array.isArray(ids)) return [];
-  return ids.filter((id): id is string => typeof id === 'string' && UUID.test(id));
+  if (typeof message !== 'object' || message === null) return none;
+  const { node, ids, request, answers, toNode } = message as Record<string, unknown>;
+  if (typeof node !== 'string' || node === ownNode || !Array.isArray(ids)) return none;
+  const valid = ids.filter((id): id is string => typeof id === 'string' && UUID.test(id));
+  if (answers !== undefined) {
+    if (toNode !== ownNode || typeof answers !== 'string' || !REQUEST.test(answers)) return none;
+    return { kind: 'answer', request: answers, ids: valid };
+  }
+  return {
+    kind: 'wake',
+    from: node,
+    ids: valid,
+    ...(typeof request === 'string' && REQUEST.test(request) ? { request } : {}),
+  };
 }

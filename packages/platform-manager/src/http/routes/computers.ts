@@ -6,6 +6,9 @@ import type { ConsoleRouteContext } from '../console-server.js';
 import type { TypeBoxProvider } from '../schema-validation.js';
 import { actorOf, sendResult } from '../service-types.js';
 
+/** How long the wake call waits for another node to say it holds the agent's poll. */
+const WAKE_ANSWER_MS = 500;
+
 const ComputerStatus = Type.Union([
   Type.Literal('managed'),
   Type.Literal('updates-pending'),
@@ -130,16 +133,9 @@ export async function computerRoutes(
     },
     async (request, reply) => {
       const computer = await services.computers.get(request.params.id);
-      return sendResult(
-        reply,
-        computer,
-        (c) => {
-          const agentListening = wakeHub.waiting(c.id) > 0;
-          wakeHub.wake([c.id]);
-          return { computerId: c.id, agentListening };
-        },
-        202,
-      );
+      // Whether the agent holds a poll on any node of the cluster, not only on this one.
+      const agentListening = computer.ok ? await wakeHub.wakeAndConfirm(computer.value.id, WAKE_ANSWER_MS) : false;
+      return sendResult(reply, computer, (c) => ({ computerId: c.id, agentListening }), 202);
     },
   );
   app.get(
