@@ -1,4 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
+import { DevicePolicy } from './device-policy.js';
 
 /**
  * What the manager compiles for one computer and the agent applies: the module's part of the
@@ -7,7 +8,9 @@ import { type Static, Type } from '@sinclair/typebox';
  */
 export const DevicecontrolConfiguration = Type.Object(
   {
-    rules: Type.Array(Type.Unknown(), { maxItems: 10_000 }),
+    policy: DevicePolicy,
+    /** Report devices let through with full access too (device-attached events), not only blocked and limited ones. */
+    reportAttached: Type.Boolean(),
   },
   { additionalProperties: false },
 );

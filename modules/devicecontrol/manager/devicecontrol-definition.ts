@@ -1,48 +1,86 @@
-import type { AgentEvent, Inventory, ManagerModule } from '@bulwark/protocol';
+import {
+  type AgentEvent,
+  type ManagerModule,
+  type SiemField,
+  type SiemFieldInput,
+  SiemFieldList,
+  siemText,
+} from '@bulwark/protocol';
 import { Type } from '@sinclair/typebox';
-import { compileDevicecontrolRules, type DevicecontrolConfiguration, DevicecontrolRule } from '../engine/index.js';
-import { BUILT_IN_RULES } from '../rules/built-in-rules.js';
+import {
+  checkExceptions,
+  DEVICE_EVENT_TYPES,
+  type DevicecontrolConfiguration,
+  type DeviceException,
+} from '../engine/index.js';
 import { DevicecontrolSettings } from './devicecontrol-settings.js';
 
-/** Built-in rules as the catalogue lists them (the engine checks them; a test keeps them loadable). */
-const builtInRules = compileDevicecontrolRules(BUILT_IN_RULES).rules.map((r) => r.rule);
+const TITLES: Record<string, string> = {
+  'device-attached': 'USB device attached',
+  'device-blocked': 'USB device blocked',
+  'device-limited': 'USB storage made read-only',
+  'enforcement-failed': 'USB device control failed',
+};
 
-/** Rules whose `recommendedFor` package is installed on the host. */
-function recommend(inventory: Inventory): string[] {
-  const installed = new Set(inventory.packages.map((p) => p.name));
-  return builtInRules.filter((r) => r.recommendedFor !== undefined && installed.has(r.recommendedFor)).map((r) => r.id);
+function presentEvent(event: AgentEvent): { title: string } {
+  const d = event.details ?? {};
+  const name = typeof d.product === 'string' ? d.product : `${d.vendorId ?? '?'}:${d.productId ?? '?'}`;
+  return { title: `${TITLES[event.type] ?? event.type}: ${name}` };
+}
+
+function siemFields({ details }: SiemFieldInput): readonly SiemField[] {
+  const out = new SiemFieldList();
+  out.add('cs1', 'usbVendor', siemText(details.vendorId), 'usbVendor');
+  out.add('cs2', 'usbProduct', siemText(details.productId), 'usbProduct');
+  out.add('cs3', 'usbSerial', siemText(details.serial), 'usbSerial');
+  out.add('cs4', 'deviceAccess', siemText(details.access), 'deviceAccess');
+  out.add('reason', 'reason', siemText(details.reason));
+  return out.fields;
 }
 
 /** The manager side of the module: what the platform's registry lists. */
 export const managerModule: ManagerModule<typeof DevicecontrolSettings> = {
   id: 'devicecontrol',
-  name: 'Devicecontrol',
-  description: 'A working example module: finds rule patterns in text given to its "check" command.',
+  name: 'Device control',
+  description:
+    'Decides what may be plugged in: USB mass storage full access, read-only or blocked, other device classes allowed or blocked, with exceptions by vendor, product and serial.',
   settings: DevicecontrolSettings,
-  ruleSchema: DevicecontrolRule,
-  builtInRules,
-  recommend,
-  compile: ({ rules }): DevicecontrolConfiguration => ({
-    rules: rules.map((r) => ({ ...(r.definition as object), ...r.overrides })),
+  compile: ({ settings }): DevicecontrolConfiguration => ({
+    policy: {
+      massStorage: settings.massStorage,
+      cdDvd: settings.cdDvd,
+      networkAdapter: settings.networkAdapter,
+      wireless: settings.wireless,
+      humanInterface: settings.humanInterface,
+      other: settings.other,
+      exceptions: [
+        ...settings.computerExceptions.map((e: DeviceException) => ({ ...e, source: 'computer' as const })),
+        ...settings.exceptions.map((e: DeviceException) => ({ ...e, source: 'policy' as const })),
+      ],
+    },
+    reportAttached: settings.reportAttached,
   }),
-  // The agent's own validator, run before a rule is stored: what the host would refuse is
-  // refused at the API instead of being dropped on the host.
-  checkRule: (rule) =>
-    compileDevicecontrolRules([{ ...(rule.definition as object), ...rule.overrides }]).refused.map((r) => ({
-      path: '/',
-      message: r.reason,
-    })),
+  checkSetting: (property, value) =>
+    property === 'exceptions' || property === 'computerExceptions' ? checkExceptions(value as DeviceException[]) : [],
   commands: [
     {
-      name: 'check',
-      description: 'Look for the assigned rules in a text and report each match as an event',
-      arguments: Type.Object({ text: Type.String({ maxLength: 65_536 }) }, { additionalProperties: false }),
+      name: 'list-devices',
+      description:
+        'The USB devices attached to the computer, each with its classes and the decision the policy gives it',
+      arguments: Type.Object({}, { additionalProperties: false }),
       cli: {
-        verb: 'check-devicecontrol',
-        summary: 'Look for the devicecontrol rules in a text on the agent',
-        options: [{ flag: 'text', argument: 'text', help: 'the text to look in' }],
+        verb: 'devices',
+        summary: 'List the USB devices attached to the computer and what device control does with each',
       },
     },
+    {
+      name: 'reevaluate',
+      description: 'Evaluate every attached device again under the configuration in force',
+      arguments: Type.Object({}, { additionalProperties: false }),
+      cli: { verb: 'reevaluate-devices', summary: 'Evaluate every attached USB device again' },
+    },
   ],
-  presentEvent: (event: AgentEvent) => ({ title: event.summary }),
+  eventTypes: DEVICE_EVENT_TYPES,
+  presentEvent,
+  siemFields,
 };
