@@ -21,6 +21,7 @@ export {
   serialPatternMatches,
 } from './device-policy.js';
 export { DevicecontrolConfiguration } from './devicecontrol-configuration.js';
+export { MAX_MOUNTS, type MountEntry, parseMountinfo } from './mountinfo-parser.js';
 export type { ParseError, ParseResult } from './parse-result.js';
 export {
   MAX_DEVICE_STRING_CHARS,
@@ -51,3 +52,4 @@ export {
   UsbDevice,
   UsbInterface,
 } from './usb-device.js';
+export { USB_DEVICE_NAME, USB_INTERFACE_NAME, usbDevicePathOf } from './usb-path.js';

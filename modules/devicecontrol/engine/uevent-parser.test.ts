@@ -85,3 +85,12 @@ test('garbage never throws; what parses has a devpath under /devices and consist
   );
   fc.assert(fc.property(fc.string({ maxLength: 400 }), (text) => void parseUeventFile(text)));
 });
+
+test('the USB device a devpath belongs to', async () => {
+  const { usbDevicePathOf } = await import('./usb-path.js');
+  const dev = '/devices/pci0000:00/0000:00:14.0/usb2/2-1/2-1.4';
+  assert.equal(usbDevicePathOf(`${dev}/2-1.4:1.0/host3/target3:0:0/3:0:0:0/block/sdc/sdc1`), dev);
+  assert.equal(usbDevicePathOf(dev), dev);
+  assert.equal(usbDevicePathOf('/devices/pci0000:00/0000:00:14.0/usb2'), null);
+  assert.equal(usbDevicePathOf('/devices/virtual/block/loop0'), null);
+});
