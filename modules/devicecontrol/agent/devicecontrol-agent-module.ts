@@ -380,5 +380,15 @@ export function createDevicecontrolAgent(
 /** The agent side of the module: what the agent's registry lists. */
 export const agentModule: AgentModuleFactory = {
   id: ID,
-  create: (context) => new DevicecontrolAgentModule(context, {}),
+  create: (context) => new DevicecontrolAgentModule(context, { paths: hostPaths(context) }),
 };
+
+/**
+ * The host's paths. `devicecontrol.sysfsRoot` in the agent's local options moves the sysfs root:
+ * an agent in a container sees the host's devices where the host's /sys is mounted (/host/sys),
+ * and the platform test points it at a tree laid out as the kernel does.
+ */
+function hostPaths(context: AgentModuleContext): HostPaths {
+  const sysfsRoot = context.localOptions?.get(`${ID}.sysfsRoot`);
+  return sysfsRoot !== undefined && sysfsRoot.startsWith('/') ? { ...HOST_PATHS, sysfsRoot } : HOST_PATHS;
+}
