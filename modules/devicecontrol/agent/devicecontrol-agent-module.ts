@@ -390,5 +390,5 @@ export const agentModule: AgentModuleFactory = {
  */
 function hostPaths(context: AgentModuleContext): HostPaths {
   const sysfsRoot = context.localOptions?.get(`${ID}.sysfsRoot`);
-  return sysfsRoot !== undefined && sysfsRoot.startsWith('/') ? { ...HOST_PATHS, sysfsRoot } : HOST_PATHS;
+  return sysfsRoot?.startsWith('/') ? { ...HOST_PATHS, sysfsRoot: sysfsRoot } : HOST_PATHS;
 }
