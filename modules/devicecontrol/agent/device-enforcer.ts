@@ -15,6 +15,8 @@ export interface EnforcedRecord {
     readonly blockDevices: readonly string[];
     readonly remounted: readonly string[];
   }[];
+  /** Root hubs whose authorized_default this module set to 0 (new devices held). Absent in older records. */
+  readonly held?: readonly string[];
 }
 
 interface Limited {
@@ -26,10 +28,12 @@ export class DeviceEnforcer {
   readonly #actions: DeviceActions;
   readonly #blocked = new Set<string>();
   readonly #limited = new Map<string, Limited>();
+  readonly #held = new Set<string>();
 
   constructor(actions: DeviceActions, record?: EnforcedRecord) {
     this.#actions = actions;
     for (const devpath of record?.blocked ?? []) this.#blocked.add(devpath);
+    for (const hub of record?.held ?? []) this.#held.add(hub);
     for (const l of record?.limited ?? [])
       this.#limited.set(l.devpath, { blockDevices: new Set(l.blockDevices), remounted: new Set(l.remounted) });
   }
@@ -42,7 +46,35 @@ export class DeviceEnforcer {
         blockDevices: [...l.blockDevices].sort(),
         remounted: [...l.remounted].sort(),
       })),
+      held: [...this.#held].sort(),
     };
+  }
+
+  /** New devices below these root hubs wait unauthorized until decided (authorized_default=0). */
+  async hold(hubs: readonly string[]): Promise<string[]> {
+    const failures: string[] = [];
+    for (const hub of hubs) {
+      if (this.#held.has(hub)) continue;
+      const failed = await this.#actions.setAuthorizedDefault(hub, false);
+      if (failed !== null) failures.push(failed);
+      else this.#held.add(hub);
+    }
+    return failures;
+  }
+
+  /** New devices are configured by the kernel again as they come (authorized_default=1). */
+  async release(): Promise<string[]> {
+    const failures: string[] = [];
+    for (const hub of [...this.#held]) {
+      const failed = await this.#actions.setAuthorizedDefault(hub, true);
+      if (failed !== null) failures.push(failed);
+      else this.#held.delete(hub);
+    }
+    return failures;
+  }
+
+  get holding(): boolean {
+    return this.#held.size > 0;
   }
 
   isBlockedByUs(devpath: string): boolean {
@@ -63,10 +95,13 @@ export class DeviceEnforcer {
         const failed = await this.#actions.setAuthorized(device.devpath, false);
         if (failed !== null) failures.push(failed);
         else this.#blocked.add(device.devpath);
+      } else if (this.holding) {
+        // Held by authorized_default=0 and left so: ours to give back if the policy changes.
+        this.#blocked.add(device.devpath);
       }
       return { readOnlyDevices: [], remounted: [], failures };
     }
-    if (this.#blocked.has(device.devpath)) {
+    if (!device.authorized && (this.#blocked.has(device.devpath) || this.holding)) {
       // Allowed now (full or read-only): give the device back; its storage shows up again through uevents.
       const failed = await this.#actions.setAuthorized(device.devpath, true);
       if (failed !== null) failures.push(failed);
@@ -157,7 +192,7 @@ export class DeviceEnforcer {
 
   /** Gives back everything this module changed (the agent is being removed from the host). */
   async restoreAll(read: (devpath: string) => Promise<UsbDevice | null>): Promise<string[]> {
-    const failures: string[] = [];
+    const failures: string[] = await this.release();
     for (const devpath of [...this.#blocked]) {
       const failed = await this.#actions.setAuthorized(devpath, true);
       if (failed !== null) failures.push(failed);

@@ -233,3 +233,56 @@ test('what was blocked is remembered across restarts and given back by removeFro
   assert.equal(t.authorized(stick), '1');
   assert.deepEqual(fresh.kernelHooks?.(), []);
 });
+
+test('holding new devices: the hubs wait for the decision; an allowed device is authorized, a blocked one stays held', async () => {
+  const t = setup([]);
+  const hub = join(t.root, 'devices/pci0000:00/0000:00:14.0/usb1/authorized_default');
+  await t.module.apply(
+    { enabled: true, configuration: { policy: policy(), reportAttached: true, holdNewDevices: true } },
+    platform,
+  );
+  assert.equal(readFileSync(hub, 'utf8').trim(), '0');
+  assert.match(
+    t.module.kernelHooks?.().join('\n') ?? '',
+    /authorized_default=0\) on \/devices\/pci0000:00\/0000:00:14.0\/usb1/,
+  );
+  const heldStick = { ...stick, held: true };
+  const heldKeyboard = { ...keyboard, held: true };
+  addFixtureDevice(t.root, heldStick);
+  addFixtureDevice(t.root, heldKeyboard);
+  t.source.push([...plugMessages(heldStick), ...plugMessages(heldKeyboard)]);
+  await waitFor(() => t.authorized(keyboard) === '1', 'the keyboard authorized');
+  await waitFor(() => t.events.length === 2, 'two events');
+  assert.equal(t.authorized(stick), '0');
+  assert.deepEqual(t.events.map((e) => [e.type, e.details?.busId, (e.details?.classes as string[]).join()]).sort(), [
+    ['device-attached', '1-2', 'human-interface'],
+    ['device-blocked', '1-1', 'mass-storage'],
+  ]);
+  // Holding off: the hubs configure new devices again; the stick held for the policy is still blocked, and given back once allowed.
+  await t.module.apply({ enabled: true, configuration: { policy: policy(), reportAttached: true } }, platform);
+  assert.equal(readFileSync(hub, 'utf8').trim(), '1');
+  assert.equal(t.authorized(stick), '0');
+  await t.module.apply(
+    { enabled: true, configuration: { policy: policy({ massStorage: 'full' }), reportAttached: true } },
+    platform,
+  );
+  assert.equal(t.authorized(stick), '1');
+  await t.module.stop();
+});
+
+test('removeFromHost stops holding new devices', async () => {
+  const t = setup([]);
+  const hub = join(t.root, 'devices/pci0000:00/0000:00:14.0/usb1/authorized_default');
+  await t.module.apply(
+    { enabled: true, configuration: { policy: policy(), reportAttached: true, holdNewDevices: true } },
+    platform,
+  );
+  await t.module.stop();
+  assert.equal(
+    readFileSync(hub, 'utf8').trim(),
+    '0',
+    'stop leaves the hold in force, as the contract wants of hooks that outlive the process',
+  );
+  await t.make().removeFromHost?.();
+  assert.equal(readFileSync(hub, 'utf8').trim(), '1');
+});

@@ -22,7 +22,7 @@ import {
 } from '../engine/index.js';
 import { DeviceEnforcer, type EnforcedRecord } from './device-enforcer.js';
 import { type DeviceActions, HOST_PATHS, HostDeviceActions, type HostPaths } from './host-actions.js';
-import { listUsbDevicePaths, readUsbDevice } from './sysfs-reader.js';
+import { listRootHubPaths, listUsbDevicePaths, readUsbDevice } from './sysfs-reader.js';
 import { kernelUeventSource, type UeventItem, type UeventSource } from './uevent-source.js';
 
 const ID = 'devicecontrol';
@@ -38,6 +38,7 @@ const EnforcedRecordSchema = Type.Object({
       remounted: Type.Array(Type.String()),
     }),
   ),
+  held: Type.Optional(Type.Array(Type.String())),
 });
 
 /** What the agent side is given: the host's paths and where uevents come from (parameters, so tests need no USB bus). */
@@ -149,6 +150,12 @@ class DevicecontrolAgentModule implements AgentModule {
 
   async apply(configuration: ModuleConfiguration): Promise<void> {
     if (!configuration.enabled) {
+      // Off means new devices are configured by the kernel again; what was blocked stays so until
+      // the module is removed from the host or a policy allows it.
+      await this.#enqueue(async () => {
+        this.#logFailures('could not stop holding new devices', await this.#enforcer.release());
+        this.#saveRecord();
+      });
       await this.stop();
       return;
     }
@@ -171,19 +178,37 @@ class DevicecontrolAgentModule implements AgentModule {
       this.#sourceOpen = opened.available;
       this.#sourceProblem = opened.available ? null : opened.reason;
     }
-    await this.#enqueue(() => this.#evaluateAll());
+    const hold = parsed.value.holdNewDevices === true;
+    let holdProblem: string | null = null;
+    await this.#enqueue(async () => {
+      const hubs = await listRootHubPaths(this.#paths.sysfsRoot);
+      const failures = !hold
+        ? await this.#enforcer.release()
+        : hubs.ok
+          ? await this.#enforcer.hold(hubs.value)
+          : [hubs.reason];
+      this.#saveRecord();
+      if (failures.length > 0) {
+        holdProblem = `could not ${hold ? 'hold' : 'stop holding'} new devices: ${failures.join('; ')}`;
+        this.#counters.enforcementFailures++;
+        this.#context.log.error(`devicecontrol: ${holdProblem}`);
+      }
+      await this.#evaluateAll();
+    });
     this.#status =
-      this.#sourceProblem === null
-        ? { id: ID, state: 'on' }
-        : {
-            id: ID,
-            state: 'error',
-            reason:
-              `devices present were evaluated, but devices plugged in later are not watched: ${this.#sourceProblem}`.slice(
-                0,
-                1024,
-              ),
-          };
+      holdProblem !== null
+        ? { id: ID, state: 'error', reason: (holdProblem as string).slice(0, 1024) }
+        : this.#sourceProblem === null
+          ? { id: ID, state: 'on' }
+          : {
+              id: ID,
+              state: 'error',
+              reason:
+                `devices present were evaluated, but devices plugged in later are not watched: ${this.#sourceProblem}`.slice(
+                  0,
+                  1024,
+                ),
+            };
   }
 
   async stop(): Promise<void> {
@@ -205,9 +230,15 @@ class DevicecontrolAgentModule implements AgentModule {
     if (failures.length > 0) throw new Error(`devicecontrol: could not give back every device: ${failures.join('; ')}`);
   }
 
+  #logFailures(what: string, failures: readonly string[]): void {
+    if (failures.length > 0) this.#context.log.error(`devicecontrol: ${what}`, { failures: [...failures] });
+  }
+
   kernelHooks(): readonly string[] {
     const record = this.#enforcer.record();
     const hooks: string[] = [];
+    if ((record.held ?? []).length > 0)
+      hooks.push(`new USB devices held unauthorized (authorized_default=0) on ${(record.held ?? []).join(', ')}`);
     if (record.blocked.length > 0) hooks.push(`USB devices deauthorized (authorized=0): ${record.blocked.join(', ')}`);
     const ro = record.limited.flatMap((l) => l.blockDevices);
     if (ro.length > 0) hooks.push(`block devices set read-only: ${ro.join(', ')}`);

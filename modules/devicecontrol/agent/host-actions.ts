@@ -14,6 +14,8 @@ const run = promisify(execFile);
 export interface DeviceActions {
   /** Writes `authorized` (0 = the kernel unconfigures the device and unbinds its drivers). */
   setAuthorized(devpath: string, authorized: boolean): Promise<string | null>;
+  /** Writes a root hub's `authorized_default` (0 = new devices below it wait unauthorized). */
+  setAuthorizedDefault(hubDevpath: string, authorized: boolean): Promise<string | null>;
   /** The block device's read-only flag (BLKROSET, through util-linux `blockdev`). */
   setBlockReadOnly(name: string, readOnly: boolean): Promise<string | null>;
   /** `mount -o remount,ro|rw` of one mount point. */
@@ -47,6 +49,16 @@ export class HostDeviceActions implements DeviceActions {
 
   async setAuthorized(devpath: string, authorized: boolean): Promise<string | null> {
     const file = join(this.#paths.sysfsRoot, devpath, 'authorized');
+    try {
+      await writeFile(file, authorized ? '1' : '0');
+      return null;
+    } catch (error) {
+      return failure(`write ${authorized ? 1 : 0} to ${file}`, error);
+    }
+  }
+
+  async setAuthorizedDefault(hubDevpath: string, authorized: boolean): Promise<string | null> {
+    const file = join(this.#paths.sysfsRoot, hubDevpath, 'authorized_default');
     try {
       await writeFile(file, authorized ? '1' : '0');
       return null;

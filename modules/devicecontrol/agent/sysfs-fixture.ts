@@ -40,6 +40,12 @@ export interface FixtureDevice {
   readonly interfaces: readonly (readonly [number, number, number])[];
   readonly block?: FixtureBlock;
   readonly net?: readonly string[];
+  /**
+   * Plugged in while the hub's authorized_default is 0: the kernel keeps the device unauthorized
+   * and unconfigured, so it has its descriptors but no interface directories, disk or network
+   * interface yet, and announces only the device itself.
+   */
+  readonly held?: boolean;
 }
 
 const HC = 'devices/pci0000:00/0000:00:14.0';
@@ -111,13 +117,14 @@ export function addFixtureDevice(root: string, d: FixtureDevice): string {
   write(join(dir, 'idVendor'), `${d.vendorId}\n`);
   write(join(dir, 'idProduct'), `${d.productId}\n`);
   write(join(dir, 'bDeviceClass'), `${hex2(d.deviceClass ?? 0)}\n`);
-  write(join(dir, 'authorized'), '1\n');
+  write(join(dir, 'authorized'), d.held ? '0\n' : '1\n');
   write(join(dir, 'descriptors'), fixtureDescriptors(d));
   if (d.serial !== undefined) write(join(dir, 'serial'), `${d.serial}\n`);
   if (d.manufacturer !== undefined) write(join(dir, 'manufacturer'), `${d.manufacturer}\n`);
   if (d.product !== undefined) write(join(dir, 'product'), `${d.product}\n`);
   link(join(dir, 'subsystem'), join(root, 'bus', 'usb'));
   link(join(root, 'bus', 'usb', 'devices', d.busId), dir);
+  if (d.held) return devpath;
   d.interfaces.forEach(([c, s, p], n) => {
     const name = `${d.busId}:1.${n}`;
     const idir = join(dir, name);
@@ -167,6 +174,7 @@ export function plugMessages(d: FixtureDevice): Uint8Array[] {
   const devpath = fixtureDevpath(d.busId);
   const product = `${Number.parseInt(d.vendorId, 16).toString(16)}/${Number.parseInt(d.productId, 16).toString(16)}/100`;
   const out = [message('add', devpath, { SUBSYSTEM: 'usb', DEVTYPE: 'usb_device', PRODUCT: product, TYPE: '0/0/0' })];
+  if (d.held) return out;
   d.interfaces.forEach(([c, s, p], n) => {
     const ipath = `${devpath}/${d.busId}:1.${n}`;
     out.push(

@@ -159,7 +159,16 @@ export async function readUsbDevice(sysfsRoot: string, devpath: string): Promise
 }
 
 /** The devpaths of every USB device present (root hubs `usbN` and interfaces left out). */
-export async function listUsbDevicePaths(sysfsRoot: string): Promise<ReadResult<string[]>> {
+export function listUsbDevicePaths(sysfsRoot: string): Promise<ReadResult<string[]>> {
+  return listBusEntries(sysfsRoot, (name) => USB_DEVICE_NAME.test(name));
+}
+
+/** The devpaths of the root hubs (`usbN`), one per host controller bus. */
+export function listRootHubPaths(sysfsRoot: string): Promise<ReadResult<string[]>> {
+  return listBusEntries(sysfsRoot, (name) => /^usb\d{1,3}$/.test(name));
+}
+
+async function listBusEntries(sysfsRoot: string, wanted: (name: string) => boolean): Promise<ReadResult<string[]>> {
   const dir = join(sysfsRoot, 'bus', 'usb', 'devices');
   let names: string[];
   try {
@@ -172,7 +181,7 @@ export async function listUsbDevicePaths(sysfsRoot: string): Promise<ReadResult<
   }
   const root = await realpath(sysfsRoot);
   const paths: string[] = [];
-  for (const name of names.filter((n) => USB_DEVICE_NAME.test(n)).sort()) {
+  for (const name of names.filter(wanted).sort()) {
     try {
       const target = await realpath(join(dir, name));
       const devpath = `/${relative(root, target)}`;

@@ -59,6 +59,7 @@ export const managerModule: ManagerModule<typeof DevicecontrolSettings> = {
       ],
     },
     reportAttached: settings.reportAttached,
+    holdNewDevices: settings.holdNewDevices,
   }),
   checkSetting: (property, value) =>
     property === 'exceptions' || property === 'computerExceptions' ? checkExceptions(value as DeviceException[]) : [],

@@ -47,6 +47,11 @@ export const DevicecontrolSettings = Type.Object(
       'Devices treated apart from their class, by vendor, product and serial (wildcards * and ?); the first match wins',
     ),
     computerExceptions: exceptions('Exceptions set on one computer; they come before the policy exceptions'),
+    holdNewDevices: Type.Boolean({
+      default: false,
+      description:
+        'Keep new USB devices unconfigured until the agent has decided (authorized_default=0): no window between plug and decision, but while the agent is down new devices stay unusable',
+    }),
     reportAttached: Type.Boolean({
       default: true,
       description: 'Report devices let through with full access too, not only blocked and limited ones',
