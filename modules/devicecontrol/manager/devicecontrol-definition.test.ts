@@ -74,6 +74,6 @@ test('events are presented with the product, and their SIEM fields carry vendor,
   const fields = managerModule.siemFields?.({ type: event.type, details: event.details }) ?? [];
   assert.deepEqual(
     fields.map((f) => f.value),
-    ['0781', '5567', 'AB1', 'block', 'r'],
+    ['0781', '5567', 'AB1', 'r'],
   );
 });

@@ -30,10 +30,10 @@ function presentEvent(event: AgentEvent): { title: string } {
 
 function siemFields({ details }: SiemFieldInput): readonly SiemField[] {
   const out = new SiemFieldList();
-  out.add('cs1', 'usbVendor', siemText(details.vendorId), 'usbVendor');
-  out.add('cs2', 'usbProduct', siemText(details.productId), 'usbProduct');
-  out.add('cs3', 'usbSerial', siemText(details.serial), 'usbSerial');
-  out.add('cs4', 'deviceAccess', siemText(details.access), 'deviceAccess');
+  // cs1 (ruleId), cs2 (computerName) and cs6 (details) are the platform's; the action goes in act.
+  out.add('cs3', 'usbVendor', siemText(details.vendorId), 'usbVendor');
+  out.add('cs4', 'usbProduct', siemText(details.productId), 'usbProduct');
+  out.add('cs5', 'usbSerial', siemText(details.serial), 'usbSerial');
   out.add('reason', 'reason', siemText(details.reason));
   return out.fields;
 }
