@@ -144,3 +144,51 @@ test('serial patterns: * and ? only, everything else literal', () => {
     }),
   );
 });
+
+test('any device under any policy gets a decision with a reason; exceptions decide before classes', () => {
+  const access = fc.constantFrom('full' as const, 'read-only' as const, 'block' as const);
+  const allowOrBlock = fc.constantFrom('full' as const, 'block' as const);
+  const hex4 = fc.integer({ min: 0, max: 0xffff }).map((n) => n.toString(16).padStart(4, '0'));
+  const byte = fc.integer({ min: 0, max: 255 });
+  const device = fc.record({
+    vendorId: hex4,
+    productId: hex4,
+    serial: fc.option(fc.string({ maxLength: 20 }), { nil: undefined }),
+    deviceClass: byte,
+    interfaces: fc.array(fc.record({ number: byte, class: byte, subclass: byte, protocol: byte }), { maxLength: 5 }),
+    cdrom: fc.option(fc.boolean(), { nil: undefined }),
+    net: fc.boolean(),
+  });
+  const exception = fc.record({
+    source: fc.constantFrom('computer' as const, 'policy' as const),
+    vendorId: fc.oneof(hex4, fc.constant('*')),
+    productId: fc.oneof(hex4, fc.constant('*')),
+    serial: fc.string({ minLength: 1, maxLength: 12 }),
+    access,
+  });
+  fc.assert(
+    fc.property(device, fc.array(exception, { maxLength: 4 }), access, allowOrBlock, (d, exceptions, storage, net) => {
+      const usb: UsbDevice = {
+        ...stick,
+        vendorId: d.vendorId,
+        productId: d.productId,
+        deviceClass: d.deviceClass,
+        interfaces: d.interfaces,
+        blockDevices:
+          d.cdrom === undefined
+            ? []
+            : [{ name: d.cdrom ? 'sr0' : 'sdb', dev: '8:16', cdrom: d.cdrom, readOnly: false, partitions: [] }],
+        networkInterfaces: d.net ? ['usb0'] : [],
+      };
+      if (d.serial === undefined) delete (usb as { serial?: string }).serial;
+      else usb.serial = d.serial;
+      const decision = decideDevice(policy({ massStorage: storage, networkAdapter: net, exceptions }), usb);
+      assert.ok(decision.reason.length > 0);
+      assert.ok(decision.classes.length > 0);
+      const first = exceptions.find((e) => decision.exception === e);
+      if (decision.exception !== null) assert.equal(decision.access, first?.access);
+      if (decision.exception === null && decision.classes.includes('network-adapter'))
+        assert.ok(net === 'full' || decision.access === 'block');
+    }),
+  );
+});
