@@ -21,6 +21,7 @@ import {
   usbDevicePathOf,
 } from '../engine/index.js';
 import { DeviceEnforcer, type EnforcedRecord } from './device-enforcer.js';
+import { listDevices } from './device-listing.js';
 import { type DeviceActions, HOST_PATHS, HostDeviceActions, type HostPaths } from './host-actions.js';
 import { listRootHubPaths, listUsbDevicePaths, readUsbDevice } from './sysfs-reader.js';
 import { kernelUeventSource, type UeventItem, type UeventSource } from './uevent-source.js';
@@ -46,26 +47,6 @@ export interface DevicecontrolAgentOptions {
   readonly paths?: HostPaths;
   readonly ueventSource?: UeventSource;
   readonly actions?: DeviceActions;
-}
-
-/** One attached device as `list-devices` answers it. */
-export interface ListedDevice {
-  readonly busId: string;
-  readonly vendorId: string;
-  readonly productId: string;
-  readonly serial?: string;
-  readonly manufacturer?: string;
-  readonly product?: string;
-  readonly classes: readonly string[];
-  readonly authorized: boolean;
-  readonly blockDevices: readonly {
-    readonly name: string;
-    readonly readOnly: boolean;
-    readonly partitions: readonly string[];
-  }[];
-  readonly networkInterfaces: readonly string[];
-  readonly access: string;
-  readonly reason: string;
 }
 
 /**
@@ -258,44 +239,14 @@ class DevicecontrolAgentModule implements AgentModule {
   }
 
   async run(command: string, _args: Readonly<Record<string, unknown>>): Promise<unknown> {
-    if (command === 'list-devices') return { devices: await this.#listDevices() };
+    if (command === 'list-devices')
+      return { devices: await listDevices(this.#paths.sysfsRoot, this.#configuration?.policy ?? null) };
     if (command === 'reevaluate') {
       if (this.#configuration === null) throw new Error(`${ID} is off on this computer`);
       await this.#enqueue(() => this.#evaluateAll());
       return { devices: this.#counters.devices };
     }
     throw new Error(`${ID} has no command "${command}"; its commands: list-devices, reevaluate`);
-  }
-
-  async #listDevices(): Promise<ListedDevice[]> {
-    const paths = await listUsbDevicePaths(this.#paths.sysfsRoot);
-    if (!paths.ok) throw new Error(paths.reason);
-    const out: ListedDevice[] = [];
-    for (const devpath of paths.value) {
-      const read = await readUsbDevice(this.#paths.sysfsRoot, devpath);
-      if (!read.ok) continue;
-      const d = read.value;
-      const decision = this.#configuration === null ? null : decideDevice(this.#configuration.policy, d);
-      out.push({
-        busId: d.busId,
-        vendorId: d.vendorId,
-        productId: d.productId,
-        ...(d.serial !== undefined ? { serial: d.serial } : {}),
-        ...(d.manufacturer !== undefined ? { manufacturer: d.manufacturer } : {}),
-        ...(d.product !== undefined ? { product: d.product } : {}),
-        classes: decision?.classes ?? [],
-        authorized: d.authorized,
-        blockDevices: d.blockDevices.map((b) => ({
-          name: b.name,
-          readOnly: b.readOnly,
-          partitions: b.partitions.map((p) => p.name),
-        })),
-        networkInterfaces: d.networkInterfaces,
-        access: decision?.access ?? 'not enforced',
-        reason: decision?.reason ?? 'device control is off on this computer',
-      });
-    }
-    return out;
   }
 
   #onItems(items: readonly UeventItem[]): void {
