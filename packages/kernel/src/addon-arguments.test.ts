@@ -19,6 +19,8 @@ const calls: readonly (keyof NativeAddon)[] = [
   'fanRead',
   'fanStats',
   'fanClose',
+  'ueventStats',
+  'ueventClose',
 ];
 
 test('garbage arguments to the native functions throw TypeErrors, never crash', { skip }, () => {

@@ -47,6 +47,9 @@ export interface NativeAddon {
   fanRead(h: NativeHandle, ticket: number, offset: number, length: number): Buffer | null;
   fanStats(h: NativeHandle): ChannelStats;
   fanClose(h: NativeHandle): void;
+  ueventOpen(options: object, onBatch: BatchCallback): NativeHandle;
+  ueventStats(h: NativeHandle): ChannelStats;
+  ueventClose(h: NativeHandle): void;
   readonly constants: Readonly<Record<string, number>>;
 }
 

@@ -26,3 +26,4 @@ export {
   type SteeringHook,
   type SteeringResult,
 } from './queue-steering.js';
+export { openUeventMonitor, type UeventItem, type UeventMonitor, type UeventMonitorOptions } from './uevent-monitor.js';

@@ -10,6 +10,7 @@
 #include "fanotify.h"
 #include "nflog.h"
 #include "nfqueue.h"
+#include "uevent.h"
 
 #define NAPI_CALL(env, call)                                         \
   do {                                                               \
@@ -193,6 +194,23 @@ static napi_value log_open(napi_env env, napi_callback_info info) {
   return finish_open(env, ch, err, what);
 }
 
+static napi_value uevent_stats(napi_env env, napi_callback_info info) { return channel_stats(env, info, BW_KIND_UEVENT); }
+static napi_value uevent_close(napi_env env, napi_callback_info info) { return channel_close(env, info, BW_KIND_UEVENT); }
+
+/* ueventOpen(options, callback) */
+static napi_value uevent_open(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  if (!get_args(env, info, 2, argv)) return NULL;
+  struct bw_channel *ch = new_channel();
+  if (!ch) return bw_throw_errno(env, "uevent", ENOMEM);
+  /* One message is at most a few KiB (UEVENT_BUFFER_SIZE 2048 plus the header). */
+  int err = bw_channel_init(ch, env, argv[1], "bulwark-uevent", bw_uevent_ops(), opt_u32(env, argv[0], "batchSize", 64),
+                            (size_t)1 << 20, 0, 0, (size_t)16 << 10);
+  const char *what = "uevent: setup";
+  if (err == 0) err = bw_uevent_open(ch, (int)opt_u32(env, argv[0], "receiveBufferBytes", 4 << 20), &what);
+  return finish_open(env, ch, err, what);
+}
+
 /* fanOpen(options, callback) */
 static napi_value fan_open(napi_env env, napi_callback_info info) {
   napi_value argv[2];
@@ -323,6 +341,9 @@ static napi_value init(napi_env env, napi_value exports) {
       {"fanRead", NULL, fan_read, NULL, NULL, NULL, napi_default, NULL},
       {"fanStats", NULL, fan_stats, NULL, NULL, NULL, napi_default, NULL},
       {"fanClose", NULL, fan_close, NULL, NULL, NULL, napi_default, NULL},
+      {"ueventOpen", NULL, uevent_open, NULL, NULL, NULL, napi_default, NULL},
+      {"ueventStats", NULL, uevent_stats, NULL, NULL, NULL, napi_default, NULL},
+      {"ueventClose", NULL, uevent_close, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns);
   napi_value c;

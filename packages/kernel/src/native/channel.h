@@ -120,5 +120,6 @@ napi_value bw_wrap(napi_env env, struct bw_channel *ch);
 #define BW_KIND_QUEUE 1
 #define BW_KIND_LOG 2
 #define BW_KIND_FANOTIFY 3
+#define BW_KIND_UEVENT 4
 
 #endif

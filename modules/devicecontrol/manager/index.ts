@@ -1,0 +1,2 @@
+export { managerModule } from './devicecontrol-definition.js';
+export { DevicecontrolSettings } from './devicecontrol-settings.js';
