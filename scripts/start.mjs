@@ -54,7 +54,8 @@ const caFile = join(managerDir, 'pki', 'ca.crt');
 const lines = [
   '',
   'Bulwark manager is running.',
-  `  console/API  ${manager.consoleUrl}/api   (OpenAPI: ${manager.consoleUrl}/api/docs)`,
+  `  console      ${manager.consoleUrl}/   (web console; sign in as admin)`,
+  `  API          ${manager.consoleUrl}/api   (OpenAPI: ${manager.consoleUrl}/api/docs)`,
   `  agent port   ${manager.agentUrl}   (mutual TLS)`,
   `  data         ${managerDir}`,
   `  CA           ${caFile}`,
@@ -66,7 +67,7 @@ if (manager.initialAdminPassword) {
     'First start: an administrator was created. This password is shown only once:',
     `  username admin`,
     `  password ${manager.initialAdminPassword}`,
-    '  (the first sign-in must replace it: PUT /api/me/password; nothing else is allowed until then)',
+    '  (the first sign-in, in the console or PUT /api/me/password, must replace it; nothing else is allowed until then)',
   );
 }
 lines.push(
