@@ -77,7 +77,7 @@ describe('console: the false-positive workflow from an event', { skip: browserMi
     await page.getByTestId(`event-${RULE}`).click();
     await page.getByText('Deny IP fragments', { exact: false }).first().waitFor();
     await browser.shot('workflow-1-event');
-    assert.match(await page.locator('.facts').first().innerText(), /Action\s+Deny[\s\S]*Reason\s+rule/);
+    assert.match((await page.locator('.facts').first().textContent()) ?? '', /Action\s*Deny[\s\S]*Reason\s*rule/);
 
     // The computer, from the event.
     await page.getByTestId('event-computer').click();
@@ -109,10 +109,10 @@ describe('console: the false-positive workflow from an event', { skip: browserMi
     await page.getByText('Not assigned to any policy or computer.').waitFor();
     const exclude = page.getByLabel('Exclude from recommendations');
     await exclude.check();
-    await page.waitForFunction(() => {
-      const box = document.querySelector<HTMLInputElement>('input[name=excludeFromRecommendations]');
-      return box?.checked === true && !box.disabled;
-    });
+    // The checkbox shows the answer of the API once the change is stored (the page is DOM code: a string here).
+    await page.waitForFunction(
+      "(() => { const box = document.querySelector('input[name=excludeFromRecommendations]'); return box !== null && box.checked && !box.disabled; })()",
+    );
     await browser.shot('workflow-4-rule-unassigned-excluded');
 
     // Back to the computer: the mode goes back to what the policy says.
