@@ -22,7 +22,13 @@ export interface TestManager {
 
 /** A manager on 127.0.0.1 with free ports, SQLite (or PostgreSQL when `databaseUrl`) in a temp dir. */
 export async function startTestManager(
-  options: { databaseUrl?: string; now?: () => number; dataDir?: string; agentCertificateValidityMs?: number } = {},
+  options: {
+    databaseUrl?: string;
+    now?: () => number;
+    dataDir?: string;
+    agentCertificateValidityMs?: number;
+    consoleDir?: string;
+  } = {},
 ): Promise<TestManager> {
   // A given data dir is shared (e.g. two nodes with one PKI) and left for its owner to remove.
   const ownDir = options.dataDir === undefined;
@@ -36,6 +42,7 @@ export async function startTestManager(
     listenAddress: '127.0.0.1',
     logger: false,
     ...(options.now === undefined ? {} : { now: options.now }),
+    ...(options.consoleDir === undefined ? {} : { consoleDir: options.consoleDir }),
     ...(options.agentCertificateValidityMs === undefined
       ? {}
       : { agentCertificateValidityMs: options.agentCertificateValidityMs }),

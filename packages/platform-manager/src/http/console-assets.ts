@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { sendProblem } from './problem-types.js';
 
 /** Where `npm run build` leaves the web console (packages/console/dist), relative to this file. */
@@ -51,29 +51,46 @@ function readAssets(dir: string): Map<string, Asset> {
   return assets;
 }
 
+export interface ConsoleAssets {
+  /** Answers a client-side route of the console with its page (or a problem when it is not built). */
+  page(reply: FastifyReply): FastifyReply;
+  /** Registers GET /assets/* (the files named by their content hash). */
+  install(app: FastifyInstance): void;
+}
+
 /**
  * The web console on the console port: its files under /assets/ (names carry a content hash, so
- * they may be cached), and index.html for `/` and every other path that is not the API's, so that
- * the console's own links can be opened directly. Public like the sign-in page of any console:
- * the files hold no data; everything the console shows comes from the API, which checks the role.
+ * they may be cached), and index.html for `/` and every other GET the API has no route for (the
+ * console's own links, opened directly). The page comes from the not-found handler, so the API's
+ * routing is exactly what it was (its 404s and 414s included). Public like the sign-in page of
+ * any console: the files hold no data; everything the console shows comes from the API.
  */
-export function installConsoleAssets(app: FastifyInstance, dir: string): void {
+export function loadConsoleAssets(dir: string): ConsoleAssets {
   const assets = readAssets(dir);
   const index = assets.get('/index.html');
-  app.get('/*', { config: { role: 'none' }, schema: { hide: true } }, async (request, reply) => {
-    const path = request.url.split('?')[0] ?? '/';
-    if (!isConsolePath(path)) return reply.callNotFound();
-    const asset = assets.get(path);
-    if (asset !== undefined) return reply.type(asset.type).send(asset.body);
-    // A missing file under /assets/ is a 404, not the page (a stale tab asking for an old bundle).
-    if (path.startsWith('/assets/')) return reply.callNotFound();
-    if (index === undefined) {
-      return sendProblem(
-        reply,
-        'not-found',
-        `the web console is not built (no ${join(dir, 'index.html')}); run npm run build`,
-      );
-    }
-    return reply.type(index.type).send(index.body);
-  });
+  return {
+    page(reply) {
+      if (index === undefined) {
+        return sendProblem(
+          reply,
+          'not-found',
+          `the web console is not built (no ${join(dir, 'index.html')}); run npm run build`,
+        );
+      }
+      return reply.code(200).type(index.type).send(index.body);
+    },
+    install(app) {
+      app.get('/assets/*', { config: { role: 'none' }, schema: { hide: true } }, async (request, reply) => {
+        const asset = assets.get(request.url.split('?')[0] ?? '');
+        // A missing file is a 404, not the page (a stale tab asking for an old bundle).
+        if (asset === undefined) return reply.callNotFound();
+        return reply.type(asset.type).send(asset.body);
+      });
+    },
+  };
+}
+
+/** True for a request the console's page answers when no route matched: a GET outside the API's prefixes and /assets/. */
+export function wantsConsolePage(method: string, path: string): boolean {
+  return (method === 'GET' || method === 'HEAD') && isConsolePath(path) && !path.startsWith('/assets/');
 }

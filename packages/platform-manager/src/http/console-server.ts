@@ -4,7 +4,7 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { forwardingRoutes } from '../forwarding/forwarding-routes.js';
 import { type ConnectionLimits, fastifyConnectionOptions, guardConnections } from './connection-guard.js';
-import { DEFAULT_CONSOLE_DIR, installConsoleAssets } from './console-assets.js';
+import { DEFAULT_CONSOLE_DIR, loadConsoleAssets } from './console-assets.js';
 import { installConsoleAuth, SESSION_COOKIE } from './console-auth.js';
 import { clientErrorHandler, frameworkErrors, installProblemHandlers } from './error-handler.js';
 import { installInputGuard } from './input-guard.js';
@@ -75,7 +75,8 @@ export async function buildConsoleServer(options: ConsoleServerOptions): Promise
   app.removeContentTypeParser('text/plain');
   installSchemaValidation(app);
   installSecurityHeaders(app);
-  installProblemHandlers(app);
+  const consoleAssets = loadConsoleAssets(options.consoleDir ?? DEFAULT_CONSOLE_DIR);
+  installProblemHandlers(app, (reply) => consoleAssets.page(reply));
   // Cookies are parsed in an onRequest hook that must run before the one that authenticates.
   await app.register(fastifyCookie, { hook: 'onRequest', parseOptions: {} });
   installConsoleAuth(app, options.services);
@@ -134,6 +135,6 @@ export async function buildConsoleServer(options: ConsoleServerOptions): Promise
     await app.register(async (scope) => routes(scope, context));
   }
   await app.register(async (scope) => agentPackageRoutes(scope, options.tls.cert));
-  installConsoleAssets(app, options.consoleDir ?? DEFAULT_CONSOLE_DIR);
+  consoleAssets.install(app);
   return app;
 }
