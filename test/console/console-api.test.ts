@@ -129,6 +129,11 @@ describe('manager: what the web console needs', () => {
       hour.json.eventsOverTime.map((b: { module: string }) => b.module).sort(),
       hour.json.eventsOverTime.map(() => 'firewall'),
     );
+    // One event says its computer and the catalogue rule behind it, as lists do.
+    const listed = await get('/api/events?module=firewall&ruleId=deny-syn-fin&limit=1');
+    const one = await get(`/api/events/${listed.json.items[0].id}`);
+    assert.equal(one.json.computerName, 'dash-01');
+    assert.equal(one.json.assignableRuleId, 'deny-syn-fin');
     for (const bad of ['hours=0', 'hours=745', 'hours=abc', 'days=1']) {
       assert.equal((await get(`/api/dashboard?${bad}`)).status, 400, bad);
     }

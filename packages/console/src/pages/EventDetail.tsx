@@ -1,6 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { Link, useParams } from 'react-router-dom';
-import { get, type Page } from '../api';
+import { get } from '../api';
 import { ErrorLine, Section, shown, when } from '../components/common';
 import type { BulwarkEvent } from '../types';
 
@@ -9,25 +9,10 @@ export function EventDetail() {
   const { id = '' } = useParams();
   const event = useQuery({ queryKey: ['event', id], queryFn: () => get<BulwarkEvent>(`/api/events/${id}`) });
   const e = event.data;
-  // The list entry says the computer's name and the catalogue rule behind the event's rule id.
-  const listed = useQuery({
-    queryKey: ['event-listed', id],
-    enabled: e !== undefined,
-    queryFn: async () => {
-      const page = await get<Page<BulwarkEvent>>('/api/events', {
-        computerId: e?.computerId,
-        module: e?.module,
-        from: e?.time,
-        to: e?.time,
-        limit: 500,
-      });
-      return page.items.find((x) => x.id === id) ?? null;
-    },
-  });
   const details = (e?.details ?? {}) as Record<string, unknown>;
   const reason = details.reason;
   const evidence = Object.entries(details).filter(([k]) => k !== 'reason');
-  const ruleToOpen = listed.data?.assignableRuleId ?? e?.ruleId ?? null;
+  const ruleToOpen = e?.assignableRuleId ?? e?.ruleId ?? null;
   return (
     <div>
       <ErrorLine error={event.error} />
@@ -41,7 +26,7 @@ export function EventDetail() {
               <dt>Computer</dt>
               <dd>
                 <Link to={`/computers/${e.computerId}?tab=${e.module}`} data-testid="event-computer">
-                  {listed.data?.computerName ?? e.computerId}
+                  {e.computerName ?? e.computerId}
                 </Link>
               </dd>
               <dt>Module</dt>
