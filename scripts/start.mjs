@@ -54,8 +54,8 @@ const caFile = join(managerDir, 'pki', 'ca.crt');
 const lines = [
   '',
   'Bulwark manager is running.',
-  `  console      ${manager.consoleUrl}/   (web console; sign in as admin)`,
-  `  API          ${manager.consoleUrl}/api   (OpenAPI: ${manager.consoleUrl}/api/docs)`,
+  `  console/API  ${manager.consoleUrl}/api   (OpenAPI: ${manager.consoleUrl}/api/docs)`,
+  `  web console  ${manager.consoleUrl}/   (sign in as admin)`,
   `  agent port   ${manager.agentUrl}   (mutual TLS)`,
   `  data         ${managerDir}`,
   `  CA           ${caFile}`,
