@@ -17,14 +17,14 @@ import {
 } from './console-harness.js';
 
 const EDIT_BUTTONS =
-  /^(Unassign|Unassign here|Assign|Set here|Create|Create user|Create key|Create token|Delete|Revoke|Acknowledge|Clear|Recommendation scan|Check status|Send test|Enable|Disable|Add destination)$|: /;
+  /^(Unassign|Unassign here|Assign|Set here|Create|Create user|Create key|Create token|Delete|Revoke|Acknowledge|Clear|Recommendation scan|Check status|Send test|Enable|Disable|Add destination|Set overrides)$|: /;
 
 /** Controls that change something: buttons named so, setting and policy selects, the exclusion box, the module commands. */
 async function editControls(page: Page): Promise<number> {
   const buttons = await page.locator('main').getByRole('button', { name: EDIT_BUTTONS }).count();
   const fields = await page
     .locator(
-      'main [data-testid^="setting-"] select, main [data-testid^="setting-"] input, main input[name=excludeFromRecommendations], main dl select[aria-label=Policy], main input[aria-label="New policy name"]',
+      'main [data-testid^="setting-"] select, main [data-testid^="setting-"] input, main input[name=excludeFromRecommendations], main dl select[aria-label=Policy], main input[aria-label="New policy name"], main input[aria-label=Overrides]',
     )
     .count();
   return buttons + fields;

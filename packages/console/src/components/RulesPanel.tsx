@@ -51,7 +51,16 @@ export function RulesPanel({ kind, id, module }: { kind: 'policy' | 'computer'; 
                 <td>{ruleText(rule.definition)}</td>
                 <td>{rule.assignedAt.map((a) => `${a.kind} ${a.name}`).join(', ')}</td>
                 <td className="mono small">
-                  {Object.keys(rule.overrides ?? {}).length > 0 ? JSON.stringify(rule.overrides) : ''}
+                  {canChange ? (
+                    <OverridesEditor
+                      path={`${base}/${module}/${encodeURIComponent(rule.id)}/overrides`}
+                      overrides={rule.overrides ?? {}}
+                    />
+                  ) : Object.keys(rule.overrides ?? {}).length > 0 ? (
+                    JSON.stringify(rule.overrides)
+                  ) : (
+                    ''
+                  )}
                 </td>
                 {canChange && (
                   <td>
@@ -108,6 +117,41 @@ function AssignRule({ module, busy, onAssign }: { module: string; busy: boolean;
           </button>
         </div>
       ))}
+    </div>
+  );
+}
+
+/**
+ * A rule's overrides at this level (e.g. `{"mode":"detect"}`), as JSON; `{}` removes them. The
+ * module checks them (400 with the reason when the rule with them could not be enforced here).
+ */
+function OverridesEditor({ path, overrides }: { path: string; overrides: Record<string, unknown> }) {
+  const client = useQueryClient();
+  const [draft, setDraft] = useState(() => JSON.stringify(overrides));
+  const [invalid, setInvalid] = useState<string | null>(null);
+  const save = useMutation({
+    mutationFn: (value: Record<string, unknown>) => api('PUT', path, { overrides: value }),
+    onSuccess: () => client.invalidateQueries({ queryKey: ['effective-rules'] }),
+  });
+  return (
+    <div className="inline-editor">
+      <input aria-label="Overrides" className="mono" value={draft} onChange={(e) => setDraft(e.target.value)} />
+      <button
+        type="button"
+        disabled={save.isPending}
+        onClick={() => {
+          setInvalid(null);
+          try {
+            save.mutate(JSON.parse(draft === '' ? '{}' : draft) as Record<string, unknown>);
+          } catch {
+            setInvalid('not valid JSON');
+          }
+        }}
+      >
+        Set overrides
+      </button>
+      {invalid && <span className="error">{invalid}</span>}
+      <ErrorLine error={save.error} />
     </div>
   );
 }
