@@ -144,4 +144,37 @@ describe('console: the false-positive workflow from an event', { skip: browserMi
     );
     assert.deepEqual(browser.errors, [], 'the page logged no error (CSP included)');
   });
+
+  test('a log inspection event names a rule inside a group rule: silenced on its computer from the event', async () => {
+    await apiSend(m.manager, admin, 'POST', `/api/computers/${agent.computerId}/rules`, {
+      module: 'loginspect',
+      ruleIds: ['loginspect.su'],
+    });
+    await agent.sendEvents([
+      {
+        module: 'loginspect',
+        type: 'rule-match',
+        severity: 'medium',
+        ruleId: '100302',
+        action: 'Log Only',
+        summary: 'su: authentication failure for root',
+        details: { reason: 'rule 100302 matched', log: 'su: FAILED SU (to root) bob on pts/0' },
+      },
+    ]);
+    const { page } = browser;
+    await page.goto(`${m.url}/events?module=loginspect`);
+    await page.getByTestId('event-100302').click();
+    await page.getByTestId('event-rule').getByText('100302 (run by loginspect.su)').waitFor();
+    await page.getByRole('button', { name: 'Silence 100302 on web-01' }).click();
+    await page.getByText('Silenced by loginspect.silence-100302.').waitFor();
+    await browser.shot('workflow-6-loginspect-silenced');
+    const rules = await apiGet(m.manager, admin, `/api/computers/${agent.computerId}/rules?module=loginspect`);
+    const silencing = rules.json.items.find((r: { id: string }) => r.id === 'loginspect.silence-100302');
+    assert.ok(silencing, 'the silencing rule is in force on the computer');
+    assert.deepEqual(
+      silencing.assignedAt.map((a: { kind: string; name: string }) => `${a.kind} ${a.name}`),
+      ['computer web-01'],
+    );
+    assert.deepEqual(browser.errors, []);
+  });
 });

@@ -1,8 +1,9 @@
-import { useQuery } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, useParams } from 'react-router-dom';
-import { get } from '../api';
+import { api, get } from '../api';
 import { ErrorLine, Section, shown, when } from '../components/common';
-import type { BulwarkEvent } from '../types';
+import { useCan } from '../session';
+import type { BulwarkEvent, Computer } from '../types';
 
 /** One event: computer, rule, action, reason and evidence, each a link to where the workflow goes next. */
 export function EventDetail() {
@@ -56,6 +57,9 @@ export function EventDetail() {
               <dd>{when(e.receivedAt)}</dd>
             </dl>
           </Section>
+          {e.ruleId !== null && ruleToOpen !== null && ruleToOpen !== e.ruleId && (
+            <Silence event={e} ruleId={e.ruleId} runBy={ruleToOpen} />
+          )}
           <Section title="Evidence">
             <dl className="facts">
               {evidence.map(([k, v]) => (
@@ -69,5 +73,57 @@ export function EventDetail() {
         </>
       )}
     </div>
+  );
+}
+
+/**
+ * An event named a rule inside a group rule (log inspection's 100302 inside loginspect.su): that
+ * one rule can be silenced on the computer or at its policy without touching the rest of the group.
+ */
+function Silence({ event, ruleId, runBy }: { event: BulwarkEvent; ruleId: string; runBy: string }) {
+  const client = useQueryClient();
+  const operator = useCan('operator');
+  const administrator = useCan('administrator');
+  const computer = useQuery({
+    queryKey: ['computer', event.computerId],
+    queryFn: () => get<Computer>(`/api/computers/${event.computerId}`),
+  });
+  const silence = useMutation({
+    mutationFn: (level: { kind: 'policies' | 'computers'; id: string }) =>
+      api<{ silencingRuleId: string }>(
+        'PUT',
+        `/api/${level.kind}/${level.id}/rules/${event.module}/${encodeURIComponent(ruleId)}/silenced`,
+        { silenced: true },
+      ),
+    onSuccess: () => client.invalidateQueries({ queryKey: ['effective-rules'] }),
+  });
+  if (!operator) return null;
+  const policyId = computer.data?.policyId ?? null;
+  return (
+    <Section title="Silence this rule">
+      <p className="muted">
+        {ruleId} runs inside {runBy}. Silencing it stops its events here and below; the rest of {runBy} keeps working.
+      </p>
+      <div className="actions">
+        <button
+          type="button"
+          disabled={silence.isPending}
+          onClick={() => silence.mutate({ kind: 'computers', id: event.computerId })}
+        >
+          Silence {ruleId} on {event.computerName ?? 'this computer'}
+        </button>
+        {administrator && policyId !== null && (
+          <button
+            type="button"
+            disabled={silence.isPending}
+            onClick={() => silence.mutate({ kind: 'policies', id: policyId })}
+          >
+            Silence {ruleId} at its policy
+          </button>
+        )}
+      </div>
+      {silence.isSuccess && <p className="notice">Silenced by {silence.data.silencingRuleId}.</p>}
+      <ErrorLine error={silence.error} />
+    </Section>
   );
 }
