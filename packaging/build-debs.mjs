@@ -21,7 +21,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bundle } from '../scripts/build.mjs';
+import { buildConsole, bundle } from '../scripts/build.mjs';
 import { AGENT, MANAGER } from './contents.mjs';
 
 const repo = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
@@ -216,6 +216,8 @@ try {
     }
   }
   await bundle();
+  // The web console the manager serves on its console port (packages/console/dist).
+  await buildConsole();
   const agentDeb = buildDeb(AGENT);
   buildDeb(MANAGER, [{ from: agentDeb, to: `usr/share/bulwark/agent-packages/${AGENT.name}_${version}_amd64.deb` }]);
 } catch (error) {

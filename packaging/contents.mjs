@@ -53,6 +53,8 @@ export const MANAGER = {
     'packages/platform-manager/bin/bulwark-manager.js',
     'packages/platform-manager/bin/bulwark.js',
     'packages/platform-manager/dist',
+    // The web console, served on the console port.
+    'packages/console/dist',
     ...dataFiles('modules/loginspect/rules'),
     ...dataFiles('modules/integrity/rules'),
   ],

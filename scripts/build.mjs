@@ -3,6 +3,9 @@
 // — the three binaries and the worker threads they start — into plain JavaScript under
 // packages/*/dist/, so that a host runs `node` on compiled code and never needs tsx or esbuild.
 // `--bundle-only` skips the type-check (npm test and npm start use it: it takes about a second).
+// The web console (packages/console, React + Vite) is type-checked with its own tsconfig and built
+// into packages/console/dist, which the manager serves; `--console` builds it after a bundle-only
+// run too (npm start does, a few seconds).
 //
 // Native addons (better-sqlite3, packages/kernel's .node) stay outside the bundles; so do the
 // packages that read their own files at run time (the OpenAPI console's static assets).
@@ -115,14 +118,40 @@ export async function bundle() {
   return { programs: jobs.length, ms: Math.round(performance.now() - started) };
 }
 
+export const CONSOLE_DIR = join(repo, 'packages/console');
+
+/** Builds the web console with Vite into `outDir` (default packages/console/dist); tests build their own copy. */
+export async function buildConsole(outDir = join(CONSOLE_DIR, 'dist')) {
+  const started = performance.now();
+  const vite = await import('vite');
+  await vite.build({
+    configFile: join(CONSOLE_DIR, 'vite.config.ts'),
+    root: CONSOLE_DIR,
+    logLevel: 'warn',
+    build: { outDir, emptyOutDir: true },
+  });
+  return { outDir, ms: Math.round(performance.now() - started) };
+}
+
 async function main() {
   const bundleOnly = process.argv.includes('--bundle-only');
   if (!bundleOnly) {
-    const tsc = spawnSync(process.execPath, [join(repo, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], {
-      cwd: repo,
-      stdio: 'inherit',
-    });
-    if (tsc.status !== 0) process.exit(tsc.status ?? 1);
+    for (const project of ['tsconfig.json', 'packages/console/tsconfig.json']) {
+      const tsc = spawnSync(process.execPath, [join(repo, 'node_modules/typescript/bin/tsc'), '-p', project], {
+        cwd: repo,
+        stdio: 'inherit',
+      });
+      if (tsc.status !== 0) process.exit(tsc.status ?? 1);
+    }
+  }
+  if (!bundleOnly || process.argv.includes('--console')) {
+    try {
+      const { ms } = await buildConsole();
+      console.log(`build: web console built into packages/console/dist in ${ms} ms`);
+    } catch (error) {
+      console.error(`build: the web console could not be built: ${error.message}`);
+      process.exit(1);
+    }
   }
   try {
     const { programs, ms } = await bundle();

@@ -55,6 +55,7 @@ const lines = [
   '',
   'Bulwark manager is running.',
   `  console/API  ${manager.consoleUrl}/api   (OpenAPI: ${manager.consoleUrl}/api/docs)`,
+  `  web console  ${manager.consoleUrl}/   (sign in as admin)`,
   `  agent port   ${manager.agentUrl}   (mutual TLS)`,
   `  data         ${managerDir}`,
   `  CA           ${caFile}`,
@@ -66,7 +67,7 @@ if (manager.initialAdminPassword) {
     'First start: an administrator was created. This password is shown only once:',
     `  username admin`,
     `  password ${manager.initialAdminPassword}`,
-    '  (the first sign-in must replace it: PUT /api/me/password; nothing else is allowed until then)',
+    '  (the first sign-in, in the console or PUT /api/me/password, must replace it; nothing else is allowed until then)',
   );
 }
 lines.push(

@@ -28,6 +28,7 @@ export async function startTestManager(
     dataDir?: string;
     agentCertificateValidityMs?: number;
     clusterKey?: string;
+    consoleDir?: string;
   } = {},
 ): Promise<TestManager> {
   // A given data dir is shared (e.g. two nodes with one PKI) and left for its owner to remove.
@@ -43,6 +44,7 @@ export async function startTestManager(
     logger: false,
     ...(options.now === undefined ? {} : { now: options.now }),
     ...(options.clusterKey === undefined ? {} : { clusterKey: options.clusterKey }),
+    ...(options.consoleDir === undefined ? {} : { consoleDir: options.consoleDir }),
     ...(options.agentCertificateValidityMs === undefined
       ? {}
       : { agentCertificateValidityMs: options.agentCertificateValidityMs }),

@@ -90,6 +90,7 @@ describe('npm start', () => {
     await until('the local agent to start', () => started.output().includes('Local agent running'), started);
     const out = started.output();
     assert.match(out, /console\/API {2}https:\/\/[^ ]+:\d+\/api/);
+    assert.match(out, /web console {2}https:\/\/[^ ]+:\d+\/ /);
     assert.match(out, /password \S{12,}/, 'the first administrator password is printed');
     assert.match(out, /sha256 [0-9a-f:]{64,}/i, 'the CA fingerprint is printed');
     assert.match(out, /Local host \(detect only\)/);

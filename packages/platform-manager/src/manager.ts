@@ -56,6 +56,8 @@ export interface ManagerOptions {
   readonly agentQuota?: AgentQuotaRates;
   /** Connection limits and deadlines per listener; default defaultListenerLimits() (from the descriptor limit). */
   readonly connectionLimits?: ListenerLimits;
+  /** The built web console the console port serves (default packages/console/dist of this checkout). */
+  readonly consoleDir?: string;
   /** Collect every console route as it is registered (the route-table test). */
   readonly onConsoleRoute?: (route: { method: string | string[]; url: string; role: string | undefined }) => void;
 }
@@ -154,6 +156,7 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
         return typeof address === 'object' && address !== null ? address.port : null;
       },
       ...(options.onConsoleRoute === undefined ? {} : { onRoute: options.onConsoleRoute }),
+      ...(options.consoleDir === undefined ? {} : { consoleDir: options.consoleDir }),
     });
     agentApp = await buildAgentServer({
       services,

@@ -4,6 +4,7 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { forwardingRoutes } from '../forwarding/forwarding-routes.js';
 import { type ConnectionLimits, fastifyConnectionOptions, guardConnections } from './connection-guard.js';
+import { DEFAULT_CONSOLE_DIR, loadConsoleAssets } from './console-assets.js';
 import { installConsoleAuth, SESSION_COOKIE } from './console-auth.js';
 import { clientErrorHandler, frameworkErrors, installProblemHandlers } from './error-handler.js';
 import { installInputGuard } from './input-guard.js';
@@ -16,6 +17,7 @@ import { auditLogRoutes } from './routes/audit-log.js';
 import { computerRoutes } from './routes/computers.js';
 import { computerCommandRoutes } from './routes/computers-commands.js';
 import { computerSnapshotRoutes } from './routes/computers-snapshots.js';
+import { dashboardRoutes } from './routes/dashboard.js';
 import { eventRoutes } from './routes/events.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { policyRoutes } from './routes/policies.js';
@@ -40,6 +42,8 @@ export interface ConsoleServerOptions {
   /** The agent port once listening: activation-token answers say where agents connect. */
   readonly agentPort?: () => number | null;
   readonly connectionLimits: ConnectionLimits;
+  /** The built web console (default packages/console/dist); its files are read once at start. */
+  readonly consoleDir?: string;
   /** Called for every route as it is registered (the route-table test collects them). */
   readonly onRoute?: (route: { method: string | string[]; url: string; role: string | undefined }) => void;
 }
@@ -52,7 +56,7 @@ export interface ConsoleRouteContext {
   readonly agentPort: () => number | null;
 }
 
-/** The console/API listener (default port 4119): the REST API of docs/api.md, its OpenAPI document and UI. */
+/** The console/API listener (default port 4119): the REST API of docs/api.md, its OpenAPI document and UI, the web console. */
 export async function buildConsoleServer(options: ConsoleServerOptions): Promise<FastifyInstance> {
   const connection = fastifyConnectionOptions(options.connectionLimits);
   const app = Fastify({
@@ -71,7 +75,8 @@ export async function buildConsoleServer(options: ConsoleServerOptions): Promise
   app.removeContentTypeParser('text/plain');
   installSchemaValidation(app);
   installSecurityHeaders(app);
-  installProblemHandlers(app);
+  const consoleAssets = loadConsoleAssets(options.consoleDir ?? DEFAULT_CONSOLE_DIR);
+  installProblemHandlers(app, (reply) => consoleAssets.page(reply));
   // Cookies are parsed in an onRequest hook that must run before the one that authenticates.
   await app.register(fastifyCookie, { hook: 'onRequest', parseOptions: {} });
   installConsoleAuth(app, options.services);
@@ -125,9 +130,11 @@ export async function buildConsoleServer(options: ConsoleServerOptions): Promise
     auditLogRoutes,
     metricsRoutes,
     forwardingRoutes,
+    dashboardRoutes,
   ]) {
     await app.register(async (scope) => routes(scope, context));
   }
   await app.register(async (scope) => agentPackageRoutes(scope, options.tls.cert));
+  consoleAssets.install(app);
   return app;
 }

@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { wantsConsolePage } from './console-assets.js';
 import { PROBLEM_CONTENT_TYPE, type ProblemIssue, type ProblemName, problem, sendProblem } from './problem-types.js';
 
 /** Fastify's own error codes that are the client's fault, and the problem each one is. */
@@ -23,8 +24,12 @@ interface ValidationDetail {
 /**
  * Turns every error — parser, schema, thrown bug — into application/problem+json, and every
  * unknown path into a not-found problem. A bug answers 500 with no detail; the log has the stack.
+ * On the console port, a GET no route answers outside the API is the web console's page (`consolePage`).
  */
-export function installProblemHandlers(app: FastifyInstance): void {
+export function installProblemHandlers(
+  app: FastifyInstance,
+  consolePage?: (reply: FastifyReply) => FastifyReply,
+): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error.validation) {
       const issues: ProblemIssue[] = error.validation.map((v: ValidationDetail) => ({
@@ -44,6 +49,9 @@ export function installProblemHandlers(app: FastifyInstance): void {
     return sendProblem(reply, 'internal', 'the manager failed to handle the request; see its log');
   });
   app.setNotFoundHandler((request, reply) => {
+    if (consolePage !== undefined && wantsConsolePage(request.method, request.url.split('?')[0] ?? '')) {
+      return consolePage(reply);
+    }
     return sendProblem(reply, 'not-found', `no route ${request.method} ${request.url.split('?')[0]}`);
   });
 }

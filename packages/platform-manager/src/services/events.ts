@@ -243,9 +243,22 @@ export function eventsService(ctx: ServiceContext) {
   }
 
   /** One event, whole (lists may shorten large details). */
-  async function get(id: string): Promise<Result<StoredEvent>> {
+  /** One event, details whole, with its computer's name and the catalogue rule behind it (as lists give them). */
+  async function get(
+    id: string,
+  ): Promise<Result<StoredEvent & { computerName: string | null; assignableRuleId: string | null }>> {
     const row = await ctx.db.selectFrom('events').selectAll().where('id', '=', id).executeTakeFirst();
-    return row ? ok(presentEvent(row)) : fail('not-found', `event ${id} not found`);
+    if (!row) return fail('not-found', `event ${id} not found`);
+    const event = presentEvent(row);
+    const names = await computerNames(ctx.db, [event.computerId]);
+    const registered = ctx.modules.some((m) => m.id === event.module);
+    const catalogue =
+      registered && event.ruleId !== null ? await loadCatalogue(ctx.db, ctx.modules, [event.module]) : new Map();
+    return ok({
+      ...event,
+      computerName: names.get(event.computerId) ?? null,
+      assignableRuleId: assignableRuleOf(event, catalogue),
+    });
   }
 
   /** Every matching event, newest first, read in pages so an export of millions stays in bounded memory. */

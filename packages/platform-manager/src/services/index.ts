@@ -12,6 +12,7 @@ import { computerSnapshotsService } from './computer-snapshots.js';
 import { computersService } from './computers.js';
 import { configurationService } from './configuration.js';
 import type { ServiceContext } from './context.js';
+import { dashboardService } from './dashboard.js';
 import { eventsService } from './events.js';
 import { inventoryService } from './inventory.js';
 import { policiesService } from './policies.js';
@@ -74,6 +75,7 @@ export function createServices(options: ServicesOptions) {
     alerts: alertsService(ctx),
     audit: auditService(ctx),
     forwarding: destinationsService(ctx.db, ctx.now),
+    dashboard: dashboardService(ctx),
   };
 }
 

@@ -32,7 +32,11 @@ export function rulesService(ctx: ServiceContext, configuration: ConfigurationSe
   const custom = customRulesService(ctx, configuration);
 
   /** Built-in and custom rules of a module, by id. */
-  async function catalogue(moduleId: string, page: PageRequest = {}): Promise<Result<Page<CatalogueRule>>> {
+  /** The module's catalogue in id order; `q` keeps the rules whose id or definition contains it (any case). */
+  async function catalogue(
+    moduleId: string,
+    page: PageRequest & { q?: string } = {},
+  ): Promise<Result<Page<CatalogueRule>>> {
     const limit = pageLimit(page);
     if (!limit.ok) return limit;
     let after = '';
@@ -41,9 +45,10 @@ export function rulesService(ctx: ServiceContext, configuration: ConfigurationSe
       if (!position.ok) return position;
       after = position.value[0];
     }
+    const needle = page.q?.trim().toLowerCase() ?? '';
     return guarded(async () => {
       const rules = [...(await rulesOf(ctx.db, moduleId)).values()]
-        .filter((r) => r.id > after)
+        .filter((r) => r.id > after && matches(r, needle))
         .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
       const items = rules.slice(0, limit.value);
       const last = items[items.length - 1];
@@ -383,4 +388,9 @@ function noSuchRule(
       ? `; ${inside.join(', ')}: use that rule, or silence ${missing.length === 1 ? 'it' : 'one'} alone (PUT …/rules/${moduleId}/<rule>/silenced, bulwark rules silence)`
       : '';
   return `module ${moduleId} has no rule ${missing.join(', ')}${hint}${innerHint}`;
+}
+
+function matches(rule: CatalogueRule, needle: string): boolean {
+  if (needle === '') return true;
+  return rule.id.toLowerCase().includes(needle) || JSON.stringify(rule.definition).toLowerCase().includes(needle);
 }

@@ -28,6 +28,17 @@ export interface ModuleInfo {
   readonly snapshots?: ModuleSnapshotPresentation;
   /** Setting properties only an administrator may change. */
   readonly administratorSettings: readonly string[];
+  /** Commands a computer's agent runs for the module (the console offers them as actions). */
+  readonly commands: readonly {
+    readonly name: string;
+    readonly description: string;
+    /** The command cannot run without arguments (the console offers it as a plain button only when false). */
+    readonly argumentsRequired: boolean;
+  }[];
+  /** True when the module has a rule catalogue (rules can be assigned). */
+  readonly hasRules: boolean;
+  /** The event types the module emits (empty when it does not say). */
+  readonly eventTypes: readonly string[];
 }
 
 export const PLATFORM_MODULE_ID = 'platform';
@@ -57,6 +68,9 @@ export function buildSettingCatalog(modules: readonly ManagerModule[]): SettingC
       settings: PlatformSettings,
       defaults: defaultsOf(PlatformSettings),
       administratorSettings: [],
+      commands: [],
+      hasRules: false,
+      eventTypes: [],
     },
   ];
   for (const module of modules) {
@@ -69,6 +83,13 @@ export function buildSettingCatalog(modules: readonly ManagerModule[]): SettingC
       defaults: defaultsOf(module.settings),
       ...(module.snapshots === undefined ? {} : { snapshots: module.snapshots }),
       administratorSettings: [...(module.administratorSettings ?? [])],
+      commands: (module.commands ?? []).map((c) => ({
+        name: c.name,
+        description: c.description,
+        argumentsRequired: ((c.arguments as { required?: readonly string[] } | undefined)?.required?.length ?? 0) > 0,
+      })),
+      hasRules: module.ruleSchema !== undefined || (module.builtInRules?.length ?? 0) > 0,
+      eventTypes: [...(module.eventTypes ?? [])],
     });
   }
   const definitions: SettingDefinition[] = [];

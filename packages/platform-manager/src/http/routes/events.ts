@@ -110,7 +110,16 @@ export async function eventRoutes(scope: FastifyInstance, { services }: ConsoleR
       schema: {
         tags: ['events'],
         params: IdParams,
-        response: { 200: StoredEvent, ...problemResponses },
+        response: {
+          200: Type.Composite([
+            StoredEvent,
+            Type.Object({
+              computerName: Type.Union([Type.String(), Type.Null()]),
+              assignableRuleId: Type.Union([Type.String(), Type.Null()]),
+            }),
+          ]),
+          ...problemResponses,
+        },
       },
     },
     async (request, reply) => sendResult(reply, await services.events.get(request.params.id)),

@@ -57,7 +57,15 @@ const ModuleParams = Type.Object({ module: ModuleId }, { additionalProperties: f
 const RuleParams = Type.Object({ module: ModuleId, ruleId: RuleId }, { additionalProperties: false });
 const TargetParams = Type.Object({ id: Uuid }, { additionalProperties: false });
 const TargetRuleParams = Type.Object({ id: Uuid, module: ModuleId, ruleId: RuleId }, { additionalProperties: false });
-const CatalogueQuery = Type.Object({ ...PageQuery }, { additionalProperties: false });
+const CatalogueQuery = Type.Object(
+  {
+    ...PageQuery,
+    q: Type.Optional(
+      Type.String({ maxLength: 200, description: 'Rules whose id or definition contains this (any case)' }),
+    ),
+  },
+  { additionalProperties: false },
+);
 const EffectiveQuery = Type.Object({ module: Type.Optional(ModuleId) }, { additionalProperties: false });
 
 const RuleChange = Type.Object(

@@ -43,6 +43,14 @@ const ModuleInfo = Type.Object({
   administratorSettings: Type.Array(Type.String(), {
     description: 'Settings only an administrator may change, at any level',
   }),
+  commands: Type.Array(
+    Type.Object({ name: Type.String(), description: Type.String(), argumentsRequired: Type.Boolean() }),
+    {
+      description: 'Commands the agent runs for the module (POST /api/computers/{id}/commands)',
+    },
+  ),
+  hasRules: Type.Boolean({ description: 'The module has a rule catalogue (GET /api/modules/{module}/rules)' }),
+  eventTypes: Type.Array(Type.String(), { description: 'Event types the module emits (empty: it does not say)' }),
 });
 
 /** Health, login/logout, the caller, and the module catalogue. */
@@ -172,7 +180,12 @@ export async function sessionRoutes(scope: FastifyInstance, context: ConsoleRout
       },
     },
     async () => ({
-      items: services.modules.list().map((m) => ({ ...m, administratorSettings: [...m.administratorSettings] })),
+      items: services.modules.list().map((m) => ({
+        ...m,
+        administratorSettings: [...m.administratorSettings],
+        commands: [...m.commands],
+        eventTypes: [...m.eventTypes],
+      })),
       nextCursor: null,
     }),
   );
