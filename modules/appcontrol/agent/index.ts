@@ -1,0 +1,1 @@
+export { agentModule } from './appcontrol-agent-module.js';

@@ -1,0 +1,2 @@
+export { managerModule } from './appcontrol-definition.js';
+export { AppcontrolSettings } from './appcontrol-settings.js';
