@@ -1,48 +1,44 @@
-import type { AgentEvent, Inventory, ManagerModule } from '@bulwark/protocol';
-import { Type } from '@sinclair/typebox';
-import { compileAppcontrolRules, type AppcontrolConfiguration, AppcontrolRule } from '../engine/index.js';
+import type { AgentEvent, ManagerModule } from '@bulwark/protocol';
+import { AppcontrolRule, checkAppcontrolRule } from '../engine/index.js';
 import { BUILT_IN_RULES } from '../rules/built-in-rules.js';
 import { AppcontrolSettings } from './appcontrol-settings.js';
+import { appcontrolCommands } from './commands.js';
+import { compileAppcontrol, withOverrides } from './compile.js';
+import { softwareInnerRule, softwareSilencingRule } from './software-rules.js';
 
-/** Built-in rules as the catalogue lists them (the engine checks them; a test keeps them loadable). */
-const builtInRules = compileAppcontrolRules(BUILT_IN_RULES).rules.map((r) => r.rule);
-
-/** Rules whose `recommendedFor` package is installed on the host. */
-function recommend(inventory: Inventory): string[] {
-  const installed = new Set(inventory.packages.map((p) => p.name));
-  return builtInRules.filter((r) => r.recommendedFor !== undefined && installed.has(r.recommendedFor)).map((r) => r.id);
-}
+/** The kinds of event the agent side emits. */
+export const APPCONTROL_EVENT_TYPES = [
+  'software-changed',
+  'execution-blocked',
+  'unrecognized-allowed',
+  'inventory-built',
+] as const;
 
 /** The manager side of the module: what the platform's registry lists. */
 export const managerModule: ManagerModule<typeof AppcontrolSettings> = {
   id: 'appcontrol',
-  name: 'Appcontrol',
-  description: 'A working example module: finds rule patterns in text given to its "check" command.',
+  name: 'Application control',
+  description:
+    'Keeps an inventory of the software on each computer and blocks (or reports) software that is neither in it nor allowed by a ruleset, at exec time through fanotify.',
   settings: AppcontrolSettings,
+  // Which directories the agent reads and hashes as root, and which mounts it holds.
+  administratorSettings: ['roots', 'enforcedMounts'],
   ruleSchema: AppcontrolRule,
-  builtInRules,
-  recommend,
-  compile: ({ rules }): AppcontrolConfiguration => ({
-    rules: rules.map((r) => ({ ...(r.definition as object), ...r.overrides })),
+  builtInRules: BUILT_IN_RULES,
+  compile: ({ settings, rules }) => compileAppcontrol(settings, rules),
+  checkRule: (rule) => {
+    const checked = checkAppcontrolRule(withOverrides(rule));
+    return checked.ok ? [] : checked.issues;
+  },
+  commands: appcontrolCommands,
+  snapshots: {
+    noun: 'software-inventory',
+    summary: "The manager's copy of the computer's software inventory (path, SHA-256, size)",
+  },
+  presentEvent: (event: AgentEvent) => ({
+    title: event.summary.length > 120 ? `${event.summary.slice(0, 119)}…` : event.summary,
   }),
-  // The agent's own validator, run before a rule is stored: what the host would refuse is
-  // refused at the API instead of being dropped on the host.
-  checkRule: (rule) =>
-    compileAppcontrolRules([{ ...(rule.definition as object), ...rule.overrides }]).refused.map((r) => ({
-      path: '/',
-      message: r.reason,
-    })),
-  commands: [
-    {
-      name: 'check',
-      description: 'Look for the assigned rules in a text and report each match as an event',
-      arguments: Type.Object({ text: Type.String({ maxLength: 65_536 }) }, { additionalProperties: false }),
-      cli: {
-        verb: 'check-appcontrol',
-        summary: 'Look for the appcontrol rules in a text on the agent',
-        options: [{ flag: 'text', argument: 'text', help: 'the text to look in' }],
-      },
-    },
-  ],
-  presentEvent: (event: AgentEvent) => ({ title: event.summary }),
+  eventTypes: APPCONTROL_EVENT_TYPES,
+  innerRule: softwareInnerRule,
+  silencingRule: softwareSilencingRule,
 };

@@ -1,14 +1,14 @@
 /**
- * Rules shipped with the module, written by us. Each is checked by the engine at start (a test
- * keeps them all loadable), and ids are unique within the module.
+ * Rulesets shipped with the module, written by us. Not assigned by default: assign them where
+ * they fit (`bulwark rules assign --policy P appcontrol appcontrol.block-temporary-directories`).
  */
-export const BUILT_IN_RULES: readonly unknown[] = [
+export const BUILT_IN_RULES: readonly { readonly id: string; readonly [key: string]: unknown }[] = [
   {
-    id: 'appcontrol.root-login',
-    name: 'Direct root login',
-    description: 'Text that says root logged in directly. An example rule: replace it with your own.',
-    severity: 'medium',
-    pattern: 'session opened for user root',
-    recommendedFor: 'openssh-server',
+    id: 'appcontrol.block-temporary-directories',
+    name: 'Block programs in world-writable temporary directories',
+    description:
+      'Droppers write to /tmp, /var/tmp and /dev/shm because anyone may; a server rarely has a reason to run programs from there.',
+    action: 'block',
+    paths: ['/tmp/**', '/var/tmp/**', '/dev/shm/**'],
   },
 ];
