@@ -23,7 +23,7 @@ import { EventReporter } from './event-reporter.js';
 import { readExecutable } from './executable-reader.js';
 import { INVENTORY_FILE, SoftwareInventory } from './inventory-store.js';
 import { walkInventory } from './inventory-walker.js';
-import { runByPackageManager } from './process-facts.js';
+import { type ProcessDetails, runByPackageManager } from './process-facts.js';
 
 const ID = 'appcontrol';
 /** A changed inventory is written at most this often (and on stop). */
@@ -96,6 +96,7 @@ class AppcontrolAgentModule implements AgentModule, SnapshotSource {
         exempt: (path) => this.#runtime.has(path) || AGENT_PREFIXES.some((p) => path.startsWith(p)),
         cache: this.#cache,
         now: () => Date.now(),
+        userName: (uid) => this.#reporter.userName(uid),
         judged: (execution) => {
           if (execution.decision.joinInventory && execution.facts.sha256 !== null && execution.facts.kind !== null)
             this.#join(
@@ -182,10 +183,15 @@ class AppcontrolAgentModule implements AgentModule, SnapshotSource {
     return this.#building;
   }
 
-  #join(entry: Parameters<SoftwareInventory['join']>[0], reason: string, pid: number): void {
+  #join(
+    entry: Parameters<SoftwareInventory['join']>[0],
+    reason: string,
+    pid: number,
+    who?: ProcessDetails | null,
+  ): void {
     if (!this.#inventory.join(entry)) return;
     this.#joined++;
-    this.#reporter.joined(entry, reason, pid);
+    this.#reporter.joined(entry, reason, pid, who);
     this.#scheduleSave();
   }
 

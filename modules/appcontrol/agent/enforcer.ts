@@ -17,7 +17,14 @@ import {
   isInterpreter,
   namedOnCommandLine,
 } from '../engine/index.js';
-import { commandLineOf, cwdOf, exeOf, runByPackageManager } from './process-facts.js';
+import {
+  commandLineOf,
+  cwdOf,
+  exeOf,
+  type ProcessDetails,
+  processDetails,
+  runByPackageManager,
+} from './process-facts.js';
 
 /** Time a held exec or open may wait for our answer before the kernel package allows it (fail-open). */
 export const DECISION_DEADLINE_MS = 3_000;
@@ -33,6 +40,8 @@ export interface JudgedExecution {
   readonly via: 'exec' | 'interpreter';
   readonly facts: FileFacts & { readonly size: number };
   readonly decision: Decision;
+  /** Who ran it, read while the process was still held (null for plain allows). */
+  readonly who: ProcessDetails | null;
 }
 
 export interface EnforcerHooks {
@@ -44,6 +53,7 @@ export interface EnforcerHooks {
   exempt(path: string): boolean;
   cache: FileFactsCache;
   now(): number;
+  userName(uid: number): string | null;
   /** Called after the answer went back to the kernel. */
   judged(execution: JudgedExecution): void;
   /** A close-write notification of a file with an execute bit. */
@@ -165,7 +175,10 @@ export class Enforcer {
     let decision = decideExecution(policy, subject, now);
     if (decision.reason === 'unrecognized' && policy.settings.trustPackageManagers && runByPackageManager(e.pid))
       decision = decideExecution(policy, { ...subject, byPackageManager: true }, now);
-    return { path: e.path, pid: e.pid, via: exec ? 'exec' : 'interpreter', facts, decision };
+    // Who ran it is read now, while the kernel still holds the process: after the answer it may be gone.
+    const who =
+      decision.verdict === 'allow' && !decision.joinInventory ? null : processDetails(e.pid, this.#hooks.userName);
+    return { path: e.path, pid: e.pid, via: exec ? 'exec' : 'interpreter', facts, decision, who };
   }
 
   #facts(e: FileAccessEvent, file: FileIdentity, monitor: FileAccessMonitor): JudgedExecution['facts'] | null {

@@ -2,7 +2,7 @@ import type { AgentModuleContext } from '@bulwark/protocol';
 import type { InventoryChange, InventoryEntry } from '../engine/index.js';
 import type { JudgedExecution } from './enforcer.js';
 import type { InventoryWalk } from './inventory-walker.js';
-import { processDetails, readUserNames } from './process-facts.js';
+import { type ProcessDetails, processDetails, readUserNames } from './process-facts.js';
 
 /** The same software at the same path with the same verdict is reported once per interval. */
 export const REPORT_INTERVAL_MS = 60_000;
@@ -23,6 +23,9 @@ export class EventReporter {
   readonly #last = new Map<string, { at: number; repeats: number }>();
   #userName = readUserNames();
   #suppressed = 0;
+
+  /** uid → user name, from /etc/passwd as read at the last inventory build. */
+  readonly userName = (uid: number): string | null => this.#userName(uid);
 
   constructor(context: AgentModuleContext) {
     this.#context = context;
@@ -45,7 +48,7 @@ export class EventReporter {
     }
     if (this.#last.size > 10_000) this.#last.clear();
     this.#last.set(key, { at: now, repeats: 0 });
-    const who = processDetails(x.pid, this.#userName);
+    const who = x.who ?? processDetails(x.pid, this.#userName);
     const blocked = verdict === 'block';
     const why =
       reason === 'unrecognized' ? 'not in the inventory and allowed by no ruleset' : `ruleset ${ruleId ?? '?'}`;
@@ -71,8 +74,8 @@ export class EventReporter {
   }
 
   /** New software joined the inventory (maintenance mode, package manager). */
-  joined(entry: InventoryEntry, reason: string, pid: number): void {
-    const who = processDetails(pid, this.#userName);
+  joined(entry: InventoryEntry, reason: string, pid: number, known?: ProcessDetails | null): void {
+    const who = known ?? processDetails(pid, this.#userName);
     this.#context.emit({
       module: 'appcontrol',
       type: 'software-changed',
