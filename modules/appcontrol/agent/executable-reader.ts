@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
+import { type BigIntStats, closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { classifyExecutable, type FileStamp, HEAD_BYTES, type InventoryEntry } from '../engine/index.js';
 
@@ -17,7 +17,7 @@ export type ReadOutcome =
   | { readonly kind: 'too-large' }
   | { readonly kind: 'unreadable'; readonly reason: string };
 
-function stampOf(st: import('node:fs').BigIntStats): FileStamp {
+function stampOf(st: BigIntStats): FileStamp {
   return {
     dev: Number(st.dev),
     ino: Number(st.ino),
@@ -82,6 +82,51 @@ export async function readExecutable(path: string): Promise<ReadOutcome> {
       return { kind: 'unreadable', reason: (error as Error).message };
     } finally {
       await handle.close().catch(() => undefined);
+    }
+  }
+  return { kind: 'unstable' };
+}
+
+/** Files up to this size are read synchronously (in short slices, see inventory-walker.ts). */
+export const SYNC_READ_MAX_BYTES = 256 * 1024;
+const syncChunk = Buffer.alloc(SYNC_READ_MAX_BYTES);
+
+/**
+ * readExecutable for small files with synchronous calls, several times faster than the promise
+ * API per file; 'large' hands bigger executables to readExecutable.
+ */
+export function readSmallExecutableSync(path: string): ReadOutcome | { readonly kind: 'large' } {
+  for (let attempt = 0; attempt < MAX_READ_ATTEMPTS; attempt++) {
+    let fd: number;
+    try {
+      fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ELOOP') return { kind: 'vanished' };
+      return { kind: 'unreadable', reason: (error as Error).message };
+    }
+    try {
+      const before = fstatSync(fd, { bigint: true });
+      if (!before.isFile() || before.size === 0n) return { kind: 'not-executable' };
+      const n = readSync(fd, syncChunk, 0, HEAD_BYTES, 0);
+      const kind = classifyExecutable(syncChunk.subarray(0, n));
+      if (kind.kind === 'other') return { kind: 'not-executable' };
+      if (before.size > BigInt(SYNC_READ_MAX_BYTES)) return { kind: 'large' };
+      const hash = createHash('sha256');
+      let offset = 0;
+      for (;;) {
+        const r = readSync(fd, syncChunk, 0, syncChunk.length, offset);
+        if (r === 0) break;
+        hash.update(syncChunk.subarray(0, r));
+        offset += r;
+      }
+      const stamp = stampOf(fstatSync(fd, { bigint: true }));
+      if (!sameStamp(stampOf(before), stamp) || offset !== stamp.size) continue;
+      return { kind: 'executable', entry: { path, sha256: hash.digest('hex'), size: offset, kind: kind.kind }, stamp };
+    } catch (error) {
+      return { kind: 'unreadable', reason: (error as Error).message };
+    } finally {
+      closeSync(fd);
     }
   }
   return { kind: 'unstable' };
