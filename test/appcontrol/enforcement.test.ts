@@ -165,6 +165,14 @@ describe('application control enforcement', { skip }, () => {
     assert.ok(h.counter('reportsSuppressed') >= 1);
   });
 
+  test('a refused configuration leaves the previous one in force and says so', async () => {
+    await h.apply({ mode: 'block-unrecognized' });
+    await h.module.apply({ enabled: true, configuration: { settings: { mode: 'sometimes' } } }, {} as never);
+    assert.equal(h.module.status().state, 'error');
+    assert.match(h.module.status().reason ?? '', /previous one stays in force/);
+    assert.match((await run(`${join(dir, 'stranger')} x`)).stderr, denied, 'still enforced');
+  });
+
   test('the inventory is kept in the data directory and offered as a snapshot', async () => {
     const stored = JSON.parse(readFileSync(join(h.dataDir, 'inventory.json'), 'utf8')) as {
       entries: [string, string][];
