@@ -165,6 +165,14 @@ describe('application control enforcement', { skip }, () => {
     assert.ok(h.counter('reportsSuppressed') >= 1);
   });
 
+  test("the agent's own children are never held (they are the agent)", async () => {
+    await h.apply({});
+    const { spawnSync } = await import('node:child_process');
+    const child = spawnSync(join(dir, 'stranger'), ['mine'], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(child.stdout, 'mine\n');
+    assert.match((await run(`${join(dir, 'stranger')} x`)).stderr, denied, 'a grandchild is held');
+  });
+
   test('a refused configuration leaves the previous one in force and says so', async () => {
     await h.apply({ mode: 'block-unrecognized' });
     await h.module.apply({ enabled: true, configuration: { settings: { mode: 'sometimes' } } }, {} as never);

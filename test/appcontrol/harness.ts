@@ -90,12 +90,14 @@ export function harness(base: AgentSettings): Harness {
 }
 
 /**
- * Runs a command through sh from a child process: Node's own spawn blocks this event loop until
- * the child has exec'd, so a program on the held mount must be exec'd by the shell, not by spawn.
+ * Runs a command through sh as a user would: Node's own spawn blocks this event loop until the
+ * child has exec'd, and the agent's own children are never held (allowOwnChildren), so the
+ * program must be exec'd by a grandchild. The trailing `exit` keeps sh from exec'ing the
+ * command in its own process.
  */
 export function run(script: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn('/bin/sh', ['-c', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('/bin/sh', ['-c', `${script}\nexit $?`], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => {

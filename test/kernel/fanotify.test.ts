@@ -137,6 +137,19 @@ describe('fanotify file access monitor', { skip }, () => {
     monitor.close();
   });
 
+  test("allowOwnChildren: this process's own children are not held, even when nobody answers", () => {
+    const monitor = open({ deadlineMs: 5000, allowOwnChildren: true, onEvents: () => {} });
+    assert.deepEqual(monitor.mark(dir, 'filesystem', ['exec-permission']), { ok: true });
+    // spawnSync blocks this event loop: only the C side can let the child run before the deadline.
+    const started = process.hrtime.bigint();
+    const child = spawnSync(join(dir, 'tool'), [], { timeout: 20_000 });
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    assert.equal(child.status, 0);
+    assert.ok(ms < 4000, `allowed at once, not by the 5 s deadline (${ms} ms)`);
+    assert.equal(monitor.stats().defaulted, 0);
+    monitor.close();
+  });
+
   test('close-write notifications carry the path and need no answer', async () => {
     const notes: FileAccessEvent[] = [];
     const monitor = open({ onEvents: (events) => notes.push(...events) });

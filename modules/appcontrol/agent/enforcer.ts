@@ -96,6 +96,8 @@ export class Enforcer {
     const opened = openFileAccessMonitor({
       deadlineMs: DECISION_DEADLINE_MS,
       defaultResponse: 'allow',
+      // The agent's own children (nft, dpkg-query, journalctl…) are the agent: never held.
+      allowOwnChildren: true,
       onEvents: (events, monitor) => {
         for (const e of events) enforcer?.handle(e, monitor);
       },

@@ -70,6 +70,12 @@ export interface FileAccessMonitorOptions {
   /** Permission events outstanding at once before the oldest gets its default early (default 1024). */
   readonly maxPending?: number;
   readonly batchSize?: number;
+  /**
+   * Allow permission events of this process's direct children at once, in C (default false).
+   * Node's spawn blocks the event loop until the child has exec'd, so without it every program
+   * the agent itself starts on a held mount waits for the deadline.
+   */
+  readonly allowOwnChildren?: boolean;
   readonly onEvents: (events: readonly FileAccessEvent[], monitor: FileAccessMonitor) => void;
   readonly onError?: (error: unknown) => void;
 }
@@ -181,6 +187,7 @@ export function openFileAccessMonitor(options: FileAccessMonitorOptions): Opened
         defaultAllow: (options.defaultResponse ?? 'allow') === 'allow',
         maxPending: options.maxPending ?? 1024,
         batchSize: options.batchSize ?? 64,
+        allowOwnChildren: options.allowOwnChildren === true ? 1 : 0,
       },
       onBatch,
     );

@@ -25,7 +25,25 @@
 struct fan_source {
   uint32_t default_response;
   pid_t self;
+  int allow_children;
 };
+
+/* The parent of pid from /proc/PID/stat (field 4, after the command name in parentheses); -1 if unknown. */
+static pid_t parent_of(pid_t pid) {
+  char path[64], buf[512];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return -1;
+  buf[n] = 0;
+  char *end = strrchr(buf, ')');
+  int ppid;
+  char state;
+  if (end == NULL || sscanf(end + 1, " %c %d", &state, &ppid) != 2) return -1;
+  return (pid_t)ppid;
+}
 
 static void respond(int fanfd, int fd, uint32_t response) {
   struct fanotify_response r = {.fd = fd, .response = response};
@@ -48,7 +66,9 @@ static void fan_handle(struct bw_channel *ch, const struct fanotify_event_metada
   if (ev->fd < 0) return;
   ch->stats.received++;
   int perm = (ev->mask & PERM_EVENTS) != 0;
-  if (ev->pid == s->self) {
+  /* Our own children too, when asked: Node's spawn blocks the event loop until the child has
+   * exec'd, so JS could never answer for them and each would wait out the deadline. */
+  if (ev->pid == s->self || (perm && s->allow_children && parent_of(ev->pid) == s->self)) {
     if (perm) respond(ch->fd, ev->fd, FAN_ALLOW);
     close(ev->fd);
     return;
@@ -130,6 +150,11 @@ int bw_fanotify_open(struct bw_channel *ch, int default_allow, const char **what
   }
   ch->fd = fd;
   return 0;
+}
+
+void bw_fanotify_allow_children(struct bw_channel *ch, int on) {
+  struct fan_source *s = ch->source;
+  if (s != NULL) s->allow_children = on;
 }
 
 int bw_fanotify_mark(struct bw_channel *ch, int remove, unsigned int scope_flags, uint64_t mask, const char *path) {
