@@ -8,6 +8,8 @@
  * is therefore a difference taken in the same moment: batches of runs of the same binary from a
  * ramfs (which neither monitor watches: fapolicyd's watch_fs has no ramfs) alternate with batches
  * from the monitored tmpfs, and the added cost is the median of the per-pair differences.
+ * Beside the wall time, the CPU time each monitor spends per exec (its own process: this one for
+ * Bulwark, fapolicyd's from /proc/PID/stat) is reported: it does not depend on the load.
  * Needs root, gcc with static libc, and fapolicyd installed (apt-get install fapolicyd).
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -67,23 +69,30 @@ interface Figure {
   readonly baseUs: number;
   /** Median of the per-pair differences, µs per exec. */
   readonly addedUs: number;
+  /** CPU µs the monitor's process spent per exec on the watched mount; null when not measured. */
+  readonly cpuUs: number | null;
 }
 
-async function rounds(label: string): Promise<Figure> {
+async function rounds(label: string, cpuMicros?: () => number): Promise<Figure> {
   const per = Math.max(1, Math.round(RUNS / PAIRS));
   const base: number[] = [];
   const diffs: number[] = [];
+  let cpu = 0;
   for (let i = 0; i < PAIRS; i++) {
     const a = await measure(unwatched, per);
+    const before = cpuMicros?.() ?? 0;
     const b = await measure(tiny, per);
+    cpu += (cpuMicros?.() ?? 0) - before;
     base.push(a);
     diffs.push(b - a);
   }
-  const figure = { label, baseUs: median(base) / 1000, addedUs: median(diffs) / 1000 };
+  const cpuUs = cpuMicros === undefined ? null : cpu / (per * PAIRS);
+  const figure = { label, baseUs: median(base) / 1000, addedUs: median(diffs) / 1000, cpuUs };
   const sorted = [...diffs].sort((x, y) => x - y).map((d) => d / 1000);
   console.log(
     `${label.padEnd(12)} exec ${figure.baseUs.toFixed(1)} µs unwatched; added ${figure.addedUs.toFixed(1)} µs ` +
-      `(per-pair differences from ${sorted[0]?.toFixed(1)} to ${sorted[sorted.length - 1]?.toFixed(1)}, ${PAIRS} pairs x ${per} runs each side)`,
+      `(per-pair differences from ${sorted[0]?.toFixed(1)} to ${sorted[sorted.length - 1]?.toFixed(1)}, ${PAIRS} pairs x ${per} runs each side)` +
+      (cpuUs === null ? '' : `; monitor CPU ${cpuUs.toFixed(1)} µs per exec`),
   );
   return figure;
 }
@@ -128,7 +137,13 @@ async function withFapolicyd(): Promise<Figure | string> {
     };
     while (!marked() && Date.now() < ready) await new Promise((r) => setTimeout(r, 100));
     if (!marked()) return 'fapolicyd did not mark any mount in 60 s';
-    return await rounds('fapolicyd');
+    const ticks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+    const fapolicydCpu = () => {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return ((Number(fields[11]) + Number(fields[12])) * 1e6) / ticks;
+    };
+    return await rounds('fapolicyd', fapolicydCpu);
   } finally {
     if (pid !== undefined && existsSync(`/proc/${pid}`)) {
       process.kill(pid, 'SIGTERM');
@@ -174,7 +189,10 @@ async function withBulwark(): Promise<Figure> {
   if (m.status().state !== 'on') throw new Error(`appcontrol: ${m.status().reason}`);
   while (!events.some((e) => e.type === 'inventory-built')) await new Promise((r) => setTimeout(r, 50));
   try {
-    const result = await rounds('bulwark');
+    const result = await rounds('bulwark', () => {
+      const u = process.cpuUsage();
+      return u.user + u.system;
+    });
     const c = m.status().counters ?? {};
     console.log(
       `             checks ${c.checks}, blocked ${c.blocked}, hashed ${c.hashed}, cache hits ${c.cacheHits}, answered by the default ${c.defaulted}`,
@@ -192,7 +210,8 @@ try {
   console.log(`bench:appcontrol: ${RUNS} runs of a static binary per configuration and side; load ${load}`);
   const none = await rounds('no monitor');
   const ours = await withBulwark();
-  const fapolicyd = await withFapolicyd();
+  // BENCH_SKIP_FAPOLICYD=1: Bulwark alone (profiling).
+  const fapolicyd = process.env.BENCH_SKIP_FAPOLICYD ? 'skipped (BENCH_SKIP_FAPOLICYD)' : await withFapolicyd();
   const oursAdded = ours.addedUs - none.addedUs;
   console.log(
     `\nbulwark adds   ${oursAdded.toFixed(1)} µs per exec (no-monitor difference ${none.addedUs.toFixed(1)} µs taken off)`,
@@ -202,6 +221,10 @@ try {
     const theirs = fapolicyd.addedUs - none.addedUs;
     console.log(`fapolicyd adds ${theirs.toFixed(1)} µs per exec`);
     console.log(`ratio bulwark/fapolicyd: ${(oursAdded / theirs).toFixed(2)}`);
+    if (ours.cpuUs !== null && fapolicyd.cpuUs !== null)
+      console.log(
+        `monitor CPU per exec: bulwark ${ours.cpuUs.toFixed(1)} µs, fapolicyd ${fapolicyd.cpuUs.toFixed(1)} µs, ratio ${(ours.cpuUs / fapolicyd.cpuUs).toFixed(2)}`,
+      );
   }
 } finally {
   spawnSync('umount', ['-l', mnt]);
