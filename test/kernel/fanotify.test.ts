@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -110,6 +110,43 @@ describe('fanotify file access monitor', { skip }, () => {
     assert.ok(execs.length >= 2);
     assert.ok(execs.every((e) => e.types.includes('exec-permission') && e.path === join(dir, 'tool')));
     assert.equal((await run('cat', [join(dir, 'ok.txt')])).code, 0, 'plain opens are not held');
+    monitor.close();
+  });
+
+  test("events carry the file's identity from the event descriptor (inode, size, times)", async () => {
+    const seen: FileAccessEvent[] = [];
+    const monitor = open({
+      onEvents(events, m) {
+        for (const e of events) {
+          seen.push(e);
+          if (e.permission) m.respond(e.id, 'allow');
+        }
+      },
+    });
+    assert.deepEqual(monitor.mark(dir, 'filesystem', ['open-permission']), { ok: true });
+    assert.equal((await run('cat', [join(dir, 'ok.txt')])).code, 0);
+    const event = seen.find((e) => e.path === join(dir, 'ok.txt'));
+    const st = statSync(join(dir, 'ok.txt'), { bigint: true });
+    assert.ok(event?.file, JSON.stringify(seen));
+    assert.equal(event.file.ino, Number(st.ino));
+    assert.equal(event.file.dev, Number(st.dev));
+    assert.equal(event.file.size, 11);
+    assert.equal(event.file.mtimeSec, Number(st.mtimeNs / 1_000_000_000n));
+    assert.equal(event.file.mtimeNsec, Number(st.mtimeNs % 1_000_000_000n));
+    assert.equal(event.file.mode & 0o777, Number(st.mode) & 0o777);
+    monitor.close();
+  });
+
+  test("allowOwnChildren: this process's own children are not held, even when nobody answers", () => {
+    const monitor = open({ deadlineMs: 5000, allowOwnChildren: true, onEvents: () => {} });
+    assert.deepEqual(monitor.mark(dir, 'filesystem', ['exec-permission']), { ok: true });
+    // spawnSync blocks this event loop: only the C side can let the child run before the deadline.
+    const started = process.hrtime.bigint();
+    const child = spawnSync(join(dir, 'tool'), [], { timeout: 20_000 });
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    assert.equal(child.status, 0);
+    assert.ok(ms < 4000, `allowed at once, not by the 5 s deadline (${ms} ms)`);
+    assert.equal(monitor.stats().defaulted, 0);
     monitor.close();
   });
 

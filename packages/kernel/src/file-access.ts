@@ -21,6 +21,45 @@ export interface FileAccessEvent {
   readonly pid: number;
   /** Path of the file as the kernel resolves it now ('' when it could not be resolved). */
   readonly path: string;
+  /**
+   * The file as the event's own descriptor saw it (fstat in the channel thread, so no path race);
+   * absent when fstat failed. A verdict cache keys on it: a file replaced or rewritten since gets
+   * another inode, size, mtime or ctime.
+   */
+  readonly file?: FileIdentity;
+}
+
+/** fstat of the event's descriptor. `ino` above 2^53 loses precision (not seen on Linux filesystems in use). */
+export interface FileIdentity {
+  readonly dev: number;
+  readonly ino: number;
+  readonly size: number;
+  readonly mtimeSec: number;
+  readonly mtimeNsec: number;
+  readonly ctimeSec: number;
+  readonly ctimeNsec: number;
+  readonly mode: number;
+  readonly uid: number;
+}
+
+const FILE_IDENTITY_BYTES = 9 * 8;
+
+/** The payload of a fanotify record (native/fanotify.c: nine doubles), or undefined. @internal */
+export function fileIdentityOf(payload: Uint8Array): FileIdentity | undefined {
+  if (payload.byteLength !== FILE_IDENTITY_BYTES) return undefined;
+  const v = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+  const f = (i: number) => v.getFloat64(i * 8, true);
+  return {
+    dev: f(0),
+    ino: f(1),
+    size: f(2),
+    mtimeSec: f(3),
+    mtimeNsec: f(4),
+    ctimeSec: f(5),
+    ctimeNsec: f(6),
+    mode: f(7),
+    uid: f(8),
+  };
 }
 
 export interface FileAccessMonitorOptions {
@@ -31,6 +70,12 @@ export interface FileAccessMonitorOptions {
   /** Permission events outstanding at once before the oldest gets its default early (default 1024). */
   readonly maxPending?: number;
   readonly batchSize?: number;
+  /**
+   * Allow permission events of this process's direct children at once, in C (default false).
+   * Node's spawn blocks the event loop until the child has exec'd, so without it every program
+   * the agent itself starts on a held mount waits for the deadline.
+   */
+  readonly allowOwnChildren?: boolean;
   readonly onEvents: (events: readonly FileAccessEvent[], monitor: FileAccessMonitor) => void;
   readonly onError?: (error: unknown) => void;
 }
@@ -125,7 +170,9 @@ export function openFileAccessMonitor(options: FileAccessMonitorOptions): Opened
   const onBatch = (records: ArrayBuffer, data: ArrayBuffer, count: number) => {
     const events = decodeBatch(records, data, count).map((r): FileAccessEvent => {
       const types = (Object.keys(bits) as FileAccessEventType[]).filter((t) => (r.kind & bits[t]) !== 0);
-      return { id: r.ticket, types, permission: (r.kind & permissionMask) !== 0, pid: r.indev, path: r.text };
+      const file = fileIdentityOf(r.payload);
+      const event = { id: r.ticket, types, permission: (r.kind & permissionMask) !== 0, pid: r.indev, path: r.text };
+      return file === undefined ? event : { ...event, file };
     });
     try {
       options.onEvents(events, monitor);
@@ -140,6 +187,7 @@ export function openFileAccessMonitor(options: FileAccessMonitorOptions): Opened
         defaultAllow: (options.defaultResponse ?? 'allow') === 'allow',
         maxPending: options.maxPending ?? 1024,
         batchSize: options.batchSize ?? 64,
+        allowOwnChildren: options.allowOwnChildren === true ? 1 : 0,
       },
       onBatch,
     );

@@ -5,6 +5,7 @@ export {
   type FileAccessMonitor,
   type FileAccessMonitorOptions,
   type FileAccessResponse,
+  type FileIdentity,
   type MarkScope,
   openFileAccessMonitor,
 } from './file-access.js';

@@ -223,6 +223,7 @@ static napi_value fan_open(napi_env env, napi_callback_info info) {
                             opt_u32(env, argv[0], "deadlineMs", 1000), 64 << 10);
   const char *what = "fanotify: setup";
   if (err == 0) err = bw_fanotify_open(ch, (int)opt_u32(env, argv[0], "defaultAllow", 1), &what);
+  if (err == 0) bw_fanotify_allow_children(ch, (int)opt_u32(env, argv[0], "allowOwnChildren", 0));
   return finish_open(env, ch, err, what);
 }
 

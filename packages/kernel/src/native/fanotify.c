@@ -14,14 +14,36 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/fanotify.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+/* Doubles in a fanotify record's payload: dev, ino, size, mtime s, ns, ctime s, ns, mode, uid. */
+#define BW_FILE_IDENTITY_FIELDS 9
 
 #define PERM_EVENTS (FAN_OPEN_PERM | FAN_ACCESS_PERM | FAN_OPEN_EXEC_PERM)
 
 struct fan_source {
   uint32_t default_response;
   pid_t self;
+  int allow_children;
 };
+
+/* The parent of pid from /proc/PID/stat (field 4, after the command name in parentheses); -1 if unknown. */
+static pid_t parent_of(pid_t pid) {
+  char path[64], buf[512];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return -1;
+  buf[n] = 0;
+  char *end = strrchr(buf, ')');
+  int ppid;
+  char state;
+  if (end == NULL || sscanf(end + 1, " %c %d", &state, &ppid) != 2) return -1;
+  return (pid_t)ppid;
+}
 
 static void respond(int fanfd, int fd, uint32_t response) {
   struct fanotify_response r = {.fd = fd, .response = response};
@@ -44,7 +66,9 @@ static void fan_handle(struct bw_channel *ch, const struct fanotify_event_metada
   if (ev->fd < 0) return;
   ch->stats.received++;
   int perm = (ev->mask & PERM_EVENTS) != 0;
-  if (ev->pid == s->self) {
+  /* Our own children too, when asked: Node's spawn blocks the event loop until the child has
+   * exec'd, so JS could never answer for them and each would wait out the deadline. */
+  if (ev->pid == s->self || (perm && s->allow_children && parent_of(ev->pid) == s->self)) {
     if (perm) respond(ch->fd, ev->fd, FAN_ALLOW);
     close(ev->fd);
     return;
@@ -53,7 +77,24 @@ static void fan_handle(struct bw_channel *ch, const struct fanotify_event_metada
   snprintf(link, sizeof link, "/proc/self/fd/%d", ev->fd);
   ssize_t plen = readlink(link, path, sizeof path);
   if (plen < 0) plen = 0;
-  struct bw_record *r = bw_batch_add(ch, (size_t)plen);
+  /* The file's identity as the event's descriptor sees it (no path race), as the payload: a
+   * verdict cache keys on it and a replaced file gets a new key. Decoded by fileIdentityOf in file-access.ts. */
+  double ident[BW_FILE_IDENTITY_FIELDS];
+  struct stat st;
+  int have_stat = fstat(ev->fd, &st) == 0;
+  if (have_stat) {
+    ident[0] = (double)st.st_dev;
+    ident[1] = (double)st.st_ino;
+    ident[2] = (double)st.st_size;
+    ident[3] = (double)st.st_mtim.tv_sec;
+    ident[4] = (double)st.st_mtim.tv_nsec;
+    ident[5] = (double)st.st_ctim.tv_sec;
+    ident[6] = (double)st.st_ctim.tv_nsec;
+    ident[7] = (double)st.st_mode;
+    ident[8] = (double)st.st_uid;
+  }
+  size_t ident_len = have_stat ? sizeof ident : 0;
+  struct bw_record *r = bw_batch_add(ch, (size_t)plen + ident_len);
   if (r == NULL) {
     if (perm) {
       respond(ch->fd, ev->fd, s->default_response);
@@ -66,6 +107,8 @@ static void fan_handle(struct bw_channel *ch, const struct fanotify_event_metada
   r->indev = (uint32_t)ev->pid;
   r->text_len = (uint32_t)plen;
   r->text_off = bw_batch_put(ch, path, (size_t)plen);
+  r->data_len = (uint32_t)ident_len;
+  r->data_off = bw_batch_put(ch, ident, ident_len);
   if (perm) {
     pthread_mutex_lock(&ch->lock);
     r->ticket = (double)bw_pending_add(ch, (uint32_t)ev->fd);
@@ -107,6 +150,11 @@ int bw_fanotify_open(struct bw_channel *ch, int default_allow, const char **what
   }
   ch->fd = fd;
   return 0;
+}
+
+void bw_fanotify_allow_children(struct bw_channel *ch, int on) {
+  struct fan_source *s = ch->source;
+  if (s != NULL) s->allow_children = on;
 }
 
 int bw_fanotify_mark(struct bw_channel *ch, int remove, unsigned int scope_flags, uint64_t mask, const char *path) {

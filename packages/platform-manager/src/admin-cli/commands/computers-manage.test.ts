@@ -117,7 +117,7 @@ describe('bulwark: computers, policies, users, custom rules and events by name',
     const all = await cli.json('rules', 'list');
     assert.equal(all.code, 0, all.err);
     const modules = new Set((all.value as { module: string }[]).map((r) => r.module));
-    assert.deepEqual([...modules].sort(), ['firewall', 'integrity', 'loginspect']);
+    assert.deepEqual([...modules].sort(), ['appcontrol', 'firewall', 'integrity', 'loginspect']);
     assert.match((await cli.run('rules', 'list')).out, /^MODULE\s+ID\s+ORIGIN\s+NAME/);
   });
 
