@@ -28,7 +28,7 @@ export function ipsSiemFields({ details }: SiemFieldInput): readonly SiemField[]
   out.add('proto', 'proto', siemText(details.protocol));
   out.add('cnt', 'totalCount', siemInteger(details.repeatCount));
   out.add('cs4', 'ruleName', siemText(details.rule), 'ruleName');
-  out.add('cs5', 'matchedBuffer', siemText(details.buffer), 'matchedBuffer');
-  out.add('cs6', 'evidence', siemText(details.evidence), 'evidence');
+  out.add('cs3', 'matchedBuffer', siemText(details.buffer), 'matchedBuffer');
+  out.add('cs5', 'evidence', siemText(details.evidence), 'evidence');
   return out.fields;
 }
