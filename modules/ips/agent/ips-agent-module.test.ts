@@ -24,10 +24,10 @@ test('applies rules, reports a match as an event, and counts it', async () => {
   const m = agentModule.create(context(events));
   await m.apply({ enabled: true, configuration: { rules: BUILT_IN_RULES } }, platform);
   assert.equal(m.status().state, 'on');
-  const answer = await m.run?.('check', { text: 'pam_unix: session opened for user root by (uid=0)' });
-  assert.deepEqual(answer, { matched: ['ips.root-login'] });
+  const answer = await m.run?.('check', { text: '/item?id=1%27%20or%20%271%27=%271' });
+  assert.deepEqual(answer, { matched: ['bw-1000200'] });
   assert.equal(events.length, 1);
-  assert.equal(events[0]?.ruleId, 'ips.root-login');
+  assert.equal(events[0]?.ruleId, 'bw-1000200');
   assert.equal(m.status().counters?.matches, 1);
 });
 
@@ -38,17 +38,17 @@ test('a refused configuration keeps the previous rules in force and says so', as
   await m.apply({ enabled: true, configuration: { rules: 'not a list' } }, platform);
   assert.equal(m.status().state, 'error');
   assert.match(m.status().reason ?? '', /previous one stays in force/);
-  await m.run?.('check', { text: 'session opened for user root' });
+  await m.run?.('check', { text: '/item?id=1%27%20or%20%271%27=%271' });
   assert.equal(events.length, 1);
 });
 
 test('a rule the engine refuses is named in status; an unknown command is a clear error', async () => {
   const m = agentModule.create(context([]));
   await m.apply(
-    { enabled: true, configuration: { rules: [...BUILT_IN_RULES, { id: 'broken', severity: 'low' }] } },
+    { enabled: true, configuration: { rules: [...BUILT_IN_RULES, { id: 'bw-99', name: 'broken', severity: 'low' }] } },
     platform,
   );
-  assert.match(m.status().reason ?? '', /broken/);
+  assert.match(m.status().reason ?? '', /bw-99/);
   assert.equal(m.status().counters?.refusedRules, 1);
   await assert.rejects(m.run?.('nosuch', {}) ?? Promise.reject(new Error('no run')), /no command "nosuch"/);
 });

@@ -6,7 +6,15 @@ import type {
   ModuleStatus,
 } from '@bulwark/protocol';
 import { describeIssues, describeRejectedRules, parseWith } from '@bulwark/protocol';
-import { type CompiledIpsRules, compileIpsRules, IpsConfiguration, matchIpsRules } from '../engine/index.js';
+import {
+  compileIpsRules,
+  createIpsInspector,
+  type IpsCompileResult,
+  IpsConfiguration,
+  type IpsRule,
+  requestForTarget,
+  unitsFromRequestBytes,
+} from '../engine/index.js';
 
 const ID = 'ips';
 
@@ -18,7 +26,7 @@ const ID = 'ips';
 class IpsAgentModule implements AgentModule {
   readonly id = ID;
   readonly #context: AgentModuleContext;
-  #rules: CompiledIpsRules | null = null;
+  #rules: IpsCompileResult | null = null;
   #status: ModuleStatus = { id: ID, state: 'off' };
   #matches = 0;
 
@@ -41,7 +49,10 @@ class IpsAgentModule implements AgentModule {
       };
       return;
     }
-    this.#rules = compileIpsRules(parsed.value.rules);
+    this.#rules = compileIpsRules(
+      parsed.value.rules.map((rule) => ({ rule: rule as IpsRule })),
+      { variables: {} },
+    );
     this.#status = {
       id: ID,
       state: 'on',
@@ -58,7 +69,7 @@ class IpsAgentModule implements AgentModule {
     return {
       ...this.#status,
       counters: {
-        rules: this.#rules?.rules.length ?? 0,
+        rules: this.#rules?.ruleSet.ruleCount ?? 0,
         refusedRules: this.#rules?.refused.length ?? 0,
         matches: this.#matches,
       },
@@ -69,20 +80,27 @@ class IpsAgentModule implements AgentModule {
     if (command !== 'check') throw new Error(`${ID} has no command "${command}"; its commands: check`);
     if (this.#rules === null) throw new Error(`${ID} is off on this computer`);
     const text = typeof args.text === 'string' ? args.text : '';
-    const matched = matchIpsRules(this.#rules, text);
-    for (const rule of matched) {
-      this.#matches++;
-      this.#context.emit({
-        module: ID,
-        type: 'match',
-        severity: rule.severity,
-        ruleId: rule.id,
-        action: 'Log',
-        summary: `${rule.name}: "${rule.pattern}" found`,
-        details: { rule: rule.id, pattern: rule.pattern, text: text.slice(0, 1024) },
-      });
+    // The text is a request target: the request goes through the traffic engine's HTTP parser
+    // and the assigned rules, as a request on the wire would.
+    const inspector = createIpsInspector(this.#rules.ruleSet, 'detect');
+    const state = inspector.newFlowState();
+    const matched: string[] = [];
+    for (const unit of unitsFromRequestBytes(requestForTarget(text))) {
+      for (const finding of inspector.inspect(unit, state).findings) {
+        this.#matches++;
+        matched.push(finding.ruleId);
+        this.#context.emit({
+          module: ID,
+          type: 'match',
+          severity: finding.severity,
+          ruleId: finding.ruleId,
+          action: 'Log',
+          summary: `${finding.ruleName}: ${finding.evidence.slice(0, 120)}`,
+          details: { rule: finding.ruleId, buffer: finding.buffer, evidence: finding.evidence },
+        });
+      }
     }
-    return { matched: matched.map((r) => r.id) };
+    return { matched };
   }
 }
 

@@ -15,13 +15,20 @@ const inventory = (packages: string[]): Inventory =>
   }) as unknown as Inventory;
 
 test('every built-in rule loads', () => {
-  assert.deepEqual(compileIpsRules(BUILT_IN_RULES).refused, []);
+  assert.deepEqual(
+    compileIpsRules(
+      BUILT_IN_RULES.map((rule) => ({ rule })),
+      { variables: {} },
+    ).refused,
+    [],
+  );
   assert.equal(managerModule.builtInRules?.length, BUILT_IN_RULES.length);
 });
 
 test('recommends a rule for the hosts that have its package, not for others', () => {
-  assert.deepEqual(managerModule.recommend?.(inventory(['openssh-server'])), ['ips.root-login']);
-  assert.deepEqual(managerModule.recommend?.(inventory(['nginx'])), []);
+  assert.deepEqual(managerModule.recommend?.(inventory(['openssh-server'])), ['bw-1000900']);
+  assert.ok(managerModule.recommend?.(inventory(['nginx']))?.includes('bw-1000100'));
+  assert.deepEqual(managerModule.recommend?.(inventory(['coreutils'])), []);
 });
 
 test('compile merges property overrides into the rule; checkRule refuses what the agent would', () => {
@@ -30,11 +37,11 @@ test('compile merges property overrides into the rule; checkRule refuses what th
     computerId: 'c1',
     settings: { enabled: true },
     platform: {} as never,
-    rules: [{ id: 'ips.root-login', definition, overrides: { severity: 'high' } }],
+    rules: [{ id: 'bw-1000100', definition, overrides: { severity: 'high' } }],
   }) as { rules: { severity: string }[] };
   assert.equal(compiled.rules[0]?.severity, 'high');
   const issues = managerModule.checkRule?.(
-    { id: 'ips.root-login', definition, overrides: { severity: 'urgent' } },
+    { id: 'bw-1000100', definition, overrides: { severity: 'urgent' } },
     { settings: null, everywhere: [] },
   );
   assert.equal(issues?.length, 1);

@@ -5,12 +5,19 @@ import { BUILT_IN_RULES } from '../rules/built-in-rules.js';
 import { IpsSettings } from './ips-settings.js';
 
 /** Built-in rules as the catalogue lists them (the engine checks them; a test keeps them loadable). */
-const builtInRules = compileIpsRules(BUILT_IN_RULES).rules.map((r) => r.rule);
+const builtInRules = BUILT_IN_RULES;
 
-/** Rules whose `recommendedFor` package is installed on the host. */
+/** Rules whose inventory condition holds: a listening port or an installed package they name. */
 function recommend(inventory: Inventory): string[] {
   const installed = new Set(inventory.packages.map((p) => p.name));
-  return builtInRules.filter((r) => r.recommendedFor !== undefined && installed.has(r.recommendedFor)).map((r) => r.id);
+  const listening = new Set(inventory.listeningPorts.map((p) => p.port));
+  return builtInRules
+    .filter(
+      (r) =>
+        (r.recommendWhen?.packages ?? []).some((p) => installed.has(p)) ||
+        (r.recommendWhen?.listeningPorts ?? []).some((p) => listening.has(p)),
+    )
+    .map((r) => r.id);
 }
 
 /** The manager side of the module: what the platform's registry lists. */
@@ -28,7 +35,9 @@ export const managerModule: ManagerModule<typeof IpsSettings> = {
   // The agent's own validator, run before a rule is stored: what the host would refuse is
   // refused at the API instead of being dropped on the host.
   checkRule: (rule) =>
-    compileIpsRules([{ ...(rule.definition as object), ...rule.overrides }]).refused.map((r) => ({
+    compileIpsRules([{ rule: { ...(rule.definition as object), ...rule.overrides } as IpsRule }], {
+      variables: {},
+    }).refused.map((r) => ({
       path: '/',
       message: r.reason,
     })),
