@@ -86,11 +86,11 @@ export function request(
   ns: string,
   url: string,
   headers: readonly string[] = [],
-  extra: readonly string[] = [],
+  output = '/dev/null',
 ): RequestOutcome {
-  const args = ['-s', '-o', '/dev/null', '-w', '%{http_code} %{time_total}', '--max-time', '10'];
+  const args = ['-s', '-o', output, '-w', '%{http_code} %{time_total}', '--max-time', '10'];
   for (const h of headers) args.push('-H', h);
-  const r = lab.exec(ns, 'curl', [...args, ...extra, url], 20_000);
+  const r = lab.exec(ns, 'curl', [...args, url], 20_000);
   const [status = '0', seconds = '0'] = r.stdout.trim().split(' ');
   return { exit: r.code, status: Number(status), seconds: Number(seconds) };
 }

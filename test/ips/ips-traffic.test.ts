@@ -135,7 +135,7 @@ describe('IPS on real traffic between namespaces', { skip }, () => {
     await eventAfter(count, uriRule!.id, 'Reset');
     assert.ok(wasAnswered(request(lab, lab.b, url('/'))));
     const file = join(webRoot, 'received.bin');
-    const got = request(lab, lab.b, url('/blob.bin'), [], ['-o', file]);
+    const got = request(lab, lab.b, url('/blob.bin'), [], file);
     assert.equal(got.status, 200);
     assert.equal(
       createHash('sha256').update(readFileSync(file)).digest('hex'),

@@ -33,11 +33,12 @@ export function assignedIpsRule(definition: unknown, overrides: Readonly<Record<
   const parameters = overrides.parameters;
   let merged: Record<string, number> | undefined;
   if (parameters !== undefined) {
-    const own = rule.detection.kind === 'suricata' ? undefined : (rule.detection.parameters as Record<string, number>);
+    const d = rule.detection;
+    const own = d.kind === 'http-limits' || d.kind === 'rate' ? (d.parameters as Record<string, number>) : undefined;
     if (own === undefined) {
       issues.push({
         path: '/parameters',
-        message: `${rule.id} is a Suricata-language rule: it has no parameters to override (only mode)`,
+        message: `${rule.id} has no parameters to override (only mode): only native checks (HTTP limits, rates) have them`,
       });
     } else if (typeof parameters !== 'object' || parameters === null || Array.isArray(parameters)) {
       issues.push({ path: '/parameters', message: 'parameters must be an object such as {"maxUriLength": 8000}' });
