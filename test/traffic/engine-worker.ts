@@ -10,18 +10,21 @@ import { startTrafficEngine } from '@bulwark/traffic/runtime';
 
 const out = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);
 const marker = process.env.BW_MARKER ?? 'EVIL-MARKER';
-const handBack = process.env.BW_HAND_BACK === '1';
+/** '1': after the first request; 'first-data': after the first unit with payload (any protocol). */
+const handBack = process.env.BW_HAND_BACK;
 const ports = (process.env.BW_PORTS ?? '8080').split(',').map(Number);
 
 interface State {
   requests: number;
+  data: number;
 }
 
 const inspector: TrafficInspector<string, State> = {
   id: process.env.BW_PASS_THROUGH === '1' ? 'pass-through' : 'marker',
-  ports: [{ protocol: 'tcp', ports, parser: 'http' }],
-  newFlowState: () => ({ requests: 0 }),
+  ports: [{ protocol: 'tcp', ports }],
+  newFlowState: () => ({ requests: 0, data: 0 }),
   inspect(unit: InspectionUnit, state: State) {
+    if (unit.kind === 'stream' || unit.kind === 'packet') state.data++;
     if (unit.kind !== 'http-request') return { decision: { action: 'pass' }, findings: [] };
     if (unit.http.stage === 'complete') state.requests++;
     const uri = unit.buffers['http.uri'];
@@ -29,7 +32,7 @@ const inspector: TrafficInspector<string, State> = {
       return { decision: { action: 'block' }, findings: [`marker in ${unit.http.rawTarget.slice(0, 80)}`] };
     return { decision: { action: 'pass' }, findings: [] };
   },
-  wantsMore: (state) => !handBack || state.requests === 0,
+  wantsMore: (state) => (handBack === '1' ? state.requests === 0 : handBack === 'first-data' ? state.data === 0 : true),
 };
 
 const started = await startTrafficEngine<string>({
