@@ -117,6 +117,23 @@ describe('traffic engine runtime (NFQUEUE, namespaces)', { skip }, () => {
     assert.ok(stats.packets < 60, `packets through JS: ${stats.packets}`);
   });
 
+  test('flows spread over two queues (--queue-balance): each flow stays whole on one engine', async () => {
+    const w = await start({ BW_QUEUE_COUNT: '2' });
+    for (let i = 0; i < 4; i++) {
+      const d = download(lab, PORT, 2 * 1024 * 1024);
+      assert.equal(d.received, d.sent, d.curl.stderr);
+    }
+    const r = curl(lab, [url('/?q=EVIL-MARKER')], 10_000);
+    assert.match(r.stderr, /reset/i);
+    const stats = (await workerStats(w)) as {
+      queues: number[];
+      channels: { received: number }[];
+      engine: { httpRequests: number };
+    };
+    assert.deepEqual(stats.queues, [QUEUE, QUEUE + 1]);
+    assert.equal(stats.engine.httpRequests, 5, 'every request parsed: both directions of each flow on the same queue');
+  });
+
   test('a stopped (SIGSTOP) engine never holds traffic past the deadline', async () => {
     const w = await start({ BW_DEADLINE_MS: '100' });
     const pid = (w.lines.find((l) => (l as { ready?: boolean }).ready) as { pid: number }).pid;
