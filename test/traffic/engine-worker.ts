@@ -29,7 +29,16 @@ const inspector: TrafficInspector<string, State> = {
     if (unit.http.stage === 'complete') state.requests++;
     const uri = unit.buffers['http.uri'];
     if (process.env.BW_PASS_THROUGH !== '1' && uri && Buffer.from(uri).includes(marker))
-      return { decision: { action: 'block' }, findings: [`marker in ${unit.http.rawTarget.slice(0, 80)}`] };
+      return {
+        decision:
+          process.env.BW_RESPOND === '1'
+            ? {
+                action: 'block',
+                respond: { status: 403, headers: { 'Content-Type': 'text/plain' }, body: 'blocked by bulwark test\n' },
+              }
+            : { action: 'block' },
+        findings: [`marker in ${unit.http.rawTarget.slice(0, 80)}`],
+      };
     return { decision: { action: 'pass' }, findings: [] };
   },
   wantsMore: (state) => (handBack === '1' ? state.requests === 0 : handBack === 'first-data' ? state.data === 0 : true),

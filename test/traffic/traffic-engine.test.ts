@@ -67,6 +67,17 @@ describe('traffic engine runtime (NFQUEUE, namespaces)', { skip }, () => {
     assert.ok((stats.blockMarks as number) >= 1);
   });
 
+  test('inline with respond: the client gets the block page instead of a bare reset', async () => {
+    const w = await start({ BW_RESPOND: '1' });
+    const r = curl(lab, ['-i', url('/search?q=EVIL-MARKER')], 10_000);
+    assert.match(r.stdout, /^HTTP\/1\.1 403 Forbidden/);
+    assert.match(r.stdout, /blocked by bulwark test/);
+    const stats = (await workerStats(w)) as { responsesSent: number };
+    assert.equal(stats.responsesSent, 1);
+    // The flow stays cut; a new connection passes.
+    assert.equal(curl(lab, [url('/fine')]).stdout, 'ok');
+  });
+
   test('inline: benign downloads and uploads arrive byte for byte', async () => {
     await start();
     const d = download(lab, PORT, BIG);
