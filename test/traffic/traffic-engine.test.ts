@@ -145,6 +145,19 @@ describe('traffic engine runtime (NFQUEUE, namespaces)', { skip }, () => {
     assert.equal(stats.engine.httpRequests, 5, 'every request parsed: both directions of each flow on the same queue');
   });
 
+  test("two modules share one runtime through the hub: each one's block works and findings go to their owner", async () => {
+    const w = await start({ BW_HUB: '1' });
+    assert.match(curl(lab, [url('/?EVIL-MARKER')], 10_000).stderr, /reset/i);
+    assert.match(curl(lab, [url('/?OTHER-MARKER')], 10_000).stderr, /reset/i);
+    const a = await w.waitFor((l) => l.owner === 'module-a');
+    const b = await w.waitFor((l) => l.owner === 'module-b');
+    assert.equal((a.finding as { inspectorId: string }).inspectorId, 'marker');
+    assert.equal((b.finding as { inspectorId: string }).inspectorId, 'other');
+    w.send({ detach: 'module-b' });
+    await w.waitFor((l) => l.detached === 'module-b');
+    assert.equal(curl(lab, [url('/?OTHER-MARKER')]).stdout, 'ok', 'module-b detached: its marker passes');
+  });
+
   test('a stopped (SIGSTOP) engine never holds traffic past the deadline', async () => {
     const w = await start({ BW_DEADLINE_MS: '100' });
     const pid = (w.lines.find((l) => (l as { ready?: boolean }).ready) as { pid: number }).pid;
