@@ -67,6 +67,17 @@ describe('traffic engine runtime (NFQUEUE, namespaces)', { skip }, () => {
     assert.ok((stats.blockMarks as number) >= 1);
   });
 
+  test('inline with respond: the client gets the block page instead of a bare reset', async () => {
+    const w = await start({ BW_RESPOND: '1' });
+    const r = curl(lab, ['-i', url('/search?q=EVIL-MARKER')], 10_000);
+    assert.match(r.stdout, /^HTTP\/1\.1 403 Forbidden/);
+    assert.match(r.stdout, /blocked by bulwark test/);
+    const stats = (await workerStats(w)) as { responsesSent: number };
+    assert.equal(stats.responsesSent, 1);
+    // The flow stays cut; a new connection passes.
+    assert.equal(curl(lab, [url('/fine')]).stdout, 'ok');
+  });
+
   test('inline: benign downloads and uploads arrive byte for byte', async () => {
     await start();
     const d = download(lab, PORT, BIG);
@@ -115,6 +126,36 @@ describe('traffic engine runtime (NFQUEUE, namespaces)', { skip }, () => {
     assert.equal(stats.engine.flowsHandedBack, 1);
     // 32 MiB is at least 512 packets even as 64 KiB GSO super-packets; the queue saw only the start.
     assert.ok(stats.packets < 60, `packets through JS: ${stats.packets}`);
+  });
+
+  test('flows spread over two queues (--queue-balance): each flow stays whole on one engine', async () => {
+    const w = await start({ BW_QUEUE_COUNT: '2' });
+    for (let i = 0; i < 4; i++) {
+      const d = download(lab, PORT, 2 * 1024 * 1024);
+      assert.equal(d.received, d.sent, d.curl.stderr);
+    }
+    const r = curl(lab, [url('/?q=EVIL-MARKER')], 10_000);
+    assert.match(r.stderr, /reset/i);
+    const stats = (await workerStats(w)) as {
+      queues: number[];
+      channels: { received: number }[];
+      engine: { httpRequests: number };
+    };
+    assert.deepEqual(stats.queues, [QUEUE, QUEUE + 1]);
+    assert.equal(stats.engine.httpRequests, 5, 'every request parsed: both directions of each flow on the same queue');
+  });
+
+  test("two modules share one runtime through the hub: each one's block works and findings go to their owner", async () => {
+    const w = await start({ BW_HUB: '1' });
+    assert.match(curl(lab, [url('/?EVIL-MARKER')], 10_000).stderr, /reset/i);
+    assert.match(curl(lab, [url('/?OTHER-MARKER')], 10_000).stderr, /reset/i);
+    const a = await w.waitFor((l) => l.owner === 'module-a');
+    const b = await w.waitFor((l) => l.owner === 'module-b');
+    assert.equal((a.finding as { inspectorId: string }).inspectorId, 'marker');
+    assert.equal((b.finding as { inspectorId: string }).inspectorId, 'other');
+    w.send({ detach: 'module-b' });
+    await w.waitFor((l) => l.detached === 'module-b');
+    assert.equal(curl(lab, [url('/?OTHER-MARKER')]).stdout, 'ok', 'module-b detached: its marker passes');
   });
 
   test('a stopped (SIGSTOP) engine never holds traffic past the deadline', async () => {

@@ -26,3 +26,4 @@ export {
   type SteeringHook,
   type SteeringResult,
 } from './queue-steering.js';
+export { sendRawPacket } from './raw-packet.js';

@@ -14,6 +14,14 @@ export {
   TCP_SYN,
 } from './packet-decoder.js';
 export { StreamReassembler } from './stream-reassembler.js';
+export {
+  buildTcpSegment,
+  httpResponseBytes,
+  MAX_BUILT_SEGMENT_PAYLOAD,
+  parseAddress,
+  responseSegments,
+  type SegmentFields,
+} from './tcp-segment.js';
 export { parseClientHello } from './tls-client-hello.js';
 export {
   type InspectorFindings,

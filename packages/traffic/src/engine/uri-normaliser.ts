@@ -34,6 +34,7 @@ const utf8Encoder = new TextEncoder();
 
 export function normaliseUri(raw: string | Uint8Array): NormalisedUri {
   const bytes = typeof raw === 'string' ? utf8Encoder.encode(raw) : raw;
+  if (isPlain(bytes)) return plain(bytes);
   const anomalies = new Set<string>();
   const q = bytes.indexOf(0x3f);
   const rawPath = q < 0 ? bytes : bytes.subarray(0, q);
@@ -66,6 +67,34 @@ export function normaliseUri(raw: string | Uint8Array): NormalisedUri {
     }
   }
   return { uri, path: utf8.decode(resolved), parameters, anomalies: [...anomalies] };
+}
+
+/** Nothing to undo: no escapes, backslashes, NUL, non-ASCII, dot segments or empty segments. */
+function isPlain(b: Uint8Array): boolean {
+  if (b[0] !== 0x2f) return false;
+  let inQuery = false;
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i] as number;
+    if (c === 0x25 || c === 0x5c || c === 0 || c >= 0x80 || c === 0x2b) return false;
+    if (c === 0x3f) inQuery = true;
+    if (!inQuery && c === 0x2f && (b[i + 1] === 0x2f || b[i + 1] === 0x2e)) return false;
+  }
+  return true;
+}
+
+function plain(b: Uint8Array): NormalisedUri {
+  const q = b.indexOf(0x3f);
+  const pathBytes = q < 0 ? b : b.subarray(0, q);
+  const parameters: [string, string][] = [];
+  if (q >= 0) {
+    for (const pair of splitBytes(b.subarray(q + 1), 0x26)) {
+      if (pair.length === 0) continue;
+      const eq = pair.indexOf(0x3d);
+      const text = (x: Uint8Array) => String.fromCharCode(...x);
+      parameters.push(eq < 0 ? [text(pair), ''] : [text(pair.subarray(0, eq)), text(pair.subarray(eq + 1))]);
+    }
+  }
+  return { uri: b, path: String.fromCharCode(...pathBytes), parameters, anomalies: [] };
 }
 
 function decodeParameter(b: Uint8Array): string {

@@ -1,3 +1,4 @@
+export { type HubOptions, sharedTrafficEngineHub, TrafficEngineHub } from './traffic-hub.js';
 export {
   type StartResult,
   startTrafficEngine,

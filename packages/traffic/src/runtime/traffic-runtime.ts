@@ -12,19 +12,23 @@
  * - fail-open: packets not answered by the deadline get the default verdict from the kernel
  *   package's native thread, even when this process is stopped.
  *
- * `respond` (an HTTP answer instead of a reset) is not sent yet: the client gets the reset.
+ * - respond (HTTP, client → server block): the engine sends the inspector's response to the client
+ *   itself (raw socket, as if from the server, ending with FIN) and the packet is dropped without
+ *   a reset; the client's next packets then meet the reset rule. If it cannot be sent, the reset.
  */
 import {
   type ChannelStats,
   openPacketQueue,
   type PacketQueue,
   type QueuedPacket,
+  sendRawPacket,
   type VerdictEntry,
 } from '@bulwark/kernel';
 import type { TrafficEngineStats } from '../engine/engine-stats.js';
 import type { FlowDirection, FlowEndpoints, PortSelection, TrafficInspector } from '../engine/inspection-contract.js';
 import type { TrafficLimits } from '../engine/limits.js';
-import { TrafficEngine, type TrafficMode } from '../engine/traffic-engine.js';
+import { httpResponseBytes, responseSegments } from '../engine/tcp-segment.js';
+import { type PushResult, TrafficEngine, type TrafficMode } from '../engine/traffic-engine.js';
 import { type StallGuard, startStallGuard } from './stall-guard.js';
 import {
   chainNames,
@@ -82,6 +86,9 @@ export interface TrafficRuntimeStats {
   readonly verdictsLate: number;
   readonly blockMarks: number;
   readonly handBackMarks: number;
+  /** Block pages sent (an inspector's `respond`), and those that could not be (the client got a reset). */
+  readonly responsesSent: number;
+  readonly responseFailures: number;
   /** Times the stall guard let traffic bypass the queue because this process was stopped. */
   readonly stallBypasses: number;
   /** Why the stall guard could not start (absent when it runs). */
@@ -121,7 +128,30 @@ export async function startTrafficEngine<Finding>(
     { length: count },
     () => new TrafficEngine<Finding>({ inspectors, mode, ...(options.limits ? { limits: options.limits } : {}) }),
   );
-  const counters = { batches: 0, packets: 0, verdictsLate: 0, blockMarks: 0, handBackMarks: 0 };
+  const counters = {
+    batches: 0,
+    packets: 0,
+    verdictsLate: 0,
+    blockMarks: 0,
+    handBackMarks: 0,
+    responsesSent: 0,
+    responseFailures: 0,
+  };
+
+  /** Answers the client with the inspector's response (block page); false when it could not. */
+  const respond = (r: PushResult<Finding>): boolean => {
+    if (!r.respond || !r.packet?.tcp || r.direction !== 'to_server') return false;
+    const segments = responseSegments(r.packet, httpResponseBytes(r.respond));
+    if (!segments) return false;
+    for (const segment of segments) {
+      if (!sendRawPacket(segment, { mark: markMask }).ok) {
+        counters.responseFailures++;
+        return false;
+      }
+    }
+    counters.responsesSent++;
+    return true;
+  };
 
   const onPackets = (engine: TrafficEngine<Finding>) => (packets: readonly QueuedPacket[], queue: PacketQueue) => {
     counters.batches++;
@@ -133,7 +163,9 @@ export async function startTrafficEngine<Finding>(
       const keep = p.mark & ~markMask;
       if (r.verdict !== 'accept') {
         counters.blockMarks++;
-        entries.push({ id: p.id, verdict: 'accept', mark: (keep | marks.block) >>> 0 });
+        // Both bits = blocked and answered already: the kernel drops the packet without a reset.
+        const answered = r.respond !== undefined && respond(r);
+        entries.push({ id: p.id, verdict: 'accept', mark: (keep | (answered ? markMask : marks.block)) >>> 0 });
       } else if (r.handBack) {
         counters.handBackMarks++;
         entries.push({ id: p.id, verdict: 'accept', mark: (keep | marks.handBack) >>> 0 });

@@ -108,6 +108,9 @@ function queueTarget(p: SteeringPlan): string {
 
 export function iptablesRules(p: SteeringPlan): string {
   const lines = ['*filter', `:${chainIn(p)} - [0:0]`, `:${chainOut(p)} - [0:0]`];
+  const respond = p.marks.handBack | p.marks.block;
+  // The engine's own answer to a client (a block page, sent with both bits) leaves untouched.
+  lines.push(`-A ${chainOut(p)} -m mark --mark ${hex(respond)}/${hex(respond)} -j RETURN`);
   for (const chain of [chainIn(p), chainOut(p)]) {
     lines.push(`-A ${chain} -m connmark --mark ${hex(p.marks.handBack)}/${hex(p.marks.handBack)} -j RETURN`);
     if (chain === chainIn(p))
@@ -143,6 +146,8 @@ export function nftRuleset(p: SteeringPlan): string {
     '    type filter hook input priority filter + 10;',
     `    ${markIs(block)} ${keep(block)} meta l4proto tcp reject with tcp reset`,
     `    ${markIs(block)} ${keep(block)} drop`,
+    // Both bits: blocked, and the engine answered the client itself (block page): no reset.
+    `    ${markIs(block | handBack)} ${keep(block)} drop`,
     `    ${markIs(handBack)} ${keep(handBack)}`,
     '  }',
     '  chain output {',
