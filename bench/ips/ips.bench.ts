@@ -9,7 +9,7 @@
  * Run: `npm run bench:ips` (`-- --seconds N` per measurement, default 8).
  */
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -133,12 +133,15 @@ const children: ChildProcess[] = [];
 let failed = false;
 try {
   lab();
-  writeFileSync(join(dir, 'index.html'), `<html><body>${'bulwark '.repeat(64)}</body></html>\n`);
+  // nginx's workers run as an unprivileged user: the document root must be readable to them.
+  chmodSync(dir, 0o755);
+  writeFileSync(join(dir, 'index.html'), `<html><body>${'bulwark '.repeat(64)}</body></html>\n`, { mode: 0o644 });
   writeFileSync(
     join(dir, 'nginx.conf'),
     `daemon off; worker_processes 2; pid ${dir}/nginx.pid; error_log ${dir}/error.log;\n` +
       `events { worker_connections 1024; }\n` +
       `http { access_log off; server { listen ${A_ADDR}:80; root ${dir}; } }\n`,
+    { mode: 0o644 },
   );
   children.push(
     spawn('ip', ['netns', 'exec', A, 'nginx', '-c', join(dir, 'nginx.conf'), '-p', dir], { stdio: 'ignore' }),

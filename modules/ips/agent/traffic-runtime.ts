@@ -1,16 +1,27 @@
 import type { AgentModuleContext } from '@bulwark/protocol';
 import {
   removeTrafficSteering,
-  startTrafficEngine,
+  sharedTrafficEngineHub,
+  type TrafficEngineHub,
   type TrafficFindingsEvent,
-  type TrafficRuntime,
 } from '@bulwark/traffic/runtime';
 import type { IpsFinding } from '../engine/ips-engine-contract.js';
-import type { FindingsReport, IpsTrafficOptions, IpsTrafficPort, IpsTrafficRuntime } from './traffic-port.js';
+import type {
+  FindingsReport,
+  IpsTrafficOptions,
+  IpsTrafficPort,
+  IpsTrafficRuntime,
+  IpsTrafficStatus,
+} from './traffic-port.js';
 
-/** The name of the IPS's kernel rules (nft table / iptables chains), the same in every process. */
-export const IPS_STEERING_NAME = 'bulwark_ips';
-/** NFQUEUE number of the IPS unless the host's local options say `ips.queue = N`. */
+/**
+ * The name of the agent's traffic steering (iptables chains, nft table): one runtime per agent,
+ * shared with the other modules that inspect traffic (the hub), the same in every process.
+ */
+export const TRAFFIC_STEERING_NAME = 'bulwark';
+/** The IPS's name at the hub. */
+const OWNER = 'ips';
+/** First NFQUEUE number unless the host's local options say `ips.queue = N`. */
 export const DEFAULT_IPS_QUEUE = 7_300;
 /** Queues (and engine instances) unless `ips.queueCount = N`; flows spread over them. */
 export const DEFAULT_IPS_QUEUE_COUNT = 1;
@@ -23,76 +34,72 @@ function localNumber(context: AgentModuleContext, key: string, fallback: number,
 }
 
 /**
- * The traffic engine's runtime (packages/traffic) on this host, behind the port the IPS agent
- * uses. Queue numbers come from the host's local options (`ips.queue`, `ips.queueCount` in
- * /etc/bulwark/agent.conf) so that an administrator can keep them clear of other NFQUEUE users.
- * A change of deadline or default verdict restarts the runtime (the kernel channel takes them
- * at open); inspector and mode changes apply to the flows in progress.
+ * The traffic engine's runtime on this host, behind the port the IPS agent uses: the IPS attaches
+ * its inspector to the agent's one traffic hub (packages/traffic), so that web reputation and the
+ * IPS both see the same ports. Queue numbers come from the host's local options (`ips.queue`,
+ * `ips.queueCount` in /etc/bulwark/agent.conf). The hub takes deadline, default verdict and body
+ * depth when it starts; a later change of them is named in the status until the agent restarts.
  */
-export function hostTrafficPort(context: AgentModuleContext): IpsTrafficPort {
+export function hostTrafficPort(
+  context: AgentModuleContext,
+  hubFor: typeof sharedTrafficEngineHub = sharedTrafficEngineHub,
+): IpsTrafficPort {
   const queue = localNumber(context, 'ips.queue', DEFAULT_IPS_QUEUE, 65_535 - MAX_QUEUE_COUNT);
   const queueCount = Math.max(1, localNumber(context, 'ips.queueCount', DEFAULT_IPS_QUEUE_COUNT, MAX_QUEUE_COUNT));
 
-  async function open(options: IpsTrafficOptions, onFindings: (report: FindingsReport) => void) {
-    return startTrafficEngine<IpsFinding>({
-      inspectors: [options.inspector],
-      mode: options.mode,
-      queue,
-      queueCount,
-      deadlineMs: options.deadlineMs,
-      defaultVerdict: options.failMode === 'open' ? 'accept' : 'drop',
-      name: IPS_STEERING_NAME,
-      limits: { httpBodyInspectionDepth: options.inspectionDepthBytes },
-      onFindings: (event: TrafficFindingsEvent<IpsFinding>) =>
+  return {
+    async start(first, onFindings) {
+      const hub: TrafficEngineHub = hubFor({
+        queue,
+        queueCount,
+        deadlineMs: first.deadlineMs,
+        defaultVerdict: first.failMode === 'open' ? 'accept' : 'drop',
+        name: TRAFFIC_STEERING_NAME,
+        limits: { httpBodyInspectionDepth: first.inspectionDepthBytes },
+        onError: (error) =>
+          context.log.warn('ips: the traffic engine reported an error', {
+            error: error instanceof Error ? error.message : String(error),
+          }),
+      });
+      const handler = (event: TrafficFindingsEvent<IpsFinding>) =>
         onFindings({
           flow: event.flow,
           direction: event.direction,
           enforced: event.enforced,
           timeMs: event.timeMs,
           findings: event.findings,
-        }),
-      onError: (error) =>
-        context.log.warn('ips: the traffic engine reported an error', {
-          error: error instanceof Error ? error.message : String(error),
-        }),
-    });
-  }
-
-  return {
-    async start(first, onFindings) {
-      const opened = await open(first, onFindings);
-      if (!opened.ok) return opened;
-      let runtime: TrafficRuntime<IpsFinding> = opened.runtime;
-      let current = first;
-      const wrapper: IpsTrafficRuntime = {
+        } satisfies FindingsReport);
+      hub.setMode(first.mode);
+      const attached = await hub.attach(OWNER, [first.inspector], handler);
+      if (!attached.ok) return attached;
+      let current: IpsTrafficOptions = first;
+      const runtime: IpsTrafficRuntime = {
         async update(next) {
-          const restart =
-            next.deadlineMs !== current.deadlineMs ||
-            next.failMode !== current.failMode ||
-            next.inspectionDepthBytes !== current.inspectionDepthBytes;
-          if (restart) {
-            await runtime.stop();
-            const again = await open(next, onFindings);
-            if (!again.ok) return again;
-            runtime = again.runtime;
-            current = next;
-            return { ok: true };
-          }
-          runtime.setMode(next.mode);
-          const updated = await runtime.updateInspectors([next.inspector]);
-          if (updated.ok) current = next;
-          return updated;
+          hub.setMode(next.mode);
+          const r = await hub.attach(OWNER, [next.inspector], handler);
+          if (r.ok) current = next;
+          return r;
         },
-        stop: () => runtime.stop(),
-        status() {
-          const s = runtime.stats();
+        stop: async () => {
+          await hub.detach(OWNER);
+        },
+        status(): IpsTrafficStatus {
+          const s = hub.stats();
+          if (s === undefined) return { counters: {} };
           const e = s.engine;
           const lost = s.channels.reduce((n, c) => n + c.itemsLost, 0);
           const defaulted = s.channels.reduce((n, c) => n + c.defaulted + c.overflowDefaulted, 0);
+          const pending =
+            current.deadlineMs !== first.deadlineMs ||
+            current.failMode !== first.failMode ||
+            current.inspectionDepthBytes !== first.inspectionDepthBytes;
           const problems = [
             ...(s.stallGuard ? [`stall guard not running: ${s.stallGuard}`] : []),
             ...(lost > 0
               ? [`${lost} packets never reached the agent (it fell behind) and got the default verdict uninspected`]
+              : []),
+            ...(pending
+              ? ['a changed fail deadline, fail mode or inspection depth takes effect when the agent restarts']
               : []),
           ];
           return {
@@ -116,15 +123,16 @@ export function hostTrafficPort(context: AgentModuleContext): IpsTrafficPort {
           };
         },
         kernelHooks: () => {
-          const s = runtime.stats();
+          const s = hub.stats();
+          if (s === undefined) return [];
           const ports = s.ports.map((p) => `${p.protocol} ${p.ports.length > 0 ? p.ports.join(',') : 'every port'}`);
           return [
-            `NFQUEUE steering "${IPS_STEERING_NAME}" (nft table or iptables chains) of ${ports.join('; ')} to queue ${s.queues.join(', ')}, with queue bypass`,
+            `NFQUEUE steering "${TRAFFIC_STEERING_NAME}" (iptables chains BWTRF-*, nft table) of ${ports.join('; ')} to queue ${s.queues.join(', ')}, with queue bypass`,
           ];
         },
       };
-      return { ok: true, runtime: wrapper };
+      return { ok: true, runtime };
     },
-    removeFromHost: () => removeTrafficSteering({ name: IPS_STEERING_NAME }),
+    removeFromHost: () => removeTrafficSteering({ name: TRAFFIC_STEERING_NAME }),
   };
 }
