@@ -5,7 +5,7 @@
 
 import type { TableEntry } from './flow-table.js';
 import { type HttpExchange, HttpStreamParser } from './http-stream-parser.js';
-import type { FlowDirection, FlowEndpoints } from './inspection-contract.js';
+import type { FlowDirection, FlowEndpoints, TrafficInspector } from './inspection-contract.js';
 import type { TrafficLimits } from './limits.js';
 import { type ReassemblyCounters, StreamReassembler } from './stream-reassembler.js';
 
@@ -41,6 +41,9 @@ export class Flow implements TableEntry {
   readonly toClient: DirectionState;
   readonly exchange: HttpExchange = { pendingMethods: [] };
   readonly inspectorStates = new Map<string, unknown>();
+  /** The inspectors whose ports cover this flow, as of `inspectorsGeneration`. */
+  inspectors: readonly TrafficInspector<unknown>[] = [];
+  inspectorsGeneration = 0;
   blocked = false;
   handedBack = false;
   /** Bytes this flow held at the last count (the engine keeps the total). */

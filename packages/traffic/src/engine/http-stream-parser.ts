@@ -221,10 +221,11 @@ export class HttpStreamParser {
       if (i === data.length) return i;
     }
     const scanFrom = Math.max(0, this.#line.length - 3);
-    const joined = concat(this.#line, data.subarray(i));
+    // Nothing held: look in the segment itself (no copy; a partial block is copied below).
+    const joined = this.#line.length === 0 ? data.subarray(i) : concat(this.#line, data.subarray(i));
     const end = headEnd(joined, scanFrom);
     if (end < 0) {
-      this.#line = joined;
+      this.#line = this.#line.length === 0 ? Uint8Array.from(joined) : joined;
       if (joined.length > this.#limits.maxHttpHeaderBytes) {
         this.#emitHead(joined, out, 'header-too-long');
         this.#stop('header-too-long');
@@ -340,8 +341,9 @@ export class HttpStreamParser {
 
   #message(stage: 'headers' | 'complete'): HttpMessage {
     const c = this.#current as Current;
-    const buffers: InspectionBuffers = { ...c.buffers };
+    let buffers: InspectionBuffers = c.buffers;
     if (stage === 'complete' && c.bodyBytes > 0) {
+      buffers = { ...c.buffers };
       buffers[c.kind === 'http-request' ? 'http.request_body' : 'http.response_body'] = concatAll(c.body, c.bodyBytes);
     }
     const common = { bodyTruncated: c.truncated, anomalies: [...c.anomalies], stage };

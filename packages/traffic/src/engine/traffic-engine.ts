@@ -69,6 +69,8 @@ export class TrafficEngine<Finding = unknown> {
   });
   readonly #stats: TrafficEngineStats;
   #nextFlowId = 1;
+  /** Bumped when the inspectors change, so flows recompute which of them cover their port. */
+  #generation = 1;
 
   constructor(options: TrafficEngineOptions<Finding>) {
     this.#inspectors = [...options.inspectors];
@@ -88,6 +90,7 @@ export class TrafficEngine<Finding = unknown> {
   /** Replaces the inspectors; flows keep the state of inspectors that stay (same id). */
   setInspectors(inspectors: readonly TrafficInspector<Finding>[]): void {
     this.#inspectors = [...inspectors];
+    this.#generation++;
     const ids = new Set(inspectors.map((i) => i.id));
     for (const flow of this.#flows.values()) {
       for (const id of flow.inspectorStates.keys()) if (!ids.has(id)) flow.inspectorStates.delete(id);
@@ -139,7 +142,11 @@ export class TrafficEngine<Finding = unknown> {
     if (flow.handedBack) return { ...base, verdict: 'accept', units: [], findings: [] };
 
     if (packet.tcp) this.#trackTcp(flow, packet, direction);
-    const inspectors = this.#inspectors.filter((i) => covers(i.ports, flow.endpoints));
+    if (flow.inspectorsGeneration !== this.#generation) {
+      flow.inspectors = this.#inspectors.filter((i) => covers(i.ports, flow.endpoints));
+      flow.inspectorsGeneration = this.#generation;
+    }
+    const inspectors = flow.inspectors as readonly TrafficInspector<Finding>[];
     if (flow.application === undefined) flow.application = parserHint(inspectors, flow.endpoints);
     const units = unitsForPacket(flow, packet, direction, timeMs, this.#stats, this.#limits);
     this.#stats.units += units.length;
