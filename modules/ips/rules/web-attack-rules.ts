@@ -23,7 +23,7 @@ const SQL = [
     String.raw`;\s*(?:drop|delete|insert|update|truncate|shutdown|exec(?:ute)?|declare|select|create|alter|waitfor|grant|load|rename|handler)\b`,
   ),
   // A quote closing the value and a comment dropping the rest of the query.
-  pcre(String.raw`['"\d)]\s*(?:--[\s-]|#|/\*|;\s*--|;\s*\z)`),
+  pcre(String.raw`['"\d)]\s*(?:--(?:[\s&;-]|\z)|#|/\*|;\s*--|;\s*\z)`),
   // MySQL executable comments and version probes.
   pcre(String.raw`/\*!\d{0,6}\s*\w|@@(?:version|datadir|hostname|basedir)\b`),
   // Time-based and out-of-band probes, catalog and file access, string-building functions.
