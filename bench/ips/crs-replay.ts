@@ -104,9 +104,12 @@ async function main(): Promise<void> {
           if (theirs) tally.modsecFalse++;
         }
         if (missesFor === t.cls && mine.blocked !== t.attack) {
-          console.log(
-            `${t.attack ? 'MISS' : 'FP  '} ${t.id} ${mine.rules.join(',')} ${JSON.stringify(t.requests[0]?.toString('latin1').slice(0, 300))}`,
-          );
+          const text = t.requests[0]?.toString('latin1') ?? '';
+          const [head = '', body = ''] = text.split('\r\n\r\n', 2);
+          const lines = head.split('\r\n');
+          const usual = /^(Host|User-Agent|Accept|Accept-Encoding|Accept-Language|Connection|Content-Length): /;
+          const shown = [lines[0], ...lines.slice(1).filter((h) => !usual.test(h)), body.slice(0, 200)];
+          console.log(`${t.attack ? 'MISS' : 'FP  '} ${t.id} ${mine.rules.join(',')} ${JSON.stringify(shown)}`);
         }
       }
     };

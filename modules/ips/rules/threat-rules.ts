@@ -29,6 +29,45 @@ const PHP_OBJECT = [
   pcre(String.raw`\bphar://`),
 ];
 
+/** The stable base64 text of `word` at each byte alignment (what it looks like inside any base64). */
+function base64Forms(word: string): string[] {
+  return [0, 1, 2].map((shift) => {
+    const encoded = Buffer.from(`${'\0'.repeat(shift)}${word}`, 'latin1').toString('base64');
+    const stableStart = [0, 2, 3][shift] as number;
+    const stableEnd = Math.floor((shift + word.length) / 3) * 4;
+    return encoded.slice(stableStart, stableEnd);
+  });
+}
+const JAVA_WORDS = [
+  'java.lang.Runtime',
+  'ProcessBuilder',
+  'getRuntime',
+  'InvokerTransformer',
+  'ChainedTransformer',
+  'InstantiateTransformer',
+  'InstantiateFactory',
+  'CloneTransformer',
+  'ForClosure',
+  'WhileClosure',
+  'PrototypeCloneFactory',
+  'PrototypeSerializationFactory',
+  'TemplatesImpl',
+  'JdbcRowSetImpl',
+  'ObjectInputStream',
+  'commons.collections',
+  'runtime',
+  'processbuilder',
+  'clonetransformer',
+  'forclosure',
+  'whileclosure',
+  'instantiatefactory',
+  'instantiatetransformer',
+  'invokertransformer',
+  'prototypeclonefactory',
+  'prototypeserializationfactory',
+];
+const BASE64_JAVA = `(?:${[...new Set(JAVA_WORDS.flatMap(base64Forms))].filter((f) => f.length >= 8).join('|')})`;
+
 const JAVA = [
   // A serialized Java object (stream magic AC ED 00 05), raw or in base64.
   'content:"|ac ed 00 05|";',
@@ -39,6 +78,11 @@ const JAVA = [
   pcre(
     String.raw`\b(?:org\.apache\.commons\.(?:collections|beanutils)|invokertransformer|chainedtransformer|constanttransformer|instantiatetransformer|instantiatefactory|clonetransformer|forclosure|prototypeserializationfactory|prototypeclonefactory|templatesimpl|com\.sun\.org\.apache\.xalan|com\.sun\.rowset\.jdbcrowsetimpl|org\.springframework\.beans|bsh\.interpreter|groovy\.util|org\.codehaus\.groovy|ysoserial|c3p0|com\.mchange|jdk\.jfr|sun\.rmi)\b`,
   ),
+  pcre(
+    String.raw`\bjava\.[\w.]{0,40}(?:runtime|processbuilder|classloader)\b|\bcom\.opensymphony\.xwork2|\bognl\.|\bjavax?\.[\w.]{0,40}(?:scriptengine|naming\.initialcontext)`,
+  ),
+  // The same class and gadget names written in base64 (at each of the three byte alignments).
+  pcre(BASE64_JAVA, ''),
   // Struts/OGNL and Spring expression injection, Spring4Shell's class loader path.
   pcre(
     String.raw`%\{[^}]{0,200}(?:#_memberaccess|@java\.lang|#context|\.getclass\(|new\s+java)|\bclass\s*\.\s*module\s*\.\s*classloader|\bT\s*\(\s*java\.lang|#\{[^}]{0,100}(?:getclass|runtime|exec)\b`,

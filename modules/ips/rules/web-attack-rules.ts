@@ -51,7 +51,7 @@ const SQL = [
 /** XSS: markup and script that a browser would run when the value is echoed into a page. */
 const XSS = [
   pcre(
-    String.raw`<\s*/?\s*(?:script|iframe|frame|frameset|object|embed|applet|svg|math|meta|base|link|style|form|isindex|marquee|xss|template|noscript|details|dialog|video|audio|source|body|img|image|input|button|textarea|select|keygen|animate|set|handler|listener|xml|import)\b`,
+    String.raw`<\s*/?\s*(?:script|iframe|frame|frameset|object|embed|applet|svg|math|meta|base|link|style|form|isindex|marquee|xss|template|noscript|details|dialog|video|audio|source|body|img|input|button|textarea|keygen)\b`,
   ),
   pcre(String.raw`\bon[a-z]{3,30}\s*=\s*[^\s>]|\bformaction\s*=|\bsrcdoc\s*=|\bxlink:href\s*=`),
   pcre(
@@ -62,7 +62,10 @@ const XSS = [
   ),
   pcre(String.raw`<[a-z][\w:-]*\s[^>]*\b(?:style|href|src|action|data)\s*=\s*['"]?\s*(?:javascript|vbscript|data)`),
   pcre(String.raw`&#(?:x0*3c|0*60);?\s*[a-z/!]|\\u003c\s*[a-z/]|\\x3c\s*[a-z/]|%3c\s*[a-z/!]|\+adw-`),
-  pcre(String.raw`<!\[cdata\[|<!--.*?-->.*?<|<\?xml[^>]*>\s*<[^>]*xmlns`),
+  pcre(
+    String.raw`<!\[cdata\[|<!--.*?-->.*?<|<\?xml[^>]*>\s*<[^>]*xmlns|\bxi:include\b|\bxsi:schemalocation\b|<!entity\b|<!doctype[^>]*\[`,
+  ),
+  pcre(String.raw`\burl\s*\(\s*['"]?\s*(?:javascript|vbscript|data)\s*:?|%u(?:ff1c|003c|2039|02c2)|\\u003c|\\x3c`),
 ];
 
 /** Traversal: leaving the web root, in any encoding left after one decoding; files it aims for. */
@@ -88,6 +91,16 @@ const TRAVERSAL = [
 /** OS commands: a shell separator or substitution followed by a command an attacker runs. */
 const COMMANDS = `(?:cat|tac|nl|head|tail|more|less|ls|dir|id|whoami|uname|hostname|ifconfig|ipconfig|netstat|ps|wget|curl|fetch|nc|ncat|netcat|socat|telnet|ssh|scp|bash|sh|zsh|ksh|csh|dash|python[23]?|perl|ruby|php|lua|node|powershell|pwsh|cmd|ping|nslookup|dig|host|traceroute|chmod|chown|rm|mv|cp|touch|mkdir|echo|printf|kill|pkill|sleep|timeout|base64|xxd|env|set|export|pwd|passwd|useradd|crontab|nohup|sudo|su|mkfifo|mknod|busybox|tftp|ftp|certutil|bitsadmin|wmic|reg|net|sc|tasklist|taskkill|systeminfo|type|find|grep|awk|sed|xargs|tee|dd|tar|zip|unzip|gcc|cc|make|java|nmap|time|who|w|last|getent|sysctl|mount|shutdown|reboot|halt|at|eval|exec|trap|wait|source)`;
 const RCE = [
+  // A value that is itself a command line: a command and an option or a path.
+  pcre(String.raw`(?:^|=)\s*(?:\S*/)?${COMMANDS}\s+(?:-{1,2}[a-z]|[/~$]|\.{1,2}/)`),
+  // PowerShell cmdlets and their aliases used to fetch and run code.
+  pcre(
+    String.raw`\b(?:invoke-(?:webrequest|expression|command|restmethod|item|wmimethod|shellcode)|start-process|new-object\s+(?:system\.)?net\.webclient|downloadstring|downloadfile|set-executionpolicy|frombase64string)\b|(?:^|[\s;|&(])(?:iex|iwr|iwmi|irm|saps)\s*[\s(]`,
+  ),
+  // Shell expansions that build a command or a path: globs in a path, arithmetic, process substitution.
+  pcre(
+    String.raw`/[\w.-]*\[!?\^?[\w?./-]{1,12}\][\w.-]*|/\?[\w?]*/|\$\[|\$\(\(|\$\{\s*[a-z_]{0,20}\s*[#%:}]|[<>]\(\s*[a-z]`,
+  ),
   pcre(String.raw`(?:[;|\x60\n\r]|&&|\|\||\$\(|^\s*&)\s*(?:\S*/)?${COMMANDS}(?:\.exe)?\b`),
   pcre(
     String.raw`\$\(\s*[\w/.-]+[^)]{0,120}\)|\x60\s*[\w/.-]+[^\x60]{0,120}\x60|\$\{IFS\}|\$IFS\b|\$\{(?:PATH|HOME|SHELL):\d|<\(\s*\w`,
@@ -123,14 +136,29 @@ export const WEB_ATTACK_RULES: readonly IpsRule[] = [
     detection: { kind: 'suricata-any', rules: inPlaces(9_120_000, 'SQL injection', ARGUMENTS, SQL) },
   }),
   web({
-    id: 'bw-1000300',
-    name: 'Cross-site scripting',
+    id: 'bw-1000210',
+    name: 'LDAP injection',
     description:
-      'A request parameter, form field, cookie or the Referer carries markup or script a browser would run if the application echoed it: script and active tags, event handlers (onerror=, onload=), javascript: and data: URLs, DOM sinks (document.cookie, eval) and encoded angle brackets.',
+      'A parameter, form field or cookie closes an LDAP filter and opens another: ")(uid=*)", ")(|(", "*)(&" — the shapes that turn a directory lookup into "any user" or leak attributes.',
     severity: 'high',
     detection: {
       kind: 'suricata-any',
-      rules: inPlaces(9_130_000, 'Cross-site scripting', [...ARGUMENTS, 'referer'], XSS),
+      rules: inPlaces(9_121_000, 'LDAP injection', ARGUMENTS, [
+        pcre(
+          String.raw`\)\s*\(\s*[|&!]?\s*\(?\s*[\w.-]{1,40}\s*[~<>]?=|\)\s*[|&!]\s*\(|\*\s*\)\s*[(|&!]|\)\s*\(\s*[|&!]|\)\s*\)\s*\(\s*[|&!]`,
+        ),
+      ]),
+    },
+  }),
+  web({
+    id: 'bw-1000300',
+    name: 'Cross-site scripting',
+    description:
+      'A request parameter, form field, cookie or header carries markup or script a browser would run if the application echoed it: script and active tags, event handlers (onerror=, onload=), javascript: and data: URLs, DOM sinks (document.cookie, eval) and encoded angle brackets.',
+    severity: 'high',
+    detection: {
+      kind: 'suricata-any',
+      rules: inPlaces(9_130_000, 'Cross-site scripting', [...ARGUMENTS, 'headers'], XSS),
     },
   }),
   web({
