@@ -100,6 +100,20 @@ export const PROTOCOL_RULES: readonly IpsRule[] = [
     },
   }),
   web({
+    id: 'bw-1000116',
+    name: 'HTTP policy: backup, configuration or data file, or a restricted header',
+    description:
+      'The request path ends in an extension that a web server should never serve (backups such as .bak, .old, .swp; configuration, keys and databases such as .ini, .conf, .pem, .sql, .sqlite) or carries a header clients have no business sending to an application (Request-Range, Content-Range, Proxy, Lock-Token, Translate, If): leftovers and misconfigurations are what scanners look for first.',
+    severity: 'low',
+    detection: {
+      kind: 'suricata-any',
+      rules: [
+        `alert http any any -> any any (msg:"Restricted extension"; flow:to_server; http.uri; ${pcre(String.raw`\.(?:bak|backup|old|orig|swp|swo|sav|tmp|temp|sql|mdb|sqlite3?|db|dump|log|ini|inc|cfg|conf|config|dist|pem|key|pfx|p12|jks|keystore|htr|htw|ida|idc|idq|printer|asa|cdx|resources|resx|vsdisco|webinfo)(?:[?;#]|\z)`)} sid:9111600; rev:1;)`,
+        `alert http any any -> any any (msg:"Restricted header"; flow:to_server; http.header; ${pcre(String.raw`(?:^|\n)(?:request-range|content-range|proxy|lock-token|translate|if)\s*:`)} sid:9111601; rev:1;)`,
+      ],
+    },
+  }),
+  web({
     id: 'bw-1000114',
     name: 'HTTP header injection or smuggled request in parameters',
     description:

@@ -89,10 +89,14 @@ const TRAVERSAL = [
 ];
 
 /** OS commands: a shell separator or substitution followed by a command an attacker runs. */
-const COMMANDS = `(?:cat|tac|nl|head|tail|more|less|ls|dir|id|whoami|uname|hostname|ifconfig|ipconfig|netstat|ps|wget|curl|fetch|nc|ncat|netcat|socat|telnet|ssh|scp|bash|sh|zsh|ksh|csh|dash|python[23]?|perl|ruby|php|lua|node|powershell|pwsh|cmd|ping|nslookup|dig|host|traceroute|chmod|chown|rm|mv|cp|touch|mkdir|echo|printf|kill|pkill|sleep|timeout|base64|xxd|env|set|export|pwd|passwd|useradd|crontab|nohup|sudo|su|mkfifo|mknod|busybox|tftp|ftp|certutil|bitsadmin|wmic|reg|net|sc|tasklist|taskkill|systeminfo|type|find|grep|awk|sed|xargs|tee|dd|tar|zip|unzip|gcc|cc|make|java|nmap|time|who|w|last|getent|sysctl|mount|shutdown|reboot|halt|at|eval|exec|trap|wait|source)`;
+const COMMANDS = `(?:cat|tac|nl|head|tail|more|less|ls|dir|id|whoami|uname|hostname|ifconfig|ipconfig|netstat|ps|wget|curl|fetch|nc|ncat|netcat|socat|telnet|ssh|scp|bash|sh|zsh|ksh|csh|dash|python[23]?|perl|ruby|php|lua|node|powershell|pwsh|cmd|ping|nslookup|dig|host|traceroute|chmod|chown|rm|mv|cp|touch|mkdir|echo|printf|kill|pkill|sleep|timeout|base64|xxd|env|set|export|pwd|passwd|useradd|crontab|nohup|sudo|su|mkfifo|mknod|busybox|tftp|ftp|certutil|bitsadmin|wmic|reg|net|sc|tasklist|taskkill|systeminfo|type|find|grep|awk|sed|xargs|tee|dd|tar|zip|unzip|gcc|cc|make|java|nmap|time|who|w|last|getent|sysctl|mount|shutdown|reboot|halt|at|eval|exec|trap|wait|source|ll|cd|column|fold|comm|base32|flock|cpulimit|gdb|rmt|c89|c99|irb|tclsh|wish|vi|vim|ed|ex|nano|man|strace|ltrace|taskset|nice|ionice|stdbuf|unshare|chroot|script|expect|openssl|od|hexdump|split|paste|rev|sort|uniq|wc|cut|tr|iconv|diff|file|stat|readlink|lsof|pgrep|df|du|ip|arp|ss|tcpdump|iptables|nft|systemctl|journalctl|dmesg|apt-get|yum|dnf|pip|npm|gem|git|docker|kubectl)`;
 const RCE = [
   // A value that is itself a command line: a command and an option or a path.
-  pcre(String.raw`(?:^|=)\s*(?:\S*/)?${COMMANDS}\s+(?:-{1,2}[a-z]|[/~$]|\.{1,2}/)`),
+  pcre(String.raw`(?:^|=)\s*['"]?(?:\S*/)?${COMMANDS}['"]?\s+(?:-{1,2}[a-z]|[/~$]|\.{1,2}/)`),
+  // After a shell separator, any program given an option, a path or a redirection.
+  pcre(
+    String.raw`(?:[;|\x60\n]|&&|\|\|)\s*['"]?[a-z][\w.+-]{0,30}['"]?\s+(?:-{1,2}[a-z]|/[a-z]|\\!|[<>]{1,3})|(?:[;|\x60\n]|&&)\s*cd\s`,
+  ),
   // PowerShell cmdlets and their aliases used to fetch and run code.
   pcre(
     String.raw`\b(?:invoke-(?:webrequest|expression|command|restmethod|item|wmimethod|shellcode)|start-process|new-object\s+(?:system\.)?net\.webclient|downloadstring|downloadfile|set-executionpolicy|frombase64string)\b|(?:^|[\s;|&(])(?:iex|iwr|iwmi|irm|saps)\s*[\s(]`,
