@@ -50,22 +50,27 @@ const SQL = [
 
 /** XSS: markup and script that a browser would run when the value is echoed into a page. */
 const XSS = [
+  // Active tags, also written as entities or escapes (how they reach XML bodies and JSON).
   pcre(
-    String.raw`<\s*/?\s*(?:script|iframe|frame|frameset|object|embed|applet|svg|math|meta|base|link|style|form|isindex|marquee|xss|template|noscript|details|dialog|video|audio|source|body|img|input|button|textarea|keygen)\b`,
-  ),
-  pcre(String.raw`\bon[a-z]{3,30}\s*=\s*[^\s>]|\bformaction\s*=|\bsrcdoc\s*=|\bxlink:href\s*=`),
-  pcre(
-    String.raw`(?:java|vb|live)\s*script\s*:|data\s*:\s*(?:text/html|image/svg|application/(?:x-)?(?:javascript|ecmascript))|-moz-binding|\bbehavior\s*:|expression\s*\(`,
+    String.raw`(?:<|&lt;?|&#0*60;?|&#x0*3c;?|\\u003c|\\x3c|%3c)\s*/?\s*(?:script|iframe|frame|frameset|object|embed|applet|svg|math|meta|base|link|style|form|isindex|marquee|xss|template|noscript|details|dialog|video|audio|body|img|input|button|textarea|keygen|v:\w+|a\s+href)\b`,
   ),
   pcre(
-    String.raw`\b(?:document\s*\.\s*(?:cookie|domain|write|location)|window\s*\.\s*(?:location|open|name)|\.innerhtml\s*=|\beval\s*\(|\balert\s*[(\x60]|\bprompt\s*[(\x60]|\bconfirm\s*[(\x60]|string\s*\.\s*fromcharcode|\batob\s*\(|settimeout\s*\(|setinterval\s*\(|\bconstructor\s*\(|top\s*\[\s*['"])`,
+    String.raw`\bon(?:abort|blur|change|click|dblclick|error|focus\w*|input|key\w+|load\w*|mouse\w+|pointer\w+|touch\w+|drag\w*|drop|submit|reset|select\w*|resize|scroll|unload|beforeunload|hashchange|message|popstate|storage|toggle|wheel|animation\w+|transition\w+|copy|cut|paste|contextmenu|begin|end|repeat|show|start|finish|bounce|play\w*|pause|ended|canplay\w*|seek\w*|volumechange|webkit\w+|auxclick|formdata|search|invalid|afterprint|beforeprint|pageshow|pagehide|readystatechange|securitypolicyviolation|progress|timeupdate|waiting|emptied|stalled|suspend|ratechange|durationchange|fullscreen\w*|online|offline)\s*=|\bformaction\s*=|\bsrcdoc\s*=|\bxlink:href\s*=`,
+  ),
+  pcre(
+    String.raw`(?:java|vb|live)\s*script\s*:|data\s*:\s*(?:text/html|image/svg|application/(?:x-)?(?:javascript|ecmascript))|\bdata\s*:\s*,|-moz-binding|\bbehavior\s*:|expression\s*\(|&(?:tab|newline|colon|lpar|rpar|nbsp);.{0,40}?(?:script|:|\()`,
+  ),
+  pcre(
+    String.raw`\b(?:document\s*(?:/\*.*?\*/|\s)*\.\s*(?:cookie|domain|write|location|queryselector\w*|getelement\w*|body|forms)|window\s*\.\s*(?:location|open|name)|\.(?:innerhtml|outerhtml|textcontent)\s*=|\beval\s*\(|\balert\s*[(\x60]|\bprompt\s*[(\x60]|\bconfirm\s*[(\x60]|string\s*\.\s*fromcharcode|\batob\s*\(|settimeout\s*\(|setinterval\s*\(|\bconstructor\s*\(|top\s*\[\s*['"]|new\s+function\s*\(|\breflect\s*\.|\.call\s*\x60|\.apply\s*\()`,
   ),
   pcre(String.raw`<[a-z][\w:-]*\s[^>]*\b(?:style|href|src|action|data)\s*=\s*['"]?\s*(?:javascript|vbscript|data)`),
-  pcre(String.raw`&#(?:x0*3c|0*60);?\s*[a-z/!]|\\u003c\s*[a-z/]|\\x3c\s*[a-z/]|%3c\s*[a-z/!]|\+adw-`),
   pcre(
-    String.raw`<!\[cdata\[|<!--.*?-->.*?<|<\?xml[^>]*>\s*<[^>]*xmlns|\bxi:include\b|\bxsi:schemalocation\b|<!entity\b|<!doctype[^>]*\[`,
+    String.raw`&#(?:x0*3c|0*60);?\s*[a-z/!]|%3c\s*[a-z/!]|\+adw-|%2badw-|\\u00[0-9a-f]{2}.{0,20}\\u00[0-9a-f]{2}|\[\]\s*\[|!\+\[\]|\(!\[\]\+\[\]\)|-->\s*\z|\s--!?>`,
   ),
-  pcre(String.raw`\burl\s*\(\s*['"]?\s*(?:javascript|vbscript|data)\s*:?|%u(?:ff1c|003c|2039|02c2)|\\u003c|\\x3c`),
+  pcre(
+    String.raw`<!\[cdata\[|<!--.*?-->.*?<|<\?xml[^>]*>\s*<[^>]*xmlns|\bxi:include\b|\bxsi:schemalocation\b|<!entity\b|<!doctype[^>]*\[|<\?import\b|@import\s*['"(u]`,
+  ),
+  pcre(String.raw`\burl\s*\(\s*['"]?\s*(?:javascript|vbscript|data)\s*:?|%u(?:ff1c|003c|2039|02c2)`),
 ];
 
 /** Traversal: leaving the web root, in any encoding left after one decoding; files it aims for. */
