@@ -19,6 +19,8 @@ const JNDI = [
     String.raw`\$\{\s*(?:jndi|ctx|env|sys|main|date|java|lower|upper|base64|bundle|docker|k8s|log4j|marker|map|sd|spring|web|jvmrunargs|event|::-)\s*:`,
   ),
   pcre(String.raw`\$\{\s*\$\{`),
+  // The lookup's braces written as JSON or JavaScript escapes, or percent-encoded twice.
+  pcre(String.raw`(?:\$|\\u0024)(?:\\u007b|%7b)\s*(?:j|\\u006a|\$)`),
 ];
 
 const SHELLSHOCK = [`${content('() {', '')} ${pcre(String.raw`\(\s*\)\s*\{[^}]{0,200}[;}]`, '')}`];
@@ -80,6 +82,10 @@ const JAVA = [
   ),
   pcre(
     String.raw`\bjava\.[\w.]{0,40}(?:runtime|processbuilder|classloader)\b|\bcom\.opensymphony\.xwork2|\bognl\.|\bjavax?\.[\w.]{0,40}(?:scriptengine|naming\.initialcontext)`,
+  ),
+  // Fully qualified names in the packages gadget chains and exploit payloads are built from.
+  pcre(
+    String.raw`\b(?:java\.(?:lang|io|net|nio|util|rmi|beans|security)\.[a-z]|javax\.[a-z]+\.|sun\.[a-z]+\.|com\.sun\.[a-z]|org\.omg\.[a-z]|com\.bea\.[a-z]|org\.springframework\.[a-z]|org\.apache\.(?:commons|xalan|xerces|struts2?|tomcat|catalina|naming|log4j|bcel|myfaces|wicket|shiro)\b|org\.codehaus\.|org\.hibernate\.|org\.jboss\.|weblogic\.[a-z]|com\.ibm\.websphere|oracle\.jdbc|bsh\.[a-z])|\b(?:runtime|processbuilder)\s*\.\s*(?:exec|getruntime|start|\w*(?:transformer|closure|factory))\b`,
   ),
   // The same class and gadget names written in base64 (at each of the three byte alignments).
   pcre(BASE64_JAVA, ''),

@@ -153,8 +153,9 @@ export const WEB_ATTACK_RULES: readonly IpsRule[] = [
     detection: {
       kind: 'suricata-any',
       rules: inPlaces(9_121_000, 'LDAP injection', ARGUMENTS, [
+        // A value that closes a filter it did not open, then opens or combines another.
         pcre(
-          String.raw`\)\s*\(\s*[|&!]?\s*\(?\s*[\w.-]{1,40}\s*[~<>]?=|\)\s*[|&!]\s*\(|\*\s*\)\s*[(|&!]|\)\s*\(\s*[|&!]|\)\s*\)\s*\(\s*[|&!]`,
+          String.raw`(?:^|[;&?]\s*)[\w.\[\]-]{0,60}=[^(=&;]{0,200}\)\s*(?:\(|[|&!]\s*\()|(?:^|[;&?]\s*)[\w.\[\]-]{0,60}=[^(=&;]{0,200}\*\s*\)\s*[(|&!]`,
         ),
       ]),
     },
