@@ -83,26 +83,63 @@ export const PROTOCOL_RULES: readonly IpsRule[] = [
     },
   }),
   web({
+    id: 'bw-1000115',
+    name: 'HTTP protocol violation: body or range where none belongs',
+    description:
+      'A GET or HEAD request announces a body (Content-Length above zero or Transfer-Encoding), a POST announces none, or a Range header asks for many ranges at once: request smuggling and cache poisoning use the first two, the last exhausts servers (Apache Range DoS, CVE-2011-3192).',
+    severity: 'medium',
+    cve: ['CVE-2011-3192'],
+    cvss: 7.8,
+    detection: {
+      kind: 'suricata-any',
+      rules: [
+        `alert http any any -> any any (msg:"Body on GET or HEAD"; flow:to_server; http.method; ${pcre('^(?:GET|HEAD)\\z', '')} http.header; ${pcre('(?:^|\\n)(?:content-length:\\s*0*[1-9]|transfer-encoding:)')} sid:9111500; rev:1;)`,
+        `alert http any any -> any any (msg:"POST without a length"; flow:to_server; http.method; content:"POST"; bsize:4; http.header; content:!"content-length:"; nocase; content:!"transfer-encoding:"; nocase; sid:9111501; rev:1;)`,
+        `alert http any any -> any any (msg:"Many ranges"; flow:to_server; http.header; ${pcre('(?:^|\\n)(?:request-)?range:\\s*bytes=[^,\\r\\n]*,[^,\\r\\n]*,[^,\\r\\n]*,[^,\\r\\n]*,[^,\\r\\n]*,')} sid:9111502; rev:1;)`,
+      ],
+    },
+  }),
+  web({
+    id: 'bw-1000116',
+    name: 'HTTP policy: backup, configuration or data file, or a restricted header',
+    description:
+      'The request path ends in an extension that a web server should never serve (backups such as .bak, .old, .swp; configuration, keys and databases such as .ini, .conf, .pem, .sql, .sqlite) or carries a header clients have no business sending to an application (Request-Range, Content-Range, Proxy, Lock-Token, Translate, If): leftovers and misconfigurations are what scanners look for first.',
+    severity: 'low',
+    detection: {
+      kind: 'suricata-any',
+      rules: [
+        `alert http any any -> any any (msg:"Restricted extension"; flow:to_server; http.uri; ${pcre(String.raw`\.(?:bak|backup|old|orig|swp|swo|sav|tmp|temp|sql|mdb|sqlite3?|db|dump|log|ini|inc|cfg|conf|config|dist|pem|key|pfx|p12|jks|keystore|htr|htw|ida|idc|idq|printer|asa|cdx|resources|resx|vsdisco|webinfo)(?:[?;#]|\z)`)} sid:9111600; rev:1;)`,
+        `alert http any any -> any any (msg:"Restricted header"; flow:to_server; http.header; ${pcre(String.raw`(?:^|\n)(?:request-range|content-range|proxy|lock-token|translate|if)\s*:`)} sid:9111601; rev:1;)`,
+      ],
+    },
+  }),
+  web({
     id: 'bw-1000114',
     name: 'HTTP header injection or smuggled request in parameters',
     description:
-      'A parameter, form field or cookie carries a line break followed by a header or a status line (response splitting, header injection), or a complete request line (a request smuggled inside another).',
+      'A parameter, form field or cookie carries a line break followed by a header or a status line (response splitting, header injection), the target carries a line break at all, a header carries an encoded one, or a body carries a complete request line (a request smuggled inside another).',
     severity: 'high',
     detection: {
       kind: 'suricata-any',
-      rules: inPlaces(
-        9_110_000,
-        'HTTP splitting',
-        ['target', 'body', 'cookie'],
-        [
-          pcre(
-            String.raw`[\r\n]\s*(?:[\w-]{1,40}\s*:\s*\S|http/\d\.\d|set-cookie|location\s*:|content-(?:type|length)\s*:)|[\r\n]\s*<(?:html|script|body)`,
-          ),
-          pcre(
-            String.raw`\b(?:get|post|put|head|delete|options|patch|trace|connect|propfind)\s+(?:/|https?://)\S*\s+http/\d\.\d`,
-          ),
-        ],
-      ),
+      rules: [
+        ...inPlaces(
+          9_110_000,
+          'HTTP splitting',
+          ['target', 'body', 'cookie'],
+          [
+            pcre(
+              String.raw`[\r\n]\s*(?:[\w-]{1,40}\s*:\s*\S|http/\d\.\d|set-cookie|location\s*:|content-(?:type|length)\s*:)|[\r\n]\s*<(?:html|script|body|meta)`,
+            ),
+            pcre(
+              String.raw`(?:get|post|put|head|delete|options|patch|trace|connect|propfind)\s+(?:/|https?://)\S*\s+http/\d\.\d`,
+            ),
+          ],
+        ),
+        // A line break inside the target (path, parameter names or values) has no business there.
+        ...inPlaces(9_110_100, 'Line break in target', ['target'], ['content:"|0a|";', 'content:"|0d|";']),
+        // Encoded line breaks in a header value: response splitting through a reflected header.
+        ...inPlaces(9_110_200, 'Encoded line break in a header', ['headers'], [pcre('%0[da]')]),
+      ],
     },
   }),
   {

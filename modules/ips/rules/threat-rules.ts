@@ -19,6 +19,8 @@ const JNDI = [
     String.raw`\$\{\s*(?:jndi|ctx|env|sys|main|date|java|lower|upper|base64|bundle|docker|k8s|log4j|marker|map|sd|spring|web|jvmrunargs|event|::-)\s*:`,
   ),
   pcre(String.raw`\$\{\s*\$\{`),
+  // The lookup's braces written as JSON or JavaScript escapes, or percent-encoded twice.
+  pcre(String.raw`(?:\$|\\u0024)(?:\\u007b|%7b)\s*(?:j|\\u006a|\$)`),
 ];
 
 const SHELLSHOCK = [`${content('() {', '')} ${pcre(String.raw`\(\s*\)\s*\{[^}]{0,200}[;}]`, '')}`];
@@ -28,6 +30,45 @@ const PHP_OBJECT = [
   pcre(String.raw`(?:^|[=\s"'])a:\d{1,5}:\{(?:i|s):\d{1,9}[:;]`),
   pcre(String.raw`\bphar://`),
 ];
+
+/** The stable base64 text of `word` at each byte alignment (what it looks like inside any base64). */
+function base64Forms(word: string): string[] {
+  return [0, 1, 2].map((shift) => {
+    const encoded = Buffer.from(`${'\0'.repeat(shift)}${word}`, 'latin1').toString('base64');
+    const stableStart = [0, 2, 3][shift] as number;
+    const stableEnd = Math.floor((shift + word.length) / 3) * 4;
+    return encoded.slice(stableStart, stableEnd);
+  });
+}
+const JAVA_WORDS = [
+  'java.lang.Runtime',
+  'ProcessBuilder',
+  'getRuntime',
+  'InvokerTransformer',
+  'ChainedTransformer',
+  'InstantiateTransformer',
+  'InstantiateFactory',
+  'CloneTransformer',
+  'ForClosure',
+  'WhileClosure',
+  'PrototypeCloneFactory',
+  'PrototypeSerializationFactory',
+  'TemplatesImpl',
+  'JdbcRowSetImpl',
+  'ObjectInputStream',
+  'commons.collections',
+  'runtime',
+  'processbuilder',
+  'clonetransformer',
+  'forclosure',
+  'whileclosure',
+  'instantiatefactory',
+  'instantiatetransformer',
+  'invokertransformer',
+  'prototypeclonefactory',
+  'prototypeserializationfactory',
+];
+const BASE64_JAVA = `(?:${[...new Set(JAVA_WORDS.flatMap(base64Forms))].filter((f) => f.length >= 8).join('|')})`;
 
 const JAVA = [
   // A serialized Java object (stream magic AC ED 00 05), raw or in base64.
@@ -39,6 +80,15 @@ const JAVA = [
   pcre(
     String.raw`\b(?:org\.apache\.commons\.(?:collections|beanutils)|invokertransformer|chainedtransformer|constanttransformer|instantiatetransformer|instantiatefactory|clonetransformer|forclosure|prototypeserializationfactory|prototypeclonefactory|templatesimpl|com\.sun\.org\.apache\.xalan|com\.sun\.rowset\.jdbcrowsetimpl|org\.springframework\.beans|bsh\.interpreter|groovy\.util|org\.codehaus\.groovy|ysoserial|c3p0|com\.mchange|jdk\.jfr|sun\.rmi)\b`,
   ),
+  pcre(
+    String.raw`\bjava\.[\w.]{0,40}(?:runtime|processbuilder|classloader)\b|\bcom\.opensymphony\.xwork2|\bognl\.|\bjavax?\.[\w.]{0,40}(?:scriptengine|naming\.initialcontext)`,
+  ),
+  // Fully qualified names in the packages gadget chains and exploit payloads are built from.
+  pcre(
+    String.raw`\b(?:java\.(?:lang|io|net|nio|util|rmi|beans|security)\.[a-z]|javax\.[a-z]+\.|sun\.[a-z]+\.|com\.sun\.[a-z]|org\.omg\.[a-z]|com\.bea\.[a-z]|org\.springframework\.[a-z]|org\.apache\.(?:commons|xalan|xerces|struts2?|tomcat|catalina|naming|log4j|bcel|myfaces|wicket|shiro)\b|org\.codehaus\.|org\.hibernate\.|org\.jboss\.|weblogic\.[a-z]|com\.ibm\.websphere|oracle\.jdbc|bsh\.[a-z])|\b(?:runtime|processbuilder)\s*\.\s*(?:exec|getruntime|start|\w*(?:transformer|closure|factory))\b`,
+  ),
+  // The same class and gadget names written in base64 (at each of the three byte alignments).
+  pcre(BASE64_JAVA, ''),
   // Struts/OGNL and Spring expression injection, Spring4Shell's class loader path.
   pcre(
     String.raw`%\{[^}]{0,200}(?:#_memberaccess|@java\.lang|#context|\.getclass\(|new\s+java)|\bclass\s*\.\s*module\s*\.\s*classloader|\bT\s*\(\s*java\.lang|#\{[^}]{0,100}(?:getclass|runtime|exec)\b`,

@@ -23,7 +23,7 @@ const SQL = [
     String.raw`;\s*(?:drop|delete|insert|update|truncate|shutdown|exec(?:ute)?|declare|select|create|alter|waitfor|grant|load|rename|handler)\b`,
   ),
   // A quote closing the value and a comment dropping the rest of the query.
-  pcre(String.raw`['"\d)]\s*(?:--[\s-]|#|/\*|;\s*--|;\s*\z)`),
+  pcre(String.raw`['"\d)]\s*(?:--(?:[\s&;-]|\z)|#|/\*|;\s*--|;\s*\z)`),
   // MySQL executable comments and version probes.
   pcre(String.raw`/\*!\d{0,6}\s*\w|@@(?:version|datadir|hostname|basedir)\b`),
   // Time-based and out-of-band probes, catalog and file access, string-building functions.
@@ -50,19 +50,27 @@ const SQL = [
 
 /** XSS: markup and script that a browser would run when the value is echoed into a page. */
 const XSS = [
+  // Active tags, also written as entities or escapes (how they reach XML bodies and JSON).
   pcre(
-    String.raw`<\s*/?\s*(?:script|iframe|frame|frameset|object|embed|applet|svg|math|meta|base|link|style|form|isindex|marquee|xss|template|noscript|details|dialog|video|audio|source|body|img|image|input|button|textarea|select|keygen|animate|set|handler|listener|xml|import)\b`,
-  ),
-  pcre(String.raw`\bon[a-z]{3,30}\s*=\s*[^\s>]|\bformaction\s*=|\bsrcdoc\s*=|\bxlink:href\s*=`),
-  pcre(
-    String.raw`(?:java|vb|live)\s*script\s*:|data\s*:\s*(?:text/html|image/svg|application/(?:x-)?(?:javascript|ecmascript))|-moz-binding|\bbehavior\s*:|expression\s*\(`,
+    String.raw`(?:<|&lt;?|&#0*60;?|&#x0*3c;?|\\u003c|\\x3c|%3c)\s*/?\s*(?:script|iframe|frame|frameset|object|embed|applet|svg|math|meta|base|link|style|form|isindex|marquee|xss|template|noscript|details|dialog|video|audio|body|img|input|button|textarea|keygen|v:\w+|a\s+href)\b`,
   ),
   pcre(
-    String.raw`\b(?:document\s*\.\s*(?:cookie|domain|write|location)|window\s*\.\s*(?:location|open|name)|\.innerhtml\s*=|\beval\s*\(|\balert\s*[(\x60]|\bprompt\s*[(\x60]|\bconfirm\s*[(\x60]|string\s*\.\s*fromcharcode|\batob\s*\(|settimeout\s*\(|setinterval\s*\(|\bconstructor\s*\(|top\s*\[\s*['"])`,
+    String.raw`\bon(?:abort|blur|change|click|dblclick|error|focus\w*|input|key\w+|load\w*|mouse\w+|pointer\w+|touch\w+|drag\w*|drop|submit|reset|select\w*|resize|scroll|unload|beforeunload|hashchange|message|popstate|storage|toggle|wheel|animation\w+|transition\w+|copy|cut|paste|contextmenu|begin|end|repeat|show|start|finish|bounce|play\w*|pause|ended|canplay\w*|seek\w*|volumechange|webkit\w+|auxclick|formdata|search|invalid|afterprint|beforeprint|pageshow|pagehide|readystatechange|securitypolicyviolation|progress|timeupdate|waiting|emptied|stalled|suspend|ratechange|durationchange|fullscreen\w*|online|offline)\s*=|\bformaction\s*=|\bsrcdoc\s*=|\bxlink:href\s*=`,
+  ),
+  pcre(
+    String.raw`(?:java|vb|live)\s*script\s*:|data\s*:\s*(?:text/html|image/svg|application/(?:x-)?(?:javascript|ecmascript))|\bdata\s*:\s*,|-moz-binding|\bbehavior\s*:|expression\s*\(|&(?:tab|newline|colon|lpar|rpar|nbsp);.{0,40}?(?:script|:|\()`,
+  ),
+  pcre(
+    String.raw`\b(?:document\s*(?:/\*.*?\*/|\s)*\.\s*(?:cookie|domain|write|location|queryselector\w*|getelement\w*|body|forms)|window\s*\.\s*(?:location|open|name)|\.(?:innerhtml|outerhtml|textcontent)\s*=|\beval\s*\(|\balert\s*[(\x60]|\bprompt\s*[(\x60]|\bconfirm\s*[(\x60]|string\s*\.\s*fromcharcode|\batob\s*\(|settimeout\s*\(|setinterval\s*\(|\bconstructor\s*\(|top\s*\[\s*['"]|new\s+function\s*\(|\breflect\s*\.|\.call\s*\x60|\.apply\s*\()`,
   ),
   pcre(String.raw`<[a-z][\w:-]*\s[^>]*\b(?:style|href|src|action|data)\s*=\s*['"]?\s*(?:javascript|vbscript|data)`),
-  pcre(String.raw`&#(?:x0*3c|0*60);?\s*[a-z/!]|\\u003c\s*[a-z/]|\\x3c\s*[a-z/]|%3c\s*[a-z/!]|\+adw-`),
-  pcre(String.raw`<!\[cdata\[|<!--.*?-->.*?<|<\?xml[^>]*>\s*<[^>]*xmlns`),
+  pcre(
+    String.raw`&#(?:x0*3c|0*60);?\s*[a-z/!]|%3c\s*[a-z/!]|\+adw-|%2badw-|\\u00[0-9a-f]{2}.{0,20}\\u00[0-9a-f]{2}|\[\]\s*\[|!\+\[\]|\(!\[\]\+\[\]\)|-->\s*\z|\s--!?>`,
+  ),
+  pcre(
+    String.raw`<!\[cdata\[|<!--.*?-->.*?<|<\?xml[^>]*>\s*<[^>]*xmlns|\bxi:include\b|\bxsi:schemalocation\b|<!entity\b|<!doctype[^>]*\[|<\?import\b|@import\s*['"(u]`,
+  ),
+  pcre(String.raw`\burl\s*\(\s*['"]?\s*(?:javascript|vbscript|data)\s*:?|%u(?:ff1c|003c|2039|02c2)`),
 ];
 
 /** Traversal: leaving the web root, in any encoding left after one decoding; files it aims for. */
@@ -86,8 +94,22 @@ const TRAVERSAL = [
 ];
 
 /** OS commands: a shell separator or substitution followed by a command an attacker runs. */
-const COMMANDS = `(?:cat|tac|nl|head|tail|more|less|ls|dir|id|whoami|uname|hostname|ifconfig|ipconfig|netstat|ps|wget|curl|fetch|nc|ncat|netcat|socat|telnet|ssh|scp|bash|sh|zsh|ksh|csh|dash|python[23]?|perl|ruby|php|lua|node|powershell|pwsh|cmd|ping|nslookup|dig|host|traceroute|chmod|chown|rm|mv|cp|touch|mkdir|echo|printf|kill|pkill|sleep|timeout|base64|xxd|env|set|export|pwd|passwd|useradd|crontab|nohup|sudo|su|mkfifo|mknod|busybox|tftp|ftp|certutil|bitsadmin|wmic|reg|net|sc|tasklist|taskkill|systeminfo|type|find|grep|awk|sed|xargs|tee|dd|tar|zip|unzip|gcc|cc|make|java|nmap|time|who|w|last|getent|sysctl|mount|shutdown|reboot|halt|at|eval|exec|trap|wait|source)`;
+const COMMANDS = `(?:cat|tac|nl|head|tail|more|less|ls|dir|id|whoami|uname|hostname|ifconfig|ipconfig|netstat|ps|wget|curl|fetch|nc|ncat|netcat|socat|telnet|ssh|scp|bash|sh|zsh|ksh|csh|dash|python[23]?|perl|ruby|php|lua|node|powershell|pwsh|cmd|ping|nslookup|dig|host|traceroute|chmod|chown|rm|mv|cp|touch|mkdir|echo|printf|kill|pkill|sleep|timeout|base64|xxd|env|set|export|pwd|passwd|useradd|crontab|nohup|sudo|su|mkfifo|mknod|busybox|tftp|ftp|certutil|bitsadmin|wmic|reg|net|sc|tasklist|taskkill|systeminfo|type|find|grep|awk|sed|xargs|tee|dd|tar|zip|unzip|gcc|cc|make|java|nmap|time|who|w|last|getent|sysctl|mount|shutdown|reboot|halt|at|eval|exec|trap|wait|source|ll|cd|column|fold|comm|base32|flock|cpulimit|gdb|rmt|c89|c99|irb|tclsh|wish|vi|vim|ed|ex|nano|man|strace|ltrace|taskset|nice|ionice|stdbuf|unshare|chroot|script|expect|openssl|od|hexdump|split|paste|rev|sort|uniq|wc|cut|tr|iconv|diff|file|stat|readlink|lsof|pgrep|df|du|ip|arp|ss|tcpdump|iptables|nft|systemctl|journalctl|dmesg|apt-get|yum|dnf|pip|npm|gem|git|docker|kubectl)`;
 const RCE = [
+  // A value that is itself a command line: a command and an option or a path.
+  pcre(String.raw`(?:^|=)\s*['"]?(?:\S*/)?${COMMANDS}['"]?\s+(?:-{1,2}[a-z]|[/~$]|\.{1,2}/)`),
+  // After a shell separator, any program given an option, a path or a redirection.
+  pcre(
+    String.raw`(?:[;|\x60\n]|&&|\|\|)\s*['"]?[a-z][\w.+-]{0,30}['"]?\s+(?:-{1,2}[a-z]|/[a-z]|\\!|[<>]{1,3})|(?:[;|\x60\n]|&&)\s*cd\s`,
+  ),
+  // PowerShell cmdlets and their aliases used to fetch and run code.
+  pcre(
+    String.raw`\b(?:invoke-(?:webrequest|expression|command|restmethod|item|wmimethod|shellcode)|start-process|new-object\s+(?:system\.)?net\.webclient|downloadstring|downloadfile|set-executionpolicy|frombase64string)\b|(?:^|[\s;|&(])(?:iex|iwr|iwmi|irm|saps)\s*[\s(]`,
+  ),
+  // Shell expansions that build a command or a path: globs in a path, arithmetic, process substitution.
+  pcre(
+    String.raw`/[\w.-]*\[!?\^?[\w?./-]{1,12}\][\w.-]*|/\?[\w?]*/|\$\[|\$\(\(|\$\{\s*[a-z_]{0,20}\s*[#%:}]|[<>]\(\s*[a-z]`,
+  ),
   pcre(String.raw`(?:[;|\x60\n\r]|&&|\|\||\$\(|^\s*&)\s*(?:\S*/)?${COMMANDS}(?:\.exe)?\b`),
   pcre(
     String.raw`\$\(\s*[\w/.-]+[^)]{0,120}\)|\x60\s*[\w/.-]+[^\x60]{0,120}\x60|\$\{IFS\}|\$IFS\b|\$\{(?:PATH|HOME|SHELL):\d|<\(\s*\w`,
@@ -123,14 +145,30 @@ export const WEB_ATTACK_RULES: readonly IpsRule[] = [
     detection: { kind: 'suricata-any', rules: inPlaces(9_120_000, 'SQL injection', ARGUMENTS, SQL) },
   }),
   web({
-    id: 'bw-1000300',
-    name: 'Cross-site scripting',
+    id: 'bw-1000210',
+    name: 'LDAP injection',
     description:
-      'A request parameter, form field, cookie or the Referer carries markup or script a browser would run if the application echoed it: script and active tags, event handlers (onerror=, onload=), javascript: and data: URLs, DOM sinks (document.cookie, eval) and encoded angle brackets.',
+      'A parameter, form field or cookie closes an LDAP filter and opens another: ")(uid=*)", ")(|(", "*)(&" — the shapes that turn a directory lookup into "any user" or leak attributes.',
     severity: 'high',
     detection: {
       kind: 'suricata-any',
-      rules: inPlaces(9_130_000, 'Cross-site scripting', [...ARGUMENTS, 'referer'], XSS),
+      rules: inPlaces(9_121_000, 'LDAP injection', ARGUMENTS, [
+        // A value that closes a filter it did not open, then opens or combines another.
+        pcre(
+          String.raw`(?:^|[;&?]\s*)[\w.\[\]-]{0,60}=[^(=&;]{0,200}\)\s*(?:\(|[|&!]\s*\()|(?:^|[;&?]\s*)[\w.\[\]-]{0,60}=[^(=&;]{0,200}\*\s*\)\s*[(|&!]`,
+        ),
+      ]),
+    },
+  }),
+  web({
+    id: 'bw-1000300',
+    name: 'Cross-site scripting',
+    description:
+      'A request parameter, form field, cookie or header carries markup or script a browser would run if the application echoed it: script and active tags, event handlers (onerror=, onload=), javascript: and data: URLs, DOM sinks (document.cookie, eval) and encoded angle brackets.',
+    severity: 'high',
+    detection: {
+      kind: 'suricata-any',
+      rules: inPlaces(9_130_000, 'Cross-site scripting', [...ARGUMENTS, 'headers'], XSS),
     },
   }),
   web({
