@@ -44,7 +44,9 @@ describe('IPS rules in a real manager', () => {
   const ipsRules = async (): Promise<Assigned[]> => {
     const compiled = await t.manager.services.configuration.compile(computer.id);
     assert.ok(compiled.ok);
-    return (compiled.value.modules.ips?.configuration as { rules: Assigned[] }).rules;
+    const ips = compiled.value.modules.ips;
+    assert.ok(ips);
+    return (ips.configuration as { rules: Assigned[] }).rules;
   };
 
   test('mode at the policy and parameters at the computer reach the computer, merged', async () => {

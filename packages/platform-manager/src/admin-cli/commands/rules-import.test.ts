@@ -94,7 +94,9 @@ describe('bulwark rules import', () => {
     assert.deepEqual(again.changedComputerIds, [computerId]);
     const afterwards = must(await t.services.configuration.compile(computerId));
     assert.notEqual(afterwards.version, before.version);
-    assert.deepEqual((afterwards.modules.guard?.configuration as { rules: unknown[] }).rules, [
+    const guard = afterwards.modules.guard;
+    assert.ok(guard);
+    assert.deepEqual((guard.configuration as { rules: unknown[] }).rules, [
       { id: 'C-1', mode: 'detect' },
     ]);
   });
