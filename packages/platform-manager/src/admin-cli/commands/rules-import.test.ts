@@ -96,9 +96,7 @@ describe('bulwark rules import', () => {
     assert.notEqual(afterwards.version, before.version);
     const guard = afterwards.modules.guard;
     assert.ok(guard);
-    assert.deepEqual((guard.configuration as { rules: unknown[] }).rules, [
-      { id: 'C-1', mode: 'detect' },
-    ]);
+    assert.deepEqual((guard.configuration as { rules: unknown[] }).rules, [{ id: 'C-1', mode: 'detect' }]);
   });
 
   it('refuses a module that does not import files, and a file that cannot be read', async () => {
