@@ -9,7 +9,8 @@
         "src/native/nfqueue.c",
         "src/native/nflog.c",
         "src/native/fanotify.c",
-        "src/native/uevent.c"
+        "src/native/uevent.c",
+        "src/native/rawsend.c"
       ],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2"],
       "defines": ["NAPI_VERSION=8"],

@@ -46,7 +46,21 @@ export const HttpLimitsParameters = Type.Object(
 export const IpsDetection = Type.Union([
   /** A Suricata-language rule (header and options), evaluated like an imported one. */
   Type.Object({ kind: Type.Literal('suricata'), rule: Type.String({ minLength: 1, maxLength: 16384 }) }),
+  /**
+   * Several Suricata-language rules under one catalogue rule: it matches when any of them does
+   * (one attack class, looked for in each place it can hide: query, body, cookies, headers).
+   * Refused whole when any one of them is refused.
+   */
+  Type.Object({
+    kind: Type.Literal('suricata-any'),
+    rules: Type.Array(Type.String({ minLength: 1, maxLength: 16384 }), { minItems: 1, maxItems: 64 }),
+  }),
   Type.Object({ kind: Type.Literal('http-limits'), parameters: HttpLimitsParameters }),
+  /** Protocol violations the traffic engine's HTTP parser reports (`HttpRequestFacts.anomalies`). */
+  Type.Object({
+    kind: Type.Literal('http-anomaly'),
+    anomalies: Type.Array(Type.String({ pattern: '^[a-z0-9-]{1,64}$' }), { minItems: 1, maxItems: 64 }),
+  }),
   /** Counts new flows from one source to the rule's ports over a window (e.g. SSH brute force). */
   Type.Object({
     kind: Type.Literal('rate'),

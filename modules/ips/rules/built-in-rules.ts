@@ -1,14 +1,12 @@
 /**
- * Rules shipped with the module, written by us. Each is checked by the engine at start (a test
- * keeps them all loadable), and ids are unique within the module.
+ * Rules shipped with the module, written by us. A test keeps every one loadable by the engine,
+ * ids unique, and each with attack and benign samples.
  */
-export const BUILT_IN_RULES: readonly unknown[] = [
-  {
-    id: 'ips.root-login',
-    name: 'Direct root login',
-    description: 'Text that says root logged in directly. An example rule: replace it with your own.',
-    severity: 'medium',
-    pattern: 'session opened for user root',
-    recommendedFor: 'openssh-server',
-  },
-];
+import type { IpsRule } from '../engine/index.js';
+import { PROTOCOL_RULES } from './protocol-rules.js';
+import { THREAT_RULES } from './threat-rules.js';
+import { WEB_ATTACK_RULES } from './web-attack-rules.js';
+
+export { HTTP_LIMITS_RULE_ID } from './protocol-rules.js';
+
+export const BUILT_IN_RULES: readonly IpsRule[] = [...PROTOCOL_RULES, ...WEB_ATTACK_RULES, ...THREAT_RULES];

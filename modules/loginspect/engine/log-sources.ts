@@ -1,5 +1,5 @@
+import { runsInLinearTime } from '@bulwark/protocol/pcre2';
 import { type Static, Type } from '@sinclair/typebox';
-import { runsInLinearTime } from './backtrack-guard.js';
 
 /**
  * Where the agent reads logs from. Kept apart from the other settings because the agent reads

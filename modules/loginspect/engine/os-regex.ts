@@ -11,7 +11,7 @@
  * polynomial; the engine bounds input length and V8's backtrack fallback bounds the rest.
  */
 
-import { translatePcre2 as translatePcre2Exactly } from './pcre2.js';
+import { translatePcre2 as translatePcre2Exactly } from '@bulwark/protocol/pcre2';
 
 export type Translation =
   | {

@@ -1,4 +1,4 @@
-import { runsInLinearTime } from './backtrack-guard.js';
+import { runsInLinearTime } from '@bulwark/protocol/pcre2';
 import { type Translation, translateOsRegex, translatePcre2 } from './os-regex.js';
 
 export type PatternSyntax = 'osmatch' | 'osregex' | 'pcre2';

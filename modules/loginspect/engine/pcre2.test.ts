@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
+import { translatePcre2 } from '@bulwark/protocol/pcre2';
 import fc from 'fast-check';
 import { compileMatcher } from './pattern.js';
-import { translatePcre2 } from './pcre2.js';
 
 function matches(pattern: string, subject: string, caseless = false): boolean {
   const m = compileMatcher(pattern, 'pcre2', { caseless });

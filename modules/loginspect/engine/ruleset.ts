@@ -1,4 +1,4 @@
-import { enableBacktrackingGuard } from './backtrack-guard.js';
+import { enableBacktrackingGuard } from '@bulwark/protocol/pcre2';
 import { type CdbList, parseCdbList } from './cdb-list.js';
 import type { DecoderIndex } from './decode.js';
 import { compileDecoder, type Decoder } from './decoder.js';

@@ -12,6 +12,7 @@ const calls: readonly (keyof NativeAddon)[] = [
   'queueVerdictPayload',
   'queueStats',
   'queueClose',
+  'rawSend',
   'logStats',
   'logClose',
   'fanMark',
@@ -61,4 +62,11 @@ test('an open fanotify group takes nonsense tickets, offsets and masks without h
   } finally {
     addon.fanClose(handle);
   }
+});
+
+test('rawSend refuses what is not an IPv4/IPv6 packet with an error code, without sending', { skip }, () => {
+  const addon = (loaded as { addon: NativeAddon }).addon;
+  assert.ok(addon.rawSend(new Uint8Array(10)) < 0, 'too short');
+  assert.ok(addon.rawSend(new Uint8Array(40).fill(0x50)) < 0, 'version 5');
+  assert.throws(() => addon.rawSend(new Uint8Array(70_000)), TypeError);
 });

@@ -38,6 +38,7 @@ export interface NativeAddon {
   queueVerdictPayload(h: NativeHandle, ticket: number, accept: boolean, payload: Uint8Array, mark?: number): boolean;
   queueStats(h: NativeHandle): ChannelStats;
   queueClose(h: NativeHandle): void;
+  rawSend(packet: Uint8Array, mark?: number): number;
   logOpen(options: object, onBatch: BatchCallback): NativeHandle;
   logStats(h: NativeHandle): ChannelStats;
   logClose(h: NativeHandle): void;

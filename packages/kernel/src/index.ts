@@ -28,3 +28,4 @@ export {
   type SteeringResult,
 } from './queue-steering.js';
 export { openUeventMonitor, type UeventItem, type UeventMonitor, type UeventMonitorOptions } from './uevent-monitor.js';
+export { sendRawPacket } from './raw-packet.js';

@@ -80,6 +80,16 @@ export type SilencingRule =
   | { readonly rule: { readonly id: string; readonly [key: string]: unknown } }
   | { readonly refused: string };
 
+/** A rule file in a format the module loads, turned into catalogue rules (`bulwark rules import`). */
+export interface RuleFileImport {
+  /** Rules the module accepts whole, each with a string `id`; they fit `ruleSchema`. */
+  readonly rules: readonly { readonly id: string; readonly [key: string]: unknown }[];
+  /** Rules of the file the module refuses whole: where (1-based line), which id if known, why. */
+  readonly refused: readonly { readonly line: number; readonly id?: string; readonly reason: string }[];
+  /** Lines that hold no rule to load (comments, rules commented out, blank lines), counted. */
+  readonly skippedLines: number;
+}
+
 export interface ManagerModule<S extends TObject = TObject> {
   readonly id: string;
   readonly name: string;
@@ -175,6 +185,13 @@ export interface ManagerModule<S extends TObject = TObject> {
    * the same id and definition for the same inner rule every time, so silencing twice reuses it.
    */
   silencingRule?(ruleId: string): SilencingRule;
+  /**
+   * Reads a rule file in a format the module loads unmodified (IPS: Suricata `.rules`) into
+   * custom rules, each refused whole with a reason when the module could not evaluate it in full.
+   * With it, `POST /api/modules/{id}/rules/import` and `bulwark rules import` take such files;
+   * a rule whose id exists as a custom rule replaces it. Pure.
+   */
+  importRules?(text: string): RuleFileImport;
 }
 
 export interface ModuleLogger {

@@ -11,6 +11,7 @@
 #include "nflog.h"
 #include "nfqueue.h"
 #include "uevent.h"
+#include "rawsend.h"
 
 #define NAPI_CALL(env, call)                                         \
   do {                                                               \
@@ -147,6 +148,25 @@ static napi_value queue_verdict_payload(napi_env env, napi_callback_info info) {
   if (err < 0) return bw_throw_errno(env, "nfqueue: send verdict", -err);
   napi_value r;
   napi_get_boolean(env, late, &r);
+  return r;
+}
+
+/* rawSend(Uint8Array packet, mark?) -> 0 or -errno: a complete IP packet out through a raw socket. */
+static napi_value raw_send(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  size_t argc = 2;
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1) return get_args(env, info, 1, argv);
+  void *packet;
+  size_t len;
+  if (!typed(env, argv[0], napi_uint8_array, &packet, &len) || len > 0xffff) {
+    napi_throw_type_error(env, NULL, "bulwark-kernel: packet must be a Uint8Array under 64 KiB");
+    return NULL;
+  }
+  uint32_t mark = 0;
+  int has_mark = argc > 1 && napi_get_value_uint32(env, argv[1], &mark) == napi_ok;
+  napi_value r;
+  napi_create_int32(env, bw_raw_send(packet, len, has_mark, mark), &r);
   return r;
 }
 
@@ -333,6 +353,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"queueVerdictPayload", NULL, queue_verdict_payload, NULL, NULL, NULL, napi_default, NULL},
       {"queueStats", NULL, queue_stats, NULL, NULL, NULL, napi_default, NULL},
       {"queueClose", NULL, queue_close, NULL, NULL, NULL, napi_default, NULL},
+      {"rawSend", NULL, raw_send, NULL, NULL, NULL, napi_default, NULL},
       {"logOpen", NULL, log_open, NULL, NULL, NULL, napi_default, NULL},
       {"logStats", NULL, log_stats, NULL, NULL, NULL, napi_default, NULL},
       {"logClose", NULL, log_close, NULL, NULL, NULL, napi_default, NULL},

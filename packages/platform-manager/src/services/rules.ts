@@ -10,6 +10,7 @@ import { type CatalogueRule, loadCatalogue, moduleRules, requireModule } from '.
 import { describeProblems, type RuleProblem, refuseNewProblems } from './rules-check.js';
 import { customRulesService, problemIssues } from './rules-custom.js';
 import { type EffectiveRule, loadRuleData, type RuleSource, resolveEffectiveRules } from './rules-effective.js';
+import { ruleImportService } from './rules-import.js';
 import { insertAssignments, storeOverrides } from './rules-rows.js';
 import { affectedBy, type RuleTarget, targetLayers, targetsAssigning } from './rules-targets.js';
 
@@ -338,6 +339,7 @@ export function rulesService(ctx: ServiceContext, configuration: ConfigurationSe
     catalogue,
     get,
     ...custom,
+    ...ruleImportService(ctx, configuration),
     assign,
     unassign,
     assignedTo: (moduleId: string, ruleId: string): Promise<Result<RuleSource[]>> =>

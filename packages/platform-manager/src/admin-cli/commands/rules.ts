@@ -274,6 +274,48 @@ const create: Command = {
   },
 };
 
+/** The text of a file, or of stdin when the path is `-`. */
+async function readText(path: string, stdin: NodeJS.ReadableStream): Promise<CliResult<string>> {
+  try {
+    if (path !== '-') return ok(await readFile(path, 'utf8'));
+    const chunks: Buffer[] = [];
+    for await (const chunk of stdin) chunks.push(Buffer.from(chunk as Buffer));
+    return ok(Buffer.concat(chunks).toString('utf8'));
+  } catch (error) {
+    return usageError(`cannot read ${path}: ${(error as Error).message}`);
+  }
+}
+
+const importFile: Command = {
+  group: 'rules',
+  name: 'import',
+  args: 'MODULE FILE|-',
+  summary: 'Import a rule file the module loads as it is (ips: a Suricata .rules file); refused rules are listed',
+  options: {},
+  optionHelp: [],
+  positionals: { min: 2, max: 2 },
+  async run({ client, stdin }, input) {
+    const module = moduleSegment(input.positionals[0]!);
+    if (!module.ok) return module;
+    const text = await readText(input.positionals[1]!, stdin);
+    if (!text.ok) return text;
+    const answer = await client.request('POST', `/api/modules/${module.value}/rules/import`, {
+      body: { text: text.value },
+    });
+    if (!answer.ok) return answer;
+    const body = rowOf(answer.value.body, 'the import');
+    if (!body.ok) return body;
+    const r = body.value;
+    const reasons = isRow(r.refusedByReason) ? Object.entries(r.refusedByReason) : [];
+    const lines = [
+      `${module.value}: ${String(r.added)} added, ${String(r.replaced)} replaced, ${String(r.unchanged)} unchanged, ` +
+        `${Array.isArray(r.refused) ? r.refused.length : 0} refused, ${String(r.skippedLines)} lines skipped`,
+      ...reasons.map(([reason, count]) => `  refused ${String(count)}: ${reason}`),
+    ];
+    return ok({ json: r, text: lines.join('\n') });
+  },
+};
+
 const remove: Command = {
   group: 'rules',
   name: 'delete',
@@ -336,5 +378,6 @@ export const ruleCommands: readonly Command[] = [
   override,
   exclude,
   create,
+  importFile,
   remove,
 ];

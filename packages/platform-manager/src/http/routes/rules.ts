@@ -79,6 +79,29 @@ const Overrides = Type.Object(
 const CustomRuleBody = Type.Record(Type.String({ maxLength: 128 }), Type.Unknown(), {
   description: "A rule fitting the module's rule schema, with a string `id` no other rule of the module has",
 });
+/** A rule file is text of several megabytes (ET Open's web rules are ~10 MB); JSON adds little. */
+export const RULE_FILE_BODY_LIMIT_BYTES = 64 * 1_048_576;
+const RuleFileBody = Type.Object(
+  {
+    text: Type.String({
+      maxLength: RULE_FILE_BODY_LIMIT_BYTES,
+      description: 'The rule file as it is, e.g. a Suricata .rules file',
+    }),
+  },
+  { additionalProperties: false },
+);
+const RuleFileAnswer = Type.Object({
+  module: Type.String(),
+  added: Type.Integer(),
+  replaced: Type.Integer(),
+  unchanged: Type.Integer(),
+  refused: Type.Array(Type.Object({ line: Type.Integer(), id: Type.Optional(Type.String()), reason: Type.String() }), {
+    description: 'Rules refused whole, with the file line (0: refused after reading) and why',
+  }),
+  refusedByReason: Type.Record(Type.String(), Type.Integer()),
+  skippedLines: Type.Integer({ description: 'Comments, rules commented out and blank lines' }),
+  changedComputerIds: Type.Array(Type.String()),
+});
 const Exclusion = Type.Object({ excluded: Type.Boolean() }, { additionalProperties: false });
 const ScanBody = Type.Object({ autoApply: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
 
@@ -143,6 +166,28 @@ export async function ruleRoutes(scope: FastifyInstance, { services, wakeHub }: 
         (rule) => rule,
         201,
       ),
+  );
+  app.post(
+    '/api/modules/:module/rules/import',
+    {
+      config: { role: 'administrator' },
+      bodyLimit: RULE_FILE_BODY_LIMIT_BYTES,
+      schema: {
+        tags: ['rules'],
+        params: ModuleParams,
+        body: RuleFileBody,
+        response: { 200: RuleFileAnswer, ...problemResponses },
+      },
+    },
+    async (request, reply) => {
+      const result = await services.rules.importRuleFile(
+        request.params.module,
+        request.body.text,
+        actorOf(request.principal),
+      );
+      if (result.ok) wakeHub.wake([...result.value.changedComputerIds]);
+      return sendResult(reply, result);
+    },
   );
   app.put(
     '/api/modules/:module/rules/:ruleId',

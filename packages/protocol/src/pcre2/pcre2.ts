@@ -56,7 +56,16 @@ interface Group {
   unbounded: number;
 }
 
-export function translatePcre2(pattern: string, options: { caseless?: boolean } = {}): Pcre2Result {
+export interface Pcre2Options {
+  readonly caseless?: boolean;
+  /**
+   * OSSEC compares a pattern without special characters as a string, where `$` is the very end
+   * of the subject (default true). PCRE2 itself (Suricata) does not: pass false.
+   */
+  readonly plainAsString?: boolean;
+}
+
+export function translatePcre2(pattern: string, options: Pcre2Options = {}): Pcre2Result {
   const fail = (what: string): Pcre2Result => ({
     ok: false,
     message: `PCRE2 pattern ${JSON.stringify(pattern)}: ${what} has no exact JavaScript equivalent`,
@@ -70,7 +79,7 @@ export function translatePcre2(pattern: string, options: { caseless?: boolean } 
     if (verb[1] !== 'UTF' && verb[1] !== 'UTF8') return fail(`the verb (*${verb[1]})`);
     i += verb[0].length;
   }
-  if (PLAIN.test(pattern.slice(i))) {
+  if (options.plainAsString !== false && PLAIN.test(pattern.slice(i))) {
     // Compared as a string by OSSEC: `$` is the end of the subject, never before a final newline.
     const body = pattern.slice(i);
     let out = '';

@@ -1,0 +1,19 @@
+export { type HubOptions, sharedTrafficEngineHub, TrafficEngineHub } from './traffic-hub.js';
+export {
+  type StartResult,
+  startTrafficEngine,
+  type TrafficFindingsEvent,
+  type TrafficRuntime,
+  type TrafficRuntimeOptions,
+  type TrafficRuntimeStats,
+} from './traffic-runtime.js';
+export {
+  DEFAULT_FLOW_MARKS,
+  type FlowMarks,
+  installTrafficSteering,
+  iptablesRules,
+  mergePorts,
+  nftRuleset,
+  removeTrafficSteering,
+  type SteeringPlan,
+} from './traffic-steering.js';
