@@ -4,9 +4,10 @@ import { agentModule as inventory } from '@bulwark/module-inventory/agent';
 import { agentModule as ips } from '@bulwark/module-ips/agent';
 import { agentModule as loginspect } from '@bulwark/module-loginspect/agent';
 import type { AgentModuleFactory } from '@bulwark/protocol';
+import { agentModule as antimalware } from '@bulwark/module-antimalware/agent';
 
 /**
  * Every module this agent can run. Adding a module is one import and one entry here (each module
  * exports its agent side as `agentModule`; `npm run new-module` adds both lines).
  */
-export const agentModuleFactories: readonly AgentModuleFactory[] = [inventory, integrity, firewall, loginspect, ips];
+export const agentModuleFactories: readonly AgentModuleFactory[] = [inventory, integrity, firewall, loginspect, ips, antimalware];
