@@ -300,7 +300,27 @@ export interface AgentModule {
   run?(command: string, args: Readonly<Record<string, unknown>>): Promise<unknown>;
 }
 
+/**
+ * A command the host's administrator runs as `bulwark-agent <verb> …`, without the daemon or
+ * the manager (an on-demand scan of a path, say). The agent's CLI offers it without naming the
+ * module.
+ */
+export interface AgentLocalCommand {
+  /** `bulwark-agent <verb>`: lower-case words joined by dashes; must not be one of the agent's own. */
+  readonly verb: string;
+  /** The arguments for `--help`, e.g. `PATH… [--json]`. */
+  readonly usage: string;
+  readonly summary: string;
+  /** Runs it; resolves to the exit code. `dataDir` is the module's data directory on this host. */
+  run(
+    args: readonly string[],
+    io: { readonly out: (text: string) => void; readonly err: (text: string) => void; readonly dataDir: string },
+  ): Promise<number>;
+}
+
 export interface AgentModuleFactory {
   readonly id: string;
   create(context: AgentModuleContext): AgentModule;
+  /** Commands run on the host itself (`bulwark-agent <verb>`); optional. */
+  readonly localCommands?: readonly AgentLocalCommand[];
 }
