@@ -5,6 +5,7 @@ import { readAgentStatus } from '../daemon/agent-status.js';
 import { activateAgent, readCaFile } from '../identity/activation.js';
 import { deactivateAgent } from '../identity/deactivation.js';
 import { jsonLogger, type LogLevel } from '../log/json-logger.js';
+import { runUpdatesCommand } from './updates-command.js';
 
 /** Exit codes, stable for scripts. */
 export const ExitCode = {
@@ -31,6 +32,8 @@ Usage:
   bulwark-agent status [--data-dir D] [--json]
   bulwark-agent deactivate [--force] [--data-dir D] [--json]
   bulwark-agent run [--data-dir D] [--log-level debug|info|warn|error]
+  bulwark-agent updates [--data-dir D] [--json]
+  bulwark-agent updates rollback KIND [--data-dir D] [--json]
 
   --manager         the manager's agent port, e.g. https://manager.example:4120
   --token           activation token (or BULWARK_ACTIVATION_TOKEN in the environment), as
@@ -77,7 +80,7 @@ export async function runAgentCli(argv: readonly string[], io: CliIo): Promise<n
     io.out(HELP);
     return command === undefined && !values.help ? ExitCode.usage : ExitCode.ok;
   }
-  if (positionals.length > 1) {
+  if (positionals.length > 1 && command !== 'updates') {
     io.err(`bulwark-agent: unexpected argument "${positionals[1]}"\n`);
     return ExitCode.usage;
   }
@@ -178,8 +181,14 @@ export async function runAgentCli(argv: readonly string[], io: CliIo): Promise<n
       await started.agent.stop();
       return ExitCode.ok;
     }
+    case 'updates': {
+      const outcome = runUpdatesCommand(positionals.slice(1), dataDir);
+      if (!outcome.ok) return fail(outcome.usage ? ExitCode.usage : ExitCode.failure, outcome.text);
+      print(outcome.json, outcome.text);
+      return ExitCode.ok;
+    }
     default:
-      return fail(ExitCode.usage, `unknown command "${command}"; commands: activate, status, deactivate, run`);
+      return fail(ExitCode.usage, `unknown command "${command}"; commands: activate, status, deactivate, run, updates`);
   }
 }
 

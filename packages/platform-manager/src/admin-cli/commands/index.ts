@@ -14,6 +14,7 @@ import { ruleChangeCommands } from './rule-changes.js';
 import { ruleCommands } from './rules.js';
 import { settingCommands } from './settings.js';
 import { tokenCommands } from './tokens.js';
+import { updateCommands } from './updates.js';
 
 /**
  * Every command, in the order `bulwark --help` lists them. The modules' own verbs (`computers
@@ -33,6 +34,7 @@ export const COMMANDS: readonly Command[] = [
   ...eventCommands,
   ...alertCommands,
   ...forwardingCommands,
+  ...updateCommands,
   ...accessCommands,
 ];
 
