@@ -107,6 +107,12 @@ export interface ManagerModule<S extends TObject = TObject> {
    * imports content for them (`bulwark updates import KIND FILE`), agents download it.
    */
   readonly updateKinds?: readonly UpdateKindDeclaration[];
+  /**
+   * Reads the entries of a setting that is a list of strings from a file in a format
+   * administrators already have (`bulwark lists import KEY FILE --format F`); the CLI runs it and
+   * stores the entries through the settings API, where `checkSetting` checks them again. Pure.
+   */
+  readonly listImport?: ListImporter;
   /** Schema of one rule of this module, for rules created through the API. */
   readonly ruleSchema?: TSchema;
   /** Rules shipped with the module; each has a string `id` unique within the module. */
@@ -187,6 +193,26 @@ export interface ManagerModule<S extends TObject = TObject> {
    * the same id and definition for the same inner rule every time, so silencing twice reuses it.
    */
   silencingRule?(ruleId: string): SilencingRule;
+}
+
+export interface ListImportResult {
+  readonly items: readonly string[];
+  /** The first errors, each with its line; `errorCount` counts them all. */
+  readonly errors: readonly { readonly line: number; readonly message: string }[];
+  readonly errorCount: number;
+}
+
+export interface ListImporter {
+  /** Format names for `--format`, the first being the default. */
+  readonly formats: readonly string[];
+  /** Help for the options `read` takes (`--column` say), as [flag, explanation] pairs. */
+  readonly optionHelp: readonly (readonly [string, string])[];
+  /** `options`: `column`, `risk-column`, … as the CLI was given them. */
+  read(
+    format: string,
+    text: string,
+    options: Readonly<Record<string, string>>,
+  ): ListImportResult | { readonly refused: string };
 }
 
 export interface ModuleLogger {

@@ -3,6 +3,7 @@ import { managerModule as integrity } from '@bulwark/module-integrity/manager';
 import { managerModule as inventory } from '@bulwark/module-inventory/manager';
 import { managerModule as ips } from '@bulwark/module-ips/manager';
 import { managerModule as loginspect } from '@bulwark/module-loginspect/manager';
+import { managerModule as webrep } from '@bulwark/module-webrep/manager';
 import type { ManagerModule } from '@bulwark/protocol';
 
 /**
@@ -10,4 +11,4 @@ import type { ManagerModule } from '@bulwark/protocol';
  * (each module exports its manager side as `managerModule`; `npm run new-module` adds both lines).
  */
 // biome-ignore lint/suspicious/noExplicitAny: modules differ in their settings schema type
-export const managerModules: readonly ManagerModule<any>[] = [inventory, integrity, firewall, loginspect, ips];
+export const managerModules: readonly ManagerModule<any>[] = [inventory, integrity, firewall, loginspect, ips, webrep];

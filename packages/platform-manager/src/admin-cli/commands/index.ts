@@ -8,6 +8,7 @@ import { computerManageCommands } from './computers-manage.js';
 import { snapshotCommands } from './computers-snapshots.js';
 import { eventCommands } from './events.js';
 import { forwardingCommands } from './forwarding.js';
+import { listCommands } from './lists.js';
 import { policyCommands } from './policies.js';
 import { recommendationCommands } from './recommendations.js';
 import { ruleChangeCommands } from './rule-changes.js';
@@ -28,6 +29,7 @@ export const COMMANDS: readonly Command[] = [
   ...recommendationCommands,
   ...policyCommands,
   ...settingCommands,
+  ...listCommands(managerModules),
   ...ruleCommands,
   ...ruleChangeCommands,
   ...tokenCommands,
