@@ -5,6 +5,7 @@ import type { Inventory } from './inventory.js';
 import type { ModuleStatus } from './module-status.js';
 import type { ModuleConfiguration, PlatformSettings } from './security-configuration.js';
 import type { SiemField, SiemFieldInput } from './siem-fields.js';
+import type { UpdateKindDeclaration, UpdatePackageReader, UpdatePackageRefs } from './update-packages.js';
 import type { ValidationIssue } from './validation.js';
 
 /**
@@ -25,6 +26,12 @@ export interface CompileInput<S> {
   readonly settings: S;
   readonly platform: PlatformSettings;
   readonly rules: readonly AssignedRule[];
+  /**
+   * The current update package of each kind the module declares in `updateKinds` (absent kinds
+   * have none yet). Naming it in the compiled configuration makes a new package a new
+   * configuration version, so the module is applied again once the agent holds it.
+   */
+  readonly updates?: UpdatePackageRefs;
 }
 
 /**
@@ -95,6 +102,17 @@ export interface ManagerModule<S extends TObject = TObject> {
    * An operator's change of one is refused (403) with the reason.
    */
   readonly administratorSettings?: readonly string[];
+  /**
+   * The kinds of update packages (update-packages.ts) this module consumes: an administrator
+   * imports content for them (`bulwark updates import KIND FILE`), agents download it.
+   */
+  readonly updateKinds?: readonly UpdateKindDeclaration[];
+  /**
+   * Reads the entries of a setting that is a list of strings from a file in a format
+   * administrators already have (`bulwark lists import KEY FILE --format F`); the CLI runs it and
+   * stores the entries through the settings API, where `checkSetting` checks them again. Pure.
+   */
+  readonly listImport?: ListImporter;
   /** Schema of one rule of this module, for rules created through the API. */
   readonly ruleSchema?: TSchema;
   /** Rules shipped with the module; each has a string `id` unique within the module. */
@@ -175,6 +193,26 @@ export interface ManagerModule<S extends TObject = TObject> {
    * the same id and definition for the same inner rule every time, so silencing twice reuses it.
    */
   silencingRule?(ruleId: string): SilencingRule;
+}
+
+export interface ListImportResult {
+  readonly items: readonly string[];
+  /** The first errors, each with its line; `errorCount` counts them all. */
+  readonly errors: readonly { readonly line: number; readonly message: string }[];
+  readonly errorCount: number;
+}
+
+export interface ListImporter {
+  /** Format names for `--format`, the first being the default. */
+  readonly formats: readonly string[];
+  /** Help for the options `read` takes (`--column` say), as [flag, explanation] pairs. */
+  readonly optionHelp: readonly (readonly [string, string])[];
+  /** `options`: `column`, `risk-column`, … as the CLI was given them. */
+  read(
+    format: string,
+    text: string,
+    options: Readonly<Record<string, string>>,
+  ): ListImportResult | { readonly refused: string };
 }
 
 export interface ModuleLogger {
@@ -266,6 +304,11 @@ export interface AgentModuleContext {
    * the module decides whether a state it could not save is worth more than a warning.
    */
   writeStateFile(name: string, content: string): void;
+  /**
+   * The update packages the agent holds, verified (update-packages.ts); absent where the runtime
+   * keeps none (unit tests). A module is applied again whenever one of its packages changes.
+   */
+  readonly updates?: UpdatePackageReader;
 }
 
 export interface AgentModule {

@@ -72,7 +72,7 @@ int bw_nl_request(int fd, struct bw_nlmsg *m, bw_nl_other_fn other, void *ctx) {
       if (errno == EAGAIN || errno == EINTR) continue;
       return -errno;
     }
-    for (struct nlmsghdr *nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (size_t)n); nh = NLMSG_NEXT(nh, n)) {
+    for (struct nlmsghdr *nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, n); nh = NLMSG_NEXT(nh, n)) {
       if (nh->nlmsg_type == NLMSG_ERROR && nh->nlmsg_seq == req->nlmsg_seq) {
         const struct nlmsgerr *e = NLMSG_DATA(nh);
         return e->error; /* 0 = ack */

@@ -133,7 +133,9 @@ static void nfq_on_readable(struct bw_channel *ch) {
       if (errno != EAGAIN && errno != EINTR) ch->stats.recv_errors++;
       return;
     }
-    size_t left = (size_t)n;
+    /* Signed: NLMSG_NEXT subtracts the aligned length, which can pass the end of an unpadded last
+     * message; with an unsigned count that wrapped around and walked off the buffer (SIGSEGV). */
+    int left = (int)n;
     for (const struct nlmsghdr *nh = (const struct nlmsghdr *)ch->recv_buf; NLMSG_OK(nh, left); nh = NLMSG_NEXT(nh, left))
       nfq_handle_packet(ch, nh, 1);
   }

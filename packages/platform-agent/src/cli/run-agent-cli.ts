@@ -9,6 +9,7 @@ import { deactivateAgent } from '../identity/deactivation.js';
 import { DEFAULT_DATA_DIR } from '../identity/identity-store.js';
 import { jsonLogger, type LogLevel } from '../log/json-logger.js';
 import { agentModuleFactories } from '../modules/registry.js';
+import { runUpdatesCommand } from './updates-command.js';
 
 /** Exit codes, stable for scripts. */
 export const ExitCode = {
@@ -35,6 +36,8 @@ Usage:
   bulwark-agent status [--data-dir D] [--json]
   bulwark-agent deactivate [--force] [--data-dir D] [--json]
   bulwark-agent run [--data-dir D] [--log-level debug|info|warn|error]
+  bulwark-agent updates [--data-dir D] [--json]
+  bulwark-agent updates rollback KIND [--data-dir D] [--json]
 
   --manager         the manager's agent port, e.g. https://manager.example:4120
   --token           activation token (or BULWARK_ACTIVATION_TOKEN in the environment), as
@@ -65,6 +68,9 @@ const OPTIONS = {
 
 /** A module's command run on the host (`bulwark-agent scan PATH`), found by its verb. */
 function localCommand(verb: string | undefined): { command: AgentLocalCommand; module: string } | undefined {
+  // The agent's own commands come first: a module cannot take their verbs.
+  if (verb === undefined || ['activate', 'status', 'deactivate', 'run', 'updates', 'help'].includes(verb))
+    return undefined;
   for (const factory of agentModuleFactories)
     for (const command of factory.localCommands ?? [])
       if (command.verb === verb) return { command, module: factory.id };
@@ -110,7 +116,7 @@ export async function runAgentCli(argv: readonly string[], io: CliIo): Promise<n
     io.out(HELP + localCommandsHelp());
     return command === undefined && !values.help ? ExitCode.usage : ExitCode.ok;
   }
-  if (positionals.length > 1) {
+  if (positionals.length > 1 && command !== 'updates') {
     io.err(`bulwark-agent: unexpected argument "${positionals[1]}"\n`);
     return ExitCode.usage;
   }
@@ -211,8 +217,14 @@ export async function runAgentCli(argv: readonly string[], io: CliIo): Promise<n
       await started.agent.stop();
       return ExitCode.ok;
     }
+    case 'updates': {
+      const outcome = runUpdatesCommand(positionals.slice(1), dataDir);
+      if (!outcome.ok) return fail(outcome.usage ? ExitCode.usage : ExitCode.failure, outcome.text);
+      print(outcome.json, outcome.text);
+      return ExitCode.ok;
+    }
     default:
-      return fail(ExitCode.usage, `unknown command "${command}"; commands: activate, status, deactivate, run`);
+      return fail(ExitCode.usage, `unknown command "${command}"; commands: activate, status, deactivate, run, updates`);
   }
 }
 

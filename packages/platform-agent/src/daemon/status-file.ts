@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ModuleStatus } from '@bulwark/protocol';
+import type { ModuleStatus, UpdateReport } from '@bulwark/protocol';
 import { writeFileAtomic } from '../atomic-file.js';
 
 /** What the daemon tells `bulwark-agent status` about itself; rewritten atomically after each heartbeat. */
@@ -17,6 +17,8 @@ export interface DaemonStatus {
   /** Kernel hooks of ours enforcing on the host (after a plain stop they stay, and are listed). */
   readonly kernelHooks?: readonly { readonly module: string; readonly hook: string }[];
   readonly modules: readonly ModuleStatus[];
+  /** Update packages in use, per kind (update-sync.ts). */
+  readonly updates?: readonly UpdateReport[];
   readonly spool: {
     readonly pendingEvents: number;
     readonly droppedEvents: number;

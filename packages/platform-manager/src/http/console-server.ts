@@ -23,6 +23,7 @@ import { ruleSilencingRoutes } from './routes/rule-silencing.js';
 import { ruleRoutes } from './routes/rules.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { settingRoutes } from './routes/settings.js';
+import { updatePackageRoutes } from './routes/update-packages.js';
 import { installSchemaValidation } from './schema-validation.js';
 import { installSecurityHeaders } from './security-headers.js';
 import type { Services } from './service-types.js';
@@ -125,6 +126,7 @@ export async function buildConsoleServer(options: ConsoleServerOptions): Promise
     auditLogRoutes,
     metricsRoutes,
     forwardingRoutes,
+    updatePackageRoutes,
   ]) {
     await app.register(async (scope) => routes(scope, context));
   }

@@ -9,6 +9,7 @@ import {
   signAgentCsr,
 } from './agent-certificate.js';
 import { issueServerCertificate, type ServerCertificate, serverCertificateNeedsRenewal } from './server-certificate.js';
+import { loadOrCreateUpdateSigner, type ManagerUpdateSigner } from './update-signer.js';
 import {
   generateKeyPair,
   privateKeyFromPem,
@@ -36,6 +37,8 @@ export interface ManagerPki {
   /** Checks a CSR (decodable, supported key, valid self-signature) without signing it. */
   checkAgentCsr(csrPem: string): Promise<{ readonly ok: true } | { readonly ok: false; readonly reason: string }>;
   signAgentCsr(csrPem: string, computerId: string): Promise<AgentCertificateResult>;
+  /** Signs update packages (update-signer.ts). */
+  readonly updateSigner: ManagerUpdateSigner;
 }
 
 export interface PkiOptions {
@@ -83,6 +86,7 @@ export async function loadOrCreatePki(dir: string, options: PkiOptions = {}): Pr
     await writeFileAtomic(join(dir, FILES.serverCert), server.certPem, 0o644);
   }
 
+  const updateSigner = await loadOrCreateUpdateSigner(dir, caKey);
   const fixedCaPem = caCertPem;
   return {
     caCertPem: fixedCaPem,
@@ -90,6 +94,7 @@ export async function loadOrCreatePki(dir: string, options: PkiOptions = {}): Pr
     serverCertPem: server.certPem,
     serverKeyPem: server.keyPem,
     serverNames: names,
+    updateSigner,
     checkAgentCsr: async (csrPem) => {
       const inspected = await inspectAgentCsr(csrPem);
       return inspected.ok ? { ok: true } : inspected;

@@ -5,6 +5,7 @@ import { computerCommandsMigration } from './computer-commands-migration.js';
 import { hardeningMigration } from './hardening-migration.js';
 import { rulesMigration } from './rules-migration.js';
 import type { Database } from './schema.js';
+import { updatePackagesMigration } from './update-packages-migration.js';
 
 /**
  * Migrations live in code (no folder scan) so they ship with the package and run identically on
@@ -200,6 +201,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0004_computer_commands': computerCommandsMigration,
   '0005_certificate_renewal': certificateRenewalMigration,
   '0006_hardening': hardeningMigration,
+  '0007_update_packages': updatePackagesMigration,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => ({ ...migrations }) };

@@ -6,6 +6,7 @@
 import type { Generated, Insertable, Selectable } from 'kysely';
 import type { ComputerCommandsTables } from './computer-commands-migration.js';
 import type { RulesTables } from './rules-schema.js';
+import type { UpdatePackagesTables } from './update-packages-migration.js';
 
 export interface UsersTable {
   id: string;
@@ -151,7 +152,7 @@ export interface AuditLogTable {
   after_json: string | null;
 }
 
-export interface Database extends RulesTables, ComputerCommandsTables {
+export interface Database extends RulesTables, ComputerCommandsTables, UpdatePackagesTables {
   users: UsersTable;
   api_keys: ApiKeysTable;
   sessions: SessionsTable;

@@ -81,6 +81,14 @@ export interface HttpRequestFacts {
    * `uri-double-encoding`, `uri-overlong-utf8`, `uri-nul`, `uri-backslash`, `uri-u-encoding`).
    */
   readonly anomalies: readonly string[];
+  /**
+   * Added after the first version (optional, so older code still compiles). A message with a body
+   * is seen twice: `headers` when its header block is complete (no body buffer), `complete` when
+   * the body is (body buffer up to the inspection depth, every header buffer again). A message
+   * without a body is seen once, `complete`. A rule that reads no body buffer can ignore
+   * `complete` units of messages it saw at `headers` (`contentLength`/`chunked` say a body came).
+   */
+  readonly stage?: 'headers' | 'complete';
 }
 
 export interface HttpResponseFacts {
@@ -89,12 +97,16 @@ export interface HttpResponseFacts {
   readonly headers: readonly (readonly [string, string])[];
   readonly bodyTruncated: boolean;
   readonly anomalies: readonly string[];
+  /** As in HttpRequestFacts (added, optional). */
+  readonly stage?: 'headers' | 'complete';
 }
 
 export interface TlsClientHelloFacts {
   readonly sni?: string;
   /** Legacy version of the record/hello as `3.3`, and the highest supported_versions entry. */
   readonly version: string;
+  /** Added (optional): the legacy_version field of the ClientHello as `3.3`. */
+  readonly legacyVersion?: string;
 }
 
 export interface DnsQueryFacts {
