@@ -135,6 +135,7 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
       db: store.db,
       modules: managerModules,
       caFingerprint: pki.caFingerprint,
+      updateSigner: pki.updateSigner,
       ...(options.now === undefined ? {} : { now: options.now }),
     });
     const initialAdminPassword = await services.users.ensureInitialAdmin();

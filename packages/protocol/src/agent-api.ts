@@ -3,6 +3,7 @@ import { AgentCommand, MAX_COMMANDS_PER_HEARTBEAT } from './agent-commands.js';
 import { AgentEvent } from './event.js';
 import { Inventory } from './inventory.js';
 import { ModuleStatus } from './module-status.js';
+import { MAX_UPDATE_KINDS, UpdateReport } from './update-packages.js';
 
 /**
  * The agent ↔ manager protocol on the agent port (default 4120, HTTPS with mutual TLS).
@@ -25,6 +26,8 @@ export const AgentRoutes = {
   deactivate: { method: 'POST', path: '/agent/v1/deactivate' },
   /** A new client certificate for a new key, before the current one expires. */
   renewCertificate: { method: 'POST', path: '/agent/v1/certificate' },
+  /** One chunk of an update package (update-packages.ts), `?offset=N`. */
+  updateChunk: { method: 'GET', path: '/agent/v1/updates/:kind/:version' },
 } as const;
 
 export const ActivationRequest = Type.Object(
@@ -84,6 +87,8 @@ export const HeartbeatRequest = Type.Object(
     agentVersion: Type.String({ maxLength: 64 }),
     /** This agent runs commands from the heartbeat answer; absent (older agents) = never send any. */
     acceptsCommands: Type.Optional(Type.Boolean()),
+    /** The update packages in use, per kind (update-packages.ts); absent from older agents. */
+    updates: Type.Optional(Type.Array(UpdateReport, { maxItems: MAX_UPDATE_KINDS })),
   },
   { additionalProperties: false },
 );

@@ -11,4 +11,5 @@ export * from './problem.js';
 export * from './security-configuration.js';
 export * from './severity.js';
 export * from './siem-fields.js';
+export * from './update-packages.js';
 export * from './validation.js';

@@ -5,6 +5,7 @@ import type { Inventory } from './inventory.js';
 import type { ModuleStatus } from './module-status.js';
 import type { ModuleConfiguration, PlatformSettings } from './security-configuration.js';
 import type { SiemField, SiemFieldInput } from './siem-fields.js';
+import type { UpdateKindDeclaration, UpdatePackageReader, UpdatePackageRefs } from './update-packages.js';
 import type { ValidationIssue } from './validation.js';
 
 /**
@@ -25,6 +26,12 @@ export interface CompileInput<S> {
   readonly settings: S;
   readonly platform: PlatformSettings;
   readonly rules: readonly AssignedRule[];
+  /**
+   * The current update package of each kind the module declares in `updateKinds` (absent kinds
+   * have none yet). Naming it in the compiled configuration makes a new package a new
+   * configuration version, so the module is applied again once the agent holds it.
+   */
+  readonly updates?: UpdatePackageRefs;
 }
 
 /**
@@ -105,6 +112,17 @@ export interface ManagerModule<S extends TObject = TObject> {
    * An operator's change of one is refused (403) with the reason.
    */
   readonly administratorSettings?: readonly string[];
+  /**
+   * The kinds of update packages (update-packages.ts) this module consumes: an administrator
+   * imports content for them (`bulwark updates import KIND FILE`), agents download it.
+   */
+  readonly updateKinds?: readonly UpdateKindDeclaration[];
+  /**
+   * Reads the entries of a setting that is a list of strings from a file in a format
+   * administrators already have (`bulwark lists import KEY FILE --format F`); the CLI runs it and
+   * stores the entries through the settings API, where `checkSetting` checks them again. Pure.
+   */
+  readonly listImport?: ListImporter;
   /** Schema of one rule of this module, for rules created through the API. */
   readonly ruleSchema?: TSchema;
   /** Rules shipped with the module; each has a string `id` unique within the module. */
@@ -192,6 +210,26 @@ export interface ManagerModule<S extends TObject = TObject> {
    * a rule whose id exists as a custom rule replaces it. Pure.
    */
   importRules?(text: string): RuleFileImport;
+}
+
+export interface ListImportResult {
+  readonly items: readonly string[];
+  /** The first errors, each with its line; `errorCount` counts them all. */
+  readonly errors: readonly { readonly line: number; readonly message: string }[];
+  readonly errorCount: number;
+}
+
+export interface ListImporter {
+  /** Format names for `--format`, the first being the default. */
+  readonly formats: readonly string[];
+  /** Help for the options `read` takes (`--column` say), as [flag, explanation] pairs. */
+  readonly optionHelp: readonly (readonly [string, string])[];
+  /** `options`: `column`, `risk-column`, … as the CLI was given them. */
+  read(
+    format: string,
+    text: string,
+    options: Readonly<Record<string, string>>,
+  ): ListImportResult | { readonly refused: string };
 }
 
 export interface ModuleLogger {
@@ -283,6 +321,11 @@ export interface AgentModuleContext {
    * the module decides whether a state it could not save is worth more than a warning.
    */
   writeStateFile(name: string, content: string): void;
+  /**
+   * The update packages the agent holds, verified (update-packages.ts); absent where the runtime
+   * keeps none (unit tests). A module is applied again whenever one of its packages changes.
+   */
+  readonly updates?: UpdatePackageReader;
 }
 
 export interface AgentModule {
@@ -317,7 +360,27 @@ export interface AgentModule {
   run?(command: string, args: Readonly<Record<string, unknown>>): Promise<unknown>;
 }
 
+/**
+ * A command the host's administrator runs as `bulwark-agent <verb> …`, without the daemon or
+ * the manager (an on-demand scan of a path, say). The agent's CLI offers it without naming the
+ * module.
+ */
+export interface AgentLocalCommand {
+  /** `bulwark-agent <verb>`: lower-case words joined by dashes; must not be one of the agent's own. */
+  readonly verb: string;
+  /** The arguments for `--help`, e.g. `PATH… [--json]`. */
+  readonly usage: string;
+  readonly summary: string;
+  /** Runs it; resolves to the exit code. `dataDir` is the module's data directory on this host. */
+  run(
+    args: readonly string[],
+    io: { readonly out: (text: string) => void; readonly err: (text: string) => void; readonly dataDir: string },
+  ): Promise<number>;
+}
+
 export interface AgentModuleFactory {
   readonly id: string;
   create(context: AgentModuleContext): AgentModule;
+  /** Commands run on the host itself (`bulwark-agent <verb>`); optional. */
+  readonly localCommands?: readonly AgentLocalCommand[];
 }

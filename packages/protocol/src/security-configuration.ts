@@ -1,6 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { contentHash } from './json-hash.js';
 import { severitySchema } from './severity.js';
+import { UpdatePackageRefs } from './update-packages.js';
 
 export const NetworkEngineMode = Type.Union([Type.Literal('inline'), Type.Literal('tap')], {
   description: 'inline: network modules enforce. tap: firewall, IPS and web reputation only detect.',
@@ -47,6 +48,8 @@ export const SecurityConfiguration = Type.Object(
     computerId: Type.String(),
     platform: PlatformSettings,
     modules: Type.Record(Type.String(), ModuleConfiguration),
+    /** The update package each kind should run (update-packages.ts); absent when there is none. */
+    updates: Type.Optional(UpdatePackageRefs),
   },
   { additionalProperties: false },
 );

@@ -1,10 +1,15 @@
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { AgentLocalCommand } from '@bulwark/protocol';
 import { AGENT_VERSION } from '../agent-version.js';
 import { startAgent } from '../daemon/agent-daemon.js';
 import { readAgentStatus } from '../daemon/agent-status.js';
 import { activateAgent, readCaFile } from '../identity/activation.js';
 import { deactivateAgent } from '../identity/deactivation.js';
+import { DEFAULT_DATA_DIR } from '../identity/identity-store.js';
 import { jsonLogger, type LogLevel } from '../log/json-logger.js';
+import { agentModuleFactories } from '../modules/registry.js';
+import { runUpdatesCommand } from './updates-command.js';
 
 /** Exit codes, stable for scripts. */
 export const ExitCode = {
@@ -31,6 +36,8 @@ Usage:
   bulwark-agent status [--data-dir D] [--json]
   bulwark-agent deactivate [--force] [--data-dir D] [--json]
   bulwark-agent run [--data-dir D] [--log-level debug|info|warn|error]
+  bulwark-agent updates [--data-dir D] [--json]
+  bulwark-agent updates rollback KIND [--data-dir D] [--json]
 
   --manager         the manager's agent port, e.g. https://manager.example:4120; for a cluster,
                     several nodes separated by commas: the agent activates with the first that
@@ -61,7 +68,39 @@ const OPTIONS = {
   version: { type: 'boolean' },
 } as const;
 
+/** A module's command run on the host (`bulwark-agent scan PATH`), found by its verb. */
+function localCommand(verb: string | undefined): { command: AgentLocalCommand; module: string } | undefined {
+  // The agent's own commands come first: a module cannot take their verbs.
+  if (verb === undefined || ['activate', 'status', 'deactivate', 'run', 'updates', 'help'].includes(verb))
+    return undefined;
+  for (const factory of agentModuleFactories)
+    for (const command of factory.localCommands ?? [])
+      if (command.verb === verb) return { command, module: factory.id };
+  return undefined;
+}
+
+function localCommandsHelp(): string {
+  const lines = agentModuleFactories.flatMap((f) =>
+    (f.localCommands ?? []).map((c) => `  bulwark-agent ${c.verb} ${c.usage}\n      ${c.summary} (module ${f.id})`),
+  );
+  return lines.length === 0
+    ? ''
+    : `\nCommands of the modules (run on this host, no daemon needed):\n${lines.join('\n')}\n`;
+}
+
 export async function runAgentCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const local = localCommand(argv[0]);
+  if (local !== undefined) {
+    // --data-dir D may come first among the command's own arguments.
+    const rest = [...argv.slice(1)];
+    let base = io.env.BULWARK_AGENT_DATA_DIR ?? DEFAULT_DATA_DIR;
+    const at = rest.indexOf('--data-dir');
+    if (at >= 0 && rest[at + 1] !== undefined) {
+      base = rest[at + 1]!;
+      rest.splice(at, 2);
+    }
+    return local.command.run(rest, { out: io.out, err: io.err, dataDir: join(base, 'modules', local.module) });
+  }
   let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; args: string[] }>>;
   try {
     parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
@@ -76,10 +115,10 @@ export async function runAgentCli(argv: readonly string[], io: CliIo): Promise<n
   }
   const command = positionals[0];
   if (values.help || command === undefined || command === 'help') {
-    io.out(HELP);
+    io.out(HELP + localCommandsHelp());
     return command === undefined && !values.help ? ExitCode.usage : ExitCode.ok;
   }
-  if (positionals.length > 1) {
+  if (positionals.length > 1 && command !== 'updates') {
     io.err(`bulwark-agent: unexpected argument "${positionals[1]}"\n`);
     return ExitCode.usage;
   }
@@ -180,8 +219,14 @@ export async function runAgentCli(argv: readonly string[], io: CliIo): Promise<n
       await started.agent.stop();
       return ExitCode.ok;
     }
+    case 'updates': {
+      const outcome = runUpdatesCommand(positionals.slice(1), dataDir);
+      if (!outcome.ok) return fail(outcome.usage ? ExitCode.usage : ExitCode.failure, outcome.text);
+      print(outcome.json, outcome.text);
+      return ExitCode.ok;
+    }
     default:
-      return fail(ExitCode.usage, `unknown command "${command}"; commands: activate, status, deactivate, run`);
+      return fail(ExitCode.usage, `unknown command "${command}"; commands: activate, status, deactivate, run, updates`);
   }
 }
 

@@ -19,6 +19,8 @@ import { type KernelHook, ModuleRuntime } from '../modules/module-runtime.js';
 import { agentModuleFactories } from '../modules/registry.js';
 import { type EmitCheckpoints, type EmitOutcome, EventSpool, type SpoolCounters } from '../spool/event-spool.js';
 import { EventUploader } from '../spool/event-uploader.js';
+import { UpdateStore } from '../updates/update-store.js';
+import { UpdateSync } from '../updates/update-sync.js';
 import { CommandRunner } from './command-runner.js';
 import { ConfigurationApplier } from './configuration-applier.js';
 import { InventorySender } from './inventory-sender.js';
@@ -105,6 +107,7 @@ class AgentDaemon implements RunningAgent {
   readonly #snapshots: SnapshotSync;
   readonly #configuration: ConfigurationApplier;
   readonly #inventory: InventorySender;
+  readonly #updates: UpdateSync;
   readonly #heartbeatDelay = new WakeableDelay();
   readonly #controller = new AbortController();
   readonly #startedAt = new Date().toISOString();
@@ -167,6 +170,14 @@ class AgentDaemon implements RunningAgent {
       ...(options.uploaderIdleMs ? { idleMs: options.uploaderIdleMs } : {}),
     });
     // Read once: a change made on the host takes effect when the agent restarts, as in OSSEC.
+    const updateStore = new UpdateStore(dataDir);
+    this.#updates = new UpdateSync({
+      store: updateStore,
+      channel: this.#channel,
+      caPem: identity.caPem,
+      log: this.#log,
+      signal: this.#controller.signal,
+    });
     const localOptions = readLocalOptions(resolveLocalOptionsPath(options.localOptionsPath));
     if (localOptions.problem) this.#log.warn('local options', { problem: localOptions.problem });
     this.runtime = new ModuleRuntime({
@@ -175,6 +186,7 @@ class AgentDaemon implements RunningAgent {
       localOptions,
       managerUrl: identity.managerUrl,
       log: this.#log,
+      updates: updateStore,
       emit: (event) => void this.emit(event),
       sourceSpool: (module) => ({
         checkpoints: () => this.spool.checkpoints(module),
@@ -197,6 +209,7 @@ class AgentDaemon implements RunningAgent {
         this.#intervalSeconds = seconds;
       },
       onFailure,
+      updates: this.#updates,
     });
     this.#snapshots = new SnapshotSync({ ...link, modules: () => this.runtime.modules() });
     this.#commands = new CommandRunner({
@@ -289,6 +302,7 @@ class AgentDaemon implements RunningAgent {
       heartbeatIntervalSeconds: this.#intervalSeconds,
       kernelHooks: this.#stopped ? this.#hooksAfterStop : this.runtime.kernelHooks(),
       modules: this.runtime.status(),
+      updates: this.#updates.reports(),
       spool: {
         pendingEvents: counters.pendingEvents,
         droppedEvents: counters.droppedEvents,
@@ -390,6 +404,7 @@ class AgentDaemon implements RunningAgent {
     const spoolProblem = this.spool.writeProblem;
     const configurationError = this.#configuration.error;
     const inventoryDigest = this.#inventory.digest;
+    const updates = this.#updates.reports();
     const body = {
       appliedConfigurationVersion: this.#configuration.version,
       ...(configurationError ? { configurationError: configurationError.slice(0, 4096) } : {}),
@@ -402,6 +417,7 @@ class AgentDaemon implements RunningAgent {
       },
       agentVersion: AGENT_VERSION,
       acceptsCommands: true,
+      ...(updates.length > 0 ? { updates } : {}),
     };
     const result = await this.#channel.call('POST', AgentRoutes.heartbeat.path, body, HeartbeatResponse, {
       retries: 2,
@@ -426,6 +442,9 @@ class AgentDaemon implements RunningAgent {
     let outcome: 'ok' | 'applied' = 'ok';
     if (answer.configurationVersion !== this.#configuration.version) {
       outcome = (await this.#configuration.fetchAndApply(answer.configurationVersion)) ? 'applied' : 'ok';
+    } else if (await this.#configuration.refreshUpdates()) {
+      // A package taken (or rolled back on the host) since the last heartbeat: report it now.
+      outcome = 'applied';
     }
     this.#snapshots.sync();
     this.#writeStatus();

@@ -4,6 +4,7 @@ import type { ManagerChannel } from '../channel/manager-channel.js';
 import type { AgentLogger } from '../log/json-logger.js';
 import type { ModuleRuntime } from '../modules/module-runtime.js';
 import type { EventSpool } from '../spool/event-spool.js';
+import type { UpdateSync } from '../updates/update-sync.js';
 import { checkConfiguration, loadAppliedConfiguration, saveAppliedConfiguration } from './configuration-store.js';
 
 export interface ConfigurationApplierOptions {
@@ -20,6 +21,8 @@ export interface ConfigurationApplierOptions {
   readonly onHeartbeatInterval: (seconds: number) => void;
   /** A download failed; `reason` says why. */
   readonly onFailure: (what: string, reason: string) => void;
+  /** Brings the update packages to what each configuration names, before the modules apply it. */
+  readonly updates?: Pick<UpdateSync, 'sync' | 'fingerprint'>;
 }
 
 /**
@@ -31,6 +34,8 @@ export class ConfigurationApplier {
   readonly #options: ConfigurationApplierOptions;
   #applied: SecurityConfiguration | null = null;
   #error: string | null = null;
+  /** The update packages in use when the modules last applied (UpdateSync.fingerprint). */
+  #packages = '';
 
   constructor(options: ConfigurationApplierOptions) {
     this.#options = options;
@@ -78,14 +83,34 @@ export class ConfigurationApplier {
     return true;
   }
 
+  /**
+   * Takes update packages the last attempt could not have (a download cut short) and notices a
+   * rollback made on the host: when a package in use changed, the modules apply the same
+   * configuration again, which makes them load it.
+   */
+  async refreshUpdates(): Promise<boolean> {
+    const { updates, runtime, log } = this.#options;
+    if (updates === undefined || this.#applied === null) return false;
+    await updates.sync(this.#applied.updates ?? {});
+    const packages = updates.fingerprint();
+    if (packages === this.#packages) return false;
+    log.info('update packages changed: applying the configuration again', { version: this.#applied.version });
+    await runtime.apply(this.#applied);
+    this.#packages = packages;
+    return true;
+  }
+
   async #apply(configuration: SecurityConfiguration, persist: boolean): Promise<void> {
-    const { spool, runtime, dataDir, log } = this.#options;
+    const { spool, runtime, dataDir, log, updates } = this.#options;
+    // A package that cannot be had now leaves the one in use; the next heartbeat tries again.
+    if (persist && updates !== undefined) await updates.sync(configuration.updates ?? {});
     spool.setLimits({
       maxEvents: configuration.platform.eventSpoolMaxEvents,
       minimumSeverity: configuration.platform.minimumEventSeverity,
     });
     this.#options.onHeartbeatInterval(configuration.platform.heartbeatIntervalSeconds);
     await runtime.apply(configuration);
+    this.#packages = updates?.fingerprint() ?? '';
     if (persist) saveAppliedConfiguration(dataDir, configuration);
     const changed = this.#applied?.version !== configuration.version;
     this.#applied = configuration;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '@bulwark/host-files';
-import type { ModuleStatus } from '@bulwark/protocol';
+import type { ModuleStatus, UpdateReport } from '@bulwark/protocol';
 
 /** What the daemon tells `bulwark-agent status` about itself; rewritten atomically after each heartbeat. */
 export interface DaemonStatus {
@@ -19,6 +19,8 @@ export interface DaemonStatus {
   /** Kernel hooks of ours enforcing on the host (after a plain stop they stay, and are listed). */
   readonly kernelHooks?: readonly { readonly module: string; readonly hook: string }[];
   readonly modules: readonly ModuleStatus[];
+  /** Update packages in use, per kind (update-sync.ts). */
+  readonly updates?: readonly UpdateReport[];
   readonly spool: {
     readonly pendingEvents: number;
     readonly droppedEvents: number;

@@ -10,6 +10,7 @@ import type {
   NewEvent,
   SecurityConfiguration,
   SourceSpool,
+  UpdatePackageReader,
 } from '@bulwark/protocol';
 import { PlatformEventTypes } from '@bulwark/protocol';
 import type { AgentLogger } from '../log/json-logger.js';
@@ -27,6 +28,8 @@ export interface ModuleRuntimeOptions {
   readonly localOptions?: LocalOptions;
   /** The manager this agent reports to, handed to every module (a firewall keeps it reachable). */
   readonly managerUrl?: string;
+  /** The verified update packages, handed to every module. */
+  readonly updates?: UpdatePackageReader;
   /** How long one module may take to apply or stop before it is reported as failing. */
   readonly operationTimeoutMs?: number;
 }
@@ -182,6 +185,7 @@ export class ModuleRuntime {
         }
       },
       writeStateFile: moduleStateFileWriter(dataDir),
+      ...(this.#options.updates ? { updates: this.#options.updates } : {}),
     };
     try {
       mkdirSync(dataDir, { recursive: true, mode: 0o700 });

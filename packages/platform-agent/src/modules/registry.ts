@@ -1,3 +1,4 @@
+import { agentModule as antimalware } from '@bulwark/module-antimalware/agent';
 import { agentModule as appcontrol } from '@bulwark/module-appcontrol/agent';
 import { agentModule as devicecontrol } from '@bulwark/module-devicecontrol/agent';
 import { agentModule as firewall } from '@bulwark/module-firewall/agent';
@@ -5,6 +6,7 @@ import { agentModule as integrity } from '@bulwark/module-integrity/agent';
 import { agentModule as inventory } from '@bulwark/module-inventory/agent';
 import { agentModule as ips } from '@bulwark/module-ips/agent';
 import { agentModule as loginspect } from '@bulwark/module-loginspect/agent';
+import { agentModule as webrep } from '@bulwark/module-webrep/agent';
 import type { AgentModuleFactory } from '@bulwark/protocol';
 
 /**
@@ -19,4 +21,6 @@ export const agentModuleFactories: readonly AgentModuleFactory[] = [
   ips,
   devicecontrol,
   appcontrol,
+  webrep,
+  antimalware,
 ];

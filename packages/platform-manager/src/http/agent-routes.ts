@@ -17,6 +17,9 @@ import {
   SnapshotOfferAnswer,
   SnapshotPage,
   SnapshotPageAck,
+  UPDATE_KIND_PATTERN,
+  UpdateChunk,
+  UpdateChunkQuery,
   WakeQuery,
   WakeResponse,
 } from '@bulwark/protocol';
@@ -45,6 +48,11 @@ const MAX_EVENT_UPLOADS_PER_COMPUTER = 2;
 
 const CommandParams = Type.Object(
   { id: Type.String({ minLength: 1, maxLength: 64 }) },
+  { additionalProperties: false },
+);
+
+const UpdateParams = Type.Object(
+  { kind: Type.String({ pattern: UPDATE_KIND_PATTERN }), version: Type.Integer({ minimum: 1 }) },
   { additionalProperties: false },
 );
 
@@ -106,8 +114,27 @@ export async function agentRoutes(scope: FastifyInstance, options: AgentServerOp
     async (request, reply) => {
       const computerId = request.computerId!;
       wakeHub.served(computerId);
-      return sendResult(reply, await services.computers.heartbeat(computerId, request.body));
+      const answer = await services.computers.heartbeat(computerId, request.body);
+      if (answer.ok && request.body.updates !== undefined)
+        await services.updatePackages.recordReports(computerId, request.body.updates);
+      return sendResult(reply, answer);
     },
+  );
+
+  app.get(
+    AgentRoutes.updateChunk.path,
+    {
+      schema: {
+        params: UpdateParams,
+        querystring: UpdateChunkQuery,
+        response: { 200: UpdateChunk, ...problemResponses },
+      },
+    },
+    async (request, reply) =>
+      sendResult(
+        reply,
+        await services.updatePackages.chunk(request.params.kind, request.params.version, request.query.offset ?? 0),
+      ),
   );
 
   app.get(

@@ -25,6 +25,7 @@ import { ruleSilencingRoutes } from './routes/rule-silencing.js';
 import { ruleRoutes } from './routes/rules.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { settingRoutes } from './routes/settings.js';
+import { updatePackageRoutes } from './routes/update-packages.js';
 import { installSchemaValidation } from './schema-validation.js';
 import { installSecurityHeaders } from './security-headers.js';
 import type { Services } from './service-types.js';
@@ -131,6 +132,7 @@ export async function buildConsoleServer(options: ConsoleServerOptions): Promise
     metricsRoutes,
     forwardingRoutes,
     dashboardRoutes,
+    updatePackageRoutes,
   ]) {
     await app.register(async (scope) => routes(scope, context));
   }

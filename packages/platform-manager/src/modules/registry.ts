@@ -1,3 +1,4 @@
+import { managerModule as antimalware } from '@bulwark/module-antimalware/manager';
 import { managerModule as appcontrol } from '@bulwark/module-appcontrol/manager';
 import { managerModule as devicecontrol } from '@bulwark/module-devicecontrol/manager';
 import { managerModule as firewall } from '@bulwark/module-firewall/manager';
@@ -5,6 +6,7 @@ import { managerModule as integrity } from '@bulwark/module-integrity/manager';
 import { managerModule as inventory } from '@bulwark/module-inventory/manager';
 import { managerModule as ips } from '@bulwark/module-ips/manager';
 import { managerModule as loginspect } from '@bulwark/module-loginspect/manager';
+import { managerModule as webrep } from '@bulwark/module-webrep/manager';
 import type { ManagerModule } from '@bulwark/protocol';
 
 /**
@@ -20,4 +22,6 @@ export const managerModules: readonly ManagerModule<any>[] = [
   ips,
   devicecontrol,
   appcontrol,
+  webrep,
+  antimalware,
 ];

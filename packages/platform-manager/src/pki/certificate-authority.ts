@@ -11,6 +11,7 @@ import {
 } from './agent-certificate.js';
 import type { CaMaterial, ClusterCaResult } from './cluster-ca.js';
 import { issueServerCertificate, type ServerCertificate, serverCertificateNeedsRenewal } from './server-certificate.js';
+import { loadOrCreateUpdateSigner, type ManagerUpdateSigner } from './update-signer.js';
 import {
   generateKeyPair,
   privateKeyFromPem,
@@ -38,6 +39,8 @@ export interface ManagerPki {
   /** Checks a CSR (decodable, supported key, valid self-signature) without signing it. */
   checkAgentCsr(csrPem: string): Promise<{ readonly ok: true } | { readonly ok: false; readonly reason: string }>;
   signAgentCsr(csrPem: string, computerId: string): Promise<AgentCertificateResult>;
+  /** Signs update packages (update-signer.ts). */
+  readonly updateSigner: ManagerUpdateSigner;
 }
 
 export interface PkiOptions {
@@ -104,6 +107,7 @@ export async function loadOrCreatePki(dir: string, options: PkiOptions = {}): Pr
     writeFileAtomic(join(dir, FILES.serverCert), server.certPem, 0o644);
   }
 
+  const updateSigner = await loadOrCreateUpdateSigner(dir, caKey);
   const fixedCaPem = caCertPem;
   return {
     caCertPem: fixedCaPem,
@@ -111,6 +115,7 @@ export async function loadOrCreatePki(dir: string, options: PkiOptions = {}): Pr
     serverCertPem: server.certPem,
     serverKeyPem: server.keyPem,
     serverNames: names,
+    updateSigner,
     checkAgentCsr: async (csrPem) => {
       const inspected = await inspectAgentCsr(csrPem);
       return inspected.ok ? { ok: true } : inspected;

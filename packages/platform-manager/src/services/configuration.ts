@@ -3,6 +3,7 @@ import {
   type PlatformSettings,
   type SecurityConfiguration,
   securityConfiguration,
+  type UpdatePackageRefs,
 } from '@bulwark/protocol';
 import { Value } from '@sinclair/typebox/value';
 import { PostgresAdapter, sql } from 'kysely';
@@ -15,6 +16,7 @@ import { type Catalogue, loadCatalogue } from './rules-catalogue.js';
 import { assignedRulesByModule, loadRuleData, type RuleData, resolveEffectiveRules } from './rules-effective.js';
 import { PLATFORM_MODULE_ID, type SettingDefinition } from './setting-catalog.js';
 import { resolveSettings, type SettingLayer, settingsByModule } from './settings-resolver.js';
+import { loadCurrentUpdates } from './update-packages.js';
 
 /** Which computers a change may touch. */
 export type Affected = { readonly computerIds?: readonly string[]; readonly policyIds?: readonly string[] } | 'all';
@@ -70,20 +72,40 @@ export function compileFor(
   computerId: string,
   layers: readonly SettingLayer[],
   rules: ReadonlyMap<string, readonly AssignedRule[]> = new Map(),
+  updates: UpdatePackageRefs = {},
 ): SecurityConfiguration {
   const { catalog } = ctx;
   const effective = resolveSettings(catalog.definitions, layers, storedValueFits);
   const grouped = settingsByModule(catalog.definitions, effective);
   const platform = (grouped[PLATFORM_MODULE_ID] ?? {}) as PlatformSettings;
   const modules: SecurityConfiguration['modules'] = {};
+  const named: Record<string, UpdatePackageRefs[string]> = {};
   for (const module of ctx.modules) {
     const settings = grouped[module.id] ?? {};
+    const own: Record<string, UpdatePackageRefs[string]> = {};
+    for (const { kind } of module.updateKinds ?? []) {
+      const ref = updates[kind];
+      if (ref !== undefined) own[kind] = named[kind] = ref;
+    }
     modules[module.id] = {
       enabled: settings.enabled !== false,
-      configuration: module.compile({ computerId, settings, platform, rules: rules.get(module.id) ?? [] }) ?? null,
+      configuration:
+        module.compile({
+          computerId,
+          settings,
+          platform,
+          rules: rules.get(module.id) ?? [],
+          ...(module.updateKinds === undefined ? {} : { updates: own }),
+        }) ?? null,
     };
   }
-  return securityConfiguration({ computerId, platform, modules });
+  // Only when there is one: configurations without packages keep the shape (and hash) they had.
+  return securityConfiguration({
+    computerId,
+    platform,
+    modules,
+    ...(Object.keys(named).length > 0 ? { updates: named } : {}),
+  });
 }
 
 export function configurationService(ctx: ServiceContext) {
@@ -100,7 +122,8 @@ export function configurationService(ctx: ServiceContext) {
     });
     const catalogue = await loadCatalogue(db, ctx.modules);
     const ruleData = await loadRuleData(db, [computerId]);
-    return ok(compileFor(ctx, computerId, layers, rulesFor(layers, ruleData, catalogue)));
+    const updates = await loadCurrentUpdates(db);
+    return ok(compileFor(ctx, computerId, layers, rulesFor(layers, ruleData, catalogue), updates));
   }
 
   /**
@@ -136,6 +159,7 @@ export function configurationService(ctx: ServiceContext) {
       db,
       computers.map((c) => c.id),
     );
+    const updates = await loadCurrentUpdates(db);
     const changed: string[] = [];
     for (const computer of computers) {
       const layers = layersFor(policies, policyOverrides, computer.policy_id, {
@@ -143,7 +167,7 @@ export function configurationService(ctx: ServiceContext) {
         name: computer.name,
         overrides: computerOverrides.get(computer.id) ?? new Map(),
       });
-      const configuration = compileFor(ctx, computer.id, layers, rulesFor(layers, ruleData, catalogue));
+      const configuration = compileFor(ctx, computer.id, layers, rulesFor(layers, ruleData, catalogue), updates);
       if (await storeVersion(db, computer, configuration)) changed.push(computer.id);
     }
     return changed;

@@ -1,6 +1,7 @@
 import type { ManagerModule } from '@bulwark/protocol';
 import type { Kysely } from 'kysely';
 import { destinationsService } from '../forwarding/destinations.js';
+import type { ManagerUpdateSigner } from '../pki/update-signer.js';
 import type { Database } from '../storage/schema.js';
 import { activationTokensService } from './activation-tokens.js';
 import { alertsService } from './alerts.js';
@@ -22,6 +23,7 @@ import { rulesService } from './rules.js';
 import { sessionsService } from './sessions.js';
 import { buildSettingCatalog } from './setting-catalog.js';
 import { settingsService } from './settings.js';
+import { updatePackagesService } from './update-packages.js';
 import { usersService } from './users.js';
 
 export interface ServicesOptions {
@@ -33,6 +35,8 @@ export interface ServicesOptions {
   readonly sessionTtlMs?: number;
   /** The CA's SHA-256 fingerprint, embedded in activation tokens so that agents pin the CA. */
   readonly caFingerprint?: string;
+  /** Signs imported update packages; without it, imports and downloads are refused. */
+  readonly updateSigner?: ManagerUpdateSigner;
 }
 
 /** The manager's domain, over one database. Cheap to create; holds no state besides the database. */
@@ -76,6 +80,7 @@ export function createServices(options: ServicesOptions) {
     audit: auditService(ctx),
     forwarding: destinationsService(ctx.db, ctx.now),
     dashboard: dashboardService(ctx),
+    updatePackages: updatePackagesService(ctx, configuration, options.updateSigner),
   };
 }
 
@@ -109,5 +114,6 @@ export type { NewSession, SessionAuthentication } from './sessions.js';
 export type { ModuleInfo, SettingDefinition } from './setting-catalog.js';
 export type { SettingTarget } from './settings.js';
 export type { EffectiveSetting, SettingSource } from './settings-resolver.js';
+export type { ComputerUpdateState, UpdateKindSummary, UpdatePackageVersion } from './update-packages.js';
 export type { User } from './users.js';
 export { INITIAL_ADMIN_USERNAME } from './users.js';

@@ -6,6 +6,7 @@ import { computerCommandsMigration } from './computer-commands-migration.js';
 import { hardeningMigration } from './hardening-migration.js';
 import { rulesMigration } from './rules-migration.js';
 import type { Database } from './schema.js';
+import { updatePackagesMigration } from './update-packages-migration.js';
 
 /**
  * Migrations live in code (no folder scan) so they ship with the package and run identically on
@@ -202,6 +203,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0005_certificate_renewal': certificateRenewalMigration,
   '0006_hardening': hardeningMigration,
   '0007_cluster_ca': clusterCaMigration,
+  '0008_update_packages': updatePackagesMigration,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => ({ ...migrations }) };

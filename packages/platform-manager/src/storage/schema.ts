@@ -7,6 +7,7 @@ import type { Generated, Insertable, Selectable } from 'kysely';
 import type { ClusterCaTables } from './cluster-ca-migration.js';
 import type { ComputerCommandsTables } from './computer-commands-migration.js';
 import type { RulesTables } from './rules-schema.js';
+import type { UpdatePackagesTables } from './update-packages-migration.js';
 
 export interface UsersTable {
   id: string;
@@ -152,7 +153,7 @@ export interface AuditLogTable {
   after_json: string | null;
 }
 
-export interface Database extends RulesTables, ComputerCommandsTables, ClusterCaTables {
+export interface Database extends RulesTables, ComputerCommandsTables, ClusterCaTables, UpdatePackagesTables {
   users: UsersTable;
   api_keys: ApiKeysTable;
   sessions: SessionsTable;

@@ -67,6 +67,8 @@ export interface TrafficRuntimeOptions<Finding> {
    * namespace, so run the process there (as the tests do); this only places the rules.
    */
   readonly netns?: string;
+  /** Inspect this host's outbound connections to the inspectors' ports (traffic-steering.ts `outbound`). */
+  readonly outbound?: boolean;
   /** Names the kernel rules ([a-z0-9_]{1,12}, default `q<queue>`). */
   readonly name?: string;
   readonly marks?: FlowMarks;
@@ -216,6 +218,7 @@ export async function startTrafficEngine<Finding>(
     ports: list.flatMap((i) => i.ports),
     marks,
     ...(options.netns ? { netns: options.netns } : {}),
+    ...(options.outbound ? { outbound: true } : {}),
   });
   let plan = planFor(inspectors);
   const installed = await installTrafficSteering(plan);

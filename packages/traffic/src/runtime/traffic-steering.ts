@@ -38,6 +38,13 @@ export interface SteeringPlan {
   readonly ports: readonly PortSelection[];
   readonly marks: FlowMarks;
   readonly netns?: string;
+  /**
+   * The ports are those of servers elsewhere that this host's clients connect to (web
+   * reputation): destination ports on output (client → server) and source ports on input
+   * (replies) go to the queue, and a blocked flow is reset towards the local client on output.
+   * Default false: the ports are this host's own servers.
+   */
+  readonly outbound?: boolean;
 }
 
 export type SteeringOutcome = { readonly ok: true } | { readonly ok: false; readonly reason: string };
@@ -113,7 +120,7 @@ export function iptablesRules(p: SteeringPlan): string {
   lines.push(`-A ${chainOut(p)} -m mark --mark ${hex(respond)}/${hex(respond)} -j RETURN`);
   for (const chain of [chainIn(p), chainOut(p)]) {
     lines.push(`-A ${chain} -m connmark --mark ${hex(p.marks.handBack)}/${hex(p.marks.handBack)} -j RETURN`);
-    if (chain === chainIn(p))
+    if (chain === (p.outbound ? chainOut(p) : chainIn(p)))
       lines.push(
         `-A ${chain} -p tcp -m connmark --mark ${hex(p.marks.block)}/${hex(p.marks.block)} -j REJECT --reject-with tcp-reset`,
       );
@@ -127,8 +134,8 @@ export function iptablesRules(p: SteeringPlan): string {
     for (const g of groups) {
       const match = (dir: 'd' | 's') =>
         g.length === 0 ? '' : g.length === 1 ? `--${dir}port ${g[0]} ` : `-m multiport --${dir}ports ${g.join(',')} `;
-      lines.push(`-A ${chainIn(p)} -p ${protocol} ${match('d')}${queueTarget(p)}`);
-      lines.push(`-A ${chainOut(p)} -p ${protocol} ${match('s')}${queueTarget(p)}`);
+      lines.push(`-A ${chainIn(p)} -p ${protocol} ${match(p.outbound ? 's' : 'd')}${queueTarget(p)}`);
+      lines.push(`-A ${chainOut(p)} -p ${protocol} ${match(p.outbound ? 'd' : 's')}${queueTarget(p)}`);
     }
   }
   lines.push(`-I INPUT 1 -j ${chainIn(p)}`, `-I OUTPUT 1 -j ${chainOut(p)}`, 'COMMIT', '');
@@ -152,6 +159,8 @@ export function nftRuleset(p: SteeringPlan): string {
     '  }',
     '  chain output {',
     '    type filter hook output priority filter + 10;',
+    // Outbound: the client is local; its blocked packet is answered with a reset it receives at once.
+    ...(p.outbound ? [`    ${markIs(block)} ${keep(block)} meta l4proto tcp reject with tcp reset`] : []),
     `    ${markIs(block)} ${keep(block)} drop`,
     `    ${markIs(handBack)} ${keep(handBack)}`,
     '  }',

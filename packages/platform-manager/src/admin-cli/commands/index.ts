@@ -8,12 +8,14 @@ import { computerManageCommands } from './computers-manage.js';
 import { snapshotCommands } from './computers-snapshots.js';
 import { eventCommands } from './events.js';
 import { forwardingCommands } from './forwarding.js';
+import { listCommands } from './lists.js';
 import { policyCommands } from './policies.js';
 import { recommendationCommands } from './recommendations.js';
 import { ruleChangeCommands } from './rule-changes.js';
 import { ruleCommands } from './rules.js';
 import { settingCommands } from './settings.js';
 import { tokenCommands } from './tokens.js';
+import { updateCommands } from './updates.js';
 
 /**
  * Every command, in the order `bulwark --help` lists them. The modules' own verbs (`computers
@@ -27,12 +29,14 @@ export const COMMANDS: readonly Command[] = [
   ...recommendationCommands,
   ...policyCommands,
   ...settingCommands,
+  ...listCommands(managerModules),
   ...ruleCommands,
   ...ruleChangeCommands,
   ...tokenCommands,
   ...eventCommands,
   ...alertCommands,
   ...forwardingCommands,
+  ...updateCommands,
   ...accessCommands,
 ];
 

@@ -1,0 +1,33 @@
+export {
+  type CsvMapping,
+  csvFields,
+  type ImportError,
+  type ImportedEntry,
+  type ImportResult,
+  importList,
+  LIST_FORMATS,
+  type ListFormat,
+  MAX_IMPORT_ERRORS,
+  parseReputationFeed,
+} from './list-importers.js';
+export { StringTable } from './string-table.js';
+export { TargetIndex, type TargetMatch } from './target-index.js';
+export { addressBytes, describeTarget, normaliseHost, parseTarget, type TargetPattern } from './target-pattern.js';
+export {
+  type CompiledReputation,
+  compileReputation,
+  type Rating,
+  type RefusedEntry,
+  type Verdict,
+  type VerdictSource,
+  WebReputation,
+  type WebTarget,
+} from './web-reputation.js';
+export {
+  MAX_LIST_ENTRIES,
+  SECURITY_LEVEL_THRESHOLDS,
+  type SecurityLevel,
+  WebrepConfiguration,
+  WebrepListEntries,
+} from './webrep-configuration.js';
+export { blockPage, type WebrepFinding, type WebrepFlowState, webrepInspector } from './webrep-inspector.js';

@@ -1,0 +1,2 @@
+export { managerModule } from './webrep-definition.js';
+export { WebrepSettings } from './webrep-settings.js';
