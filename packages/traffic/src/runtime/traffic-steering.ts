@@ -120,12 +120,15 @@ export function iptablesRules(p: SteeringPlan): string {
   lines.push(`-A ${chainOut(p)} -m mark --mark ${hex(respond)}/${hex(respond)} -j RETURN`);
   for (const chain of [chainIn(p), chainOut(p)]) {
     lines.push(`-A ${chain} -m connmark --mark ${hex(p.marks.handBack)}/${hex(p.marks.handBack)} -j RETURN`);
-    if (chain === (p.outbound ? chainOut(p) : chainIn(p)))
+    const rejects = chain === (p.outbound ? chainOut(p) : chainIn(p));
+    // The reset the kernel sends for a blocked flow carries the flow's conntrack: let it out.
+    // Outbound, that reset is made on output and passes output again on its way to the local
+    // client, so the rejecting chain lets resets through too.
+    if (!rejects || p.outbound) lines.push(`-A ${chain} -p tcp --tcp-flags RST RST -j RETURN`);
+    if (rejects)
       lines.push(
         `-A ${chain} -p tcp -m connmark --mark ${hex(p.marks.block)}/${hex(p.marks.block)} -j REJECT --reject-with tcp-reset`,
       );
-    // The reset the kernel sends for a blocked flow carries the flow's conntrack: let it out.
-    else lines.push(`-A ${chain} -p tcp --tcp-flags RST RST -j RETURN`);
     lines.push(`-A ${chain} -m connmark --mark ${hex(p.marks.block)}/${hex(p.marks.block)} -j DROP`);
   }
   for (const [protocol, ports] of mergePorts(p.ports)) {

@@ -1,0 +1,210 @@
+// Web reputation with real traffic: a client namespace (where the agent module runs, as on a
+// protected server making outbound connections) fetches from an HTTP server and an openssl
+// s_server in a server namespace, by names curl resolves to it. Blocked hosts are reset (HTTP and
+// HTTPS), allowed ones pass, subdomain wildcards and URL prefixes behave as documented, detect
+// mode reports without blocking, and reputation data decides by risk and category.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { WebrepConfiguration } from '../../modules/webrep/engine/index.js';
+import {
+  createLab,
+  curl,
+  type Lab,
+  type LineProcess,
+  spawnInNamespace,
+  startHttpServer,
+  trafficSkipReason,
+} from '../traffic/traffic-lab.js';
+
+const skip = trafficSkipReason(['curl', 'openssl']);
+if (skip) console.log(`# skipping web reputation traffic tests: ${skip}`);
+
+const QUEUE = 141;
+// openssl s_server serves one connection at a time, and a connection whose ClientHello was cut
+// stays open on its side: each HTTPS fetch gets a server of its own, all with the same names.
+const TLS_PORTS = Array.from({ length: 12 }, (_, i) => 4431 + i);
+const NAME = 'wrpsys';
+
+const base: WebrepConfiguration = {
+  detectOnly: false,
+  securityLevel: 'medium',
+  blockUnrated: false,
+  blockedCategories: [],
+  allow: ['files.test/dl/public/'],
+  block: ['*.bad.test', 'files.test/dl/', '10.231.0.1/32'],
+  reputation: null,
+  httpPorts: [80],
+  tlsPorts: TLS_PORTS,
+  blockPage: true,
+};
+
+describe('web reputation (NFQUEUE on output, namespaces, curl and openssl s_server)', { skip }, () => {
+  let lab: Lab;
+  let http: LineProcess;
+  let tls: LineProcess;
+  let nextTls = 0;
+  let worker: LineProcess | undefined;
+  let dir: string;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'bw-webrep-test-'));
+    lab = createLab('wrp');
+    http = await startHttpServer(lab, 80);
+    const made = spawnSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=good.test',
+        '-addext',
+        'subjectAltName=DNS:good.test,DNS:www.bad.test,DNS:bad.test,DNS:other.test',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { encoding: 'utf8' },
+    );
+    assert.equal(made.status, 0, made.stderr);
+    const servers = TLS_PORTS.map(
+      (port) =>
+        `openssl s_server -quiet -accept ${lab.serverAddress}:${port} -cert ${join(dir, 'cert.pem')} -key ${join(dir, 'key.pem')} -www &`,
+    ).join('\n');
+    tls = spawnInNamespace(lab.server, ['sh', '-c', `${servers}\necho '{"listening":true}'; wait`]);
+    await tls.waitFor((l) => 'listening' in l);
+    // s_server needs a moment to bind after the shell printed: wait until a handshake works.
+    const deadline = Date.now() + 10_000;
+    while (https('good.test', TLS_PORTS[0]).code !== 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
+    nextTls = 1;
+  });
+
+  after(async () => {
+    await worker?.stop();
+    await tls?.stop();
+    await http?.stop();
+    lab?.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const resolve = (name: string, port: number) => ['--resolve', `${name}:${port}:${lab.serverAddress}`];
+  const get = (name: string, path = '/') =>
+    curl(lab, [...resolve(name, 80), '-o', '/dev/null', '-w', '%{http_code}', `http://${name}${path}`], 10_000);
+  function https(name: string, port = TLS_PORTS[nextTls++]!) {
+    return curl(
+      lab,
+      ['-k', ...resolve(name, port), '-o', '/dev/null', '-w', '%{http_code}', `https://${name}:${port}/`],
+      10_000,
+    );
+  }
+
+  async function start(configuration: WebrepConfiguration, env: Record<string, string> = {}) {
+    await worker?.stop();
+    worker = spawnInNamespace(lab.client, [process.execPath, '--import', 'tsx', 'test/webrep/webrep-worker.ts'], {
+      BW_QUEUE: String(QUEUE),
+      BW_NAME: NAME,
+      ...env,
+    });
+    await worker.waitFor((l) => 'ready' in l, 30_000);
+    worker.send({ apply: configuration });
+    const applied = await worker.waitFor((l) => 'applied' in l, 30_000);
+    const status = applied.status as { state: string; reason?: string };
+    assert.equal(status.state, 'on', `module status: ${JSON.stringify(status)}`);
+    return worker;
+  }
+
+  const events = (w: LineProcess) =>
+    w.lines.filter(
+      (l): l is { event: { action: string; ruleId: string; details: Record<string, unknown> } } =>
+        typeof l === 'object' && l !== null && 'event' in l,
+    );
+  async function eventFor(w: LineProcess, what: (d: Record<string, unknown>) => boolean) {
+    const line = await w.waitFor(
+      (l) => 'event' in l && what((l.event as { details: Record<string, unknown> }).details),
+      10_000,
+    );
+    return line.event as { action: string; ruleId: string; summary: string; details: Record<string, unknown> };
+  }
+
+  test('inline: allowed hosts pass; wildcards, URL prefixes and addresses are reset, HTTP and HTTPS', async () => {
+    const w = await start({ ...base, block: ['*.bad.test', 'files.test/dl/'] });
+    assert.equal(get('good.test').stdout, '200');
+    assert.equal(https('good.test').stdout, '200');
+    // "*.bad.test": subdomains only.
+    assert.equal(get('bad.test').stdout, '200');
+    const blocked = get('www.bad.test');
+    assert.notEqual(blocked.code, 0, `expected a reset, got ${blocked.stdout}`);
+    assert.match(blocked.stderr, /reset|Recv failure|Empty reply/i);
+    const event = await eventFor(w, (d) => d.host === 'www.bad.test' && d.seen === 'http');
+    assert.equal(event.action, 'Reset');
+    assert.equal(event.ruleId, 'block-list');
+    assert.equal(event.details.entry, '*.bad.test');
+    assert.equal(event.details.url, 'www.bad.test/');
+    const tlsBlocked = https('www.bad.test');
+    assert.notEqual(tlsBlocked.code, 0, `expected a reset, got ${tlsBlocked.stdout}`);
+    const tlsEvent = await eventFor(w, (d) => d.host === 'www.bad.test' && d.seen === 'tls');
+    assert.ok(TLS_PORTS.includes(Number(tlsEvent.details.port)));
+    // URL prefix "files.test/dl/": under it reset, beside it allowed, the allow list's prefix wins.
+    assert.notEqual(get('files.test', '/dl/tool.exe').code, 0);
+    assert.equal(get('files.test', '/dlx').stdout, '200');
+    assert.equal(get('files.test', '/dl/public/readme').stdout, '200');
+    await eventFor(w, (d) => d.url === 'files.test/dl/tool.exe');
+  });
+
+  test('addresses: a blocked network resets connections to any name there', async () => {
+    const w = await start({ ...base, allow: [], block: ['10.231.0.0/30'] });
+    const first = get('good.test');
+    assert.notEqual(first.code, 0, `${first.stdout} ${JSON.stringify(w.lines)}`);
+    const secure = https('good.test');
+    assert.notEqual(secure.code, 0, `${secure.stdout} ${JSON.stringify(w.lines)}`);
+    const event = await eventFor(w, (d) => d.address === '10.231.0.1');
+    assert.equal(event.details.entry, '10.231.0.0/30');
+  });
+
+  test('detect only: nothing is blocked, the events say Detect Only', async () => {
+    const w = await start({ ...base, detectOnly: true });
+    assert.equal(get('www.bad.test').stdout, '200');
+    assert.equal(https('www.bad.test').stdout, '200');
+    const event = await eventFor(w, (d) => d.host === 'www.bad.test');
+    assert.equal(event.action, 'Detect Only: Reset');
+    assert.ok(events(w).every((e) => e.event.action === 'Detect Only: Reset'));
+  });
+
+  test('reputation data: risk at the security level blocks, blocked categories block, the rest passes', async () => {
+    const feed = join(dir, 'feed.csv');
+    writeFileSync(feed, 'target,risk,category\nrisky.test,90,malware\nother.test,10,games\ngood.test,5,news\n');
+    const w = await start(
+      { ...base, block: [], allow: [], reputation: { version: 4, sha256: 'x' }, blockedCategories: ['games'] },
+      { BW_FEED: feed, BW_FEED_VERSION: '4' },
+    );
+    assert.equal(get('good.test').stdout, '200');
+    assert.notEqual(get('risky.test').code, 0);
+    assert.notEqual(https('other.test').code, 0);
+    const risky = await eventFor(w, (d) => d.host === 'risky.test');
+    assert.deepEqual(
+      [risky.ruleId, risky.details.risk, risky.details.category, risky.details.feedVersion],
+      ['reputation', 90, 'malware', 4],
+    );
+    const games = await eventFor(w, (d) => d.host === 'other.test');
+    assert.match(String(games.details.reason), /category "games" is blocked/);
+    // Pages that have not been rated.
+    await start(
+      { ...base, block: [], allow: [], reputation: { version: 4, sha256: 'x' }, blockUnrated: true },
+      { BW_FEED: feed, BW_FEED_VERSION: '4' },
+    );
+    assert.equal(get('good.test').stdout, '200');
+    assert.notEqual(get('unrated.test').code, 0);
+  });
+});
