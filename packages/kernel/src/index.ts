@@ -27,5 +27,5 @@ export {
   type SteeringHook,
   type SteeringResult,
 } from './queue-steering.js';
-export { openUeventMonitor, type UeventItem, type UeventMonitor, type UeventMonitorOptions } from './uevent-monitor.js';
 export { sendRawPacket } from './raw-packet.js';
+export { openUeventMonitor, type UeventItem, type UeventMonitor, type UeventMonitorOptions } from './uevent-monitor.js';
