@@ -80,7 +80,7 @@ describe('web reputation (NFQUEUE on output, namespaces, curl and openssl s_serv
     assert.equal(made.status, 0, made.stderr);
     const servers = TLS_PORTS.map(
       (port) =>
-        `openssl s_server -quiet -accept ${lab.serverAddress}:${port} -cert ${join(dir, 'cert.pem')} -key ${join(dir, 'key.pem')} -www &`,
+        `openssl s_server -quiet -accept ${lab.serverAddress}:${port} -cert ${join(dir, 'cert.pem')} -key ${join(dir, 'key.pem')} -www >/dev/null 2>&1 &`,
     ).join('\n');
     tls = spawnInNamespace(lab.server, ['sh', '-c', `${servers}\necho '{"listening":true}'; wait`]);
     await tls.waitFor((l) => 'listening' in l);
@@ -93,6 +93,10 @@ describe('web reputation (NFQUEUE on output, namespaces, curl and openssl s_serv
 
   after(async () => {
     await worker?.stop();
+    // The s_servers run in the background of a shell: stopping the shell leaves them, and a process
+    // left holding this test's pipes keeps the test file from ending. Every process of the server
+    // namespace goes.
+    if (lab) spawnSync('sh', ['-c', `ip netns pids ${lab.server} | xargs -r kill -9`]);
     await tls?.stop();
     await http?.stop();
     lab?.destroy();
