@@ -11,3 +11,4 @@ export {
 } from './ips-inspector.js';
 export { parseSuricataRule, type RuleParse, type SuricataRule } from './suricata-rule.js';
 export { splitRulesFile } from './suricata-text.js';
+export * from './suricata-variable-groups.js';

@@ -1,3 +1,4 @@
+import { SURICATA_VARIABLE_GROUPS } from '../engine/index.js';
 import type { IpsSettings } from './ips-settings.js';
 
 /** How deep one variable may refer to another (`$FILE_DATA_PORTS` → `$HTTP_PORTS`) before we stop. */
@@ -5,32 +6,9 @@ export const MAX_VARIABLE_NESTING = 8;
 
 /**
  * The variables Suricata rule sets commonly name, with the values a single protected host
- * usually wants. Server groups default to `$HOME_NET` as in Suricata's own configuration.
+ * usually wants (Suricata's own groups).
  */
-const DEFAULT_VARIABLES: Readonly<Record<string, string>> = {
-  HTTP_SERVERS: '$HOME_NET',
-  SMTP_SERVERS: '$HOME_NET',
-  SQL_SERVERS: '$HOME_NET',
-  DNS_SERVERS: '$HOME_NET',
-  TELNET_SERVERS: '$HOME_NET',
-  AIM_SERVERS: '$EXTERNAL_NET',
-  DC_SERVERS: '$HOME_NET',
-  DNP3_SERVER: '$HOME_NET',
-  DNP3_CLIENT: '$HOME_NET',
-  MODBUS_CLIENT: '$HOME_NET',
-  MODBUS_SERVER: '$HOME_NET',
-  ENIP_CLIENT: '$HOME_NET',
-  ENIP_SERVER: '$HOME_NET',
-  SHELLCODE_PORTS: '!80',
-  ORACLE_PORTS: '1521',
-  DNP3_PORTS: '20000',
-  MODBUS_PORTS: '502',
-  FILE_DATA_PORTS: '[$HTTP_PORTS,110,143]',
-  FTP_PORTS: '21',
-  GENEVE_PORTS: '6081',
-  VXLAN_PORTS: '4789',
-  TEREDO_PORTS: '3544',
-};
+const DEFAULT_VARIABLES = SURICATA_VARIABLE_GROUPS;
 
 const REFERENCE = /\$([A-Za-z_][A-Za-z0-9_]*)/g;
 
