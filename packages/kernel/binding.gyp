@@ -9,6 +9,7 @@
         "src/native/nfqueue.c",
         "src/native/nflog.c",
         "src/native/fanotify.c",
+        "src/native/verdict-cache.c",
         "src/native/uevent.c",
         "src/native/rawsend.c"
       ],

@@ -128,8 +128,9 @@ describe('application control enforcement', { skip }, () => {
   test('a binary replaced between check and exec is caught: in place, same size, and renamed over', async () => {
     await h.apply({});
     const target = join(dir, 'bin', 'known');
-    const hits = () => h.counter('cacheHits');
-    // Run it until a check comes from the cache (the file must have settled first).
+    // Answered by the kernel package from a remembered verdict: the case that must not outlive a change.
+    const hits = () => h.counter('kernelCacheHits');
+    // Run it until an exec is answered from the cache (the file must have settled first).
     const before = hits();
     await waitUntil(async () => (await run(target)).code === 0 && hits() > before, 'a cached verdict', 15_000);
     const size = readFileSync(target).length;
@@ -138,6 +139,7 @@ describe('application control enforcement', { skip }, () => {
     closeSync(fd);
     assert.equal(readFileSync(target).length, size, 'same size');
     assert.match((await run(target)).stderr, denied, 'rewritten in place');
+    assert.ok(h.counter('kernelCacheStale') >= 1, 'the remembered verdict was found void');
 
     copyFileSync('/bin/true', join(dir, 'bin', 'fresh'));
     const hitsBefore = hits();
@@ -150,6 +152,42 @@ describe('application control enforcement', { skip }, () => {
     chmodSync(join(dir, 'swap'), 0o755);
     renameSync(join(dir, 'swap'), join(dir, 'bin', 'fresh'));
     assert.match((await run(join(dir, 'bin', 'fresh'))).stderr, denied, 'renamed over');
+  });
+
+  test('remembered verdicts: known software is answered in the kernel package, unknown is still blocked, a remembered block still blocks and is reported', async () => {
+    await h.apply({});
+    // A copy of software in the inventory (the inventory is by hash); bin/known was tampered with above.
+    const known = join(dir, 'bin', 'steady');
+    copyFileSync('/bin/true', known);
+    chmodSync(known, 0o755);
+    const hits = () => h.counter('kernelCacheHits');
+    const before = hits();
+    await waitUntil(async () => (await run(known)).code === 0 && hits() > before, 'a remembered allow', 15_000);
+    assert.ok(h.counter('kernelCacheEntries') >= 1);
+    const checks = h.counter('checks');
+    assert.equal((await run(known)).code, 0);
+    assert.equal(h.counter('checks'), checks, 'the agent did not judge it again');
+
+    copyFileSync('/bin/echo', join(dir, 'newcomer'));
+    chmodSync(join(dir, 'newcomer'), 0o755);
+    assert.match((await run(`${join(dir, 'newcomer')} x`)).stderr, denied, 'unknown: still blocked');
+
+    // A block rule's verdict is remembered too (once the file has settled) and still reported.
+    const block = { id: 'block-known-again', name: 'known', action: 'block', hashes: [sha256(known)] };
+    await h.apply({}, [block]);
+    assert.equal(h.counter('kernelCacheEntries'), 0, 'new rules: nothing remembered');
+    const denials = () => h.counter('kernelCacheDenied');
+    const deniedBefore = denials();
+    await waitUntil(
+      async () => denied.test((await run(known)).stderr) && denials() > deniedBefore,
+      'a remembered block',
+      15_000,
+    );
+    assert.match((await run(known)).stderr, denied, 'denied by the kernel package');
+    await waitUntil(() => h.counter('answeredInKernel') >= 2, 'the agent to hear of the remembered blocks');
+    assert.ok(h.counter('reportsSuppressed') >= 1, 'repeats are counted in the reports');
+    await h.apply({});
+    assert.equal((await run(known)).code, 0, 'rule gone: runs again');
   });
 
   test('allow-unrecognized mode lets it run and reports it once per interval', async () => {

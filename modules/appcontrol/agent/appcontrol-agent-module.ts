@@ -88,6 +88,8 @@ class AppcontrolAgentModule implements AgentModule, SnapshotSource {
     const policy = compileExecutionPolicy(settings, rules);
     this.#policy = policy;
     const refused = [...rejectedRules, ...policy.refused];
+    // Verdicts the kernel package remembered were decided under the previous rules.
+    this.#enforcer?.forgetVerdicts();
     if (this.#enforcer === null) {
       const opened = Enforcer.open({
         policy: () => this.#policy as ExecutionPolicy,
@@ -163,6 +165,7 @@ class AppcontrolAgentModule implements AgentModule, SnapshotSource {
       this.#lastWalk = walk.counts;
       const builtAt = new Date().toISOString();
       this.#inventory.replace(walk.entries, builtAt);
+      this.#enforcer?.forgetVerdicts();
       this.#loadProblem = null;
       const now = Date.now();
       for (const [path, stamp] of walk.stamps) {
@@ -190,6 +193,8 @@ class AppcontrolAgentModule implements AgentModule, SnapshotSource {
     who?: ProcessDetails | null,
   ): void {
     if (!this.#inventory.join(entry)) return;
+    // A copy elsewhere of what joined may have a remembered unrecognized verdict.
+    this.#enforcer?.forgetVerdicts();
     this.#joined++;
     this.#reporter.joined(entry, reason, pid, who);
     this.#scheduleSave();
@@ -256,7 +261,19 @@ class AppcontrolAgentModule implements AgentModule, SnapshotSource {
               inventoryVanished: this.#lastWalk.vanished,
               inventoryUnreadable: this.#lastWalk.unreadable,
             }),
-        ...(stats === undefined ? {} : { defaulted: stats.defaulted, lateAnswers: stats.lateAnswers }),
+        ...(stats === undefined
+          ? {}
+          : {
+              defaulted: stats.defaulted,
+              lateAnswers: stats.lateAnswers,
+              kernelCacheHits: stats.cacheHits,
+              kernelCacheMisses: stats.cacheMisses,
+              kernelCacheStale: stats.cacheStale,
+              kernelCacheEvicted: stats.cacheEvicted,
+              kernelCacheEntries: stats.cacheEntries,
+              kernelCacheDenied: stats.cacheDenied,
+              opensPassedInKernel: stats.opensPassed,
+            }),
       },
     };
   }

@@ -14,8 +14,11 @@ import {
   type FileFacts,
   type FileFactsCache,
   HEAD_BYTES,
+  INTERPRETER_PATTERNS,
   isInterpreter,
   namedOnCommandLine,
+  rememberedVerdict,
+  settledAt,
 } from '../engine/index.js';
 import {
   commandLineOf,
@@ -30,6 +33,11 @@ import {
 export const DECISION_DEADLINE_MS = 3_000;
 /** The largest file hashed while its exec waits; a larger one has no hash (path rules still apply). */
 export const MAX_EXEC_HASH_BYTES = 256 * 1024 * 1024;
+/**
+ * Verdicts the kernel package keeps to answer executions of known files itself (no round trip to
+ * this event loop): one entry per file and path judged, the oldest dropped first.
+ */
+export const KERNEL_VERDICT_CACHE_SIZE = 65_536;
 const READ_CHUNK_BYTES = 4 * 1024 * 1024;
 const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
@@ -67,6 +75,10 @@ export interface EnforcerCounters {
   hashed: number;
   tooLargeToHash: number;
   allowedBeforeInventory: number;
+  /** Answered in the kernel package from a remembered verdict, reported here afterwards. */
+  answeredInKernel: number;
+  /** Of those, the ones whose file facts were no longer known here (counted, not reported). */
+  answeredInKernelUnreported: number;
 }
 
 /**
@@ -84,6 +96,8 @@ export class Enforcer {
     hashed: 0,
     tooLargeToHash: 0,
     allowedBeforeInventory: 0,
+    answeredInKernel: 0,
+    answeredInKernelUnreported: 0,
   };
 
   private constructor(monitor: FileAccessMonitor, hooks: EnforcerHooks) {
@@ -98,6 +112,7 @@ export class Enforcer {
       defaultResponse: 'allow',
       // The agent's own children (nft, dpkg-query, journalctl…) are the agent: never held.
       allowOwnChildren: true,
+      verdictCacheSize: KERNEL_VERDICT_CACHE_SIZE,
       onEvents: (events, monitor) => {
         for (const e of events) enforcer?.handle(e, monitor);
       },
@@ -112,6 +127,9 @@ export class Enforcer {
     const events: FileAccessEventType[] = ['exec-permission', 'close-write'];
     if (interpreters) events.push('open-permission');
     const failed: { path: string; reason: string }[] = [];
+    // Opens matter only when an interpreter makes them: the rest are allowed in the kernel package.
+    const runners = this.#monitor.judgeOpensOnlyBy(interpreters ? INTERPRETER_PATTERNS : null);
+    if (!runners.ok) failed.push({ path: '(interpreter filter)', reason: runners.reason });
     for (const m of mounts) {
       const r = this.#monitor.mark(m, 'mount', events);
       if (!r.ok) failed.push({ path: m, reason: r.reason });
@@ -121,6 +139,11 @@ export class Enforcer {
 
   stats() {
     return this.#monitor.stats();
+  }
+
+  /** The rules, the inventory or the mode changed: no remembered verdict holds any more. */
+  forgetVerdicts(): void {
+    this.#monitor.clearVerdicts();
   }
 
   close(): void {
@@ -134,6 +157,10 @@ export class Enforcer {
         this.#hooks.written(e.path, e.pid, f);
       return;
     }
+    if (e.answered !== undefined) {
+      this.#answeredInKernel(e);
+      return;
+    }
     let judged: JudgedExecution | null = null;
     try {
       judged = this.#judge(e, monitor);
@@ -145,7 +172,43 @@ export class Enforcer {
     if (judged === null) return;
     this.counters.checks++;
     if (block) this.counters.blocked++;
+    this.#remember(e, judged, monitor);
     this.#hooks.judged(judged);
+  }
+
+  /** Hands a decision that depends only on the file and its path to the kernel package. */
+  #remember(e: FileAccessEvent, judged: JudgedExecution, monitor: FileAccessMonitor): void {
+    const file = e.file;
+    if (file === undefined || e.path === '' || !settledAt(file, e.seenAtMs)) return;
+    const remembered = rememberedVerdict(judged.decision, this.#hooks.policy().settings);
+    if (remembered === null) return;
+    try {
+      monitor.cacheVerdict(file, e.path, remembered.response, remembered.notify);
+    } catch {
+      this.counters.handlerErrors++;
+    }
+  }
+
+  /** The kernel package answered from a remembered verdict; report it as if judged here. */
+  #answeredInKernel(e: FileAccessEvent): void {
+    this.counters.answeredInKernel++;
+    const facts = e.file === undefined ? undefined : this.#hooks.cache.get(e.file);
+    if (e.file === undefined || facts === undefined) {
+      this.counters.answeredInKernelUnreported++;
+      return;
+    }
+    const policy = this.#hooks.policy();
+    const subject = {
+      path: e.path,
+      sha256: facts.sha256,
+      inInventory: facts.sha256 !== null && this.#hooks.inInventory(facts.sha256),
+      byPackageManager: false,
+    };
+    const decision = decideExecution(policy, subject, this.#hooks.now());
+    this.counters.checks++;
+    if (e.answered === 'deny') this.counters.blocked++;
+    const via = e.types.includes('exec-permission') ? 'exec' : 'interpreter';
+    this.#hooks.judged({ path: e.path, pid: e.pid, via, facts: { ...facts, size: e.file.size }, decision, who: null });
   }
 
   #judge(e: FileAccessEvent, monitor: FileAccessMonitor): JudgedExecution | null {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { FileFactsCache, type FileStamp, SETTLE_MS } from './file-facts-cache.js';
+import fc from 'fast-check';
+import { FileFactsCache, type FileStamp, SETTLE_MS, settledAt } from './file-facts-cache.js';
 
 const stamp = (over: Partial<FileStamp> = {}): FileStamp => ({
   dev: 1,
@@ -41,4 +42,18 @@ test('the cache is bounded: the oldest entry goes first', () => {
   assert.equal(cache.size, 2);
   assert.equal(cache.get(stamp({ ino: 1 })), undefined);
   assert.deepEqual(cache.get(stamp({ ino: 3 })), facts);
+});
+
+test('settledAt: a stamp keys a cache only once its ctime is SETTLE_MS old and its mtime not ahead', () => {
+  const ctimeMs = 10_000.000005;
+  assert.equal(settledAt(stamp(), ctimeMs + SETTLE_MS), true);
+  assert.equal(settledAt(stamp(), ctimeMs + SETTLE_MS - 1), false);
+  assert.equal(settledAt(stamp({ mtimeSec: 30 }), 20_000 + SETTLE_MS), false, 'mtime ahead of the clock');
+  fc.assert(
+    fc.property(fc.nat(1e9), fc.nat(999_999_999), fc.nat(1e12), (sec, nsec, at) => {
+      const s = stamp({ ctimeSec: sec, ctimeNsec: nsec, mtimeSec: sec, mtimeNsec: nsec });
+      // Settled exactly when the lookup is SETTLE_MS or more after the change.
+      return settledAt(s, at) === at - (sec * 1000 + nsec / 1e6) >= SETTLE_MS;
+    }),
+  );
 });

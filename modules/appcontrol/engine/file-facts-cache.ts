@@ -28,6 +28,15 @@ export interface FileFacts {
   readonly kind: 'elf' | 'script' | null;
 }
 
+/**
+ * True when a file stamped `stamp`, looked at at `atMs`, would show any later write: its ctime is
+ * at least SETTLE_MS old and its mtime not in the future. Only such a stamp may key a cache.
+ */
+export function settledAt(stamp: FileStamp, atMs: number): boolean {
+  if (atMs - (stamp.ctimeSec * 1000 + stamp.ctimeNsec / 1e6) < SETTLE_MS) return false;
+  return stamp.mtimeSec * 1000 + stamp.mtimeNsec / 1e6 <= atMs;
+}
+
 interface Entry {
   readonly stamp: FileStamp;
   readonly facts: FileFacts;
@@ -67,8 +76,7 @@ export class FileFactsCache {
   set(stamp: FileStamp, facts: FileFacts, nowMs: number): boolean {
     const key = `${stamp.dev}:${stamp.ino}`;
     this.#entries.delete(key);
-    if (nowMs - (stamp.ctimeSec * 1000 + stamp.ctimeNsec / 1e6) < SETTLE_MS) return false;
-    if (stamp.mtimeSec * 1000 + stamp.mtimeNsec / 1e6 > nowMs) return false;
+    if (!settledAt(stamp, nowMs)) return false;
     if (this.#entries.size >= this.#capacity) {
       const oldest = this.#entries.keys().next();
       if (!oldest.done) this.#entries.delete(oldest.value);

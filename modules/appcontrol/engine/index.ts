@@ -27,8 +27,16 @@ export {
   inMaintenance,
   type Verdict,
 } from './execution-policy.js';
-export { type FileFacts, FileFactsCache, type FileStamp, MAX_CACHED_FILES, SETTLE_MS } from './file-facts-cache.js';
 export {
+  type FileFacts,
+  FileFactsCache,
+  type FileStamp,
+  MAX_CACHED_FILES,
+  SETTLE_MS,
+  settledAt,
+} from './file-facts-cache.js';
+export {
+  INTERPRETER_PATTERNS,
   isInterpreter,
   isPackageManager,
   namedOnCommandLine,
@@ -38,6 +46,7 @@ export {
 } from './interpreters.js';
 export { LOCAL_FILESYSTEM_TYPES, localMountPoints } from './local-mounts.js';
 export { compilePathPattern, MAX_PATH_PATTERN_CHARS } from './path-pattern.js';
+export { type RememberedVerdict, rememberedVerdict } from './remembered-verdict.js';
 export {
   diffInventories,
   type ExecutableKindName,

@@ -20,6 +20,12 @@ const INTERPRETER_NAMES: readonly RegExp[] = [
   /^ld(-musl-[a-z0-9_]+)?\.so(\.[0-9]+)*$/,
 ];
 
+/**
+ * The same names as POSIX extended regular expressions (they use nothing else), for the kernel
+ * package, which lets opens by any other program through without asking the agent.
+ */
+export const INTERPRETER_PATTERNS: readonly string[] = INTERPRETER_NAMES.map((re) => re.source);
+
 function basename(path: string): string {
   const cut = path.replace(/ \(deleted\)$/, '');
   return cut.slice(cut.lastIndexOf('/') + 1);

@@ -46,7 +46,10 @@ export interface NativeAddon {
   fanMark(h: NativeHandle, remove: boolean, scope: number, mask: number, path: string): void;
   fanRespond(h: NativeHandle, tickets: Float64Array, allow: Uint8Array): number;
   fanRead(h: NativeHandle, ticket: number, offset: number, length: number): Buffer | null;
-  fanStats(h: NativeHandle): ChannelStats;
+  fanStats(h: NativeHandle): ChannelStats & Readonly<Partial<Record<string, number>>>;
+  fanCachePut(h: NativeHandle, stamp: Float64Array, path: string, flags: number): void;
+  fanCacheClear(h: NativeHandle): void;
+  fanRunners(h: NativeHandle, patterns: string[] | null): void;
   fanClose(h: NativeHandle): void;
   ueventOpen(options: object, onBatch: BatchCallback): NativeHandle;
   ueventStats(h: NativeHandle): ChannelStats;

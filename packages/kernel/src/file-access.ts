@@ -27,6 +27,13 @@ export interface FileAccessEvent {
    * another inode, size, mtime or ctime.
    */
   readonly file?: FileIdentity;
+  /**
+   * Present when the kernel package already answered this permission event from the verdict
+   * cache (a cached verdict marked `notify`): for reports only, there is nothing to answer.
+   */
+  readonly answered?: FileAccessResponse;
+  /** Wall-clock ms when the channel thread took the event, just before the fstat (0 if unknown). */
+  readonly seenAtMs: number;
 }
 
 /** fstat of the event's descriptor. `ino` above 2^53 loses precision (not seen on Linux filesystems in use). */
@@ -62,6 +69,29 @@ export function fileIdentityOf(payload: Uint8Array): FileIdentity | undefined {
   };
 }
 
+/** The fields of a FileIdentity a cached verdict is keyed on (with the path). */
+export type FileStampFields = Pick<
+  FileIdentity,
+  'dev' | 'ino' | 'size' | 'mtimeSec' | 'mtimeNsec' | 'ctimeSec' | 'ctimeNsec'
+>;
+
+/** Channel counts plus what was answered in the channel thread without JS. */
+export interface FileAccessStats extends ChannelStats {
+  /** Permission events answered from the verdict cache, and lookups that missed (went to JS). */
+  readonly cacheHits: number;
+  readonly cacheMisses: number;
+  /** Misses where the file had an entry but had changed since (the entry was dropped). */
+  readonly cacheStale: number;
+  /** Entries dropped to keep the cache within its size. */
+  readonly cacheEvicted: number;
+  readonly cacheEntries: number;
+  readonly cacheCapacity: number;
+  readonly cacheAllowed: number;
+  readonly cacheDenied: number;
+  /** Opens (not executions) by programs that match no runner pattern, allowed in the thread. */
+  readonly opensPassed: number;
+}
+
 export interface FileAccessMonitorOptions {
   /** Time JS has to answer a permission event before the default applies (default 1000 ms). */
   readonly deadlineMs?: number;
@@ -76,6 +106,11 @@ export interface FileAccessMonitorOptions {
    * the agent itself starts on a held mount waits for the deadline.
    */
   readonly allowOwnChildren?: boolean;
+  /**
+   * Verdicts kept in the channel thread (see cacheVerdict), at most this many; 0 (default) = off.
+   * A hit is answered without a round trip to JS.
+   */
+  readonly verdictCacheSize?: number;
   readonly onEvents: (events: readonly FileAccessEvent[], monitor: FileAccessMonitor) => void;
   readonly onError?: (error: unknown) => void;
 }
@@ -99,7 +134,24 @@ export interface FileAccessMonitor {
    * (reading it does not raise new events). null when the event is no longer pending.
    */
   read(id: number, offset: number, length: number): Buffer | null;
-  stats(): ChannelStats;
+  /**
+   * Lets the channel thread answer later permission events for this file at this path itself.
+   * The entry holds while the file's size, mtime and ctime and its inode stay the same (a file
+   * rewritten or renamed over misses and comes to JS again). A cached deny applies to executions
+   * only. The caller must not cache a file whose ctime is too recent to tell a later write in the
+   * same clock tick (see the appcontrol module's SETTLE_MS). notify: the event still comes to JS
+   * afterwards, with `answered` set. Returns false when the cache is off or the monitor closed.
+   */
+  cacheVerdict(file: FileStampFields, path: string, response: FileAccessResponse, notify: boolean): boolean;
+  /** Forgets every cached verdict (the rules changed). */
+  clearVerdicts(): void;
+  /**
+   * Extended regular expressions on a program's file name (its /proc/PID/exe). Once set, an open
+   * permission event (not an exec) by a program that matches none, or of something other than a
+   * regular file, is allowed in the channel thread and never comes to JS. null: all come to JS.
+   */
+  judgeOpensOnlyBy(patterns: readonly string[] | null): { ok: true } | { ok: false; reason: string };
+  stats(): FileAccessStats;
   /** Answers every outstanding permission event with the default and stops. Idempotent. */
   close(): void;
   readonly closed: boolean;
@@ -157,9 +209,49 @@ export function openFileAccessMonitor(options: FileAccessMonitorOptions): Opened
       if (closed || handle === undefined) return null;
       return addon.fanRead(handle, id, offset, length);
     },
+    cacheVerdict(file, path, response, notify) {
+      if (closed || handle === undefined || (options.verdictCacheSize ?? 0) <= 0) return false;
+      const stamp = Float64Array.of(
+        file.dev,
+        file.ino,
+        file.size,
+        file.mtimeSec,
+        file.mtimeNsec,
+        file.ctimeSec,
+        file.ctimeNsec,
+      );
+      const flags = (response === 'allow' ? k(c, 'VERDICT_ALLOW') : 0) | (notify ? k(c, 'VERDICT_NOTIFY') : 0);
+      addon.fanCachePut(handle, stamp, path, flags);
+      return true;
+    },
+    clearVerdicts() {
+      if (!closed && handle !== undefined) addon.fanCacheClear(handle);
+    },
+    judgeOpensOnlyBy(patterns) {
+      if (closed || handle === undefined) return { ok: false, reason: 'fanotify: monitor closed' };
+      try {
+        addon.fanRunners(handle, patterns === null ? null : [...patterns]);
+        return { ok: true };
+      } catch (error) {
+        return { ok: false, reason: describeNativeError(error) };
+      }
+    },
     stats() {
       if (handle === undefined) throw new Error('fanotify: not open');
-      return addon.fanStats(handle);
+      const s = addon.fanStats(handle);
+      const n = (key: string) => s[key] ?? 0;
+      return {
+        ...s,
+        cacheHits: n('cacheHits'),
+        cacheMisses: n('cacheMisses'),
+        cacheStale: n('cacheStale'),
+        cacheEvicted: n('cacheEvicted'),
+        cacheEntries: n('cacheEntries'),
+        cacheCapacity: n('cacheCapacity'),
+        cacheAllowed: n('cacheAllowed'),
+        cacheDenied: n('cacheDenied'),
+        opensPassed: n('opensPassed'),
+      };
     },
     close() {
       if (closed || handle === undefined) return;
@@ -171,7 +263,17 @@ export function openFileAccessMonitor(options: FileAccessMonitorOptions): Opened
     const events = decodeBatch(records, data, count).map((r): FileAccessEvent => {
       const types = (Object.keys(bits) as FileAccessEventType[]).filter((t) => (r.kind & bits[t]) !== 0);
       const file = fileIdentityOf(r.payload);
-      const event = { id: r.ticket, types, permission: (r.kind & permissionMask) !== 0, pid: r.indev, path: r.text };
+      // mark: 1/2 when the thread answered allow/deny from the verdict cache (native/fanotify.c).
+      const answered: FileAccessResponse | undefined = r.mark === 1 ? 'allow' : r.mark === 2 ? 'deny' : undefined;
+      const event = {
+        id: r.ticket,
+        types,
+        permission: (r.kind & permissionMask) !== 0,
+        pid: r.indev,
+        path: r.text,
+        seenAtMs: r.timeMs,
+        ...(answered === undefined ? {} : { answered }),
+      };
       return file === undefined ? event : { ...event, file };
     });
     try {
@@ -188,6 +290,7 @@ export function openFileAccessMonitor(options: FileAccessMonitorOptions): Opened
         maxPending: options.maxPending ?? 1024,
         batchSize: options.batchSize ?? 64,
         allowOwnChildren: options.allowOwnChildren === true ? 1 : 0,
+        verdictCacheSize: Math.max(0, Math.round(options.verdictCacheSize ?? 0)),
       },
       onBatch,
     );

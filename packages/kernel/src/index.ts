@@ -5,7 +5,9 @@ export {
   type FileAccessMonitor,
   type FileAccessMonitorOptions,
   type FileAccessResponse,
+  type FileAccessStats,
   type FileIdentity,
+  type FileStampFields,
   type MarkScope,
   openFileAccessMonitor,
 } from './file-access.js';

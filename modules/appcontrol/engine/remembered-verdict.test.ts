@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import type { AgentSettings } from './appcontrol-configuration.js';
+import type { Decision, DecisionReason } from './execution-policy.js';
+import { rememberedVerdict } from './remembered-verdict.js';
+
+const settings = (trustPackageManagers: boolean): AgentSettings => ({
+  mode: 'block-unrecognized',
+  maintenanceUntilMs: null,
+  trustPackageManagers,
+  roots: [],
+  enforcedMounts: [],
+  checkInterpreters: true,
+});
+const decision = (reason: DecisionReason, verdict: Decision['verdict'], joinInventory = false): Decision => ({
+  reason,
+  verdict,
+  joinInventory,
+});
+
+test('allows by the inventory or an allow rule are remembered silently; blocks by a rule with notice', () => {
+  for (const reason of ['inventory', 'allow-rule-hash', 'allow-rule-path'] as const)
+    assert.deepEqual(rememberedVerdict(decision(reason, 'allow'), settings(true)), {
+      response: 'allow',
+      notify: false,
+    });
+  for (const reason of ['block-rule-hash', 'block-rule-path'] as const)
+    assert.deepEqual(rememberedVerdict(decision(reason, 'block'), settings(true)), { response: 'deny', notify: true });
+});
+
+test('maintenance and package-manager allows (joins) are never remembered', () => {
+  assert.equal(rememberedVerdict(decision('maintenance', 'allow', true), settings(false)), null);
+  assert.equal(rememberedVerdict(decision('maintenance', 'allow', false), settings(false)), null, 'unhashable file');
+  assert.equal(rememberedVerdict(decision('package-manager', 'allow', true), settings(true)), null);
+});
+
+test('an unrecognized verdict depends on who runs it while package managers are trusted', () => {
+  assert.equal(rememberedVerdict(decision('unrecognized', 'block'), settings(true)), null);
+  assert.deepEqual(rememberedVerdict(decision('unrecognized', 'block'), settings(false)), {
+    response: 'deny',
+    notify: true,
+  });
+  assert.deepEqual(rememberedVerdict(decision('unrecognized', 'allow-and-report'), settings(false)), {
+    response: 'allow',
+    notify: true,
+  });
+});
+
+test('whatever is remembered answers as the decision did, and every non-allow is reported', () => {
+  const reasons: DecisionReason[] = [
+    'block-rule-hash',
+    'block-rule-path',
+    'allow-rule-hash',
+    'allow-rule-path',
+    'inventory',
+    'maintenance',
+    'package-manager',
+    'unrecognized',
+  ];
+  fc.assert(
+    fc.property(
+      fc.constantFrom(...reasons),
+      fc.constantFrom<Decision['verdict']>('allow', 'block', 'allow-and-report'),
+      fc.boolean(),
+      fc.boolean(),
+      (reason, verdict, join, trust) => {
+        const r = rememberedVerdict(decision(reason, verdict, join), settings(trust));
+        if (r === null) return true;
+        return !join && (r.response === 'deny') === (verdict === 'block') && r.notify === (verdict !== 'allow');
+      },
+    ),
+  );
+});
