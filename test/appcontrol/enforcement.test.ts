@@ -4,17 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import {
-  chmodSync,
-  closeSync,
-  copyFileSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { AgentSettings } from '@bulwark/module-appcontrol/engine';
@@ -125,41 +115,71 @@ describe('application control enforcement', { skip }, () => {
     assert.equal((await run(`cat ${join(dir, 'x.sh')}`)).code, 0, 'reading a script is not running it');
   });
 
-  test('a binary replaced between check and exec is caught: in place, same size, and renamed over', async () => {
+  /** Rewrites the middle of a file in place (same size) from another process. */
+  const tamper = async (path: string) => {
+    const size = readFileSync(path).length;
+    const dd = await run(`printf tampered | dd of=${path} bs=1 seek=${Math.floor(size / 2)} conv=notrunc 2>/dev/null`);
+    assert.equal(dd.code, 0);
+    assert.equal(readFileSync(path).length, size, 'same size');
+  };
+  /** A copy of software in the inventory (the inventory is by hash) at a new path. */
+  const copyOfKnown = (name: string, mode: number) => {
+    const path = join(dir, 'bin', name);
+    copyFileSync('/bin/true', path);
+    chmodSync(path, mode);
+    return path;
+  };
+
+  test('a binary replaced after being remembered in the kernel package is judged again: in place, same size, and renamed over', async () => {
     await h.apply({});
-    const target = join(dir, 'bin', 'known');
-    // Answered by the kernel package from a remembered verdict: the case that must not outlive a change.
+    // Group-writable: not left to the kernel's ignore marks, so answered from the remembered verdicts.
+    const target = copyOfKnown('shared-tool', 0o775);
     const hits = () => h.counter('kernelCacheHits');
     // Run it until an exec is answered from the cache (the file must have settled first).
     const before = hits();
     await waitUntil(async () => (await run(target)).code === 0 && hits() > before, 'a cached verdict', 15_000);
-    const size = readFileSync(target).length;
-    const fd = openSync(target, 'r+');
-    writeSync(fd, Buffer.from('tampered'), 0, 8, Math.floor(size / 2));
-    closeSync(fd);
-    assert.equal(readFileSync(target).length, size, 'same size');
+    await tamper(target);
     assert.match((await run(target)).stderr, denied, 'rewritten in place');
     assert.ok(h.counter('kernelCacheStale') >= 1, 'the remembered verdict was found void');
 
-    copyFileSync('/bin/true', join(dir, 'bin', 'fresh'));
+    const fresh = copyOfKnown('fresh', 0o775);
     const hitsBefore = hits();
-    await waitUntil(
-      async () => (await run(join(dir, 'bin', 'fresh'))).code === 0 && hits() > hitsBefore,
-      'cached',
-      15_000,
-    );
+    await waitUntil(async () => (await run(fresh)).code === 0 && hits() > hitsBefore, 'cached', 15_000);
     copyFileSync('/bin/echo', join(dir, 'swap'));
     chmodSync(join(dir, 'swap'), 0o755);
-    renameSync(join(dir, 'swap'), join(dir, 'bin', 'fresh'));
-    assert.match((await run(join(dir, 'bin', 'fresh'))).stderr, denied, 'renamed over');
+    renameSync(join(dir, 'swap'), fresh);
+    assert.match((await run(fresh)).stderr, denied, 'renamed over');
+  });
+
+  test('software only root can change is allowed by the kernel itself until written; a rewrite is caught', async () => {
+    await h.apply({});
+    const target = copyOfKnown('root-tool', 0o755);
+    const marks = h.counter('kernelIgnoreMarks');
+    assert.equal((await run(target)).code, 0);
+    assert.ok(h.counter('kernelIgnoreMarks') > marks, 'an ignore mark was placed');
+    const checks = h.counter('checks');
+    const hits = h.counter('kernelCacheHits');
+    assert.equal((await run(target)).code, 0);
+    assert.equal(h.counter('checks'), checks, 'no event: nobody was asked');
+    assert.equal(h.counter('kernelCacheHits'), hits);
+    await tamper(target);
+    assert.match((await run(target)).stderr, denied, 'written: the kernel asked again, and it is unrecognized');
+    const swapped = copyOfKnown('root-tool-2', 0o755);
+    assert.equal((await run(swapped)).code, 0);
+    copyFileSync('/bin/echo', join(dir, 'swap2'));
+    chmodSync(join(dir, 'swap2'), 0o755);
+    renameSync(join(dir, 'swap2'), swapped);
+    assert.match((await run(`${swapped} x`)).stderr, denied, 'renamed over: another inode, no mark');
+    // New rules flush the marks: a block rule takes effect at once.
+    await h.apply({}, [{ id: 'block-true', name: 'true', action: 'block', hashes: [sha256('/bin/true')] }]);
+    assert.equal(h.counter('kernelIgnoreMarks'), 0);
+    assert.match((await run(copyOfKnown('root-tool-3', 0o755))).stderr, denied);
+    await h.apply({});
   });
 
   test('remembered verdicts: known software is answered in the kernel package, unknown is still blocked, a remembered block still blocks and is reported', async () => {
     await h.apply({});
-    // A copy of software in the inventory (the inventory is by hash); bin/known was tampered with above.
-    const known = join(dir, 'bin', 'steady');
-    copyFileSync('/bin/true', known);
-    chmodSync(known, 0o755);
+    const known = copyOfKnown('steady', 0o775);
     const hits = () => h.counter('kernelCacheHits');
     const before = hits();
     await waitUntil(async () => (await run(known)).code === 0 && hits() > before, 'a remembered allow', 15_000);

@@ -41,14 +41,21 @@ describe('fanotify verdicts answered in the channel thread', { skip }, () => {
   });
 
   /** A monitor on the test mount whose JS handler answers `verdict` and records what it saw. */
-  const monitorWith = (verdict: (e: FileAccessEvent) => 'allow' | 'deny', cacheSize = 16) => {
+  const monitorWith = (
+    verdict: (e: FileAccessEvent) => 'allow' | 'deny' | 'allow-until-modified',
+    cacheSize = 16,
+    maxIgnoreMarks = 0,
+  ) => {
     const seen: FileAccessEvent[] = [];
     const opened = openFileAccessMonitor({
       verdictCacheSize: cacheSize,
+      maxIgnoreMarks,
       onEvents(events, m) {
         for (const e of events) {
           seen.push(e);
-          if (e.permission && e.answered === undefined) m.respond(e.id, verdict(e));
+          if (!e.permission || e.answered !== undefined) continue;
+          const v = verdict(e);
+          m.respond(e.id, v === 'deny' ? 'deny' : 'allow', { untilModified: v === 'allow-until-modified' });
         }
       },
     });
@@ -173,6 +180,27 @@ describe('fanotify verdicts answered in the channel thread', { skip }, () => {
     const b = join(dir, 'linked-b');
     execFileSync('ln', [a, b]);
     assert.ok((await execOnce(seen, b)).event);
+    monitor.close();
+  });
+
+  test('allowed until modified: the kernel stops asking for that inode until it is written; bounded; flushed', async () => {
+    const { monitor, seen } = monitorWith(() => 'allow-until-modified', 0, 2);
+    const quiet = program('quiet');
+    assert.ok((await execOnce(seen, quiet)).event, 'first exec: asked');
+    assert.equal((await execOnce(seen, quiet)).event, undefined, 'second: the kernel did not ask');
+    assert.equal(monitor.stats().ignoreMarks, 1);
+    const bytes = statSync(quiet).size;
+    execFileSync('dd', ['if=/dev/zero', `of=${quiet}`, 'bs=1', 'count=4', `seek=${bytes >> 1}`, 'conv=notrunc'], {
+      stdio: 'ignore',
+    });
+    assert.ok((await execOnce(seen, quiet)).event, 'written: asked again');
+    const others = ['quiet-2', 'quiet-3'].map((n) => program(n));
+    for (const p of others) await execOnce(seen, p);
+    assert.equal(monitor.stats().ignoreFlushes, 1, 'the third mark flushed the first two');
+    assert.ok(monitor.stats().ignoreMarks <= 2);
+    monitor.clearVerdicts();
+    assert.equal(monitor.stats().ignoreMarks, 0);
+    assert.ok((await execOnce(seen, others[1] as string)).event, 'flushed: asked again');
     monitor.close();
   });
 

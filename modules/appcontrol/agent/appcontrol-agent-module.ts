@@ -273,6 +273,8 @@ class AppcontrolAgentModule implements AgentModule, SnapshotSource {
               kernelCacheEntries: stats.cacheEntries,
               kernelCacheDenied: stats.cacheDenied,
               opensPassedInKernel: stats.opensPassed,
+              kernelIgnoreMarks: stats.ignoreMarks,
+              kernelIgnoreFlushes: stats.ignoreFlushes,
             }),
       },
     };

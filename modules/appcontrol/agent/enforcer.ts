@@ -15,6 +15,7 @@ import {
   type FileFactsCache,
   HEAD_BYTES,
   INTERPRETER_PATTERNS,
+  ignorableUntilModified,
   isInterpreter,
   namedOnCommandLine,
   rememberedVerdict,
@@ -38,6 +39,8 @@ export const MAX_EXEC_HASH_BYTES = 256 * 1024 * 1024;
  * this event loop): one entry per file and path judged, the oldest dropped first.
  */
 export const KERNEL_VERDICT_CACHE_SIZE = 65_536;
+/** Inode ignore marks placed at most (each pins an inode in memory); then all are flushed. */
+export const MAX_IGNORE_MARKS = 8_192;
 const READ_CHUNK_BYTES = 4 * 1024 * 1024;
 const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
@@ -89,6 +92,7 @@ export interface EnforcerCounters {
 export class Enforcer {
   readonly #monitor: FileAccessMonitor;
   readonly #hooks: EnforcerHooks;
+  readonly #ignoreMarks: boolean;
   readonly counters: EnforcerCounters = {
     checks: 0,
     blocked: 0,
@@ -100,25 +104,29 @@ export class Enforcer {
     answeredInKernelUnreported: 0,
   };
 
-  private constructor(monitor: FileAccessMonitor, hooks: EnforcerHooks) {
+  private constructor(monitor: FileAccessMonitor, hooks: EnforcerHooks, ignoreMarks: boolean) {
     this.#monitor = monitor;
     this.#hooks = hooks;
+    this.#ignoreMarks = ignoreMarks;
   }
 
   static open(hooks: EnforcerHooks): { ok: true; enforcer: Enforcer } | { ok: false; reason: string } {
     let enforcer: Enforcer | undefined;
+    // Diagnostic switch, for the bench's comparison of the two kernel-side answers.
+    const ignoreMarks = process.env.BULWARK_APPCONTROL_IGNORE_MARKS !== '0';
     const opened = openFileAccessMonitor({
       deadlineMs: DECISION_DEADLINE_MS,
       defaultResponse: 'allow',
       // The agent's own children (nft, dpkg-query, journalctl…) are the agent: never held.
       allowOwnChildren: true,
       verdictCacheSize: KERNEL_VERDICT_CACHE_SIZE,
+      maxIgnoreMarks: ignoreMarks ? MAX_IGNORE_MARKS : 0,
       onEvents: (events, monitor) => {
         for (const e of events) enforcer?.handle(e, monitor);
       },
     });
     if (!opened.available) return { ok: false, reason: opened.reason };
-    enforcer = new Enforcer(opened.value, hooks);
+    enforcer = new Enforcer(opened.value, hooks, ignoreMarks);
     return { ok: true, enforcer };
   }
 
@@ -168,12 +176,17 @@ export class Enforcer {
       this.counters.handlerErrors++;
     }
     const block = judged !== null && judged.decision.verdict === 'block';
-    monitor.respond(e.id, block ? 'deny' : 'allow');
+    monitor.respond(e.id, block ? 'deny' : 'allow', { untilModified: this.#ignorable(e, judged) });
     if (judged === null) return;
     this.counters.checks++;
     if (block) this.counters.blocked++;
     this.#remember(e, judged, monitor);
     this.#hooks.judged(judged);
+  }
+
+  #ignorable(e: FileAccessEvent, judged: JudgedExecution | null): boolean {
+    if (!this.#ignoreMarks || judged === null || e.file === undefined) return false;
+    return ignorableUntilModified(judged.decision, this.#hooks.policy(), e.file);
   }
 
   /** Hands a decision that depends only on the file and its path to the kernel package. */

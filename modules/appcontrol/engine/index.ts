@@ -46,7 +46,12 @@ export {
 } from './interpreters.js';
 export { LOCAL_FILESYSTEM_TYPES, localMountPoints } from './local-mounts.js';
 export { compilePathPattern, MAX_PATH_PATTERN_CHARS } from './path-pattern.js';
-export { type RememberedVerdict, rememberedVerdict } from './remembered-verdict.js';
+export {
+  type FileOwnership,
+  ignorableUntilModified,
+  type RememberedVerdict,
+  rememberedVerdict,
+} from './remembered-verdict.js';
 export {
   diffInventories,
   type ExecutableKindName,

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import type { AgentSettings } from './appcontrol-configuration.js';
-import type { Decision, DecisionReason } from './execution-policy.js';
-import { rememberedVerdict } from './remembered-verdict.js';
+import { compileExecutionPolicy, type Decision, type DecisionReason } from './execution-policy.js';
+import { ignorableUntilModified, rememberedVerdict } from './remembered-verdict.js';
 
 const settings = (trustPackageManagers: boolean): AgentSettings => ({
   mode: 'block-unrecognized',
@@ -71,4 +71,22 @@ test('whatever is remembered answers as the decision did, and every non-allow is
       },
     ),
   );
+});
+
+test('the kernel may ignore a file until written only for content-only allows of root-only files, without block path rules', () => {
+  const policy = (blockPaths: number) =>
+    compileExecutionPolicy(
+      settings(true),
+      blockPaths > 0 ? [{ id: 'b', name: 'b', action: 'block', paths: ['/tmp/**'] }] : [],
+    );
+  const root = { uid: 0, mode: 0o100755 };
+  assert.equal(ignorableUntilModified(decision('inventory', 'allow'), policy(0), root), true);
+  assert.equal(ignorableUntilModified(decision('allow-rule-hash', 'allow'), policy(0), root), true);
+  assert.equal(ignorableUntilModified(decision('allow-rule-path', 'allow'), policy(0), root), false, 'path-bound');
+  assert.equal(ignorableUntilModified(decision('inventory', 'allow'), policy(1), root), false, 'a hard link elsewhere');
+  assert.equal(ignorableUntilModified(decision('inventory', 'allow'), policy(0), { uid: 1000, mode: 0o100755 }), false);
+  assert.equal(ignorableUntilModified(decision('inventory', 'allow'), policy(0), { uid: 0, mode: 0o100775 }), false);
+  assert.equal(ignorableUntilModified(decision('inventory', 'allow'), policy(0), { uid: 0, mode: 0o100757 }), false);
+  assert.equal(ignorableUntilModified(decision('maintenance', 'allow', true), policy(0), root), false);
+  assert.equal(ignorableUntilModified(decision('block-rule-hash', 'block'), policy(0), root), false);
 });

@@ -1,5 +1,5 @@
 import type { AgentSettings } from './appcontrol-configuration.js';
-import type { Decision } from './execution-policy.js';
+import type { Decision, ExecutionPolicy } from './execution-policy.js';
 
 /**
  * What the kernel package may answer by itself the next time the same file (same inode, size,
@@ -31,4 +31,26 @@ export function rememberedVerdict(decision: Decision, settings: AgentSettings): 
       return null;
   }
   return { response: decision.verdict === 'block' ? 'deny' : 'allow', notify: decision.verdict !== 'allow' };
+}
+
+/** Owner and mode of a file, as fstat of the event's descriptor gave them. */
+export interface FileOwnership {
+  readonly uid: number;
+  readonly mode: number;
+}
+
+/**
+ * Whether the kernel itself may allow this file, by any path, until it is written (an inode ignore
+ * mark: no event, the process is never held). Only when the decision depends on the content alone
+ * (in the inventory or allowed by hash) and no block rule names a path (a hard link or a bind
+ * mount would give the inode another path). And only for a file that only root can change: the
+ * kernel clears the mark on write(), not on a write through a shared writable mapping, and not on
+ * chmod or chown; a file owned by root and not writable by group or others can be changed in
+ * those ways by root alone, who can stop the agent anyway.
+ */
+export function ignorableUntilModified(decision: Decision, policy: ExecutionPolicy, file: FileOwnership): boolean {
+  if (decision.joinInventory || (decision.reason !== 'inventory' && decision.reason !== 'allow-rule-hash'))
+    return false;
+  if (policy.blockPaths.length > 0) return false;
+  return file.uid === 0 && (file.mode & 0o022) === 0;
 }

@@ -90,6 +90,9 @@ export interface FileAccessStats extends ChannelStats {
   readonly cacheDenied: number;
   /** Opens (not executions) by programs that match no runner pattern, allowed in the thread. */
   readonly opensPassed: number;
+  /** Inode ignore marks placed by `respond(…, { untilModified: true })`, and flushes of them all. */
+  readonly ignoreMarks: number;
+  readonly ignoreFlushes: number;
 }
 
 export interface FileAccessMonitorOptions {
@@ -111,6 +114,11 @@ export interface FileAccessMonitorOptions {
    * A hit is answered without a round trip to JS.
    */
   readonly verdictCacheSize?: number;
+  /**
+   * Inode ignore marks `respond(…, { untilModified: true })` may place, at most (default 0 = none).
+   * At the bound all are flushed (clearVerdicts flushes them too) and placing starts over.
+   */
+  readonly maxIgnoreMarks?: number;
   readonly onEvents: (events: readonly FileAccessEvent[], monitor: FileAccessMonitor) => void;
   readonly onError?: (error: unknown) => void;
 }
@@ -127,8 +135,14 @@ export interface FileAccessMonitor {
     scope: MarkScope,
     events: readonly FileAccessEventType[],
   ): { ok: true } | { ok: false; reason: string };
-  /** Answers a permission event; false when too late (the default was applied). */
-  respond(id: number, response: FileAccessResponse): boolean;
+  /**
+   * Answers a permission event; false when too late (the default was applied). untilModified
+   * (allow only, with maxIgnoreMarks): the kernel itself allows later opens and executions of this
+   * inode, by any path, without an event, until the file is written (an ignore mark on the inode,
+   * cleared by the kernel on modification). Writes through a shared writable mapping do not count
+   * as modification for fanotify: a caller that cares must not use it.
+   */
+  respond(id: number, response: FileAccessResponse, options?: { readonly untilModified?: boolean }): boolean;
   /**
    * Reads the file of a pending permission event through the descriptor the kernel opened for it
    * (reading it does not raise new events). null when the event is no longer pending.
@@ -201,9 +215,10 @@ export function openFileAccessMonitor(options: FileAccessMonitorOptions): Opened
     },
     mark: (path, scope, events) => changeMark(false, path, scope, events),
     unmark: (path, scope, events) => changeMark(true, path, scope, events),
-    respond(id, response) {
+    respond(id, response, respondOptions) {
       if (closed || handle === undefined) return false;
-      return addon.fanRespond(handle, Float64Array.of(id), Uint8Array.of(response === 'allow' ? 1 : 0)) === 0;
+      const allow = response === 'allow' ? (respondOptions?.untilModified ? k(c, 'ALLOW_UNTIL_MODIFIED') : 1) : 0;
+      return addon.fanRespond(handle, Float64Array.of(id), Uint8Array.of(allow)) === 0;
     },
     read(id, offset, length) {
       if (closed || handle === undefined) return null;
@@ -251,6 +266,8 @@ export function openFileAccessMonitor(options: FileAccessMonitorOptions): Opened
         cacheAllowed: n('cacheAllowed'),
         cacheDenied: n('cacheDenied'),
         opensPassed: n('opensPassed'),
+        ignoreMarks: n('ignoreMarks'),
+        ignoreFlushes: n('ignoreFlushes'),
       };
     },
     close() {
@@ -291,6 +308,7 @@ export function openFileAccessMonitor(options: FileAccessMonitorOptions): Opened
         batchSize: options.batchSize ?? 64,
         allowOwnChildren: options.allowOwnChildren === true ? 1 : 0,
         verdictCacheSize: Math.max(0, Math.round(options.verdictCacheSize ?? 0)),
+        maxIgnoreMarks: Math.max(0, Math.round(options.maxIgnoreMarks ?? 0)),
       },
       onBatch,
     );

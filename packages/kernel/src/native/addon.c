@@ -248,6 +248,7 @@ static napi_value fan_open(napi_env env, napi_callback_info info) {
   if (cache_capacity > (1u << 22)) cache_capacity = 1u << 22;
   if (err == 0) err = bw_fanotify_open(ch, (int)opt_u32(env, argv[0], "defaultAllow", 1), cache_capacity, &what);
   if (err == 0) bw_fanotify_allow_children(ch, (int)opt_u32(env, argv[0], "allowOwnChildren", 0));
+  if (err == 0) bw_fanotify_set_max_ignore_marks(ch, opt_u32(env, argv[0], "maxIgnoreMarks", 0));
   return finish_open(env, ch, err, what);
 }
 
@@ -293,7 +294,8 @@ static napi_value fan_respond(napi_env env, napi_callback_info info) {
   uint32_t late = 0;
   for (size_t i = 0; i < n; i++) {
     int was_late = 0;
-    bw_fanotify_respond(ch, ((double *)tickets)[i], ((uint8_t *)allow)[i], &was_late);
+    uint8_t a = ((uint8_t *)allow)[i];
+    bw_fanotify_respond(ch, ((double *)tickets)[i], a > BW_ALLOW_UNTIL_MODIFIED ? 1 : a, &was_late);
     late += (uint32_t)was_late;
   }
   napi_value r;
@@ -405,6 +407,8 @@ static napi_value fan_stats(napi_env env, napi_callback_info info) {
   set_u32(env, o, "cacheAllowed", (double)f.cache_allowed);
   set_u32(env, o, "cacheDenied", (double)f.cache_denied);
   set_u32(env, o, "opensPassed", (double)f.opens_passed);
+  set_u32(env, o, "ignoreMarks", (double)f.ignore_marks);
+  set_u32(env, o, "ignoreFlushes", (double)f.ignore_flushes);
   return o;
 }
 
@@ -501,6 +505,7 @@ static napi_value init(napi_env env, napi_value exports) {
   set_u32(env, c, "RECORD_SIZE", BW_RECORD_SIZE);
   set_u32(env, c, "VERDICT_ALLOW", BW_VERDICT_ALLOW);
   set_u32(env, c, "VERDICT_NOTIFY", BW_VERDICT_NOTIFY);
+  set_u32(env, c, "ALLOW_UNTIL_MODIFIED", BW_ALLOW_UNTIL_MODIFIED);
   napi_set_named_property(env, exports, "constants", c);
   return exports;
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -218,6 +219,8 @@ int bw_pending_timeout_ms(struct bw_channel *ch, int64_t now) {
 
 static void *channel_thread(void *arg) {
   struct bw_channel *ch = arg;
+  /* Best effort: without CAP_SYS_NICE the thread keeps the process's priority. */
+  if (ch->thread_nice != 0 && setpriority(PRIO_PROCESS, (id_t)gettid(), ch->thread_nice) != 0) ch->thread_nice = 0;
   struct pollfd fds[2] = {{.fd = ch->fd, .events = POLLIN}, {.fd = ch->stop_fd, .events = POLLIN}};
   for (;;) {
     pthread_mutex_lock(&ch->lock);

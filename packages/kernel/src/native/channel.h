@@ -81,6 +81,9 @@ struct bw_channel {
   int64_t deadline_ns;
   struct bw_stats stats;
   void *source; /* per-source state */
+  /* Nice value for the channel thread (0 = as the process): a source that holds processes asks
+   * for its thread to be scheduled ahead of ordinary work, so a loaded host does not hold them longer. */
+  int thread_nice;
   uint8_t *recv_buf;
   size_t recv_buf_len;
 };

@@ -37,6 +37,10 @@ struct fan_source {
   uint32_t runner_count;
   int runners_set;
   uint64_t opens_passed, cache_allowed, cache_denied;
+  /* Inode ignore marks placed for files answered "allow until modified"; at most max_ignore_marks
+   * (0 = never placed), then all are flushed and placing starts over. Touched under ch->lock. */
+  uint32_t ignore_marks, max_ignore_marks;
+  uint64_t ignore_flushes;
 };
 
 /* The parent of pid from /proc/PID/stat (field 4, after the command name in parentheses); -1 if unknown. */
@@ -243,6 +247,8 @@ int bw_fanotify_open(struct bw_channel *ch, int default_allow, uint32_t cache_ca
   ch->kind = BW_KIND_FANOTIFY;
   s->default_response = default_allow ? FAN_ALLOW : FAN_DENY;
   s->self = getpid();
+  /* Every held open and exec on the marked mounts waits for this thread. */
+  ch->thread_nice = -10;
   int fd = fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC | FAN_NONBLOCK, O_RDONLY | O_LARGEFILE | O_CLOEXEC);
   if (fd < 0) {
     *what = errno == EPERM ? "fanotify: needs CAP_SYS_ADMIN" : "fanotify: init";
@@ -262,12 +268,32 @@ int bw_fanotify_mark(struct bw_channel *ch, int remove, unsigned int scope_flags
   return fanotify_mark(ch->fd, flags, mask, AT_FDCWD, path) < 0 ? -errno : 0;
 }
 
+/* Drops every inode mark of the group: only ignore marks are inode marks for a caller that uses them. */
+static void flush_ignore_marks(struct bw_channel *ch) {
+  struct fan_source *s = ch->source;
+  if (s->ignore_marks == 0) return;
+  if (fanotify_mark(ch->fd, FAN_MARK_FLUSH, 0, AT_FDCWD, "/") == 0) {
+    s->ignore_marks = 0;
+    s->ignore_flushes++;
+  }
+}
+
+/* The kernel stops sending permission events for this inode until it is modified (the ignore
+ * mask does not survive a write: FAN_MARK_IGNORED_SURV_MODIFY is not set). Called with ch->lock held. */
+static void ignore_until_modified(struct bw_channel *ch, int fd) {
+  struct fan_source *s = ch->source;
+  if (s->max_ignore_marks == 0) return;
+  if (s->ignore_marks >= s->max_ignore_marks) flush_ignore_marks(ch);
+  if (fanotify_mark(ch->fd, FAN_MARK_ADD | FAN_MARK_IGNORED_MASK, PERM_EVENTS, fd, NULL) == 0) s->ignore_marks++;
+}
+
 int bw_fanotify_respond(struct bw_channel *ch, double ticket, int allow, int *was_late) {
   uint32_t fd;
   pthread_mutex_lock(&ch->lock);
   int live = bw_pending_take(ch, bw_ticket_of(ticket), &fd);
   if (live) {
     ch->stats.answered++;
+    if (allow == BW_ALLOW_UNTIL_MODIFIED) ignore_until_modified(ch, (int)fd);
     respond(ch->fd, (int)fd, allow ? FAN_ALLOW : FAN_DENY);
     close((int)fd);
   } else {
@@ -330,6 +356,14 @@ int bw_fanotify_cache_put(struct bw_channel *ch, const struct bw_file_stamp *sta
 void bw_fanotify_cache_clear(struct bw_channel *ch) {
   struct fan_source *s = ch->source;
   bw_verdict_cache_clear(&s->cache);
+  pthread_mutex_lock(&ch->lock);
+  flush_ignore_marks(ch);
+  pthread_mutex_unlock(&ch->lock);
+}
+
+void bw_fanotify_set_max_ignore_marks(struct bw_channel *ch, uint32_t max) {
+  struct fan_source *s = ch->source;
+  if (s != NULL) s->max_ignore_marks = max;
 }
 
 void bw_fanotify_fast_stats(struct bw_channel *ch, struct bw_fanotify_fast_stats *out) {
@@ -339,4 +373,8 @@ void bw_fanotify_fast_stats(struct bw_channel *ch, struct bw_fanotify_fast_stats
   out->opens_passed = __atomic_load_n(&s->opens_passed, __ATOMIC_RELAXED);
   out->cache_allowed = __atomic_load_n(&s->cache_allowed, __ATOMIC_RELAXED);
   out->cache_denied = __atomic_load_n(&s->cache_denied, __ATOMIC_RELAXED);
+  pthread_mutex_lock(&ch->lock);
+  out->ignore_marks = s->ignore_marks;
+  out->ignore_flushes = s->ignore_flushes;
+  pthread_mutex_unlock(&ch->lock);
 }

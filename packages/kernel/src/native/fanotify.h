@@ -13,6 +13,10 @@ const struct bw_channel_ops *bw_fanotify_ops(void);
 /* With on: permission events of this process's own children are allowed at once (see fan_handle). */
 void bw_fanotify_allow_children(struct bw_channel *ch, int on);
 int bw_fanotify_mark(struct bw_channel *ch, int remove, unsigned int scope_flags, uint64_t mask, const char *path);
+/* allow: 0 deny, 1 allow, BW_ALLOW_UNTIL_MODIFIED allow and let the kernel allow this inode
+ * without asking until it is modified (an inode ignore mark; see bw_fanotify_set_max_ignore_marks). */
+#define BW_ALLOW_UNTIL_MODIFIED 2
+void bw_fanotify_set_max_ignore_marks(struct bw_channel *ch, uint32_t max);
 int bw_fanotify_respond(struct bw_channel *ch, double ticket, int allow, int *was_late);
 /* Reads from the file of a pending permission event; returns bytes read, 0 at EOF, or -errno. */
 ssize_t bw_fanotify_read(struct bw_channel *ch, double ticket, uint64_t offset, void *buf, size_t len);
@@ -25,7 +29,7 @@ int bw_fanotify_cache_put(struct bw_channel *ch, const struct bw_file_stamp *sta
 void bw_fanotify_cache_clear(struct bw_channel *ch);
 struct bw_fanotify_fast_stats {
   struct bw_verdict_cache_stats cache;
-  uint64_t opens_passed, cache_allowed, cache_denied;
+  uint64_t opens_passed, cache_allowed, cache_denied, ignore_marks, ignore_flushes;
 };
 void bw_fanotify_fast_stats(struct bw_channel *ch, struct bw_fanotify_fast_stats *out);
 #endif
