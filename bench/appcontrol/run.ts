@@ -8,8 +8,12 @@
  * is therefore a difference taken in the same moment: batches of runs of the same binary from a
  * ramfs (which neither monitor watches: fapolicyd's watch_fs has no ramfs) alternate with batches
  * from the monitored tmpfs, and the added cost is the median of the per-pair differences.
+ * The configurations are interleaved: BENCH_ROUNDS rounds (default 3), each running no monitor,
+ * Bulwark, Bulwark without kernel ignore marks (verdict cache in the fanotify thread only) and
+ * fapolicyd in turn, so that a change of load over the run falls on all of them alike.
  * Beside the wall time, the CPU time each monitor spends per exec (its own process: this one for
- * Bulwark, fapolicyd's from /proc/PID/stat) is reported: it does not depend on the load.
+ * Bulwark, less what this process spends with no monitor; fapolicyd's from /proc/PID/stat) is
+ * reported: it depends less on the load.
  * Needs root, gcc with static libc, and fapolicyd installed (apt-get install fapolicyd).
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -62,6 +66,38 @@ function measure(program: string, runs: number): Promise<number> {
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
+const pairsPerRound = Math.max(1, Math.round(PAIRS / ROUNDS));
+const runsPerBatch = Math.max(1, Math.round(RUNS / (pairsPerRound * ROUNDS)));
+
+/** What one configuration gathered over the rounds. */
+interface Samples {
+  readonly base: number[];
+  readonly diffs: number[];
+  cpuMicros: number;
+  execs: number;
+  measuredCpu: boolean;
+}
+const samples = new Map<string, Samples>();
+
+/** One round of one configuration: batches from the unwatched ramfs and the watched tmpfs, alternating. */
+async function round(label: string, cpuMicros: () => number | null): Promise<void> {
+  const s = samples.get(label) ?? { base: [], diffs: [], cpuMicros: 0, execs: 0, measuredCpu: false };
+  samples.set(label, s);
+  for (let i = 0; i < pairsPerRound; i++) {
+    const a = await measure(unwatched, runsPerBatch);
+    const before = cpuMicros();
+    const b = await measure(tiny, runsPerBatch);
+    const after = cpuMicros();
+    if (before !== null && after !== null) {
+      s.cpuMicros += after - before;
+      s.measuredCpu = true;
+    }
+    s.execs += runsPerBatch;
+    s.base.push(a);
+    s.diffs.push(b - a);
+  }
+}
 
 interface Figure {
   readonly label: string;
@@ -69,40 +105,43 @@ interface Figure {
   readonly baseUs: number;
   /** Median of the per-pair differences, µs per exec. */
   readonly addedUs: number;
-  /** CPU µs the monitor's process spent per exec on the watched mount; null when not measured. */
+  /** CPU µs the measured process spent per exec on the watched mount; null when not measured. */
   readonly cpuUs: number | null;
 }
 
-async function rounds(label: string, cpuMicros?: () => number): Promise<Figure> {
-  const per = Math.max(1, Math.round(RUNS / PAIRS));
-  const base: number[] = [];
-  const diffs: number[] = [];
-  let cpu = 0;
-  for (let i = 0; i < PAIRS; i++) {
-    const a = await measure(unwatched, per);
-    const before = cpuMicros?.() ?? 0;
-    const b = await measure(tiny, per);
-    cpu += (cpuMicros?.() ?? 0) - before;
-    base.push(a);
-    diffs.push(b - a);
-  }
-  const cpuUs = cpuMicros === undefined ? null : cpu / (per * PAIRS);
-  const figure = { label, baseUs: median(base) / 1000, addedUs: median(diffs) / 1000, cpuUs };
-  const sorted = [...diffs].sort((x, y) => x - y).map((d) => d / 1000);
+function figure(label: string): Figure | undefined {
+  const s = samples.get(label);
+  if (s === undefined || s.diffs.length === 0) return undefined;
+  const f = {
+    label,
+    baseUs: median(s.base) / 1000,
+    addedUs: median(s.diffs) / 1000,
+    cpuUs: s.measuredCpu ? s.cpuMicros / s.execs : null,
+  };
+  const sorted = [...s.diffs].sort((x, y) => x - y).map((d) => d / 1000);
+  const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]?.toFixed(1);
   console.log(
-    `${label.padEnd(12)} exec ${figure.baseUs.toFixed(1)} µs unwatched; added ${figure.addedUs.toFixed(1)} µs ` +
-      `(per-pair differences from ${sorted[0]?.toFixed(1)} to ${sorted[sorted.length - 1]?.toFixed(1)}, ${PAIRS} pairs x ${per} runs each side)` +
-      (cpuUs === null ? '' : `; monitor CPU ${cpuUs.toFixed(1)} µs per exec`),
+    `${label.padEnd(22)} exec ${f.baseUs.toFixed(1)} µs unwatched; added ${f.addedUs.toFixed(1)} µs ` +
+      `(per-pair differences: quartiles ${q(0.25)} / ${q(0.75)}, ${s.diffs.length} pairs x ${runsPerBatch} runs each side)` +
+      (f.cpuUs === null ? '' : `; process CPU ${f.cpuUs.toFixed(1)} µs per exec`),
   );
-  return figure;
+  return f;
 }
+
+/** Medians of differences can fall below zero when the cost is under the noise: print the sign. */
+const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(1)}`;
+
+const ownCpu = () => {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+};
 
 // ---- fapolicyd, permissive: it decides and logs every exec but denies nothing. It runs as root
 // here (its switch to the fapolicyd user fails in this VM: "Cannot change to uid"), so its
 // database directory is lent to root for the run and given back after.
 const CONF = '/etc/fapolicyd/fapolicyd.conf';
 const DB_DIR = '/var/lib/fapolicyd';
-async function withFapolicyd(): Promise<Figure | string> {
+async function fapolicydRound(label: string): Promise<string | null> {
   if (!existsSync('/usr/sbin/fapolicyd')) return 'fapolicyd not installed (apt-get install fapolicyd)';
   const original = readFileSync(CONF, 'utf8');
   writeFileSync(
@@ -143,7 +182,8 @@ async function withFapolicyd(): Promise<Figure | string> {
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       return ((Number(fields[11]) + Number(fields[12])) * 1e6) / ticks;
     };
-    return await rounds('fapolicyd', fapolicydCpu);
+    await round(label, fapolicydCpu);
+    return null;
   } finally {
     if (pid !== undefined && existsSync(`/proc/${pid}`)) {
       process.kill(pid, 'SIGTERM');
@@ -155,9 +195,11 @@ async function withFapolicyd(): Promise<Figure | string> {
   }
 }
 
-// ---- Bulwark application control, in this process.
-async function withBulwark(): Promise<Figure> {
-  const dataDir = join(work, 'data');
+// ---- Bulwark application control, in this process. ignoreMarks false: every exec is answered by
+// the fanotify thread from its verdict cache (the kernel ignore marks are the diagnostic switch's).
+let bulwarkRuns = 0;
+async function bulwarkRound(label: string, ignoreMarks: boolean): Promise<void> {
+  const dataDir = join(work, `data-${bulwarkRuns++}`);
   mkdirSync(dataDir);
   const events: NewEvent[] = [];
   const context: AgentModuleContext = {
@@ -167,6 +209,7 @@ async function withBulwark(): Promise<Figure> {
     reportInventory() {},
     writeStateFile: moduleStateFileWriter(dataDir),
   };
+  process.env.BULWARK_APPCONTROL_IGNORE_MARKS = ignoreMarks ? '1' : '0';
   const m = agentModule.create(context);
   await m.apply(
     {
@@ -189,41 +232,59 @@ async function withBulwark(): Promise<Figure> {
   if (m.status().state !== 'on') throw new Error(`appcontrol: ${m.status().reason}`);
   while (!events.some((e) => e.type === 'inventory-built')) await new Promise((r) => setTimeout(r, 50));
   try {
-    const result = await rounds('bulwark', () => {
-      const u = process.cpuUsage();
-      return u.user + u.system;
-    });
+    // The first exec is judged in JS (hash, inventory); what follows is what the bench is about.
+    await measure(tiny, 1);
+    await round(label, ownCpu);
     const c = m.status().counters ?? {};
     console.log(
-      `             checks ${c.checks}, blocked ${c.blocked}, hashed ${c.hashed}, cache hits ${c.cacheHits}, answered by the default ${c.defaulted}`,
+      `  ${label}: checks in JS ${c.checks}, blocked ${c.blocked}, kernel cache hits ${c.kernelCacheHits}, ` +
+        `misses ${c.kernelCacheMisses}, ignore marks ${c.kernelIgnoreMarks}, answered by the deadline ${c.defaulted}`,
     );
     if (Number(c.blocked) > 0 || Number(c.defaulted) > 0)
       throw new Error('the bench binary was blocked or not answered in time');
-    return result;
   } finally {
     await m.stop();
+    delete process.env.BULWARK_APPCONTROL_IGNORE_MARKS;
   }
 }
 
+const NONE = 'no monitor';
+const OURS = 'bulwark';
+const OURS_CACHE = 'bulwark (thread cache)';
+const THEIRS = 'fapolicyd';
+
 try {
-  const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-  console.log(`bench:appcontrol: ${RUNS} runs of a static binary per configuration and side; load ${load}`);
-  const none = await rounds('no monitor');
-  const ours = await withBulwark();
-  // BENCH_SKIP_FAPOLICYD=1: Bulwark alone (profiling).
-  const fapolicyd = process.env.BENCH_SKIP_FAPOLICYD ? 'skipped (BENCH_SKIP_FAPOLICYD)' : await withFapolicyd();
-  const oursAdded = ours.addedUs - none.addedUs;
+  const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   console.log(
-    `\nbulwark adds   ${oursAdded.toFixed(1)} µs per exec (no-monitor difference ${none.addedUs.toFixed(1)} µs taken off)`,
+    `bench:appcontrol: ${RUNS} runs of a static binary per configuration and side, ${ROUNDS} interleaved rounds; load ${load()}`,
   );
-  if (typeof fapolicyd === 'string') console.log(`fapolicyd: not measured: ${fapolicyd}`);
+  // BENCH_SKIP_FAPOLICYD=1: Bulwark alone (profiling).
+  let fapolicyd: string | null = process.env.BENCH_SKIP_FAPOLICYD ? 'skipped (BENCH_SKIP_FAPOLICYD)' : null;
+  for (let r = 0; r < ROUNDS; r++) {
+    console.log(`round ${r + 1} of ${ROUNDS} (load ${load()})`);
+    await round(NONE, ownCpu);
+    await bulwarkRound(OURS, true);
+    await bulwarkRound(OURS_CACHE, false);
+    if (fapolicyd === null) fapolicyd = await fapolicydRound(THEIRS);
+  }
+  console.log(`load at the end ${load()}\n`);
+  const none = figure(NONE) as Figure;
+  const ours = figure(OURS) as Figure;
+  const oursCache = figure(OURS_CACHE) as Figure;
+  const theirs = fapolicyd === null ? figure(THEIRS) : undefined;
+  const added = (f: Figure) => f.addedUs - none.addedUs;
+  // This process's own CPU per exec with no monitor (spawning the loop, reading its output) is not the monitor's.
+  const monitorCpu = (f: Figure) => (f.cpuUs ?? 0) - (f.label === THEIRS ? 0 : (none.cpuUs ?? 0));
+  console.log(
+    `\nadded per exec (no-monitor difference ${none.addedUs.toFixed(1)} µs taken off), monitor CPU per exec:`,
+  );
+  for (const f of [ours, oursCache, ...(theirs ? [theirs] : [])])
+    console.log(`  ${f.label.padEnd(22)} ${signed(added(f))} µs   CPU ${signed(monitorCpu(f))} µs`);
+  if (theirs === undefined) console.log(`fapolicyd: not measured: ${fapolicyd}`);
   else {
-    const theirs = fapolicyd.addedUs - none.addedUs;
-    console.log(`fapolicyd adds ${theirs.toFixed(1)} µs per exec`);
-    console.log(`ratio bulwark/fapolicyd: ${(oursAdded / theirs).toFixed(2)}`);
-    if (ours.cpuUs !== null && fapolicyd.cpuUs !== null)
+    for (const f of [ours, oursCache])
       console.log(
-        `monitor CPU per exec: bulwark ${ours.cpuUs.toFixed(1)} µs, fapolicyd ${fapolicyd.cpuUs.toFixed(1)} µs, ratio ${(ours.cpuUs / fapolicyd.cpuUs).toFixed(2)}`,
+        `ratio ${f.label}/fapolicyd: added ${(added(f) / added(theirs)).toFixed(2)}, CPU ${(monitorCpu(f) / monitorCpu(theirs)).toFixed(2)}`,
       );
   }
 } finally {
