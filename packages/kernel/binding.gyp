@@ -4,6 +4,7 @@
       "target_name": "bulwark_kernel",
       "sources": [
         "src/native/addon.c",
+        "src/native/addon-fanotify.c",
         "src/native/channel.c",
         "src/native/netlink.c",
         "src/native/nfqueue.c",
