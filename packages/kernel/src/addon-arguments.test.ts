@@ -19,6 +19,9 @@ const calls: readonly (keyof NativeAddon)[] = [
   'fanRespond',
   'fanRead',
   'fanStats',
+  'fanCachePut',
+  'fanCacheClear',
+  'fanRunners',
   'fanClose',
   'ueventStats',
   'ueventClose',
@@ -59,6 +62,46 @@ test('an open fanotify group takes nonsense tickets, offsets and masks without h
     assert.throws(() => addon.fanMark(handle, false, 0, -1, '/'), RangeError);
     assert.throws(() => addon.queueStats(handle), TypeError, 'a fanotify handle is not a queue handle');
     assert.equal(addon.fanStats(handle).lateAnswers, 300);
+  } finally {
+    addon.fanClose(handle);
+  }
+});
+
+test('the verdict cache and runner filter refuse bad stamps, paths and patterns, and stay within their size', {
+  skip: skip ?? (process.getuid?.() !== 0 ? 'needs root: fanotify_init' : undefined),
+}, () => {
+  const addon = (loaded as { addon: NativeAddon }).addon;
+  const handle = addon.fanOpen({ verdictCacheSize: 4 }, () => {});
+  try {
+    fc.assert(
+      fc.property(
+        fc.array(fc.double(), { minLength: 7, maxLength: 7 }),
+        fc.string(),
+        fc.nat(),
+        (stamp, path, flags) => {
+          try {
+            addon.fanCachePut(handle, Float64Array.from(stamp), path, flags);
+          } catch (error) {
+            assert.ok(error instanceof RangeError, String(error));
+          }
+          assert.ok((addon.fanStats(handle).cacheEntries ?? 0) <= 4);
+        },
+      ),
+      { numRuns: 300 },
+    );
+    assert.throws(() => addon.fanCachePut(handle, new Float64Array(6), '/x', 1), TypeError, 'six fields');
+    assert.throws(
+      () => addon.fanCachePut(handle, new Float64Array(7), 'x'.repeat(5000), 1),
+      TypeError,
+      'path too long',
+    );
+    assert.throws(() => addon.fanRunners(handle, ['(']), TypeError);
+    assert.throws(() => addon.fanRunners(handle, [1 as unknown as string]), TypeError);
+    assert.throws(() => addon.fanRunners(handle, new Array(300).fill('^sh$')), TypeError, 'at most 256');
+    addon.fanRunners(handle, ['^sh$']);
+    addon.fanRunners(handle, null);
+    addon.fanCacheClear(handle);
+    assert.equal(addon.fanStats(handle).cacheEntries, 0);
   } finally {
     addon.fanClose(handle);
   }
