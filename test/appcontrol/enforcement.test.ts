@@ -184,6 +184,8 @@ describe('application control enforcement', { skip }, () => {
     const before = hits();
     await waitUntil(async () => (await run(known)).code === 0 && hits() > before, 'a remembered allow', 15_000);
     assert.ok(h.counter('kernelCacheEntries') >= 1);
+    await h.apply({});
+    assert.ok(h.counter('kernelCacheEntries') >= 1, 'the same configuration applied again keeps them');
     const checks = h.counter('checks');
     assert.equal((await run(known)).code, 0);
     assert.equal(h.counter('checks'), checks, 'the agent did not judge it again');

@@ -54,6 +54,7 @@ class AppcontrolAgentModule implements AgentModule, SnapshotSource {
   #policy: ExecutionPolicy | null = null;
   #enforcer: Enforcer | null = null;
   #marked = '';
+  #policyKey = '';
   #markFailures: { path: string; reason: string }[] = [];
   #rootsKey = '';
   #building: Promise<unknown> | null = null;
@@ -88,8 +89,11 @@ class AppcontrolAgentModule implements AgentModule, SnapshotSource {
     const policy = compileExecutionPolicy(settings, rules);
     this.#policy = policy;
     const refused = [...rejectedRules, ...policy.refused];
-    // Verdicts the kernel package remembered were decided under the previous rules.
-    this.#enforcer?.forgetVerdicts();
+    // Verdicts the kernel package remembered were decided under the previous rules (a configuration
+    // applied again unchanged keeps them: they are the common case's fast path).
+    const policyKey = JSON.stringify([settings, rules]);
+    if (policyKey !== this.#policyKey) this.#enforcer?.forgetVerdicts();
+    this.#policyKey = policyKey;
     if (this.#enforcer === null) {
       const opened = Enforcer.open({
         policy: () => this.#policy as ExecutionPolicy,
@@ -232,6 +236,7 @@ class AppcontrolAgentModule implements AgentModule, SnapshotSource {
     this.#enforcer?.close();
     this.#enforcer = null;
     this.#marked = '';
+    this.#policyKey = '';
     await this.settled();
     if (this.#saveTimer !== null) {
       clearTimeout(this.#saveTimer);
