@@ -23,9 +23,18 @@ const HOOK = `export async function resolve(specifier, context, next) {
   if (/\\.[cm]?ts$|\\/node_modules\\/(tsx|esbuild)\\//.test(r.url)) throw new Error('not compiled: ' + r.url);
   return r;
 }`;
-const REGISTER = `data:text/javascript,${encodeURIComponent(
-  `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(HOOK)}`)});`,
-)}`;
+function registering(hook: string): string {
+  return `data:text/javascript,${encodeURIComponent(
+    `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hook)}`)});`,
+  )}`;
+}
+const REGISTER = registering(HOOK);
+// Fails the process when the agent loads any chunk (module code, the daemon, activation) or SQLite.
+const NOTHING_LAZY = registering(`export async function resolve(specifier, context, next) {
+  const r = await next(specifier, context);
+  if (/\\/dist\\/chunk-|better-sqlite3/.test(r.url)) throw new Error('loaded at start: ' + r.url);
+  return r;
+}`);
 
 function sources(dir: string, out: string[] = []): string[] {
   for (const name of readdirSync(dir)) {
@@ -51,6 +60,28 @@ describe('compiled binaries', () => {
       assert.match(run.stdout + run.stderr, /Usage|usage/);
     });
   }
+
+  it("bulwark-agent --help and --version load no module code, no daemon and no SQLite, and --help still lists the modules' commands", () => {
+    for (const flag of ['--help', '--version']) {
+      const run = spawnSync(process.execPath, ['--import', NOTHING_LAZY, join(repo, BINS[0] as string), flag], {
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      assert.equal(run.status, 0, run.stderr);
+      assert.doesNotMatch(run.stderr, /loaded at start/);
+      if (flag === '--help') assert.match(run.stdout, /bulwark-agent scan PATH…[^\n]*\n.*\(module antimalware\)/);
+    }
+    // The hook does catch a chunk: a command that needs one fails under it.
+    const status = spawnSync(
+      process.execPath,
+      ['--import', NOTHING_LAZY, join(repo, BINS[0] as string), 'status', '--data-dir', temp],
+      {
+        encoding: 'utf8',
+        timeout: 30_000,
+      },
+    );
+    assert.match(status.stderr, /loaded at start: .*chunk-/);
+  });
 
   it('a binary without its bundle says to run npm run build, and runs nothing else', () => {
     mkdirSync(join(temp, 'bin'));
