@@ -122,6 +122,14 @@ async function policy(t: TestManager, everything: boolean): Promise<string> {
 
 async function daemon(t: TestManager, everything: boolean) {
   const dir = mkdtempSync(join(tmpdir(), 'bulwark-footprint-agent-'));
+  try {
+    return await measureDaemon(t, everything, dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function measureDaemon(t: TestManager, everything: boolean, dir: string) {
   const probeOut = join(dir, 'probe.jsonl');
   const token = await t.manager.services.activationTokens.create(
     { name: 'footprint', policyId: await policy(t, everything) },
@@ -185,7 +193,6 @@ async function daemon(t: TestManager, everything: boolean) {
     await run(process.execPath, [agentBin, 'deactivate', '--force', '--data-dir', dir]).catch((e) =>
       console.error(`deactivate: ${e.stderr}`),
     );
-    rmSync(dir, { recursive: true, force: true });
   }
 }
 
