@@ -3,12 +3,18 @@
 /** Native addons and packages that read their own files at run time stay in node_modules. */
 const NATIVE = ['better-sqlite3'];
 
-/** One bundle per program that runs on a host; `out` is relative to the repository. */
+/**
+ * One bundle per program that runs on a host; `out` is relative to the repository. `split`: the
+ * code behind each dynamic `import()` goes into chunks of its own beside the bundle (`chunk-*.js`),
+ * loaded only when the program imports it — the agent's modules (its registry imports each one
+ * when the configuration turns it on), so an agent runs only the code of the modules in use.
+ */
 export const BUNDLES = [
   {
     out: 'packages/platform-agent/dist/bulwark-agent.js',
     entry: 'packages/platform-agent/src/cli/agent-main.ts',
     external: NATIVE,
+    split: true,
   },
   {
     out: 'packages/platform-manager/dist/bulwark-manager.js',

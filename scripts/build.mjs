@@ -11,7 +11,7 @@
 // packages that read their own files at run time (the OpenAPI console's static assets).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BUNDLES, WORKERS } from './build-entries.mjs';
 
@@ -75,7 +75,7 @@ export async function bundle() {
   // Each folder gets every worker: whichever bundle spawns it finds it beside itself.
   const programs = new Map();
   for (const b of BUNDLES) {
-    programs.set(b.out, { entry: b.entry, external: b.external });
+    programs.set(b.out, { entry: b.entry, external: b.external, split: b.split === true });
     for (const w of WORKERS)
       programs.set(join(dirname(b.out), `${w.out}.js`), { entry: w.entry, external: b.external });
   }
@@ -84,8 +84,14 @@ export async function bundle() {
     mkdirSync(dirname(outfile), { recursive: true });
     return esbuild.build({
       absWorkingDir: repo,
-      entryPoints: [join(repo, p.entry)],
-      outfile,
+      ...(p.split
+        ? {
+            entryPoints: [{ in: join(repo, p.entry), out: basename(out, '.js') }],
+            outdir: dirname(outfile),
+            splitting: true,
+            chunkNames: 'chunk-[hash]',
+          }
+        : { entryPoints: [join(repo, p.entry)], outfile }),
       write: false,
       bundle: true,
       platform: 'node',
@@ -110,7 +116,8 @@ export async function bundle() {
       written.add(file.path);
     }
   }
-  // What an earlier build left that this one did not write (a renamed program) goes.
+  // What an earlier build left that this one did not write (a renamed program, a chunk whose
+  // content changed: chunks are named by their content's hash, so an unchanged one is kept) goes.
   for (const dir of new Set([...written].map((path) => dirname(path)))) {
     for (const name of readdirSync(dir))
       if (!written.has(join(dir, name)) && !name.endsWith('.tmp')) rmSync(join(dir, name), { force: true });

@@ -61,16 +61,13 @@ function rewrite(dir) {
 }
 rewrite(target);
 
-// 2. One import and one entry in each registry.
-const registries = [
-  ['packages/platform-manager/src/modules/registry.ts', 'managerModule', 'manager'],
-  ['packages/platform-agent/src/modules/registry.ts', 'agentModule', 'agent'],
-];
-for (const [file, role, side] of registries) {
+// 2. One entry in each registry: an import and its name on the manager's side; on the agent's, an
+// entry that imports the module when the agent needs it (packages/platform-agent/src/modules/module-entry.ts).
+function addManagerEntry(file) {
   const path = join(root, file);
   const text = readFileSync(path, 'utf8');
-  const source = `@bulwark/module-${id}/${side}`;
-  const importLine = `import { ${role} as ${id} } from '${source}';\n`;
+  const source = `@bulwark/module-${id}/manager`;
+  const importLine = `import { managerModule as ${id} } from '${source}';\n`;
   const lastImport = text.lastIndexOf('\nimport ');
   const close = text.lastIndexOf('];');
   if (lastImport < 0 || close < 0) fail(`${file} does not have the shape this script expects; add the module by hand`);
@@ -89,6 +86,19 @@ for (const [file, role, side] of registries) {
     : `${before.replace(/,?\s*$/, '')}, ${id}${text.slice(close)}`;
   writeFileSync(path, withEntry.slice(0, afterImports) + importLine + withEntry.slice(afterImports));
 }
+
+function addAgentEntry(file) {
+  const path = join(root, file);
+  const text = readFileSync(path, 'utf8');
+  const close = text.lastIndexOf('];');
+  if (close < 0 || !text.slice(0, close).endsWith('\n'))
+    fail(`${file} does not have the shape this script expects; add the module by hand`);
+  const entry = `  { id: '${id}', load: async () => (await import('@bulwark/module-${id}/agent')).agentModule },\n`;
+  writeFileSync(path, text.slice(0, close) + entry + text.slice(close));
+}
+
+addManagerEntry('packages/platform-manager/src/modules/registry.ts');
+addAgentEntry('packages/platform-agent/src/modules/registry.ts');
 
 // 3. The platform packages depend on it (npm install links the workspace).
 for (const pkg of ['packages/platform-manager/package.json', 'packages/platform-agent/package.json']) {

@@ -95,9 +95,38 @@ export async function cachedRoot(): Promise<string> {
   }
 }
 
-/** A fresh copy of the cached root for one run. */
-export async function freshRoot(): Promise<{ dir: string; remove(): void }> {
-  const cached = await cachedRoot();
+/** Bump when the systemd root's recipe changes. */
+export const SYSTEMD_ROOT_STAMP = `${ROOT_STAMP}-systemd-v1`;
+
+/**
+ * The clean root plus systemd and D-Bus, to boot with `systemd-nspawn --boot` (systemd as PID 1),
+ * cached in a directory of its own so that the clean root stays as debootstrap made it.
+ */
+export async function cachedSystemdRoot(): Promise<string> {
+  const root = join(CACHE_DIR, SYSTEMD_ROOT_STAMP);
+  if (existsSync(join(root, 'lib', 'systemd', 'systemd'))) return root;
+  const base = await cachedRoot();
+  const building = mkdtempSync(join(CACHE_DIR, `${SYSTEMD_ROOT_STAMP}.building-`));
+  try {
+    await run('cp', ['-a', `${base}/.`, building]);
+    chmodSync(building, 0o755);
+    execFileSync('cp', ['-L', '/etc/resolv.conf', join(building, 'etc', 'resolv.conf')]);
+    await inRoot(
+      building,
+      'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends systemd systemd-sysv dbus',
+      { timeoutMs: 600_000 },
+    );
+    if (existsSync(root)) return root; // another run made it meanwhile
+    renameSync(building, root);
+    return root;
+  } finally {
+    rmSync(building, { recursive: true, force: true });
+  }
+}
+
+/** A fresh copy of the cached root (or of `cached`) for one run. */
+export async function freshRoot(cachedDir?: string): Promise<{ dir: string; remove(): void }> {
+  const cached = cachedDir ?? (await cachedRoot());
   const parent = mkdtempSync(join(tmpdir(), 'bulwark-debian12-'));
   const dir = join(parent, 'root');
   await run('cp', ['-a', cached, dir]);

@@ -52,6 +52,37 @@ describe('compiled binaries', () => {
     });
   }
 
+  it("bulwark-agent --help and --version load no module code, no daemon, no SQLite, and --help lists the modules' commands", () => {
+    // What the agent's bundle loads before it runs a command: itself and the chunks it imports
+    // statically, transitively (each module, the daemon and activation are dynamic imports).
+    const dist = join(repo, 'packages/platform-agent/dist');
+    const loaded = new Set<string>();
+    const queue = ['bulwark-agent.js'];
+    while (queue.length > 0) {
+      const file = queue.shift() as string;
+      if (loaded.has(file)) continue;
+      loaded.add(file);
+      for (const m of readFileSync(join(dist, file), 'utf8').matchAll(/^(?:import|\}) [^\n]*?["']\.\/([^"']+)["'];$/gm))
+        queue.push(m[1] as string);
+    }
+    assert.ok(loaded.size > 1, 'the bundle imports its shared chunks statically');
+    const text = [...loaded].map((file) => readFileSync(join(dist, file), 'utf8')).join('\n');
+    // esbuild marks each source file's code with a `// path` comment.
+    assert.deepEqual(text.match(/^\/\/ (modules\/.*|.*\/daemon\/.*|.*@peculiar.*|.*@sinclair.*)$/gm), null);
+    assert.doesNotMatch(text, /from "better-sqlite3"/);
+    // The check sees them: the chunks behind the dynamic imports carry the modules' code.
+    const all = readdirSync(dist).map((file) => readFileSync(join(dist, file), 'utf8'));
+    assert.ok(all.some((chunk) => /^\/\/ modules\/ips\/agent\//m.test(chunk)));
+    for (const flag of ['--help', '--version']) {
+      const run = spawnSync(process.execPath, [join(repo, BINS[0] as string), flag], {
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      assert.equal(run.status, 0, run.stderr);
+      if (flag === '--help') assert.match(run.stdout, /bulwark-agent scan PATH…[^\n]*\n.*\(module antimalware\)/);
+    }
+  });
+
   it('a binary without its bundle says to run npm run build, and runs nothing else', () => {
     mkdirSync(join(temp, 'bin'));
     copyFileSync(join(repo, BINS[0] as string), join(temp, 'bin', 'bulwark-agent.js'));

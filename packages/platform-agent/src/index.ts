@@ -6,6 +6,7 @@ export { type ActivateOptions, type ActivateResult, activateAgent } from './iden
 export { type DeactivateOptions, type DeactivateResult, deactivateAgent } from './identity/deactivation.js';
 export { DEFAULT_DATA_DIR, readIdentity, resolveDataDir } from './identity/identity-store.js';
 export { type AgentLogger, jsonLogger, silentLogger } from './log/json-logger.js';
-export { agentModuleFactories } from './modules/registry.js';
+export { type AgentModuleEntry, moduleEntry } from './modules/module-entry.js';
+export { agentModules } from './modules/registry.js';
 export { moduleStateFileWriter } from './modules/state-file.js';
 export { type EmitCheckpoints, EventSpool } from './spool/event-spool.js';

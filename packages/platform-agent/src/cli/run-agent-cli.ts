@@ -2,14 +2,12 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { AgentLocalCommand } from '@bulwark/protocol';
 import { AGENT_VERSION } from '../agent-version.js';
-import { startAgent } from '../daemon/agent-daemon.js';
-import { readAgentStatus } from '../daemon/agent-status.js';
-import { activateAgent, readCaFile } from '../identity/activation.js';
-import { deactivateAgent } from '../identity/deactivation.js';
-import { DEFAULT_DATA_DIR } from '../identity/identity-store.js';
+import type { readAgentStatus } from '../daemon/agent-status.js';
 import { jsonLogger, type LogLevel } from '../log/json-logger.js';
-import { agentModuleFactories } from '../modules/registry.js';
-import { runUpdatesCommand } from './updates-command.js';
+import { agentModules } from '../modules/registry.js';
+
+// Each command imports what it runs when it runs (the daemon, activation with its X.509 library,
+// the spool's SQLite): `--help` and `--version` load none of it.
 
 /** Exit codes, stable for scripts. */
 export const ExitCode = {
@@ -68,19 +66,24 @@ const OPTIONS = {
   version: { type: 'boolean' },
 } as const;
 
-/** A module's command run on the host (`bulwark-agent scan PATH`), found by its verb. */
-function localCommand(verb: string | undefined): { command: AgentLocalCommand; module: string } | undefined {
+/** A module's command run on the host (`bulwark-agent scan PATH`), found by its verb; the module is loaded for it. */
+function localCommand(
+  verb: string | undefined,
+): { command: () => Promise<AgentLocalCommand | undefined>; module: string } | undefined {
   // The agent's own commands come first: a module cannot take their verbs.
   if (verb === undefined || ['activate', 'status', 'deactivate', 'run', 'updates', 'help'].includes(verb))
     return undefined;
-  for (const factory of agentModuleFactories)
-    for (const command of factory.localCommands ?? [])
-      if (command.verb === verb) return { command, module: factory.id };
+  for (const entry of agentModules)
+    if (entry.localCommands?.some((c) => c.verb === verb))
+      return {
+        command: async () => (await entry.load()).localCommands?.find((c) => c.verb === verb),
+        module: entry.id,
+      };
   return undefined;
 }
 
 function localCommandsHelp(): string {
-  const lines = agentModuleFactories.flatMap((f) =>
+  const lines = agentModules.flatMap((f) =>
     (f.localCommands ?? []).map((c) => `  bulwark-agent ${c.verb} ${c.usage}\n      ${c.summary} (module ${f.id})`),
   );
   return lines.length === 0
@@ -93,13 +96,19 @@ export async function runAgentCli(argv: readonly string[], io: CliIo): Promise<n
   if (local !== undefined) {
     // --data-dir D may come first among the command's own arguments.
     const rest = [...argv.slice(1)];
+    const { DEFAULT_DATA_DIR } = await import('../identity/identity-store.js');
     let base = io.env.BULWARK_AGENT_DATA_DIR ?? DEFAULT_DATA_DIR;
     const at = rest.indexOf('--data-dir');
     if (at >= 0 && rest[at + 1] !== undefined) {
       base = rest[at + 1]!;
       rest.splice(at, 2);
     }
-    return local.command.run(rest, { out: io.out, err: io.err, dataDir: join(base, 'modules', local.module) });
+    const command = await local.command();
+    if (command === undefined) {
+      io.err(`bulwark-agent: module ${local.module} does not have the command "${argv[0]}" its registry entry names\n`);
+      return ExitCode.failure;
+    }
+    return command.run(rest, { out: io.out, err: io.err, dataDir: join(base, 'modules', local.module) });
   }
   let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; args: string[] }>>;
   try {
@@ -133,6 +142,7 @@ export async function runAgentCli(argv: readonly string[], io: CliIo): Promise<n
 
   switch (command) {
     case 'activate': {
+      const { activateAgent, readCaFile } = await import('../identity/activation.js');
       const token = values.token ?? io.env.BULWARK_ACTIVATION_TOKEN;
       if (!values.manager) return fail(ExitCode.usage, 'activate needs --manager URL');
       if (!token) return fail(ExitCode.usage, 'activate needs --token T (or BULWARK_ACTIVATION_TOKEN)');
@@ -174,12 +184,14 @@ export async function runAgentCli(argv: readonly string[], io: CliIo): Promise<n
       return ExitCode.ok;
     }
     case 'status': {
+      const { readAgentStatus } = await import('../daemon/agent-status.js');
       const status = readAgentStatus(dataDir);
       if (json) io.out(`${JSON.stringify(status, null, 2)}\n`);
       else io.out(formatStatus(status));
       return status.activated ? ExitCode.ok : ExitCode.notActivated;
     }
     case 'deactivate': {
+      const { deactivateAgent } = await import('../identity/deactivation.js');
       const result = await deactivateAgent({
         ...(dataDir !== undefined ? { dataDir } : {}),
         force: values.force === true,
@@ -209,6 +221,7 @@ export async function runAgentCli(argv: readonly string[], io: CliIo): Promise<n
       if (!['debug', 'info', 'warn', 'error'].includes(level))
         return fail(ExitCode.usage, '--log-level must be debug, info, warn or error');
       const log = jsonLogger({ level });
+      const { startAgent } = await import('../daemon/agent-daemon.js');
       const started = await startAgent({ ...(dataDir !== undefined ? { dataDir } : {}), log });
       if (!started.ok) {
         log.error(started.message);
@@ -220,6 +233,7 @@ export async function runAgentCli(argv: readonly string[], io: CliIo): Promise<n
       return ExitCode.ok;
     }
     case 'updates': {
+      const { runUpdatesCommand } = await import('./updates-command.js');
       const outcome = runUpdatesCommand(positionals.slice(1), dataDir);
       if (!outcome.ok) return fail(outcome.usage ? ExitCode.usage : ExitCode.failure, outcome.text);
       print(outcome.json, outcome.text);

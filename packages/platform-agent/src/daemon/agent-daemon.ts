@@ -1,12 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  type AgentModuleFactory,
-  AgentRoutes,
-  COMPUTER_DEACTIVATED_PROBLEM,
-  HeartbeatResponse,
-  type NewEvent,
-} from '@bulwark/protocol';
+import { AgentRoutes, COMPUTER_DEACTIVATED_PROBLEM, HeartbeatResponse, type NewEvent } from '@bulwark/protocol';
 import { AGENT_VERSION } from '../agent-version.js';
 import { backoffDelay } from '../channel/backoff.js';
 import { ManagerChannel } from '../channel/manager-channel.js';
@@ -15,8 +9,8 @@ import { forgetComputer } from '../identity/deactivation.js';
 import { type DeactivationRecord, writeDeactivationRecord } from '../identity/deactivation-record.js';
 import { type AgentIdentity, identityPaths, readIdentity, resolveDataDir } from '../identity/identity-store.js';
 import { type AgentLogger, jsonLogger } from '../log/json-logger.js';
-import { type KernelHook, ModuleRuntime } from '../modules/module-runtime.js';
-import { agentModuleFactories } from '../modules/registry.js';
+import { type KernelHook, ModuleRuntime, type ModuleRuntimeOptions } from '../modules/module-runtime.js';
+import { agentModules } from '../modules/registry.js';
 import { type EmitCheckpoints, type EmitOutcome, EventSpool, type SpoolCounters } from '../spool/event-spool.js';
 import { EventUploader } from '../spool/event-uploader.js';
 import { UpdateStore } from '../updates/update-store.js';
@@ -33,7 +27,7 @@ import { WakeableDelay } from './wakeable-delay.js';
 export interface StartAgentOptions {
   readonly dataDir?: string;
   readonly log?: AgentLogger;
-  readonly factories?: readonly AgentModuleFactory[];
+  readonly factories?: ModuleRuntimeOptions['factories'];
   /** Seconds the manager may hold a wake call open; tests shorten it. */
   readonly wakeTimeoutSeconds?: number;
   /** Upper bound on the heartbeat interval, whatever the manager says (tests). */
@@ -181,7 +175,7 @@ class AgentDaemon implements RunningAgent {
     const localOptions = readLocalOptions(resolveLocalOptionsPath(options.localOptionsPath));
     if (localOptions.problem) this.#log.warn('local options', { problem: localOptions.problem });
     this.runtime = new ModuleRuntime({
-      factories: options.factories ?? agentModuleFactories,
+      factories: options.factories ?? agentModules,
       dataDir,
       localOptions,
       managerUrl: identity.managerUrl,

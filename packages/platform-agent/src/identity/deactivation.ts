@@ -1,12 +1,12 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { type AgentModuleFactory, AgentRoutes } from '@bulwark/protocol';
+import { AgentRoutes } from '@bulwark/protocol';
 import { Type } from '@sinclair/typebox';
 import { ManagerChannel } from '../channel/manager-channel.js';
 import { readLocalOptions, resolveLocalOptionsPath } from '../daemon/local-options.js';
 import { type AgentLogger, silentLogger } from '../log/json-logger.js';
-import { ModuleRuntime } from '../modules/module-runtime.js';
-import { agentModuleFactories } from '../modules/registry.js';
+import { ModuleRuntime, type ModuleRuntimeOptions } from '../modules/module-runtime.js';
+import { agentModules } from '../modules/registry.js';
 import { readSpoolCounters } from '../spool/event-spool.js';
 import { type DeactivationRecord, writeDeactivationRecord } from './deactivation-record.js';
 import { readIdentity, removeIdentity, resolveDataDir } from './identity-store.js';
@@ -17,7 +17,7 @@ export interface DeactivateOptions {
   readonly force?: boolean;
   readonly timeoutMs?: number;
   /** The modules whose kernel hooks are removed (default: every module of this agent). */
-  readonly factories?: readonly AgentModuleFactory[];
+  readonly factories?: ModuleRuntimeOptions['factories'];
   readonly log?: AgentLogger;
 }
 
@@ -74,7 +74,7 @@ export async function deactivateAgent(options: DeactivateOptions = {}): Promise<
     }
   }
   const discardedEvents = forgetComputer(dataDir);
-  const hooksLeft = await removeKernelHooks(dataDir, options.factories ?? agentModuleFactories, options.log);
+  const hooksLeft = await removeKernelHooks(dataDir, options.factories ?? agentModules, options.log);
   writeDeactivationRecord(dataDir, {
     by: 'local',
     at: new Date().toISOString(),
@@ -102,7 +102,7 @@ export function forgetComputer(dataDir: string): number {
 /** Every module of this agent removes what it installed, from its data dir's record of it. */
 export async function removeKernelHooks(
   dataDir: string,
-  factories: readonly AgentModuleFactory[],
+  factories: ModuleRuntimeOptions['factories'],
   log: AgentLogger = silentLogger,
 ): Promise<DeactivationRecord['hooksLeft']> {
   const runtime = new ModuleRuntime({

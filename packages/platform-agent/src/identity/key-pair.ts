@@ -1,11 +1,15 @@
-// @peculiar/x509 resolves its algorithms through tsyringe, which needs this polyfill loaded first.
-import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
-import * as x509 from '@peculiar/x509';
+import type * as X509 from '@peculiar/x509';
 
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+/**
+ * @peculiar/x509 (with asn1js, tsyringe and the polyfill it needs first) is most of the agent's
+ * own code and only activation and certificate renewal use it: imported then, not at start.
+ */
+async function x509Library(): Promise<typeof X509> {
+  return (await import('./x509-library.js')).x509;
+}
 
-type KeyPair = Parameters<typeof x509.Pkcs10CertificateRequestGenerator.create>[0]['keys'];
+type KeyPair = Parameters<typeof X509.Pkcs10CertificateRequestGenerator.create>[0]['keys'];
 
 const ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 
@@ -20,6 +24,7 @@ export interface AgentKeyMaterial {
 
 /** A fresh ECDSA P-256 key pair and a CSR for it; the manager's CA decides the subject it signs. */
 export async function createKeyMaterial(hostname: string): Promise<AgentKeyMaterial> {
+  const x509 = await x509Library();
   const keys = (await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as unknown as KeyPair;
   const csr = await x509.Pkcs10CertificateRequestGenerator.create({
     name: [{ CN: [hostname.slice(0, 64)] }],

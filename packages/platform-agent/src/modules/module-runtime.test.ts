@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -11,6 +11,7 @@ import {
   securityConfiguration,
 } from '@bulwark/protocol';
 import { silentLogger } from '../log/json-logger.js';
+import type { AgentModuleEntry } from './module-entry.js';
 import { ModuleRuntime, type ModuleRuntimeOptions } from './module-runtime.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bulwark-runtime-'));
@@ -141,5 +142,93 @@ describe('ModuleRuntime', () => {
       assert.equal(statSync(path).mode & 0o777, 0o600);
     }
     await runtime.stopAll();
+  });
+
+  it('loads a module only when it is on, or off but may have left something on the host', async () => {
+    const home = mkdtempSync(join(dir, 'lazy-'));
+    const loads: string[] = [];
+    const log: string[] = [];
+    const lazy = (id: string): AgentModuleEntry => ({
+      id,
+      load: async () => {
+        loads.push(id);
+        return scripted(id, log);
+      },
+    });
+    const restart = () => runtimeOf([], { factories: [lazy('a'), lazy('b')], dataDir: home });
+    const inUse = () => JSON.parse(readFileSync(join(home, 'modules-in-use.json'), 'utf8')).modules;
+    const both = (a: ModuleConfiguration, b: ModuleConfiguration) => configuration({ a, b });
+    const on = { enabled: true, configuration: {} };
+    const off = { enabled: false, configuration: {} };
+
+    // a on, b off and never run here: b is reported off without its code being imported.
+    let runtime = restart();
+    await runtime.apply(both(on, off));
+    assert.deepEqual(loads, ['a']);
+    assert.deepEqual(runtime.status(), [
+      { id: 'a', state: 'on' },
+      { id: 'b', state: 'off' },
+    ]);
+    assert.deepEqual(inUse(), ['a']);
+    assert.equal(existsSync(join(home, 'modules', 'b')), false);
+    await runtime.stopAll();
+
+    // After a restart a is off: loaded once more to switch itself off, which it does cleanly.
+    runtime = restart();
+    await runtime.apply(both(off, off));
+    assert.deepEqual(loads, ['a', 'a']);
+    assert.equal(log.at(-1), 'a:apply:ok');
+    assert.deepEqual(inUse(), []);
+    await runtime.stopAll();
+
+    // Nothing of a is left: the next start loads neither.
+    runtime = restart();
+    await runtime.apply(both(off, off));
+    assert.deepEqual(loads, ['a', 'a']);
+    assert.deepEqual(
+      runtime.status().map((s) => s.state),
+      ['off', 'off'],
+    );
+
+    // A module that fails to switch off stays in use, and is loaded again at the next start.
+    await runtime.apply(both(on, off));
+    await runtime.apply(both({ enabled: false, configuration: { behaviour: 'throw' } }, off));
+    assert.deepEqual(inUse(), ['a']);
+  });
+
+  it('an agent without the record (from before it existed) counts every module with a data directory as in use', async () => {
+    const home = mkdtempSync(join(dir, 'upgraded-'));
+    mkdirSync(join(home, 'modules', 'b'), { recursive: true });
+    const loads: string[] = [];
+    const lazy = (id: string): AgentModuleEntry => ({
+      id,
+      load: async () => {
+        loads.push(id);
+        return scripted(id, []);
+      },
+    });
+    const runtime = runtimeOf([], { factories: [lazy('a'), lazy('b')], dataDir: home });
+    await runtime.apply(
+      configuration({ a: { enabled: false, configuration: {} }, b: { enabled: false, configuration: {} } }),
+    );
+    assert.deepEqual(loads, ['b']);
+    assert.deepEqual(JSON.parse(readFileSync(join(home, 'modules-in-use.json'), 'utf8')).modules, []);
+  });
+
+  it('a module whose code cannot be loaded is reported as an error, and the others run', async () => {
+    const runtime = runtimeOf([], {
+      factories: [
+        { id: 'broken', load: async () => Promise.reject(new Error('Cannot find module chunk-X.js')) },
+        scripted('good', []),
+      ],
+      dataDir: mkdtempSync(join(dir, 'broken-')),
+    });
+    await runtime.apply(
+      configuration({ broken: { enabled: true, configuration: {} }, good: { enabled: true, configuration: {} } }),
+    );
+    const byId = new Map(runtime.status().map((s) => [s.id, s]));
+    assert.equal(byId.get('good')?.state, 'on');
+    assert.equal(byId.get('broken')?.state, 'error');
+    assert.match(byId.get('broken')?.reason ?? '', /could not start: Cannot find module chunk-X\.js/);
   });
 });

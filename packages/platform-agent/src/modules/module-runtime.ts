@@ -14,10 +14,13 @@ import type {
 } from '@bulwark/protocol';
 import { PlatformEventTypes } from '@bulwark/protocol';
 import type { AgentLogger } from '../log/json-logger.js';
+import { type AgentModuleEntry, moduleEntry } from './module-entry.js';
+import { ModulesInUse } from './modules-in-use.js';
 import { moduleStateFileWriter } from './state-file.js';
 
 export interface ModuleRuntimeOptions {
-  readonly factories: readonly AgentModuleFactory[];
+  /** The registry's entries (loaded when needed), or factories already in memory. */
+  readonly factories: readonly (AgentModuleEntry | AgentModuleFactory)[];
   readonly dataDir: string;
   readonly log: AgentLogger;
   readonly emit: (event: NewEvent) => void;
@@ -50,17 +53,26 @@ interface Running {
  * Runs the modules a security configuration names, each isolated from the others: a module
  * whose apply throws, hangs or whose status() throws is reported as `error` with the reason and
  * the rest of the agent carries on. Modules the configuration no longer names are stopped.
+ *
+ * A module is loaded (its code imported, its instance made) only when the configuration turns it
+ * on, or when it is off but may have left something on the host (modules-in-use.ts): it is then
+ * applied `enabled: false` to take that back, as before. A module off that never ran here is
+ * reported `off` without loading its code.
  */
 export class ModuleRuntime {
-  readonly #factories: ReadonlyMap<string, AgentModuleFactory>;
+  readonly #entries: ReadonlyMap<string, AgentModuleEntry>;
   readonly #running = new Map<string, Running>();
   /** Modules the configuration names but this agent does not have. */
   readonly #unknown = new Set<string>();
+  /** Modules the configuration names, off, and not loaded. */
+  readonly #off = new Set<string>();
+  readonly #inUse: ModulesInUse;
   readonly #options: ModuleRuntimeOptions;
 
   constructor(options: ModuleRuntimeOptions) {
     this.#options = options;
-    this.#factories = new Map(options.factories.map((f) => [f.id, f]));
+    this.#entries = new Map(options.factories.map((f) => [f.id, moduleEntry(f)]));
+    this.#inUse = new ModulesInUse(options.dataDir, options.log);
   }
 
   async apply(configuration: SecurityConfiguration): Promise<void> {
@@ -69,13 +81,21 @@ export class ModuleRuntime {
       if (!wanted.has(id)) await this.#stop(id);
     }
     this.#unknown.clear();
+    this.#off.clear();
     for (const [id, moduleConfiguration] of Object.entries(configuration.modules)) {
-      const running = this.#ensure(id);
+      if (!moduleConfiguration.enabled && !this.#running.has(id) && this.#entries.has(id) && !this.#inUse.has(id)) {
+        this.#off.add(id);
+        continue;
+      }
+      const running = await this.#ensure(id);
       if (!running) continue;
+      // Recorded before apply: a module turned on may install a kernel hook before it fails.
+      if (moduleConfiguration.enabled) this.#inUse.add(id);
       const outcome = await this.#guard('apply', () =>
         running.module.apply(moduleConfiguration, configuration.platform),
       );
       running.failure = outcome;
+      if (!moduleConfiguration.enabled && outcome === null && this.#leftNothing(running)) this.#inUse.delete(id);
       if (outcome) {
         this.#options.log.error('module failed to apply its configuration', { module: id, reason: outcome });
         this.#options.emit({
@@ -102,6 +122,7 @@ export class ModuleRuntime {
         statuses.push({ id, state: 'error', reason: `status failed: ${(error as Error).message}`.slice(0, 1024) });
       }
     }
+    for (const id of this.#off) statuses.push({ id, state: 'off' });
     for (const id of this.#unknown)
       statuses.push({ id, state: 'unavailable', reason: 'this agent has no such module' });
     return statuses.slice(0, 64);
@@ -140,8 +161,8 @@ export class ModuleRuntime {
    */
   async removeFromHost(): Promise<{ module: string; reason: string }[]> {
     const failures: { module: string; reason: string }[] = [];
-    for (const id of this.#factories.keys()) {
-      const running = this.#ensure(id);
+    for (const id of this.#entries.keys()) {
+      const running = await this.#ensure(id);
       const remove = running?.module.removeFromHost?.bind(running.module);
       if (!remove) continue;
       const outcome = await this.#guard('removing kernel hooks', remove);
@@ -154,11 +175,20 @@ export class ModuleRuntime {
     return failures;
   }
 
-  #ensure(id: string): Running | null {
+  /** Off, stopped cleanly, and nothing of it left in force on the host. */
+  #leftNothing(running: Running): boolean {
+    try {
+      return running.module.status().state !== 'error' && (running.module.kernelHooks?.() ?? []).length === 0;
+    } catch {
+      return false;
+    }
+  }
+
+  async #ensure(id: string): Promise<Running | null> {
     const existing = this.#running.get(id);
     if (existing) return existing;
-    const factory = this.#factories.get(id);
-    if (!factory) {
+    const entry = this.#entries.get(id);
+    if (!entry) {
       this.#unknown.add(id);
       return null;
     }
@@ -188,6 +218,10 @@ export class ModuleRuntime {
       ...(this.#options.updates ? { updates: this.#options.updates } : {}),
     };
     try {
+      const factory = await entry.load();
+      // Loading may have taken a turn of the event loop: another caller may have made it meanwhile.
+      const made = this.#running.get(id);
+      if (made) return made;
       mkdirSync(dataDir, { recursive: true, mode: 0o700 });
       const running: Running = { module: factory.create(context), failure: null };
       this.#running.set(id, running);

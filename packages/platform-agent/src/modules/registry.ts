@@ -1,26 +1,28 @@
-import { agentModule as antimalware } from '@bulwark/module-antimalware/agent';
-import { agentModule as appcontrol } from '@bulwark/module-appcontrol/agent';
-import { agentModule as devicecontrol } from '@bulwark/module-devicecontrol/agent';
-import { agentModule as firewall } from '@bulwark/module-firewall/agent';
-import { agentModule as integrity } from '@bulwark/module-integrity/agent';
-import { agentModule as inventory } from '@bulwark/module-inventory/agent';
-import { agentModule as ips } from '@bulwark/module-ips/agent';
-import { agentModule as loginspect } from '@bulwark/module-loginspect/agent';
-import { agentModule as webrep } from '@bulwark/module-webrep/agent';
-import type { AgentModuleFactory } from '@bulwark/protocol';
+import type { AgentModuleEntry } from './module-entry.js';
 
 /**
- * Every module this agent can run. Adding a module is one import and one entry here (each module
- * exports its agent side as `agentModule`; `npm run new-module` adds both lines).
+ * Every module this agent can run, each imported only when needed (module-entry.ts). Adding a
+ * module is one entry here (each module exports its agent side as `agentModule`;
+ * `npm run new-module` adds it); a module with host commands lists them for `--help`.
  */
-export const agentModuleFactories: readonly AgentModuleFactory[] = [
-  inventory,
-  integrity,
-  firewall,
-  loginspect,
-  ips,
-  devicecontrol,
-  appcontrol,
-  webrep,
-  antimalware,
+export const agentModules: readonly AgentModuleEntry[] = [
+  { id: 'inventory', load: async () => (await import('@bulwark/module-inventory/agent')).agentModule },
+  { id: 'integrity', load: async () => (await import('@bulwark/module-integrity/agent')).agentModule },
+  { id: 'firewall', load: async () => (await import('@bulwark/module-firewall/agent')).agentModule },
+  { id: 'loginspect', load: async () => (await import('@bulwark/module-loginspect/agent')).agentModule },
+  { id: 'ips', load: async () => (await import('@bulwark/module-ips/agent')).agentModule },
+  { id: 'devicecontrol', load: async () => (await import('@bulwark/module-devicecontrol/agent')).agentModule },
+  { id: 'appcontrol', load: async () => (await import('@bulwark/module-appcontrol/agent')).agentModule },
+  { id: 'webrep', load: async () => (await import('@bulwark/module-webrep/agent')).agentModule },
+  {
+    id: 'antimalware',
+    load: async () => (await import('@bulwark/module-antimalware/agent')).agentModule,
+    localCommands: [
+      {
+        verb: 'scan',
+        usage: 'PATH… [--json] [--signatures DIR]…',
+        summary: 'Scan files and directories for malware now and report what is found (nothing is moved)',
+      },
+    ],
+  },
 ];
