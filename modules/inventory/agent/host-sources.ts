@@ -20,6 +20,7 @@ export interface HostPaths {
 }
 
 const MAX_FILE_BYTES = 64 * 1024 * 1024;
+const READ_CHUNK_BYTES = 64 * 1024;
 const COMMAND_TIMEOUT_MS = 60_000;
 
 export const defaultHostPaths: HostPaths = {
@@ -50,9 +51,18 @@ async function readText(path: string): Promise<string | null> {
   try {
     const handle = await open(path, 'r');
     try {
-      const buffer = Buffer.alloc(Math.min((await handle.stat()).size || MAX_FILE_BYTES, MAX_FILE_BYTES));
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-      return buffer.subarray(0, bytesRead).toString('utf8');
+      // /proc files report size 0, so the text is read in chunks up to the cap rather than into a
+      // buffer sized by stat (which allocated the whole cap for every /proc file).
+      const chunks: Buffer[] = [];
+      let total = 0;
+      while (total < MAX_FILE_BYTES) {
+        const chunk = Buffer.allocUnsafe(Math.min(READ_CHUNK_BYTES, MAX_FILE_BYTES - total));
+        const { bytesRead } = await handle.read(chunk, 0, chunk.length, total);
+        if (bytesRead === 0) break;
+        chunks.push(chunk.subarray(0, bytesRead));
+        total += bytesRead;
+      }
+      return Buffer.concat(chunks, total).toString('utf8');
     } finally {
       await handle.close();
     }
