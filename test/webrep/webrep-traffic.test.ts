@@ -2,7 +2,8 @@
 // protected server making outbound connections) fetches from an HTTP server and an openssl
 // s_server in a server namespace, by names curl resolves to it. Blocked hosts are reset (HTTP and
 // HTTPS), allowed ones pass, subdomain wildcards and URL prefixes behave as documented, detect
-// mode reports without blocking, and reputation data decides by risk and category.
+// mode reports without blocking, and reputation data decides by risk and category. Blocked HTTP
+// requests get the block page (403 with the reason and the event's block id) and never reach the server.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -53,7 +54,7 @@ describe('web reputation (NFQUEUE on output, namespaces, curl and openssl s_serv
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'bw-webrep-test-'));
     lab = createLab('wrp');
-    http = await startHttpServer(lab, 80);
+    http = await startHttpServer(lab, 80, { logRequests: true });
     const made = spawnSync(
       'openssl',
       [
@@ -106,6 +107,14 @@ describe('web reputation (NFQUEUE on output, namespaces, curl and openssl s_serv
   const resolve = (name: string, port: number) => ['--resolve', `${name}:${port}:${lab.serverAddress}`];
   const get = (name: string, path = '/') =>
     curl(lab, [...resolve(name, 80), '-o', '/dev/null', '-w', '%{http_code}', `http://${name}${path}`], 10_000);
+  /** The status and body curl read (the block page, for a blocked request). */
+  const page = (name: string, path = '/') =>
+    curl(lab, [...resolve(name, 80), '-w', '\n%{http_code}', `http://${name}${path}`], 10_000);
+  const served = (path: string, host: string) =>
+    http.lines.some((l) => {
+      const r = l as { request?: unknown; host?: unknown } | null;
+      return r?.request === path && r.host === host;
+    });
   function https(name: string, port = TLS_PORTS[nextTls++]!) {
     return curl(
       lab,
@@ -142,26 +151,37 @@ describe('web reputation (NFQUEUE on output, namespaces, curl and openssl s_serv
     return line.event as { action: string; ruleId: string; summary: string; details: Record<string, unknown> };
   }
 
-  test('inline: allowed hosts pass; wildcards, URL prefixes and addresses are reset, HTTP and HTTPS', async () => {
+  test('inline: allowed hosts pass; HTTP to blocked wildcards and URL prefixes gets the block page, HTTPS a reset', async () => {
     const w = await start({ ...base, block: ['*.bad.test', 'files.test/dl/'] });
     assert.equal(get('good.test').stdout, '200');
     assert.equal(https('good.test').stdout, '200');
     // "*.bad.test": subdomains only.
     assert.equal(get('bad.test').stdout, '200');
-    const blocked = get('www.bad.test');
-    assert.notEqual(blocked.code, 0, `expected a reset, got ${blocked.stdout}`);
-    assert.match(blocked.stderr, /reset|Recv failure|Empty reply/i);
+    const blocked = page('www.bad.test', '/payload');
+    assert.equal(blocked.code, 0, blocked.stderr);
+    const [body, status] = [
+      blocked.stdout.slice(0, blocked.stdout.lastIndexOf('\n')),
+      blocked.stdout.slice(blocked.stdout.lastIndexOf('\n') + 1),
+    ];
+    assert.equal(status, '403');
     const event = await eventFor(w, (d) => d.host === 'www.bad.test' && d.seen === 'http');
-    assert.equal(event.action, 'Reset');
+    assert.equal(event.action, 'Block Page');
     assert.equal(event.ruleId, 'block-list');
     assert.equal(event.details.entry, '*.bad.test');
-    assert.equal(event.details.url, 'www.bad.test/');
+    assert.equal(event.details.url, 'www.bad.test/payload');
+    // The page names the event (its block id) and the reason.
+    assert.match(String(event.details.blockId), /^wr-/);
+    assert.ok(body.includes(`Event: ${String(event.details.blockId)}`), body);
+    assert.ok(body.includes('*.bad.test'), body);
+    // The request never reached the server (it logs every request it receives; bad.test/ came before).
+    assert.ok(served('/', 'bad.test'), 'the server logs requests');
+    assert.equal(served('/payload', 'www.bad.test'), false, JSON.stringify(http.lines));
     const tlsBlocked = https('www.bad.test');
     assert.notEqual(tlsBlocked.code, 0, `expected a reset, got ${tlsBlocked.stdout}`);
     const tlsEvent = await eventFor(w, (d) => d.host === 'www.bad.test' && d.seen === 'tls');
     assert.ok(TLS_PORTS.includes(Number(tlsEvent.details.port)));
     // URL prefix "files.test/dl/": under it reset, beside it allowed, the allow list's prefix wins.
-    assert.notEqual(get('files.test', '/dl/tool.exe').code, 0);
+    assert.equal(get('files.test', '/dl/tool.exe').stdout, '403');
     assert.equal(get('files.test', '/dlx').stdout, '200');
     assert.equal(get('files.test', '/dl/public/readme').stdout, '200');
     await eventFor(w, (d) => d.url === 'files.test/dl/tool.exe');
@@ -170,11 +190,21 @@ describe('web reputation (NFQUEUE on output, namespaces, curl and openssl s_serv
   test('addresses: a blocked network resets connections to any name there', async () => {
     const w = await start({ ...base, allow: [], block: ['10.231.0.0/30'] });
     const first = get('good.test');
-    assert.notEqual(first.code, 0, `${first.stdout} ${JSON.stringify(w.lines)}`);
+    assert.equal(first.stdout, '403', `${first.stderr} ${JSON.stringify(w.lines)}`);
     const secure = https('good.test');
     assert.notEqual(secure.code, 0, `${secure.stdout} ${JSON.stringify(w.lines)}`);
     const event = await eventFor(w, (d) => d.address === '10.231.0.1');
     assert.equal(event.details.entry, '10.231.0.0/30');
+  });
+
+  test('without the block page HTTP is reset like HTTPS', async () => {
+    const w = await start({ ...base, blockPage: false });
+    const blocked = get('www.bad.test', '/nopage');
+    assert.notEqual(blocked.code, 0, `expected a reset, got ${blocked.stdout}`);
+    assert.match(blocked.stderr, /reset|Recv failure|Empty reply/i);
+    const event = await eventFor(w, (d) => d.url === 'www.bad.test/nopage');
+    assert.equal(event.action, 'Reset');
+    assert.equal(served('/nopage', 'www.bad.test'), false);
   });
 
   test('detect only: nothing is blocked, the events say Detect Only', async () => {
@@ -194,7 +224,7 @@ describe('web reputation (NFQUEUE on output, namespaces, curl and openssl s_serv
       { BW_FEED: feed, BW_FEED_VERSION: '4' },
     );
     assert.equal(get('good.test').stdout, '200');
-    assert.notEqual(get('risky.test').code, 0);
+    assert.equal(get('risky.test').stdout, '403');
     assert.notEqual(https('other.test').code, 0);
     const risky = await eventFor(w, (d) => d.host === 'risky.test');
     assert.deepEqual(
@@ -209,6 +239,6 @@ describe('web reputation (NFQUEUE on output, namespaces, curl and openssl s_serv
       { BW_FEED: feed, BW_FEED_VERSION: '4' },
     );
     assert.equal(get('good.test').stdout, '200');
-    assert.notEqual(get('unrated.test').code, 0);
+    assert.equal(get('unrated.test').stdout, '403');
   });
 });

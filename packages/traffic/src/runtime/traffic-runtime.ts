@@ -15,6 +15,8 @@
  * - respond (HTTP, client → server block): the engine sends the inspector's response to the client
  *   itself (raw socket, as if from the server, ending with FIN) and the packet is dropped without
  *   a reset; the client's next packets then meet the reset rule. If it cannot be sent, the reset.
+ *   Outbound (the client is local) the same: the answer reaches the client through loopback and
+ *   the request is dropped on output, so the server never receives it.
  */
 import {
   type ChannelStats,
@@ -46,6 +48,8 @@ export interface TrafficFindingsEvent<Finding> {
   readonly blocked: boolean;
   /** The block was enforced (inline); false in tap mode (detect only). */
   readonly enforced: boolean;
+  /** The client got the blocking inspector's response (block page) instead of a reset. */
+  readonly answered: boolean;
   readonly flow: FlowEndpoints;
   readonly direction: FlowDirection;
   readonly timeMs: number;
@@ -163,10 +167,11 @@ export async function startTrafficEngine<Finding>(
     for (const p of packets) {
       const r = engine.push(p.payload, p.timeMs > 0 ? p.timeMs : now);
       const keep = p.mark & ~markMask;
+      let answered = false;
       if (r.verdict !== 'accept') {
         counters.blockMarks++;
         // Both bits = blocked and answered already: the kernel drops the packet without a reset.
-        const answered = r.respond !== undefined && respond(r);
+        answered = r.respond !== undefined && respond(r);
         entries.push({ id: p.id, verdict: 'accept', mark: (keep | (answered ? markMask : marks.block)) >>> 0 });
       } else if (r.handBack) {
         counters.handBackMarks++;
@@ -180,6 +185,7 @@ export async function startTrafficEngine<Finding>(
               findings: f.findings,
               blocked: f.blocked,
               enforced: f.blocked && r.enforced === true,
+              answered: f.blocked && answered,
               flow: r.flow,
               direction: r.direction,
               timeMs: now,
