@@ -27,7 +27,7 @@ if (skip) console.log(`# skipping web reputation traffic tests: ${skip}`);
 const QUEUE = 141;
 // openssl s_server serves one connection at a time, and a connection whose ClientHello was cut
 // stays open on its side: each HTTPS fetch gets a server of its own, all with the same names.
-const TLS_PORTS = Array.from({ length: 12 }, (_, i) => 4431 + i);
+const TLS_PORTS = Array.from({ length: 16 }, (_, i) => 4431 + i);
 const NAME = 'wrpsys';
 
 const base: WebrepConfiguration = {
@@ -195,6 +195,44 @@ describe('web reputation (NFQUEUE on output, namespaces, curl and openssl s_serv
     assert.notEqual(secure.code, 0, `${secure.stdout} ${JSON.stringify(w.lines)}`);
     const event = await eventFor(w, (d) => d.address === '10.231.0.1');
     assert.equal(event.details.entry, '10.231.0.0/30');
+  });
+
+  test('no SNI: TLS 1.2 is decided on the names of the server certificate, TLS 1.3 by the address only', async () => {
+    const w = await start({ ...base, block: ['*.bad.test'] });
+    // curl sends no SNI to an IP address; the certificate names good.test, www.bad.test, bad.test...
+    const byAddress = (extra: string[]) =>
+      curl(
+        lab,
+        [
+          '-k',
+          ...extra,
+          '-o',
+          '/dev/null',
+          '-w',
+          '%{http_code}',
+          `https://${lab.serverAddress}:${TLS_PORTS[nextTls++]}/`,
+        ],
+        10_000,
+      );
+    const tls12 = byAddress(['--tls-max', '1.2']);
+    assert.notEqual(tls12.code, 0, `expected a reset, got ${tls12.stdout}`);
+    // Reset at once (not left to time out: curl's code 28).
+    assert.notEqual(tls12.code, 28, tls12.stderr);
+    assert.match(tls12.stderr, /reset|SSL_ERROR_SYSCALL|unexpected eof/i);
+    const event = await eventFor(w, (d) => d.seen === 'certificate');
+    assert.deepEqual([event.action, event.details.host, event.details.entry], ['Reset', 'www.bad.test', '*.bad.test']);
+    // openssl s_client without a server name, TLS 1.2: reset as well.
+    const port = TLS_PORTS[nextTls++];
+    const sclient = lab.exec(
+      lab.client,
+      'sh',
+      ['-c', `echo | timeout 10 openssl s_client -noservername -tls1_2 -connect ${lab.serverAddress}:${port} 2>&1`],
+      15_000,
+    );
+    assert.match(sclient.stdout, /no peer certificate available/, sclient.stdout);
+    assert.match(sclient.stdout, /errno=104|reset/i, sclient.stdout);
+    // TLS 1.3 encrypts the certificate: the address alone decides, and it is not blocked.
+    assert.equal(byAddress(['--tlsv1.3']).stdout, '200');
   });
 
   test('without the block page HTTP is reset like HTTPS', async () => {
