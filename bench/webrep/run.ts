@@ -1,15 +1,3 @@
-/**
- * Web reputation bench (root): `npm run bench:webrep` [-- --connections N --download-mib M].
- * (a) import rate of generated lists and (b) the cost of a decision with a million entries of
- * reputation data loaded (lookup.ts, in this process, each against its peer); then, between two
- * namespaces, with the module (the agent module as the agent runs it, the same million-entry
- * reputation data and a block list) against no module, in the same run:
- * (c) HTTPS connection set-up (curl's time_appconnect: TCP and TLS handshake, one new connection
- *     per curl) to an allowed host on an openssl s_server, p50/p99;
- * (d) throughput of an allowed HTTP download (curl, median of 3).
- * Figures are noisy on a shared machine: compare ratios from the same run only.
- */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +10,7 @@ import {
   startHttpServer,
   trafficSkipReason,
 } from '../../test/traffic/traffic-lab.js';
+import { makeCertificate, startTlsServers, stopTlsServers } from '../../test/webrep/tls-servers.js';
 import { generatedFeed, measureLookups } from './lookup.js';
 
 const arg = (name: string, fallback: number) => {
@@ -84,30 +73,8 @@ const http = await startHttpServer(lab, 80);
 try {
   const feed = join(dir, 'feed.csv');
   writeFileSync(feed, generatedFeed());
-  const made = spawnSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=good.test',
-    ].concat(['-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')]),
-    { encoding: 'utf8' },
-  );
-  if (made.status !== 0) throw new Error(made.stderr);
-  tls = spawnInNamespace(lab.server, [
-    'sh',
-    '-c',
-    `openssl s_server -quiet -accept ${lab.serverAddress}:${TLS_PORT} -cert ${dir}/cert.pem -key ${dir}/key.pem -www >/dev/null 2>&1 & echo '{"listening":true}'; wait`,
-  ]);
-  await tls.waitFor((l) => 'listening' in l);
+  makeCertificate(dir, 'good.test');
+  tls = await startTlsServers(lab, dir, [TLS_PORT]);
   const handshake = () =>
     curl(
       lab,
@@ -208,9 +175,7 @@ try {
   );
 } finally {
   await worker?.stop();
-  // s_server runs in the background of a shell: kill every process of the server namespace.
-  spawnSync('sh', ['-c', `ip netns pids ${lab.server} | xargs -r kill -9`]);
-  await tls?.stop();
+  await stopTlsServers(lab, tls);
   await http.stop();
   lab.destroy();
   rmSync(dir, { recursive: true, force: true });

@@ -5,7 +5,6 @@
 // mode reports without blocking, and reputation data decides by risk and category. Blocked HTTP
 // requests get the block page (403 with the reason and the event's block id) and never reach the server.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +19,7 @@ import {
   startHttpServer,
   trafficSkipReason,
 } from '../traffic/traffic-lab.js';
+import { makeCertificate, startTlsServers, stopTlsServers } from './tls-servers.js';
 
 const skip = trafficSkipReason(['curl', 'openssl']);
 if (skip) console.log(`# skipping web reputation traffic tests: ${skip}`);
@@ -55,36 +55,8 @@ describe('web reputation (NFQUEUE on output, namespaces, curl and openssl s_serv
     dir = mkdtempSync(join(tmpdir(), 'bw-webrep-test-'));
     lab = createLab('wrp');
     http = await startHttpServer(lab, 80, { logRequests: true });
-    const made = spawnSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=good.test',
-        '-addext',
-        'subjectAltName=DNS:good.test,DNS:www.bad.test,DNS:bad.test,DNS:other.test',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-      ],
-      { encoding: 'utf8' },
-    );
-    assert.equal(made.status, 0, made.stderr);
-    const servers = TLS_PORTS.map(
-      (port) =>
-        `openssl s_server -quiet -accept ${lab.serverAddress}:${port} -cert ${join(dir, 'cert.pem')} -key ${join(dir, 'key.pem')} -www >/dev/null 2>&1 &`,
-    ).join('\n');
-    tls = spawnInNamespace(lab.server, ['sh', '-c', `${servers}\necho '{"listening":true}'; wait`]);
-    await tls.waitFor((l) => 'listening' in l);
+    makeCertificate(dir, 'good.test', ['good.test', 'www.bad.test', 'bad.test', 'other.test']);
+    tls = await startTlsServers(lab, dir, TLS_PORTS);
     // s_server needs a moment to bind after the shell printed: wait until a handshake works.
     const deadline = Date.now() + 10_000;
     while (https('good.test', TLS_PORTS[0]).code !== 0 && Date.now() < deadline)
@@ -94,11 +66,7 @@ describe('web reputation (NFQUEUE on output, namespaces, curl and openssl s_serv
 
   after(async () => {
     await worker?.stop();
-    // The s_servers run in the background of a shell: stopping the shell leaves them, and a process
-    // left holding this test's pipes keeps the test file from ending. Every process of the server
-    // namespace goes.
-    if (lab) spawnSync('sh', ['-c', `ip netns pids ${lab.server} | xargs -r kill -9`]);
-    await tls?.stop();
+    if (lab) await stopTlsServers(lab, tls);
     await http?.stop();
     lab?.destroy();
     rmSync(dir, { recursive: true, force: true });
@@ -110,11 +78,25 @@ describe('web reputation (NFQUEUE on output, namespaces, curl and openssl s_serv
   /** The status and body curl read (the block page, for a blocked request). */
   const page = (name: string, path = '/') =>
     curl(lab, [...resolve(name, 80), '-w', '\n%{http_code}', `http://${name}${path}`], 10_000);
-  const served = (path: string, host: string) =>
-    http.lines.some((l) => {
-      const r = l as { request?: unknown; host?: unknown } | null;
-      return r?.request === path && r.host === host;
-    });
+  /**
+   * Whether the server received `path` on `host`, asked after the request was answered: a marker
+   * request is made from the server's own namespace (past no rule of the module) and its log line
+   * awaited; the server logs requests in the order it receives them.
+   */
+  async function served(path: string, host: string): Promise<boolean> {
+    const marker = `/marker-${markers++}`;
+    const fetched = lab.exec(
+      lab.server,
+      'curl',
+      ['-sS', '-o', '/dev/null', '-w', '%{http_code}', `http://${lab.serverAddress}${marker}`],
+      15_000,
+    );
+    assert.equal(fetched.stdout, '200', fetched.stderr);
+    const line = (l: unknown) => l as { request?: unknown; host?: unknown } | null;
+    await http.waitFor((l) => line(l)?.request === marker, 10_000);
+    return http.lines.some((l) => line(l)?.request === path && line(l)?.host === host);
+  }
+  let markers = 0;
   function https(name: string, port = TLS_PORTS[nextTls++]!) {
     return curl(
       lab,
@@ -173,9 +155,9 @@ describe('web reputation (NFQUEUE on output, namespaces, curl and openssl s_serv
     assert.match(String(event.details.blockId), /^wr-/);
     assert.ok(body.includes(`Event: ${String(event.details.blockId)}`), body);
     assert.ok(body.includes('*.bad.test'), body);
-    // The request never reached the server (it logs every request it receives; bad.test/ came before).
-    assert.ok(served('/', 'bad.test'), 'the server logs requests');
-    assert.equal(served('/payload', 'www.bad.test'), false, JSON.stringify(http.lines));
+    // The request never reached the server (it logs every request it receives; bad.test/ did).
+    assert.ok(await served('/', 'bad.test'), 'the server logs requests');
+    assert.equal(await served('/payload', 'www.bad.test'), false, JSON.stringify(http.lines));
     const tlsBlocked = https('www.bad.test');
     assert.notEqual(tlsBlocked.code, 0, `expected a reset, got ${tlsBlocked.stdout}`);
     const tlsEvent = await eventFor(w, (d) => d.host === 'www.bad.test' && d.seen === 'tls');
@@ -242,7 +224,7 @@ describe('web reputation (NFQUEUE on output, namespaces, curl and openssl s_serv
     assert.match(blocked.stderr, /reset|Recv failure|Empty reply/i);
     const event = await eventFor(w, (d) => d.url === 'www.bad.test/nopage');
     assert.equal(event.action, 'Reset');
-    assert.equal(served('/nopage', 'www.bad.test'), false);
+    assert.equal(await served('/nopage', 'www.bad.test'), false);
   });
 
   test('detect only: nothing is blocked, the events say Detect Only', async () => {
