@@ -1,10 +1,13 @@
 // A small HTTP server for the traffic lab (plain node, no dependencies): GET /bytes/<n> sends n
 // deterministic pseudo-random bytes with their sha256 in a header; POST /upload answers the
-// sha256 and length of the body it received; anything else answers 200 "ok".
+// sha256 and length of the body it received; anything else answers 200 "ok". With `--log` as the
+// third argument every request is printed as a JSON line first (tests that must show a request
+// never reached the server).
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 
 const [host, port] = [process.argv[2] ?? '0.0.0.0', Number(process.argv[3] ?? 8080)];
+const logRequests = process.argv[4] === '--log';
 
 export function pseudoRandomBytes(n) {
   const out = Buffer.allocUnsafe(n);
@@ -20,6 +23,7 @@ export function pseudoRandomBytes(n) {
 
 const cache = new Map();
 const server = createServer((req, res) => {
+  if (logRequests) process.stdout.write(`${JSON.stringify({ request: req.url, host: req.headers.host ?? null })}\n`);
   const m = /^\/bytes\/([0-9]+)$/.exec(req.url ?? '');
   if (req.method === 'GET' && m) {
     const n = Math.min(Number(m[1]), 256 * 1024 * 1024);

@@ -28,13 +28,18 @@ export function trafficSkipReason(extraTools: readonly string[] = ['curl']): str
   return undefined;
 }
 
-/** Starts http-server.mjs in the server namespace and waits until it listens. */
-export async function startHttpServer(lab: Lab, port: number): Promise<LineProcess> {
+/** Starts http-server.mjs in the server namespace and waits until it listens (`logRequests`: one line per request). */
+export async function startHttpServer(
+  lab: Lab,
+  port: number,
+  options: { readonly logRequests?: boolean } = {},
+): Promise<LineProcess> {
   const server = spawnInNamespace(lab.server, [
     process.execPath,
     'test/traffic/http-server.mjs',
     lab.serverAddress,
     String(port),
+    ...(options.logRequests ? ['--log'] : []),
   ]);
   await server.waitFor((l) => 'listening' in l);
   return server;

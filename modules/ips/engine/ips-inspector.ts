@@ -65,6 +65,8 @@ const UNIT_SCOPES: Readonly<Record<InspectionUnit['kind'], readonly RuleScope[]>
   'http-request': ['http-request', 'http-any'],
   'http-response': ['http-response', 'http-any'],
   'tls-client-hello': ['tls'],
+  // The server's hello and certificate names: no IPS rule reads them (yet).
+  'tls-server-hello': [],
   'dns-query': ['dns'],
   packet: ['payload'],
   stream: ['payload'],

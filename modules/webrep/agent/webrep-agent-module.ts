@@ -150,7 +150,8 @@ class WebrepAgentModule implements AgentModule {
       const { verdict } = finding;
       const owner = socketOwner(event.flow.clientAddress, event.flow.clientPort);
       const target = finding.url ?? finding.host ?? finding.address;
-      const action = detectOnly ? 'Detect Only: Reset' : 'Reset';
+      // HTTP with the block page: the client read a 403 naming the reason and the block id.
+      const action = detectOnly ? 'Detect Only: Reset' : event.answered ? 'Block Page' : 'Reset';
       const severity = verdict.source === 'reputation' && (verdict.risk ?? 0) >= 85 ? 'high' : 'medium';
       const emitted: NewEvent = {
         module: ID,
@@ -158,7 +159,7 @@ class WebrepAgentModule implements AgentModule {
         severity,
         ruleId: verdict.source,
         action,
-        summary: `${action === 'Reset' ? 'Blocked' : 'Would block'} ${target}: ${verdict.reason}`.slice(0, 2048),
+        summary: `${detectOnly ? 'Would block' : 'Blocked'} ${target}: ${verdict.reason}`.slice(0, 2048),
         details: {
           blockId: finding.blockId,
           seen: finding.seen,

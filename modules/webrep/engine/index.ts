@@ -1,3 +1,4 @@
+export { decideOnCertificate, MAX_CERTIFICATE_NAMES_DECIDED, WILDCARD_LABEL } from './certificate-decision.js';
 export {
   type CsvMapping,
   csvFields,

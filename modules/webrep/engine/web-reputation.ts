@@ -119,28 +119,64 @@ export class WebReputation {
         entry: blocked.record,
       };
     const rated = this.#reputation === null ? undefined : find(this.#reputation.index, target);
-    if (rated === undefined) {
-      return this.#blockUnrated
-        ? { action: 'block', source: 'unrated', reason: 'not rated, and pages that have not been rated are blocked' }
-        : { action: 'pass', source: 'unrated', reason: 'not rated' };
-    }
-    const { risk, category } = rated.record;
-    const facts = {
-      entry: describeTarget(rated.pattern),
-      ...(risk === undefined ? {} : { risk }),
-      ...(category === undefined ? {} : { category }),
-      feedVersion: this.#reputation!.version,
-    };
-    if (category !== undefined && this.#blockedCategories.has(category))
-      return { action: 'block', source: 'reputation', reason: `category "${category}" is blocked`, ...facts };
-    if (risk !== undefined && risk >= this.#threshold)
-      return {
-        action: 'block',
-        source: 'reputation',
-        reason: `risk ${risk} is at or above ${this.#threshold}, the security level's threshold`,
-        ...facts,
-      };
-    return { action: 'pass', source: 'reputation', reason: `rated risk ${risk ?? 'none'}`, ...facts };
+    if (rated === undefined) return this.#blockUnrated ? BLOCK_UNRATED : PASS_UNRATED;
+    const { category, risk } = rated.record;
+    // A blocked category is named first, as the reason that holds whatever the security level.
+    const why =
+      category !== undefined && this.#blockedCategories.has(category)
+        ? 'category'
+        : risk !== undefined && risk >= this.#threshold
+          ? 'risk'
+          : undefined;
+    return new RatedVerdict(why, rated, this.#threshold, this.#reputation!.version);
+  }
+}
+
+const BLOCK_UNRATED: Verdict = {
+  action: 'block',
+  source: 'unrated',
+  reason: 'not rated, and pages that have not been rated are blocked',
+};
+const PASS_UNRATED: Verdict = { action: 'pass', source: 'unrated', reason: 'not rated' };
+
+/**
+ * A verdict of the reputation data. The words (`entry`, `reason`) are made only when asked for:
+ * most connections pass, and a lookup among a million entries must not pay for a sentence.
+ */
+class RatedVerdict implements Verdict {
+  readonly source = 'reputation';
+  readonly action: 'pass' | 'block';
+  readonly risk?: number;
+  readonly category?: string;
+  readonly feedVersion: number;
+  readonly #why: 'category' | 'risk' | undefined;
+  readonly #pattern: TargetPattern;
+  readonly #threshold: number;
+
+  constructor(
+    why: 'category' | 'risk' | undefined,
+    match: TargetMatch<Rating>,
+    threshold: number,
+    feedVersion: number,
+  ) {
+    this.action = why === undefined ? 'pass' : 'block';
+    this.#why = why;
+    this.#pattern = match.pattern;
+    this.#threshold = threshold;
+    this.feedVersion = feedVersion;
+    if (match.record.risk !== undefined) this.risk = match.record.risk;
+    if (match.record.category !== undefined) this.category = match.record.category;
+  }
+
+  get entry(): string {
+    return describeTarget(this.#pattern);
+  }
+
+  get reason(): string {
+    if (this.#why === 'category') return `category "${this.category}" is blocked`;
+    if (this.#why === 'risk')
+      return `risk ${this.risk} is at or above ${this.#threshold}, the security level's threshold`;
+    return `rated risk ${this.risk ?? 'none'}`;
   }
 }
 

@@ -62,6 +62,19 @@ function tls(sni: string | undefined, serverAddress = '203.0.113.5'): Inspection
   } as unknown as InspectionUnit;
 }
 
+function serverHello(certificate?: { subjectCommonName?: string; dnsNames: string[] }): InspectionUnit {
+  return {
+    kind: 'tls-server-hello',
+    flowId: 9,
+    flow: flow('203.0.113.5', 443),
+    direction: 'to_client',
+    established: true,
+    timeMs: 1_700_000_000_050,
+    buffers: {},
+    tls: certificate ? { version: '3.3', certificate } : { version: '3.4', missing: 'encrypted' },
+  } as unknown as InspectionUnit;
+}
+
 function inspector(over: Partial<WebrepConfiguration> = {}) {
   const c = { ...config, ...over };
   return webrepInspector(c, new WebReputation(c, null));
@@ -107,6 +120,41 @@ describe('web reputation inspector', () => {
     const fine = i.newFlowState();
     assert.equal(i.inspect(tls('fine.example'), fine).decision.action, 'pass');
     assert.equal(i.wantsMore(fine, 'to_server'), false);
+  });
+
+  it('no SNI: the names of the server certificate decide (TLS 1.2); TLS 1.3 stays decided by the address', () => {
+    const i = inspector();
+    const state = i.newFlowState();
+    assert.equal(i.inspect(tls(undefined), state).decision.action, 'pass');
+    assert.equal(i.wantsMore(state, 'to_client'), true, 'waits for the certificate');
+    const r = i.inspect(
+      serverHello({ subjectCommonName: 'shop.example', dnsNames: ['shop.example', 'x.bad.example'] }),
+      state,
+    );
+    assert.equal(r.decision.action, 'block');
+    assert.ok(r.decision.action === 'block' && r.decision.respond === undefined);
+    assert.deepEqual([r.findings[0]?.seen, r.findings[0]?.host], ['certificate', 'x.bad.example']);
+    assert.equal(i.wantsMore(state, 'to_client'), false);
+    // A wildcard name is a name under its domain: "*.bad.example" blocks "*.bad.example".
+    const wild = i.newFlowState();
+    i.inspect(tls(undefined), wild);
+    assert.equal(i.inspect(serverHello({ dnsNames: ['*.bad.example'] }), wild).findings[0]?.host, '*.bad.example');
+    // The allow list wins for the server: one allowed name passes the connection.
+    const allowed = inspector({ allow: ['shop.example'] });
+    const kept = allowed.newFlowState();
+    allowed.inspect(tls(undefined), kept);
+    assert.equal(
+      allowed.inspect(serverHello({ dnsNames: ['shop.example', 'x.bad.example'] }), kept).decision.action,
+      'pass',
+    );
+    const tls13 = i.newFlowState();
+    i.inspect(tls(undefined), tls13);
+    assert.equal(i.inspect(serverHello(), tls13).decision.action, 'pass');
+    assert.equal(i.wantsMore(tls13, 'to_client'), false);
+    // With SNI the certificate is not looked at.
+    const named = i.newFlowState();
+    i.inspect(tls('fine.example'), named);
+    assert.equal(i.inspect(serverHello({ dnsNames: ['x.bad.example'] }), named).decision.action, 'pass');
   });
 
   it('an HTTP request to a bare address is decided by the address', () => {

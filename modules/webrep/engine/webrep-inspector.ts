@@ -5,6 +5,7 @@ import type {
   PortSelection,
   TrafficInspector,
 } from '@bulwark/traffic/engine';
+import { decideOnCertificate } from './certificate-decision.js';
 import { addressBytes, normaliseHost } from './target-pattern.js';
 import type { Verdict, WebReputation, WebTarget } from './web-reputation.js';
 import type { WebrepConfiguration } from './webrep-configuration.js';
@@ -14,8 +15,11 @@ export interface WebrepFinding {
   /** Names the event and is printed on the block page, so a user's report leads to the event. */
   readonly blockId: string;
   readonly verdict: Verdict;
-  /** What the connection showed: HTTP request, TLS ClientHello, or only the address. */
-  readonly seen: 'http' | 'tls' | 'address';
+  /**
+   * What the connection showed: HTTP request, TLS ClientHello (SNI), the server's certificate
+   * (no SNI, TLS 1.2 and below: `host` is the certificate's name that decided), or only the address.
+   */
+  readonly seen: 'http' | 'tls' | 'certificate' | 'address';
   readonly host?: string;
   readonly url?: string;
   readonly address: string;
@@ -25,8 +29,10 @@ export interface WebrepFinding {
 }
 
 export interface WebrepFlowState {
-  /** The ClientHello was seen: nothing later in a TLS flow says more about where it goes. */
+  /** Decided: nothing later in the flow says more about where it goes. */
   done: boolean;
+  /** A ClientHello without SNI passed on its address: the server's certificate may name the host. */
+  awaitingCertificate?: boolean;
 }
 
 const MAX_HOST_HEADER_CHARS = 255;
@@ -61,14 +67,43 @@ export function webrepInspector(
   if (configuration.tlsPorts.length > 0) ports.push({ protocol: 'tcp', ports: configuration.tlsPorts, parser: 'tls' });
   const pass: InspectionResult<WebrepFinding> = { decision: { action: 'pass' }, findings: [] };
 
+  /** The finding for a blocking verdict, and the block (none in detect mode). */
+  const blocked = (
+    unit: InspectionUnit,
+    seen: WebrepFinding['seen'],
+    target: { host?: string; url?: string },
+    verdict: Verdict,
+    state: WebrepFlowState,
+  ): InspectionResult<WebrepFinding> => {
+    state.done = true;
+    const finding: WebrepFinding = {
+      blockId: `wr-${Math.floor(unit.timeMs).toString(36)}-${unit.flowId.toString(36)}`,
+      verdict,
+      seen,
+      ...(target.host === undefined ? {} : { host: target.host }),
+      ...(target.url === undefined ? {} : { url: target.url }),
+      address: unit.flow.serverAddress,
+      port: unit.flow.serverPort,
+      detectOnly: configuration.detectOnly,
+    };
+    if (configuration.detectOnly) return { decision: { action: 'pass' }, findings: [finding] };
+    return {
+      decision: {
+        action: 'block',
+        ...(unit.kind === 'http-request' && configuration.blockPage ? { respond: blockPage(finding) } : {}),
+      },
+      findings: [finding],
+    };
+  };
+
   return {
     id: 'webrep',
     ports,
     newFlowState: () => ({ done: false }),
     inspect(unit: InspectionUnit, state: WebrepFlowState): InspectionResult<WebrepFinding> {
-      if (unit.direction !== 'to_server' || state.done) return pass;
-      const address = unit.flow.serverAddress;
-      const bytes = addressBytes(address);
+      if (state.done) return pass;
+      if (unit.direction !== 'to_server' && unit.kind !== 'tls-server-hello') return pass;
+      const bytes = addressBytes(unit.flow.serverAddress);
       const target: { host?: string; url?: string; address?: WebTarget['address'] } = bytes ? { address: bytes } : {};
       let seen: WebrepFinding['seen'];
       if (unit.kind === 'http-request') {
@@ -90,28 +125,24 @@ export function webrepInspector(
         state.done = true;
         const host = unit.tls.sni === undefined ? undefined : normaliseHost(unit.tls.sni);
         if (host?.ok) target.host = host.value;
+        // No SNI: the address decides now; if it passes, the certificate's names may still block.
+        else if (unit.tls.sni === undefined) {
+          state.done = false;
+          state.awaitingCertificate = true;
+        }
+      } else if (unit.kind === 'tls-server-hello' && state.awaitingCertificate) {
+        // TLS 1.3 encrypts the certificate: the address (already passed) is all there is.
+        state.done = true;
+        const names = unit.tls.certificate;
+        const decided = names === undefined ? undefined : decideOnCertificate(names, target.address, decision);
+        if (decided === undefined || decided.verdict.action === 'pass') return pass;
+        seen = 'certificate';
+        target.host = decided.host;
+        return blocked(unit, seen, target, decided.verdict, state);
       } else return pass;
       const verdict = decision.decide(target);
       if (verdict.action === 'pass') return pass;
-      const finding: WebrepFinding = {
-        blockId: `wr-${Math.floor(unit.timeMs).toString(36)}-${unit.flowId.toString(36)}`,
-        verdict,
-        seen,
-        ...(target.host === undefined ? {} : { host: target.host }),
-        ...(target.url === undefined ? {} : { url: target.url }),
-        address,
-        port: unit.flow.serverPort,
-        detectOnly: configuration.detectOnly,
-      };
-      if (configuration.detectOnly) return { decision: { action: 'pass' }, findings: [finding] };
-      state.done = true;
-      return {
-        decision: {
-          action: 'block',
-          ...(unit.kind === 'http-request' && configuration.blockPage ? { respond: blockPage(finding) } : {}),
-        },
-        findings: [finding],
-      };
+      return blocked(unit, seen, target, verdict, state);
     },
     wantsMore(state: WebrepFlowState, _direction: FlowDirection): boolean {
       return !state.done;

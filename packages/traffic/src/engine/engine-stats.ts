@@ -29,6 +29,8 @@ export interface TrafficEngineStats {
   /** HTTP body bytes past the inspection depth (passed, not inspected). */
   httpUninspectedBodyBytes: number;
   tlsClientHellos: number;
+  /** ServerHellos read (with the certificate's names up to TLS 1.2). */
+  tlsServerHellos: number;
   dnsQueries: number;
   /** Flows blocked (inline). */
   flowsBlocked: number;
@@ -63,6 +65,7 @@ export function emptyStats(limits: TrafficLimits): TrafficEngineStats {
     httpParserStops: {},
     httpUninspectedBodyBytes: 0,
     tlsClientHellos: 0,
+    tlsServerHellos: 0,
     dnsQueries: 0,
     flowsBlocked: 0,
     detectOnlyBlocks: 0,

@@ -1,3 +1,4 @@
+export { certificateNames, MAX_CERTIFICATE_DNS_NAMES } from './certificate-names.js';
 export { parseDnsQuery } from './dns-query.js';
 export { emptyStats, type TrafficEngineStats } from './engine-stats.js';
 export { type HttpMessage, HttpStreamParser } from './http-stream-parser.js';
@@ -19,10 +20,12 @@ export {
   httpResponseBytes,
   MAX_BUILT_SEGMENT_PAYLOAD,
   parseAddress,
+  resetInsteadOf,
   responseSegments,
   type SegmentFields,
 } from './tcp-segment.js';
 export { parseClientHello } from './tls-client-hello.js';
+export { parseServerHello } from './tls-server-hello.js';
 export {
   type InspectorFindings,
   type PacketVerdictDecision,

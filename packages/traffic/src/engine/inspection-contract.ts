@@ -8,6 +8,7 @@
  * Inspectors are pure: everything they need (time, flow state they keep) comes in through the
  * arguments, so they can be tested without a kernel.
  */
+import type { TlsServerHelloFacts } from './tls-server-hello.js';
 
 export type TransportProtocol = 'tcp' | 'udp';
 
@@ -109,6 +110,13 @@ export interface TlsClientHelloFacts {
   readonly legacyVersion?: string;
 }
 
+export type { CertificateNames } from './certificate-names.js';
+/**
+ * Added: the server's answer to the ClientHello (`tls-server-hello` unit, to_client): the version
+ * it chose and, up to TLS 1.2 where it travels in clear, the names of its certificate.
+ */
+export type { TlsServerHelloFacts } from './tls-server-hello.js';
+
 export interface DnsQueryFacts {
   readonly name: string;
   readonly type: number;
@@ -132,6 +140,7 @@ export type InspectionUnit =
   | (UnitBase & { readonly kind: 'http-request'; readonly http: HttpRequestFacts })
   | (UnitBase & { readonly kind: 'http-response'; readonly http: HttpResponseFacts })
   | (UnitBase & { readonly kind: 'tls-client-hello'; readonly tls: TlsClientHelloFacts })
+  | (UnitBase & { readonly kind: 'tls-server-hello'; readonly tls: TlsServerHelloFacts })
   | (UnitBase & { readonly kind: 'dns-query'; readonly dns: DnsQueryFacts });
 
 /** Ports an inspector wants to see, per protocol: the "application types" of its assigned rules. */

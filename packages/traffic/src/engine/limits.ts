@@ -17,6 +17,8 @@ export interface TrafficLimits {
   readonly httpBodyInspectionDepth: number;
   /** Bytes of the start of a TLS flow buffered to find a fragmented ClientHello. */
   readonly maxTlsHelloBytes: number;
+  /** Bytes of the start of a TLS server's stream buffered to read its ServerHello and Certificate. */
+  readonly maxTlsServerHelloBytes: number;
   /** HTTP requests waiting for their responses on one flow (pipelining). */
   readonly maxPipelinedRequests: number;
   /** Idle time after which a TCP flow is forgotten. */
@@ -35,6 +37,7 @@ export const DEFAULT_TRAFFIC_LIMITS: TrafficLimits = {
   maxHttpHeaderBytes: 16 * 1024,
   httpBodyInspectionDepth: 64 * 1024,
   maxTlsHelloBytes: 16 * 1024,
+  maxTlsServerHelloBytes: 64 * 1024,
   maxPipelinedRequests: 64,
   tcpIdleTimeoutMs: 600_000,
   tcpClosedTimeoutMs: 10_000,

@@ -3,7 +3,7 @@
  * client on the server's behalf: the block page an inspector asked for with `respond`.
  */
 import type { DecodedPacket } from './packet-decoder.js';
-import { TCP_ACK, TCP_FIN, TCP_PSH } from './packet-decoder.js';
+import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST } from './packet-decoder.js';
 
 export interface SegmentFields {
   readonly sourceAddress: string;
@@ -119,6 +119,24 @@ export function httpResponseBytes(r: {
   out.set(head, 0);
   out.set(body, head.length);
   return out;
+}
+
+/**
+ * A reset to the receiver of `p`, as if its sender had sent it instead of `p`: same addresses
+ * and ports, `p`'s sequence number (what the receiver expects next, so it takes the reset at once).
+ */
+export function resetInsteadOf(p: DecodedPacket): Uint8Array | undefined {
+  if (!p.tcp) return undefined;
+  return buildTcpSegment({
+    sourceAddress: p.sourceAddress,
+    destinationAddress: p.destinationAddress,
+    sourcePort: p.sourcePort,
+    destinationPort: p.destinationPort,
+    seq: p.tcp.seq,
+    ack: 0,
+    flags: TCP_RST,
+    payload: new Uint8Array(0),
+  });
 }
 
 /**

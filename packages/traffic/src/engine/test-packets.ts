@@ -113,6 +113,55 @@ export function dnsQuery(name: string, type = 1): Uint8Array {
   return Uint8Array.from([0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, ...labels, 0, ...u16(type), 0, 1]);
 }
 
+/**
+ * A certificate made for these tests (openssl req -x509, P-256): subject O=Bulwark test,
+ * CN=cn.example.test; subjectAltName DNS www.example.test and *.cdn.example.test, an IP address
+ * and an e-mail (not DNS names); basicConstraints critical (the optional BOOLEAN in an extension).
+ */
+export const TEST_CERTIFICATE_DER = Uint8Array.from(
+  Buffer.from(
+    [
+      'MIIB/zCCAaagAwIBAgIUDQMlTQrzpBxrpRbbg+ZGADZnpZIwCgYIKoZIzj0EAwIwMTEVMBMGA1UECgwMQnVsd2FyayB0ZXN0',
+      'MRgwFgYDVQQDDA9jbi5leGFtcGxlLnRlc3QwHhcNMjYxMjA3MTQ0NDA2WhcNMzYxMjA0MTQ0NDA2WjAxMRUwEwYDVQQKDAxC',
+      'dWx3YXJrIHRlc3QxGDAWBgNVBAMMD2NuLmV4YW1wbGUudGVzdDBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABOn3JoIKW3c7',
+      'h1QUbluUBBLLgqCeZdqRTIcEdjI8x5XRlM7sKX6Qm0JWRmOS50j/rTe3YNI/yjd6vu+/nOxaurijgZswgZgwHQYDVR0OBBYE',
+      'FOjqS88utinh1rP4GEqD6xpj/bIMMB8GA1UdIwQYMBaAFOjqS88utinh1rP4GEqD6xpj/bIMMA8GA1UdEwEB/wQFMAMBAf8w',
+      'RQYDVR0RBD4wPIIQd3d3LmV4YW1wbGUudGVzdIISKi5jZG4uZXhhbXBsZS50ZXN0hwTAAAIBgQ5hQGV4YW1wbGUudGVzdDAK',
+      'BggqhkjOPQQDAgNHADBEAiAODfqqNhe67oxCNKvTSrty/ukSlUhoPwSktZgNEjd9EwIgZBjDB5OfSaB82lDVvf+oSVUu2tj5',
+      'waQ3XZJLesa3YtY=',
+    ].join(''),
+    'base64',
+  ),
+);
+
+/**
+ * The server's first flight as one handshake record: ServerHello choosing `version` (0x0304 is
+ * put in supported_versions, as TLS 1.3 does), then, unless null, a Certificate message with
+ * `certificate` first in its list, then ServerHelloDone.
+ */
+export function serverHello(version: number, certificate: Uint8Array | null = TEST_CERTIFICATE_DER): Uint8Array {
+  const u24 = (n: number) => [(n >> 16) & 0xff, ...u16(n)];
+  const tls13 = version >= 0x0304;
+  const extensions = tls13 ? [0, 43, 0, 2, ...u16(version)] : [];
+  const body = [
+    ...u16(Math.min(version, 0x0303)),
+    ...new Array(32).fill(9),
+    0,
+    0x13,
+    0x01,
+    0,
+    ...u16(extensions.length),
+    ...extensions,
+  ];
+  const messages = [2, ...u24(body.length), ...body];
+  if (certificate) {
+    const list = [...u24(certificate.length), ...certificate];
+    messages.push(11, ...u24(list.length + 3), ...u24(list.length), ...list);
+  }
+  if (!tls13) messages.push(14, 0, 0, 0);
+  return Uint8Array.from([22, 3, 3, ...u16(messages.length), ...messages]);
+}
+
 function u16(n: number): number[] {
   return [(n >> 8) & 0xff, n & 0xff];
 }

@@ -13,6 +13,7 @@ import type { TrafficLimits } from './limits.js';
 import { type DecodedPacket, TCP_FIN } from './packet-decoder.js';
 import type { ReassembledPiece } from './stream-reassembler.js';
 import { parseClientHello } from './tls-client-hello.js';
+import { parseServerHello } from './tls-server-hello.js';
 
 const HTTP_START = /^[A-Z]{3,16} /;
 
@@ -78,11 +79,17 @@ export function unitsForPacket(
     if (flow.application === 'http' && !flow.toServer.http) flow.startHttp();
     if (flow.application === 'http') httpUnits(side, piece, stats, (m) => units.push(httpUnit(m, base)));
     else if (flow.application === 'tls' && direction === 'to_server' && !side.tlsFinished) {
-      const hello = tlsUnit(side, piece, limits);
+      const hello = tlsStart(side, piece, limits.maxTlsHelloBytes, parseClientHello);
       if (hello) {
         stats.tlsClientHellos++;
         const buffers: InspectionBuffers = hello.sniBytes ? { 'tls.sni': hello.sniBytes } : {};
         units.push({ ...base(buffers), kind: 'tls-client-hello', tls: hello.hello });
+      }
+    } else if (flow.application === 'tls' && !side.tlsFinished) {
+      const hello = tlsStart(side, piece, limits.maxTlsServerHelloBytes, parseServerHello);
+      if (hello) {
+        stats.tlsServerHellos++;
+        units.push({ ...base({}), kind: 'tls-server-hello', tls: hello.facts });
       }
     }
   }
@@ -145,8 +152,14 @@ function httpUnit(m: HttpMessage, base: (b: InspectionBuffers) => UnitBase): Ins
     : { ...base(m.buffers), kind: 'http-response', http: m.http };
 }
 
-function tlsUnit(side: DirectionState, piece: ReassembledPiece, limits: TrafficLimits) {
-  if (piece.gapBefore > 0 || piece.offset + piece.bytes.length > limits.maxTlsHelloBytes) {
+/** Feeds the start of a TLS stream (either side) to its parser until it is done or not TLS. */
+function tlsStart<R extends { readonly state: string }>(
+  side: DirectionState,
+  piece: ReassembledPiece,
+  maxBytes: number,
+  parse: (stream: Uint8Array) => R,
+): Extract<R, { state: 'done' }> | undefined {
+  if (piece.gapBefore > 0 || piece.offset + piece.bytes.length > maxBytes) {
     side.tlsFinished = true;
     side.tlsStart = undefined;
     return undefined;
@@ -155,14 +168,14 @@ function tlsUnit(side: DirectionState, piece: ReassembledPiece, limits: TrafficL
   const joined = new Uint8Array(start.length + piece.bytes.length);
   joined.set(start, 0);
   joined.set(piece.bytes, start.length);
-  const result = parseClientHello(joined);
+  const result = parse(joined);
   if (result.state === 'need-more') {
     side.tlsStart = joined;
     return undefined;
   }
   side.tlsFinished = true;
   side.tlsStart = undefined;
-  return result.state === 'done' ? result : undefined;
+  return result.state === 'done' ? (result as Extract<R, { state: 'done' }>) : undefined;
 }
 
 function join(pieces: readonly ReassembledPiece[]): Uint8Array {

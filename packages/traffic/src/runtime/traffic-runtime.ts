@@ -15,6 +15,8 @@
  * - respond (HTTP, client → server block): the engine sends the inspector's response to the client
  *   itself (raw socket, as if from the server, ending with FIN) and the packet is dropped without
  *   a reset; the client's next packets then meet the reset rule. If it cannot be sent, the reset.
+ *   Outbound (the client is local) the same: the answer reaches the client through loopback and
+ *   the request is dropped on output, so the server never receives it.
  */
 import {
   type ChannelStats,
@@ -27,7 +29,7 @@ import {
 import type { TrafficEngineStats } from '../engine/engine-stats.js';
 import type { FlowDirection, FlowEndpoints, PortSelection, TrafficInspector } from '../engine/inspection-contract.js';
 import type { TrafficLimits } from '../engine/limits.js';
-import { httpResponseBytes, responseSegments } from '../engine/tcp-segment.js';
+import { httpResponseBytes, resetInsteadOf, responseSegments } from '../engine/tcp-segment.js';
 import { type PushResult, TrafficEngine, type TrafficMode } from '../engine/traffic-engine.js';
 import { type StallGuard, startStallGuard } from './stall-guard.js';
 import {
@@ -46,6 +48,8 @@ export interface TrafficFindingsEvent<Finding> {
   readonly blocked: boolean;
   /** The block was enforced (inline); false in tap mode (detect only). */
   readonly enforced: boolean;
+  /** The client got the blocking inspector's response (block page) instead of a reset. */
+  readonly answered: boolean;
   readonly flow: FlowEndpoints;
   readonly direction: FlowDirection;
   readonly timeMs: number;
@@ -91,6 +95,12 @@ export interface TrafficRuntimeStats {
   /** Block pages sent (an inspector's `respond`), and those that could not be (the client got a reset). */
   readonly responsesSent: number;
   readonly responseFailures: number;
+  /**
+   * Outbound: blocks decided on a server's packet (e.g. its certificate) reset the local client at
+   * once (the kernel resets the server); failures leave the client to its own timeout.
+   */
+  readonly clientResets: number;
+  readonly clientResetFailures: number;
   /** Times the stall guard let traffic bypass the queue because this process was stopped. */
   readonly stallBypasses: number;
   /** Why the stall guard could not start (absent when it runs). */
@@ -138,6 +148,19 @@ export async function startTrafficEngine<Finding>(
     handBackMarks: 0,
     responsesSent: 0,
     responseFailures: 0,
+    clientResets: 0,
+    clientResetFailures: 0,
+  };
+
+  /**
+   * Outbound, a block on a server → client packet: the nft rule resets the server, but the local
+   * client would wait for the dropped packet until its own timeout; it gets a reset now instead
+   * (marked with both bits, in the reply direction: the rules let it through to the client).
+   */
+  const resetLocalClient = (r: PushResult<Finding>): void => {
+    const reset = r.packet ? resetInsteadOf(r.packet) : undefined;
+    if (reset && sendRawPacket(reset, { mark: markMask }).ok) counters.clientResets++;
+    else counters.clientResetFailures++;
   };
 
   /** Answers the client with the inspector's response (block page); false when it could not. */
@@ -163,10 +186,12 @@ export async function startTrafficEngine<Finding>(
     for (const p of packets) {
       const r = engine.push(p.payload, p.timeMs > 0 ? p.timeMs : now);
       const keep = p.mark & ~markMask;
+      let answered = false;
       if (r.verdict !== 'accept') {
         counters.blockMarks++;
         // Both bits = blocked and answered already: the kernel drops the packet without a reset.
-        const answered = r.respond !== undefined && respond(r);
+        answered = r.respond !== undefined && respond(r);
+        if (options.outbound && r.direction === 'to_client' && r.verdict === 'reset') resetLocalClient(r);
         entries.push({ id: p.id, verdict: 'accept', mark: (keep | (answered ? markMask : marks.block)) >>> 0 });
       } else if (r.handBack) {
         counters.handBackMarks++;
@@ -180,6 +205,7 @@ export async function startTrafficEngine<Finding>(
               findings: f.findings,
               blocked: f.blocked,
               enforced: f.blocked && r.enforced === true,
+              answered: f.blocked && answered,
               flow: r.flow,
               direction: r.direction,
               timeMs: now,

@@ -116,9 +116,11 @@ function queueTarget(p: SteeringPlan): string {
 export function iptablesRules(p: SteeringPlan): string {
   const lines = ['*filter', `:${chainIn(p)} - [0:0]`, `:${chainOut(p)} - [0:0]`];
   const respond = p.marks.handBack | p.marks.block;
-  // The engine's own answer to a client (a block page, sent with both bits) leaves untouched.
-  lines.push(`-A ${chainOut(p)} -m mark --mark ${hex(respond)}/${hex(respond)} -j RETURN`);
   for (const chain of [chainIn(p), chainOut(p)]) {
+    // The engine's own answer to a client (a block page, sent with both bits) is not queued or
+    // cut. Outbound, the client is local: the answer passes output, then input through loopback.
+    if (chain === chainOut(p) || p.outbound)
+      lines.push(`-A ${chain} -m mark --mark ${hex(respond)}/${hex(respond)} -j RETURN`);
     lines.push(`-A ${chain} -m connmark --mark ${hex(p.marks.handBack)}/${hex(p.marks.handBack)} -j RETURN`);
     const rejects = chain === (p.outbound ? chainOut(p) : chainIn(p));
     // The reset the kernel sends for a blocked flow carries the flow's conntrack: let it out.
@@ -150,6 +152,7 @@ export function nftRuleset(p: SteeringPlan): string {
   const mask = hex(handBack | block);
   const markIs = (bit: number) => `meta mark & ${mask} == ${hex(bit)}`;
   const keep = (bit: number) => `ct mark set ct mark or ${hex(bit)}`;
+  const answered = `${markIs(block | handBack)} ct direction original ${keep(block)} drop`;
   return [
     `table inet ${nftTable(p)} {`,
     '  chain input {',
@@ -157,11 +160,14 @@ export function nftRuleset(p: SteeringPlan): string {
     `    ${markIs(block)} ${keep(block)} meta l4proto tcp reject with tcp reset`,
     `    ${markIs(block)} ${keep(block)} drop`,
     // Both bits: blocked, and the engine answered the client itself (block page): no reset.
-    `    ${markIs(block | handBack)} ${keep(block)} drop`,
+    // Only the client's packet (original direction): the answer itself carries both bits too.
+    `    ${answered}`,
     `    ${markIs(handBack)} ${keep(handBack)}`,
     '  }',
     '  chain output {',
     '    type filter hook output priority filter + 10;',
+    // Outbound, the client's packet that got the block page is dropped here, before the server.
+    ...(p.outbound ? [`    ${answered}`] : []),
     // Outbound: the client is local; its blocked packet is answered with a reset it receives at once.
     ...(p.outbound ? [`    ${markIs(block)} ${keep(block)} meta l4proto tcp reject with tcp reset`] : []),
     `    ${markIs(block)} ${keep(block)} drop`,
