@@ -49,10 +49,20 @@ for (const testStore of await testStores()) {
 
     it('a node restarted on the same URL before its old lease ended is named once', async () => {
       const now = 5_000_000;
-      const first = new ClusterNodes({ db: store.db, agentUrl: 'https://m1.example:4120', renewMs: 60_000, now: () => now });
+      const first = new ClusterNodes({
+        db: store.db,
+        agentUrl: 'https://m1.example:4120',
+        renewMs: 60_000,
+        now: () => now,
+      });
       await first.start();
       // The old process died without deleting its row; the new one registers under a new id.
-      const second = new ClusterNodes({ db: store.db, agentUrl: 'https://m1.example:4120', renewMs: 60_000, now: () => now });
+      const second = new ClusterNodes({
+        db: store.db,
+        agentUrl: 'https://m1.example:4120',
+        renewMs: 60_000,
+        now: () => now,
+      });
       await second.start();
       assert.deepEqual(second.agentUrls, ['https://m1.example:4120']);
       await first.stop();
