@@ -13,7 +13,7 @@ import { ManagerMetrics } from './http/manager-metrics.js';
 import type { Services } from './http/service-types.js';
 import { WakeHub } from './http/wake-hub.js';
 import { startPostgresWakeRelay, type WakeRelay } from './http/wake-relay-postgres.js';
-import { eventRetention, offlineCheck } from './manager-schedules.js';
+import { eventPartitionUpkeep, eventRetention, offlineCheck } from './manager-schedules.js';
 import { managerModules } from './modules/registry.js';
 import { createCertificateAuthority, loadOrCreatePki } from './pki/certificate-authority.js';
 import { type CaMaterial, reconcileClusterCa } from './pki/cluster-ca.js';
@@ -207,6 +207,7 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
         options.now ?? Date.now,
         store.db,
       ),
+      ...(store.dialect === 'postgres' ? [eventPartitionUpkeep(services, consoleApp.log, store.db)] : []),
       startForwarding({
         db: store.db,
         identity: { vendor: 'Bulwark', product: 'Bulwark', version: MANAGER_VERSION },
