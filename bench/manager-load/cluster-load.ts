@@ -127,10 +127,10 @@ export async function runClusterLoad(
     if (!answer.ok) {
       agent.failed++;
       if (inWindow) heartbeats.error(answer.kind);
-      if (node !== undefined) perNode[node]!.heartbeats.error(answer.kind);
+      if (node !== undefined && inWindow) perNode[node]!.heartbeats.error(answer.kind);
       return false;
     }
-    if (node !== undefined) perNode[node]!.heartbeats.record(answer.ms);
+    if (node !== undefined && inWindow) perNode[node]!.heartbeats.record(answer.ms);
     if (inWindow) heartbeats.record(answer.ms);
     noteAnswer(agent);
     const body = answer.body as { configurationVersion: string; managerNodes?: string[] };
