@@ -49,7 +49,7 @@ export interface LoadResult {
   };
 }
 
-const HEARTBEAT_TIMEOUT_MS = 30_000;
+export const HEARTBEAT_TIMEOUT_MS = 30_000;
 /**
  * The real agent retries a heartbeat that failed on the network (ManagerChannel, retries: 2,
  * backoff from 500 ms); the simulated agents do the same, so a keep-alive connection the manager
@@ -57,11 +57,11 @@ const HEARTBEAT_TIMEOUT_MS = 30_000;
  * retries are counted in the report.
  */
 const HEARTBEAT_RETRY_DELAYS_MS = [500, 1000] as const;
-const NETWORK_ERROR_KINDS = new Set(['ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ECONNABORTED', 'ETIMEDOUT']);
-const EVENT_TIMEOUT_MS = 60_000;
+export const NETWORK_ERROR_KINDS = new Set(['ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ECONNABORTED', 'ETIMEDOUT']);
+export const EVENT_TIMEOUT_MS = 60_000;
 const TICK_MS = 20;
 
-function heartbeatBody(agent: SimulatedAgent) {
+export function heartbeatBody(agent: { applied: string | null }) {
   return {
     appliedConfigurationVersion: agent.applied,
     modules: [{ id: 'firewall', state: 'on' as const }],
@@ -88,7 +88,7 @@ async function heartbeat(
   }
 }
 
-function eventBatch(agent: SimulatedAgent, size: number) {
+export function eventBatch(agent: { seq: number }, size: number) {
   const time = new Date().toISOString();
   const events = [];
   for (let i = 0; i < size; i++) {

@@ -17,6 +17,10 @@ export interface LoadOptions {
   /** Start from an empty manager (and activate every agent again) instead of reusing bench/out. */
   readonly fresh: boolean;
   readonly json: boolean;
+  /** Manager nodes on one PostgreSQL database, agents spread over them (1 = the single-node run). */
+  readonly nodes: number;
+  /** Kill (SIGKILL) the last node half-way through the window. */
+  readonly killNode: boolean;
 }
 
 export const USAGE = `Usage: npm run bench:manager -- [options]
@@ -33,6 +37,9 @@ export const USAGE = `Usage: npm run bench:manager -- [options]
   --wake                        every agent also holds a wake long-poll open
   --activation-concurrency N    parallel activations (default 16)
   --fresh                       new manager data and new agent certificates
+  --nodes N                     manager nodes on one PostgreSQL database (1-5, default 1; >1 needs
+                                --store postgres): agents spread over them, each fails over to the others
+  --kill-node                   with --nodes: kill the last node (SIGKILL) half-way through the window
   --json                        print the result as JSON`;
 
 export type Parsed = { ok: true; options: LoadOptions } | { ok: false; message: string };
@@ -64,6 +71,8 @@ export function parseLoadOptions(argv: readonly string[]): Parsed {
         'activation-concurrency': { type: 'string' },
         fresh: { type: 'boolean' },
         json: { type: 'boolean' },
+        nodes: { type: 'string' },
+        'kill-node': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     }).values;
@@ -80,6 +89,7 @@ export function parseLoadOptions(argv: readonly string[]): Parsed {
     eventAgents: integer(str('event-agents'), 50, 'event-agents', 1, 50_000),
     heartbeatIntervalSeconds: integer(str('heartbeat-interval'), 60, 'heartbeat-interval', 1, 3600),
     activationConcurrency: integer(str('activation-concurrency'), 16, 'activation-concurrency', 1, 256),
+    nodes: integer(str('nodes'), 1, 'nodes', 1, 5),
   };
   for (const value of Object.values(numbers)) if (typeof value === 'string') return { ok: false, message: value };
   const store = str('store') ?? 'sqlite';
@@ -90,6 +100,8 @@ export function parseLoadOptions(argv: readonly string[]): Parsed {
     return { ok: false, message: '--database-url must point at this machine (127.0.0.1)' };
   }
   const n = numbers as Record<keyof typeof numbers, number>;
+  if (n.nodes > 1 && store !== 'postgres') return { ok: false, message: '--nodes above 1 needs --store postgres' };
+  if (values['kill-node'] === true && n.nodes < 2) return { ok: false, message: '--kill-node needs --nodes 2 or more' };
   return {
     ok: true,
     options: {
@@ -100,6 +112,7 @@ export function parseLoadOptions(argv: readonly string[]): Parsed {
       wake: values.wake === true,
       fresh: values.fresh === true,
       json: values.json === true,
+      killNode: values['kill-node'] === true,
     },
   };
 }

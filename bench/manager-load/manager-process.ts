@@ -36,6 +36,8 @@ try {
     listenAddress: '127.0.0.1',
     logger: { level: logLevel ?? 'warn' },
     connectionLimits,
+    // Several nodes on one database (run-cluster-load.ts) share the CA through the cluster key.
+    ...(process.env.BULWARK_BENCH_CLUSTER_KEY ? { clusterKey: process.env.BULWARK_BENCH_CLUSTER_KEY } : {}),
   });
 } catch (error) {
   process.stderr.write(`manager did not start: ${(error as Error).stack}\n`);

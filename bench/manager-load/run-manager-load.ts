@@ -9,6 +9,8 @@ import { createInterface } from 'node:readline';
 import pg from 'pg';
 import { activateAgents, loadIdentities } from './agent-fleet.js';
 import { runAgentLoad } from './agent-load.js';
+import { runClusterLoad } from './cluster-load.js';
+import { formatClusterReport } from './cluster-report.js';
 import { callJson } from './https-call.js';
 import { type LoadOptions, parseLoadOptions } from './load-options.js';
 import type { ManagerReady } from './manager-process.js';
@@ -42,11 +44,12 @@ async function preparePostgres(options: LoadOptions): Promise<{ url: string; cre
 function startManagerProcess(
   dataDir: string,
   databaseUrl: string | null,
+  env: NodeJS.ProcessEnv = process.env,
 ): Promise<{ child: ChildProcess; ready: ManagerReady }> {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', join(import.meta.dirname, 'manager-process.ts'), dataDir, databaseUrl ?? '-', 'warn'],
-    { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] },
+    { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'], env },
   );
   return new Promise((done, failed) => {
     const timer = setTimeout(() => {
@@ -68,7 +71,7 @@ function startManagerProcess(
 }
 
 async function stopManagerProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
+  if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');
   const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
@@ -117,6 +120,7 @@ async function main(): Promise<number> {
     if (database.created) await rm(join(cacheDir, 'identities.jsonl'), { force: true });
   }
 
+  if (options.nodes > 1) return runCluster(options, cacheDir, databaseUrl as string);
   log(
     `manager-load: ${options.agents} agents, ${options.durationSeconds} s, ${options.store}, offering ${options.eventsPerSecondTarget} events/s`,
   );
@@ -192,6 +196,105 @@ async function main(): Promise<number> {
   } finally {
     await stopManagerProcess(child);
   }
+}
+
+/** Every node's key to the one CA of the bench cluster (a throwaway secret for a throwaway database). */
+const BENCH_CLUSTER_KEY = 'manager-load-bench-cluster-key-0123456789abcdef';
+
+/** --nodes N: N manager processes on one PostgreSQL database, agents spread over them. */
+async function runCluster(options: LoadOptions, cacheDir: string, databaseUrl: string): Promise<number> {
+  log(
+    `manager-load: ${options.agents} agents over ${options.nodes} nodes, ${options.durationSeconds} s, offering ${options.eventsPerSecondTarget} events/s${options.killNode ? ', last node killed half-way' : ''}`,
+  );
+  const loadBefore = loadAverage();
+  const env = { ...process.env, BULWARK_BENCH_CLUSTER_KEY: BENCH_CLUSTER_KEY };
+  const started: { child: ChildProcess; ready: ManagerReady }[] = [];
+  try {
+    // One after the other: the first founds the cluster (or is the single-node run's manager), the others join it.
+    for (let i = 0; i < options.nodes; i++)
+      started.push(await startManagerProcess(join(cacheDir, i === 0 ? 'data' : `data-node${i}`), databaseUrl, env));
+    const nodes = started.map((s) => s.ready);
+    let identities = await loadIdentities(cacheDir);
+    if (identities.length < options.agents) {
+      const missing = options.agents - identities.length;
+      log(`activating ${missing} agents (${identities.length} cached)…`);
+      const activated = await activateAgents(
+        nodes[0] as ManagerReady,
+        cacheDir,
+        identities.length,
+        missing,
+        options.activationConcurrency,
+        (n) => log(`  activated ${n}/${missing}`),
+      );
+      identities = [...identities, ...activated.identities];
+    }
+    identities = identities.slice(0, options.agents);
+    const cpuBefore = nodes.map((n) => cpuSecondsOf(n.pid));
+    const result = await runClusterLoad(
+      nodes,
+      identities,
+      options,
+      log,
+      options.killNode
+        ? async (index) => {
+            started[index]?.child.kill('SIGKILL');
+          }
+        : null,
+    );
+    const cpuAfter = nodes.map((n) => cpuSecondsOf(n.pid));
+    const stored = await checkStored(databaseUrl, result.sent);
+    const report = {
+      options,
+      machine: { cpus: availableParallelism(), loadAverageBefore: loadBefore, loadAverageAfter: loadAverage() },
+      ...result,
+      stored,
+      nodeCpuSeconds: nodes.map((_, i) => {
+        const before = cpuBefore[i];
+        const after = cpuAfter[i];
+        return before === null || after === null || before === undefined || after === undefined
+          ? null
+          : Math.round((after - before) * 10) / 10;
+      }),
+      at: new Date().toISOString(),
+    };
+    const file = join(OUT, `result-cluster-${options.nodes}-${options.agents}-${Date.now()}.json`);
+    await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
+    process.stdout.write(
+      options.json
+        ? `${JSON.stringify(report, null, 2)}\n`
+        : `${formatClusterReport(report)}\n(full result: ${file})\n`,
+    );
+    return stored.lost === 0 && stored.doubled === 0 ? 0 : 1;
+  } finally {
+    for (const { child } of started) await stopManagerProcess(child);
+  }
+}
+
+/** What the database holds of the events the agents sent: each (computer, seq) once, none missing. */
+async function checkStored(
+  databaseUrl: string,
+  sent: readonly { computerId: string; firstSeq: number; lastSeq: number }[],
+): Promise<{ expected: number; stored: number; lost: number; doubled: number }> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  let expected = 0;
+  let stored = 0;
+  let distinct = 0;
+  try {
+    for (const { computerId, firstSeq, lastSeq } of sent) {
+      if (lastSeq < firstSeq) continue;
+      expected += lastSeq - firstSeq + 1;
+      const { rows } = await client.query<{ n: string; d: string }>(
+        'select count(*) as n, count(distinct seq) as d from events where computer_id = $1 and seq between $2 and $3',
+        [computerId, firstSeq, lastSeq],
+      );
+      stored += Number(rows[0]?.n ?? 0);
+      distinct += Number(rows[0]?.d ?? 0);
+    }
+  } finally {
+    await client.end();
+  }
+  return { expected, stored, lost: expected - distinct, doubled: stored - distinct };
 }
 
 process.exitCode = await main();

@@ -186,9 +186,12 @@ for (const store of await testStores()) {
       const insertedSlow = new Promise<void>((resolve) => {
         stored = resolve;
       });
+      // Another computer: on PostgreSQL one computer's batches are stored one at a time (events.ts),
+      // so a second batch of the same computer would wait for the open transaction.
+      const otherComputer = await activateComputer(t.services, 'db-2', null);
       const slow = t.store.db.transaction().execute(async (trx) => {
         const { createServices } = await import('../../packages/platform-manager/src/services/index.js');
-        must(await createServices({ db: trx }).events.ingest(computerId, events('slow', 1)));
+        must(await createServices({ db: trx }).events.ingest(otherComputer, events('slow', 1)));
         stored();
         await held;
       });

@@ -84,8 +84,31 @@ export function eventRetention(
       const before = new Date(now() - retentionDays * DAY_MS).toISOString();
       const result = await services.events.deleteOlderThan(before);
       if (!result.ok) throw new Error(result.error.message);
-      if (result.value.deleted > 0) log.info({ deleted: result.value.deleted, before }, 'old events deleted');
+      const { deleted, droppedPartitions } = result.value;
+      if (deleted > 0 || droppedPartitions !== undefined)
+        log.info({ deleted, droppedPartitions, before }, 'old events deleted');
     },
     { runNow: true, ...(clusterDb === undefined ? {} : { clusterDb }) },
+  );
+}
+
+/**
+ * PostgreSQL: makes the coming days' event partitions, at start and then hourly, on one node at a
+ * time; ingest makes a missing day itself too, but then waits for the CREATE TABLE.
+ */
+export function eventPartitionUpkeep(
+  services: Services,
+  log: FastifyBaseLogger,
+  clusterDb: Kysely<Database>,
+): Schedule {
+  return every(
+    3_600_000,
+    'event partition upkeep',
+    log,
+    async () => {
+      const created = await services.events.prepareDays();
+      if (created.length > 0) log.info({ created }, 'event partitions made');
+    },
+    { runNow: true, clusterDb },
   );
 }

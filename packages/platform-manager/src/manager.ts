@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import { ClusterNodes } from './cluster-nodes.js';
 import { startForwarding } from './forwarding/forwarder.js';
 import { siemFieldSource } from './forwarding/siem-field-source.js';
 import type { AgentQuotaRates } from './http/agent-quota.js';
@@ -11,7 +13,7 @@ import { ManagerMetrics } from './http/manager-metrics.js';
 import type { Services } from './http/service-types.js';
 import { WakeHub } from './http/wake-hub.js';
 import { startPostgresWakeRelay, type WakeRelay } from './http/wake-relay-postgres.js';
-import { eventRetention, offlineCheck } from './manager-schedules.js';
+import { eventPartitionUpkeep, eventRetention, offlineCheck } from './manager-schedules.js';
 import { managerModules } from './modules/registry.js';
 import { createCertificateAuthority, loadOrCreatePki } from './pki/certificate-authority.js';
 import { type CaMaterial, reconcileClusterCa } from './pki/cluster-ca.js';
@@ -38,6 +40,13 @@ export interface ManagerOptions {
   readonly listenAddress?: string;
   /** Extra DNS names / IPs for the server certificate. */
   readonly serverNames?: readonly string[];
+  /**
+   * The URL agents reach this node's agent port at, handed to agents as part of the cluster's list
+   * of nodes. Default: https://<first server name, or the listen address, or this host's name>:<agent port>.
+   */
+  readonly advertiseUrl?: string;
+  /** How often this node renews its place in the cluster's list of nodes (default 10 s; tests shorten it). */
+  readonly nodeLeaseRenewMs?: number;
   /** Fastify/pino logger options; false = silent. Default: JSON info logs with secrets redacted. */
   readonly logger?: FastifyServerOptions['logger'];
   readonly offlineCheckIntervalMs?: number;
@@ -113,6 +122,8 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
   const wakeHub = new WakeHub();
   const metrics = new ManagerMetrics();
   let relay: WakeRelay | null = null;
+  // Known once the agent port listens (port 0 in tests); until then heartbeats carry no list.
+  let clusterNodes: ClusterNodes | null = null;
   try {
     const pki = await loadOrCreatePki(join(options.dataDir, 'pki'), {
       serverNames: options.serverNames ?? [],
@@ -166,6 +177,7 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
       wakeHub,
       logger,
       metrics,
+      clusterNodes: { agentUrls: () => clusterNodes?.agentUrls ?? [] },
       ...(options.agentQuota === undefined ? {} : { quota: options.agentQuota }),
       ...(options.now === undefined ? {} : { now: options.now }),
     });
@@ -176,6 +188,15 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
     const host = options.listenAddress ?? '0.0.0.0';
     await consoleApp.listen({ port: options.consolePort ?? DEFAULT_CONSOLE_PORT, host });
     await agentApp.listen({ port: options.agentPort ?? DEFAULT_AGENT_PORT, host });
+    const agentServerLog = agentApp.log;
+    clusterNodes = new ClusterNodes({
+      db: store.db,
+      agentUrl: options.advertiseUrl ?? defaultAdvertiseUrl(agentApp, host, options.serverNames ?? []),
+      ...(options.nodeLeaseRenewMs === undefined ? {} : { renewMs: options.nodeLeaseRenewMs }),
+      ...(options.now === undefined ? {} : { now: options.now }),
+      onError: (error) => agentServerLog.warn({ err: error }, 'renewing this node in the list of manager nodes failed'),
+    });
+    await clusterNodes.start();
 
     const schedules = [
       offlineCheck(services, options.offlineCheckIntervalMs ?? DEFAULT_OFFLINE_CHECK_MS, consoleApp.log, store.db),
@@ -186,6 +207,7 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
         options.now ?? Date.now,
         store.db,
       ),
+      ...(store.dialect === 'postgres' ? [eventPartitionUpkeep(services, consoleApp.log, store.db)] : []),
       startForwarding({
         db: store.db,
         identity: { vendor: 'Bulwark', product: 'Bulwark', version: MANAGER_VERSION },
@@ -195,6 +217,7 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
     ];
     const consoleServer = consoleApp;
     const agentServer = agentApp;
+    const nodes = clusterNodes;
     let stopping: Promise<void> | null = null;
     return {
       consoleUrl: urlOf(consoleServer, host),
@@ -207,6 +230,7 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
       version: MANAGER_VERSION,
       stop() {
         stopping ??= (async () => {
+          await nodes.stop();
           await Promise.all(schedules.map((schedule) => schedule.stop()));
           wakeHub.close();
           await wakeRelay?.close();
@@ -217,6 +241,7 @@ export async function startManager(options: ManagerOptions): Promise<RunningMana
       },
     };
   } catch (error) {
+    await clusterNodes?.stop();
     wakeHub.close();
     await relay?.close();
     await Promise.allSettled([agentApp?.close(), consoleApp?.close()]);
@@ -230,4 +255,13 @@ function urlOf(app: FastifyInstance, host: string): string {
   const port = typeof address === 'object' && address !== null ? address.port : 0;
   const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
   return `https://${shown.includes(':') ? `[${shown}]` : shown}:${port}`;
+}
+
+/** Where agents reach this node when no --advertise-url is given: a name its server certificate carries. */
+function defaultAdvertiseUrl(app: FastifyInstance, host: string, serverNames: readonly string[]): string {
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : DEFAULT_AGENT_PORT;
+  const wildcard = host === '0.0.0.0' || host === '::';
+  const name = serverNames[0] ?? (wildcard ? hostname() : host);
+  return `https://${name.includes(':') ? `[${name}]` : name}:${port}`;
 }

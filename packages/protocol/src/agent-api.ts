@@ -89,10 +89,15 @@ export const HeartbeatRequest = Type.Object(
     acceptsCommands: Type.Optional(Type.Boolean()),
     /** The update packages in use, per kind (update-packages.ts); absent from older agents. */
     updates: Type.Optional(Type.Array(UpdateReport, { maxItems: MAX_UPDATE_KINDS })),
+    /** This agent takes the list of manager nodes in the answer; absent (older agents) = never send it. */
+    acceptsManagerNodes: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );
 export type HeartbeatRequest = Static<typeof HeartbeatRequest>;
+
+/** Manager nodes a heartbeat answer names at most (and an agent keeps). */
+export const MAX_MANAGER_NODES = 16;
 
 export const HeartbeatResponse = Type.Object(
   {
@@ -101,6 +106,13 @@ export const HeartbeatResponse = Type.Object(
     sendInventory: Type.Boolean({ description: 'True when the manager has no inventory with the digest sent' }),
     /** Commands to run now, only to agents that sent `acceptsCommands`. */
     commands: Type.Optional(Type.Array(AgentCommand, { maxItems: MAX_COMMANDS_PER_HEARTBEAT })),
+    /**
+     * The agent URLs of the manager nodes of the cluster alive now (oldest first), only to agents
+     * that sent `acceptsManagerNodes`: the agent fails over across these and the ones it was activated with.
+     */
+    managerNodes: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 512, pattern: '^https://' }), { maxItems: MAX_MANAGER_NODES }),
+    ),
   },
   { additionalProperties: false },
 );

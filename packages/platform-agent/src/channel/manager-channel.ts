@@ -8,6 +8,8 @@ export interface ChannelCredentials {
   readonly managerUrl: string;
   /** Other nodes of the manager's cluster: tried in order, at once, when the current one cannot be reached. */
   readonly alternateManagerUrls?: readonly string[];
+  /** The nodes the cluster named last (heartbeat answers): tried after the ones above. */
+  readonly clusterManagerUrls?: readonly string[];
   readonly keyPem: string;
   readonly certificatePem: string;
   /** The manager's CA: the only certificate authority this channel trusts. */
@@ -48,7 +50,10 @@ export interface CallOptions {
  * answering the long-poll wake call.
  */
 export class ManagerChannel {
-  readonly #bases: readonly URL[];
+  /** The nodes the agent was activated with, in order: always kept, the first is the preferred one. */
+  readonly #activated: readonly string[];
+  #cluster: readonly string[];
+  #bases: readonly URL[];
   #current = 0;
   #leftPreferredAt = 0;
   readonly #options: ChannelOptions;
@@ -56,11 +61,56 @@ export class ManagerChannel {
   #credentials: ChannelCredentials;
 
   constructor(credentials: ChannelCredentials, options: ChannelOptions = {}) {
-    const urls = [credentials.managerUrl, ...(credentials.alternateManagerUrls ?? [])];
-    this.#bases = [...new Set(urls.map((u) => new URL(u).origin))].map((u) => new URL(u));
+    this.#activated = [credentials.managerUrl, ...(credentials.alternateManagerUrls ?? [])].map(
+      (u) => new URL(u).origin,
+    );
+    this.#cluster = ManagerChannel.#origins(credentials.clusterManagerUrls ?? []);
+    this.#bases = this.#union();
     this.#options = options;
     this.#credentials = credentials;
     this.#agent = ManagerChannel.#agentFor(credentials);
+  }
+
+  static #origins(urls: readonly string[]): string[] {
+    const origins: string[] = [];
+    for (const url of urls) {
+      try {
+        origins.push(new URL(url).origin);
+      } catch {
+        // A malformed entry is of no use as a node; the others still are.
+      }
+    }
+    return origins;
+  }
+
+  #union(): URL[] {
+    return [...new Set([...this.#activated, ...this.#cluster])].map((u) => new URL(u));
+  }
+
+  /** Every node calls may go to, in the order they are tried. */
+  get managerUrls(): readonly string[] {
+    return this.#bases.map((u) => u.origin);
+  }
+
+  /** The nodes the cluster named last (empty until a heartbeat answer names them). */
+  get clusterManagerUrls(): readonly string[] {
+    return this.#cluster;
+  }
+
+  /**
+   * The cluster's current list of nodes (a heartbeat answer): calls fail over across it and the
+   * nodes the agent was activated with. The node in use stays in use. Returns whether the list changed.
+   */
+  learnClusterNodes(urls: readonly string[]): boolean {
+    const cluster = ManagerChannel.#origins(urls);
+    if (cluster.length === this.#cluster.length && cluster.every((u, i) => u === this.#cluster[i])) return false;
+    const current = this.currentManagerUrl;
+    this.#cluster = cluster;
+    this.#bases = this.#union();
+    const index = this.#bases.findIndex((u) => u.origin === current);
+    // The node in use has left the list: the next call goes to the preferred node.
+    this.#current = index === -1 ? 0 : index;
+    return true;
   }
 
   /** The manager node calls go to now. */

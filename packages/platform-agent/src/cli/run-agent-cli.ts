@@ -274,6 +274,7 @@ function formatStatus(status: ReturnType<typeof readAgentStatus>): string {
     `manager:         ${status.managerUrl}${
       status.alternateManagerUrls?.length ? ` (then ${status.alternateManagerUrls.join(', ')})` : ''
     }${status.managerNode && status.managerNode !== status.managerUrl ? `; now on ${status.managerNode}` : ''}`,
+    ...(status.clusterManagerUrls?.length ? [`cluster nodes:   ${status.clusterManagerUrls.join(', ')}`] : []),
     `daemon:          ${status.daemon}`,
     `configuration:   ${status.appliedConfigurationVersion ?? 'none applied yet'}${status.configurationError ? ` (error: ${status.configurationError})` : ''}`,
     `last contact:    ${status.lastContactAt ?? 'never'}${status.lastError ? ` (last error: ${status.lastError})` : ''}`,

@@ -7,7 +7,13 @@ import { ManagerChannel } from '../channel/manager-channel.js';
 import { renewIfDue } from '../identity/certificate-renewal.js';
 import { forgetComputer } from '../identity/deactivation.js';
 import { type DeactivationRecord, writeDeactivationRecord } from '../identity/deactivation-record.js';
-import { type AgentIdentity, identityPaths, readIdentity, resolveDataDir } from '../identity/identity-store.js';
+import {
+  type AgentIdentity,
+  identityPaths,
+  readIdentity,
+  resolveDataDir,
+  writeClusterManagerUrls,
+} from '../identity/identity-store.js';
 import { type AgentLogger, jsonLogger } from '../log/json-logger.js';
 import { type KernelHook, ModuleRuntime, type ModuleRuntimeOptions } from '../modules/module-runtime.js';
 import { agentModules } from '../modules/registry.js';
@@ -145,6 +151,7 @@ class AgentDaemon implements RunningAgent {
       {
         managerUrl: identity.managerUrl,
         ...(identity.alternateManagerUrls ? { alternateManagerUrls: identity.alternateManagerUrls } : {}),
+        ...(identity.clusterManagerUrls ? { clusterManagerUrls: identity.clusterManagerUrls } : {}),
         keyPem: identity.keyPem,
         certificatePem: identity.certificatePem,
         caPem: identity.caPem,
@@ -411,6 +418,7 @@ class AgentDaemon implements RunningAgent {
       },
       agentVersion: AGENT_VERSION,
       acceptsCommands: true,
+      acceptsManagerNodes: true,
       ...(updates.length > 0 ? { updates } : {}),
     };
     const result = await this.#channel.call('POST', AgentRoutes.heartbeat.path, body, HeartbeatResponse, {
@@ -431,6 +439,7 @@ class AgentDaemon implements RunningAgent {
     await this.#renewIfDue();
     const answer = result.value;
     this.#intervalSeconds = Math.max(1, answer.heartbeatIntervalSeconds);
+    if (answer.managerNodes) this.#learnClusterNodes(answer.managerNodes);
     if (answer.commands) this.#commands.accept(answer.commands);
     await this.#inventory.afterHeartbeat(answer.sendInventory);
     let outcome: 'ok' | 'applied' = 'ok';
@@ -443,6 +452,20 @@ class AgentDaemon implements RunningAgent {
     this.#snapshots.sync();
     this.#writeStatus();
     return outcome;
+  }
+
+  /** A new list of the cluster's nodes: used for failover at once, and kept for the next start. */
+  #learnClusterNodes(urls: readonly string[]): void {
+    if (!this.#channel.learnClusterNodes(urls)) return;
+    const clusterManagerUrls = this.#channel.clusterManagerUrls;
+    this.#log.info('manager nodes of the cluster', { clusterManagerUrls, failoverOrder: this.#channel.managerUrls });
+    try {
+      writeClusterManagerUrls(this.dataDir, clusterManagerUrls);
+      this.#identity = { ...this.#identity, clusterManagerUrls: [...clusterManagerUrls] };
+    } catch (error) {
+      // Still used until the agent restarts; the next new list is written again.
+      this.#log.warn('the list of manager nodes was not saved', { error: (error as Error).message });
+    }
   }
 
   async #renewIfDue(): Promise<void> {

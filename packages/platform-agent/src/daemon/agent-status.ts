@@ -14,6 +14,8 @@ export interface AgentStatusReport {
   readonly managerUrl?: string;
   /** Other manager nodes the agent fails over to. */
   readonly alternateManagerUrls?: readonly string[];
+  /** The manager nodes the cluster last named (heartbeat answers): failed over to as well. */
+  readonly clusterManagerUrls?: readonly string[];
   /** The node the running daemon talks to now. */
   readonly managerNode?: string;
   readonly activatedAt?: string;
@@ -49,6 +51,7 @@ export function readAgentStatus(dataDirOption?: string): AgentStatusReport {
           ...(identity.identity.alternateManagerUrls
             ? { alternateManagerUrls: identity.identity.alternateManagerUrls }
             : {}),
+          ...(identity.identity.clusterManagerUrls ? { clusterManagerUrls: identity.identity.clusterManagerUrls } : {}),
           activatedAt: identity.identity.activatedAt,
         }
       : {}),

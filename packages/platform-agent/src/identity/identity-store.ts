@@ -15,6 +15,11 @@ const IdentityFile = Type.Object({
   managerUrl: Type.String({ minLength: 1 }),
   /** Other nodes of the manager's cluster, tried in order when `managerUrl` cannot be reached. */
   alternateManagerUrls: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { maxItems: 16 })),
+  /**
+   * The manager nodes the cluster last named in a heartbeat answer (the nodes alive then): the
+   * agent fails over across these and the ones above. Replaced whole by each new list.
+   */
+  clusterManagerUrls: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { maxItems: 16 })),
   activatedAt: Type.String(),
   heartbeatIntervalSeconds: Type.Integer({ minimum: 1 }),
 });
@@ -72,9 +77,25 @@ export function writeIdentity(dataDir: string, identity: AgentIdentity): void {
     computerId: identity.computerId,
     managerUrl: identity.managerUrl,
     ...(identity.alternateManagerUrls?.length ? { alternateManagerUrls: identity.alternateManagerUrls } : {}),
+    ...(identity.clusterManagerUrls?.length ? { clusterManagerUrls: identity.clusterManagerUrls } : {}),
     activatedAt: identity.activatedAt,
     heartbeatIntervalSeconds: identity.heartbeatIntervalSeconds,
   };
+  writeFileAtomic(paths.identity, `${JSON.stringify(file, null, 2)}\n`, 0o600);
+}
+
+/**
+ * Keeps the list of manager nodes a heartbeat answer named, so a restarted agent can fail over to
+ * a node added after its activation. Only identity.json changes (atomically); a missing or
+ * damaged identity is left alone (the daemon notices deactivation on its own).
+ */
+export function writeClusterManagerUrls(dataDir: string, urls: readonly string[]): void {
+  const paths = identityPaths(dataDir);
+  if (!existsSync(paths.identity)) return;
+  const parsed = parseWith(IdentityFile, JSON.parse(readFileSync(paths.identity, 'utf8')));
+  if (!parsed.ok) return;
+  const { clusterManagerUrls: _previous, ...rest } = parsed.value;
+  const file: IdentityFile = { ...rest, ...(urls.length > 0 ? { clusterManagerUrls: [...urls] } : {}) };
   writeFileAtomic(paths.identity, `${JSON.stringify(file, null, 2)}\n`, 0o600);
 }
 

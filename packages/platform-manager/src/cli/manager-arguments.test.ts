@@ -16,7 +16,22 @@ test('defaults: ports 4119/4120 on 0.0.0.0, data dir from the environment', () =
     logLevel: 'info',
     eventRetentionDays: 90,
     clusterKeyFile: undefined,
+    advertiseUrl: undefined,
   });
+});
+
+test('--advertise-url takes an https URL of a host, from the flag or the environment', () => {
+  const flag = parseManagerArguments(['--advertise-url', 'https://m2.example:4120'], {});
+  assert.ok(flag.ok && flag.value.command === 'serve');
+  assert.equal(flag.value.advertiseUrl, 'https://m2.example:4120');
+  const env = parseManagerArguments([], { BULWARK_ADVERTISE_URL: 'https://10.0.0.2:4120' });
+  assert.ok(env.ok && env.value.command === 'serve');
+  assert.equal(env.value.advertiseUrl, 'https://10.0.0.2:4120');
+  for (const bad of ['http://m2.example:4120', 'm2.example', 'https://m2.example/agent']) {
+    const parsed = parseManagerArguments(['--advertise-url', bad], {});
+    assert.ok(!parsed.ok, bad);
+    assert.match(parsed.message, /--advertise-url must be an https/);
+  }
 });
 
 test('the default data dir is the system one for root and a per-user one otherwise', () => {

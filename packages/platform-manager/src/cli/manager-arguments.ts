@@ -15,6 +15,8 @@ export interface ServeCommand {
   readonly eventRetentionDays: number;
   /** File holding the cluster key (PostgreSQL clusters); read at start. */
   readonly clusterKeyFile: string | undefined;
+  /** The URL agents reach this node at, handed to them in the cluster's list of nodes. */
+  readonly advertiseUrl: string | undefined;
 }
 
 export interface CreateApiKeyCommand {
@@ -48,6 +50,9 @@ Options:
                          at least 32 characters, e.g. openssl rand -base64 32): seals the
                          cluster's CA key in the database so new nodes take it from there
                          [BULWARK_CLUSTER_KEY_FILE]
+  --advertise-url URL    the https:// URL agents reach this node's agent port at, handed to
+                         agents in the cluster's list of nodes; default https://<first
+                         --server-name, else this host's name>:<agent port> [BULWARK_ADVERTISE_URL]
 
 create-api-key (refused when --data-dir or --database-url holds no manager store):
   --role administrator|operator|auditor   (required)
@@ -113,6 +118,7 @@ export function parseManagerArguments(argv: readonly string[], env: NodeJS.Proce
         'log-level': { type: 'string' },
         'event-retention-days': { type: 'string' },
         'cluster-key-file': { type: 'string' },
+        'advertise-url': { type: 'string' },
         role: { type: 'string' },
         name: { type: 'string' },
         json: { type: 'boolean' },
@@ -161,6 +167,9 @@ export function parseManagerArguments(argv: readonly string[], env: NodeJS.Proce
   if (!/^\d{1,6}$/.test(retention)) {
     return { ok: false, message: `--event-retention-days must be a whole number of days, not "${retention}"` };
   }
+  const advertiseUrl = str('advertise-url') ?? fromEnv('BULWARK_ADVERTISE_URL');
+  if (advertiseUrl !== undefined && !isAgentUrl(advertiseUrl))
+    return { ok: false, message: `--advertise-url must be an https:// URL with a host, not "${advertiseUrl}"` };
   const serverNames = Array.isArray(values['server-name']) ? (values['server-name'] as string[]) : [];
   return {
     ok: true,
@@ -175,6 +184,16 @@ export function parseManagerArguments(argv: readonly string[], env: NodeJS.Proce
       logLevel,
       eventRetentionDays: Number(retention),
       clusterKeyFile: str('cluster-key-file') ?? fromEnv('BULWARK_CLUSTER_KEY_FILE'),
+      advertiseUrl,
     },
   };
+}
+
+function isAgentUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'https:' && url.hostname !== '' && (url.pathname === '/' || url.pathname === '');
+  } catch {
+    return false;
+  }
 }

@@ -51,6 +51,7 @@ async function serve(options: ServeCommand): Promise<void> {
       logger: defaultLoggerOptions(options.logLevel),
       eventRetentionDays: options.eventRetentionDays,
       ...(clusterKey === undefined ? {} : { clusterKey }),
+      ...(options.advertiseUrl === undefined ? {} : { advertiseUrl: options.advertiseUrl }),
     });
   } catch (error) {
     process.stderr.write(`bulwark-manager: could not start: ${(error as Error).message}\n`);

@@ -117,7 +117,9 @@ export async function agentRoutes(scope: FastifyInstance, options: AgentServerOp
       const answer = await services.computers.heartbeat(computerId, request.body);
       if (answer.ok && request.body.updates !== undefined)
         await services.updatePackages.recordReports(computerId, request.body.updates);
-      return sendResult(reply, answer);
+      const nodes = request.body.acceptsManagerNodes === true ? (options.clusterNodes?.agentUrls() ?? []) : [];
+      if (!answer.ok || nodes.length === 0) return sendResult(reply, answer);
+      return sendResult(reply, { ...answer, value: { ...answer.value, managerNodes: [...nodes] } });
     },
   );
 

@@ -23,6 +23,8 @@ export interface AgentServerOptions {
   /** The quota's clock (tests move it); default Date.now. */
   readonly now?: () => number;
   readonly connectionLimits: ConnectionLimits;
+  /** The live manager nodes of the cluster, handed to agents in heartbeat answers (cluster-nodes.ts). */
+  readonly clusterNodes?: { agentUrls(): readonly string[] };
 }
 
 /** The agent listener (default port 4120): the protocol of packages/protocol/src/agent-api.ts over mutual TLS. */

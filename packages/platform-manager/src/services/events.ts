@@ -1,4 +1,15 @@
 import { type AgentEvent, SEVERITIES, type Severity, severityRank } from '@bulwark/protocol';
+import { sql } from 'kysely';
+import {
+  dropEventPartitionsBefore,
+  EVENT_PARTITION_MS,
+  EVENT_PARTITIONS_AHEAD_DAYS,
+  EventPartitionCache,
+  ensureEventPartitions,
+  isPostgres,
+  type PartitionDrop,
+  partitionStart,
+} from '../storage/event-partitions.js';
 import type { EventRow, NewEventRow } from '../storage/schema.js';
 import { type Executor, inTransaction, type ServiceContext } from './context.js';
 import { type KnownEventTypes, knownEventTypes, unknownEventType } from './event-types.js';
@@ -77,6 +88,14 @@ export function clampEventTime(agentTime: number, receivedAt: number): number {
   return Math.min(Math.max(agentTime, receivedAt - EVENT_MAX_AGE_MS), receivedAt + EVENT_MAX_AHEAD_MS);
 }
 
+/** Advisory-lock key space of one computer's event batches (PostgreSQL), "BWEV". */
+const INGEST_LOCK_SPACE = 0x42574556;
+
+/** PostgreSQL's answer to an insert into a day that has no partition (retention dropped it since). */
+function isNoPartition(error: unknown): boolean {
+  return (error as { code?: string }).code === '23514' && /no partition/.test((error as Error).message);
+}
+
 export function presentEvent(row: EventRow): StoredEvent {
   return {
     id: row.id,
@@ -148,10 +167,46 @@ async function page(
 
 export function eventsService(ctx: ServiceContext) {
   const known = knownEventTypes(ctx.modules);
+  // PostgreSQL partitions events by day (event-partitions.ts); SQLite keeps one table.
+  const partitions = isPostgres(ctx.db) ? new EventPartitionCache(ctx.db) : null;
   /**
    * Stores a batch from an agent in one transaction. Delivery is at-least-once, so an event
    * already stored (same computer and seq) is counted as a duplicate and not stored again.
    */
+  async function store(computerId: string, rows: NewEventRow[]): Promise<number> {
+    await partitions?.cover(rows.map((r) => r.time));
+    return inTransaction(ctx.db, async (trx) => {
+      let fresh = rows;
+      if (partitions !== null) {
+        // The duplicate guard (computer_id, seq, time) holds the partition key, and an event's time
+        // may differ between two deliveries (clamped against a different arrival time). So each
+        // computer's batches go one at a time, and a seq already stored under any time is skipped.
+        await sql`select pg_advisory_xact_lock(${INGEST_LOCK_SPACE}, hashtext(${computerId}))`.execute(trx);
+        const seqs = rows.map((r) => r.seq);
+        const stored = await trx
+          .selectFrom('events')
+          .select('seq')
+          .where('computer_id', '=', computerId)
+          .where('seq', '>=', Math.min(...seqs))
+          .where('seq', '<=', Math.max(...seqs))
+          .execute();
+        const known = new Set(stored.map((r) => r.seq));
+        fresh = rows.filter((r) => !known.has(r.seq));
+      }
+      const guard = partitions === null ? (['computer_id', 'seq'] as const) : (['computer_id', 'seq', 'time'] as const);
+      let inserted = 0;
+      for (let i = 0; i < fresh.length; i += ROWS_PER_INSERT) {
+        const result = await trx
+          .insertInto('events')
+          .values(fresh.slice(i, i + ROWS_PER_INSERT))
+          .onConflict((oc) => oc.columns([...guard]).doNothing())
+          .executeTakeFirst();
+        inserted += Number(result.numInsertedOrUpdatedRows ?? 0);
+      }
+      return inserted;
+    });
+  }
+
   async function ingest(
     computerId: string,
     events: readonly AgentEvent[],
@@ -180,18 +235,15 @@ export function eventsService(ctx: ServiceContext) {
         details_json: event.details === undefined ? null : JSON.stringify(event.details),
       };
     });
-    const accepted = await inTransaction(ctx.db, async (trx) => {
-      let inserted = 0;
-      for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
-        const result = await trx
-          .insertInto('events')
-          .values(rows.slice(i, i + ROWS_PER_INSERT))
-          .onConflict((oc) => oc.columns(['computer_id', 'seq']).doNothing())
-          .executeTakeFirst();
-        inserted += Number(result.numInsertedOrUpdatedRows ?? 0);
-      }
-      return inserted;
-    });
+    let accepted: number;
+    try {
+      accepted = await store(computerId, rows);
+    } catch (error) {
+      if (partitions === null || !isNoPartition(error)) throw error;
+      // Another node's retention dropped a day this node still counted on: look again, once.
+      partitions.forget();
+      accepted = await store(computerId, rows);
+    }
     return ok({ accepted, duplicates: events.length - accepted });
   }
 
@@ -281,15 +333,40 @@ export function eventsService(ctx: ServiceContext) {
     return ok(rows());
   }
 
-  /** Retention: deletes events whose time is before `before` (ISO); returns how many went. */
-  async function deleteOlderThan(before: string): Promise<Result<{ deleted: number }>> {
+  /**
+   * Retention: removes events whose time is before `before` (ISO). On PostgreSQL the days wholly
+   * before it are dropped as partitions (their row counts are the planner's estimates); the rest
+   * is deleted row by row, counted exactly in `deleted`.
+   */
+  async function deleteOlderThan(
+    before: string,
+  ): Promise<Result<{ deleted: number; droppedPartitions?: readonly PartitionDrop[] }>> {
     const cutoff = parseTime(before);
     if (cutoff === undefined) return fail('validation', 'before must be an ISO 8601 time');
+    const dropped = partitions === null ? [] : await dropEventPartitionsBefore(ctx.db, cutoff);
+    if (dropped.length > 0) partitions?.forget();
     const result = await ctx.db.deleteFrom('events').where('time', '<', cutoff).executeTakeFirst();
-    return ok({ deleted: Number(result.numDeletedRows) });
+    return ok({
+      deleted: Number(result.numDeletedRows),
+      ...(dropped.length > 0 ? { droppedPartitions: dropped } : {}),
+    });
   }
 
-  return { ingest, query, get, export: exportEvents, deleteOlderThan };
+  /**
+   * PostgreSQL: makes the partitions from yesterday to EVENT_PARTITIONS_AHEAD_DAYS ahead that are
+   * missing (the hourly upkeep of one node), so ingest finds its days already there.
+   */
+  async function prepareDays(): Promise<string[]> {
+    if (partitions === null) return [];
+    const today = partitionStart(ctx.now());
+    return ensureEventPartitions(
+      ctx.db,
+      today - EVENT_PARTITION_MS,
+      today + (EVENT_PARTITIONS_AHEAD_DAYS + 1) * EVENT_PARTITION_MS,
+    );
+  }
+
+  return { ingest, query, get, export: exportEvents, deleteOlderThan, prepareDays };
 }
 
 export type EventsService = ReturnType<typeof eventsService>;

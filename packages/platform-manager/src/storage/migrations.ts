@@ -3,7 +3,9 @@ import { forwardingMigration } from '../forwarding/forwarding-migration.js';
 import { certificateRenewalMigration } from './certificate-renewal-migration.js';
 import { clusterCaMigration } from './cluster-ca-migration.js';
 import { computerCommandsMigration } from './computer-commands-migration.js';
+import { eventPartitionsMigration } from './event-partitions-migration.js';
 import { hardeningMigration } from './hardening-migration.js';
+import { managerNodesMigration } from './manager-nodes-migration.js';
 import { rulesMigration } from './rules-migration.js';
 import type { Database } from './schema.js';
 import { updatePackagesMigration } from './update-packages-migration.js';
@@ -204,6 +206,8 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0006_hardening': hardeningMigration,
   '0007_cluster_ca': clusterCaMigration,
   '0008_update_packages': updatePackagesMigration,
+  '0009_manager_nodes': managerNodesMigration,
+  '0010_event_partitions': eventPartitionsMigration,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => ({ ...migrations }) };

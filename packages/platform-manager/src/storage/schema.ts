@@ -6,6 +6,7 @@
 import type { Generated, Insertable, Selectable } from 'kysely';
 import type { ClusterCaTables } from './cluster-ca-migration.js';
 import type { ComputerCommandsTables } from './computer-commands-migration.js';
+import type { ManagerNodesTables } from './manager-nodes-migration.js';
 import type { RulesTables } from './rules-schema.js';
 import type { UpdatePackagesTables } from './update-packages-migration.js';
 
@@ -153,7 +154,12 @@ export interface AuditLogTable {
   after_json: string | null;
 }
 
-export interface Database extends RulesTables, ComputerCommandsTables, ClusterCaTables, UpdatePackagesTables {
+export interface Database
+  extends RulesTables,
+    ComputerCommandsTables,
+    ClusterCaTables,
+    UpdatePackagesTables,
+    ManagerNodesTables {
   users: UsersTable;
   api_keys: ApiKeysTable;
   sessions: SessionsTable;

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { type DialectName, openDatabase, type Store } from './open-database.js';
+import { type DialectName, type OpenOptions, openDatabase, type Store } from './open-database.js';
 
 /**
  * The stores every storage test runs on: SQLite always, PostgreSQL from BULWARK_TEST_POSTGRES_URL.
@@ -14,7 +14,8 @@ export interface TestStore {
   readonly name: DialectName;
   /** Set when the store cannot be used here; pass it to describe's `skip`. */
   readonly skip?: string;
-  open(): Promise<Store>;
+  /** `{ migrate: false }`: an empty database, for tests that bring it up migration by migration. */
+  open(options?: OpenOptions): Promise<Store>;
 }
 
 export const DEFAULT_TEST_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -26,9 +27,9 @@ export async function testStores(): Promise<TestStore[]> {
 function sqliteStore(): TestStore {
   return {
     name: 'sqlite',
-    async open() {
+    async open(options?: OpenOptions) {
       const dir = mkdtempSync(join(tmpdir(), 'bulwark-store-'));
-      const store = await openDatabase({ dataDir: dir });
+      const store = await openDatabase({ dataDir: dir }, options);
       return {
         ...store,
         async close() {
@@ -51,12 +52,12 @@ async function postgresStore(): Promise<TestStore> {
   }
   return {
     name: 'postgres',
-    async open() {
+    async open(options?: OpenOptions) {
       const name = `bulwark_test_${process.pid}_${randomBytes(6).toString('hex')}`;
       await adminQuery(adminUrl, `CREATE DATABASE ${name}`);
       const url = new URL(adminUrl);
       url.pathname = `/${name}`;
-      const store = await openDatabase({ url: url.toString() });
+      const store = await openDatabase({ url: url.toString() }, options);
       return {
         ...store,
         async close() {
