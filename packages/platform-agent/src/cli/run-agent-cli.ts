@@ -1,10 +1,11 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { readCaFile } from '@bulwark/https-client';
 import type { AgentLocalCommand } from '@bulwark/protocol';
 import { AGENT_VERSION } from '../agent-version.js';
 import { startAgent } from '../daemon/agent-daemon.js';
 import { readAgentStatus } from '../daemon/agent-status.js';
-import { activateAgent, readCaFile } from '../identity/activation.js';
+import { activateAgent } from '../identity/activation.js';
 import { deactivateAgent } from '../identity/deactivation.js';
 import { DEFAULT_DATA_DIR } from '../identity/identity-store.js';
 import { jsonLogger, type LogLevel } from '../log/json-logger.js';
@@ -138,7 +139,7 @@ export async function runAgentCli(argv: readonly string[], io: CliIo): Promise<n
       if (!token) return fail(ExitCode.usage, 'activate needs --token T (or BULWARK_ACTIVATION_TOKEN)');
       let caPem: string | undefined;
       if (values.ca !== undefined) {
-        const file = readCaFile(values.ca);
+        const file = await readCaFile(values.ca);
         if (!file.ok) return fail(ExitCode.usage, file.message);
         caPem = file.pem;
       }
