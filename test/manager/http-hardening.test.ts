@@ -80,6 +80,26 @@ describe('HTTP hardening', () => {
     }
   });
 
+  test('every keyset-paged list answers a cursor that is not its own with a 400 that says to start again', async () => {
+    // Well-formed base64url JSON, but a position no list has.
+    const garbage = Buffer.from('[true, {}]').toString('base64url');
+    for (const path of [
+      '/api/computers',
+      '/api/events',
+      '/api/alerts',
+      '/api/audit-log',
+      '/api/api-keys',
+      '/api/activation-tokens',
+      '/api/users',
+    ]) {
+      for (const cursor of ['%%%', garbage]) {
+        const answer = await get(`${path}?cursor=${cursor}`);
+        assertProblem(answer, 400, `${path} cursor ${cursor}`);
+        assert.match(answer.json.detail ?? answer.json.title, /cursor/, path);
+      }
+    }
+  });
+
   test('an activation token expires in 24 hours unless asked otherwise', async () => {
     const create = (body: unknown) =>
       call(`${t.manager.consoleUrl}/api/activation-tokens`, {

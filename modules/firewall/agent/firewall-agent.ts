@@ -65,42 +65,42 @@ const NF_ARP_OUT = 1;
  */
 export class FirewallAgent implements AgentModule {
   readonly id = FIREWALL_MODULE_ID;
-  private readonly nft: NftRunner;
-  private readonly openLog: PacketLogOpener;
-  private readonly table: string;
-  private readonly eventGroup: number;
-  private readonly reconGroup: number;
-  private readonly now: () => number;
-  private readonly aggregator: EventAggregator;
-  private readonly interfaces = new InterfaceNames();
-  private state: ModuleStatus = { id: FIREWALL_MODULE_ID, state: 'off' };
-  private config: FirewallConfiguration | undefined;
-  private mode: NetworkEngineMode = 'inline';
+  readonly #nft: NftRunner;
+  readonly #openLog: PacketLogOpener;
+  readonly #table: string;
+  readonly #eventGroup: number;
+  readonly #reconGroup: number;
+  readonly #now: () => number;
+  readonly #aggregator: EventAggregator;
+  readonly #interfaces = new InterfaceNames();
+  #state: ModuleStatus = { id: FIREWALL_MODULE_ID, state: 'off' };
+  #config: FirewallConfiguration | undefined;
+  #mode: NetworkEngineMode = 'inline';
   /** Hash of what the table in force was compiled from (configuration, mode, manager endpoints). */
-  private appliedKey: string | undefined;
-  private readonly managerSource: ManagerEndpointSource;
-  private managers: readonly ManagerEndpoint[] = [];
-  private restored = false;
-  private detector: ReconDetector | undefined;
-  private readonly blocks = new Map<string, { family: 'ipv4' | 'ipv6'; untilMs: number }>();
-  private readonly tables = new RecentTables();
-  private logs: PacketSubscription[] = [];
-  private eventsReason: string | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private readonly counters = { packetsLogged: 0, eventsEmitted: 0, detections: 0, blocks: 0, applies: 0 };
+  #appliedKey: string | undefined;
+  readonly #managerSource: ManagerEndpointSource;
+  #managers: readonly ManagerEndpoint[] = [];
+  #restored = false;
+  #detector: ReconDetector | undefined;
+  readonly #blocks = new Map<string, { family: 'ipv4' | 'ipv6'; untilMs: number }>();
+  readonly #tables = new RecentTables();
+  #logs: PacketSubscription[] = [];
+  #eventsReason: string | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  readonly #counters = { packetsLogged: 0, eventsEmitted: 0, detections: 0, blocks: 0, applies: 0 };
 
-  constructor(
-    private readonly context: AgentModuleContext,
-    options: FirewallAgentOptions = {},
-  ) {
-    this.nft = options.nft ?? hostNft;
-    this.openLog = options.openPacketLog ?? kernelPacketLog;
-    this.table = options.table ?? DEFAULT_TABLE;
-    this.eventGroup = options.eventGroup ?? 7401;
-    this.reconGroup = options.reconGroup ?? 7402;
-    this.now = options.now ?? Date.now;
-    this.aggregator = new EventAggregator(options.aggregationMs ?? 5000);
-    this.managerSource = options.managerEndpoints ?? contextManagerEndpoints;
+  readonly #context: AgentModuleContext;
+
+  constructor(context: AgentModuleContext, options: FirewallAgentOptions = {}) {
+    this.#context = context;
+    this.#nft = options.nft ?? hostNft;
+    this.#openLog = options.openPacketLog ?? kernelPacketLog;
+    this.#table = options.table ?? DEFAULT_TABLE;
+    this.#eventGroup = options.eventGroup ?? 7401;
+    this.#reconGroup = options.reconGroup ?? 7402;
+    this.#now = options.now ?? Date.now;
+    this.#aggregator = new EventAggregator(options.aggregationMs ?? 5000);
+    this.#managerSource = options.managerEndpoints ?? contextManagerEndpoints;
   }
 
   /**
@@ -110,147 +110,151 @@ export class FirewallAgent implements AgentModule {
    */
   async apply(configuration: ModuleConfiguration, platform: PlatformSettings): Promise<void> {
     if (!configuration.enabled) {
-      await this.disable();
+      await this.#disable();
       return;
     }
-    this.restoreState();
-    await this.refreshManagers();
+    this.#restoreState();
+    await this.#refreshManagers();
     const mode = platform.networkEngineMode;
     // One hash of the input decides whether anything changed: a re-apply of the same
     // configuration costs neither a schema check nor a compile, only a look that the table is there.
     const key = createHash('sha256')
-      .update(JSON.stringify([configuration.configuration, mode, this.managers, this.table]))
+      .update(JSON.stringify([configuration.configuration, mode, this.#managers, this.#table]))
       .digest('hex');
-    let config = this.config;
-    if (key !== this.appliedKey || !config || !(await this.tableExists())) {
+    let config = this.#config;
+    if (key !== this.#appliedKey || !config || !(await this.#tableExists())) {
       const parsed = parseConfiguration(configuration.configuration);
       if (!parsed.ok) {
-        this.state = { id: this.id, state: 'error', reason: `configuration refused: ${describeIssues(parsed.issues)}` };
+        this.#state = {
+          id: this.id,
+          state: 'error',
+          reason: `configuration refused: ${describeIssues(parsed.issues)}`,
+        };
         return;
       }
       config = parsed.value;
-      if (mode === 'tap') this.clearBlocks();
+      if (mode === 'tap') this.#clearBlocks();
       const tableVersion = key.slice(0, TABLE_VERSION_DIGITS);
       const { script } = compileRuleset(config, {
         tableVersion,
         mode,
-        eventGroup: this.eventGroup,
-        reconGroup: this.reconGroup,
-        table: this.table,
-        blocked: mode === 'inline' ? this.activeBlocks() : [],
-        managerEndpoints: this.managers,
+        eventGroup: this.#eventGroup,
+        reconGroup: this.#reconGroup,
+        table: this.#table,
+        blocked: mode === 'inline' ? this.#activeBlocks() : [],
+        managerEndpoints: this.#managers,
       });
-      if (readInstalledTable(this.context.dataDir) !== this.table) {
+      if (readInstalledTable(this.#context.dataDir) !== this.#table) {
         // Before loading: a crash right after the load must still leave deactivation a table to remove.
-        const problem = recordInstalledTable(this.context, this.table);
-        if (problem) this.context.log.warn('firewall: table not recorded (deactivation may miss it)', { problem });
+        const problem = recordInstalledTable(this.#context, this.#table);
+        if (problem) this.#context.log.warn('firewall: table not recorded (deactivation may miss it)', { problem });
       }
-      const result = await this.nft(['-f', '-'], script);
+      const result = await this.#nft(['-f', '-'], script);
       if (result.code !== 0) {
         const failed = nftFailure(this.id, result.code, result.stderr);
-        this.state = failed;
-        this.context.log.error('firewall: applying the ruleset failed', { reason: failed.reason });
+        this.#state = failed;
+        this.#context.log.error('firewall: applying the ruleset failed', { reason: failed.reason });
         return;
       }
-      this.counters.applies++;
-      this.appliedKey = key;
-      this.tables.remember(tableVersion, config.rules);
+      this.#counters.applies++;
+      this.#appliedKey = key;
+      this.#tables.remember(tableVersion, config.rules);
     }
     // Settings that do not change the table (block on/off, thresholds) still take effect.
-    if (JSON.stringify(config.settings) !== JSON.stringify(this.config?.settings) || mode !== this.mode) {
-      this.detector = new ReconDetector(config.settings);
+    if (JSON.stringify(config.settings) !== JSON.stringify(this.#config?.settings) || mode !== this.#mode) {
+      this.#detector = new ReconDetector(config.settings);
     }
-    this.config = config;
-    this.mode = mode;
-    this.openLogs();
-    this.state = this.onState();
-    this.timer ??= setInterval(() => this.tick(), 1000);
-    this.timer.unref?.();
+    this.#config = config;
+    this.#mode = mode;
+    this.#openLogs();
+    this.#state = this.#onState();
+    this.#timer ??= setInterval(() => this.#tick(), 1000);
+    this.#timer.unref?.();
   }
 
   /** Blocks saved by the previous run come back (until their end) with the first apply. */
-  private restoreState(): void {
-    if (this.restored) return;
-    this.restored = true;
-    const read = readFirewallState(this.context.dataDir);
-    if (read.problem) this.context.log.warn('firewall: saved state not restored', { reason: read.problem });
-    const now = this.now();
+  #restoreState(): void {
+    if (this.#restored) return;
+    this.#restored = true;
+    const read = readFirewallState(this.#context.dataDir);
+    if (read.problem) this.#context.log.warn('firewall: saved state not restored', { reason: read.problem });
+    const now = this.#now();
     for (const b of read.state.blocks)
-      if (b.untilMs > now) this.blocks.set(b.address, { family: b.family, untilMs: b.untilMs });
-    this.managers = read.state.managerEndpoints;
+      if (b.untilMs > now) this.#blocks.set(b.address, { family: b.family, untilMs: b.untilMs });
+    this.#managers = read.state.managerEndpoints;
   }
 
   /** The manager's addresses now; when they cannot be found, the last ones found stay open. */
-  private async refreshManagers(): Promise<void> {
-    const read = await this.managerSource(this.context);
+  async #refreshManagers(): Promise<void> {
+    const read = await this.#managerSource(this.#context);
     if (!read.ok) {
-      this.context.log.warn('firewall: manager address unknown; keeping the last known open', { reason: read.reason });
+      this.#context.log.warn('firewall: manager address unknown; keeping the last known open', { reason: read.reason });
       return;
     }
     const endpoints = read.endpoints.filter((e) => !e.address.includes('%'));
-    if (JSON.stringify(endpoints) === JSON.stringify(this.managers)) return;
-    this.managers = endpoints;
-    this.saveState();
+    if (JSON.stringify(endpoints) === JSON.stringify(this.#managers)) return;
+    this.#managers = endpoints;
+    this.#saveState();
   }
 
-  private saveState(): void {
+  #saveState(): void {
     const state: FirewallState = {
       ...EMPTY_STATE,
-      blocks: [...this.blocks].map(([address, b]) => ({ address, family: b.family, untilMs: b.untilMs })),
-      managerEndpoints: [...this.managers],
+      blocks: [...this.#blocks].map(([address, b]) => ({ address, family: b.family, untilMs: b.untilMs })),
+      managerEndpoints: [...this.#managers],
     };
-    const problem = writeFirewallState(this.context, state);
-    if (problem) this.context.log.warn('firewall: state not saved (blocks will not survive a restart)', { problem });
+    const problem = writeFirewallState(this.#context, state);
+    if (problem) this.#context.log.warn('firewall: state not saved (blocks will not survive a restart)', { problem });
   }
 
-  private onState(): ModuleStatus {
+  #onState(): ModuleStatus {
     // Rules the manager's compiler left out are enforced nowhere: say so in every heartbeat.
-    const rejected = (this.config?.rejected ?? []).map((r) => ({ id: r.ruleId, reason: r.reason }));
+    const rejected = (this.#config?.rejected ?? []).map((r) => ({ id: r.ruleId, reason: r.reason }));
     const reasons = [
       ...(rejected.length > 0 ? [describeRejectedRules(rejected, 600)] : []),
-      ...(this.eventsReason ? [`events unavailable: ${this.eventsReason}`] : []),
+      ...(this.#eventsReason ? [`events unavailable: ${this.#eventsReason}`] : []),
     ];
     return { id: this.id, state: 'on', ...(reasons.length > 0 ? { reason: reasons.join('; ').slice(0, 1024) } : {}) };
   }
 
   async stop(): Promise<void> {
-    this.flush(true);
-    this.closeLogs();
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    this.#flush(true);
+    this.#closeLogs();
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
     // The table stays: nftables keeps enforcing while the agent restarts. apply(enabled: false)
     // and removeFromHost() (deactivation) remove it.
   }
 
   /** Deactivation: the table this firewall loaded goes, whichever process loaded it. */
   async removeFromHost(): Promise<void> {
-    const table = readInstalledTable(this.context.dataDir) ?? (this.appliedKey ? this.table : null);
+    const table = readInstalledTable(this.#context.dataDir) ?? (this.#appliedKey ? this.#table : null);
     if (table === null) {
       await this.stop();
       return;
     }
-    const r = await this.disable(table);
+    const r = await this.#disable(table);
     // Unlike disable(), "nft cannot run here" is no excuse: the record says a table of ours is there.
     if (r.code !== 0) throw new Error(`removing the nft table ${table} failed: ${firstLines(r.stderr)}`);
   }
 
   kernelHooks(): readonly string[] {
-    return this.appliedKey === undefined ? [] : [`nftables tables "inet ${this.table}" and "arp ${this.table}"`];
+    return this.#appliedKey === undefined ? [] : [`nftables tables "inet ${this.#table}" and "arp ${this.#table}"`];
   }
 
   status(): ModuleStatus {
-    const counters = { ...this.counters, blockedSources: this.activeBlocks().length };
-    return { ...this.state, counters: { ...counters, rejectedRules: this.config?.rejected.length ?? 0 } };
+    const counters = { ...this.#counters, blockedSources: this.#activeBlocks().length };
+    return { ...this.#state, counters: { ...counters, rejectedRules: this.#config?.rejected.length ?? 0 } };
   }
 
   async run(command: string, args: Readonly<Record<string, unknown>>): Promise<unknown> {
-    if (command === 'list-blocked') return this.activeBlocks();
+    if (command === 'list-blocked') return this.#activeBlocks();
     if (command === 'unblock') {
       const address = String(args.address ?? '');
-      if (!this.blocks.delete(address)) throw new Error(`unblock: ${address || '(no address)'} is not blocked`);
-      this.saveState();
+      if (!this.#blocks.delete(address)) throw new Error(`unblock: ${address || '(no address)'} is not blocked`);
+      this.#saveState();
       const set = address.includes(':') ? 'blocked6' : 'blocked4';
-      await this.nft(['delete', 'element', 'inet', this.table, set, `{ ${address} }`]);
+      await this.#nft(['delete', 'element', 'inet', this.#table, set, `{ ${address} }`]);
       return { unblocked: address };
     }
     throw new Error(`firewall: unknown command "${command}" (known: list-blocked, unblock)`);
@@ -258,11 +262,11 @@ export class FirewallAgent implements AgentModule {
 
   /** Handles one batch from NFLOG; public so a test can feed recorded packets. */
   handlePackets(packets: readonly LoggedPacket[]): void {
-    const config = this.config;
+    const config = this.#config;
     if (!config) return;
-    const now = this.now();
+    const now = this.#now();
     for (const logged of packets) {
-      this.counters.packetsLogged++;
+      this.#counters.packetsLogged++;
       const prefix = parseLogPrefix(logged.prefix);
       const packet = parsePacket(logged.hwProtocol, logged.payload);
       if (!prefix || !packet) continue;
@@ -270,22 +274,22 @@ export class FirewallAgent implements AgentModule {
       // stalled agent does not date what it reads late; 0 means none (output hook).
       const kernelTimeMs = logged.timeMs > 0 ? logged.timeMs : undefined;
       if (prefix.kind === 'recon') {
-        for (const detection of this.detector?.observe(packet, kernelTimeMs ?? now) ?? []) {
-          this.counters.detections++;
-          this.onDetection(detection, config.settings.blockSeconds);
+        for (const detection of this.#detector?.observe(packet, kernelTimeMs ?? now) ?? []) {
+          this.#counters.detections++;
+          this.#onDetection(detection, config.settings.blockSeconds);
         }
         continue;
       }
       const arp = logged.hwProtocol === 0x0806;
       const outgoing = arp ? logged.hook === NF_ARP_OUT : logged.hook === NF_INET_LOCAL_OUT;
-      const iface = this.interfaces.name(outgoing ? logged.outInterface : logged.inInterface);
+      const iface = this.#interfaces.name(outgoing ? logged.outInterface : logged.inInterface);
       const reason =
         prefix.reason.kind === 'marked-rule'
           ? { kind: 'rule' as const, index: logged.mark & MARK_INDEX_MASK }
           : prefix.reason;
       // Named from the table that logged the packet: a change since may have moved every rule.
-      const rule = reason.kind === 'rule' ? this.tables.ruleAt(prefix.table, reason.index, config.rules) : undefined;
-      this.aggregator.add(
+      const rule = reason.kind === 'rule' ? this.#tables.ruleAt(prefix.table, reason.index, config.rules) : undefined;
+      this.#aggregator.add(
         {
           reason,
           verdict: prefix.verdict,
@@ -301,22 +305,22 @@ export class FirewallAgent implements AgentModule {
   }
 
   /** Blocks the source when blocking is on and allowed, then reports what was actually done. */
-  private onDetection(detection: ReconDetection, seconds: number): void {
+  #onDetection(detection: ReconDetection, seconds: number): void {
     if (!detection.block) {
-      this.emit(reconEvent(detection, { kind: 'logged' }));
+      this.#emit(reconEvent(detection, { kind: 'logged' }));
       return;
     }
-    if (this.mode === 'tap') {
-      this.emit(reconEvent(detection, { kind: 'detect-only' }));
+    if (this.#mode === 'tap') {
+      this.#emit(reconEvent(detection, { kind: 'detect-only' }));
       return;
     }
-    if (this.managers.some((m) => m.address === detection.source)) {
+    if (this.#managers.some((m) => m.address === detection.source)) {
       const reason = "it is this agent's manager, whose address is never blocked";
-      this.emit(reconEvent(detection, { kind: 'not-blocked', reason }));
+      this.#emit(reconEvent(detection, { kind: 'not-blocked', reason }));
       return;
     }
-    void this.block(detection.source, detection.family, seconds).then((problem) =>
-      this.emit(
+    void this.#block(detection.source, detection.family, seconds).then((problem) =>
+      this.#emit(
         reconEvent(
           detection,
           problem === undefined ? { kind: 'blocked', seconds } : { kind: 'not-blocked', reason: problem },
@@ -326,84 +330,84 @@ export class FirewallAgent implements AgentModule {
   }
 
   /** Puts the source into the blocked set; the problem when nft refused, else undefined. */
-  private async block(address: string, family: 'ipv4' | 'ipv6', seconds: number): Promise<string | undefined> {
-    this.blocks.set(address, { family, untilMs: this.now() + seconds * 1000 });
-    this.counters.blocks++;
-    this.saveState();
+  async #block(address: string, family: 'ipv4' | 'ipv6', seconds: number): Promise<string | undefined> {
+    this.#blocks.set(address, { family, untilMs: this.#now() + seconds * 1000 });
+    this.#counters.blocks++;
+    this.#saveState();
     const set = family === 'ipv4' ? 'blocked4' : 'blocked6';
-    const r = await this.nft(['add', 'element', 'inet', this.table, set, `{ ${address} timeout ${seconds}s }`]);
+    const r = await this.#nft(['add', 'element', 'inet', this.#table, set, `{ ${address} timeout ${seconds}s }`]);
     if (r.code === 0) return undefined;
-    this.context.log.warn('firewall: blocking a source failed', { address, reason: firstLines(r.stderr) });
-    this.blocks.delete(address);
-    this.saveState();
+    this.#context.log.warn('firewall: blocking a source failed', { address, reason: firstLines(r.stderr) });
+    this.#blocks.delete(address);
+    this.#saveState();
     return `blocking failed: ${firstLines(r.stderr)}`;
   }
 
-  private clearBlocks(): void {
-    if (this.blocks.size === 0) return;
-    this.blocks.clear();
-    this.saveState();
+  #clearBlocks(): void {
+    if (this.#blocks.size === 0) return;
+    this.#blocks.clear();
+    this.#saveState();
   }
 
-  private activeBlocks(): BlockedSource[] {
-    const now = this.now();
+  #activeBlocks(): BlockedSource[] {
+    const now = this.#now();
     const out: BlockedSource[] = [];
-    for (const [address, b] of this.blocks) {
-      if (b.untilMs <= now) this.blocks.delete(address);
+    for (const [address, b] of this.#blocks) {
+      if (b.untilMs <= now) this.#blocks.delete(address);
       else out.push({ address, family: b.family, secondsLeft: Math.ceil((b.untilMs - now) / 1000) });
     }
     return out;
   }
 
-  private tick(): void {
-    this.flush(false);
-    this.detector?.prune(this.now());
-    this.activeBlocks();
+  #tick(): void {
+    this.#flush(false);
+    this.#detector?.prune(this.#now());
+    this.#activeBlocks();
   }
 
-  private flush(all: boolean): void {
-    const config = this.config;
+  #flush(all: boolean): void {
+    const config = this.#config;
     if (!config) return;
-    for (const record of this.aggregator.flush(this.now(), all)) this.emit(packetEvent(record));
+    for (const record of this.#aggregator.flush(this.#now(), all)) this.#emit(packetEvent(record));
   }
 
-  private emit(event: Parameters<AgentModuleContext['emit']>[0]): void {
-    this.counters.eventsEmitted++;
-    this.context.emit(event);
+  #emit(event: Parameters<AgentModuleContext['emit']>[0]): void {
+    this.#counters.eventsEmitted++;
+    this.#context.emit(event);
   }
 
-  private openLogs(): void {
-    if (this.logs.length > 0) return;
+  #openLogs(): void {
+    if (this.#logs.length > 0) return;
     const reasons: string[] = [];
-    for (const group of [this.eventGroup, this.reconGroup]) {
-      const sub = this.openLog(group, (packets) => this.handlePackets(packets));
-      if (sub.available) this.logs.push(sub);
+    for (const group of [this.#eventGroup, this.#reconGroup]) {
+      const sub = this.#openLog(group, (packets) => this.handlePackets(packets));
+      if (sub.available) this.#logs.push(sub);
       else reasons.push(`NFLOG group ${group}: ${sub.reason}`);
     }
-    this.eventsReason = reasons.length > 0 ? reasons.join('; ') : undefined;
+    this.#eventsReason = reasons.length > 0 ? reasons.join('; ') : undefined;
   }
 
-  private closeLogs(): void {
-    for (const log of this.logs) if (log.available) log.close();
-    this.logs = [];
+  #closeLogs(): void {
+    for (const log of this.#logs) if (log.available) log.close();
+    this.#logs = [];
   }
 
-  private async tableExists(): Promise<boolean> {
+  async #tableExists(): Promise<boolean> {
     // Not `list tables`: nft 1.0 fetches the whole ruleset for it (seconds for 10,000 rules);
     // one of our own small sets answers in milliseconds, and only if our table is there.
-    const r = await this.nft(['list', 'set', 'inet', this.table, 'blocked4']);
+    const r = await this.#nft(['list', 'set', 'inet', this.#table, 'blocked4']);
     return r.code === 0;
   }
 
-  private async disable(table = this.table): Promise<{ code: number; stderr: string }> {
+  async #disable(table = this.#table): Promise<{ code: number; stderr: string }> {
     await this.stop();
-    const r = await this.nft(['-f', '-'], removalScript(table));
-    if (r.code === 0) forgetInstalledTable(this.context.dataDir);
-    this.appliedKey = undefined;
-    this.config = undefined;
-    this.clearBlocks();
+    const r = await this.#nft(['-f', '-'], removalScript(table));
+    if (r.code === 0) forgetInstalledTable(this.#context.dataDir);
+    this.#appliedKey = undefined;
+    this.#config = undefined;
+    this.#clearBlocks();
     // Where nft cannot run at all (no binary, no privilege) there is no table of ours either.
-    this.state =
+    this.#state =
       r.code === 0 || nftFailure(this.id, r.code, r.stderr).state === 'unavailable'
         ? { id: this.id, state: 'off' }
         : { id: this.id, state: 'error', reason: `removing the firewall table failed: ${firstLines(r.stderr)}` };

@@ -22,15 +22,15 @@ export const kernelPacketLog: PacketLogOpener = (group, onPackets) => {
 
 /** Interface names by index, read from /sys/class/net of the current namespace, refreshed on a miss. */
 export class InterfaceNames {
-  private names = new Map<number, string>();
+  #names = new Map<number, string>();
 
   name(index: number): string | undefined {
     if (index <= 0) return undefined;
-    if (!this.names.has(index)) this.refresh();
-    return this.names.get(index);
+    if (!this.#names.has(index)) this.#refresh();
+    return this.#names.get(index);
   }
 
-  private refresh(): void {
+  #refresh(): void {
     const next = new Map<number, string>();
     try {
       for (const name of readdirSync('/sys/class/net')) {
@@ -43,6 +43,6 @@ export class InterfaceNames {
     } catch {
       // No /sys: events go without interface names.
     }
-    this.names = next;
+    this.#names = next;
   }
 }

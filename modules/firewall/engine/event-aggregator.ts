@@ -56,12 +56,15 @@ function reasonKey(record: PacketRecord): string {
  * usually varies. Bounded: past maxKeys, new flows of the same reason share one overflow record.
  */
 export class EventAggregator {
-  private readonly entries = new Map<string, Entry>();
+  readonly #entries = new Map<string, Entry>();
 
-  constructor(
-    private readonly windowMs: number,
-    private readonly maxKeys = 10_000,
-  ) {}
+  readonly #windowMs: number;
+  readonly #maxKeys: number;
+
+  constructor(windowMs: number, maxKeys = 10_000) {
+    this.#windowMs = windowMs;
+    this.#maxKeys = maxKeys;
+  }
 
   /** `nowMs` is the agent's clock; the packet's own time is `record.kernelTimeMs` when the kernel gave one. */
   add(record: PacketRecord, nowMs: number): void {
@@ -77,16 +80,16 @@ export class EventAggregator {
       p.destination,
       p.destinationPort,
     ].join('|');
-    if (!this.entries.has(key) && this.entries.size >= this.maxKeys) key = `${reason}|${record.verdict}|overflow`;
+    if (!this.#entries.has(key) && this.#entries.size >= this.#maxKeys) key = `${reason}|${record.verdict}|overflow`;
     const timeMs = record.kernelTimeMs ?? nowMs;
-    const entry = this.entries.get(key);
+    const entry = this.#entries.get(key);
     if (entry) {
       entry.count++;
       entry.bytes += p.length;
       entry.firstMs = Math.min(entry.firstMs, timeMs);
       entry.lastMs = Math.max(entry.lastMs, timeMs);
     } else {
-      this.entries.set(key, {
+      this.#entries.set(key, {
         first: record,
         count: 1,
         bytes: p.length,
@@ -101,17 +104,17 @@ export class EventAggregator {
   /** Records whose window has closed (all of them with `all`), removed from the aggregator. */
   flush(nowMs: number, all = false): AggregatedRecord[] {
     const out: AggregatedRecord[] = [];
-    for (const [key, entry] of this.entries) {
-      if (all || nowMs - entry.openedMs >= this.windowMs) {
+    for (const [key, entry] of this.#entries) {
+      if (all || nowMs - entry.openedMs >= this.#windowMs) {
         const { openedMs: _, ...record } = entry;
         out.push(record);
-        this.entries.delete(key);
+        this.#entries.delete(key);
       }
     }
     return out;
   }
 
   get pending(): number {
-    return this.entries.size;
+    return this.#entries.size;
   }
 }

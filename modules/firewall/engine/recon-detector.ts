@@ -64,28 +64,32 @@ export function probeKind(flags: number): ReconKind | undefined {
  * is reported at most once per source per window.
  */
 export class ReconDetector {
-  private readonly sources = new Map<string, SourceState>();
+  readonly #sources = new Map<string, SourceState>();
 
-  constructor(private readonly options: Options) {}
+  readonly #options: Options;
+
+  constructor(options: Options) {
+    this.#options = options;
+  }
 
   observe(packet: PacketMeta, nowMs: number): ReconDetection[] {
     const arp = packet.family === 'arp';
     if (arp && (packet.arpOperation !== 1 || packet.source === '0.0.0.0' || packet.source === packet.destination))
       return [];
     const family = packet.family === 'ipv6' ? 'ipv6' : 'ipv4';
-    const windowMs = this.options.reconWindowSeconds * 1000;
-    let state = this.sources.get(packet.source);
+    const windowMs = this.#options.reconWindowSeconds * 1000;
+    let state = this.#sources.get(packet.source);
     if (!state) {
-      if (this.sources.size >= MAX_SOURCES) {
-        const oldest = this.sources.keys().next().value;
-        if (oldest !== undefined) this.sources.delete(oldest);
+      if (this.#sources.size >= MAX_SOURCES) {
+        const oldest = this.#sources.keys().next().value;
+        if (oldest !== undefined) this.#sources.delete(oldest);
       }
       state = { family, ports: new Map(), hosts: new Map(), reported: new Map(), lastMs: nowMs };
-      this.sources.set(packet.source, state);
+      this.#sources.set(packet.source, state);
     } else {
       // Keep recently active sources at the end so eviction takes the quietest.
-      this.sources.delete(packet.source);
-      this.sources.set(packet.source, state);
+      this.#sources.delete(packet.source);
+      this.#sources.set(packet.source, state);
     }
     state.lastMs = nowMs;
     const prune = (m: Map<unknown, number>) => {
@@ -105,25 +109,25 @@ export class ReconDetector {
     };
     if (packet.protocol === 'tcp' && packet.tcpFlags !== undefined) {
       const probe = probeKind(packet.tcpFlags);
-      if (probe && this.options.detectTcpProbes) report(probe, this.options.blockTcpProbes, 1, [packet.tcpFlags]);
+      if (probe && this.#options.detectTcpProbes) report(probe, this.#options.blockTcpProbes, 1, [packet.tcpFlags]);
       if (packet.destinationPort !== undefined)
         remember(state.ports as Map<string | number, number>, packet.destinationPort);
-      if (this.options.detectPortScans && state.ports.size >= this.options.portScanThreshold)
-        report('port-scan', this.options.blockPortScans, state.ports.size, [...state.ports.keys()]);
+      if (this.#options.detectPortScans && state.ports.size >= this.#options.portScanThreshold)
+        report('port-scan', this.#options.blockPortScans, state.ports.size, [...state.ports.keys()]);
     }
     remember(state.hosts as Map<string | number, number>, packet.destination);
-    if (this.options.detectNetworkSweeps && state.hosts.size >= this.options.sweepThreshold)
-      report('network-sweep', this.options.blockNetworkSweeps, state.hosts.size, [...state.hosts.keys()]);
+    if (this.#options.detectNetworkSweeps && state.hosts.size >= this.#options.sweepThreshold)
+      report('network-sweep', this.#options.blockNetworkSweeps, state.hosts.size, [...state.hosts.keys()]);
     return found;
   }
 
   /** Forgets sources quiet for longer than the window; call now and then to bound memory. */
   prune(nowMs: number): void {
-    const windowMs = this.options.reconWindowSeconds * 1000;
-    for (const [source, state] of this.sources) if (nowMs - state.lastMs > windowMs) this.sources.delete(source);
+    const windowMs = this.#options.reconWindowSeconds * 1000;
+    for (const [source, state] of this.#sources) if (nowMs - state.lastMs > windowMs) this.#sources.delete(source);
   }
 
   get trackedSources(): number {
-    return this.sources.size;
+    return this.#sources.size;
   }
 }

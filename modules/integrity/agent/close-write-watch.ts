@@ -13,12 +13,16 @@ import { type FileAccessMonitor, openFileAccessMonitor } from '@bulwark/kernel';
  * same filesystem (a bind mount, another namespace), and costs one event for every file written
  * on the mount, relevant or not — which is why it is used only where inotify falls short.
  */
+/** Held by this file alone: only `CloseWriteWatch.open` can construct a watch (ECMAScript has no private constructor). */
+const OPENING: unique symbol = Symbol('CloseWriteWatch.open');
+
 export class CloseWriteWatch {
   readonly #monitor: FileAccessMonitor;
   /** Device numbers of the mounts already marked, so each is marked once. */
   readonly #devices = new Set<number>();
 
-  private constructor(monitor: FileAccessMonitor) {
+  constructor(token: typeof OPENING, monitor: FileAccessMonitor) {
+    if (token !== OPENING) throw new TypeError('a CloseWriteWatch is made by CloseWriteWatch.open');
     this.#monitor = monitor;
   }
 
@@ -40,7 +44,7 @@ export class CloseWriteWatch {
       },
     });
     if (!opened.available) return { ok: false, reason: opened.reason };
-    return { ok: true, watch: new CloseWriteWatch(opened.value) };
+    return { ok: true, watch: new CloseWriteWatch(OPENING, opened.value) };
   }
 
   get mounts(): number {

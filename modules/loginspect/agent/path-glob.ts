@@ -1,5 +1,6 @@
 import { lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { compilePathGlob, hasGlobSyntax } from '@bulwark/protocol';
 
 /** Bounds of one expansion: a glob over a large tree must not stall the agent. */
 export interface GlobLimits {
@@ -18,23 +19,17 @@ export interface GlobResult {
   readonly problems: { readonly path: string; readonly reason: string }[];
 }
 
-export function hasWildcard(text: string): boolean {
-  return /[*?]/.test(text);
-}
-
-function componentRegExp(glob: string): RegExp {
-  const body = glob
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replace(/\*/g, '[^/]*')
-    .replace(/\?/g, '[^/]');
-  return new RegExp(`^${body}$`);
-}
+/** A path with glob syntax (the platform's language: `*`, `**`, `?`, `[...]`, `{a,b}`) is expanded; any other is literal. */
+export const hasWildcard = hasGlobSyntax;
 
 /**
- * Expands `*` and `?` in any component of an absolute path (`/var/log/*\/access.log`), one
- * directory level per wildcard component (no `**`). Hidden names match only a pattern that starts
- * with a dot, as in a shell. A directory reached through a wildcard that is a symbolic link is
- * not entered unless `followSymlinks`: the link could lead anywhere on the host.
+ * Expands a glob of the platform's language (packages/protocol/src/glob.ts) over the file system:
+ * each component of an absolute path (`/var/log/*\/access.log`, `/var/log/{nginx,apache2}/*.log`)
+ * is matched against one directory level, and a component that is `**` alone against any number
+ * of levels (`/var/log/**\/*.log`); braces may not hold a '/'. Hidden names match only a
+ * component that starts with a dot, as in a shell, and `**` does not descend into hidden
+ * directories. A directory reached through a wildcard that is a symbolic link is not entered
+ * unless `followSymlinks`: the link could lead anywhere on the host.
  */
 export function expandGlob(pattern: string, followSymlinks: boolean, limits: GlobLimits = GLOB_LIMITS): GlobResult {
   if (!hasWildcard(pattern)) return { paths: [pattern], problems: [] };
@@ -49,7 +44,18 @@ export function expandGlob(pattern: string, followSymlinks: boolean, limits: Glo
       current = current.map((dir) => join(dir, component));
       continue;
     }
-    const re = componentRegExp(component);
+    if (component === '**') {
+      const below = descend(current, followSymlinks, () => --budget >= 0, problems);
+      // `**` last matches the files anywhere below; otherwise it stands for zero or more directories.
+      current = last ? below.files : below.dirs;
+      if (budget < 0) problems.push(cutShort(pattern, limits));
+      if (current.length === 0) break;
+      continue;
+    }
+    const compiled = compilePathGlob(component);
+    if (!compiled.ok)
+      return { paths: [], problems: [{ path: pattern, reason: `not a valid glob: ${compiled.message}` }] };
+    const re = { test: (name: string) => compiled.glob.matches(name) };
     const next: string[] = [];
     for (const dir of current) {
       let names: string[];
@@ -83,12 +89,7 @@ export function expandGlob(pattern: string, followSymlinks: boolean, limits: Glo
       }
       if (budget < 0) break;
     }
-    if (budget < 0) {
-      problems.push({
-        path: pattern,
-        reason: `more than ${limits.maxEntries} directory entries examined; expansion cut short`,
-      });
-    }
+    if (budget < 0) problems.push(cutShort(pattern, limits));
     current = next;
     if (current.length === 0) break;
   }
@@ -110,4 +111,52 @@ export function expandGlob(pattern: string, followSymlinks: boolean, limits: Glo
     current = current.slice(0, limits.maxMatches);
   }
   return { paths: current, problems };
+}
+
+function cutShort(pattern: string, limits: GlobLimits): { path: string; reason: string } {
+  return { path: pattern, reason: `more than ${limits.maxEntries} directory entries examined; expansion cut short` };
+}
+
+/**
+ * `roots` and every directory below them, and the other entries found there; hidden names are
+ * skipped, a symbolic link is entered only with `followSymlinks`, and `take()` is asked before
+ * each entry (the expansion's budget).
+ */
+function descend(
+  roots: readonly string[],
+  followSymlinks: boolean,
+  take: () => boolean,
+  problems: { path: string; reason: string }[],
+): { dirs: string[]; files: string[] } {
+  const dirs: string[] = [];
+  const files: string[] = [];
+  const queue = [...roots];
+  for (let dir = queue.shift(); dir !== undefined; dir = queue.shift()) {
+    dirs.push(dir);
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR')
+        problems.push({ path: dir, reason: `directory unreadable (${code})` });
+      continue;
+    }
+    names.sort();
+    for (const name of names) {
+      if (!take()) return { dirs, files };
+      if (name.startsWith('.')) continue;
+      const path = join(dir, name);
+      let stats: ReturnType<typeof lstatSync>;
+      try {
+        stats = lstatSync(path);
+      } catch {
+        continue;
+      }
+      if (stats.isDirectory()) queue.push(path);
+      else if (stats.isSymbolicLink() && followSymlinks) queue.push(path);
+      else files.push(path);
+    }
+  }
+  return { dirs, files };
 }

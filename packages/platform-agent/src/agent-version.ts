@@ -10,6 +10,12 @@ export const AGENT_VERSION: string = (() => {
   }
 })();
 
+/** The headers of every call to the manager: the agent answers JSON and names itself. */
+export const AGENT_REQUEST_HEADERS: Readonly<Record<string, string>> = {
+  accept: 'application/json',
+  'user-agent': 'bulwark-agent',
+};
+
 /** e.g. "Debian GNU/Linux 12 (bookworm) (x64)", shown on the computer's page. */
 export function hostPlatform(): string {
   let name: string | undefined;

@@ -2,6 +2,7 @@ export * from './activation-token.js';
 export * from './agent-api.js';
 export * from './agent-commands.js';
 export * from './event.js';
+export * from './glob.js';
 export * from './inventory.js';
 export * from './json-hash.js';
 export * from './module-contract.js';

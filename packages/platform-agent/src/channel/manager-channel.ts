@@ -1,8 +1,9 @@
-import https from 'node:https';
+import type https from 'node:https';
+import { type HttpsJsonResult, httpsJson, tlsAgent } from '@bulwark/https-client';
 import { parseWith } from '@bulwark/protocol';
 import type { Static, TSchema } from '@sinclair/typebox';
+import { AGENT_REQUEST_HEADERS } from '../agent-version.js';
 import { backoffDelay, sleep } from './backoff.js';
-import { type HttpsJsonResult, httpsJson } from './https-json.js';
 
 export interface ChannelCredentials {
   readonly managerUrl: string;
@@ -149,14 +150,10 @@ export class ManagerChannel {
   }
 
   static #agentFor(credentials: ChannelCredentials): https.Agent {
-    return new https.Agent({
-      keepAlive: true,
-      maxSockets: 4,
-      key: credentials.keyPem,
-      cert: credentials.certificatePem,
-      ca: credentials.caPem,
-      rejectUnauthorized: true,
-      minVersion: 'TLSv1.2',
+    return tlsAgent({
+      caPem: credentials.caPem,
+      keyPem: credentials.keyPem,
+      certificatePem: credentials.certificatePem,
     });
   }
 
@@ -215,6 +212,7 @@ export class ManagerChannel {
       url: new URL(path, this.#bases[node]),
       method,
       body,
+      headers: AGENT_REQUEST_HEADERS,
       timeoutMs: options.timeoutMs ?? 30_000,
       agent: this.#agent,
       ...(options.signal ? { signal: options.signal } : {}),

@@ -142,13 +142,14 @@ export async function runAgentCli(argv: readonly string[], io: CliIo): Promise<n
 
   switch (command) {
     case 'activate': {
-      const { activateAgent, readCaFile } = await import('../identity/activation.js');
+      const { activateAgent } = await import('../identity/activation.js');
+      const { readCaFile } = await import('@bulwark/https-client');
       const token = values.token ?? io.env.BULWARK_ACTIVATION_TOKEN;
       if (!values.manager) return fail(ExitCode.usage, 'activate needs --manager URL');
       if (!token) return fail(ExitCode.usage, 'activate needs --token T (or BULWARK_ACTIVATION_TOKEN)');
       let caPem: string | undefined;
       if (values.ca !== undefined) {
-        const file = readCaFile(values.ca);
+        const file = await readCaFile(values.ca);
         if (!file.ok) return fail(ExitCode.usage, file.message);
         caPem = file.pem;
       }

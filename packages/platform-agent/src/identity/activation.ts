@@ -1,20 +1,25 @@
 import { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
 import type { TLSSocket } from 'node:tls';
-import { ActivationResponse, AgentRoutes, describeIssues, parseActivationToken, parseWith } from '@bulwark/protocol';
-import { AGENT_VERSION, hostPlatform } from '../agent-version.js';
-import { httpsJson } from '../channel/https-json.js';
-import { clearDeactivationRecord } from './deactivation-record.js';
-import { type AgentIdentity, readIdentity, resolveDataDir, writeIdentity } from './identity-store.js';
-import { createKeyMaterial } from './key-pair.js';
 import {
   certificateFingerprint,
   fetchPinnedCa,
+  httpsJson,
   issuedBy,
-  normaliseFingerprint,
-  type TrustChoice,
-} from './manager-trust.js';
+  normalizeFingerprint,
+  tlsOptions,
+} from '@bulwark/https-client';
+import { ActivationResponse, AgentRoutes, describeIssues, parseActivationToken, parseWith } from '@bulwark/protocol';
+import { AGENT_REQUEST_HEADERS, AGENT_VERSION, hostPlatform } from '../agent-version.js';
+import { clearDeactivationRecord } from './deactivation-record.js';
+import { type AgentIdentity, readIdentity, resolveDataDir, writeIdentity } from './identity-store.js';
+import { createKeyMaterial } from './key-pair.js';
+
+/** How the agent comes to trust the manager's CA at activation: the fingerprint in the token, or a flag. */
+export type TrustChoice =
+  | { readonly kind: 'token'; readonly sha256: string }
+  | { readonly kind: 'ca-file'; readonly caPem: string }
+  | { readonly kind: 'fingerprint'; readonly sha256: string };
 
 export interface ActivateOptions {
   readonly managerUrl: string;
@@ -130,7 +135,7 @@ export async function activateAgent(options: ActivateOptions): Promise<ActivateR
     managerUrl: url.origin,
     dataDir,
     caTrust: trust.kind,
-    caFingerprint: new X509Certificate(caPem).fingerprint256.replace(/:/g, '').toLowerCase(),
+    caFingerprint: certificateFingerprint(caPem).toLowerCase(),
   };
 }
 
@@ -163,7 +168,8 @@ async function requestActivation(
       platform: hostPlatform(),
     },
     // Node verifies the chain and the name against the pinned CA alone before the body is sent.
-    tls: { ca: trust.caPem, rejectUnauthorized: true },
+    headers: AGENT_REQUEST_HEADERS,
+    tls: tlsOptions({ caPem: trust.caPem }),
     checkPeer: (socket: TLSSocket) => (socket.authorized ? null : 'the manager is not verified by the pinned CA'),
   });
   if (!result.ok) {
@@ -209,7 +215,7 @@ async function chooseTrust(
   }
   let sha256 = tokenSha256;
   if (options.caFingerprint !== undefined) {
-    sha256 = normaliseFingerprint(options.caFingerprint);
+    sha256 = normalizeFingerprint(options.caFingerprint);
     if (!sha256)
       return {
         ok: false,
@@ -249,13 +255,5 @@ function checkIssuedCertificate(certificatePem: string, expectedSpki: string, ca
     return null;
   } catch (error) {
     return `the certificate the manager issued cannot be read: ${(error as Error).message}`;
-  }
-}
-
-export function readCaFile(path: string): { ok: true; pem: string } | { ok: false; message: string } {
-  try {
-    return { ok: true, pem: readFileSync(path, 'utf8') };
-  } catch (error) {
-    return { ok: false, message: `cannot read --ca ${path}: ${(error as Error).message}` };
   }
 }

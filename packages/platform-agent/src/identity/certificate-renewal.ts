@@ -1,10 +1,10 @@
 import { X509Certificate } from 'node:crypto';
+import { issuedBy } from '@bulwark/https-client';
 import { AgentRoutes, CertificateRenewalResponse } from '@bulwark/protocol';
 import type { ManagerChannel } from '../channel/manager-channel.js';
 import type { AgentLogger } from '../log/json-logger.js';
 import { type AgentIdentity, writeRenewedCredentials } from './identity-store.js';
 import { createKeyMaterial } from './key-pair.js';
-import { issuedBy } from './manager-trust.js';
 
 /** Renewal starts once this share of the certificate's lifetime has passed (a third is left). */
 const RENEW_AFTER_SHARE = 2 / 3;

@@ -30,6 +30,8 @@ const PAGE_SIZE = 16_384;
 const WAL_CHECKPOINT_BYTES = 4_096_000;
 /** After a failed timed flush: retrying at once would spin on a full disk. */
 const FLUSH_RETRY_MS = 1000;
+/** Held by this file alone: only `EventSpool.open` can construct a spool (ECMAScript has no private constructor). */
+const OPENING: unique symbol = Symbol('EventSpool.open');
 
 /**
  * The agent's durable event spool. emit() numbers an event and queues it in memory; the queue is
@@ -76,7 +78,14 @@ export class EventSpool {
   /** The last commit failed: when (ms) and why; cleared by the next commit that succeeds. */
   #writeFailure: { readonly at: number; readonly since: string; readonly reason: string } | null = null;
 
-  private constructor(db: Database.Database, limits: SpoolLimits, now: () => Date, commit: SpoolCommitOptions) {
+  constructor(
+    token: typeof OPENING,
+    db: Database.Database,
+    limits: SpoolLimits,
+    now: () => Date,
+    commit: SpoolCommitOptions,
+  ) {
+    if (token !== OPENING) throw new TypeError('an EventSpool is made by EventSpool.open');
     this.#db = db;
     this.#limits = limits;
     this.#minimumRank = severityRankOf(limits.minimumSeverity);
@@ -118,7 +127,7 @@ export class EventSpool {
       CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, body TEXT NOT NULL, notice INTEGER NOT NULL DEFAULT 0);
       CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
     `);
-    return new EventSpool(db, { ...DEFAULT_LIMITS, ...limits }, now, { ...DEFAULT_COMMIT, ...commit });
+    return new EventSpool(OPENING, db, { ...DEFAULT_LIMITS, ...limits }, now, { ...DEFAULT_COMMIT, ...commit });
   }
 
   setLimits(limits: Partial<SpoolLimits>): void {

@@ -1,5 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { Writable } from 'node:stream';
+import { certificateFingerprint } from '@bulwark/https-client';
 import { type CliResult, ExitCode, fail, ok, usageError } from './cli-error.js';
 import type { ManagerClient } from './manager-client.js';
 
@@ -40,7 +41,7 @@ export async function deploymentFacts(
   return ok({
     packageFile: `bulwark-agent_${version}_amd64.deb`,
     caPem: ca.toString(),
-    caSha256: ca.fingerprint256.replaceAll(':', '').toLowerCase(),
+    caSha256: certificateFingerprint(ca.raw).toLowerCase(),
   });
 }
 

@@ -1,6 +1,6 @@
-import http from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
 import type { Writable } from 'node:stream';
+import { answerBody, DEFAULT_MAX_RESPONSE_BYTES, httpsJson, openRequest, readAnswer } from '@bulwark/https-client';
 import { type CliResult, ExitCode, fail, ok } from './cli-error.js';
 import { problemToCliError } from './problem-message.js';
 import { type TrustSource, tlsFailureToCliError } from './tls-trust.js';
@@ -41,11 +41,14 @@ export interface ClientOptions {
   readonly timeoutMs?: number;
 }
 
-const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+const MAX_RESPONSE_BYTES = DEFAULT_MAX_RESPONSE_BYTES;
 
 export function createManagerClient(options: ClientOptions): ManagerClient {
   const timeoutMs = options.timeoutMs ?? 30_000;
-  const transport = options.baseUrl.protocol === 'http:' ? http : https;
+  const headers = {
+    authorization: `Bearer ${options.apiKey}`,
+    accept: 'application/json, application/problem+json',
+  };
 
   function urlFor(path: string, query: Query = {}): URL {
     const url = new URL(options.baseUrl.href.replace(/\/+$/, '') + path);
@@ -53,32 +56,6 @@ export function createManagerClient(options: ClientOptions): ManagerClient {
       if (value !== undefined && value !== null) url.searchParams.set(key, String(value));
     }
     return url;
-  }
-
-  function open(
-    method: string,
-    url: URL,
-    body: unknown,
-  ): Promise<{ ok: true; response: http.IncomingMessage } | { ok: false; error: Error }> {
-    return new Promise((resolve) => {
-      const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-      const headers: Record<string, string> = {
-        authorization: `Bearer ${options.apiKey}`,
-        accept: 'application/json, application/problem+json',
-      };
-      if (payload !== undefined) {
-        headers['content-type'] = 'application/json';
-        headers['content-length'] = String(payload.length);
-      }
-      const request = transport.request(
-        url,
-        { method, headers, agent: options.agent, timeout: timeoutMs },
-        (response) => resolve({ ok: true, response }),
-      );
-      request.on('timeout', () => request.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
-      request.on('error', (error) => resolve({ ok: false, error }));
-      request.end(payload);
-    });
   }
 
   function transportError(error: Error & { code?: string }, url: URL) {
@@ -103,58 +80,37 @@ export function createManagerClient(options: ClientOptions): ManagerClient {
     return fail(ExitCode.failure, `request to ${url.origin} failed: ${error.message}`);
   }
 
-  async function readBody(response: http.IncomingMessage): Promise<CliResult<string>> {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    try {
-      for await (const chunk of response) {
-        size += (chunk as Buffer).length;
-        if (size > MAX_RESPONSE_BYTES) {
-          response.destroy();
-          return fail(ExitCode.failure, `the manager's answer is larger than ${MAX_RESPONSE_BYTES} bytes`);
-        }
-        chunks.push(chunk as Buffer);
-      }
-    } catch (error) {
-      return fail(ExitCode.failure, `the connection broke while reading the answer: ${(error as Error).message}`);
-    }
-    return ok(Buffer.concat(chunks).toString('utf8'));
-  }
-
-  function parseBody(text: string): unknown {
-    if (text.trim() === '') return null;
-    try {
-      return JSON.parse(text);
-    } catch {
-      return text;
-    }
+  function call(method: string, url: URL, body: unknown) {
+    return { url, method, body, headers, agent: options.agent, timeoutMs };
   }
 
   return {
     async request(method, path, requestOptions = {}) {
       const url = urlFor(path, requestOptions.query);
-      const opened = await open(method, url, requestOptions.body);
-      if (!opened.ok) return transportError(opened.error, url);
-      const text = await readBody(opened.response);
-      if (!text.ok) return text;
-      const status = opened.response.statusCode ?? 0;
-      const body = parseBody(text.value);
-      if (status >= 400) return { ok: false, error: problemToCliError(status, body) };
-      if (typeof body === 'string') {
+      const result = await httpsJson({
+        ...call(method, url, requestOptions.body),
+        maxResponseBytes: MAX_RESPONSE_BYTES,
+      });
+      if (result.ok) return ok({ status: result.status, body: result.body });
+      if (result.kind === 'http') return { ok: false, error: problemToCliError(result.status ?? 0, result.body) };
+      if (result.unread === 'not-json')
         return fail(ExitCode.failure, `the manager answered ${method} ${path} with something that is not JSON`);
-      }
-      return ok({ status, body });
+      if (result.unread === 'too-large')
+        return fail(ExitCode.failure, `the manager's answer is larger than ${MAX_RESPONSE_BYTES} bytes`);
+      if (result.unread === 'broken')
+        return fail(ExitCode.failure, `the connection broke while reading the answer: ${result.error?.message}`);
+      return transportError(result.error ?? new Error(result.message), url);
     },
 
     async stream(path, query, sink, onProgress) {
       const url = urlFor(path, query);
-      const opened = await open('GET', url, undefined);
+      const opened = await openRequest(call('GET', url, undefined));
       if (!opened.ok) return transportError(opened.error, url);
       const response = opened.response;
       const status = response.statusCode ?? 0;
       if (status >= 400) {
-        const text = await readBody(response);
-        return { ok: false, error: problemToCliError(status, text.ok ? parseBody(text.value) : null) };
+        const text = await readAnswer(response, MAX_RESPONSE_BYTES);
+        return { ok: false, error: problemToCliError(status, text.ok ? answerBody(text.text).body : null) };
       }
       const started = Date.now();
       let bytes = 0;

@@ -3,11 +3,15 @@ import type { ActivationTokenRow } from '../storage/schema.js';
 import { recordAudit } from './audit.js';
 import { type Executor, inTransaction, type ServiceContext } from './context.js';
 import { newId } from './ids.js';
-import { decodeCursor, type Page, type PageRequest, pageLimit, toPage } from './pagination.js';
+import { keyset, keysetQuery, keysetToPage } from './keyset-page.js';
+import type { Page, PageRequest } from './pagination.js';
 import { abort, fail, guarded, ok, type Result } from './result.js';
 import type { Actor } from './roles.js';
 import { newCredential, parseCredential, secretMatches } from './secrets.js';
 import { iso, parseTime } from './time.js';
+
+/** The list's order: newest first. */
+const NEWEST_FIRST = keyset('desc', ['created_at', 'number'], ['id', 'string']);
 
 /** How long an activation token lasts when its creator names no expiry. */
 export const DEFAULT_TOKEN_LIFETIME_MS = 24 * 3_600_000;
@@ -145,31 +149,11 @@ export function activationTokensService(ctx: ServiceContext) {
   }
 
   async function list(request: PageRequest = {}): Promise<Result<Page<ActivationToken>>> {
-    const limit = pageLimit(request);
-    if (!limit.ok) return limit;
-    let query = ctx.db.selectFrom('activation_tokens').selectAll();
-    if (request.cursor) {
-      const position = decodeCursor(request.cursor, ['number', 'string'] as const);
-      if (!position.ok) return position;
-      const [at, id] = position.value;
-      query = query.where((eb) =>
-        eb.or([eb('created_at', '<', at), eb.and([eb('created_at', '=', at), eb('id', '<', id)])]),
-      );
-    }
-    const rows = await query
-      .orderBy('created_at', 'desc')
-      .orderBy('id', 'desc')
-      .limit(limit.value + 1)
-      .execute();
+    const paged = keysetQuery(ctx.db.selectFrom('activation_tokens').selectAll(), NEWEST_FIRST, request);
+    if (!paged.ok) return paged;
+    const rows = await paged.value.query.execute();
     const now = ctx.now();
-    return ok(
-      toPage(
-        rows,
-        limit.value,
-        (r) => presentToken(r, now),
-        (r) => [r.created_at, r.id],
-      ),
-    );
+    return ok(keysetToPage(rows, paged.value.limit, NEWEST_FIRST, (r) => presentToken(r, now)));
   }
 
   async function revoke(id: string, actor: Actor): Promise<Result<ActivationToken>> {

@@ -4,10 +4,14 @@ import { recordAudit } from './audit.js';
 import { saveComputer } from './computer-status.js';
 import { type Executor, inTransaction, type ServiceContext } from './context.js';
 import { newOrderedId } from './ids.js';
-import { decodeCursor, type Page, type PageRequest, pageLimit, toPage } from './pagination.js';
+import { keyset, keysetQuery, keysetToPage } from './keyset-page.js';
+import type { Page, PageRequest } from './pagination.js';
 import { abort, fail, guarded, ok, type Result } from './result.js';
 import type { Actor } from './roles.js';
 import { iso } from './time.js';
+
+/** The list's order: newest first. */
+const NEWEST_FIRST = keyset('desc', ['raised_at', 'number'], ['id', 'string']);
 
 export const ALERT_STATES = ['open', 'acknowledged', 'cleared'] as const;
 export type AlertState = (typeof ALERT_STATES)[number];
@@ -104,27 +108,14 @@ export function alertsService(ctx: ServiceContext) {
   }
 
   async function list(query: PageRequest & { state?: AlertState } = {}): Promise<Result<Page<Alert>>> {
-    const limit = pageLimit(query);
-    if (!limit.ok) return limit;
     if (query.state !== undefined && !ALERT_STATES.includes(query.state)) {
       return fail('validation', 'state must be open, acknowledged or cleared');
     }
     let select = ctx.db.selectFrom('alerts').selectAll();
     if (query.state !== undefined) select = select.where('state', '=', query.state);
-    if (query.cursor) {
-      const position = decodeCursor(query.cursor, ['number', 'string'] as const);
-      if (!position.ok) return position;
-      const [at, id] = position.value;
-      select = select.where((eb) =>
-        eb.or([eb('raised_at', '<', at), eb.and([eb('raised_at', '=', at), eb('id', '<', id)])]),
-      );
-    }
-    const rows = await select
-      .orderBy('raised_at', 'desc')
-      .orderBy('id', 'desc')
-      .limit(limit.value + 1)
-      .execute();
-    return ok(toPage(rows, limit.value, presentAlert, (r) => [r.raised_at, r.id]));
+    const paged = keysetQuery(select, NEWEST_FIRST, query);
+    if (!paged.ok) return paged;
+    return ok(keysetToPage(await paged.value.query.execute(), paged.value.limit, NEWEST_FIRST, presentAlert));
   }
 
   async function transition(id: string, actor: Actor, to: 'acknowledged' | 'cleared'): Promise<Result<Alert>> {

@@ -2,11 +2,15 @@ import type { ApiKeyRow } from '../storage/schema.js';
 import { recordAudit } from './audit.js';
 import { inTransaction, type ServiceContext } from './context.js';
 import { newId } from './ids.js';
-import { decodeCursor, type Page, type PageRequest, pageLimit, toPage } from './pagination.js';
+import { keyset, keysetQuery, keysetToPage } from './keyset-page.js';
+import type { Page, PageRequest } from './pagination.js';
 import { abort, fail, guarded, ok, type Result } from './result.js';
 import { type Actor, isRole, type Principal, type Role } from './roles.js';
 import { newCredential, parseCredential, secretMatches } from './secrets.js';
 import { iso } from './time.js';
+
+/** The list's order: newest first. */
+const NEWEST_FIRST = keyset('desc', ['created_at', 'number'], ['id', 'string']);
 
 export interface ApiKey {
   readonly id: string;
@@ -74,23 +78,9 @@ export function apiKeysService(ctx: ServiceContext) {
   }
 
   async function list(request: PageRequest = {}): Promise<Result<Page<ApiKey>>> {
-    const limit = pageLimit(request);
-    if (!limit.ok) return limit;
-    let query = ctx.db.selectFrom('api_keys').selectAll();
-    if (request.cursor) {
-      const position = decodeCursor(request.cursor, ['number', 'string'] as const);
-      if (!position.ok) return position;
-      const [at, id] = position.value;
-      query = query.where((eb) =>
-        eb.or([eb('created_at', '<', at), eb.and([eb('created_at', '=', at), eb('id', '<', id)])]),
-      );
-    }
-    const rows = await query
-      .orderBy('created_at', 'desc')
-      .orderBy('id', 'desc')
-      .limit(limit.value + 1)
-      .execute();
-    return ok(toPage(rows, limit.value, presentApiKey, (r) => [r.created_at, r.id]));
+    const paged = keysetQuery(ctx.db.selectFrom('api_keys').selectAll(), NEWEST_FIRST, request);
+    if (!paged.ok) return paged;
+    return ok(keysetToPage(await paged.value.query.execute(), paged.value.limit, NEWEST_FIRST, presentApiKey));
   }
 
   async function revoke(id: string, actor: Actor): Promise<Result<ApiKey>> {

@@ -1,9 +1,13 @@
 import type { Executor, ServiceContext } from './context.js';
 import { newOrderedId } from './ids.js';
-import { decodeCursor, type Page, type PageRequest, pageLimit, toPage } from './pagination.js';
+import { keyset, keysetQuery, keysetToPage } from './keyset-page.js';
+import type { Page, PageRequest } from './pagination.js';
 import type { Result } from './result.js';
 import type { Actor } from './roles.js';
 import { iso } from './time.js';
+
+/** The log's order: newest first. */
+const NEWEST_FIRST = keyset('desc', ['at', 'number'], ['id', 'string']);
 
 export interface AuditTarget {
   readonly kind: string;
@@ -60,38 +64,22 @@ export function auditService(ctx: ServiceContext) {
   return {
     /** Newest first. */
     async list(query: AuditQuery = {}): Promise<Result<Page<AuditEntry>>> {
-      const limit = pageLimit(query);
-      if (!limit.ok) return limit;
       let select = ctx.db.selectFrom('audit_log').selectAll();
       if (query.targetKind !== undefined) select = select.where('target_kind', '=', query.targetKind);
       if (query.targetId !== undefined) select = select.where('target_id', '=', query.targetId);
-      if (query.cursor) {
-        const position = decodeCursor(query.cursor, ['number', 'string'] as const);
-        if (!position.ok) return position;
-        const [at, id] = position.value;
-        select = select.where((eb) => eb.or([eb('at', '<', at), eb.and([eb('at', '=', at), eb('id', '<', id)])]));
-      }
-      const rows = await select
-        .orderBy('at', 'desc')
-        .orderBy('id', 'desc')
-        .limit(limit.value + 1)
-        .execute();
+      const paged = keysetQuery(select, NEWEST_FIRST, query);
+      if (!paged.ok) return paged;
       return {
         ok: true,
-        value: toPage(
-          rows,
-          limit.value,
-          (row) => ({
-            id: row.id,
-            at: iso(row.at),
-            actor: { kind: row.actor_kind, id: row.actor_id, name: row.actor_name },
-            action: row.action,
-            target: { kind: row.target_kind, id: row.target_id },
-            before: row.before_json === null ? null : JSON.parse(row.before_json),
-            after: row.after_json === null ? null : JSON.parse(row.after_json),
-          }),
-          (row) => [row.at, row.id],
-        ),
+        value: keysetToPage(await paged.value.query.execute(), paged.value.limit, NEWEST_FIRST, (row) => ({
+          id: row.id,
+          at: iso(row.at),
+          actor: { kind: row.actor_kind, id: row.actor_id, name: row.actor_name },
+          action: row.action,
+          target: { kind: row.target_kind, id: row.target_id },
+          before: row.before_json === null ? null : JSON.parse(row.before_json),
+          after: row.after_json === null ? null : JSON.parse(row.after_json),
+        })),
       };
     },
   };

@@ -11,10 +11,14 @@ import type { ComputerCommandsTables } from '../storage/computer-commands-migrat
 import { recordAudit } from './audit.js';
 import { type Executor, inTransaction, type ServiceContext } from './context.js';
 import { newOrderedId } from './ids.js';
-import { decodeCursor, type Page, type PageRequest, pageLimit, toPage } from './pagination.js';
+import { keyset, keysetQuery, keysetToPage } from './keyset-page.js';
+import { type Page, type PageRequest, pageLimit } from './pagination.js';
 import { abort, fail, guarded, ok, type Result } from './result.js';
 import type { Actor } from './roles.js';
 import { iso } from './time.js';
+
+/** The list's order: newest first. */
+const NEWEST_FIRST = keyset('desc', ['created_at', 'number'], ['id', 'string']);
 
 export const COMMAND_STATUSES = ['queued', 'sent', 'succeeded', 'failed'] as const;
 export type CommandStatus = (typeof COMMAND_STATUSES)[number];
@@ -176,21 +180,10 @@ export function computerCommandsService(ctx: ServiceContext) {
         .executeTakeFirst();
       if (!computer) abort('not-found', `computer ${computerId} not found`);
       await expire(ctx.db, computerId, ctx.now());
-      let select = ctx.db.selectFrom('computer_commands').selectAll().where('computer_id', '=', computerId);
-      if (page.cursor) {
-        const position = decodeCursor(page.cursor, ['number', 'string'] as const);
-        if (!position.ok) abort('validation', position.error.message);
-        const [at, id] = position.value;
-        select = select.where((eb) =>
-          eb.or([eb('created_at', '<', at), eb.and([eb('created_at', '=', at), eb('id', '<', id)])]),
-        );
-      }
-      const rows = await select
-        .orderBy('created_at', 'desc')
-        .orderBy('id', 'desc')
-        .limit(limit.value + 1)
-        .execute();
-      return toPage(rows, limit.value, present, (r) => [r.created_at, r.id]);
+      const select = ctx.db.selectFrom('computer_commands').selectAll().where('computer_id', '=', computerId);
+      const paged = keysetQuery(select, NEWEST_FIRST, page);
+      if (!paged.ok) return abort('validation', paged.error.message);
+      return keysetToPage(await paged.value.query.execute(), paged.value.limit, NEWEST_FIRST, present);
     });
   }
 

@@ -6,9 +6,13 @@ import {
   type SnapshotVersion,
 } from '@bulwark/protocol';
 import { type Executor, inTransaction, type ServiceContext } from './context.js';
-import { decodeCursor, encodeCursor, type PageRequest, pageLimit } from './pagination.js';
+import { keyset, keysetQuery, keysetToPage } from './keyset-page.js';
+import { type PageRequest, pageLimit } from './pagination.js';
 import { abort, guarded, type Result } from './result.js';
 import { iso } from './time.js';
+
+/** A snapshot's entries in the order the agent sent them. */
+const BY_POSITION = keyset('asc', ['position', 'number']);
 
 /** The manager's copy of one module snapshot (e.g. the integrity baseline of one rule). */
 export interface SnapshotSummary {
@@ -249,34 +253,21 @@ export function computerSnapshotsService(ctx: ServiceContext) {
         .executeTakeFirst();
       if (!row || row.version === null)
         abort('not-found', `the manager holds no ${module} snapshot "${name}" of computer ${computerId} (yet)`);
-      let after = -1;
-      if (page.cursor) {
-        const position = decodeCursor(page.cursor, ['number'] as const);
-        if (!position.ok) abort('validation', position.error.message);
-        after = position.value[0];
-      }
-      const rows = await ctx.db
+      const select = ctx.db
         .selectFrom('module_snapshot_entries')
         .select(['position', 'entity_key', 'key_base64', 'value_json'])
         .where('computer_id', '=', computerId)
         .where('module', '=', module)
         .where('name', '=', name)
-        .where('version', '=', row.version)
-        .where('position', '>', after)
-        .orderBy('position')
-        .limit(limit.value + 1)
-        .execute();
-      const kept = rows.slice(0, limit.value);
-      const last = kept[kept.length - 1];
-      return {
-        ...summary(row),
-        items: kept.map((r) => ({
-          key: r.entity_key,
-          ...(r.key_base64 === null ? {} : { keyBase64: r.key_base64 }),
-          value: JSON.parse(r.value_json) as Record<string, unknown>,
-        })),
-        nextCursor: rows.length > limit.value && last ? encodeCursor([last.position]) : null,
-      };
+        .where('version', '=', row.version);
+      const paged = keysetQuery(select, BY_POSITION, page);
+      if (!paged.ok) return abort('validation', paged.error.message);
+      const listed = keysetToPage(await paged.value.query.execute(), paged.value.limit, BY_POSITION, (r) => ({
+        key: r.entity_key,
+        ...(r.key_base64 === null ? {} : { keyBase64: r.key_base64 }),
+        value: JSON.parse(r.value_json) as Record<string, unknown>,
+      }));
+      return { ...summary(row), ...listed };
     });
   }
 

@@ -9,11 +9,15 @@ import { COMPUTER_STATUSES, type ComputerStatus, deriveStatus, parseModules, sav
 import { type ConfigurationService, serialiseConfigurationChanges } from './configuration.js';
 import { type Executor, inTransaction, type ServiceContext } from './context.js';
 import { newId } from './ids.js';
-import { decodeCursor, type Page, type PageRequest, pageLimit, toPage } from './pagination.js';
+import { keyset, keysetQuery, keysetToPage } from './keyset-page.js';
+import type { Page, PageRequest } from './pagination.js';
 import { abort, fail, guarded, ok, type Result } from './result.js';
 import type { Actor } from './roles.js';
 import { describeProblems, problemIssuesAt, refuseNewProblems } from './rules-check.js';
 import { iso } from './time.js';
+
+/** The list's order: by name, the id deciding between equal names. */
+const BY_NAME = keyset('asc', ['name', 'string'], ['id', 'string']);
 
 export interface Computer {
   readonly id: string;
@@ -210,8 +214,6 @@ export function computersService(ctx: ServiceContext, configuration: Configurati
   }
 
   async function list(query: ComputerQuery = {}): Promise<Result<Page<Computer>>> {
-    const limit = pageLimit(query);
-    if (!limit.ok) return limit;
     if (query.status !== undefined && !COMPUTER_STATUSES.includes(query.status)) {
       return fail('validation', `status must be one of ${COMPUTER_STATUSES.join(', ')}`);
     }
@@ -225,18 +227,9 @@ export function computersService(ctx: ServiceContext, configuration: Configurati
         sql<boolean>`(lower(name) like ${pattern} escape '\\' or lower(hostname) like ${pattern} escape '\\')`,
       );
     }
-    if (query.cursor) {
-      const position = decodeCursor(query.cursor, ['string', 'string'] as const);
-      if (!position.ok) return position;
-      const [name, id] = position.value;
-      select = select.where((eb) => eb.or([eb('name', '>', name), eb.and([eb('name', '=', name), eb('id', '>', id)])]));
-    }
-    const rows = await select
-      .orderBy('name')
-      .orderBy('id')
-      .limit(limit.value + 1)
-      .execute();
-    return ok(toPage(rows, limit.value, presentComputer, (r) => [r.name, r.id]));
+    const paged = keysetQuery(select, BY_NAME, query);
+    if (!paged.ok) return paged;
+    return ok(keysetToPage(await paged.value.query.execute(), paged.value.limit, BY_NAME, presentComputer));
   }
 
   async function update(

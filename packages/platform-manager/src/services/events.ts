@@ -14,10 +14,14 @@ import type { EventRow, NewEventRow } from '../storage/schema.js';
 import { type Executor, inTransaction, type ServiceContext } from './context.js';
 import { type KnownEventTypes, knownEventTypes, unknownEventType } from './event-types.js';
 import { newOrderedId } from './ids.js';
-import { decodeCursor, type Page, type PageRequest, pageLimit, toPage } from './pagination.js';
+import { inKeysetOrder, type KeysetPosition, keyset, keysetQuery, keysetToPage, positionOf } from './keyset-page.js';
+import type { Page, PageRequest } from './pagination.js';
 import { fail, ok, type Result } from './result.js';
 import { loadCatalogue } from './rules-catalogue.js';
 import { iso, parseTime } from './time.js';
+
+/** The list's order: newest first, by event time. */
+const NEWEST_FIRST = keyset('desc', ['time', 'number'], ['id', 'string']);
 
 export interface StoredEvent {
   readonly id: string;
@@ -150,21 +154,6 @@ function filtered(db: Executor, filter: EventFilter, bounds: Bounds) {
   return query;
 }
 
-async function page(
-  db: Executor,
-  filter: EventFilter,
-  bounds: Bounds,
-  limit: number,
-  after?: readonly [number, string],
-) {
-  let query = filtered(db, filter, bounds);
-  if (after) {
-    const [time, id] = after;
-    query = query.where((eb) => eb.or([eb('time', '<', time), eb.and([eb('time', '=', time), eb('id', '<', id)])]));
-  }
-  return query.orderBy('time', 'desc').orderBy('id', 'desc').limit(limit).execute();
-}
-
 export function eventsService(ctx: ServiceContext) {
   const known = knownEventTypes(ctx.modules);
   // PostgreSQL partitions events by day (event-partitions.ts); SQLite keeps one table.
@@ -249,18 +238,11 @@ export function eventsService(ctx: ServiceContext) {
 
   /** Newest first, by event time. */
   async function query(filter: EventFilter & PageRequest = {}): Promise<Result<Page<ListedEvent>>> {
-    const limit = pageLimit(filter);
-    if (!limit.ok) return limit;
     const bounds = checkFilter(filter, known);
     if (!bounds.ok) return bounds;
-    let after: readonly [number, string] | undefined;
-    if (filter.cursor) {
-      const position = decodeCursor(filter.cursor, ['number', 'string'] as const);
-      if (!position.ok) return position;
-      after = position.value;
-    }
-    const rows = await page(ctx.db, filter, bounds.value, limit.value + 1, after);
-    const listed = toPage(rows, limit.value, presentEvent, (r) => [r.time, r.id]);
+    const paged = keysetQuery(filtered(ctx.db, filter, bounds.value), NEWEST_FIRST, filter);
+    if (!paged.ok) return paged;
+    const listed = keysetToPage(await paged.value.query.execute(), paged.value.limit, NEWEST_FIRST, presentEvent);
     const names = await computerNames(
       ctx.db,
       listed.items.map((e) => e.computerId),
@@ -321,13 +303,15 @@ export function eventsService(ctx: ServiceContext) {
     const db = ctx.db;
     const limits = bounds.value;
     async function* rows(): AsyncGenerator<StoredEvent> {
-      let after: readonly [number, string] | undefined;
+      let after: KeysetPosition | undefined;
       for (;;) {
-        const batch = await page(db, filter, limits, pageSize, after);
+        const batch = await inKeysetOrder(filtered(db, filter, limits), NEWEST_FIRST, after)
+          .limit(pageSize)
+          .execute();
         for (const row of batch) yield presentEvent(row);
         const last = batch[batch.length - 1];
         if (batch.length < pageSize || last === undefined) return;
-        after = [last.time, last.id];
+        after = positionOf(last, NEWEST_FIRST);
       }
     }
     return ok(rows());

@@ -2,11 +2,15 @@ import type { UserRow } from '../storage/schema.js';
 import { recordAudit } from './audit.js';
 import { type Executor, inTransaction, type ServiceContext } from './context.js';
 import { newId } from './ids.js';
-import { decodeCursor, type Page, type PageRequest, pageLimit, toPage } from './pagination.js';
+import { keyset, keysetQuery, keysetToPage } from './keyset-page.js';
+import type { Page, PageRequest } from './pagination.js';
 import { abort, fail, guarded, ok, type Result } from './result.js';
 import { type Actor, isRole, type Principal, type Role, SYSTEM_ACTOR } from './roles.js';
 import { hashPassword, needsRehash, randomSecret, spendVerificationTime, verifyPasswordHash } from './secrets.js';
 import { iso } from './time.js';
+
+/** The list's order (user names are unique). */
+const BY_USERNAME = keyset('asc', ['username', 'string']);
 
 export interface User {
   readonly id: string;
@@ -91,19 +95,9 @@ export function usersService(ctx: ServiceContext) {
   }
 
   async function list(request: PageRequest = {}): Promise<Result<Page<User>>> {
-    const limit = pageLimit(request);
-    if (!limit.ok) return limit;
-    let query = ctx.db.selectFrom('users').selectAll();
-    if (request.cursor) {
-      const position = decodeCursor(request.cursor, ['string'] as const);
-      if (!position.ok) return position;
-      query = query.where('username', '>', position.value[0]);
-    }
-    const rows = await query
-      .orderBy('username')
-      .limit(limit.value + 1)
-      .execute();
-    return ok(toPage(rows, limit.value, presentUser, (r) => [r.username]));
+    const paged = keysetQuery(ctx.db.selectFrom('users').selectAll(), BY_USERNAME, request);
+    if (!paged.ok) return paged;
+    return ok(keysetToPage(await paged.value.query.execute(), paged.value.limit, BY_USERNAME, presentUser));
   }
 
   async function update(id: string, changes: { role?: Role; password?: string }, actor: Actor): Promise<Result<User>> {
