@@ -28,6 +28,8 @@ export interface TrafficEngineStats {
   httpParserStops: Record<string, number>;
   /** HTTP body bytes past the inspection depth (passed, not inspected). */
   httpUninspectedBodyBytes: number;
+  /** TCP payload bytes past `streamInspectionDepth` (not shown to payload inspection). */
+  streamUninspectedBytes: number;
   tlsClientHellos: number;
   dnsQueries: number;
   /** Flows blocked (inline). */
@@ -62,6 +64,7 @@ export function emptyStats(limits: TrafficLimits): TrafficEngineStats {
     httpResponses: 0,
     httpParserStops: {},
     httpUninspectedBodyBytes: 0,
+    streamUninspectedBytes: 0,
     tlsClientHellos: 0,
     dnsQueries: 0,
     flowsBlocked: 0,

@@ -261,7 +261,8 @@ export class TrafficEngine<Finding = unknown> {
     for (const inspector of inspectors) {
       const state = flow.inspectorStates.get(inspector.id);
       try {
-        if (inspector.wantsMore(state, 'to_server') || inspector.wantsMore(state, 'to_client')) return false;
+        if (inspector.wantsMore(state, 'to_server', flow) || inspector.wantsMore(state, 'to_client', flow))
+          return false;
       } catch {
         this.#stats.inspectorErrors++;
         return false;
