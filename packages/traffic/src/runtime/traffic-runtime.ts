@@ -63,6 +63,13 @@ export interface TrafficRuntimeOptions<Finding> {
   /** Verdict for packets not answered in time (default accept = fail-open). */
   readonly defaultVerdict?: 'accept' | 'drop';
   /**
+   * Hand TCP segments that only acknowledge (no payload; no SYN, FIN, RST, URG) to the engine too.
+   * Default false: the kernel package accepts them in its own thread (they carry no bytes to
+   * inspect and do not change the flow state the engine keeps), which halves the packets of a
+   * request/response exchange that cost a round trip through JS.
+   */
+  readonly inspectBareAcks?: boolean;
+  /**
    * Namespace for the kernel rules (`ip netns exec`). The queue binds in this process's own
    * namespace, so run the process there (as the tests do); this only places the rules.
    */
@@ -201,6 +208,7 @@ export async function startTrafficEngine<Finding>(
       copyRange: 65535,
       deadlineMs: options.deadlineMs ?? 100,
       defaultVerdict: options.defaultVerdict ?? 'accept',
+      acceptBareTcpAcks: options.inspectBareAcks !== true,
       onPackets: onPackets(engine),
       ...(options.onError ? { onError: options.onError } : {}),
     });
