@@ -60,9 +60,11 @@ describe('hand-back: a flow is given back to the kernel once no loaded rule can 
     assert.equal(engine.stats().flowsHandedBack, 1);
   });
 
-  it('only request-side HTTP rules: an HTTP flow stays inspected for every request, and attacks are still reset', () => {
+  it('only request-side HTTP rules: the client side of an HTTP flow stays inspected for every request, attacks are still reset', () => {
     const engine = engineWith([REQUEST_RULE]);
     const c = connection(engine, 80);
+    // No rule reads responses: the server's packets are handed back at the first request.
+    assert.equal(c.toServer('GET / HTTP/1.1\r\nHost: a\r\n\r\n').handBackReplies, true);
     for (let i = 0; i < 3; i++) {
       assert.equal(c.toServer('GET /index.html HTTP/1.1\r\nHost: a\r\n\r\n').handBack, undefined);
       assert.equal(c.toClient('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok').handBack, undefined);
@@ -74,6 +76,12 @@ describe('hand-back: a flow is given back to the kernel once no loaded rule can 
     const engine = engineWith([REQUEST_RULE, 'alert tcp any any -> any 21 (msg:"f"; content:"USER"; sid:3;)']);
     const c = connection(engine, 8080);
     assert.equal(c.toServer(new Uint8Array(100).fill(1)).handBack, true);
+  });
+
+  it('a response rule keeps the server side', () => {
+    const response = 'alert http any any -> any any (msg:"r"; flow:to_client; http.stat_code; content:"500"; sid:4;)';
+    const c = connection(engineWith([REQUEST_RULE, response]), 80);
+    assert.equal(c.toServer('GET / HTTP/1.1\r\nHost: a\r\n\r\n').handBackReplies, undefined);
   });
 
   it('payload rules on any port: the flow is inspected up to the stream inspection depth, then handed back', () => {

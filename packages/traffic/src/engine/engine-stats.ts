@@ -38,6 +38,8 @@ export interface TrafficEngineStats {
   detectOnlyBlocks: number;
   /** Flows handed back to the kernel because no inspector wanted more of them. */
   flowsHandedBack: number;
+  /** Flows whose reply direction alone was handed back (no inspector reads the server's packets). */
+  flowsRepliesHandedBack: number;
   /** Inspector calls that threw (counted, treated as pass). */
   inspectorErrors: number;
   limits: TrafficLimits;
@@ -64,6 +66,7 @@ export function emptyStats(limits: TrafficLimits): TrafficEngineStats {
     httpResponses: 0,
     httpParserStops: {},
     httpUninspectedBodyBytes: 0,
+    flowsRepliesHandedBack: 0,
     streamUninspectedBytes: 0,
     tlsClientHellos: 0,
     dnsQueries: 0,

@@ -52,6 +52,8 @@ export class Flow implements TableEntry, FlowProgress {
   inspectorsGeneration = 0;
   blocked = false;
   handedBack = false;
+  /** The server's packets no longer come (the kernel stopped queueing the reply direction). */
+  repliesHandedBack = false;
   /** Bytes this flow held at the last count (the engine keeps the total). */
   bufferedBytes = 0;
 

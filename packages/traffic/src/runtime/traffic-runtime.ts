@@ -95,6 +95,8 @@ export interface TrafficRuntimeStats {
   readonly verdictsLate: number;
   readonly blockMarks: number;
   readonly handBackMarks: number;
+  /** Flows whose reply direction was handed back (the client's packets still inspected). */
+  readonly replyHandBackMarks: number;
   /** Block pages sent (an inspector's `respond`), and those that could not be (the client got a reset). */
   readonly responsesSent: number;
   readonly responseFailures: number;
@@ -131,6 +133,7 @@ export async function startTrafficEngine<Finding>(
   const count = options.queueCount ?? 1;
   const marks = options.marks ?? DEFAULT_FLOW_MARKS;
   const markMask = marks.block | marks.handBack;
+  const ownBits = markMask | marks.handBackReplies;
   let mode = options.mode;
   let inspectors = [...options.inspectors];
   const engines = Array.from(
@@ -143,6 +146,7 @@ export async function startTrafficEngine<Finding>(
     verdictsLate: 0,
     blockMarks: 0,
     handBackMarks: 0,
+    replyHandBackMarks: 0,
     responsesSent: 0,
     responseFailures: 0,
   };
@@ -169,7 +173,7 @@ export async function startTrafficEngine<Finding>(
     const entries: VerdictEntry[] = [];
     for (const p of packets) {
       const r = engine.push(p.payload, p.timeMs > 0 ? p.timeMs : now);
-      const keep = p.mark & ~markMask;
+      const keep = p.mark & ~ownBits;
       if (r.verdict !== 'accept') {
         counters.blockMarks++;
         // Both bits = blocked and answered already: the kernel drops the packet without a reset.
@@ -178,6 +182,9 @@ export async function startTrafficEngine<Finding>(
       } else if (r.handBack) {
         counters.handBackMarks++;
         entries.push({ id: p.id, verdict: 'accept', mark: (keep | marks.handBack) >>> 0 });
+      } else if (r.handBackReplies) {
+        counters.replyHandBackMarks++;
+        entries.push({ id: p.id, verdict: 'accept', mark: (keep | marks.handBackReplies) >>> 0 });
       } else entries.push({ id: p.id, verdict: 'accept' });
       if (r.findings.length > 0 && options.onFindings && r.flow && r.direction) {
         for (const f of r.findings) {
