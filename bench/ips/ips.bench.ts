@@ -1,8 +1,9 @@
 /**
  * IPS benchmark (root): between two namespaces over veth, a web server (nginx) and a bulk TCP
- * stream (iperf3 on port 8080, one of $HTTP_PORTS) in "a", load from "b"; three runs in the same
- * lab: no inspection (the peer), the IPS agent with all our built-in rules, and with 10,000
- * Suricata rules loaded from ../shared/external/suricata-rules (ET Open) plus ours.
+ * stream (iperf3 on port 8080, one of $HTTP_PORTS) in "a", load from "b"; in the same lab, the
+ * IPS agent with all our built-in rules, and with 10,000 Suricata rules loaded from
+ * ../shared/external/suricata-rules (ET Open) plus ours, each between two runs with no
+ * inspection (its peer is their mean: the machine is shared and its load drifts).
  * Reports HTTP requests/s (wrk) and bulk throughput (iperf3) as ratios to no inspection, and the
  * added p50/p99 latency. Goals (issue 13): >= 50 % of the request rate, >= 80 % of bulk
  * throughput (flows handed back), p99 added latency < 1 ms; a miss is printed and sets the exit code.
@@ -153,50 +154,64 @@ try {
 
   const ours = BUILT_IN_RULES as readonly IpsRule[];
   const suricata = suricataRules();
-  const results: Record<string, Measure & { rules: number; refused?: number }> = {};
-  results.none = { ...measure(), rules: 0 };
+  if (suricata.length === 0) console.log(`note: ${SURICATA_DIR} is absent; the 10,000-rule run is skipped`);
 
-  const worker = spawn('ip', ['netns', 'exec', A, process.execPath, '--import', 'tsx', 'test/ips/agent-worker.ts'], {
-    cwd: repoRoot,
-    stdio: ['pipe', 'pipe', 'inherit'],
-    env: { ...process.env, BWIPS_QUEUE: String(QUEUE) },
-  });
-  children.push(worker);
-  const lines: Record<string, unknown>[] = [];
-  createInterface({ input: worker.stdout }).on('line', (l) => {
-    try {
-      lines.push(JSON.parse(l));
-    } catch {}
-  });
-  let applies = 0;
-  const apply = async (rules: readonly IpsRule[]) => {
-    const n = ++applies;
+  /** Runs `measure` with the IPS agent applied with `rules` (a fresh agent each time), then removes it. */
+  const inspected = async (rules: readonly IpsRule[]) => {
+    const worker = spawn('ip', ['netns', 'exec', A, process.execPath, '--import', 'tsx', 'test/ips/agent-worker.ts'], {
+      cwd: repoRoot,
+      stdio: ['pipe', 'pipe', 'inherit'],
+      env: { ...process.env, BWIPS_QUEUE: String(QUEUE) },
+    });
+    children.push(worker);
+    const lines: Record<string, unknown>[] = [];
+    createInterface({ input: worker.stdout }).on('line', (l) => {
+      try {
+        lines.push(JSON.parse(l));
+      } catch {}
+    });
     worker.stdin.write(`${JSON.stringify(configuration(rules))}\n`);
-    for (let i = 0; i < 1200 && !lines.some((l) => l.applied === n); i++) await new Promise((r) => setTimeout(r, 100));
-    const line = lines.find((l) => l.applied === n);
+    for (let i = 0; i < 1200 && !lines.some((l) => l.applied === 1); i++) await new Promise((r) => setTimeout(r, 100));
+    const line = lines.find((l) => l.applied === 1);
     const status = line?.status as { state: string; reason?: string; counters?: Record<string, number> } | undefined;
     if (status?.state !== 'on') throw new Error(`the IPS did not start: ${JSON.stringify(status ?? lines.slice(-3))}`);
-    return status;
+    const m = measure();
+    worker.stdin.end();
+    await new Promise((r) => worker.once('exit', r));
+    return { ...m, rules: status.counters?.rules ?? 0, refused: status.counters?.refusedRules ?? 0 };
   };
 
-  const ourStatus = await apply(ours);
-  results.ours = { ...measure(), rules: ourStatus.counters?.rules ?? 0 };
+  // Uninspected runs between the inspected ones, so that each ratio compares traffic measured
+  // minutes apart at most on a machine whose load changes: the peer of a run is the mean of the
+  // uninspected runs before and after it.
+  const results: Record<string, Measure & { rules: number; refused?: number }> = {};
+  const nones: Measure[] = [measure()];
+  results.ours = await inspected(ours);
+  nones.push(measure());
   if (suricata.length > 0) {
-    const status = await apply([...ours, ...suricata]);
-    results.suricata10k = {
-      ...measure(),
-      rules: status.counters?.rules ?? 0,
-      refused: status.counters?.refusedRules ?? 0,
-    };
-  } else {
-    console.log(`note: ${SURICATA_DIR} is absent; the 10,000-rule run is skipped`);
+    results.suricata10k = await inspected([...ours, ...suricata]);
+    nones.push(measure());
   }
-  worker.stdin.end();
-
-  const none = results.none;
+  const mean = (ms: readonly Measure[]): Measure => ({
+    requestsPerSecond: ms.reduce((n, m) => n + m.requestsPerSecond, 0) / ms.length,
+    p50Ms: ms.reduce((n, m) => n + m.p50Ms, 0) / ms.length,
+    p99Ms: ms.reduce((n, m) => n + m.p99Ms, 0) / ms.length,
+    bulkBitsPerSecond: ms.reduce((n, m) => n + m.bulkBitsPerSecond, 0) / ms.length,
+    errors: ms.map((m) => m.errors).join(' '),
+  });
+  const peers: Record<string, Measure> = {
+    ours: mean(nones.slice(0, 2)),
+    suricata10k: mean(nones.slice(1, 3)),
+  };
+  nones.forEach((m, i) => {
+    console.log(
+      `uninspected run ${i + 1}: ${m.requestsPerSecond.toFixed(0)} req/s, p50 ${m.p50Ms.toFixed(3)} ms, p99 ${m.p99Ms.toFixed(3)} ms, ${(m.bulkBitsPerSecond / 1e9).toFixed(2)} Gbit/s`,
+    );
+  });
   console.log(`IPS benchmark, ${SECONDS} s per measurement (wrk -t2 -c16; iperf3 one stream on port 8080)`);
   console.log('run            rules   req/s    ratio   p50 ms  p99 ms  +p50 ms  +p99 ms  bulk Gbit/s  ratio');
   for (const [name, r] of Object.entries(results)) {
+    const none = peers[name] as Measure;
     const row = [
       name.padEnd(13),
       String(r.rules).padStart(6),
@@ -210,7 +225,6 @@ try {
       (r.bulkBitsPerSecond / none.bulkBitsPerSecond).toFixed(2).padStart(6),
     ];
     console.log(`${row.join(' ')}${r.errors ? `  (${r.errors})` : ''}`);
-    if (name === 'none') continue;
     const misses = [
       r.requestsPerSecond / none.requestsPerSecond < 0.5 ? 'request rate < 50 % of no inspection' : '',
       r.bulkBitsPerSecond / none.bulkBitsPerSecond < 0.8 ? 'bulk throughput < 80 % of no inspection' : '',
@@ -221,7 +235,7 @@ try {
       console.log(`  goal missed (${name}): ${misses.join('; ')}`);
     }
   }
-  console.log(`JSON ${JSON.stringify(results)}`);
+  console.log(`JSON ${JSON.stringify({ results, uninspected: nones })}`);
 } catch (error) {
   failed = true;
   console.error(error instanceof Error ? error.stack : error);

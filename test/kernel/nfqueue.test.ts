@@ -149,6 +149,22 @@ describe('NFQUEUE packet queue', { skip }, () => {
     }
   });
 
+  test('with acceptBareTcpAcks, bare ACKs are accepted in the addon and never reach JS; SYN and FIN do', async () => {
+    const worker = await startWorker({ BW_MODE: 'accept', BW_BARE_ACKS: '1' });
+    try {
+      for (let i = 0; i < 3; i++) assert.equal(connects(lab), true);
+      // Each connection: SYN and FIN reach JS; the handshake's last ACK and the ACK of the server's FIN do not.
+      await worker.waitFor((l) => typeof l.seen === 'number' && l.seen >= 6);
+      const stats = await statsOf(worker);
+      assert.ok((stats.answeredNatively ?? 0) >= 3, JSON.stringify(stats));
+      const counts = (worker.lines as { bareAcks?: number }[]).flatMap((l) => l.bareAcks ?? []);
+      assert.ok(counts.length > 0);
+      assert.equal(counts.at(-1), 0, 'JS saw a bare ACK');
+    } finally {
+      await worker.stop();
+    }
+  });
+
   test('every packet of a burst is answered or defaulted, and accounted for', async () => {
     const udp = await installQueueSteering({
       queue: QUEUE,

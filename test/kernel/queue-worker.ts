@@ -10,18 +10,32 @@ const out = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);
 type Mode = PacketVerdict | 'ignore' | 'mark' | 'same-payload' | 'rewrite-port';
 let mode: Mode = (process.env.BW_MODE as Mode) ?? 'accept';
 let seen = 0;
+/** TCP segments JS saw that only acknowledge (no payload; no SYN, FIN, RST, URG). */
+let bareAcks = 0;
+
+function isBareAck(b: Uint8Array): boolean {
+  if ((b[0] ?? 0) >> 4 !== 4 || b[9] !== 6) return false;
+  const ihl = ((b[0] ?? 0) & 0x0f) * 4;
+  const total = ((b[2] ?? 0) << 8) | (b[3] ?? 0);
+  const tcpLength = ((b[ihl + 12] ?? 0) >> 4) * 4;
+  const flags = b[ihl + 13] ?? 0;
+  return total === ihl + tcpLength && (flags & 0x10) !== 0 && (flags & 0x27) === 0;
+}
 
 const opened = openPacketQueue({
   queue: Number(process.env.BW_QUEUE),
   deadlineMs: Number(process.env.BW_DEADLINE_MS ?? 200),
   defaultVerdict: (process.env.BW_DEFAULT as PacketVerdict) ?? 'accept',
   copyRange: Number(process.env.BW_COPY_RANGE ?? 64),
+  acceptBareTcpAcks: process.env.BW_BARE_ACKS === '1',
   onPackets(packets, queue) {
     seen += packets.length;
+    for (const pk of packets) if (isBareAck(pk.payload)) bareAcks++;
     const p = packets[0];
     out({
       packets: packets.length,
       seen,
+      bareAcks,
       first: p && {
         hwProtocol: p.hwProtocol,
         hook: p.hook,

@@ -111,6 +111,8 @@ export function hostTrafficPort(
               stallBypasses: s.stallBypasses,
               flowsActive: e.flowsActive,
               flowsHandedBack: e.flowsHandedBack,
+              flowsRepliesHandedBack: e.flowsRepliesHandedBack,
+              bareAcksAcceptedNatively: s.channels.reduce((n, c) => n + c.answeredNatively, 0),
               flowsBlocked: e.flowsBlocked,
               detectOnlyBlocks: e.detectOnlyBlocks,
               flowsEvicted: e.flowsEvictedForCount + e.flowsEvictedForMemory,

@@ -91,7 +91,12 @@ export interface RuleOutcome {
 
 const NO: RuleOutcome = { matched: false, exhausted: false };
 
-function headerMatches(rule: SuricataRule, unit: InspectionUnit, view: UnitView, reversed: boolean): boolean {
+function headerMatches(
+  rule: SuricataRule,
+  unit: Pick<InspectionUnit, 'flow' | 'direction'>,
+  view: Pick<UnitView, 'address'>,
+  reversed: boolean,
+): boolean {
   const clientIsSource = (unit.direction === 'to_server') !== reversed;
   const src = view.address(clientIsSource ? 'client' : 'server');
   const dst = view.address(clientIsSource ? 'server' : 'client');
@@ -105,19 +110,35 @@ function headerMatches(rule: SuricataRule, unit: InspectionUnit, view: UnitView,
   );
 }
 
+/**
+ * The part of a rule that depends only on the flow and the unit's direction (transport, flow
+ * direction, addresses, ports): the same for every unit of one direction of a flow, so the
+ * inspector keeps its answer per flow instead of matching address lists on every packet.
+ */
+export function flowMatches(
+  rule: SuricataRule,
+  transport: 'tcp' | 'udp' | 'any',
+  unit: Pick<InspectionUnit, 'flow' | 'direction'>,
+  view: Pick<UnitView, 'address'>,
+): boolean {
+  if (transport !== 'any' && unit.flow.protocol !== transport) return false;
+  const direction = rule.options.direction;
+  if (direction !== undefined && unit.direction !== direction) return false;
+  return headerMatches(rule, unit, view, false) || (rule.bidirectional && headerMatches(rule, unit, view, true));
+}
+
+/** `flowMatched`: the caller's remembered `flowMatches` for this unit's flow and direction. */
 export function evaluateSuricata(
   rule: SuricataRule,
   transport: 'tcp' | 'udp' | 'any',
   unit: InspectionUnit,
   view: UnitView,
   flowbits: Set<string>,
+  flowMatched?: boolean,
 ): RuleOutcome {
-  if (transport !== 'any' && unit.flow.protocol !== transport) return NO;
+  if (!(flowMatched ?? flowMatches(rule, transport, unit, view))) return NO;
   const o = rule.options;
   if (o.established !== undefined && unit.established !== o.established) return NO;
-  if (o.direction !== undefined && unit.direction !== o.direction) return NO;
-  if (!headerMatches(rule, unit, view, false) && !(rule.bidirectional && headerMatches(rule, unit, view, true)))
-    return NO;
   if (o.dsize !== undefined) {
     const payload = unit.buffers.packet ?? unit.buffers.stream;
     if (payload === undefined || !testNumber(o.dsize, payload.length)) return NO;

@@ -10,6 +10,7 @@
  */
 import type {
   FlowDirection,
+  FlowProgress,
   InspectionBufferName,
   InspectionBuffers,
   InspectionResult,
@@ -19,7 +20,8 @@ import type {
 } from '@bulwark/traffic/engine';
 import type { ChainOutcome, Subject } from './buffer-match.js';
 import type { CompiledRule, RuleScope } from './compiled-rule.js';
-import { evaluateSuricata, type UnitView, viewOf } from './evaluate-rule.js';
+import { evaluateSuricata, flowMatches, type UnitView, viewOf } from './evaluate-rule.js';
+import { RuleReach, type ScopesReached } from './flow-reach.js';
 import { ruleSetInternals } from './ips-compile.js';
 import type { CompiledIpsRuleSet, IpsFinding, IpsMode } from './ips-engine-contract.js';
 import { checkHttpLimits, RateTracker, ThresholdTracker } from './native-checks.js';
@@ -27,6 +29,12 @@ import type { BufferName } from './suricata-buffers.js';
 
 /** Requests kept per flow for their responses; more pipelined than this are not paired (counted). */
 export const MAX_PENDING_REQUESTS = 16;
+
+/**
+ * Rules whose header (addresses, ports, direction) is remembered per flow; a flow that meets
+ * more candidate rules than this matches the rest's headers on every unit.
+ */
+export const MAX_REMEMBERED_HEADERS_PER_FLOW = 4_096;
 
 export interface PendingRequest {
   readonly buffers: InspectionBuffers;
@@ -42,6 +50,10 @@ export interface IpsFlowState {
   answering: PendingRequest | undefined;
   counted: boolean;
   blocked: boolean;
+  /** Per rule and direction (`index * 2 + (to_client ? 1 : 0)`): does the rule's header admit this flow. */
+  readonly headers: Map<number, boolean>;
+  /** Per direction, the rule scopes whose headers admit this flow (decided at the first ask). */
+  reach: { to_server?: ScopesReached; to_client?: ScopesReached };
 }
 
 export interface IpsInspectorCounters {
@@ -109,18 +121,8 @@ export function createIpsInspector(ruleSet: CompiledIpsRuleSet, moduleMode: IpsM
   const mark = new Uint32Array(set.rules.length);
   let generation = 0;
 
-  const wants = { to_server: false, to_client: false, rate: false };
-  for (const r of set.rules) {
-    if (r.scope === 'new-flow') wants.rate = true;
-    else if (r.scope === 'http-request' || r.scope === 'tls' || r.scope === 'dns') wants.to_server = true;
-    else if (r.scope === 'http-response') wants.to_client = wants.to_server = true;
-    else if (r.scope === 'http-any') wants.to_client = wants.to_server = true;
-    else if (r.detection.kind === 'suricata') {
-      const d = r.detection.rule.options.direction;
-      if (d !== 'to_client' || r.detection.rule.bidirectional) wants.to_server = true;
-      if (d !== 'to_server' || r.detection.rule.bidirectional) wants.to_client = true;
-    }
-  }
+  const wantsRate = set.rules.some((r) => r.scope === 'new-flow');
+  const reach = new RuleReach(set.rules);
 
   const ports: PortSelection[] = set.applicationTypes.map((t) => ({ protocol: t.protocol, ports: [...t.ports] }));
 
@@ -167,7 +169,13 @@ export function createIpsInspector(ruleSet: CompiledIpsRuleSet, moduleMode: IpsM
       const evidence = `more than ${d.rate.count} new connections from ${unit.flow.clientAddress} to port ${unit.flow.serverPort} in ${d.rate.windowSeconds} s`;
       return finding(r, unit, unit.buffers.stream !== undefined ? 'stream' : 'packet', evidence);
     }
-    const outcome = evaluateSuricata(d.rule, r.transport, unit, view, state.flowbits);
+    const key = r.index * 2 + (unit.direction === 'to_server' ? 0 : 1);
+    let header = state.headers.get(key);
+    if (header === undefined) {
+      header = flowMatches(d.rule, r.transport, unit, view);
+      if (state.headers.size < MAX_REMEMBERED_HEADERS_PER_FLOW) state.headers.set(key, header);
+    }
+    const outcome = evaluateSuricata(d.rule, r.transport, unit, view, state.flowbits, header);
     if (outcome.exhausted) counters.budgetExhausted++;
     if (!outcome.matched) return undefined;
     const o = d.rule.options;
@@ -199,16 +207,31 @@ export function createIpsInspector(ruleSet: CompiledIpsRuleSet, moduleMode: IpsM
       answering: undefined,
       counted: false,
       blocked: false,
+      headers: new Map(),
+      reach: {},
     }),
     counters: () => ({
       ...counters,
       rateEvictions: rates.table.evicted,
       thresholdEvictions: thresholds.table.evicted,
     }),
-    wantsMore(state: IpsFlowState, direction: FlowDirection): boolean {
+    wantsMore(state: IpsFlowState, direction: FlowDirection, flow?: FlowProgress): boolean {
       if (state.blocked) return false;
-      if (wants.rate && !state.counted) return true;
-      return wants[direction];
+      if (wantsRate && !state.counted) return true;
+      if (flow?.application === undefined) return true;
+      let scopes = state.reach[direction];
+      if (scopes === undefined) {
+        scopes = reach.scopesFor(flow.endpoints, direction);
+        state.reach[direction] = scopes;
+      }
+      if (scopes.has('payload') && !flow.payloadDone()) return true;
+      // What the application parser of this direction may still hand over.
+      if (flow.parserDone(direction)) return false;
+      if (flow.application === 'http')
+        return scopes.has('http-request') || scopes.has('http-response') || scopes.has('http-any');
+      if (flow.application === 'tls') return scopes.has('tls');
+      if (flow.application === 'dns') return scopes.has('dns');
+      return false;
     },
     inspect(unit: InspectionUnit, state: IpsFlowState): InspectionResult<IpsFinding> {
       counters.units++;

@@ -207,7 +207,21 @@ export function parseInteger(value: string | undefined, signed: boolean): number
   return Number(v);
 }
 
+const NON_ASCII = /[\u0080-\uffff]/;
+const BEYOND_LATIN1 = /[\u0100-\uffff]/;
+
 /** ASCII-only lower case, as Suricata's nocase (bytes above 127 unchanged). */
 export function asciiLower(s: string): string {
-  return /[A-Z]/.test(s) ? s.replace(/[A-Z]+/g, (m) => m.toLowerCase()) : s;
+  // Pure ASCII (most of what the IPS reads): the native lower-casing maps exactly A-Z.
+  if (!NON_ASCII.test(s)) return s.toLowerCase();
+  // Latin-1 text (packet bytes): lower A-Z byte by byte, leave the rest as it is.
+  if (!BEYOND_LATIN1.test(s)) {
+    const bytes = Buffer.from(s, 'latin1');
+    for (let i = 0; i < bytes.length; i++) {
+      const c = bytes[i] as number;
+      if (c >= 0x41 && c <= 0x5a) bytes[i] = c | 0x20;
+    }
+    return bytes.toString('latin1');
+  }
+  return s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
 }

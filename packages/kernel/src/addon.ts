@@ -27,6 +27,8 @@ export interface ChannelStats {
   readonly batchesLost: number;
   readonly itemsLost: number;
   readonly receiveErrors: number;
+  /** Items the addon answered itself, never handed to JS (a queue's bare TCP ACKs, when asked). */
+  readonly answeredNatively: number;
   /** Items waiting for an answer now. */
   readonly pending: number;
 }

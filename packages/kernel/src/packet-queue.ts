@@ -50,6 +50,11 @@ export interface PacketQueueOptions {
   readonly maxPending?: number;
   /** Kernel queue length (default 4096). */
   readonly maxQueueLength?: number;
+  /**
+   * Accept TCP segments that only acknowledge (no payload; none of SYN, FIN, RST, URG) in the
+   * addon's thread without handing them to JS (counted in `answeredNatively`). Default false.
+   */
+  readonly acceptBareTcpAcks?: boolean;
   /** Packets per batch handed to onPackets (default 64). */
   readonly batchSize?: number;
   /** Called on the JS thread with each batch; answer each packet with verdict() / verdicts(). */
@@ -185,6 +190,7 @@ export function openPacketQueue(options: PacketQueueOptions): Opened<PacketQueue
         maxPending: options.maxPending ?? 4096,
         maxQueueLength: options.maxQueueLength ?? 4096,
         batchSize: options.batchSize ?? 64,
+        acceptBareTcpAcks: options.acceptBareTcpAcks ? 1 : 0,
       },
       onBatch,
     );

@@ -25,6 +25,7 @@ static napi_value queue_open(napi_env env, napi_callback_info info) {
       .max_queue_len = opt_u32(env, argv[0], "maxQueueLength", 4096),
       .default_accept = (int)opt_u32(env, argv[0], "defaultAccept", 1),
       .rcvbuf_bytes = (int)opt_u32(env, argv[0], "receiveBufferBytes", 8 << 20),
+      .accept_bare_acks = (int)opt_u32(env, argv[0], "acceptBareTcpAcks", 0),
   };
   if (o.copy_range > 0xffff) o.copy_range = 0xffff;
   struct bw_channel *ch = new_channel();

@@ -373,6 +373,7 @@ napi_value bw_stats_object(napi_env env, struct bw_channel *ch) {
   set_num(env, o, "batchesLost", s.batches_lost);
   set_num(env, o, "itemsLost", s.items_lost);
   set_num(env, o, "receiveErrors", s.recv_errors);
+  set_num(env, o, "answeredNatively", s.answered_natively);
   set_num(env, o, "pending", outstanding);
   return o;
 }

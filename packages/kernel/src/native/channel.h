@@ -48,6 +48,8 @@ struct bw_pending_slot {
 struct bw_stats {
   uint64_t received, delivered, answered, late_answers, defaulted, overflow_defaulted,
       batches_lost, items_lost, recv_errors;
+  /* Items the source answered itself without JS (NFQUEUE: bare TCP ACKs, when asked to). */
+  uint64_t answered_natively;
 };
 
 struct bw_channel;

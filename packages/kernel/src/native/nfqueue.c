@@ -23,7 +23,40 @@ struct nfq_source {
   uint16_t queue;
   uint32_t default_verdict;
   uint32_t seq;
+  int accept_bare_acks;
 };
+
+enum { TCP_FLAG_FIN = 0x01, TCP_FLAG_SYN = 0x02, TCP_FLAG_RST = 0x04, TCP_FLAG_ACK = 0x10, TCP_FLAG_URG = 0x20 };
+
+/*
+ * A TCP segment that only acknowledges: no payload and none of SYN, FIN, RST, URG. Such a
+ * segment cannot change what an inspector sees (no bytes) nor the flow's state the engine keeps
+ * (the handshake completes at the first data, FIN and RST still go to JS), so it need not cost a
+ * round trip through JS. IPv4 without options-of-interest, not fragmented; IPv6 with TCP as the
+ * first header. Anything else goes to JS.
+ */
+static int is_bare_ack(const uint8_t *p, size_t len) {
+  size_t ip_len, total;
+  if (len < 1) return 0;
+  if ((p[0] >> 4) == 4) {
+    if (len < 20) return 0;
+    ip_len = (size_t)(p[0] & 0x0f) * 4;
+    total = ((size_t)p[2] << 8) | p[3];
+    if (p[9] != 6 || ip_len < 20 || ((p[6] & 0x3f) | p[7]) != 0) return 0; /* not TCP, or MF/offset set */
+  } else if ((p[0] >> 4) == 6) {
+    if (len < 40 || p[6] != 6) return 0;
+    ip_len = 40;
+    total = 40 + (((size_t)p[4] << 8) | p[5]);
+  } else {
+    return 0;
+  }
+  if (len < ip_len + 20 || total < ip_len + 20) return 0;
+  const uint8_t *tcp = p + ip_len;
+  size_t tcp_len = (size_t)(tcp[12] >> 4) * 4;
+  uint8_t flags = tcp[13];
+  if (tcp_len < 20 || total != ip_len + tcp_len) return 0; /* carries payload */
+  return (flags & TCP_FLAG_ACK) && !(flags & (TCP_FLAG_SYN | TCP_FLAG_FIN | TCP_FLAG_RST | TCP_FLAG_URG));
+}
 
 static uint32_t attr_u32be(const struct nlattr *a) {
   uint32_t v;
@@ -99,6 +132,15 @@ static void nfq_handle_packet(struct bw_channel *ch, const struct nlmsghdr *nh, 
     return;
   }
   size_t plen = at[NFQA_PAYLOAD] ? attr_len(at[NFQA_PAYLOAD]) : 0;
+  struct nfq_source *q = ch->source;
+  if (q->accept_bare_acks && plen > 0 && is_bare_ack(attr_data(at[NFQA_PAYLOAD]), plen)) {
+    uint8_t msg[NLMSG_HDRLEN + 64] __attribute__((aligned(4)));
+    size_t len = build_verdict(msg, q->queue, id, NF_ACCEPT, 0, 0, 0);
+    if (send_buf(ch->fd, msg, len) == 0) {
+      ch->stats.answered_natively++;
+      return;
+    }
+  }
   struct bw_record *r = bw_batch_add(ch, plen);
   if (r == NULL) {
     nfq_send_default(ch, id);
@@ -152,6 +194,7 @@ int bw_nfqueue_open(struct bw_channel *ch, const struct bw_nfqueue_options *o, c
   ch->kind = BW_KIND_QUEUE;
   q->queue = o->queue;
   q->default_verdict = o->default_accept ? NF_ACCEPT : NF_DROP;
+  q->accept_bare_acks = o->accept_bare_acks;
   int fd = bw_nl_open(o->rcvbuf_bytes);
   if (fd < 0) {
     *what = "nfqueue: netlink socket";

@@ -11,6 +11,8 @@ struct bw_nfqueue_options {
   uint32_t max_queue_len;
   int default_accept;
   int rcvbuf_bytes;
+  /* Accept TCP segments that carry only an ACK (no payload, no SYN/FIN/RST/URG) here, unseen by JS. */
+  int accept_bare_acks;
 };
 
 int bw_nfqueue_open(struct bw_channel *ch, const struct bw_nfqueue_options *o, const char **what);

@@ -28,6 +28,8 @@ export interface TrafficEngineStats {
   httpParserStops: Record<string, number>;
   /** HTTP body bytes past the inspection depth (passed, not inspected). */
   httpUninspectedBodyBytes: number;
+  /** TCP payload bytes past `streamInspectionDepth` (not shown to payload inspection). */
+  streamUninspectedBytes: number;
   tlsClientHellos: number;
   /** ServerHellos read (with the certificate's names up to TLS 1.2). */
   tlsServerHellos: number;
@@ -38,6 +40,8 @@ export interface TrafficEngineStats {
   detectOnlyBlocks: number;
   /** Flows handed back to the kernel because no inspector wanted more of them. */
   flowsHandedBack: number;
+  /** Flows whose reply direction alone was handed back (no inspector reads the server's packets). */
+  flowsRepliesHandedBack: number;
   /** Inspector calls that threw (counted, treated as pass). */
   inspectorErrors: number;
   limits: TrafficLimits;
@@ -64,6 +68,8 @@ export function emptyStats(limits: TrafficLimits): TrafficEngineStats {
     httpResponses: 0,
     httpParserStops: {},
     httpUninspectedBodyBytes: 0,
+    flowsRepliesHandedBack: 0,
+    streamUninspectedBytes: 0,
     tlsClientHellos: 0,
     tlsServerHellos: 0,
     dnsQueries: 0,

@@ -5,11 +5,17 @@
 
 import type { TableEntry } from './flow-table.js';
 import { type HttpExchange, HttpStreamParser } from './http-stream-parser.js';
-import type { FlowDirection, FlowEndpoints, TrafficInspector } from './inspection-contract.js';
+import type {
+  ApplicationProtocol,
+  FlowDirection,
+  FlowEndpoints,
+  FlowProgress,
+  TrafficInspector,
+} from './inspection-contract.js';
 import type { TrafficLimits } from './limits.js';
 import { type ReassemblyCounters, StreamReassembler } from './stream-reassembler.js';
 
-export type ApplicationProtocol = 'http' | 'tls' | 'dns' | 'none';
+export type { ApplicationProtocol };
 
 export interface DirectionState {
   readonly reassembler: StreamReassembler;
@@ -25,7 +31,7 @@ export interface DirectionState {
   ended: boolean;
 }
 
-export class Flow implements TableEntry {
+export class Flow implements TableEntry, FlowProgress {
   readonly id: number;
   readonly endpoints: FlowEndpoints;
   readonly #limits: TrafficLimits;
@@ -46,6 +52,8 @@ export class Flow implements TableEntry {
   inspectorsGeneration = 0;
   blocked = false;
   handedBack = false;
+  /** The server's packets no longer come (the kernel stopped queueing the reply direction). */
+  repliesHandedBack = false;
   /** Bytes this flow held at the last count (the engine keeps the total). */
   bufferedBytes = 0;
 
@@ -80,6 +88,25 @@ export class Flow implements TableEntry {
 
   side(direction: FlowDirection): DirectionState {
     return direction === 'to_server' ? this.toServer : this.toClient;
+  }
+
+  parserDone(direction: FlowDirection): boolean {
+    const side = this.side(direction);
+    if (this.application === 'http') {
+      if (side.http?.stopped !== undefined) return true;
+      // The client's bytes were not an HTTP request: no response will follow (e.g. another
+      // protocol on an HTTP port).
+      const requests = this.toServer.http;
+      return direction === 'to_client' && requests?.stopped !== undefined && requests.messagesStarted === 0;
+    }
+    if (this.application === 'tls') return direction === 'to_client' || side.tlsFinished;
+    return this.application === 'none';
+  }
+
+  payloadDone(): boolean {
+    if (this.endpoints.protocol !== 'tcp') return false;
+    const streamed = this.toServer.reassembler.nextOffset + this.toClient.reassembler.nextOffset;
+    return streamed >= this.#limits.streamInspectionDepth;
   }
 
   startHttp(): void {

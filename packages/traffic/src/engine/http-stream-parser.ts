@@ -68,6 +68,8 @@ export class HttpStreamParser {
   #stopReason: string | undefined;
   /** Body bytes that went past the inspection depth (not inspected). */
   uninspectedBodyBytes = 0;
+  /** Messages whose start line parsed. */
+  messagesStarted = 0;
 
   constructor(direction: 'request' | 'response', limits: HttpParserLimits, exchange: HttpExchange) {
     this.#isRequest = direction === 'request';
@@ -254,6 +256,7 @@ export class HttpStreamParser {
         this.#stop('bad-request-line');
         return;
       }
+      this.messagesStarted++;
       if (this.#exchange.pendingMethods.length < this.#limits.maxPipelinedRequests)
         this.#exchange.pendingMethods.push(line.method);
       const lengthHeader = head.headers.find(([n]) => n === 'content-length');
@@ -281,6 +284,7 @@ export class HttpStreamParser {
         this.#stop('bad-status-line');
         return;
       }
+      this.messagesStarted++;
       this.#current = {
         kind: 'http-response',
         facts: { version: line.version, status: line.status, headers: head.headers },

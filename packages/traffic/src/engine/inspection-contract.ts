@@ -184,6 +184,27 @@ export interface TrafficInspector<Finding, FlowState = unknown> {
    * False once nothing this inspector has could match more of the flow (e.g. all rules look only
    * at request headers and those have passed): when every inspector says so, the engine hands
    * the flow back to the kernel and stops paying for it.
+   * `flow` (always given by the engine) says what the flow carries, so that an inspector can
+   * tell which of its rules still apply.
    */
-  wantsMore(state: FlowState, direction: FlowDirection): boolean;
+  wantsMore(state: FlowState, direction: FlowDirection, flow?: FlowProgress): boolean;
 }
+
+/** What the engine knows of a flow that tells an inspector which of its rules can still apply. */
+export interface FlowProgress {
+  readonly endpoints: FlowEndpoints;
+  /**
+   * The application the flow's parser follows, once decided (from the inspectors' parser hint or
+   * the client's first bytes): `none` = not HTTP, TLS or DNS, so only payload rules can match.
+   */
+  readonly application: ApplicationProtocol | undefined;
+  /**
+   * The application parser of this direction will hand over no more units: the HTTP parser
+   * stopped (closed, gap, unparseable), the TLS ClientHello was found or given up.
+   */
+  parserDone(direction: FlowDirection): boolean;
+  /** Payload inspection of the flow has ended: the TCP flow passed `streamInspectionDepth`. */
+  payloadDone(): boolean;
+}
+
+export type ApplicationProtocol = 'http' | 'tls' | 'dns' | 'none';

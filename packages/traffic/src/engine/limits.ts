@@ -15,6 +15,14 @@ export interface TrafficLimits {
   readonly maxHttpHeaderBytes: number;
   /** Body bytes of an HTTP message kept for inspection; the rest passes uninspected (counted). */
   readonly httpBodyInspectionDepth: number;
+  /**
+   * Bytes of a TCP flow (both directions together) shown to payload inspection (packet and
+   * stream units), like Suricata's stream.reassembly.depth but per flow, because a flow is
+   * handed back whole: past it only the application parsers (HTTP, with its own body depth)
+   * still read the stream, and a flow that no parser's rules want is handed back. Counted in
+   * `streamUninspectedBytes`.
+   */
+  readonly streamInspectionDepth: number;
   /** Bytes of the start of a TLS flow buffered to find a fragmented ClientHello. */
   readonly maxTlsHelloBytes: number;
   /** Bytes of the start of a TLS server's stream buffered to read its ServerHello and Certificate. */
@@ -36,6 +44,7 @@ export const DEFAULT_TRAFFIC_LIMITS: TrafficLimits = {
   maxOutOfOrderSegmentsPerDirection: 256,
   maxHttpHeaderBytes: 16 * 1024,
   httpBodyInspectionDepth: 64 * 1024,
+  streamInspectionDepth: 1024 * 1024,
   maxTlsHelloBytes: 16 * 1024,
   maxTlsServerHelloBytes: 64 * 1024,
   maxPipelinedRequests: 64,

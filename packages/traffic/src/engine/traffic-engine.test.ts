@@ -94,6 +94,36 @@ test('benign traffic passes; a flow no inspector wants more of is handed back on
   assert.equal(engine.stats().flowsHandedBack, 1);
 });
 
+test('the reply direction alone is handed back when no inspector wants the server packets; the client FIN then closes the flow', () => {
+  const clientOnly: TrafficInspector<string, { requests: number }> = {
+    ...markerInspector(),
+    wantsMore: (_state, direction) => direction === 'to_server',
+  };
+  const engine = new TrafficEngine<string>({ inspectors: [clientOnly] });
+  engine.push(tcpPacket({ ...C, seq: 100, flags: TCP_SYN }), 0);
+  // Not before the handshake is complete: the SYN-ACK must still reach the engine.
+  assert.equal(engine.push(tcpPacket({ ...C, seq: 100, flags: TCP_SYN }), 0).handBackReplies, undefined);
+  engine.push(tcpPacket({ ...S, seq: 5000, ack: 101, flags: TCP_SYN | TCP_ACK }), 0);
+  const request = engine.push(tcpPacket({ ...C, seq: 101, payload: 'GET / HTTP/1.1\r\nHost: a\r\n\r\n' }), 1);
+  assert.equal(request.handBackReplies, true);
+  assert.equal(request.handBack, undefined);
+  assert.equal(request.units.find((u) => u.kind === 'http-request')?.established, true);
+  const next = engine.push(tcpPacket({ ...C, seq: 128, payload: 'GET /ATTACK HTTP/1.1\r\nHost: a\r\n\r\n' }), 2);
+  assert.equal(next.handBackReplies, undefined, 'once per flow');
+  assert.equal(next.verdict, 'reset', 'the client side is still inspected');
+  assert.equal(engine.stats().flowsRepliesHandedBack, 1);
+
+  const other = new TrafficEngine<string>({
+    inspectors: [clientOnly],
+    limits: { tcpClosedTimeoutMs: 10, tcpIdleTimeoutMs: 1e9 },
+  });
+  other.push(tcpPacket({ ...C, seq: 100, flags: TCP_SYN }), 0);
+  other.push(tcpPacket({ ...S, seq: 5000, ack: 101, flags: TCP_SYN | TCP_ACK }), 0);
+  other.push(tcpPacket({ ...C, seq: 101, payload: 'GET / HTTP/1.1\r\nHost: a\r\n\r\n' }), 1);
+  other.push(tcpPacket({ ...C, seq: 128, flags: TCP_FIN | TCP_ACK }), 2);
+  assert.equal(other.expire(100), 1, 'closed by the client FIN alone');
+});
+
 test('traffic to ports no inspector covers is handed back at its first packet', () => {
   const engine = new TrafficEngine<string>({ inspectors: [markerInspector()] });
   const r = engine.push(tcpPacket({ ...C, dport: 8443, seq: 1, flags: TCP_SYN }), 0);

@@ -42,6 +42,11 @@ export interface PushResult<Finding> {
   readonly findings: readonly InspectorFindings<Finding>[];
   /** First time this flow is handed back: mark it so the kernel stops queueing it. */
   readonly handBack?: boolean;
+  /**
+   * First time no inspector wants the server's packets of this flow (the client's still are):
+   * mark it so that the kernel stops queueing the flow's reply direction.
+   */
+  readonly handBackReplies?: boolean;
   /** False when a block was not enforced (tap mode). Absent when nothing was blocked. */
   readonly enforced?: boolean;
   readonly packet?: DecodedPacket;
@@ -199,8 +204,23 @@ export class TrafficEngine<Finding = unknown> {
       flow.release();
       this.#stats.flowsHandedBack++;
       this.#account(flow, key);
+      return { ...base, verdict: 'accept', units, findings, handBack };
     }
-    return { ...base, verdict: 'accept', units, findings, ...(handBack ? { handBack } : {}) };
+    // The reply direction alone, only when the client is known for sure (the SYN was seen, so
+    // the server's packets are conntrack's REPLY direction), the handshake is complete (its
+    // SYN-ACK was seen: it establishes the flow) and on a client's packet.
+    if (
+      !flow.repliesHandedBack &&
+      flow.synSeen &&
+      flow.established &&
+      direction === 'to_server' &&
+      this.#wantsNoReplies(flow, inspectors)
+    ) {
+      flow.repliesHandedBack = true;
+      this.#stats.flowsRepliesHandedBack++;
+      return { ...base, verdict: 'accept', units, findings, handBackReplies: true };
+    }
+    return { ...base, verdict: 'accept', units, findings };
   }
 
   #newFlow(key: string, p: DecodedPacket, timeMs: number): Flow {
@@ -253,15 +273,29 @@ export class TrafficEngine<Finding = unknown> {
     if ((tcp.flags & TCP_RST) !== 0) flow.closed = true;
     if ((tcp.flags & TCP_FIN) !== 0) {
       side.finSeen = true;
-      if (flow.toServer.finSeen && flow.toClient.finSeen) flow.closed = true;
+      // With the replies handed back the server's FIN is never seen: the client's closes the flow.
+      if ((flow.toServer.finSeen && flow.toClient.finSeen) || flow.repliesHandedBack) flow.closed = true;
     }
+  }
+
+  #wantsNoReplies(flow: Flow, inspectors: readonly TrafficInspector<Finding>[]): boolean {
+    for (const inspector of inspectors) {
+      try {
+        if (inspector.wantsMore(flow.inspectorStates.get(inspector.id), 'to_client', flow)) return false;
+      } catch {
+        this.#stats.inspectorErrors++;
+        return false;
+      }
+    }
+    return true;
   }
 
   #wantsNoMore(flow: Flow, inspectors: readonly TrafficInspector<Finding>[]): boolean {
     for (const inspector of inspectors) {
       const state = flow.inspectorStates.get(inspector.id);
       try {
-        if (inspector.wantsMore(state, 'to_server') || inspector.wantsMore(state, 'to_client')) return false;
+        if (inspector.wantsMore(state, 'to_server', flow) || inspector.wantsMore(state, 'to_client', flow))
+          return false;
       } catch {
         this.#stats.inspectorErrors++;
         return false;

@@ -65,7 +65,11 @@ export function unitsForPacket(
       ? side.reassembler.offsetOf(tcp.seq) + p.payload.length + p.missingBytes
       : 0;
   }
-  if (p.payload.length > 0) {
+  const streamed = flow.toServer.reassembler.nextOffset + flow.toClient.reassembler.nextOffset;
+  if (p.payload.length > 0 && streamed - p.payload.length >= limits.streamInspectionDepth) {
+    // Past the stream inspection depth: payload rules no longer see this flow.
+    stats.streamUninspectedBytes += p.payload.length;
+  } else if (p.payload.length > 0) {
     const stream = join(pieces);
     units.push(
       stream.length > 0

@@ -24,10 +24,19 @@ export interface FlowMarks {
   readonly handBack: number;
   /** Bit(s) meaning "blocked": the flow is reset/dropped by the kernel. */
   readonly block: number;
+  /**
+   * Bit(s) meaning "replies handed back": the flow's reply direction (server → client, conntrack
+   * REPLY) no longer goes to the queue; the client's packets still do.
+   */
+  readonly handBackReplies: number;
 }
 
-/** Bits 20 and 21 of the packet and conntrack marks, unless the caller picks others. */
-export const DEFAULT_FLOW_MARKS: FlowMarks = { handBack: 0x0010_0000, block: 0x0020_0000 };
+/** Bits 20, 21 and 22 of the packet and conntrack marks, unless the caller picks others. */
+export const DEFAULT_FLOW_MARKS: FlowMarks = {
+  handBack: 0x0010_0000,
+  block: 0x0020_0000,
+  handBackReplies: 0x0040_0000,
+};
 
 export interface SteeringPlan {
   /** [a-z0-9_]{1,12}; names the chains and the table, so several engines can coexist. */
@@ -83,9 +92,15 @@ export function validatePlan(p: SteeringPlan): string | undefined {
   if (!Number.isInteger(p.queueCount) || p.queueCount < 1) return 'queueCount must be at least 1';
   if (p.netns !== undefined && !/^[A-Za-z0-9_.-]{1,64}$/.test(p.netns))
     return `netns ${JSON.stringify(p.netns)} is not a valid name`;
-  const { handBack, block } = p.marks;
-  if (handBack === 0 || block === 0 || (handBack & block) !== 0)
-    return 'hand-back and block marks must be distinct non-zero bits';
+  const { handBack, block, handBackReplies } = p.marks;
+  if (
+    handBack === 0 ||
+    block === 0 ||
+    handBackReplies === 0 ||
+    (handBack & block) !== 0 ||
+    ((handBack | block) & handBackReplies) !== 0
+  )
+    return 'hand-back, block and reply hand-back marks must be distinct non-zero bits';
   for (const s of p.ports)
     if (s.ports.some((x) => !Number.isInteger(x) || x < 1 || x > 65535)) return 'ports must be in 1..65535';
   return undefined;
@@ -132,6 +147,9 @@ export function iptablesRules(p: SteeringPlan): string {
         `-A ${chain} -p tcp -m connmark --mark ${hex(p.marks.block)}/${hex(p.marks.block)} -j REJECT --reject-with tcp-reset`,
       );
     lines.push(`-A ${chain} -m connmark --mark ${hex(p.marks.block)}/${hex(p.marks.block)} -j DROP`);
+    // After the block rules: a blocked flow's replies are still cut.
+    const replies = hex(p.marks.handBackReplies);
+    lines.push(`-A ${chain} -m connmark --mark ${replies}/${replies} -m conntrack --ctdir REPLY -j RETURN`);
   }
   for (const [protocol, ports] of mergePorts(p.ports)) {
     // multiport takes at most 15 ports per rule.
@@ -153,10 +171,13 @@ export function nftRuleset(p: SteeringPlan): string {
   const markIs = (bit: number) => `meta mark & ${mask} == ${hex(bit)}`;
   const keep = (bit: number) => `ct mark set ct mark or ${hex(bit)}`;
   const answered = `${markIs(block | handBack)} ct direction original ${keep(block)} drop`;
+  const replies = hex(p.marks.handBackReplies);
+  const keepReplies = `    meta mark & ${replies} == ${replies} ${keep(p.marks.handBackReplies)}`;
   return [
     `table inet ${nftTable(p)} {`,
     '  chain input {',
     '    type filter hook input priority filter + 10;',
+    keepReplies,
     `    ${markIs(block)} ${keep(block)} meta l4proto tcp reject with tcp reset`,
     `    ${markIs(block)} ${keep(block)} drop`,
     // Both bits: blocked, and the engine answered the client itself (block page): no reset.
@@ -166,6 +187,7 @@ export function nftRuleset(p: SteeringPlan): string {
     '  }',
     '  chain output {',
     '    type filter hook output priority filter + 10;',
+    keepReplies,
     // Outbound, the client's packet that got the block page is dropped here, before the server.
     ...(p.outbound ? [`    ${answered}`] : []),
     // Outbound: the client is local; its blocked packet is answered with a reset it receives at once.
