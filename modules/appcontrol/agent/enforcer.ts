@@ -89,6 +89,9 @@ export interface EnforcerCounters {
  * decision. The kernel package answers with the default (allow) when we do not in time, and
  * never asks about this process's own opens.
  */
+/** Only `Enforcer.open` holds it: an enforcer exists only with its monitor opened. */
+const OPENING: unique symbol = Symbol('Enforcer.open');
+
 export class Enforcer {
   readonly #monitor: FileAccessMonitor;
   readonly #hooks: EnforcerHooks;
@@ -104,7 +107,8 @@ export class Enforcer {
     answeredInKernelUnreported: 0,
   };
 
-  private constructor(monitor: FileAccessMonitor, hooks: EnforcerHooks, ignoreMarks: boolean) {
+  constructor(token: typeof OPENING, monitor: FileAccessMonitor, hooks: EnforcerHooks, ignoreMarks: boolean) {
+    if (token !== OPENING) throw new TypeError('an Enforcer is made by Enforcer.open');
     this.#monitor = monitor;
     this.#hooks = hooks;
     this.#ignoreMarks = ignoreMarks;
@@ -126,7 +130,7 @@ export class Enforcer {
       },
     });
     if (!opened.available) return { ok: false, reason: opened.reason };
-    enforcer = new Enforcer(opened.value, hooks, ignoreMarks);
+    enforcer = new Enforcer(OPENING, opened.value, hooks, ignoreMarks);
     return { ok: true, enforcer };
   }
 
