@@ -151,7 +151,11 @@ async function measureDaemon(t: TestManager, everything: boolean, dir: string) {
   const child = spawn(
     process.execPath,
     [...nodeFlags, '--expose-gc', '--import', probe, agentBin, 'run', '--data-dir', dir, '--log-level', 'warn'],
-    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, BULWARK_MEMORY_PROBE_OUT: probeOut } },
+    // MALLOC_ARENA_MAX as the systemd unit sets it (packages/platform-agent/systemd).
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { MALLOC_ARENA_MAX: '2', ...process.env, BULWARK_MEMORY_PROBE_OUT: probeOut },
+    },
   );
   let output = '';
   child.stderr.on('data', (chunk: Buffer) => {

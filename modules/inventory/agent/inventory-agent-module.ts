@@ -73,7 +73,9 @@ class InventoryAgentModule implements AgentModule {
         lastCollectionMilliseconds: Date.now() - started,
       };
       this.#status = { id: this.id, state: 'on', counters: this.#counters };
-      this.#context.reportInventory(inventory);
+      // A copy: the parsed names and versions are V8 slices of the source texts, and the kept
+      // inventory would hold all of them alive (1.5 MB of /var/lib/dpkg/status on an idle agent).
+      this.#context.reportInventory(structuredClone(inventory));
     } catch (error) {
       this.#counters = { ...this.#counters, failures: (this.#counters.failures ?? 0) + 1 };
       this.#status = {
