@@ -20,7 +20,7 @@ export const agentModules: readonly AgentModuleEntry[] = [
     localCommands: [
       {
         verb: 'scan',
-        usage: 'PATH… [--json] [--signatures DIR]…',
+        usage: 'PATH… [--json] [--signatures DIR]… [--accept-unsigned]',
         summary: 'Scan files and directories for malware now and report what is found (nothing is moved)',
       },
     ],
