@@ -262,7 +262,7 @@ export async function startTrafficEngine<Finding>(
     }
     const late = queue.verdicts(entries);
     counters.verdictsLate += late.length;
-    report(held, new Set(late), now);
+    if (held.length > 0) report(held, new Set(late), now);
   };
 
   const queues: PacketQueue[] = [];
