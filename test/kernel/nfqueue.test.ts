@@ -95,10 +95,30 @@ describe('NFQUEUE packet queue', { skip }, () => {
       await worker.waitFor((l) => 'stalling' in l);
       assert.equal(connects(lab), true, 'default accept after the deadline');
       await worker.waitFor((l) => 'stalled' in l, 15_000);
-      await worker.waitFor((l) => 'late' in l);
+      const late = await worker.waitFor((l) => 'late' in l);
+      // Every packet of the batches answered after the stall is reported by id as late.
+      assert.deepEqual(late.lateIds, late.answered);
       const stats = await statsOf(worker);
       assert.ok((stats.defaulted ?? 0) >= 1, JSON.stringify(stats));
       assert.ok((stats.lateAnswers ?? 0) >= 1, JSON.stringify(stats));
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  test('one verdict call that answers late and fresh packets reports exactly the late ones by id', async () => {
+    const worker = await startWorker({ BW_MODE: 'hold-one', BW_DEADLINE_MS: '500' });
+    try {
+      assert.equal(connects(lab), true, 'the held SYN got the default accept');
+      const holding = (await worker.waitFor((l) => 'holding' in l)).holding as number[];
+      const answer = await worker.waitFor((l) => 'answeredHeld' in l);
+      assert.ok(holding.length >= 1);
+      assert.equal(answer.answeredHeld, holding.length);
+      assert.deepEqual(answer.lateIds, holding, 'the held packets, and only they, are late');
+      for (const id of answer.fresh as number[]) assert.ok(!holding.includes(id));
+      const stats = await statsOf(worker);
+      assert.ok((stats.lateAnswers ?? 0) >= holding.length, JSON.stringify(stats));
+      assert.ok((stats.answered ?? 0) >= (answer.fresh as number[]).length, JSON.stringify(stats));
     } finally {
       await worker.stop();
     }

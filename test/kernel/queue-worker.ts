@@ -2,16 +2,20 @@
  * Runs inside the lab's server namespace (ip netns exec): binds an NFQUEUE queue and answers with
  * the mode the test sets over stdin. JSON lines out: ready / unavailable / packets / stats.
  * "stall" blocks this process's event loop outright (Atomics.wait), as a hung agent would.
+ * Mode "hold-one" keeps every other batch unanswered and answers it together with the next one,
+ * in one verdict call: the held packets are late by construction (the next batch only comes once
+ * they got the default), the next batch's are answered at once.
  */
 import { createInterface } from 'node:readline';
 import { openPacketQueue, type PacketVerdict, type QueuedPacket } from '@bulwark/kernel';
 
 const out = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);
-type Mode = PacketVerdict | 'ignore' | 'mark' | 'same-payload' | 'rewrite-port';
+type Mode = PacketVerdict | 'ignore' | 'mark' | 'same-payload' | 'rewrite-port' | 'hold-one';
 let mode: Mode = (process.env.BW_MODE as Mode) ?? 'accept';
 let seen = 0;
 /** TCP segments JS saw that only acknowledge (no payload; no SYN, FIN, RST, URG). */
 let bareAcks = 0;
+let held: readonly QueuedPacket[] = [];
 
 function isBareAck(b: Uint8Array): boolean {
   if ((b[0] ?? 0) >> 4 !== 4 || b[9] !== 6) return false;
@@ -45,6 +49,18 @@ const opened = openPacketQueue({
       },
     });
     if (mode === 'ignore') return;
+    if (mode === 'hold-one') {
+      if (held.length === 0) {
+        held = packets;
+        out({ holding: packets.map((pk) => pk.id) });
+        return;
+      }
+      const answering = [...held, ...packets];
+      held = [];
+      const lateIds = queue.verdicts(answering.map((pk) => ({ id: pk.id, verdict: 'accept', mark: 7 })));
+      out({ answeredHeld: answering.length - packets.length, fresh: packets.map((pk) => pk.id), lateIds });
+      return;
+    }
     if (mode === 'mark') {
       queue.verdicts(packets.map((pk) => ({ id: pk.id, verdict: 'accept', mark: 42 })));
       return;
@@ -59,8 +75,8 @@ const opened = openPacketQueue({
       out({ changed: changedCount });
       return;
     }
-    const late = queue.verdicts(packets.map((pk) => ({ id: pk.id, verdict: mode as PacketVerdict })));
-    if (late > 0) out({ late });
+    const lateIds = queue.verdicts(packets.map((pk) => ({ id: pk.id, verdict: mode as PacketVerdict })));
+    if (lateIds.length > 0) out({ late: lateIds.length, lateIds, answered: packets.map((pk) => pk.id) });
   },
 });
 if (!opened.available) {

@@ -2,7 +2,9 @@
  * Runs inside the lab's server namespace: the traffic runtime with a test inspector that blocks
  * requests whose URI holds BW_MARKER. With BW_HAND_BACK=1 the inspector wants nothing more of a
  * flow once its first request was seen (as rules that read only request headers), so the flow is
- * handed back. JSON lines out: ready / unavailable / finding / stats; in: {mode} {stats} {stop}.
+ * handed back. BW_SLOW_MS=n: the first marker inspection holds the event loop n ms before it
+ * decides (a busy machine), so that block's verdict reaches the kernel after the deadline.
+ * JSON lines out: ready / unavailable / finding / stats; in: {mode} {stats} {stop}.
  */
 import { createInterface } from 'node:readline';
 import type { InspectionUnit, TrafficInspector } from '@bulwark/traffic/engine';
@@ -13,6 +15,7 @@ const marker = process.env.BW_MARKER ?? 'EVIL-MARKER';
 /** '1': after the first request; 'first-data': after the first unit with payload (any protocol). */
 const handBack = process.env.BW_HAND_BACK;
 const ports = (process.env.BW_PORTS ?? '8080').split(',').map(Number);
+let slowMs = Number(process.env.BW_SLOW_MS ?? 0);
 
 interface State {
   requests: number;
@@ -28,7 +31,9 @@ const inspector: TrafficInspector<string, State> = {
     if (unit.kind !== 'http-request') return { decision: { action: 'pass' }, findings: [] };
     if (unit.http.stage === 'complete') state.requests++;
     const uri = unit.buffers['http.uri'];
-    if (process.env.BW_PASS_THROUGH !== '1' && uri && Buffer.from(uri).includes(marker))
+    if (process.env.BW_PASS_THROUGH !== '1' && uri && Buffer.from(uri).includes(marker)) {
+      if (slowMs > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, slowMs);
+      slowMs = 0;
       return {
         decision:
           process.env.BW_RESPOND === '1'
@@ -39,6 +44,7 @@ const inspector: TrafficInspector<string, State> = {
             : { action: 'block' },
         findings: [`marker in ${unit.http.rawTarget.slice(0, 80)}`],
       };
+    }
     return { decision: { action: 'pass' }, findings: [] };
   },
   wantsMore: (state) => (handBack === '1' ? state.requests === 0 : handBack === 'first-data' ? state.data === 0 : true),

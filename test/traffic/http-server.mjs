@@ -1,6 +1,7 @@
 // A small HTTP server for the traffic lab (plain node, no dependencies): GET /bytes/<n> sends n
 // deterministic pseudo-random bytes with their sha256 in a header; POST /upload answers the
-// sha256 and length of the body it received; anything else answers 200 "ok". With `--log` as the
+// sha256 and length of the body it received; GET /delay/<ms>/… answers "ok" after ms (at most
+// 10 s: a response that comes well after the request); anything else answers 200 "ok". With `--log` as the
 // third argument every request is printed as a JSON line first (tests that must show a request
 // never reached the server).
 import { createHash } from 'node:crypto';
@@ -31,6 +32,11 @@ const server = createServer((req, res) => {
     cache.set(n, body);
     res.writeHead(200, { 'content-length': n, 'x-sha256': createHash('sha256').update(body).digest('hex') });
     res.end(body);
+    return;
+  }
+  const delay = /^\/delay\/([0-9]+)\//.exec(req.url ?? '');
+  if (req.method === 'GET' && delay) {
+    setTimeout(() => res.end('ok'), Math.min(Number(delay[1]), 10_000));
     return;
   }
   if (req.method === 'POST' && req.url === '/upload') {

@@ -175,6 +175,37 @@ describe('traffic engine runtime (NFQUEUE, namespaces)', { skip }, () => {
     }
   });
 
+  test('a block whose verdict came after the deadline is reported failed open; the flow is still cut later', async () => {
+    // A second server that logs requests, so the test sees that the late-blocked request got through.
+    const port = PORT + 1;
+    const logged = await startHttpServer(lab, port, { logRequests: true });
+    try {
+      // The first marker inspection holds the engine 1 s against a 200 ms deadline: its verdict is late.
+      const w = await start({ BW_PORTS: String(port), BW_DEADLINE_MS: '200', BW_SLOW_MS: '1000' });
+      // The server answers 2 s after the request, when the engine answers in time again.
+      const r = curl(lab, ['--max-time', '6', `http://${lab.serverAddress}:${port}/delay/2000/EVIL-MARKER`], 15_000);
+      assert.notEqual(r.stdout, 'ok', 'the response of the late-blocked flow was cut');
+      await logged.waitFor((l) => String(l.request).includes('EVIL-MARKER'));
+      const finding = (await w.waitFor((l) => 'finding' in l)).finding as Record<string, unknown>;
+      assert.equal(finding.blocked, true);
+      assert.equal(finding.failedOpen, true, 'the kernel had let the request through');
+      const stats = (await workerStats(w)) as { blocksFailedOpen: number; blockMarks: number; verdictsLate: number };
+      assert.ok(stats.blocksFailedOpen >= 1, JSON.stringify(stats));
+      assert.ok(stats.verdictsLate >= stats.blocksFailedOpen, JSON.stringify(stats));
+      assert.ok(
+        stats.blockMarks > stats.blocksFailedOpen,
+        `a later packet was blocked in time: ${JSON.stringify(stats)}`,
+      );
+      // A block answered in time says failedOpen: false.
+      const inTime = await start({ BW_PORTS: String(port) });
+      curl(lab, [`http://${lab.serverAddress}:${port}/search?q=EVIL-MARKER`], 10_000);
+      const again = (await inTime.waitFor((l) => 'finding' in l)).finding as Record<string, unknown>;
+      assert.equal(again.failedOpen, false);
+    } finally {
+      await logged.stop();
+    }
+  });
+
   test('stop() removes its kernel rules', async () => {
     const w = await start();
     await w.stop();

@@ -5,7 +5,7 @@ import type { IpsFinding } from '../engine/ips-engine-contract.js';
 export interface FindingRecord {
   readonly finding: IpsFinding;
   readonly flow: FlowEndpoints;
-  /** The action the event will carry: `Reset` or `Detect Only: Reset`. */
+  /** The action the event will carry: `Reset`, `Fail-Open: Reset` or `Detect Only: Reset`. */
   readonly action: string;
   readonly timeMs: number;
 }

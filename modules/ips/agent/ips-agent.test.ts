@@ -134,7 +134,14 @@ describe('IPS agent', () => {
     assert.deepEqual(h.agent.kernelHooks(), ['nftables table inet bulwark_nfq_ips']);
 
     for (const port of [40001, 40002, 40003])
-      h.report({ flow: flow(port), direction: 'to_server', enforced: true, timeMs: 0, findings: [finding('block')] });
+      h.report({
+        flow: flow(port),
+        direction: 'to_server',
+        enforced: true,
+        failedOpen: false,
+        timeMs: 0,
+        findings: [finding('block')],
+      });
     await h.agent.stop();
     assert.equal(h.events.length, 1);
     const [event] = h.events;
@@ -155,14 +162,47 @@ describe('IPS agent', () => {
     assert.equal(h.updates.length, 0, 'the same configuration twice changes nothing');
     await h.agent.apply(config, platform('tap'));
     assert.equal(h.updates[0]?.mode, 'tap');
-    h.report({ flow: flow(1), direction: 'to_server', enforced: false, timeMs: 0, findings: [finding('block')] });
-    h.report({ flow: flow(2), direction: 'to_server', enforced: true, timeMs: 0, findings: [finding('detect')] });
+    h.report({
+      flow: flow(1),
+      direction: 'to_server',
+      enforced: false,
+      failedOpen: false,
+      timeMs: 0,
+      findings: [finding('block')],
+    });
+    h.report({
+      flow: flow(2),
+      direction: 'to_server',
+      enforced: true,
+      failedOpen: false,
+      timeMs: 0,
+      findings: [finding('detect')],
+    });
     await h.agent.stop();
     assert.deepEqual(
       h.events.map((e) => [e.action, e.details?.repeatCount]),
       [['Detect Only: Reset', 2]],
     );
     assert.equal(h.agent.status().counters?.detectOnly, 2);
+  });
+
+  test('a block whose verdict came after the deadline reads "Fail-Open: Reset", not "Reset", and is counted', async () => {
+    const h = harness();
+    await h.agent.apply({ enabled: true, configuration: configuration([rule('sid:1')]) }, platform('inline'));
+    const report = { direction: 'to_server', enforced: true, timeMs: 0, findings: [finding('block')] } as const;
+    h.report({ ...report, flow: flow(1), failedOpen: true });
+    h.report({ ...report, flow: flow(2), failedOpen: false });
+    const counters = h.agent.status().counters;
+    await h.agent.stop();
+    assert.deepEqual(h.events.map((e) => [e.action, e.details?.failedOpen]).sort(), [
+      ['Fail-Open: Reset', true],
+      ['Reset', undefined],
+    ]);
+    const late = h.events.find((e) => e.action === 'Fail-Open: Reset');
+    assert.match(String(late?.details?.failOpenReason), /verdict after deadline/);
+    assert.match(late?.summary ?? '', /^Fail-Open: Reset: /);
+    assert.equal(counters?.resetsFailedOpen, 1);
+    assert.equal(counters?.resets, 1);
   });
 
   test('a refused configuration keeps the one in force; a missing queue makes the module unavailable', async () => {

@@ -47,7 +47,7 @@ export class IpsAgent implements AgentModule {
   #rejected: { id: string; reason: string }[] = [];
   #ruleCount = 0;
   #timer: NodeJS.Timeout | undefined;
-  readonly #counters = { findings: 0, resets: 0, detectOnly: 0, eventsEmitted: 0, applies: 0 };
+  readonly #counters = { findings: 0, resets: 0, resetsFailedOpen: 0, detectOnly: 0, eventsEmitted: 0, applies: 0 };
 
   constructor(context: AgentModuleContext, options: IpsAgentOptions) {
     this.#context = context;
@@ -126,13 +126,16 @@ export class IpsAgent implements AgentModule {
     for (const finding of report.findings) {
       this.#counters.findings++;
       const reset = finding.action === 'block' && report.enforced;
-      if (reset) this.#counters.resets++;
+      // A late verdict: the kernel had passed the packet already, so the event must not say Reset.
+      const failedOpen = reset && report.failedOpen;
+      if (failedOpen) this.#counters.resetsFailedOpen++;
+      else if (reset) this.#counters.resets++;
       else this.#counters.detectOnly++;
       this.#folder.add(
         {
           finding,
           flow: report.flow,
-          action: reset ? IpsEventAction.reset : IpsEventAction.detectOnly,
+          action: failedOpen ? IpsEventAction.failOpenReset : reset ? IpsEventAction.reset : IpsEventAction.detectOnly,
           timeMs: report.timeMs,
         },
         now,

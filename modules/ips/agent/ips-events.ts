@@ -1,6 +1,10 @@
 import type { NewEvent } from '@bulwark/protocol';
-import { IPS_EVENT_TYPE } from '../engine/ips-configuration.js';
+import { IPS_EVENT_TYPE, IpsEventAction } from '../engine/ips-configuration.js';
 import type { FoldedFinding } from './finding-folder.js';
+
+/** Why a `Fail-Open: Reset` event's packet was not stopped, in the event's details. */
+export const FAIL_OPEN_REASON =
+  'verdict after deadline: the kernel had already let the matching packet through (fail-open); later packets of the connection are blocked';
 
 /** The event of one folded finding: who, what rule, what was done, what matched, how often. */
 export function ipsEvent(folded: FoldedFinding): NewEvent {
@@ -38,6 +42,7 @@ export function ipsEvent(folded: FoldedFinding): NewEvent {
       repeatCount: folded.count,
       firstSeen: new Date(folded.firstMs).toISOString(),
       lastSeen: new Date(folded.lastMs).toISOString(),
+      ...(action === IpsEventAction.failOpenReset ? { failedOpen: true, failOpenReason: FAIL_OPEN_REASON } : {}),
       ...(finding.message !== undefined ? { message: finding.message } : {}),
       ...(finding.classtype !== undefined ? { classtype: finding.classtype } : {}),
     },

@@ -23,6 +23,8 @@ export interface FindingsReport {
   readonly direction: FlowDirection;
   /** False when a block was not enforced (tap); true when the connection was reset. */
   readonly enforced: boolean;
+  /** The block's verdict came after the deadline: the kernel had let the matching packet pass. */
+  readonly failedOpen: boolean;
   /** Kernel receive time of the packet (ms since the epoch), 0 when unknown. */
   readonly timeMs: number;
   readonly findings: readonly IpsFinding[];

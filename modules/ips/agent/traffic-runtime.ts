@@ -66,6 +66,7 @@ export function hostTrafficPort(
           flow: event.flow,
           direction: event.direction,
           enforced: event.enforced,
+          failedOpen: event.failedOpen,
           timeMs: event.timeMs,
           findings: event.findings,
         } satisfies FindingsReport);
@@ -106,6 +107,7 @@ export function hostTrafficPort(
             counters: {
               packets: s.packets,
               verdictsLate: s.verdictsLate,
+              blocksFailedOpen: s.blocksFailedOpen,
               deadlineDefaults: defaulted,
               packetsLost: lost,
               stallBypasses: s.stallBypasses,

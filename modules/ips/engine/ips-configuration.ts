@@ -48,6 +48,11 @@ export const IpsEventAction = {
   reset: 'Reset',
   /** It would have been cut: the rule or module is in detect mode, or the network engine is in tap. */
   detectOnly: 'Detect Only: Reset',
+  /**
+   * The block was decided but its verdict reached the kernel after the fail-open deadline: the
+   * packet that matched passed; the connection's later packets are blocked.
+   */
+  failOpenReset: 'Fail-Open: Reset',
   /** A detect-mode finding the rule never asked to block (a rate rule in detect, say). */
   log: 'Log',
 } as const;

@@ -24,6 +24,9 @@ import { socketOwner } from './socket-owner.js';
 const ID = 'webrep';
 /** The update-package kind of the reputation data (manager/webrep-definition.ts REPUTATION_KIND). */
 const REPUTATION_KIND = 'webrep-reputation';
+/** Why a `Fail-Open: …` event's request was not stopped, in the event's details. */
+export const FAIL_OPEN_REASON =
+  'verdict after deadline: the kernel had already let the packet through (fail-open); later packets of the connection are blocked';
 /** NFQUEUE queue number unless the host's local option `webrep.queue` says another. */
 export const DEFAULT_WEBREP_QUEUE = 4140;
 
@@ -51,6 +54,7 @@ class WebrepAgentModule implements AgentModule {
   #feed: { sha256: string; data: CompiledReputation; errors: number } | null = null;
   #refused = 0;
   #blocked = 0;
+  #blockedFailedOpen = 0;
   #detected = 0;
   #lastApplied = '';
 
@@ -145,13 +149,18 @@ class WebrepAgentModule implements AgentModule {
   #report(event: TrafficFindingsEvent<WebrepFinding>): void {
     for (const finding of event.findings) {
       const detectOnly = finding.detectOnly || !event.enforced;
+      // A late verdict: the kernel had let the packet through, so the event must not claim the block.
+      const failedOpen = !detectOnly && event.failedOpen;
       if (detectOnly) this.#detected++;
+      else if (failedOpen) this.#blockedFailedOpen++;
       else this.#blocked++;
       const { verdict } = finding;
       const owner = socketOwner(event.flow.clientAddress, event.flow.clientPort);
       const target = finding.url ?? finding.host ?? finding.address;
       // HTTP with the block page: the client read a 403 naming the reason and the block id.
-      const action = detectOnly ? 'Detect Only: Reset' : event.answered ? 'Block Page' : 'Reset';
+      const enforcedAction = event.answered ? 'Block Page' : 'Reset';
+      const action = detectOnly ? 'Detect Only: Reset' : failedOpen ? `Fail-Open: ${enforcedAction}` : enforcedAction;
+      const verb = detectOnly ? 'Would block' : failedOpen ? 'Blocked too late (passed)' : 'Blocked';
       const severity = verdict.source === 'reputation' && (verdict.risk ?? 0) >= 85 ? 'high' : 'medium';
       const emitted: NewEvent = {
         module: ID,
@@ -159,7 +168,7 @@ class WebrepAgentModule implements AgentModule {
         severity,
         ruleId: verdict.source,
         action,
-        summary: `${detectOnly ? 'Would block' : 'Blocked'} ${target}: ${verdict.reason}`.slice(0, 2048),
+        summary: `${verb} ${target}: ${verdict.reason}`.slice(0, 2048),
         details: {
           blockId: finding.blockId,
           seen: finding.seen,
@@ -173,6 +182,7 @@ class WebrepAgentModule implements AgentModule {
           ...(verdict.category === undefined ? {} : { category: verdict.category }),
           ...(verdict.feedVersion === undefined ? {} : { feedVersion: verdict.feedVersion }),
           reason: verdict.reason,
+          ...(failedOpen ? { failedOpen: true, failOpenReason: FAIL_OPEN_REASON } : {}),
           ...(owner === undefined ? {} : { process: owner }),
         },
       };
@@ -198,10 +208,12 @@ class WebrepAgentModule implements AgentModule {
       ...this.#status,
       counters: {
         blocked: this.#blocked,
+        blockedFailedOpen: this.#blockedFailedOpen,
         detectOnly: this.#detected,
         refusedEntries: this.#refused,
         packets: stats?.packets ?? 0,
         verdictsLate: stats?.verdictsLate ?? 0,
+        blocksFailedOpen: stats?.blocksFailedOpen ?? 0,
       },
     };
   }

@@ -36,7 +36,13 @@ export interface ChannelStats {
 /** The native functions, as src/native/addon.c defines them. @internal */
 export interface NativeAddon {
   queueOpen(options: object, onBatch: BatchCallback): NativeHandle;
-  queueVerdicts(h: NativeHandle, tickets: Float64Array, accept: Uint8Array, marks?: Uint32Array): number;
+  queueVerdicts(
+    h: NativeHandle,
+    tickets: Float64Array,
+    accept: Uint8Array,
+    marks?: Uint32Array,
+    late?: Uint8Array,
+  ): number;
   queueVerdictPayload(h: NativeHandle, ticket: number, accept: boolean, payload: Uint8Array, mark?: number): boolean;
   queueStats(h: NativeHandle): ChannelStats;
   queueClose(h: NativeHandle): void;

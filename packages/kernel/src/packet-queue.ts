@@ -74,8 +74,12 @@ export interface PacketQueue {
   readonly queue: number;
   /** Applies a verdict; returns false when it came too late (the default was applied already). */
   verdict(id: number, verdict: PacketVerdict, options?: { readonly mark?: number }): boolean;
-  /** Applies many verdicts in one system call; returns how many came too late. */
-  verdicts(entries: readonly VerdictEntry[]): number;
+  /**
+   * Applies many verdicts in one system call; returns the ids of the packets whose answer came too
+   * late: the kernel had applied the default verdict (and no mark) already, so for them this call
+   * changed nothing. Empty when every answer was in time.
+   */
+  verdicts(entries: readonly VerdictEntry[]): readonly number[];
   /**
    * Verdict with a changed packet: the whole packet from the network header (a shorter buffer
    * truncates the packet, so change only packets that were not truncated). Checksums are the caller's.
@@ -117,27 +121,23 @@ export function openPacketQueue(options: PacketQueueOptions): Opened<PacketQueue
       return addon.queueVerdicts(handle, Float64Array.of(id), Uint8Array.of(verdict === 'accept' ? 1 : 0), marks) === 0;
     },
     verdicts(entries) {
-      if (closed || handle === undefined) return entries.length;
+      if (closed || handle === undefined) return entries.map((e) => e.id);
       // Entries without a mark go in a call without marks, so those packets keep the mark they had.
       const plain = entries.filter((e) => e.mark === undefined);
       const marked = entries.filter((e) => e.mark !== undefined);
-      let late = 0;
-      if (plain.length > 0) {
-        late += addon.queueVerdicts(
-          handle,
-          Float64Array.from(plain, (e) => e.id),
-          acceptFlags(plain),
-        );
-      }
-      if (marked.length > 0) {
-        const marks = Uint32Array.from(marked, (e) => (e.mark ?? 0) >>> 0);
-        late += addon.queueVerdicts(
-          handle,
-          Float64Array.from(marked, (e) => e.id),
-          acceptFlags(marked),
-          marks,
-        );
-      }
+      const late: number[] = [];
+      const send = (list: readonly VerdictEntry[], marks: Uint32Array | undefined) => {
+        if (list.length === 0) return;
+        const flags = new Uint8Array(list.length);
+        const ids = Float64Array.from(list, (e) => e.id);
+        if (addon.queueVerdicts(handle as NativeHandle, ids, acceptFlags(list), marks, flags) === 0) return;
+        for (let i = 0; i < list.length; i++) if (flags[i] === 1) late.push(ids[i] as number);
+      };
+      send(plain, undefined);
+      send(
+        marked,
+        Uint32Array.from(marked, (e) => (e.mark ?? 0) >>> 0),
+      );
       return late;
     },
     verdictWithPayload(id, verdict, payload, opts) {

@@ -39,24 +39,32 @@ static napi_value queue_open(napi_env env, napi_callback_info info) {
   return finish_open(env, ch, err, what);
 }
 
-/* queueVerdicts(handle, Float64Array tickets, Uint8Array accept, Uint32Array|undefined marks) -> late count */
+/*
+ * queueVerdicts(handle, Float64Array tickets, Uint8Array accept, Uint32Array|undefined marks,
+ *               Uint8Array|undefined late) -> late count. `late`, when given, gets 1 for each entry
+ * whose packet had got the default verdict already (the caller's answer changed nothing), 0 otherwise.
+ */
 static napi_value queue_verdicts(napi_env env, napi_callback_info info) {
-  napi_value argv[4];
-  size_t argc = 4;
+  napi_value argv[5];
+  size_t argc = 5;
   NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 3) return get_args(env, info, 3, argv);
   struct bw_channel *ch = bw_unwrap(env, argv[0], BW_KIND_QUEUE);
   if (!ch) return NULL;
-  void *tickets, *verdicts, *marks = NULL;
-  size_t n, n2, n3 = 0;
+  void *tickets, *verdicts, *marks = NULL, *late_flags = NULL;
+  size_t n, n2, n3 = 0, n4 = 0;
+  napi_valuetype late_type = napi_undefined;
+  if (argc > 4) NAPI_CALL(env, napi_typeof(env, argv[4], &late_type));
   if (!typed(env, argv[1], napi_float64_array, &tickets, &n) || !typed(env, argv[2], napi_uint8_array, &verdicts, &n2) ||
-      n2 < n || (argc > 3 && typed(env, argv[3], napi_uint32_array, &marks, &n3) && n3 < n)) {
-    napi_throw_type_error(env, NULL, "bulwark-kernel: queueVerdicts(handle, Float64Array, Uint8Array, Uint32Array?)");
+      n2 < n || (argc > 3 && typed(env, argv[3], napi_uint32_array, &marks, &n3) && n3 < n) ||
+      (late_type != napi_undefined && (!typed(env, argv[4], napi_uint8_array, &late_flags, &n4) || n4 < n))) {
+    napi_throw_type_error(env, NULL,
+                          "bulwark-kernel: queueVerdicts(handle, Float64Array, Uint8Array, Uint32Array?, Uint8Array?)");
     return NULL;
   }
   if (ch->closed) return bw_throw_errno(env, "nfqueue: closed", EBADF);
   uint32_t late = 0;
-  int err = bw_nfqueue_verdicts(ch, tickets, verdicts, marks, n, &late);
+  int err = bw_nfqueue_verdicts(ch, tickets, verdicts, marks, n, &late, late_flags);
   if (err < 0) return bw_throw_errno(env, "nfqueue: send verdict", -err);
   napi_value r;
   napi_create_uint32(env, late, &r);

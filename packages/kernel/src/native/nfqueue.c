@@ -224,7 +224,7 @@ int bw_nfqueue_open(struct bw_channel *ch, const struct bw_nfqueue_options *o, c
 const struct bw_channel_ops *bw_nfqueue_ops(void) { return &nfq_ops; }
 
 int bw_nfqueue_verdicts(struct bw_channel *ch, const double *tickets, const uint8_t *verdicts, const uint32_t *marks,
-                        size_t n, uint32_t *late) {
+                        size_t n, uint32_t *late, uint8_t *late_flags) {
   struct nfq_source *q = ch->source;
   enum { PER = NLMSG_HDRLEN + 64 };
   uint8_t buf[PER * 32] __attribute__((aligned(4)));
@@ -238,6 +238,7 @@ int bw_nfqueue_verdicts(struct bw_channel *ch, const double *tickets, const uint
     if (live) ch->stats.answered++;
     else ch->stats.late_answers++;
     pthread_mutex_unlock(&ch->lock);
+    if (late_flags) late_flags[i] = !live;
     if (!live) {
       (*late)++;
       continue;

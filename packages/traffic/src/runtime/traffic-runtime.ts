@@ -10,7 +10,10 @@
  *   later packets of the flow skip the queue.
  * - tap: nothing is enforced; findings are reported with `enforced: false`.
  * - fail-open: packets not answered by the deadline get the default verdict from the kernel
- *   package's native thread, even when this process is stopped.
+ *   package's native thread, even when this process is stopped. A block whose verdict came after
+ *   the deadline did not happen for that packet: its findings are reported only once the verdict
+ *   call has said which packets were late, with `failedOpen: true` (counted: blocksFailedOpen).
+ *   The engine keeps the flow blocked, so its later packets answered in time are still cut.
  *
  * - respond (HTTP, client → server block): the engine sends the inspector's response to the client
  *   itself (raw socket, as if from the server, ending with FIN) and the packet is dropped without
@@ -50,6 +53,13 @@ export interface TrafficFindingsEvent<Finding> {
   readonly enforced: boolean;
   /** The client got the blocking inspector's response (block page) instead of a reset. */
   readonly answered: boolean;
+  /**
+   * The block was decided, but its verdict reached the kernel after the deadline: the kernel had
+   * already let this packet through (the default verdict, fail-open). The engine keeps the flow
+   * blocked, so later packets of it that are answered in time are still cut. `enforced` stays
+   * true (the engine did block the flow); only this packet passed.
+   */
+  readonly failedOpen: boolean;
   readonly flow: FlowEndpoints;
   readonly direction: FlowDirection;
   readonly timeMs: number;
@@ -99,6 +109,8 @@ export interface TrafficRuntimeStats {
   readonly packets: number;
   readonly verdictsLate: number;
   readonly blockMarks: number;
+  /** Block verdicts (of packets) that came after the deadline: the kernel had let the packet pass. */
+  readonly blocksFailedOpen: number;
   readonly handBackMarks: number;
   /** Flows whose reply direction was handed back (the client's packets still inspected). */
   readonly replyHandBackMarks: number;
@@ -156,6 +168,7 @@ export async function startTrafficEngine<Finding>(
     packets: 0,
     verdictsLate: 0,
     blockMarks: 0,
+    blocksFailedOpen: 0,
     handBackMarks: 0,
     replyHandBackMarks: 0,
     responsesSent: 0,
@@ -190,11 +203,44 @@ export async function startTrafficEngine<Finding>(
     return true;
   };
 
+  /** Findings of one packet, held until the verdict call says whether the packet's answer was in time. */
+  interface Held {
+    readonly id: number;
+    readonly result: PushResult<Finding>;
+    readonly answered: boolean;
+  }
+
+  const report = (held: readonly Held[], late: ReadonlySet<number>, now: number): void => {
+    for (const { id, result: r, answered } of held) {
+      const failedOpen = r.verdict !== 'accept' && late.has(id);
+      if (failedOpen) counters.blocksFailedOpen++;
+      if (!options.onFindings || !r.flow || !r.direction) continue;
+      for (const f of r.findings) {
+        try {
+          options.onFindings({
+            inspectorId: f.inspectorId,
+            findings: f.findings,
+            blocked: f.blocked,
+            enforced: f.blocked && r.enforced === true,
+            answered: f.blocked && answered,
+            failedOpen: f.blocked && failedOpen,
+            flow: r.flow,
+            direction: r.direction,
+            timeMs: now,
+          });
+        } catch (error) {
+          options.onError?.(error);
+        }
+      }
+    }
+  };
+
   const onPackets = (engine: TrafficEngine<Finding>) => (packets: readonly QueuedPacket[], queue: PacketQueue) => {
     counters.batches++;
     counters.packets += packets.length;
     const now = Date.now();
     const entries: VerdictEntry[] = [];
+    const held: Held[] = [];
     for (const p of packets) {
       const r = engine.push(p.payload, p.timeMs > 0 ? p.timeMs : now);
       const keep = p.mark & ~ownBits;
@@ -212,26 +258,11 @@ export async function startTrafficEngine<Finding>(
         counters.replyHandBackMarks++;
         entries.push({ id: p.id, verdict: 'accept', mark: (keep | marks.handBackReplies) >>> 0 });
       } else entries.push({ id: p.id, verdict: 'accept' });
-      if (r.findings.length > 0 && options.onFindings && r.flow && r.direction) {
-        for (const f of r.findings) {
-          try {
-            options.onFindings({
-              inspectorId: f.inspectorId,
-              findings: f.findings,
-              blocked: f.blocked,
-              enforced: f.blocked && r.enforced === true,
-              answered: f.blocked && answered,
-              flow: r.flow,
-              direction: r.direction,
-              timeMs: now,
-            });
-          } catch (error) {
-            options.onError?.(error);
-          }
-        }
-      }
+      if (r.findings.length > 0 || r.verdict !== 'accept') held.push({ id: p.id, result: r, answered });
     }
-    counters.verdictsLate += queue.verdicts(entries);
+    const late = queue.verdicts(entries);
+    counters.verdictsLate += late.length;
+    if (held.length > 0) report(held, new Set(late), now);
   };
 
   const queues: PacketQueue[] = [];
