@@ -30,6 +30,8 @@ export interface ForwardingTables {
     seq: Generated<number>;
     tx: Generated<number>;
     event_id: string;
+    /** The event's time (the partition key of `events`); null for rows older than the column whose event was gone. */
+    event_time: number | null;
   };
 }
 

@@ -1,21 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { type Kysely, type MigrationProvider, Migrator, sql } from 'kysely';
+import { sql } from 'kysely';
 import { listEventPartitions, partitionName, partitionStart } from './event-partitions.js';
-import { migrateToLatest, migrations } from './migrations.js';
+import { migrateToLatest } from './migrations.js';
 import type { Store } from './open-database.js';
-import type { Database } from './schema.js';
-import { testStores } from './test-stores.js';
+import { migrateTo, testStores } from './test-stores.js';
 
 const DAY = 86_400_000;
 const postgres = (await testStores()).find((s) => s.name === 'postgres');
-
-/** Brings an empty database up to (and including) the migration named `last`. */
-async function migrateTo(db: Kysely<Database>, last: string): Promise<void> {
-  const provider: MigrationProvider = { getMigrations: async () => ({ ...migrations }) };
-  const { error } = await new Migrator({ db, provider }).migrateTo(last);
-  if (error) throw error;
-}
 
 describe('events partitioned by day (postgres)', {
   skip: postgres === undefined ? 'no PostgreSQL store' : postgres.skip,
@@ -65,7 +57,7 @@ describe('events partitioned by day (postgres)', {
       } as never)
       .execute();
 
-    assert.deepEqual(await migrateToLatest(db), ['0010_event_partitions']);
+    assert.deepEqual(await migrateToLatest(db), ['0010_event_partitions', '0011_forwarding_event_time']);
 
     const kind = await sql<{ relkind: string }>`select relkind from pg_class where relname = 'events'`.execute(db);
     assert.equal(kind.rows[0]?.relkind, 'p', 'events is a partitioned table');

@@ -1,4 +1,5 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
+import { forwardingEventTimeMigration } from '../forwarding/forwarding-event-time-migration.js';
 import { forwardingMigration } from '../forwarding/forwarding-migration.js';
 import { certificateRenewalMigration } from './certificate-renewal-migration.js';
 import { clusterCaMigration } from './cluster-ca-migration.js';
@@ -208,6 +209,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0008_update_packages': updatePackagesMigration,
   '0009_manager_nodes': managerNodesMigration,
   '0010_event_partitions': eventPartitionsMigration,
+  '0011_forwarding_event_time': forwardingEventTimeMigration,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => ({ ...migrations }) };

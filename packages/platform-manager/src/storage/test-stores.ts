@@ -2,8 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type Kysely, type MigrationProvider, Migrator } from 'kysely';
 import pg from 'pg';
+import { migrations } from './migrations.js';
 import { type DialectName, type OpenOptions, openDatabase, type Store } from './open-database.js';
+import type { Database } from './schema.js';
 
 /**
  * The stores every storage test runs on: SQLite always, PostgreSQL from BULWARK_TEST_POSTGRES_URL.
@@ -19,6 +22,13 @@ export interface TestStore {
 }
 
 export const DEFAULT_TEST_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/** Brings an empty database (`open({ migrate: false })`) up to and including the migration named `last`. */
+export async function migrateTo(db: Kysely<Database>, last: string): Promise<void> {
+  const provider: MigrationProvider = { getMigrations: async () => ({ ...migrations }) };
+  const { error } = await new Migrator({ db, provider }).migrateTo(last);
+  if (error) throw error;
+}
 
 export async function testStores(): Promise<TestStore[]> {
   return [sqliteStore(), await postgresStore()];
