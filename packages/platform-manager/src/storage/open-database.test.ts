@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { openDatabase, postgresPoolSize } from './open-database.js';
+import { testStores } from './test-stores.js';
 
 describe('openDatabase', () => {
   it('creates the SQLite file readable by its owner only, in WAL mode with foreign keys on', async () => {
@@ -40,5 +41,40 @@ describe('openDatabase', () => {
 
   it('refuses a database URL that is not PostgreSQL', async () => {
     await assert.rejects(openDatabase({ url: 'mysql://localhost/x' }), /postgres:\/\//);
+  });
+
+  it('survives PostgreSQL ending an idle connection (a restart or terminate), and the next query reconnects', async (t) => {
+    const postgres = (await testStores()).find((s) => s.name === 'postgres');
+    if (!postgres || postgres.skip) return t.skip(postgres?.skip ?? 'no PostgreSQL store');
+    const store = await postgres.open();
+    const { sql } = await import('kysely');
+    const pg = (await import('pg')).default;
+    const admin = new pg.Client({
+      connectionString: process.env.BULWARK_TEST_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/postgres',
+    });
+    await admin.connect();
+    try {
+      const { rows } = await sql<{ db: string }>`select current_database() as db`.execute(store.db);
+      const database = rows[0]?.db;
+      // The pool now holds one idle connection; the server ends it, as a restart would.
+      const ended = await admin.query(
+        'select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()',
+        [database],
+      );
+      assert.ok(ended.rowCount !== null && ended.rowCount >= 1, 'an idle pool connection was ended');
+      for (let i = 0; i < 100; i++) {
+        const left = await admin.query('select count(*)::int as n from pg_stat_activity where datname = $1', [
+          database,
+        ]);
+        if (left.rows[0].n === 0) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      // Without the pool's error listener the ended connection was an uncaught exception here.
+      const again = await sql<{ one: number }>`select 1 as one`.execute(store.db);
+      assert.equal(again.rows[0]?.one, 1);
+    } finally {
+      await admin.end();
+      await store.close();
+    }
   });
 });

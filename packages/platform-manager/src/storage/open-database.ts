@@ -80,6 +80,10 @@ function openPostgres(url: string): Store {
       }) as typeof pg.types.getTypeParser,
     },
   });
+  // An idle connection the server ends (a restart, a failover, an administrator's terminate) is
+  // emitted here; without a listener it is an uncaught exception that stops the node. The pool has
+  // already dropped that connection and opens a new one for the next query, so there is nothing to do.
+  pool.on('error', () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { db, dialect: 'postgres', close: () => db.destroy() };
 }
