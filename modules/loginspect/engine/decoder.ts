@@ -201,6 +201,15 @@ export function compileDecoder(el: XmlElement, file: string, problems: ProblemLo
     what: string,
   ): Matcher | undefined | null => {
     if (!spec) return undefined;
+    // An empty PCRE2 pattern would take every line; OSSEC 3.6+ refuses it at load too.
+    if (spec.pcre2 && spec.text === '') {
+      problems.error(
+        file,
+        spec.line,
+        `${where}: <${spec.element}> is empty (OSSEC 3.6+ refuses it too; ".*" matches anything); decoder refused`,
+      );
+      return null;
+    }
     const syntax = spec.pcre2 ? 'pcre2' : syntaxFromType(spec.type, fallback);
     if (!syntax) {
       problems.error(file, spec.line, `${where}: unknown pattern type "${spec.type}" in <${what}>; decoder refused`);

@@ -386,6 +386,9 @@ export function compileRule(el: XmlElement, ctx: RuleContext): Rule | undefined 
   }
   for (const [name, spec] of concatenated) {
     const element = PATTERN_ELEMENTS.get(name) as NonNullable<ReturnType<typeof PATTERN_ELEMENTS.get>>;
+    // An empty PCRE2 pattern would match every event; OSSEC 3.6+ refuses it at load too.
+    if (element.syntax === 'pcre2' && spec.text === '')
+      return refuse(spec.line, `<${name}> is empty (OSSEC 3.6+ refuses it too; ".*" matches anything)`);
     const fake: XmlElement = {
       name,
       attributes: { ...(spec.type ? { type: spec.type } : {}), ...(spec.negate ? { negate: 'yes' } : {}) },
