@@ -12,9 +12,24 @@ test('refusals are grouped by reason without the rule, the decoder or the patter
     '<regex> pcre2 pattern "…" has a lookaround',
   );
   const problems = [
-    { file: 'a.xml', line: 3, severity: 'error' as const, message: 'rule 1: if_sid 9 names no loaded rule; rule refused' },
-    { file: 'a.xml', line: 9, severity: 'error' as const, message: 'rule 2: if_sid 8, 7 names no loaded rule; rule refused' },
-    { file: 'd.xml', line: 1, severity: 'error' as const, message: 'decoder "x": plugin P is compiled into OSSEC; decoder refused' },
+    {
+      file: 'a.xml',
+      line: 3,
+      severity: 'error' as const,
+      message: 'rule 1: if_sid 9 names no loaded rule; rule refused',
+    },
+    {
+      file: 'a.xml',
+      line: 9,
+      severity: 'error' as const,
+      message: 'rule 2: if_sid 8, 7 names no loaded rule; rule refused',
+    },
+    {
+      file: 'd.xml',
+      line: 1,
+      severity: 'error' as const,
+      message: 'decoder "x": plugin P is compiled into OSSEC; decoder refused',
+    },
     { file: 'b.xml', line: 2, severity: 'error' as const, message: 'unclosed <group>; file refused' },
     { file: 'a.xml', line: 5, severity: 'warning' as const, message: 'rule 3: something odd' },
   ];
