@@ -18,10 +18,10 @@ import { commandsRefused } from './command-permission.js';
 import { CommandSource } from './command-source.js';
 import { FileSource } from './file-source.js';
 import { type FileOwner, FileTable, type Tracked } from './file-table.js';
-import { FirstTimeSeenStore } from './first-time-seen-store.js';
 import { JournalSource } from './journal-source.js';
 import type { LogRecord } from './multiline.js';
 import { DEFAULT_READ_ROOTS, ReadScope } from './read-scope.js';
+import { RememberedKeys } from './remembered-keys.js';
 import { IsoTimes, type LineOrigin, ruleMatchEvent } from './rule-match-event.js';
 import { fileEntry, JOURNAL_KEY, SourcePositions } from './source-positions.js';
 import { describeProblems, type SourceProblem } from './source-problem.js';
@@ -63,10 +63,9 @@ class LogInspectAgentModule implements AgentModule {
   readonly #options: LogInspectAgentOptions;
   /** The checkpoint file of older agents (or of tests without the spool), read once. */
   readonly #store: CheckpointStore;
-  readonly #firstTimeSeenStore: FirstTimeSeenStore;
-  /** First-time-seen entries carried from one engine to the next, and the engine's count when saved. */
-  #firstTimeSeen: string[] | undefined;
-  #firstTimeSeenSaved = 0;
+  /** The engine's first-time-seen entries and ignore list, kept across restarts. */
+  readonly #firstTimeSeen: RememberedKeys;
+  readonly #ignoreList: RememberedKeys;
   readonly #positions: SourcePositions;
   /** Positions imported from an older agent's file: polls to wait (the spool commits meanwhile) before the file goes. */
   #importedFile = 0;
@@ -111,7 +110,8 @@ class LogInspectAgentModule implements AgentModule {
     this.#context = context;
     this.#options = options;
     this.#store = new CheckpointStore(context);
-    this.#firstTimeSeenStore = new FirstTimeSeenStore(context);
+    this.#firstTimeSeen = new RememberedKeys(context, 'first-time-seen.json', 'first-time-seen rules start afresh');
+    this.#ignoreList = new RememberedKeys(context, 'ignore-list.json', 'alerts ignored before come back');
     this.#positions = new SourcePositions(context.sourceSpool ?? fileBackedSourceSpool(context, this.#store));
     this.#scope = new ReadScope(options.readRoots ?? DEFAULT_READ_ROOTS, context.localOptions);
     this.#refusals = new SourceRefusals(context);
@@ -159,16 +159,15 @@ class LogInspectAgentModule implements AgentModule {
         source: 'ruleset',
         reason: `${this.#counters.rulesRefused} rules and ${this.#counters.decodersRefused} decoders refused (reasons in the agent log)`,
       });
-    if (this.#firstTimeSeen === undefined) {
-      const loaded = this.#firstTimeSeenStore.load();
-      this.#firstTimeSeen = loaded.entries;
-      if (loaded.problem) this.#setupProblems.push({ source: 'first-time-seen', reason: loaded.problem });
-    }
+    const firstTimeSeen = this.#firstTimeSeen.forNewEngine();
+    if (firstTimeSeen.problem) this.#setupProblems.push({ source: 'first-time-seen', reason: firstTimeSeen.problem });
+    const ignoreList = this.#ignoreList.forNewEngine();
+    if (ignoreList.problem) this.#setupProblems.push({ source: 'ignore list', reason: ignoreList.problem });
     this.#engine = new LogInspectionEngine(ruleset, {
       utcOffsetMinutes: -new Date().getTimezoneOffset(),
-      firstTimeSeen: this.#firstTimeSeen,
+      firstTimeSeen: firstTimeSeen.entries,
+      ignoreList: ignoreList.entries,
     });
-    this.#firstTimeSeenSaved = 0;
     this.#configuration = c;
     this.#appliedKey = key;
     if (!this.#saved) this.#saved = this.#loadPositions();
@@ -278,7 +277,7 @@ class LogInspectAgentModule implements AgentModule {
     }
     if (!this.#table.blocked) this.#spoolWaiting = undefined;
     this.#positions.advance(this.#snapshot());
-    this.#saveFirstTimeSeen();
+    this.#saveRemembered();
     if (this.#importedFile > 0 && !this.#spoolWaiting && --this.#importedFile === 0) {
       // Handed to the spool a poll ago, committed since: the older agent's file has served.
       rmSync(this.#store.path, { force: true });
@@ -313,17 +312,10 @@ class LogInspectAgentModule implements AgentModule {
     return cursor === undefined ? { version: 1, files } : { version: 1, files, journalCursor: cursor };
   }
 
-  /** First-time-seen entries the engine learnt since the last save, kept across restarts. */
-  #saveFirstTimeSeen(): void {
-    const seen = this.#engine?.firstTimeSeen;
-    if (!seen || seen.changes === this.#firstTimeSeenSaved) return;
-    this.#firstTimeSeen = seen.entries();
-    try {
-      this.#firstTimeSeenStore.save(this.#firstTimeSeen);
-      this.#firstTimeSeenSaved = seen.changes;
-    } catch (error) {
-      this.#context.log.warn(`loginspect: cannot save ${this.#firstTimeSeenStore.path}: ${(error as Error).message}`);
-    }
+  /** First-time-seen entries and ignore-list entries the engine added since the last save. */
+  #saveRemembered(): void {
+    this.#firstTimeSeen.save(this.#engine?.firstTimeSeen);
+    this.#ignoreList.save(this.#engine?.ignoreList);
   }
 
   #updateStatus(): void {
@@ -407,7 +399,7 @@ class LogInspectAgentModule implements AgentModule {
       // Sources rebuilt by the next apply continue from here; the agent commits the spool after its modules stopped.
       this.#saved = this.#snapshot();
       this.#positions.advance(this.#saved);
-      this.#saveFirstTimeSeen();
+      this.#saveRemembered();
     }
     for (const source of this.#files) source.close();
     this.#files = [];
