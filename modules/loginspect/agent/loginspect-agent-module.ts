@@ -20,6 +20,7 @@ import { FileSource } from './file-source.js';
 import { type FileOwner, FileTable, type Tracked } from './file-table.js';
 import { JournalSource } from './journal-source.js';
 import type { LogRecord } from './multiline.js';
+import { PatternBudget } from './pattern-budget.js';
 import { DEFAULT_READ_ROOTS, ReadScope } from './read-scope.js';
 import { RememberedKeys } from './remembered-keys.js';
 import { IsoTimes, type LineOrigin, ruleMatchEvent } from './rule-match-event.js';
@@ -45,6 +46,10 @@ export interface LogInspectAgentOptions {
   readonly pollMs?: number;
   /** Where file sources may read without the host's opt-in; default DEFAULT_READ_ROOTS (tests use a scratch dir). */
   readonly readRoots?: readonly string[];
+  /** Time one match of a backtracking pattern may take before its rule or decoder is disabled (pattern-budget.ts). */
+  readonly patternBudgetMs?: number;
+  /** The clock that budget is measured with (tests inject one). */
+  readonly patternClock?: () => number;
 }
 
 /**
@@ -71,6 +76,7 @@ class LogInspectAgentModule implements AgentModule {
   #importedFile = 0;
   #saved: SourceCheckpoints | undefined;
   #engine: LogInspectionEngine | undefined;
+  #budget = new PatternBudget();
   #configuration: LogInspectConfiguration | undefined;
   #appliedKey = '';
   #files: FileSource[] = [];
@@ -145,10 +151,17 @@ class LogInspectAgentModule implements AgentModule {
     await this.stop();
     const c = parsed.value;
     const base = builtInRuleset();
-    const { ruleset, problems } = compileRuleset({
-      decoders: [...base.decoders, ...c.custom.map((r) => ({ name: `${r.id}/decoders.xml`, content: r.decodersXml }))],
-      rules: [...base.rules, ...c.custom.map((r) => ({ name: `${r.id}/rules.xml`, content: r.rulesXml }))],
-    });
+    this.#budget = new PatternBudget({ budgetMs: this.#options.patternBudgetMs, now: this.#options.patternClock });
+    const { ruleset, problems } = compileRuleset(
+      {
+        decoders: [
+          ...base.decoders,
+          ...c.custom.map((r) => ({ name: `${r.id}/decoders.xml`, content: r.decodersXml })),
+        ],
+        rules: [...base.rules, ...c.custom.map((r) => ({ name: `${r.id}/rules.xml`, content: r.rulesXml }))],
+      },
+      { guard: this.#budget.guard },
+    );
     for (const p of problems) if (p.severity === 'error') this.#context.log.warn(`loginspect: ${formatProblem(p)}`);
     this.#setupProblems = [];
     // Refused whole, never loaded with a condition less: counted, and named in the agent log.
@@ -326,7 +339,7 @@ class LogInspectAgentModule implements AgentModule {
   }
 
   #problems(): SourceProblem[] {
-    const out = [...this.#setupProblems];
+    const out = [...this.#setupProblems, ...this.#budget.problems()];
     for (const s of this.#files) out.push(...s.problems);
     if (this.#journal?.problem) out.push(this.#journal.problem);
     for (const c of this.#commands) if (c.problem) out.push(c.problem);
@@ -354,6 +367,7 @@ class LogInspectAgentModule implements AgentModule {
       this.#context.log.error(`loginspect: engine failure on a line from ${location}: ${(error as Error).message}`);
       return true;
     }
+    this.#budget.report(this.#context);
     const rule = v.rule;
     if (!v.alert || !rule) return true;
     this.#counters.alerts++;
@@ -413,7 +427,7 @@ class LogInspectAgentModule implements AgentModule {
   }
 
   status(): ModuleStatus {
-    const counters: Record<string, number> = { ...this.#counters };
+    const counters: Record<string, number> = { ...this.#counters, patternsDisabled: this.#budget.disabledCount };
     counters.filesFollowed = this.#files.reduce((n, s) => n + s.followedFiles, 0);
     counters.sourceProblems = this.#problems().length;
     if (this.#journal) counters.journalEntries = this.#journal.counters.entries;

@@ -173,3 +173,15 @@ test('property: on ASCII text without line breaks, the translation matches as Ja
     { numRuns: 3000 },
   );
 });
+
+test('bytes and characters: OSSEC matches *_pcre2 on bytes (no PCRE2_UTF), this engine on the decoded line', () => {
+  // ASCII: the same in both.
+  assert.equal(matches('^.{3}$', 'abc'), true);
+  // One "é" is two bytes in OSSEC and one character here: `.` takes all of it.
+  assert.equal(matches('^.{3}$', 'a\u00E9b'), true, 'OSSEC would need ^.{4}$');
+  // Characters outside the BMP are two UTF-16 code units here (four bytes in OSSEC).
+  assert.equal(matches('^.$', '\u{1F600}'), false);
+  assert.equal(matches('^..$', '\u{1F600}'), true);
+  // \w stays ASCII, as in OSSEC without UCP.
+  assert.equal(matches('^\\w+$', '\u00E9'), false);
+});
