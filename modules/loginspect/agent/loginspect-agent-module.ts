@@ -76,6 +76,11 @@ class LogInspectAgentModule implements AgentModule {
   #importedFile = 0;
   #saved: SourceCheckpoints | undefined;
   #engine: LogInspectionEngine | undefined;
+  /** The agent's first heartbeat of this run has ended (context.firstContact). */
+  #contacted = false;
+  #waitingForContact = false;
+  /** Counts stops, so that a reading start deferred to the first contact does not outlive its configuration. */
+  #generation = 0;
   #budget = new PatternBudget();
   #configuration: LogInspectConfiguration | undefined;
   #appliedKey = '';
@@ -227,7 +232,6 @@ class LogInspectAgentModule implements AgentModule {
             { id: `journal:${r.cursor}`, entry: () => ({ key: JOURNAL_KEY, value: r.cursor }) },
           ),
       });
-      this.#journal.start();
     }
     const commands = c.sources.commands ?? [];
     const refused = commands.length > 0 ? commandsRefused(this.#context.localOptions) : undefined;
@@ -244,9 +248,30 @@ class LogInspectAgentModule implements AgentModule {
         this.#inspect(record.text, location, Date.now(), { source: 'command', truncated: record.truncated }),
       );
       this.#commands.push(source);
-      source.start();
     }
     this.#status = { id: this.id, state: 'on' };
+    const firstContact = this.#context.firstContact;
+    // Only saved positions make a backlog; on a first start files are read from their end.
+    const backlog = Object.keys(saved.files).length > 0 || saved.journalCursor !== undefined;
+    if (firstContact === undefined || this.#contacted || !backlog) {
+      this.#startReading();
+      return;
+    }
+    // At the agent's start, the heartbeat goes first: a backlog of hostile lines must not keep
+    // the agent from reaching its manager (the sources keep their place meanwhile).
+    const generation = this.#generation;
+    this.#waitingForContact = true;
+    this.#updateStatus();
+    void firstContact.then(() => {
+      this.#contacted = true;
+      if (generation === this.#generation && this.#engine) this.#startReading();
+    });
+  }
+
+  #startReading(): void {
+    this.#waitingForContact = false;
+    this.#journal?.start();
+    for (const source of this.#commands) source.start();
     this.poll();
     this.#timer = setInterval(() => this.poll(), this.#options.pollMs ?? POLL_MS);
     this.#timer.unref();
@@ -344,6 +369,8 @@ class LogInspectAgentModule implements AgentModule {
     if (this.#journal?.problem) out.push(this.#journal.problem);
     for (const c of this.#commands) if (c.problem) out.push(c.problem);
     if (this.#spoolWaiting) out.push(this.#spoolWaiting);
+    if (this.#waitingForContact)
+      out.push({ source: 'sources', reason: 'reading starts once the agent has reached its manager' });
     return out;
   }
 
@@ -406,6 +433,8 @@ class LogInspectAgentModule implements AgentModule {
   }
 
   async stop(): Promise<void> {
+    this.#generation++;
+    this.#waitingForContact = false;
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
     await Promise.all([this.#journal?.stop(), ...this.#commands.map((c) => c.stop())]);
