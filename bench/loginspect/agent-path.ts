@@ -77,7 +77,7 @@ export async function runAgentPath(corpusPath: string, rulesetDir: string, baseD
     const spool = EventSpool.open(join(dir, 'spool', 'events.db'), { maxEvents: 10_000_000 });
     let refused = 0;
     let spoolFailures = 0;
-    const module: AgentModule = createLogInspectAgentFactory({ pollMs: 10 }).create({
+    const module: AgentModule = createLogInspectAgentFactory({ pollMs: 10, readRoots: [dir] }).create({
       dataDir: join(dir, 'module'),
       log: {
         info() {},

@@ -18,10 +18,11 @@ import { commandsRefused } from './command-permission.js';
 import { CommandSource } from './command-source.js';
 import { FileSource } from './file-source.js';
 import { type FileOwner, FileTable, type Tracked } from './file-table.js';
-import { FirstTimeSeenStore } from './first-time-seen-store.js';
 import { JournalSource } from './journal-source.js';
 import type { LogRecord } from './multiline.js';
+import { PatternBudget } from './pattern-budget.js';
 import { DEFAULT_READ_ROOTS, ReadScope } from './read-scope.js';
+import { RememberedKeys } from './remembered-keys.js';
 import { IsoTimes, type LineOrigin, ruleMatchEvent } from './rule-match-event.js';
 import { fileEntry, JOURNAL_KEY, SourcePositions } from './source-positions.js';
 import { describeProblems, type SourceProblem } from './source-problem.js';
@@ -45,6 +46,10 @@ export interface LogInspectAgentOptions {
   readonly pollMs?: number;
   /** Where file sources may read without the host's opt-in; default DEFAULT_READ_ROOTS (tests use a scratch dir). */
   readonly readRoots?: readonly string[];
+  /** Time one match of a backtracking pattern may take before its rule or decoder is disabled (pattern-budget.ts). */
+  readonly patternBudgetMs?: number;
+  /** The clock that budget is measured with (tests inject one). */
+  readonly patternClock?: () => number;
 }
 
 /**
@@ -63,15 +68,20 @@ class LogInspectAgentModule implements AgentModule {
   readonly #options: LogInspectAgentOptions;
   /** The checkpoint file of older agents (or of tests without the spool), read once. */
   readonly #store: CheckpointStore;
-  readonly #firstTimeSeenStore: FirstTimeSeenStore;
-  /** First-time-seen entries carried from one engine to the next, and the engine's count when saved. */
-  #firstTimeSeen: string[] | undefined;
-  #firstTimeSeenSaved = 0;
+  /** The engine's first-time-seen entries and ignore list, kept across restarts. */
+  readonly #firstTimeSeen: RememberedKeys;
+  readonly #ignoreList: RememberedKeys;
   readonly #positions: SourcePositions;
   /** Positions imported from an older agent's file: polls to wait (the spool commits meanwhile) before the file goes. */
   #importedFile = 0;
   #saved: SourceCheckpoints | undefined;
   #engine: LogInspectionEngine | undefined;
+  /** The agent's first heartbeat of this run has ended (context.firstContact). */
+  #contacted = false;
+  #waitingForContact = false;
+  /** Counts stops, so that a reading start deferred to the first contact does not outlive its configuration. */
+  #generation = 0;
+  #budget = new PatternBudget();
   #configuration: LogInspectConfiguration | undefined;
   #appliedKey = '';
   #files: FileSource[] = [];
@@ -111,7 +121,8 @@ class LogInspectAgentModule implements AgentModule {
     this.#context = context;
     this.#options = options;
     this.#store = new CheckpointStore(context);
-    this.#firstTimeSeenStore = new FirstTimeSeenStore(context);
+    this.#firstTimeSeen = new RememberedKeys(context, 'first-time-seen.json', 'first-time-seen rules start afresh');
+    this.#ignoreList = new RememberedKeys(context, 'ignore-list.json', 'alerts ignored before come back');
     this.#positions = new SourcePositions(context.sourceSpool ?? fileBackedSourceSpool(context, this.#store));
     this.#scope = new ReadScope(options.readRoots ?? DEFAULT_READ_ROOTS, context.localOptions);
     this.#refusals = new SourceRefusals(context);
@@ -145,10 +156,17 @@ class LogInspectAgentModule implements AgentModule {
     await this.stop();
     const c = parsed.value;
     const base = builtInRuleset();
-    const { ruleset, problems } = compileRuleset({
-      decoders: [...base.decoders, ...c.custom.map((r) => ({ name: `${r.id}/decoders.xml`, content: r.decodersXml }))],
-      rules: [...base.rules, ...c.custom.map((r) => ({ name: `${r.id}/rules.xml`, content: r.rulesXml }))],
-    });
+    this.#budget = new PatternBudget({ budgetMs: this.#options.patternBudgetMs, now: this.#options.patternClock });
+    const { ruleset, problems } = compileRuleset(
+      {
+        decoders: [
+          ...base.decoders,
+          ...c.custom.map((r) => ({ name: `${r.id}/decoders.xml`, content: r.decodersXml })),
+        ],
+        rules: [...base.rules, ...c.custom.map((r) => ({ name: `${r.id}/rules.xml`, content: r.rulesXml }))],
+      },
+      { guard: this.#budget.guard },
+    );
     for (const p of problems) if (p.severity === 'error') this.#context.log.warn(`loginspect: ${formatProblem(p)}`);
     this.#setupProblems = [];
     // Refused whole, never loaded with a condition less: counted, and named in the agent log.
@@ -159,16 +177,15 @@ class LogInspectAgentModule implements AgentModule {
         source: 'ruleset',
         reason: `${this.#counters.rulesRefused} rules and ${this.#counters.decodersRefused} decoders refused (reasons in the agent log)`,
       });
-    if (this.#firstTimeSeen === undefined) {
-      const loaded = this.#firstTimeSeenStore.load();
-      this.#firstTimeSeen = loaded.entries;
-      if (loaded.problem) this.#setupProblems.push({ source: 'first-time-seen', reason: loaded.problem });
-    }
+    const firstTimeSeen = this.#firstTimeSeen.forNewEngine();
+    if (firstTimeSeen.problem) this.#setupProblems.push({ source: 'first-time-seen', reason: firstTimeSeen.problem });
+    const ignoreList = this.#ignoreList.forNewEngine();
+    if (ignoreList.problem) this.#setupProblems.push({ source: 'ignore list', reason: ignoreList.problem });
     this.#engine = new LogInspectionEngine(ruleset, {
       utcOffsetMinutes: -new Date().getTimezoneOffset(),
-      firstTimeSeen: this.#firstTimeSeen,
+      firstTimeSeen: firstTimeSeen.entries,
+      ignoreList: ignoreList.entries,
     });
-    this.#firstTimeSeenSaved = 0;
     this.#configuration = c;
     this.#appliedKey = key;
     if (!this.#saved) this.#saved = this.#loadPositions();
@@ -215,7 +232,6 @@ class LogInspectAgentModule implements AgentModule {
             { id: `journal:${r.cursor}`, entry: () => ({ key: JOURNAL_KEY, value: r.cursor }) },
           ),
       });
-      this.#journal.start();
     }
     const commands = c.sources.commands ?? [];
     const refused = commands.length > 0 ? commandsRefused(this.#context.localOptions) : undefined;
@@ -232,9 +248,30 @@ class LogInspectAgentModule implements AgentModule {
         this.#inspect(record.text, location, Date.now(), { source: 'command', truncated: record.truncated }),
       );
       this.#commands.push(source);
-      source.start();
     }
     this.#status = { id: this.id, state: 'on' };
+    const firstContact = this.#context.firstContact;
+    // Only saved positions make a backlog; on a first start files are read from their end.
+    const backlog = Object.keys(saved.files).length > 0 || saved.journalCursor !== undefined;
+    if (firstContact === undefined || this.#contacted || !backlog) {
+      this.#startReading();
+      return;
+    }
+    // At the agent's start, the heartbeat goes first: a backlog of hostile lines must not keep
+    // the agent from reaching its manager (the sources keep their place meanwhile).
+    const generation = this.#generation;
+    this.#waitingForContact = true;
+    this.#updateStatus();
+    void firstContact.then(() => {
+      this.#contacted = true;
+      if (generation === this.#generation && this.#engine) this.#startReading();
+    });
+  }
+
+  #startReading(): void {
+    this.#waitingForContact = false;
+    this.#journal?.start();
+    for (const source of this.#commands) source.start();
     this.poll();
     this.#timer = setInterval(() => this.poll(), this.#options.pollMs ?? POLL_MS);
     this.#timer.unref();
@@ -278,7 +315,7 @@ class LogInspectAgentModule implements AgentModule {
     }
     if (!this.#table.blocked) this.#spoolWaiting = undefined;
     this.#positions.advance(this.#snapshot());
-    this.#saveFirstTimeSeen();
+    this.#saveRemembered();
     if (this.#importedFile > 0 && !this.#spoolWaiting && --this.#importedFile === 0) {
       // Handed to the spool a poll ago, committed since: the older agent's file has served.
       rmSync(this.#store.path, { force: true });
@@ -313,17 +350,10 @@ class LogInspectAgentModule implements AgentModule {
     return cursor === undefined ? { version: 1, files } : { version: 1, files, journalCursor: cursor };
   }
 
-  /** First-time-seen entries the engine learnt since the last save, kept across restarts. */
-  #saveFirstTimeSeen(): void {
-    const seen = this.#engine?.firstTimeSeen;
-    if (!seen || seen.changes === this.#firstTimeSeenSaved) return;
-    this.#firstTimeSeen = seen.entries();
-    try {
-      this.#firstTimeSeenStore.save(this.#firstTimeSeen);
-      this.#firstTimeSeenSaved = seen.changes;
-    } catch (error) {
-      this.#context.log.warn(`loginspect: cannot save ${this.#firstTimeSeenStore.path}: ${(error as Error).message}`);
-    }
+  /** First-time-seen entries and ignore-list entries the engine added since the last save. */
+  #saveRemembered(): void {
+    this.#firstTimeSeen.save(this.#engine?.firstTimeSeen);
+    this.#ignoreList.save(this.#engine?.ignoreList);
   }
 
   #updateStatus(): void {
@@ -334,11 +364,13 @@ class LogInspectAgentModule implements AgentModule {
   }
 
   #problems(): SourceProblem[] {
-    const out = [...this.#setupProblems];
+    const out = [...this.#setupProblems, ...this.#budget.problems()];
     for (const s of this.#files) out.push(...s.problems);
     if (this.#journal?.problem) out.push(this.#journal.problem);
     for (const c of this.#commands) if (c.problem) out.push(c.problem);
     if (this.#spoolWaiting) out.push(this.#spoolWaiting);
+    if (this.#waitingForContact)
+      out.push({ source: 'sources', reason: 'reading starts once the agent has reached its manager' });
     return out;
   }
 
@@ -362,6 +394,7 @@ class LogInspectAgentModule implements AgentModule {
       this.#context.log.error(`loginspect: engine failure on a line from ${location}: ${(error as Error).message}`);
       return true;
     }
+    this.#budget.report(this.#context);
     const rule = v.rule;
     if (!v.alert || !rule) return true;
     this.#counters.alerts++;
@@ -400,6 +433,8 @@ class LogInspectAgentModule implements AgentModule {
   }
 
   async stop(): Promise<void> {
+    this.#generation++;
+    this.#waitingForContact = false;
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
     await Promise.all([this.#journal?.stop(), ...this.#commands.map((c) => c.stop())]);
@@ -407,7 +442,7 @@ class LogInspectAgentModule implements AgentModule {
       // Sources rebuilt by the next apply continue from here; the agent commits the spool after its modules stopped.
       this.#saved = this.#snapshot();
       this.#positions.advance(this.#saved);
-      this.#saveFirstTimeSeen();
+      this.#saveRemembered();
     }
     for (const source of this.#files) source.close();
     this.#files = [];
@@ -421,7 +456,7 @@ class LogInspectAgentModule implements AgentModule {
   }
 
   status(): ModuleStatus {
-    const counters: Record<string, number> = { ...this.#counters };
+    const counters: Record<string, number> = { ...this.#counters, patternsDisabled: this.#budget.disabledCount };
     counters.filesFollowed = this.#files.reduce((n, s) => n + s.followedFiles, 0);
     counters.sourceProblems = this.#problems().length;
     if (this.#journal) counters.journalEntries = this.#journal.counters.entries;

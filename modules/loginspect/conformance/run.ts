@@ -10,6 +10,8 @@ import { parseArgs } from 'node:util';
 import { compileRuleset, formatProblem, LogInspectionEngine, type RulesetInput } from '../engine/index.js';
 import { type IniCase, parseIniCases } from './ini.js';
 import { compareWithExpected, type ExpectedOutcomes, parseExpected } from './known-outcomes.js';
+import { readOssecTree } from './ossec-tree.js';
+import { summarizeRefusals } from './refusal-summary.js';
 import { readWazuhRuleset } from './ruleset-files.js';
 
 const USAGE = `usage: npm run conformance:loginspect -- [options]
@@ -19,6 +21,10 @@ const USAGE = `usage: npm run conformance:loginspect -- [options]
   --decoders LIST        a file naming decoder files, one path a line, in load order;
   --rules LIST           the same for rule files (OSSEC loads its <include> list in order);
                          paths are relative to the list file; with both, --tests is needed
+  --ossec DIR            an OSSEC source tree or installation: etc/decoder.xml and the rule
+                         files etc/ossec-server.conf (or etc/ossec.conf) includes, in its order
+  --load-only            load the ruleset and report what loads and what is refused, by
+                         reason; replay no cases (exits 1 when a named file is missing)
   --tests DIR            the directory of .ini cases (default DIR/testing/tests)
   --file NAME            only the .ini files whose name contains NAME
   --min-pass-rate P      fail below P % of cases passing
@@ -40,6 +46,8 @@ try {
       decoders: { type: 'string' },
       rules: { type: 'string' },
       tests: { type: 'string' },
+      ossec: { type: 'string' },
+      'load-only': { type: 'boolean', default: false },
       'min-pass-rate': { type: 'string' },
       expected: { type: 'string' },
       'write-expected': { type: 'string' },
@@ -57,13 +65,23 @@ if (values.help) {
   console.log(USAGE);
   process.exit(0);
 }
-if ((values.decoders === undefined) !== (values.rules === undefined) || (values.decoders && !values.tests)) {
-  console.error(`conformance: --decoders and --rules go together, with --tests\n\n${USAGE}`);
+const loadOnly = values['load-only'] === true;
+if (
+  (values.decoders === undefined) !== (values.rules === undefined) ||
+  ((values.decoders || values.ossec) && !values.tests && !loadOnly)
+) {
+  console.error(
+    `conformance: --decoders and --rules go together; with them or --ossec, --tests or --load-only\n\n${USAGE}`,
+  );
+  process.exit(2);
+}
+if (values.ossec && values.decoders) {
+  console.error(`conformance: --ossec or --decoders/--rules, not both\n\n${USAGE}`);
   process.exit(2);
 }
 const dir = values.ruleset as string;
 const testsDir = (values.tests as string | undefined) ?? join(dir, 'testing', 'tests');
-if (!existsSync(testsDir)) {
+if (!loadOnly && !existsSync(testsDir)) {
   const message = `no test suite at ${testsDir} (pass --ruleset DIR or --tests DIR)`;
   if (process.env.CI === 'true') {
     console.error(`conformance: failed, ${message}; CI=true needs the corpus`);
@@ -86,10 +104,28 @@ function listedFiles(list: string): { name: string; content: string }[] {
     });
 }
 
+/** Files named by the OSSEC configuration that its tree lacks. */
+let missingFiles: string[] = [];
+function ossecInput(root: string): RulesetInput {
+  const tree = readOssecTree(root);
+  if ('error' in tree) {
+    console.error(`conformance: ${tree.error}`);
+    process.exit(2);
+  }
+  console.log(
+    `ossec: ${tree.config}: ${tree.input.decoders.length} decoder files, ${tree.input.rules.length} rule files in load order`,
+  );
+  for (const m of tree.missing) console.log(`ossec: named by the configuration but not in the tree: ${m}`);
+  missingFiles = tree.missing;
+  return tree.input;
+}
+
 const started = performance.now();
-const input: RulesetInput = values.decoders
-  ? { decoders: listedFiles(values.decoders as string), rules: listedFiles(values.rules as string) }
-  : readWazuhRuleset(dir, { includeTestFiles: true });
+const input: RulesetInput = values.ossec
+  ? ossecInput(values.ossec as string)
+  : values.decoders
+    ? { decoders: listedFiles(values.decoders as string), rules: listedFiles(values.rules as string) }
+    : readWazuhRuleset(dir, { includeTestFiles: true });
 // runtests.py (enable_win_eventlog_tests) points rule 60000 at the JSON decoder before it runs the
 // suite, because Windows events reach the test as JSON text rather than through the agent's
 // eventchannel decoder; we make the same in-memory change, and only that one.
@@ -116,6 +152,12 @@ console.log(
     `${errors.length} refused (errors), ${problems.length - errors.length} warnings`,
 );
 for (const p of values.problems ? problems : errors) console.log(`  ${formatProblem(p)}`);
+const summary = summarizeRefusals(problems);
+console.log(
+  `refused: ${summary.decoders} decoders, ${summary.rules} rules, ${summary.files} files; by reason (count, first place):`,
+);
+for (const r of summary.byReason) console.log(`  ${String(r.count).padStart(5)}  ${r.reason}  (${r.example})`);
+if (loadOnly) process.exit(missingFiles.length > 0 ? 1 : 0);
 
 /** Rule ids the loader refused, with the reason, to classify cases that need them as unsupported. */
 const refusedRules = new Map<string, string>();

@@ -1,5 +1,6 @@
 import type { LiteralFilter } from './literal-scanner.js';
 import { compileMatcher, type Matcher, type PatternSyntax, syntaxFromType } from './pattern.js';
+import { type GuardedOwner, guardedOwner, type PatternGuard } from './pattern-guard.js';
 import type { ProblemLog } from './problem.js';
 import type { XmlElement } from './xml.js';
 
@@ -22,6 +23,8 @@ export interface Decoder {
   /** A text id of prematchFilter that the log must contain, or -1 (see gateOf); set with it. */
   prematchGate: number;
   readonly regex: Matcher | undefined;
+  /** Set when some pattern of the decoder runs through the caller's guard (pattern-guard.ts). */
+  readonly guarded?: GuardedOwner;
   readonly regexOffset: DecoderOffset;
   /** Texts the regex needs in the log (a necessary condition); set when the ruleset is built. */
   regexFilter: LiteralFilter | undefined;
@@ -103,13 +106,20 @@ function collect(spec: PatternSpec | undefined, el: XmlElement): PatternSpec | s
   };
 }
 
-export function compileDecoder(el: XmlElement, file: string, problems: ProblemLog): Decoder | undefined {
+export function compileDecoder(
+  el: XmlElement,
+  file: string,
+  problems: ProblemLog,
+  guard?: PatternGuard,
+): Decoder | undefined {
   const name = el.attributes.name;
   if (!name) {
     problems.error(file, el.line, 'decoder without a name attribute refused');
     return undefined;
   }
   const where = `decoder "${name}"`;
+  // A decoder whose slow pattern was disabled: its patterns match nothing from then on.
+  const guarded = guardedOwner('decoder', name, file, el.line);
   let parentName: string | undefined;
   let programName: PatternSpec | undefined;
   let prematch: PatternSpec | undefined;
@@ -201,12 +211,24 @@ export function compileDecoder(el: XmlElement, file: string, problems: ProblemLo
     what: string,
   ): Matcher | undefined | null => {
     if (!spec) return undefined;
+    // An empty PCRE2 pattern would take every line; OSSEC 3.6+ refuses it at load too.
+    if (spec.pcre2 && spec.text === '') {
+      problems.error(
+        file,
+        spec.line,
+        `${where}: <${spec.element}> is empty (OSSEC 3.6+ refuses it too; ".*" matches anything); decoder refused`,
+      );
+      return null;
+    }
     const syntax = spec.pcre2 ? 'pcre2' : syntaxFromType(spec.type, fallback);
     if (!syntax) {
       problems.error(file, spec.line, `${where}: unknown pattern type "${spec.type}" in <${what}>; decoder refused`);
       return null;
     }
-    const result = compileMatcher(spec.text, syntax, { caseless: spec.pcre2 });
+    const result = compileMatcher(spec.text, syntax, {
+      caseless: spec.pcre2,
+      ...(guard ? { guard: { owner: guarded, run: guard } } : {}),
+    });
     if (!result.ok) {
       problems.error(file, spec.line, `${where}: <${what}> ${result.message}; decoder refused`);
       return null;
@@ -239,6 +261,7 @@ export function compileDecoder(el: XmlElement, file: string, problems: ProblemLo
     parentName,
     file,
     line: el.line,
+    ...(guarded.guardedPatterns > 0 ? { guarded } : {}),
     programName: programMatcher,
     prematch: prematchMatcher,
     prematchOffset,

@@ -23,6 +23,8 @@ export interface EngineOptions {
   readonly maxCorrelationBuckets?: number;
   /** The first-time-seen entries saved by an earlier engine (FirstTimeSeen.entries()). */
   readonly firstTimeSeen?: Iterable<string>;
+  /** The ignore list saved by an earlier engine (IgnoreList.entries()). */
+  readonly ignoreList?: Iterable<string>;
 }
 
 export interface LogInput {
@@ -72,7 +74,8 @@ export class LogInspectionEngine {
   /** `<if_fts/>` state, for the caller to save and pass to the next engine. */
   readonly firstTimeSeen: FirstTimeSeen;
   readonly #accumulator = new Accumulator();
-  readonly #ignoreList = new IgnoreList();
+  /** The ignore list (`<ignore>`, `<check_if_ignored>`), for the caller to save and pass on the same way. */
+  readonly ignoreList: IgnoreList;
 
   constructor(ruleset: Ruleset, options: EngineOptions = {}) {
     this.ruleset = ruleset;
@@ -81,6 +84,7 @@ export class LogInspectionEngine {
     this.#maxLine = options.maxLineLength ?? DEFAULT_MAX_LINE;
     this.#hits = new LiteralHits(ruleset.literalScanner.size);
     this.firstTimeSeen = new FirstTimeSeen(options.firstTimeSeen);
+    this.ignoreList = new IgnoreList(options.ignoreList);
   }
 
   correlationSize(): number {
@@ -123,9 +127,9 @@ export class LogInspectionEngine {
       this.#ignoredUntil.set(matched.id, input.time + matched.ignoreSeconds * 1000);
     }
     // OSSEC (analysisd.c): after the ignore time, the ignore list, then the rule's own additions.
-    if (matched.checkIgnoredFields && this.#ignoreList.has(event, matched.checkIgnoredFields))
+    if (matched.checkIgnoredFields && this.ignoreList.ignores(event, matched.checkIgnoredFields))
       return { event, decoder, rule: undefined, alert: false };
-    if (matched.ignoreFields) this.#ignoreList.add(event, matched.ignoreFields);
+    if (matched.ignoreFields) this.ignoreList.ignore(event, matched.ignoreFields);
     this.#remember(matched, event);
     return { event, decoder, rule: matched, alert: true };
   }

@@ -1,3 +1,4 @@
+import { BoundedKeys } from './bounded-keys.js';
 import { fieldValue, type LogEvent } from './event.js';
 
 /** The fields an ignore key can hold, in the order OSSEC writes them (analysisd/fts.c). */
@@ -13,17 +14,13 @@ export function ignoreField(name: string): string | undefined {
 /**
  * OSSEC's ignore list: a rule with `<ignore>fields</ignore>` that raises an alert adds the event's
  * values of those fields; a rule with `<check_if_ignored>fields</check_if_ignored>` raises no
- * alert for an event whose values of its fields are in the list. Kept in memory, bounded (oldest
- * forgotten first, counted); unlike OSSEC's queue file it does not outlive the engine, so after
- * a restart the ignored alerts come back (none is lost).
+ * alert for an event whose values of its fields are in the list. Bounded (10,000 entries by
+ * default, oldest forgotten first and counted). Like OSSEC's queue file the list outlives a
+ * restart: the caller saves `entries()` when `changes` moved and gives them to the next engine.
  */
-export class IgnoreList {
-  readonly #keys = new Set<string>();
-  readonly #max: number;
-  forgotten = 0;
-
-  constructor(max = 10_000) {
-    this.#max = max;
+export class IgnoreList extends BoundedKeys {
+  constructor(saved: Iterable<string> = [], max = 10_000) {
+    super(saved, max);
   }
 
   static key(event: LogEvent, fields: readonly string[]): string {
@@ -39,15 +36,11 @@ export class IgnoreList {
     return key;
   }
 
-  has(event: LogEvent, fields: readonly string[]): boolean {
-    return this.#keys.has(IgnoreList.key(event, fields));
+  ignores(event: LogEvent, fields: readonly string[]): boolean {
+    return this.has(IgnoreList.key(event, fields));
   }
 
-  add(event: LogEvent, fields: readonly string[]): void {
-    this.#keys.add(IgnoreList.key(event, fields));
-    if (this.#keys.size > this.#max) {
-      this.#keys.delete(this.#keys.values().next().value as string);
-      this.forgotten++;
-    }
+  ignore(event: LogEvent, fields: readonly string[]): void {
+    this.add(IgnoreList.key(event, fields));
   }
 }

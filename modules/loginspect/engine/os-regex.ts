@@ -191,7 +191,8 @@ export function translateOsRegex(pattern: string): Translation {
 
 /** Translation of a PCRE2 pattern (see pcre2.ts), with its prefilter literal. */
 export function translatePcre2(pattern: string, options: { caseless?: boolean } = {}): Translation {
-  const t = translatePcre2Exactly(pattern, options);
+  // Log lines are decoded UTF-8 text: byte escapes from 0x80 up are refused (see pcre2.ts).
+  const t = translatePcre2Exactly(pattern, { ...options, textSubject: true });
   if (!t.ok) return t;
   const exact = requiredPcre2Literal(t.source);
   return {

@@ -295,3 +295,42 @@ test('<ignore> and <check_if_ignored>: after the frequency rule fires, the same 
   assert.equal(ids('[2002] from 198.51.100.7', 5), 700, 'another id is not');
   assert.equal(ids('[2001] from 198.51.100.8', 6), 700, 'another source is not');
 });
+
+test('an empty *_pcre2 element refuses its decoder or rule, as OSSEC 3.6+ does, instead of matching everything', () => {
+  const decoders: RulesetFile = {
+    name: 'empty_decoders.xml',
+    content: `<decoder name="anyprog">
+  <program_name_pcre2></program_name_pcre2>
+  <prematch_pcre2>^session </prematch_pcre2>
+</decoder>
+<decoder name="appd">
+  <program_name_pcre2>^appd$</program_name_pcre2>
+</decoder>`,
+  };
+  const rules: RulesetFile = {
+    name: 'empty_rules.xml',
+    content: `<group name="app,">
+  <rule id="800" level="3">
+    <decoded_as>appd</decoded_as>
+    <description>appd</description>
+  </rule>
+  <rule id="801" level="7">
+    <if_sid>800</if_sid>
+    <match_pcre2></match_pcre2>
+    <description>would fire on every appd line</description>
+  </rule>
+</group>`,
+  };
+  const { ruleset, problems } = compileRuleset({ decoders: [decoders], rules: [rules] });
+  assert.deepEqual(
+    problems.filter((p) => p.severity === 'error').map((p) => p.message),
+    [
+      'decoder "anyprog": <program_name_pcre2> is empty (OSSEC 3.6+ refuses it too; ".*" matches anything); decoder refused',
+      'rule 801: <match_pcre2> is empty (OSSEC 3.6+ refuses it too; ".*" matches anything); rule refused',
+    ],
+  );
+  const engine = new LogInspectionEngine(ruleset);
+  const v = engine.process({ line: 'Dec  7 09:00:00 h appd: session opened', location: 'x', time: T0 });
+  assert.equal(v.decoder, 'appd');
+  assert.equal(v.rule?.id, 800);
+});

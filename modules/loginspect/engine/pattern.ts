@@ -1,5 +1,6 @@
 import { runsInLinearTime } from '@bulwark/protocol/pcre2';
 import { type Translation, translateOsRegex, translatePcre2 } from './os-regex.js';
+import type { MatcherGuard } from './pattern-guard.js';
 
 export type PatternSyntax = 'osmatch' | 'osregex' | 'pcre2';
 
@@ -137,6 +138,8 @@ function osMatchMatcher(source: string): Matcher {
 export interface MatcherOptions {
   /** PCRE2 only: match without case, as OSSEC compiles its `*_pcre2` elements (PCRE2_CASELESS). */
   readonly caseless?: boolean;
+  /** Runs each match through this guard when V8 can only run the pattern by backtracking. */
+  readonly guard?: MatcherGuard;
 }
 
 export function compileMatcher(source: string, syntax: PatternSyntax, options: MatcherOptions = {}): MatcherResult {
@@ -171,6 +174,18 @@ export function compileMatcher(source: string, syntax: PatternSyntax, options: M
               return null;
             },
           };
+    const guard = options.guard;
+    if (guard && alternatives.some((a) => runsInLinearTime(a, flags) !== true)) {
+      const inner = matcher;
+      const { owner, run } = guard;
+      owner.guardedPatterns++;
+      matcher = {
+        source,
+        syntax,
+        test: (s) => !owner.disabled && run(owner, source, () => inner.test(s)),
+        exec: (s) => (owner.disabled ? null : run(owner, source, () => inner.exec(s))),
+      };
+    }
     const bare = matcher;
     const exact = translation.requiredExact;
     if (exact) {

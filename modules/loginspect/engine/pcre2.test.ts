@@ -173,3 +173,26 @@ test('property: on ASCII text without line breaks, the translation matches as Ja
     { numRuns: 3000 },
   );
 });
+
+test('bytes and characters: OSSEC matches *_pcre2 on bytes (no PCRE2_UTF), this engine on the decoded line', () => {
+  // ASCII: the same in both.
+  assert.equal(matches('^.{3}$', 'abc'), true);
+  // One "é" is two bytes in OSSEC and one character here: `.` takes all of it.
+  assert.equal(matches('^.{3}$', 'a\u00E9b'), true, 'OSSEC would need ^.{4}$');
+  // Characters outside the BMP are two UTF-16 code units here (four bytes in OSSEC).
+  assert.equal(matches('^.$', '\u{1F600}'), false);
+  assert.equal(matches('^..$', '\u{1F600}'), true);
+  // \w stays ASCII, as in OSSEC without UCP.
+  assert.equal(matches('^\\w+$', '\u00E9'), false);
+  // A byte escape from 0x80 up names one byte of a UTF-8 sequence in OSSEC, never a character
+  // here: refused whole, in and out of classes, rather than matched as the code point.
+  for (const p of ['caf\\xe9', '\\xc3\\xa9', '[\\x80-\\xff]', '\\x{e9}'])
+    assert.match(
+      (compileMatcher(p, 'pcre2') as { message: string }).message,
+      /byte escape \\x(e9|c3|80) \(without \(\*UTF\) PCRE2 matches one byte/,
+      p,
+    );
+  // With (*UTF) PCRE2 counts characters too, and ASCII escapes mean the same everywhere.
+  assert.equal(matches('(*UTF)caf\\xe9', 'caf\u00E9'), true);
+  assert.equal(matches('a\\x2db', 'a-b'), true);
+});

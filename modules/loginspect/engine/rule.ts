@@ -6,6 +6,7 @@ import { decodedFieldsRead, fieldValue, type LogEvent } from './event.js';
 import { ignoreField } from './ignore-list.js';
 import type { LiteralFilter } from './literal-scanner.js';
 import { compileMatcher, type Matcher, type PatternSyntax, syntaxFromType } from './pattern.js';
+import { type GuardedOwner, guardedOwner, type PatternGuard } from './pattern-guard.js';
 import type { ProblemLog } from './problem.js';
 import { CORRELATION_FIELDS, METADATA_ELEMENTS, PATTERN_ELEMENTS, UNEVALUABLE_ELEMENTS } from './rule-elements.js';
 import type { XmlElement } from './xml.js';
@@ -40,6 +41,8 @@ export interface Rule {
   readonly same: readonly string[];
   readonly different: readonly string[];
   readonly checks: readonly RuleCheck[];
+  /** Set when some pattern of the rule runs through the caller's guard (pattern-guard.ts). */
+  readonly guarded?: GuardedOwner;
   /**
    * The `<program_name>` checks, also among `checks`: they read nothing but the program name, so
    * the engine can tell once per program name which siblings cannot match.
@@ -85,6 +88,8 @@ export interface RuleContext {
   readonly groups: readonly string[];
   readonly lists: ReadonlyMap<string, CdbList>;
   readonly problems: ProblemLog;
+  /** Times the matches of patterns V8 can only run by backtracking (see pattern-guard.ts). */
+  readonly guard?: PatternGuard;
 }
 
 function splitList(text: string): string[] {
@@ -115,6 +120,7 @@ export function compileRule(el: XmlElement, ctx: RuleContext): Rule | undefined 
     return undefined;
   }
   const where = `rule ${id}`;
+  const guarded = guardedOwner('rule', String(id), file, el.line);
   const refuse = (line: number, message: string): undefined => {
     problems.error(file, line, `${where}: ${message}; rule refused`);
     return undefined;
@@ -191,7 +197,10 @@ export function compileRule(el: XmlElement, ctx: RuleContext): Rule | undefined 
   ): RuleCheck | undefined => {
     const syntax = syntaxFromType(child.attributes.type, fallback);
     if (!syntax) return refuse(child.line, `unknown pattern type "${child.attributes.type}" in <${child.name}>`);
-    const compiled = compileMatcher(text, syntax, { caseless: caseless && syntax === 'pcre2' });
+    const compiled = compileMatcher(text, syntax, {
+      caseless: caseless && syntax === 'pcre2',
+      ...(ctx.guard ? { guard: { owner: guarded, run: ctx.guard } } : {}),
+    });
     if (!compiled.ok) return refuse(child.line, `<${child.name}> ${compiled.message}`);
     let m: Pick<Matcher, 'test'> = compiled.matcher;
     const negate = yes(child.attributes.negate);
@@ -386,6 +395,9 @@ export function compileRule(el: XmlElement, ctx: RuleContext): Rule | undefined 
   }
   for (const [name, spec] of concatenated) {
     const element = PATTERN_ELEMENTS.get(name) as NonNullable<ReturnType<typeof PATTERN_ELEMENTS.get>>;
+    // An empty PCRE2 pattern would match every event; OSSEC 3.6+ refuses it at load too.
+    if (element.syntax === 'pcre2' && spec.text === '')
+      return refuse(spec.line, `<${name}> is empty (OSSEC 3.6+ refuses it too; ".*" matches anything)`);
     const fake: XmlElement = {
       name,
       attributes: { ...(spec.type ? { type: spec.type } : {}), ...(spec.negate ? { negate: 'yes' } : {}) },
@@ -427,6 +439,8 @@ export function compileRule(el: XmlElement, ctx: RuleContext): Rule | undefined 
     const size = maxsize;
     checks.unshift((e) => e.fullLog.length >= size);
   }
+  // A rule whose slow pattern was disabled never matches, whatever its other (or negated) checks.
+  if (guarded.guardedPatterns > 0) checks.unshift(() => !guarded.disabled);
   if (ifMatchedSid !== undefined && ifSid.length === 0) ifSid = [ifMatchedSid];
   if (ifMatchedGroup !== undefined && ifGroup.length === 0 && ifSid.length === 0) ifGroup.push(ifMatchedGroup);
 
@@ -450,6 +464,7 @@ export function compileRule(el: XmlElement, ctx: RuleContext): Rule | undefined 
     same,
     different,
     checks,
+    ...(guarded.guardedPatterns > 0 ? { guarded } : {}),
     programNameChecks,
     logLiterals,
     literalGate: -1,

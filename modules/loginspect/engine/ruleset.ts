@@ -3,6 +3,7 @@ import { type CdbList, parseCdbList } from './cdb-list.js';
 import type { DecoderIndex } from './decode.js';
 import { compileDecoder, type Decoder } from './decoder.js';
 import { gateOf, LiteralCatalogue, LiteralScanner } from './literal-scanner.js';
+import type { PatternGuard } from './pattern-guard.js';
 import { ProblemLog, type RulesetProblem } from './problem.js';
 import { compileRule, type Rule } from './rule.js';
 import { buildRuleTree } from './rule-tree.js';
@@ -178,6 +179,7 @@ function fillProducibleFields(top: readonly Decoder[]): void {
 function loadDecoders(
   files: readonly RulesetFile[],
   problems: ProblemLog,
+  guard: PatternGuard | undefined,
 ): { index: DecoderIndex; count: number; names: Set<string> } {
   const top: Decoder[] = [];
   const topByName = new Map<string, Decoder[]>();
@@ -189,7 +191,7 @@ function loadDecoders(
         problems.warning(file.name, el.line, `element <${el.name}> outside a decoder was ignored`);
         continue;
       }
-      const d = compileDecoder(el, file.name, problems);
+      const d = compileDecoder(el, file.name, problems, guard);
       if (!d) continue;
       if (d.parentName === undefined) {
         top.push(d);
@@ -310,6 +312,7 @@ function loadRules(
   lists: ReadonlyMap<string, CdbList>,
   decoderNames: ReadonlySet<string>,
   problems: ProblemLog,
+  guard: PatternGuard | undefined,
 ): Rule[] {
   const ordered: Rule[] = [];
   const byId = new Map<number, number>();
@@ -347,7 +350,14 @@ function loadRules(
           .filter((g) => g.length > 0);
         for (const c of el.children) visit(c, [...groups, ...names]);
       } else if (el.name === 'rule') {
-        const rule = compileRule(el, { file: file.name, groups, lists, decoderNames, problems });
+        const rule = compileRule(el, {
+          file: file.name,
+          groups,
+          lists,
+          decoderNames,
+          problems,
+          ...(guard ? { guard } : {}),
+        });
         if (rule) add(rule);
       } else {
         problems.warning(file.name, el.line, `element <${el.name}> outside a rule was ignored`);
@@ -388,13 +398,22 @@ function buildLiteralScanner(index: DecoderIndex, rules: Iterable<Rule>): Litera
   return new LiteralScanner(catalogue.texts);
 }
 
-export function compileRuleset(input: RulesetInput): RulesetResult {
+export interface RulesetOptions {
+  /**
+   * Runs each match of a pattern V8 can only run by backtracking, and disables its rule or
+   * decoder when one takes too long (the agent times it; see pattern-guard.ts). Without it such
+   * patterns run unguarded, bounded by their shape only.
+   */
+  readonly guard?: PatternGuard;
+}
+
+export function compileRuleset(input: RulesetInput, options: RulesetOptions = {}): RulesetResult {
   enableBacktrackingGuard();
   const problems = new ProblemLog();
   const lists = new Map<string, CdbList>();
   for (const l of input.lists ?? []) lists.set(l.name.replace(/^etc\/lists\//, ''), parseCdbList(l.content));
-  const decoders = loadDecoders(input.decoders, problems);
-  const rules = loadRules(input.rules, lists, decoders.names, problems);
+  const decoders = loadDecoders(input.decoders, problems, options.guard);
+  const rules = loadRules(input.rules, lists, decoders.names, problems, options.guard);
   const tree = buildRuleTree(rules, problems);
   const correlationReaders = new Map<string, Rule[]>();
   const read = (key: string, rule: Rule): void => {

@@ -55,7 +55,7 @@ export const managerModule: ManagerModule<typeof LogInspectSettings> = {
   checkSetting: checkLogInspectSetting,
   presentEvent: (event) => ({ title: event.summary.length > 120 ? `${event.summary.slice(0, 119)}…` : event.summary }),
   siemFields: loginspectSiemFields,
-  eventTypes: ['rule-match'],
+  eventTypes: ['rule-match', 'source-refused', 'pattern-disabled'],
   innerRule: innerRules.innerRule,
   silencingRule: innerRules.silencingRule,
 };

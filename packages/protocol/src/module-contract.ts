@@ -300,6 +300,14 @@ export interface AgentModuleContext {
    * reachable whatever its rules say; absent when the runtime has no manager (tests).
    */
   readonly managerUrl?: string;
+  /**
+   * Settles once the agent's first heartbeat of this run has ended: it reached the manager (and
+   * any new configuration was fetched and applied), or it failed. A module that replays a
+   * backlog (log lines written while the agent was stopped) waits for it, so that work on a
+   * hostile backlog cannot keep a restarting agent from ever reaching its manager; protection
+   * itself (filters, hooks) is applied at once. Absent when the runtime has no manager (tests).
+   */
+  readonly firstContact?: Promise<void>;
   readonly log: ModuleLogger;
   /**
    * Spools an event durably; the agent numbers and uploads it. Never throws. An event the spool

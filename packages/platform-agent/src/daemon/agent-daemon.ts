@@ -130,6 +130,8 @@ class AgentDaemon implements RunningAgent {
   /** The hooks left enforcing when stop() ended (a plain stop keeps them; deactivation removes them). */
   #hooksAfterStop: KernelHook[] = [];
   #heartbeatWaiters: (() => void)[] = [];
+  /** Settles after the first heartbeat of this run; modules replay backlogs only then. */
+  readonly #firstContact = settleable();
   /** The spool refused events (cannot write): said once in the log, not once per event. */
   #spoolFull = false;
   #end: (reason: string) => void = () => {};
@@ -186,6 +188,7 @@ class AgentDaemon implements RunningAgent {
       dataDir,
       localOptions,
       managerUrl: identity.managerUrl,
+      firstContact: this.#firstContact.promise,
       log: this.#log,
       updates: updateStore,
       emit: (event) => void this.emit(event),
@@ -334,6 +337,7 @@ class AgentDaemon implements RunningAgent {
       await this.runtime.stopAll();
     }
     for (const resolve of this.#heartbeatWaiters.splice(0)) resolve();
+    this.#firstContact.resolve();
     this.#end('stopped');
     this.#writeStatus();
     this.#finalCounters = this.spool.counters();
@@ -387,6 +391,7 @@ class AgentDaemon implements RunningAgent {
         ok = 'failed';
       }
       for (const resolve of waiters) resolve();
+      this.#firstContact.resolve();
       failures = ok === 'failed' ? failures + 1 : 0;
       if (this.#stopped || this.#deactivatedBy !== null) break;
       const interval = Math.min(
@@ -492,4 +497,13 @@ class AgentDaemon implements RunningAgent {
       this.#log.warn('status file not written', { error: (error as Error).message });
     }
   }
+}
+
+/** A promise and the function that settles it (Promise.withResolvers, which Node 20 lacks). */
+function settleable(): { readonly promise: Promise<void>; readonly resolve: () => void } {
+  let resolve: () => void = () => {};
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
 }

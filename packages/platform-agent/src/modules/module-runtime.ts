@@ -33,6 +33,8 @@ export interface ModuleRuntimeOptions {
   readonly managerUrl?: string;
   /** The verified update packages, handed to every module. */
   readonly updates?: UpdatePackageReader;
+  /** Settles after the first heartbeat of this run (see AgentModuleContext.firstContact). */
+  readonly firstContact?: Promise<void>;
   /** How long one module may take to apply or stop before it is reported as failing. */
   readonly operationTimeoutMs?: number;
 }
@@ -199,6 +201,7 @@ export class ModuleRuntime {
       log,
       ...(this.#options.localOptions ? { localOptions: this.#options.localOptions } : {}),
       ...(this.#options.managerUrl ? { managerUrl: this.#options.managerUrl } : {}),
+      ...(this.#options.firstContact ? { firstContact: this.#options.firstContact } : {}),
       emit: (event) => {
         try {
           this.#options.emit(event);

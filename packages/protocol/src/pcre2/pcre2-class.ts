@@ -55,6 +55,8 @@ export function parseClass(
   pattern: string,
   start: number,
   caseless: boolean,
+  /** Why an escaped character code cannot be matched (pcre2.ts: byte escapes on decoded text). */
+  escapeProblem: (code: number) => string | undefined = () => undefined,
 ): { ok: true; source: string; end: number } | { ok: false; what: string } {
   let j = start + 1;
   let negate = false;
@@ -85,7 +87,9 @@ export function parseClass(
         const plain = /^[0-9A-Fa-f]{0,2}/.exec(pattern.slice(j)) as RegExpExecArray;
         const digits = braced ? (braced[1] as string) : plain[0];
         j += braced ? braced[0].length : plain[0].length;
-        return { code: digits === '' ? 0 : Number.parseInt(digits, 16) };
+        const code = digits === '' ? 0 : Number.parseInt(digits, 16);
+        const problem = escapeProblem(code);
+        return problem ? { what: problem } : { code };
       }
       if (n === 'b') return { code: 8 };
       if (/[A-Za-z0-9]/.test(n)) return { what: `the escape \\${n} in a class` };

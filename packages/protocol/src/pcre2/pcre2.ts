@@ -63,6 +63,13 @@ export interface Pcre2Options {
    * of the subject (default true). PCRE2 itself (Suricata) does not: pass false.
    */
   readonly plainAsString?: boolean;
+  /**
+   * The subject is text decoded from UTF-8 (log inspection), not one character per byte (the IPS
+   * reads payloads as latin1). Without (*UTF), PCRE2 (and OSSEC, which compiles without
+   * PCRE2_UTF) reads `\xNN` from 0x80 up as one byte of a multibyte character, which a decoded
+   * character never equals: such an escape is refused rather than matched as the code point.
+   */
+  readonly textSubject?: boolean;
 }
 
 export function translatePcre2(pattern: string, options: Pcre2Options = {}): Pcre2Result {
@@ -72,13 +79,20 @@ export function translatePcre2(pattern: string, options: Pcre2Options = {}): Pcr
   });
   let o: Options = { caseless: options.caseless ?? false, dotAll: false, multiline: false, ungreedy: false };
   let i = 0;
+  let utf = false;
   // Leading verbs: (*UTF) makes PCRE2 count characters, as JavaScript does; others change matching.
   for (;;) {
     const verb = /^\(\*([A-Z_0-9=]+)\)/.exec(pattern.slice(i));
     if (!verb) break;
     if (verb[1] !== 'UTF' && verb[1] !== 'UTF8') return fail(`the verb (*${verb[1]})`);
+    utf = true;
     i += verb[0].length;
   }
+  /** Why a character code cannot be matched on this subject; undefined when it can. */
+  const byteProblem = (code: number): string | undefined =>
+    options.textSubject && !utf && code >= 0x80
+      ? `the byte escape \\x${code.toString(16)} (without (*UTF) PCRE2 matches one byte of a UTF-8 sequence there, and this engine matches decoded characters)`
+      : undefined;
   if (options.plainAsString !== false && PLAIN.test(pattern.slice(i))) {
     // Compared as a string by OSSEC: `$` is the end of the subject, never before a final newline.
     const body = pattern.slice(i);
@@ -151,7 +165,10 @@ export function translatePcre2(pattern: string, options: Pcre2Options = {}): Pcr
         const plain = /^[0-9A-Fa-f]{0,2}/.exec(pattern.slice(i)) as RegExpExecArray;
         const digits = braced ? (braced[1] as string) : plain[0];
         i += braced ? braced[0].length : plain[0].length;
-        emit(literal(digits === '' ? 0 : Number.parseInt(digits, 16), o.caseless), 'char');
+        const code = digits === '' ? 0 : Number.parseInt(digits, 16);
+        const problem = byteProblem(code);
+        if (problem) return fail(problem);
+        emit(literal(code, o.caseless), 'char');
       } else if (n === 'Q') {
         const end = pattern.indexOf('\\E', i);
         const quoted = pattern.slice(i, end === -1 ? undefined : end);
@@ -176,7 +193,7 @@ export function translatePcre2(pattern: string, options: Pcre2Options = {}): Pcr
       continue;
     }
     if (c === '[') {
-      const parsed = parseClass(pattern, i, o.caseless);
+      const parsed = parseClass(pattern, i, o.caseless, byteProblem);
       if (!parsed.ok)
         return parsed.what.startsWith('invalid')
           ? { ok: false, message: `invalid PCRE2 pattern ${JSON.stringify(pattern)}: ${parsed.what}` }
