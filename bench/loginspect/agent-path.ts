@@ -93,6 +93,14 @@ export async function runAgentPath(corpusPath: string, rulesetDir: string, baseD
           spoolFailures++;
         }
       },
+      // Reading positions go into the spool with each event, in its transaction, as the agent
+      // daemon wires them; without this the module falls back to rewriting a checkpoint file
+      // (two fsyncs) per event, the path kept for unit tests, which this bench measured by mistake.
+      sourceSpool: {
+        checkpoints: () => spool.checkpoints('loginspect'),
+        emit: (event, checkpoints) => spool.emit(event, { module: 'loginspect', checkpoints }),
+        advance: (checkpoints) => spool.advance('loginspect', checkpoints),
+      },
       reportInventory() {},
       writeStateFile: moduleStateFileWriter(join(dir, 'module')),
     });
