@@ -2,43 +2,26 @@
 // the cluster key) keeps delivering when the node it uses stops: it moves to the other node at
 // once, and every event arrives exactly once.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { activateAgent, readAgentStatus } from '@bulwark/platform-agent';
-import { type RunningManager, startManager } from '@bulwark/platform-manager';
+import type { RunningManager } from '@bulwark/platform-manager';
 import { createTestDatabase } from '../manager/postgres-database.js';
 import { type AgentProcess, spawnAgentProcess } from './agent-process.js';
+import { clusterOfNodes, storedSeqs, until as untilAgent } from './cluster-of-nodes.js';
 
 const postgresUrl = process.env.BULWARK_TEST_POSTGRES_URL;
 const skip = postgresUrl ? false : 'set BULWARK_TEST_POSTGRES_URL: a cluster of manager nodes needs PostgreSQL';
 if (skip) console.log(`# skipping agent failover: ${skip}`);
 
 const system = { kind: 'system' as const, id: null, name: 'failover test' };
-const clusterKey = 'failover-test-cluster-key-0123456789abcdef';
-const dirs: string[] = [];
 let database: Awaited<ReturnType<typeof createTestDatabase>> | undefined;
 let nodeA: RunningManager | undefined;
 let nodeB: RunningManager | undefined;
 let agent: AgentProcess | undefined;
 let agentDir: string;
 
-const tempDir = (name: string) => {
-  const dir = mkdtempSync(join(tmpdir(), `bulwark-failover-${name}-`));
-  dirs.push(dir);
-  return dir;
-};
-const node = (dataDir: string, url: string) =>
-  startManager({
-    dataDir,
-    databaseUrl: url,
-    consolePort: 0,
-    agentPort: 0,
-    listenAddress: '127.0.0.1',
-    logger: false,
-    clusterKey,
-  });
+const cluster = clusterOfNodes('failover');
+const { tempDir, node } = cluster;
 
 before(async () => {
   if (skip) return;
@@ -52,31 +35,11 @@ after(async () => {
   await nodeB?.stop();
   await nodeA?.stop();
   await database?.drop();
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  cluster.removeDirs();
 });
 
-async function until(what: string, predicate: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline)
-      throw new Error(
-        `timed out waiting for: ${what}; agent: ${JSON.stringify(readAgentStatus(agentDir)).slice(0, 1500)}`,
-      );
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-async function storedSeqs(manager: RunningManager, computerId: string): Promise<number[]> {
-  const seqs: number[] = [];
-  let cursor: string | undefined;
-  for (;;) {
-    const page = await manager.services.events.query({ computerId, limit: 500, ...(cursor ? { cursor } : {}) });
-    assert.ok(page.ok);
-    seqs.push(...page.value.items.filter((e) => e.module === 'crash-test').map((e) => e.seq));
-    if (!page.value.nextCursor) return seqs.sort((x, y) => x - y);
-    cursor = page.value.nextCursor;
-  }
-}
+const until = (what: string, predicate: () => Promise<boolean>, timeoutMs?: number) =>
+  untilAgent(what, agentDir, predicate, timeoutMs);
 
 it('moves to the other node when its node stops, and delivers every event exactly once', { skip }, async () => {
   const a = nodeA as RunningManager;
