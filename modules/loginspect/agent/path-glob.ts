@@ -58,16 +58,8 @@ export function expandGlob(pattern: string, followSymlinks: boolean, limits: Glo
     const re = { test: (name: string) => compiled.glob.matches(name) };
     const next: string[] = [];
     for (const dir of current) {
-      let names: string[];
-      try {
-        names = readdirSync(dir);
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code !== 'ENOENT' && code !== 'ENOTDIR')
-          problems.push({ path: dir, reason: `directory unreadable (${code})` });
-        continue;
-      }
-      names.sort();
+      const names = sortedNames(dir, problems);
+      if (names === null) continue;
       for (const name of names) {
         if (--budget < 0) break;
         if (name.startsWith('.') && !component.startsWith('.')) continue;
@@ -133,16 +125,8 @@ function descend(
   const queue = [...roots];
   for (let dir = queue.shift(); dir !== undefined; dir = queue.shift()) {
     dirs.push(dir);
-    let names: string[];
-    try {
-      names = readdirSync(dir);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT' && code !== 'ENOTDIR')
-        problems.push({ path: dir, reason: `directory unreadable (${code})` });
-      continue;
-    }
-    names.sort();
+    const names = sortedNames(dir, problems);
+    if (names === null) continue;
     for (const name of names) {
       if (!take()) return { dirs, files };
       if (name.startsWith('.')) continue;
@@ -159,4 +143,15 @@ function descend(
     }
   }
   return { dirs, files };
+}
+
+/** A directory's entries in order; null when it is gone (not a problem) or unreadable (one). */
+function sortedNames(dir: string, problems: { path: string; reason: string }[]): string[] | null {
+  try {
+    return readdirSync(dir).sort();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') problems.push({ path: dir, reason: `directory unreadable (${code})` });
+    return null;
+  }
 }
