@@ -4,7 +4,7 @@
  * test only; child processes do the execs and opens.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, renameSync, rmdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,7 @@ import {
   openFileAccessMonitor,
 } from '@bulwark/kernel';
 import { kernelSkipReason } from './netns-lab.js';
+import { run } from './run-command.js';
 
 const skip = kernelSkipReason('fanotify verdict cache on a test tmpfs', { tools: ['mount', 'umount', 'sh', 'cat'] });
 if (skip) console.log(`# skipping fanotify verdict cache tests: ${skip}`);
@@ -233,22 +234,6 @@ describe('fanotify verdicts answered in the channel thread', { skip }, () => {
     monitor.close();
   });
 });
-
-function run(cmd: string, args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('error', (e) => resolve({ code: -1, stdout, stderr: stderr + e.message }));
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
 
 async function waitFor(check: () => boolean, what: string): Promise<void> {
   const until = Date.now() + 10_000;

@@ -3,7 +3,7 @@
  * filesystems). This process is the listener; child processes do the opens, execs and writes.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ import {
   openFileAccessMonitor,
 } from '@bulwark/kernel';
 import { kernelSkipReason } from './netns-lab.js';
+import { run } from './run-command.js';
 
 const skip = kernelSkipReason('fanotify on a test tmpfs', { tools: ['mount', 'umount', 'cat', 'chmod'] });
 if (skip) console.log(`# skipping fanotify system tests: ${skip}`);
@@ -238,22 +239,6 @@ describe('fanotify file access monitor', { skip }, () => {
     assert.equal(monitor.mark(dir, 'mount', ['open']).ok, false, 'closed monitor');
   });
 });
-
-function run(cmd: string, args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('error', (e) => resolve({ code: -1, stdout, stderr: stderr + e.message }));
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
 
 async function waitFor(check: () => boolean): Promise<void> {
   for (let i = 0; i < 100; i++) {
