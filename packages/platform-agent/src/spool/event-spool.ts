@@ -69,6 +69,14 @@ export class EventSpool {
   readonly #upsertCounter: Database.Statement;
   /** Highest seq ever handed to the uploader: a notice at or below it may already be on the manager. */
   #handedOutThrough = 0;
+  /**
+   * The manager has every event up to here. Events at or below it are deleted by the
+   * acknowledgement, or, when that commit failed (a full disk), by the next write that succeeds;
+   * until then they stay on disk but are neither counted as pending nor handed out again.
+   */
+  #acknowledgedThrough = 0;
+  /** Rows at or below `#acknowledgedThrough` still on disk (counted in `#pending`). */
+  #acknowledgedOnDisk = 0;
   /** Events of the batch being uploaded; overflow spares them, they are about to leave anyway. */
   #inFlight: { from: number; to: number } | null = null;
   readonly #now: () => Date;
@@ -205,12 +213,14 @@ export class EventSpool {
       this.#countersChanged ||
       this.#checkpoints.dirty ||
       this.#unnoticedLoss > 0 ||
+      this.#acknowledgedOnDisk > 0 ||
       this.#get('lastSeq') !== this.#nextSeq - 1;
     if (!dirty && !evenIfEmpty) return;
     const before = { pending: this.#pending, nextSeq: this.#nextSeq, counters: new Map(this.#counters) };
     const waiting = this.#waiting;
     try {
       this.#db.transaction(() => {
+        this.#pending -= this.#deleteAcknowledged();
         this.#insertBatch.run(this.#nextSeq - waiting.length, waiting);
         this.#pending += waiting.length;
         this.#enforceBound();
@@ -234,6 +244,7 @@ export class EventSpool {
       throw error;
     }
     this.#waiting = [];
+    this.#acknowledgedOnDisk = 0;
     this.#countersChanged = false;
     this.#checkpoints.committed();
     this.#unnoticedLoss = 0;
@@ -245,7 +256,9 @@ export class EventSpool {
     // The uploader must see every event emitted so far, and only ones that are on disk. When
     // the disk is full, what is already on disk still goes: sending it frees the room.
     this.#tryFlush();
-    const rows = this.#db.prepare('SELECT seq, body FROM events ORDER BY seq LIMIT ?').all(limit) as {
+    const rows = this.#db
+      .prepare('SELECT seq, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?')
+      .all(this.#acknowledgedThrough, limit) as {
       seq: number;
       body: string;
     }[];
@@ -265,13 +278,29 @@ export class EventSpool {
     return batch;
   }
 
-  /** The manager stored (or already had) every event up to `throughSeq`. */
+  /**
+   * The manager stored (or already had) every event up to `throughSeq`: they are never handed
+   * out again. They are deleted now, or, when the disk refuses even that (the DELETE runs, its
+   * COMMIT finds no room in the write-ahead log), by the next commit that succeeds.
+   */
   acknowledge(throughSeq: number): void {
-    this.#db.transaction(() => {
-      const result = this.#db.prepare('DELETE FROM events WHERE seq <= ?').run(throughSeq);
-      this.#pending -= result.changes;
-    })();
     this.#inFlight = null;
+    if (throughSeq <= this.#acknowledgedThrough) return;
+    const newlyAcknowledged = (
+      this.#db
+        .prepare('SELECT COUNT(*) AS n FROM events WHERE seq > ? AND seq <= ?')
+        .get(this.#acknowledgedThrough, throughSeq) as { n: number }
+    ).n;
+    this.#acknowledgedThrough = throughSeq;
+    this.#acknowledgedOnDisk += newlyAcknowledged;
+    try {
+      // Counted only once the commit succeeded; a count taken inside would drift when it fails.
+      this.#pending -= this.#db.transaction(() => this.#deleteAcknowledged())();
+      this.#acknowledgedOnDisk = 0;
+    } catch {
+      // Left to the next commit, which deletes them first and reports the disk's state if it fails too.
+      this.#flushSoon(FLUSH_RETRY_MS);
+    }
   }
 
   /** The upload failed: the batch stays for the next try. */
@@ -293,7 +322,7 @@ export class EventSpool {
 
   counters(): SpoolCounters {
     return {
-      pendingEvents: this.#pending + this.#waiting.length,
+      pendingEvents: this.#pending - this.#acknowledgedOnDisk + this.#waiting.length,
       droppedEvents: this.#get('droppedTotal'),
       clippedEvents: this.#get('clippedTotal'),
       invalidEvents: this.#get('invalidTotal'),
@@ -332,6 +361,12 @@ export class EventSpool {
     } catch (error) {
       return (error as Error).message;
     }
+  }
+
+  /** Only inside a write transaction: deletes the acknowledged events and returns how many. */
+  #deleteAcknowledged(): number {
+    if (this.#acknowledgedOnDisk === 0) return 0;
+    return this.#db.prepare('DELETE FROM events WHERE seq <= ?').run(this.#acknowledgedThrough).changes;
   }
 
   /** Events that could not be stored and that no source will offer again. */
