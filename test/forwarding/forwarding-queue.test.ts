@@ -85,6 +85,18 @@ for (const store of await testStores()) {
     let forwarder: RunningForwarder | null = null;
     const collector = new FrameCollector();
     const destinations = () => destinationsService(t.store.db, t.clock.now);
+    /** Resolves once `count` turns that began after this call have ended (the one under way when called does not count). */
+    async function wholeTurns(count: number): Promise<void> {
+      const running = forwarder;
+      assert.ok(running, 'the forwarder is started');
+      const target = running.turnsEnded + count + 1;
+      const deadline = Date.now() + 15_000;
+      while (running.turnsEnded < target) {
+        assert.ok(Date.now() < deadline, `the forwarder ended ${running.turnsEnded} of ${target} turns in 15 s`);
+        running.poke();
+        await sleep(10);
+      }
+    }
 
     before(async () => {
       t = await openTestServices(store);
@@ -198,9 +210,8 @@ for (const store of await testStores()) {
       await insertedSlow;
       must(await t.services.events.ingest(computerId, events('fast', 1)));
       // Turns while the earlier transaction is open, in which a forwarder that trusted commit order
-      // would send the later event and move past the earlier one for good. No signal marks a turn
-      // done (and the right behaviour is to send nothing yet), so this is a bounded wait.
-      await sleep(300);
+      // would send the later event and move past the earlier one for good.
+      await wholeTurns(2);
       release();
       await slow;
       await collector.waitFor(2);
@@ -211,15 +222,13 @@ for (const store of await testStores()) {
       const [destination] = must(await destinations().list());
       assert.ok(destination);
       must(await destinations().update(destination.id, { enabled: false, maxBacklog: 100_000 }, alice));
-      // The forwarder reads `enabled` at each turn, and nothing tells when a turn that read it before
-      // the update has ended: a bounded wait of several turns (poll every 30 ms) is the only way.
-      await sleep(300);
+      // The forwarder reads `enabled` at each turn: once a whole turn began after the update, it saw it.
+      await wholeTurns(1);
       collector.messages.length = 0;
       must(await t.services.events.ingest(computerId, events('paused', 3)));
-      // Turns while disabled, with events to send: they must send nothing. Again no signal marks a
-      // turn done, so this one is a bounded wait too.
+      // Turns while disabled, with events to send: they must send nothing.
       forwarder?.poke();
-      await sleep(300);
+      await wholeTurns(2);
       assert.deepEqual(collector.messages, []);
       must(await destinations().update(destination.id, { enabled: true }, alice));
       must(await t.services.events.ingest(computerId, events('resumed', 2)));

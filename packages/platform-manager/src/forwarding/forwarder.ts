@@ -45,6 +45,12 @@ export interface ForwardingOptions {
 export interface RunningForwarder {
   /** Look at the queue now rather than at the next poll (e.g. right after an ingest). */
   poke(): void;
+  /**
+   * Turns ended so far. Two more than now means that a whole turn began after now: the way to
+   * know that a change (a destination disabled, say) has been seen, when the right outcome is
+   * that nothing is sent.
+   */
+  readonly turnsEnded: number;
   stop(): Promise<void>;
 }
 
@@ -95,6 +101,7 @@ export function startForwarding(options: ForwardingOptions): RunningForwarder {
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<void> | null = null;
   let again = false;
+  let turnsEnded = 0;
   let prunedAt = 0;
 
   async function saveCursor(q: Db, id: string, cursor: FeedCursor, sent: number): Promise<void> {
@@ -256,12 +263,16 @@ export function startForwarding(options: ForwardingOptions): RunningForwarder {
       .catch((error: unknown) => logger.warn({ error: messageOf(error) }, 'forwarding: turn failed'))
       .finally(() => {
         running = null;
+        turnsEnded++;
         schedule(again ? 0 : pollMs);
       });
   }
 
   schedule(0);
   return {
+    get turnsEnded() {
+      return turnsEnded;
+    },
     poke() {
       if (running === null) schedule(0);
       else again = true;
