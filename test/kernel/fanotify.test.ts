@@ -240,8 +240,9 @@ describe('fanotify file access monitor', { skip }, () => {
   });
 });
 
+/** Polls `check` for up to 30 s: long enough for a machine under load, free when it holds at once. */
 async function waitFor(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0; i < 600; i++) {
     if (check()) return;
     await new Promise((r) => setTimeout(r, 50));
   }

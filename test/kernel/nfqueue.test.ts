@@ -202,7 +202,7 @@ describe('NFQUEUE packet queue', { skip }, () => {
       ]);
       assert.equal(sent.code, 0, sent.stderr);
       let stats = await statsOf(worker);
-      for (let i = 0; i < 50 && (stats.pending ?? 0) > 0; i++) {
+      for (let i = 0; i < 300 && (stats.pending ?? 0) > 0; i++) {
         await new Promise((r) => setTimeout(r, 100));
         stats = await statsOf(worker);
       }
@@ -269,8 +269,9 @@ function connects(lab: Lab): boolean {
   return lab.exec(lab.client, 'nc', ['-z', '-w', '2', lab.serverAddress, String(PORT)]).code === 0;
 }
 
+/** Polls `check` for up to 30 s: long enough for a machine under load, free when it holds at once. */
 async function waitUntil(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 50; i++) {
+  for (let i = 0; i < 300; i++) {
     if (check()) return;
     await new Promise((r) => setTimeout(r, 100));
   }
