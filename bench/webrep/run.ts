@@ -54,6 +54,12 @@ line([
   figures.nsPerMapGet.toFixed(0),
   `${(figures.nsPerIndexLookup / figures.nsPerMapGet).toFixed(2)}x`,
 ]);
+line([
+  '  peer with the same strings every round (ns)',
+  '',
+  figures.nsPerMapGetSameStrings.toFixed(0),
+  `${(figures.nsPerDecision / figures.nsPerMapGetSameStrings).toFixed(2)}x`,
+]);
 console.log(
   `reputation data compiled in ${figures.compileSeconds.toFixed(1)} s ` +
     `(${(figures.compiledEntries / figures.compileSeconds).toFixed(0)} entries/s), heap +${figures.heapMiB.toFixed(0)} MiB; ` +

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { decideOnCertificate, MAX_CERTIFICATE_NAMES_DECIDED } from './certificate-decision.js';
-import { compileReputation, WebReputation } from './web-reputation.js';
+import { compileReputation } from './compiled-reputation.js';
+import { WebReputation } from './web-reputation.js';
 import type { WebrepConfiguration } from './webrep-configuration.js';
 
 const config: WebrepConfiguration = {

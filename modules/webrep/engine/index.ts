@@ -1,4 +1,5 @@
 export { decideOnCertificate, MAX_CERTIFICATE_NAMES_DECIDED, WILDCARD_LABEL } from './certificate-decision.js';
+export { CompiledReputation, compileReputation } from './compiled-reputation.js';
 export {
   type CsvMapping,
   csvFields,
@@ -12,12 +13,9 @@ export {
   parseReputationFeed,
 } from './list-importers.js';
 export { StringTable } from './string-table.js';
-export { TargetIndex, type TargetMatch } from './target-index.js';
+export { NO_ENTRY, TargetIndex } from './target-index.js';
 export { addressBytes, describeTarget, normaliseHost, parseTarget, type TargetPattern } from './target-pattern.js';
 export {
-  type CompiledReputation,
-  compileReputation,
-  type Rating,
   type RefusedEntry,
   type Verdict,
   type VerdictSource,

@@ -30,7 +30,7 @@ describe('StringTable', () => {
     fc.assert(
       fc.property(fc.uniqueArray(key, { maxLength: 100, size: 'max' }), key, (keys, text) => {
         const table = new StringTable(true, 4);
-        keys.forEach((k, i) => table.set(k, i));
+        for (const [i, k] of keys.entries()) table.set(k, i);
         let h = STRING_TABLE_SEED;
         for (let start = text.length - 1; start >= 0; start--) {
           h = mixHash(h, text.charCodeAt(start));

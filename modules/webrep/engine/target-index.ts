@@ -1,11 +1,8 @@
 import { mixHash, STRING_TABLE_SEED, StringTable } from './string-table.js';
 import { masked, type TargetPattern } from './target-pattern.js';
 
-/** A match: the record of the most specific entry and how it was written. */
-export interface TargetMatch<R> {
-  readonly record: R;
-  readonly pattern: TargetPattern;
-}
+/** What the match methods return when no entry matches. */
+export const NO_ENTRY = -1;
 
 const SLASH = 0x2f;
 const DOT = 0x2e;
@@ -15,7 +12,8 @@ const DOT = 0x2e;
  * subdomain wildcards in one table hashed from the right, URLs and URL prefixes in tables hashed
  * from the left (string-table.ts), addresses and networks per prefix length. Each lookup walks
  * the looked-up string once; the most specific entry wins (exact host over the longest suffix,
- * exact URL over the longest prefix, the longest network).
+ * exact URL over the longest prefix, the longest network). A match is the entry's number, whose
+ * record and pattern are read only when wanted (`recordAt`, `patternAt`): no object per lookup.
  */
 export class TargetIndex<R> {
   readonly #records: R[] = [];
@@ -37,6 +35,15 @@ export class TargetIndex<R> {
 
   get size(): number {
     return this.#records.length;
+  }
+
+  recordAt(entry: number): R {
+    return this.#records[entry]!;
+  }
+
+  /** The entry as it was written. */
+  patternAt(entry: number): TargetPattern {
+    return this.#patterns[entry]!;
   }
 
   /** Bytes of the lookup tables (records and patterns not counted). */
@@ -79,8 +86,8 @@ export class TargetIndex<R> {
   }
 
   /** `host` as normalised (lower case, no trailing dot). */
-  matchHost(host: string): TargetMatch<R> | undefined {
-    if (this.#hosts.size === 0) return undefined;
+  matchHost(host: string): number {
+    if (this.#hosts.size === 0) return NO_ENTRY;
     let found = -1;
     let h = STRING_TABLE_SEED;
     for (let i = host.length - 1; i >= 0; i--) {
@@ -92,13 +99,12 @@ export class TargetIndex<R> {
       }
     }
     const exact = this.#hosts.probe(host, 0, host.length, h);
-    if (exact >= 0) found = exact;
-    return this.#result(found);
+    return exact >= 0 ? exact : found;
   }
 
   /** `url` as `host/path` (no scheme, no query), host normalised. */
-  matchUrl(url: string): TargetMatch<R> | undefined {
-    if (this.#urls.size === 0 && this.#urlPrefixes.size === 0) return undefined;
+  matchUrl(url: string): number {
+    if (this.#urls.size === 0 && this.#urlPrefixes.size === 0) return NO_ENTRY;
     let found = -1;
     if (this.#urlPrefixes.size > 0) {
       let h = STRING_TABLE_SEED;
@@ -111,35 +117,45 @@ export class TargetIndex<R> {
         }
       }
     }
-    const exact = this.#urls.get(url);
-    if (exact >= 0) found = exact;
-    return this.#result(found);
+    const exact = this.#urls.size === 0 ? NO_ENTRY : this.#urls.get(url);
+    return exact >= 0 ? exact : found;
   }
 
-  matchAddress(family: 4 | 6, bytes: Uint8Array): TargetMatch<R> | undefined {
+  matchAddress(family: 4 | 6, bytes: Uint8Array): number {
     if (family === 4) {
       const whole = v4Key(bytes);
       for (const bits of this.#v4Lengths) {
-        const key = bits === 0 ? 0 : (whole & (0xffffffff << (32 - bits))) >>> 0;
+        const key = bits === 0 ? 0 : whole & (0xffffffff << (32 - bits));
         const v = this.#v4.get(bits)!.get(key);
-        if (v !== undefined) return this.#result(v);
+        if (v !== undefined) return v;
       }
-      return undefined;
+      return NO_ENTRY;
     }
     for (const bits of this.#v6Lengths) {
       const v = this.#v6.get(bits)!.get(v6Key(masked(bytes, bits)));
-      if (v !== undefined) return this.#result(v);
+      if (v !== undefined) return v;
     }
-    return undefined;
+    return NO_ENTRY;
   }
 
-  #result(index: number): TargetMatch<R> | undefined {
-    return index < 0 ? undefined : { record: this.#records[index]!, pattern: this.#patterns[index]! };
+  /** The most specific entry for `target`: its URL, else its host, else its address. */
+  match(target: {
+    readonly host?: string;
+    readonly url?: string;
+    readonly address?: { readonly family: 4 | 6; readonly bytes: Uint8Array };
+  }): number {
+    if (this.#records.length === 0) return NO_ENTRY;
+    let entry = target.url === undefined ? NO_ENTRY : this.matchUrl(target.url);
+    if (entry === NO_ENTRY && target.host !== undefined) entry = this.matchHost(target.host);
+    if (entry === NO_ENTRY && target.address !== undefined)
+      entry = this.matchAddress(target.address.family, target.address.bytes);
+    return entry;
   }
 }
 
+/** The address as a signed 32-bit integer: a small integer to V8, where an unsigned one above 2^30 may be a boxed number. */
 function v4Key(bytes: Uint8Array): number {
-  return ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0;
+  return (bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!;
 }
 
 function v6Key(bytes: Uint8Array): string {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { compileReputation } from './compiled-reputation.js';
 import { addressBytes } from './target-pattern.js';
-import { compileReputation, WebReputation, type WebTarget } from './web-reputation.js';
+import { WebReputation, type WebTarget } from './web-reputation.js';
 import type { WebrepConfiguration } from './webrep-configuration.js';
 
 const base: WebrepConfiguration = {

@@ -1,5 +1,5 @@
-import { type ImportedEntry, parseReputationFeed } from './list-importers.js';
-import { TargetIndex, type TargetMatch } from './target-index.js';
+import type { CompiledReputation } from './compiled-reputation.js';
+import { NO_ENTRY, TargetIndex } from './target-index.js';
 import { describeTarget, parseTarget, type TargetPattern } from './target-pattern.js';
 import { SECURITY_LEVEL_THRESHOLDS, type WebrepConfiguration } from './webrep-configuration.js';
 
@@ -28,43 +28,11 @@ export interface Verdict {
   readonly feedVersion?: number;
 }
 
-export interface Rating {
-  readonly risk?: number;
-  readonly category?: string;
-}
-
 /** Entries that could not be compiled: named and counted in the module status, never skipped silently. */
 export interface RefusedEntry {
   readonly list: 'allow' | 'block' | 'reputation';
   readonly entry: string;
   readonly reason: string;
-}
-
-export interface CompiledReputation {
-  readonly version: number;
-  readonly index: TargetIndex<Rating>;
-}
-
-/** Compiles reputation data (the package content) once; reused across configurations. */
-export function compileReputation(
-  version: number,
-  text: string,
-): { data: CompiledReputation; errors: number; firstErrors: string[] } {
-  const parsed = parseReputationFeed(text);
-  const index = new TargetIndex<Rating>(parsed.entries.length);
-  for (const e of parsed.entries) index.add(e.pattern, ratingOf(e));
-  return {
-    data: { version, index },
-    errors: parsed.errorCount,
-    firstErrors: parsed.errors.slice(0, 5).map((e) => `line ${e.line}: ${e.message}`),
-  };
-}
-
-function ratingOf(e: ImportedEntry): Rating {
-  return {
-    ...(e.risk === undefined ? {} : { risk: e.risk }),
-    ...(e.category === undefined ? {} : { category: e.category }),
-  };
 }
 
 /**
@@ -79,7 +47,8 @@ export class WebReputation {
   readonly #reputation: CompiledReputation | null;
   readonly #threshold: number;
   readonly #blockUnrated: boolean;
-  readonly #blockedCategories: ReadonlySet<string>;
+  /** By category number of the reputation data: 1 when blocked. */
+  readonly #blockedCategories: Uint8Array;
   readonly refused: readonly RefusedEntry[];
 
   constructor(configuration: WebrepConfiguration, reputation: CompiledReputation | null) {
@@ -98,37 +67,34 @@ export class WebReputation {
     this.#reputation = reputation;
     this.#threshold = SECURITY_LEVEL_THRESHOLDS[configuration.securityLevel];
     this.#blockUnrated = configuration.blockUnrated;
-    this.#blockedCategories = new Set(configuration.blockedCategories.map((c) => c.toLowerCase()));
+    const blocked = new Set(configuration.blockedCategories.map((c) => c.toLowerCase()));
+    this.#blockedCategories = reputation?.categoryFlags(blocked) ?? new Uint8Array(0);
   }
 
   decide(target: WebTarget): Verdict {
-    const allowed = find(this.#allow, target);
-    if (allowed)
-      return {
-        action: 'pass',
-        source: 'allow-list',
-        reason: `on the allow list (${allowed.record})`,
-        entry: allowed.record,
-      };
-    const blocked = find(this.#block, target);
-    if (blocked)
-      return {
-        action: 'block',
-        source: 'block-list',
-        reason: `on the block list (${blocked.record})`,
-        entry: blocked.record,
-      };
-    const rated = this.#reputation === null ? undefined : find(this.#reputation.index, target);
-    if (rated === undefined) return this.#blockUnrated ? BLOCK_UNRATED : PASS_UNRATED;
-    const { category, risk } = rated.record;
+    const allowed = this.#allow.match(target);
+    if (allowed !== NO_ENTRY) {
+      const entry = this.#allow.recordAt(allowed);
+      return { action: 'pass', source: 'allow-list', reason: `on the allow list (${entry})`, entry };
+    }
+    const blocked = this.#block.match(target);
+    if (blocked !== NO_ENTRY) {
+      const entry = this.#block.recordAt(blocked);
+      return { action: 'block', source: 'block-list', reason: `on the block list (${entry})`, entry };
+    }
+    const reputation = this.#reputation;
+    const rated = reputation === null ? NO_ENTRY : reputation.index.match(target);
+    if (reputation === null || rated === NO_ENTRY) return this.#blockUnrated ? BLOCK_UNRATED : PASS_UNRATED;
+    const category = reputation.categoryNumberOf(rated);
+    const risk = reputation.riskOf(rated);
     // A blocked category is named first, as the reason that holds whatever the security level.
     const why =
-      category !== undefined && this.#blockedCategories.has(category)
+      category >= 0 && this.#blockedCategories[category] === 1
         ? 'category'
         : risk !== undefined && risk >= this.#threshold
           ? 'risk'
           : undefined;
-    return new RatedVerdict(why, rated, this.#threshold, this.#reputation!.version);
+    return new RatedVerdict(why, reputation, rated, this.#threshold);
   }
 }
 
@@ -150,26 +116,25 @@ class RatedVerdict implements Verdict {
   readonly category?: string;
   readonly feedVersion: number;
   readonly #why: 'category' | 'risk' | undefined;
-  readonly #pattern: TargetPattern;
+  readonly #reputation: CompiledReputation;
+  readonly #entry: number;
   readonly #threshold: number;
 
-  constructor(
-    why: 'category' | 'risk' | undefined,
-    match: TargetMatch<Rating>,
-    threshold: number,
-    feedVersion: number,
-  ) {
+  constructor(why: 'category' | 'risk' | undefined, reputation: CompiledReputation, entry: number, threshold: number) {
     this.action = why === undefined ? 'pass' : 'block';
     this.#why = why;
-    this.#pattern = match.pattern;
+    this.#reputation = reputation;
+    this.#entry = entry;
     this.#threshold = threshold;
-    this.feedVersion = feedVersion;
-    if (match.record.risk !== undefined) this.risk = match.record.risk;
-    if (match.record.category !== undefined) this.category = match.record.category;
+    this.feedVersion = reputation.version;
+    const risk = reputation.riskOf(entry);
+    if (risk !== undefined) this.risk = risk;
+    const category = reputation.categoryNumberOf(entry);
+    if (category >= 0) this.category = reputation.categories[category];
   }
 
   get entry(): string {
-    return describeTarget(this.#pattern);
+    return describeTarget(this.#reputation.index.patternAt(this.#entry));
   }
 
   get reason(): string {
@@ -178,15 +143,6 @@ class RatedVerdict implements Verdict {
       return `risk ${this.risk} is at or above ${this.#threshold}, the security level's threshold`;
     return `rated risk ${this.risk ?? 'none'}`;
   }
-}
-
-function find<R>(index: TargetIndex<R>, target: WebTarget): TargetMatch<R> | undefined {
-  if (index.size === 0) return undefined;
-  return (
-    (target.url === undefined ? undefined : index.matchUrl(target.url)) ??
-    (target.host === undefined ? undefined : index.matchHost(target.host)) ??
-    (target.address === undefined ? undefined : index.matchAddress(target.address.family, target.address.bytes))
-  );
 }
 
 export type { TargetPattern };
