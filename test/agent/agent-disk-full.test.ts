@@ -3,13 +3,14 @@
 // told, and once space returns every line reaches the manager exactly once.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { activateAgent, jsonLogger, readAgentStatus, silentLogger, startAgent } from '@bulwark/platform-agent';
 import type { AgentEvent } from '@bulwark/protocol';
 import { createLogInspectAgentFactory } from '../../modules/loginspect/agent/index.js';
+import { fillFileSystem } from '../../packages/platform-agent/src/spool/fill-file-system.js';
 import { createTestPki, type FakeManager, makeConfiguration, startFakeManager, type TestPki } from './fake-manager.js';
 
 const root = process.getuid?.() === 0;
@@ -35,26 +36,6 @@ after(async () => {
   execFileSync('umount', ['-l', dataDir]);
   rmSync(work, { recursive: true, force: true });
 });
-
-/** Writes to `path` until the file system refuses: 1 MiB at a time, then 4 KiB, then single bytes. */
-function fill(path: string): void {
-  const fd = openSync(path, 'w');
-  try {
-    for (const size of [1024 * 1024, 4096, 1]) {
-      const chunk = Buffer.alloc(size, 0x61);
-      for (;;) {
-        try {
-          writeSync(fd, chunk);
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code === 'ENOSPC') break;
-          throw error;
-        }
-      }
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
 
 async function until(what: string, predicate: () => boolean, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -112,7 +93,7 @@ describe('a full disk under the agent', { skip }, () => {
       await until('log inspection on', () => loginspect()?.state === 'on');
 
       const filler = join(dataDir, 'filler');
-      fill(filler);
+      fillFileSystem(filler);
       appendFileSync(log, Array.from({ length: LINES }, (_, i) => `seq=${i + 1} line\n`).join(''));
       // The spool takes a batch in memory, cannot commit it, and refuses the next event: the source waits.
       await until('the log source waiting', () => Number(loginspect()?.counters?.recordsKeptBack ?? 0) > 0);

@@ -2,12 +2,13 @@
 // statements ran, and its counts must still say what is on disk and what the manager has.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { EventSpool, readSpoolCounters } from './event-spool.js';
+import { fillFileSystem } from './fill-file-system.js';
 
 const root = process.getuid?.() === 0;
 const skip = root ? false : 'needs root to mount a small tmpfs that can be filled';
@@ -28,26 +29,6 @@ after(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
-/** Writes to `path` until the file system refuses, down to single bytes. */
-function fill(path: string): void {
-  const fd = openSync(path, 'w');
-  try {
-    for (const size of [256 * 1024, 4096, 1]) {
-      const chunk = Buffer.alloc(size, 0x61);
-      for (;;) {
-        try {
-          writeSync(fd, chunk);
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code === 'ENOSPC') break;
-          throw error;
-        }
-      }
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
-
 const rowsOnDisk = (path: string): number => {
   const db = new Database(path, { readonly: true });
   try {
@@ -65,7 +46,7 @@ describe('EventSpool on a full disk', { skip }, () => {
       for (let i = 1; i <= 40; i++) spool.emit({ module: 'test', type: 'thing', severity: 'medium', summary: `e${i}` });
       spool.flush();
       const filler = join(mount, 'filler');
-      fill(filler);
+      fillFileSystem(filler);
       const first = spool.nextBatch(25);
       assert.equal(first.at(-1)?.seq, 25);
       // The DELETE runs in memory; writing its pages to the write-ahead log at COMMIT finds no room.
