@@ -80,6 +80,11 @@ describe('agent files', () => {
       }
       first.child.kill('SIGTERM');
       assert.equal(await first.exited, 0, first.output());
+      // The agent goes on talking to the manager after its first contact (uploads, snapshots), so
+      // the contact to keep is the last one it recorded before it stopped, not the first seen.
+      const stopped = readAgentStatus(dir).lastContactAt;
+      assert.ok(stopped !== null && lastContact !== null && stopped >= lastContact, `${stopped} after ${lastContact}`);
+      lastContact = stopped;
     } finally {
       first.child.kill('SIGKILL');
     }
