@@ -14,12 +14,13 @@ import {
   mkdirSync,
   mkdtempSync,
   readFileSync,
+  renameSync,
   rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildConsole, bundle } from '../scripts/build.mjs';
 import { AGENT, MANAGER } from './contents.mjs';
@@ -132,7 +133,11 @@ function writeExecutable(path, text) {
   chmodSync(path, 0o755);
 }
 
-function buildDeb(spec, extraFiles = []) {
+/**
+ * Builds one package into dist/. `builtDirs` maps a path of `spec.files` to the directory built
+ * for this run (the console), so that nothing another build may be rewriting is read.
+ */
+function buildDeb(spec, extraFiles = [], builtDirs = new Map()) {
   const root = mkdtempSync(join(tmpdir(), `${spec.name}-deb-`));
   try {
     const opt = join(root, 'opt', 'bulwark', spec.short);
@@ -143,7 +148,7 @@ function buildDeb(spec, extraFiles = []) {
     copyFileSync(process.execPath, node);
     chmodSync(node, 0o755);
     for (const rel of spec.files) {
-      const from = join(repo, rel);
+      const from = builtDirs.get(rel) ?? join(repo, rel);
       if (!existsSync(from)) fail(`${rel} is missing (for ${spec.name})`);
       mkdirSync(dirname(join(opt, rel)), { recursive: true });
       cpSync(from, join(opt, rel), { recursive: true });
@@ -194,9 +199,17 @@ function buildDeb(spec, extraFiles = []) {
     }
     const out = join(outDir, `${spec.name}_${version}_amd64.deb`);
     mkdirSync(outDir, { recursive: true });
-    execFileSync('dpkg-deb', ['--root-owner-group', '-Zzstd', '--build', root, out], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
+    // Written beside and renamed into place: whoever copies or serves the package meanwhile (a
+    // test installing it while another builds it again) reads a whole package, old or new.
+    const temporary = join(outDir, `.${basename(out)}.${process.pid}.tmp`);
+    try {
+      execFileSync('dpkg-deb', ['--root-owner-group', '-Zzstd', '--build', root, temporary], {
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
+      renameSync(temporary, out);
+    } finally {
+      rmSync(temporary, { force: true });
+    }
     console.log(
       `package: ${out} (${(statSync(out).size / 1e6).toFixed(1)} MB; node_modules: ${modules.join(', ')}; Depends: ${depends.join(', ')})`,
     );
@@ -216,10 +229,22 @@ try {
     }
   }
   await bundle();
-  // The web console the manager serves on its console port (packages/console/dist).
-  await buildConsole();
-  const agentDeb = buildDeb(AGENT);
-  buildDeb(MANAGER, [{ from: agentDeb, to: `usr/share/bulwark/agent-packages/${AGENT.name}_${version}_amd64.deb` }]);
+  // The web console the manager serves on its console port, built for this package alone: a
+  // build into packages/console/dist empties it first, under any other build reading it.
+  const consoleDir = mkdtempSync(join(tmpdir(), 'bulwark-console-'));
+  // mkdtemp makes it 0700, and the copy keeps modes: the manager's own user must read it.
+  chmodSync(consoleDir, 0o755);
+  try {
+    await buildConsole(consoleDir);
+    const agentDeb = buildDeb(AGENT);
+    buildDeb(
+      MANAGER,
+      [{ from: agentDeb, to: `usr/share/bulwark/agent-packages/${AGENT.name}_${version}_amd64.deb` }],
+      new Map([['packages/console/dist', consoleDir]]),
+    );
+  } finally {
+    rmSync(consoleDir, { recursive: true, force: true });
+  }
 } catch (error) {
   if (!(error instanceof PackagingError)) throw error;
   console.error(`package: ${error.message}`);

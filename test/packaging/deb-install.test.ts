@@ -199,8 +199,9 @@ describe('the .deb packages on a clean Debian 12', { skip: missing }, () => {
         `the packaged manager answering (output: ${manager.output().slice(-2000)})`,
       );
       assert.match(health, new RegExp(`"version":"${version.replaceAll('.', '\\.')}"`));
-      // The OpenAPI document and console come from external packages that read their own files.
-      for (const path of ['/api/docs/json', '/api/docs/static/swagger-ui.css']) {
+      // The OpenAPI document comes from external packages that read their own files, and the web
+      // console from files the manager's own user must be able to read.
+      for (const path of ['/api/docs/json', '/api/docs/static/swagger-ui.css', '/']) {
         const docs = await run('curl', [
           '-sS',
           '-o',
