@@ -1,4 +1,4 @@
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +6,7 @@ import { agentModule } from '@bulwark/module-appcontrol/agent';
 import type { AgentSettings } from '@bulwark/module-appcontrol/engine';
 import { moduleStateFileWriter } from '@bulwark/platform-agent';
 import type { AgentModule, AgentModuleContext, NewEvent, PlatformSettings } from '@bulwark/protocol';
+import { run as runCommand } from '../kernel/run-command.js';
 
 /**
  * A tmpfs mounted for one test file at a unique mount point (never the host's own filesystems:
@@ -96,19 +97,7 @@ export function harness(base: AgentSettings): Harness {
  * command in its own process.
  */
 export function run(script: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('/bin/sh', ['-c', `${script}\nexit $?`], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+  return runCommand('/bin/sh', ['-c', `${script}\nexit $?`]);
 }
 
 export async function waitUntil(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000) {
