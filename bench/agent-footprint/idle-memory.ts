@@ -60,19 +60,21 @@ function statusOf(pid: number): { rssMb: number; anonMb: number; fileMb: number;
   };
 }
 
-/** Waits until the RSS has not grown for 10 s (read every second), at most 90 s. */
+/**
+ * Waits until the RSS has stayed within 0.5 MB for 10 s (read every second), at most 120 s: an
+ * RSS still falling (pages given back after start-up) is not idle either.
+ */
 async function settled(pid: number): Promise<void> {
-  const deadline = Date.now() + 90_000;
-  let highest = statusOf(pid).rssMb;
-  let since = Date.now();
-  while (Date.now() < deadline && Date.now() - since < 10_000) {
+  const deadline = Date.now() + 120_000;
+  const window: number[] = [];
+  const rssKb = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+  while (Date.now() < deadline) {
+    window.push(rssKb());
+    if (window.length > 11) window.shift();
+    if (window.length === 11 && Math.max(...window) - Math.min(...window) <= 512) return;
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    const now = statusOf(pid).rssMb;
-    if (now > highest) {
-      highest = now;
-      since = Date.now();
-    }
   }
+  console.log(`  (the RSS of ${pid} did not settle within 120 s: last readings ${window.join(', ')} kB)`);
 }
 
 /** RSS by mapping (the file, or [heap], [anon]…), the largest first: where the file-backed pages are. */
