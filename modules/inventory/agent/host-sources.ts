@@ -4,6 +4,7 @@ import { hostname, machine, release, version } from 'node:os';
 import { join } from 'node:path';
 import {
   type InventorySources,
+  parseProcNet,
   RPM_QUERY_FORMAT,
   SYSTEMCTL_LIST_UNIT_FILES,
   SYSTEMCTL_LIST_UNITS,
@@ -79,45 +80,71 @@ async function readFirst(paths: readonly string[]): Promise<string | null> {
   return null;
 }
 
-/** Socket inode → process name, from /proc/<pid>/fd links; processes we may not read are skipped. */
-async function socketOwners(proc: string): Promise<Map<number, string>> {
+/**
+ * The names of the processes holding the sockets `wanted` (listening ones), from /proc/<pid>/fd
+ * links; processes we may not read are skipped. Processes are read in pid order, so a socket
+ * several processes hold (a server's master and its workers) goes to the lowest pid, usually the
+ * master, on every host and every run; the scan ends early once every wanted socket has an owner
+ * (often it cannot: a socket the kernel holds, or one of a process in another PID namespace, has
+ * none to find).
+ */
+async function socketOwners(proc: string, wanted: ReadonlySet<number>): Promise<Map<number, string>> {
   const owners = new Map<number, string>();
-  let pids: string[];
+  if (wanted.size === 0) return owners;
+  let pids: number[];
   try {
-    pids = (await readdir(proc)).filter((name) => /^\d+$/.test(name));
+    pids = (await readdir(proc))
+      .filter((name) => /^\d+$/.test(name))
+      .map(Number)
+      .sort((a, b) => a - b);
   } catch {
     return owners;
   }
   for (const pid of pids) {
     let fds: string[];
     try {
-      fds = await readdir(join(proc, pid, 'fd'));
+      fds = await readdir(`${proc}/${pid}/fd`);
     } catch {
       continue;
     }
     let name: string | null = null;
     for (const fd of fds) {
-      const target = await readlink(join(proc, pid, 'fd', fd)).catch(() => '');
-      const match = /^socket:\[(\d+)\]$/.exec(target);
-      if (!match?.[1]) continue;
-      name ??= ((await readFile(join(proc, pid, 'comm'), 'utf8').catch(() => '')) || pid).trim();
-      owners.set(Number(match[1]), name);
+      const target = await readlink(`${proc}/${pid}/fd/${fd}`).catch(() => '');
+      const inode = target.startsWith('socket:[') ? Number(target.slice(8, -1)) : Number.NaN;
+      if (!wanted.has(inode) || owners.has(inode)) continue;
+      name ??= ((await readFile(`${proc}/${pid}/comm`, 'utf8').catch(() => '')) || String(pid)).trim();
+      owners.set(inode, name);
+      if (owners.size === wanted.size) return owners;
     }
   }
   return owners;
 }
 
+/** Inodes of the sockets the inventory lists (listening TCP, bound UDP), whose owners are wanted. */
+function listeningInodes(procNet: InventorySources['procNet']): Set<number> {
+  const inodes = new Set<number>();
+  const tables = [
+    [procNet.tcp, 'tcp', 'ipv4'],
+    [procNet.tcp6, 'tcp', 'ipv6'],
+    [procNet.udp, 'udp', 'ipv4'],
+    [procNet.udp6, 'udp', 'ipv6'],
+  ] as const;
+  for (const [text, protocol, family] of tables)
+    if (text !== null) for (const socket of parseProcNet(text, protocol, family).value) inodes.add(socket.inode);
+  return inodes;
+}
+
 /** Reads every inventory source of this host; a missing source is null, never an error. */
 export async function readHostSources(paths: HostPaths = defaultHostPaths): Promise<InventorySources> {
-  const [osRelease, dpkgStatus, passwd, tcp, tcp6, udp, udp6, owners, rpmQuery, units, unitFiles] = await Promise.all([
+  const [tcp, tcp6, udp, udp6] = await Promise.all(
+    ['net/tcp', 'net/tcp6', 'net/udp', 'net/udp6'].map((name) => readText(join(paths.proc, name))),
+  );
+  const procNet = { tcp: tcp ?? null, tcp6: tcp6 ?? null, udp: udp ?? null, udp6: udp6 ?? null };
+  const [osRelease, dpkgStatus, passwd, owners, rpmQuery, units, unitFiles] = await Promise.all([
     readFirst(paths.osRelease),
     readText(paths.dpkgStatus),
     readText(paths.passwd),
-    readText(join(paths.proc, 'net/tcp')),
-    readText(join(paths.proc, 'net/tcp6')),
-    readText(join(paths.proc, 'net/udp')),
-    readText(join(paths.proc, 'net/udp6')),
-    socketOwners(paths.proc),
+    socketOwners(paths.proc, listeningInodes(procNet)),
     paths.run('rpm', ['-qa', '--queryformat', RPM_QUERY_FORMAT]),
     paths.run('systemctl', SYSTEMCTL_LIST_UNITS),
     paths.run('systemctl', SYSTEMCTL_LIST_UNIT_FILES),
@@ -129,7 +156,7 @@ export async function readHostSources(paths: HostPaths = defaultHostPaths): Prom
     osRelease,
     dpkgStatus,
     rpmQuery,
-    procNet: { tcp, tcp6, udp, udp6 },
+    procNet,
     socketOwners: owners,
     systemctlUnits: units,
     systemctlUnitFiles: unitFiles,
