@@ -87,14 +87,14 @@ describe('inventory agent module', () => {
     );
     // Process 7 (sshd) and 100 (a worker that inherited the listening socket); 100 sorts before
     // 7 as text. Process 12 (web) holds 8080 and a connection.
-    const process = (pid: number, comm: string, fds: Record<number, string>) => {
+    const addProcess = (pid: number, comm: string, fds: Record<number, string>) => {
       mkdirSync(join(proc, String(pid), 'fd'), { recursive: true });
       writeFileSync(join(proc, String(pid), 'comm'), `${comm}\n`);
       for (const [fd, target] of Object.entries(fds)) symlinkSync(target, join(proc, String(pid), 'fd', fd));
     };
-    process(100, 'worker', { 3: 'socket:[4242]', 4: '/var/log/worker.log' });
-    process(7, 'sshd', { 0: '/dev/null', 3: 'socket:[4242]' });
-    process(12, 'web', { 5: 'socket:[5555]', 6: 'socket:[4343]' });
+    addProcess(100, 'worker', { 3: 'socket:[4242]', 4: '/var/log/worker.log' });
+    addProcess(7, 'sshd', { 0: '/dev/null', 3: 'socket:[4242]' });
+    addProcess(12, 'web', { 5: 'socket:[5555]', 6: 'socket:[4343]' });
     mkdirSync(join(proc, '55'), { recursive: true }); // a process whose descriptors we may not read
 
     const sources = await readHostSources({
